@@ -1,0 +1,27 @@
+"""Per-environment configuration: YAML files, their typed schema, the loader and derived names.
+
+Plain data: imports neither ``modules`` (cdktf) nor ``scripts`` (boto3).
+"""
+
+from .loader import DEFAULT_DIR, KNOWN_REGIONS, load_platform
+from .naming import ROLE_SUFFIXES, Names
+from .schema import (
+    CARD_SECTIONS,
+    ConfigError,
+    EnvironmentConfig,
+    GovernanceConfig,
+    NetworkConfig,
+    PlatformConfig,
+    RemoteStateConfig,
+    StudioConfig,
+    Tier,
+    UnknownEnvironmentError,
+    UseCase,
+)
+
+__all__ = [
+    "CARD_SECTIONS", "DEFAULT_DIR", "KNOWN_REGIONS", "ROLE_SUFFIXES", "ConfigError",
+    "EnvironmentConfig", "GovernanceConfig", "Names", "NetworkConfig", "PlatformConfig",
+    "RemoteStateConfig", "StudioConfig", "Tier", "UnknownEnvironmentError", "UseCase",
+    "load_platform",
+]  # fmt: skip

@@ -1,0 +1,154 @@
+"""Names computed from configuration: the single source of every cross-account reference.
+
+Environments are wired to each other by these names (a role ARN in the upstream bucket policy,
+say), never by reading another account's Terraform state. The stacks create resources with these
+names and publish them as SSM parameters; the scripts find them through the same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .schema import EnvironmentConfig, PlatformConfig
+
+#: Roles the platform stack creates in every environment, by logical key -> name suffix.
+ROLE_SUFFIXES = {
+    "execution": "sagemaker-execution",
+    "data_scientist": "data-scientist",
+    "approver": "model-approver",
+    "promotion": "promotion",
+    "datazone": "datazone-execution",
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every derived name for one environment."""
+
+    prefix: str
+    env: EnvironmentConfig
+
+    @classmethod
+    def of(cls, platform: PlatformConfig, env: EnvironmentConfig | str) -> "Names":
+        if isinstance(env, str):
+            env = platform.env(env)
+        return cls(platform.name_prefix, env)
+
+    # -- resource names -------------------------------------------------------------------
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}-{self.env.name}"
+
+    def role_name(self, key: str) -> str:
+        return f"{self.base}-{ROLE_SUFFIXES[key]}"
+
+    def role_arn(self, key: str) -> str:
+        return f"arn:aws:iam::{self.env.account_id}:role/{self.role_name(key)}"
+
+    @property
+    def artifact_bucket(self) -> str:
+        return f"{self.base}-artifacts-{self.env.account_id}"
+
+    @property
+    def access_log_bucket(self) -> str:
+        return f"{self.base}-access-logs-{self.env.account_id}"
+
+    @property
+    def artifact_bucket_arn(self) -> str:
+        return f"arn:aws:s3:::{self.artifact_bucket}"
+
+    @property
+    def kms_alias(self) -> str:
+        return f"alias/{self.base}-platform"
+
+    def model_package_group(self, use_case: str) -> str:
+        # The same group name in every account: the account id tells them apart.
+        return f"{self.prefix}-{use_case}"
+
+    def model_package_group_arn(self, use_case: str) -> str:
+        return (
+            f"arn:aws:sagemaker:{self.env.region}:{self.env.account_id}:"
+            f"model-package-group/{self.model_package_group(use_case)}"
+        )
+
+    def model_package_arn_pattern(self, use_case: str) -> str:
+        """ARNs of every version in the group (resource of Describe/UpdateModelPackage)."""
+        return (
+            f"arn:aws:sagemaker:{self.env.region}:{self.env.account_id}:"
+            f"model-package/{self.model_package_group(use_case)}/*"
+        )
+
+    @property
+    def studio_domain(self) -> str:
+        return f"{self.base}-studio"
+
+    @property
+    def datazone_domain(self) -> str:
+        return f"{self.prefix}-governance"
+
+    def datazone_project(self, use_case: str) -> str:
+        return f"{self.prefix}-{use_case}"
+
+    @property
+    def governance_log_group(self) -> str:
+        return f"/{self.prefix}/{self.env.name}/governance-events"
+
+    @property
+    def flow_log_group(self) -> str:
+        return f"/{self.prefix}/{self.env.name}/vpc-flow-logs"
+
+    @property
+    def audit_prefix(self) -> str:
+        """Key prefix of audit records in the artifact bucket."""
+        return "audit/"
+
+    @property
+    def audit_event_source(self) -> str:
+        """EventBridge source of the kit's own governance audit events."""
+        return f"{self.prefix}.governance"
+
+    # -- SSM parameters (published by the stack, read by the scripts) -----------------------
+    @property
+    def ssm_prefix(self) -> str:
+        return f"/{self.prefix}/{self.env.name}"
+
+    def ssm(self, *parts: str) -> str:
+        return "/".join([self.ssm_prefix, *parts])
+
+    @property
+    def ssm_artifact_bucket(self) -> str:
+        return self.ssm("artifacts", "bucket")
+
+    @property
+    def ssm_kms_key_arn(self) -> str:
+        return self.ssm("kms", "key_arn")
+
+    def ssm_role_arn(self, key: str) -> str:
+        return self.ssm("roles", key, "arn")
+
+    def ssm_group_name(self, use_case: str) -> str:
+        return self.ssm("registry", use_case, "group_name")
+
+    def ssm_group_arn(self, use_case: str) -> str:
+        return self.ssm("registry", use_case, "group_arn")
+
+    @property
+    def ssm_lifecycle_stage(self) -> str:
+        return self.ssm("registry", "lifecycle_stage")
+
+    @property
+    def ssm_studio_domain_id(self) -> str:
+        return self.ssm("studio", "domain_id")
+
+    @property
+    def ssm_governance_log_group(self) -> str:
+        return self.ssm("events", "log_group")
+
+    @property
+    def ssm_datazone_domain_id(self) -> str:
+        """Published by the DataZone home environment only."""
+        return self.ssm("datazone", "domain_id")
+
+    def ssm_datazone_project_id(self, use_case: str) -> str:
+        """Published by the DataZone home environment only."""
+        return self.ssm("datazone", "projects", use_case, "id")
