@@ -40,7 +40,7 @@ KNOWN_REGIONS = frozenset(
     }
 )  # fmt: skip
 
-_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}$")
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,11}$")
 _USE_CASE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -157,7 +157,7 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
     if name != path.stem:
         raise f.fail("name", f"expected {path.stem!r} (the file name without .yaml), got {name!r}")
     if not _ENV_NAME.match(name):
-        raise f.fail("name", f"expected 2-15 lowercase letters, digits or hyphens, got {name!r}")
+        raise f.fail("name", f"expected 2-32 lowercase letters, digits or hyphens starting with a letter, got {name!r}")
 
     tier_raw = f.get(data, "tier", str)
     try:
@@ -309,14 +309,15 @@ def _validate_platform(envs: dict[str, EnvironmentConfig], directory: Path) -> N
     if not envs:
         raise ConfigError(f"{directory}: no environment files (*.yaml besides {PLATFORM_FILE}); add one, e.g. dev.yaml")
 
-    accounts: dict[str, str] = {}
+    accounts: dict[str, EnvironmentConfig] = {}
     for env in envs.values():
         if env.account_id in accounts:
+            other = accounts[env.account_id]
             raise ConfigError(
                 f"{env.source}: account_id: expected an account of its own, but {env.account_id} "
-                f"is already used by {accounts[env.account_id]!r} (one AWS account per environment)"
+                f"is already used by {other.name!r} in {other.source} (one AWS account per environment)"
             )
-        accounts[env.account_id] = env.name
+        accounts[env.account_id] = env
 
     nets = [(e, ipaddress.ip_network(e.network.cidr)) for e in envs.values()]
     for i, (a, na) in enumerate(nets):
