@@ -17,6 +17,7 @@ import yaml
 
 from .schema import (
     CARD_SECTIONS,
+    CiConfig,
     ConfigError,
     EnvironmentConfig,
     GovernanceConfig,
@@ -52,6 +53,9 @@ _MPG = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")  # SageMaker ModelPacka
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TAG_KEY = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 _STAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,62}$")
+_GITHUB_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
+# Git ref names: no wildcards here, the deploy role trusts exact subjects only.
+_BRANCH = re.compile(r"^(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)$")
 
 #: The longest derived role name is "<prefix>-<env>-datazone-execution" (see naming.py).
 _LONGEST_ROLE_SUFFIX = len("-datazone-execution")
@@ -125,10 +129,44 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
 
 
-def _load_platform(path: Path) -> tuple[str, str | None]:
+def _load_ci(f: _File, data: Mapping[str, Any]) -> CiConfig | None:
+    raw = f.get(data, "ci", dict, required=False)
+    if raw is None:
+        return None
+    f.no_unknown_keys(
+        raw,
+        {"github_repository", "branches", "plan_on_pull_request", "admin_principals",
+         "create_oidc_provider"},
+        "ci",
+    )  # fmt: skip
+    repo = f.get(raw, "github_repository", str, "ci.github_repository")
+    if not _GITHUB_REPO.match(repo):
+        raise f.fail("ci.github_repository", f"expected a GitHub repository as owner/name, got {repo!r}")
+
+    def names(key: str, pattern: re.Pattern[str], what: str, default: list[str]) -> tuple[str, ...]:
+        values = f.get(raw, key, list, f"ci.{key}", required=False, default=default)
+        for i, v in enumerate(values):
+            if not isinstance(v, str) or not pattern.match(v):
+                raise f.fail(f"ci.{key}[{i}]", f"expected {what} (exact names, no wildcards), got {v!r}")
+        if len(set(values)) != len(values):
+            raise f.fail(f"ci.{key}", "expected unique names")
+        return tuple(values)
+
+    branches = names("branches", _BRANCH, "a branch name like main", ["main"])
+    admins = names("admin_principals", _PRINCIPAL, "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)", [])
+    return CiConfig(
+        github_repository=repo,
+        branches=branches,
+        plan_on_pull_request=f.get(raw, "plan_on_pull_request", bool, "ci.plan_on_pull_request", required=False, default=True),
+        admin_principals=admins,
+        create_oidc_provider=f.get(raw, "create_oidc_provider", bool, "ci.create_oidc_provider", required=False, default=True),
+    )
+
+
+def _load_platform(path: Path) -> tuple[str, str | None, CiConfig | None]:
     f = _File(path)
     data = f.mapping(_read_yaml(path) if path.exists() else {"name_prefix": "mlgov"}, "(top level)")
-    f.no_unknown_keys(data, {"name_prefix", "organization_id"})
+    f.no_unknown_keys(data, {"name_prefix", "organization_id", "ci"})
     prefix = f.get(data, "name_prefix", str)
     if not _PREFIX.match(prefix):
         raise f.fail(
@@ -138,7 +176,7 @@ def _load_platform(path: Path) -> tuple[str, str | None]:
     org = f.get(data, "organization_id", str, required=False)
     if org is not None and not _ORG.match(org):
         raise f.fail("organization_id", f"expected an AWS Organization id like o-a1b2c3d4e5, got {org!r}")
-    return prefix, org
+    return prefix, org, _load_ci(f, data)
 
 
 _ENV_KEYS = {
@@ -373,7 +411,7 @@ def load_platform(directory: str | Path | None = None) -> PlatformConfig:
     directory = Path(directory) if directory is not None else DEFAULT_DIR
     if not directory.is_dir():
         raise ConfigError(f"{directory}: not a directory of environment files")
-    prefix, org = _load_platform(directory / PLATFORM_FILE)
+    prefix, org, ci = _load_platform(directory / PLATFORM_FILE)
     envs: dict[str, EnvironmentConfig] = {}
     for path in sorted(directory.glob("*.yaml")):
         if path.name == PLATFORM_FILE:
@@ -381,4 +419,4 @@ def load_platform(directory: str | Path | None = None) -> PlatformConfig:
         env = _load_environment(path, prefix)
         envs[env.name] = env
     _validate_platform(envs, directory)
-    return PlatformConfig(name_prefix=prefix, organization_id=org, environments=envs)
+    return PlatformConfig(name_prefix=prefix, organization_id=org, environments=envs, ci=ci)

@@ -98,6 +98,11 @@ class Names:
         return f"/{self.prefix}/{self.env.name}/vpc-flow-logs"
 
     @property
+    def flow_log_role(self) -> str:
+        """IAM role the VPC flow log service assumes to write ``flow_log_group``."""
+        return f"{self.base}-vpc-flow-logs"
+
+    @property
     def audit_prefix(self) -> str:
         """Key prefix of audit records in the artifact bucket."""
         return "audit/"
@@ -106,6 +111,43 @@ class Names:
     def audit_event_source(self) -> str:
         """EventBridge source of the kit's own governance audit events."""
         return f"{self.prefix}.governance"
+
+    # -- Terraform state and CI identity (created by the bootstrap, modules/bootstrap.py) ---
+    @property
+    def state_bucket(self) -> str:
+        """The account's Terraform state bucket: ``remote_state.bucket`` when configured."""
+        if self.env.remote_state is not None:
+            return self.env.remote_state.bucket
+        return f"{self.prefix}-tfstate-{self.env.account_id}"
+
+    @property
+    def state_key(self) -> str:
+        """The platform stack's state object, one per environment."""
+        if self.env.remote_state is not None:
+            return self.env.remote_state.key
+        return f"platform/{self.env.name}.tfstate"
+
+    @property
+    def state_log_bucket(self) -> str:
+        """Receives the server access logs of the state bucket."""
+        return f"{self.prefix}-tfstate-logs-{self.env.account_id}"
+
+    @property
+    def state_kms_alias(self) -> str:
+        return f"alias/{self.prefix}-tfstate"
+
+    @property
+    def plan_role_name(self) -> str:
+        """Read-only role for pull-request plans and drift detection."""
+        return f"{self.base}-ci-plan"
+
+    @property
+    def plan_role_arn(self) -> str:
+        return f"arn:aws:iam::{self.env.account_id}:role/{self.plan_role_name}"
+
+    @property
+    def github_oidc_provider_arn(self) -> str:
+        return f"arn:aws:iam::{self.env.account_id}:oidc-provider/token.actions.githubusercontent.com"
 
     # -- SSM parameters (published by the stack, read by the scripts) -----------------------
     @property

@@ -81,6 +81,46 @@ class RemoteStateConfig:
 
 
 @dataclass(frozen=True)
+class CiConfig:
+    """The CI identity trusted by every account's deploy role (``ci:`` in platform.yaml).
+
+    GitHub Actions presents an OIDC token whose ``sub`` claim names the repository and either the
+    GitHub environment of the job (``repo:<owner>/<name>:environment:<env>``), the branch of a job
+    without one (``repo:<owner>/<name>:ref:refs/heads/<branch>``) or ``...:pull_request``. The
+    bootstrap trusts exactly the values below, never a wildcard:
+
+    - deploy role of environment ``E``: ``environment:E`` (a GitHub environment named like the kit
+      environment, where staging and prod carry required reviewers); for a dev-tier environment
+      also the listed branches, so a push to main applies dev without a reviewer.
+    - plan role (read-only): the listed branches (scheduled drift detection) and, when
+      ``plan_on_pull_request``, ``pull_request``.
+    """
+
+    github_repository: str
+    """``owner/name`` of the repository whose workflows may deploy."""
+    branches: tuple[str, ...] = ("main",)
+    """Branches whose jobs may plan everywhere and apply dev-tier environments."""
+    plan_on_pull_request: bool = True
+    """Let pull-request jobs assume the read-only plan role (never the deploy role)."""
+    admin_principals: tuple[str, ...] = ()
+    """Break-glass IAM principal ARNs that may also assume the deploy role (operators' laptops)."""
+    create_oidc_provider: bool = True
+    """Create the account's GitHub OIDC provider; false when the account already has one."""
+
+    def deploy_subjects(self, env: "EnvironmentConfig") -> tuple[str, ...]:
+        """``sub`` values that may assume ``env``'s deploy role."""
+        repo = f"repo:{self.github_repository}"
+        branches = () if env.tier.strict else tuple(f"{repo}:ref:refs/heads/{b}" for b in self.branches)
+        return (f"{repo}:environment:{env.name}", *branches)
+
+    def plan_subjects(self) -> tuple[str, ...]:
+        """``sub`` values that may assume the read-only plan role of any environment."""
+        repo = f"repo:{self.github_repository}"
+        pull = (f"{repo}:pull_request",) if self.plan_on_pull_request else ()
+        return (*(f"{repo}:ref:refs/heads/{b}" for b in self.branches), *pull)
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One AWS account of the platform."""
 
@@ -120,6 +160,9 @@ class PlatformConfig:
     name_prefix: str
     organization_id: str | None
     environments: Mapping[str, EnvironmentConfig]
+    ci: CiConfig | None = None
+    """The CI identity the bootstrap trusts. None: no OIDC provider; the deploy role then trusts
+    only its own account's root (IAM policies in that account decide who may assume it)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "environments", MappingProxyType(dict(self.environments)))
