@@ -1,0 +1,6 @@
+"""cdktf constructs of the platform, one concern per file, and the stack that composes them.
+
+Constructs receive typed, keyword-only props and expose what they create as attributes. No
+construct creates a provider or backend or looks up the account: those belong to
+``modules.stack.PlatformStack``.
+"""

@@ -1,0 +1,54 @@
+"""cdktf app: one ``PlatformStack`` per environment file, all synthesized in one process.
+
+    .venv/bin/python main.py              # writes cdktf.out/stacks/<env>/cdk.tf.json
+    MLGOV_ENVIRONMENTS_DIR=path main.py   # another configuration folder
+
+The configuration is loaded and validated before anything is written: a bad file prints what is
+wrong and exits 2 with no output directory created.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from environments import ConfigError, PlatformConfig, load_platform  # noqa: E402
+
+#: Environment variable naming the configuration folder (default: ``environments/``).
+ENVIRONMENTS_DIR_VAR = "MLGOV_ENVIRONMENTS_DIR"
+
+
+def build_app(platform: PlatformConfig, outdir: str | Path | None = None):
+    """Build (not synthesize) the app: one stack per environment, upstream environments first.
+
+    The cdktf import is deferred so that a configuration error is reported without paying for
+    the provider bindings.
+    """
+    from cdktf import App
+
+    from modules.stack import PlatformStack
+
+    app = App(outdir=str(outdir)) if outdir is not None else App()
+    for env in platform.promotion_order():
+        PlatformStack(app, platform, env)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    del argv  # the cdktf CLI passes no arguments; options come from the environment
+    directory = os.environ.get(ENVIRONMENTS_DIR_VAR) or None
+    try:
+        platform = load_platform(directory)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    app = build_app(platform)
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

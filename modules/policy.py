@@ -1,0 +1,54 @@
+"""Helpers that build IAM and resource policies as literal JSON from Python data.
+
+Every policy in the kit is ``json.dumps`` of plain dicts so the synthesized Terraform carries the
+real statements: checkov and the tests read them, and nothing hides behind a reference.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+Statement = dict[str, Any]
+
+
+def document(*statements: Statement) -> str:
+    """A policy document (version 2012-10-17) as a JSON string."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=False)
+
+
+def statement(
+    sid: str,
+    actions: Iterable[str],
+    resources: Iterable[str] | None = None,
+    *,
+    effect: str = "Allow",
+    principal: dict[str, Any] | None = None,
+    condition: dict[str, Any] | None = None,
+) -> Statement:
+    """One statement; ``resources`` is omitted for trust policies."""
+    stmt: Statement = {"Sid": sid, "Effect": effect}
+    if principal is not None:
+        stmt["Principal"] = principal
+    stmt["Action"] = sorted(set(actions))
+    if resources is not None:
+        stmt["Resource"] = list(dict.fromkeys(resources))
+    if condition:
+        stmt["Condition"] = condition
+    return stmt
+
+
+def org_condition(organization_id: str | None) -> dict[str, Any]:
+    """``aws:PrincipalOrgID`` for cross-account grants when the platform has an organization."""
+    if not organization_id:
+        return {}
+    return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+
+
+def merge_conditions(*conditions: dict[str, Any]) -> dict[str, Any]:
+    """Merge condition blocks operator by operator (keys within an operator must not clash)."""
+    merged: dict[str, Any] = {}
+    for cond in conditions:
+        for operator, values in cond.items():
+            merged.setdefault(operator, {}).update(values)
+    return merged
