@@ -1,0 +1,32 @@
+"""moto extensions: what the platform's stacks and scripts call and moto 5.2.1 does not serve.
+
+Everything is written in moto's own idiom (backend classes holding per-account, per-region state,
+response classes with one handler per botocore operation, url maps) and registered by one call:
+
+    from scripts.localcloud.moto_ext import install
+    install()          # idempotent; before mock_aws() in tests, before serving in the emulator
+
+See README.md beside this file for the list of operations and the Terraform apply findings.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install() -> None:
+    """Register every extension into moto in this process. Safe to call more than once."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from . import sagemaker
+
+        sagemaker.register()
+        _installed = True
+
+
+__all__ = ["install"]

@@ -1,0 +1,26 @@
+"""Fixtures for the emulator's own tests: moto in-process with the kit's extensions installed."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from scripts.localcloud.moto_ext import install
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials so nothing can reach a real account."""
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture
+def mocked(aws_env: None):
+    """moto in-process with the extensions, fresh state per test."""
+    install()
+    with mock_aws():
+        yield

@@ -1,0 +1,279 @@
+"""The SageMaker extensions in-process (mock_aws): registry governance, lineage, Studio."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+CONFIG = Config(retries={"mode": "standard"})
+SPEC = {
+    "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}
+
+
+def card(status: str = "Draft", **content: object) -> dict[str, str]:
+    body = content or {"model_overview": {"model_creator": "data-science"}}
+    return {"ModelCardContent": json.dumps(body), "ModelCardStatus": status}
+
+
+@pytest.fixture
+def sm(mocked: None):
+    client = boto3.client("sagemaker", config=CONFIG)
+    client.create_model_package_group(ModelPackageGroupName="mlgov-credit-risk")
+    return client
+
+
+def register(sm, **extra):
+    return sm.create_model_package(
+        ModelPackageGroupName="mlgov-credit-risk", InferenceSpecification=SPEC, **extra
+    )["ModelPackageArn"]
+
+
+def test_card_lifecycle_security_config_round_trip(sm):
+    arn = register(
+        sm,
+        ModelCard=card(),
+        ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "new"},
+        SecurityConfig={"KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"},
+    )
+    described = sm.describe_model_package(ModelPackageName=arn)
+    assert described["ModelCard"]["ModelCardStatus"] == "Draft"
+    assert json.loads(described["ModelCard"]["ModelCardContent"]) == {
+        "model_overview": {"model_creator": "data-science"}
+    }
+    assert described["ModelLifeCycle"] == {
+        "Stage": "Development",
+        "StageStatus": "Registered",
+        "StageDescription": "new",
+    }
+    assert described["SecurityConfig"]["KmsKeyId"].endswith("key/abc")
+    assert described["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"model_overview": {"model_description": "not allowed on a package card"}},
+        {"model_package_details": {"model_package_name": "x"}},
+        {"intended_uses": {"risk_rating": "Extreme"}},
+        {"evaluation_details": [{"metric_groups": []}]},
+    ],
+)
+def test_card_content_outside_the_package_schema_is_rejected(sm, content):
+    with pytest.raises(ClientError) as error:
+        register(sm, ModelCard=card(**content))
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"] == []
+
+
+def test_card_content_that_is_not_json_is_rejected(sm):
+    with pytest.raises(ClientError, match="not valid JSON"):
+        register(sm, ModelCard={"ModelCardContent": "{nope", "ModelCardStatus": "Draft"})
+
+
+def test_client_token_returns_the_same_version(sm):
+    first = register(sm, ClientToken="promote-abc")
+    second = register(sm, ClientToken="promote-abc")
+    third = register(sm, ClientToken="promote-def")
+    assert first == second != third
+    versions = sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"]
+    assert len(versions) == 2
+
+
+def test_update_changes_only_what_is_named(sm):
+    arn = register(sm, ModelCard=card(), CustomerMetadataProperties={"keep": "1", "drop": "2"})
+    sm.update_model_package(
+        ModelPackageArn=arn,
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="ok by officer",
+        CustomerMetadataProperties={"added": "3"},
+        CustomerMetadataPropertiesToRemove=["drop"],
+        ModelCard={"ModelCardStatus": "PendingReview"},
+        ModelLifeCycle={"Stage": "Development", "StageStatus": "Deployed"},
+    )
+    described = sm.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["ApprovalDescription"] == "ok by officer"
+    assert described["CustomerMetadataProperties"] == {"keep": "1", "added": "3"}
+    assert described["ModelCard"]["ModelCardStatus"] == "PendingReview"
+    assert "model_creator" in described["ModelCard"]["ModelCardContent"]
+    assert described["ModelLifeCycle"]["StageStatus"] == "Deployed"
+    summary = sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"][0]
+    assert summary["ModelLifeCycle"]["StageStatus"] == "Deployed"
+
+
+def test_update_rejects_bad_card_status_and_bad_content(sm):
+    arn = register(sm, ModelCard=card())
+    with pytest.raises(ClientError):
+        sm.update_model_package(
+            ModelPackageArn=arn,
+            ModelCard={"ModelCardContent": json.dumps({"model_overview": {"algorithm_type": "x"}})},
+        )
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == "Draft"
+
+
+def test_group_policy_put_get_delete(sm):
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/mlgov-staging-promotion"},
+                    "Action": ["sagemaker:DescribeModelPackage"],
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+    group_arn = sm.put_model_package_group_policy(
+        ModelPackageGroupName="mlgov-credit-risk", ResourcePolicy=policy
+    )["ModelPackageGroupArn"]
+    assert group_arn.endswith(":model-package-group/mlgov-credit-risk")
+    assert sm.get_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")["ResourcePolicy"] == policy
+    sm.delete_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")
+    with pytest.raises(ClientError):
+        sm.get_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")
+
+
+def test_delete_package_then_group_and_versions_are_not_reused(sm):
+    first = register(sm)
+    with pytest.raises(ClientError) as error:
+        sm.delete_model_package_group(ModelPackageGroupName="mlgov-credit-risk")
+    assert error.value.response["Error"]["Code"] == "ConflictException"
+    sm.delete_model_package(ModelPackageName=first)
+    second = register(sm)
+    assert second.endswith("/2")
+    sm.delete_model_package(ModelPackageName=second)
+    sm.delete_model_package_group(ModelPackageGroupName="mlgov-credit-risk")
+    assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+
+
+def test_lineage_artifacts_and_associations(sm):
+    package = register(sm)
+    artifact = sm.create_artifact(
+        ArtifactName="model-data", Source={"SourceUri": "s3://bucket/model.tar.gz"}, ArtifactType="Model"
+    )["ArtifactArn"]
+    assert sm.describe_artifact(ArtifactArn=artifact)["Source"]["SourceUri"] == "s3://bucket/model.tar.gz"
+    found = sm.list_artifacts(SourceUri="s3://bucket/model.tar.gz")["ArtifactSummaries"]
+    assert [a["ArtifactArn"] for a in found] == [artifact]
+    assert sm.list_artifacts(SourceUri="s3://bucket/other")["ArtifactSummaries"] == []
+    upstream = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/1"
+    sm.add_association(SourceArn=artifact, DestinationArn=package, AssociationType="ContributedTo")
+    sm.add_association(SourceArn=upstream, DestinationArn=package, AssociationType="DerivedFrom")
+    into = sm.list_associations(DestinationArn=package)["AssociationSummaries"]
+    assert {a["SourceArn"] for a in into} == {artifact, upstream}
+    derived = sm.list_associations(DestinationArn=package, AssociationType="DerivedFrom")["AssociationSummaries"]
+    assert [a["SourceArn"] for a in derived] == [upstream]
+    sm.delete_association(SourceArn=artifact, DestinationArn=package)
+    assert len(sm.list_associations(DestinationArn=package)["AssociationSummaries"]) == 1
+    with pytest.raises(ClientError) as error:
+        sm.add_association(
+            SourceArn="arn:aws:sagemaker:us-east-1:123456789012:artifact/missing", DestinationArn=package
+        )
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_list_associations_pages(sm):
+    package = register(sm)
+    for i in range(5):
+        source = f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/{i + 1}"
+        sm.add_association(SourceArn=source, DestinationArn=package)
+    pages = sm.get_paginator("list_associations").paginate(
+        DestinationArn=package, PaginationConfig={"PageSize": 2}
+    )
+    sizes = [len(page["AssociationSummaries"]) for page in pages]
+    assert sizes == [2, 2, 1]
+
+
+def test_domain_ids_follow_the_aws_format_and_user_profiles_work(sm):
+    import re
+
+    domain = sm.create_domain(
+        DomainName="mlgov-dev-studio",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/exec"},
+        SubnetIds=["subnet-1"],
+        VpcId="vpc-1",
+    )
+    assert re.fullmatch(r"d-[a-z0-9]{12}", domain["DomainId"])
+    assert domain["DomainArn"].endswith(f":domain/{domain['DomainId']}")
+    domain_id = domain["DomainId"]
+    arn = sm.create_user_profile(
+        DomainId=domain_id, UserProfileName="data-scientist-1", Tags=[{"Key": "team", "Value": "a"}]
+    )["UserProfileArn"]
+    assert arn.endswith(f":user-profile/{domain_id}/data-scientist-1")
+    with pytest.raises(ClientError) as error:
+        sm.create_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
+    assert error.value.response["Error"]["Code"] == "ResourceInUse"
+    sm.update_user_profile(
+        DomainId=domain_id,
+        UserProfileName="data-scientist-1",
+        UserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/ds"},
+    )
+    profile = sm.describe_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
+    assert profile["UserSettings"]["ExecutionRole"].endswith("role/ds")
+    assert profile["Status"] == "InService"
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "a"}]
+    assert [p["UserProfileName"] for p in sm.list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]] == [
+        "data-scientist-1"
+    ]
+    sm.delete_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
+    with pytest.raises(ClientError) as error:
+        sm.describe_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+    sm.delete_domain(DomainId=domain_id)
+    with pytest.raises(ClientError) as error:
+        sm.describe_domain(DomainId=domain_id)
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_user_profile_needs_an_existing_domain(sm):
+    with pytest.raises(ClientError) as error:
+        sm.create_user_profile(DomainId="d-000000000000", UserProfileName="x")
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_approval_change_reaches_an_eventbridge_rule_target(sm):
+    logs = boto3.client("logs", config=CONFIG)
+    events = boto3.client("events", config=CONFIG)
+    logs.create_log_group(logGroupName="/mlgov/dev/governance-events")
+    events.put_rule(
+        Name="model-package-state",
+        EventPattern=json.dumps(
+            {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"]}
+        ),
+    )
+    events.put_targets(
+        Rule="model-package-state",
+        Targets=[
+            {
+                "Id": "log",
+                "Arn": "arn:aws:logs:us-east-1:123456789012:log-group:/mlgov/dev/governance-events",
+            }
+        ],
+    )
+    arn = register(sm)
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    # Same status again: no new event, as on AWS only a change is published.
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    streams = logs.describe_log_streams(logGroupName="/mlgov/dev/governance-events")["logStreams"]
+    messages = [
+        json.loads(e["message"])
+        for s in streams
+        for e in logs.get_log_events(
+            logGroupName="/mlgov/dev/governance-events", logStreamName=s["logStreamName"]
+        )["events"]
+    ]
+    statuses = [m["detail"]["ModelApprovalStatus"] for m in messages]
+    assert statuses == ["PendingManualApproval", "Approved"]
+    assert all(m["source"] == "aws.sagemaker" for m in messages)
+    assert messages[-1]["detail"]["ModelPackageArn"] == arn
+    assert messages[-1]["detail"]["ModelPackageVersion"] == 1
+    assert messages[-1]["detail"]["ModelPackageGroupName"] == "mlgov-credit-risk"
