@@ -277,3 +277,24 @@ def test_approval_change_reaches_an_eventbridge_rule_target(sm):
     assert messages[-1]["detail"]["ModelPackageArn"] == arn
     assert messages[-1]["detail"]["ModelPackageVersion"] == 1
     assert messages[-1]["detail"]["ModelPackageGroupName"] == "mlgov-credit-risk"
+
+
+def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
+    """A downstream promotion role reads and annotates the upstream version by its ARN."""
+    upstream_arn = register(sm, ModelCard=card())
+    group_arn = sm.describe_model_package_group(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageGroupArn"]
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
+    downstream = boto3.client("sagemaker", config=CONFIG)
+    assert downstream.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
+    assert downstream.describe_model_package(ModelPackageName=upstream_arn)["ModelPackageArn"] == upstream_arn
+    assert downstream.describe_model_package_group(ModelPackageGroupName=group_arn)["ModelPackageGroupArn"] == group_arn
+    listed = downstream.list_model_packages(ModelPackageGroupName=group_arn)["ModelPackageSummaryList"]
+    assert [p["ModelPackageArn"] for p in listed] == [upstream_arn]
+    downstream.update_model_package(
+        ModelPackageArn=upstream_arn,
+        ModelLifeCycle={"Stage": "Development", "StageStatus": "PromotedToStaging"},
+    )
+    monkeypatch.delenv("MOTO_ACCOUNT_ID")
+    assert sm.describe_model_package(ModelPackageName=upstream_arn)["ModelLifeCycle"]["StageStatus"] == (
+        "PromotedToStaging"
+    )

@@ -877,6 +877,19 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:  # type: ignore[override]
         return sm_models.sagemaker_backends[self.current_account][self.region]  # type: ignore[return-value]
 
+    def _backend_for(self, name_or_arn: str | None) -> GovernanceSageMakerBackend:
+        """The backend of the account and region an ARN names (the caller's for a plain name).
+
+        A downstream promotion role reads and annotates the upstream account's versions by ARN;
+        AWS serves those calls from the resource's account (authorized by the group's resource
+        policy), so the emulator must not look them up in the caller's account.
+        """
+        if name_or_arn and name_or_arn.startswith("arn:"):
+            parts = name_or_arn.split(":")
+            if len(parts) > 5 and parts[2] == "sagemaker" and parts[4]:
+                return sm_models.sagemaker_backends[parts[4]][parts[3]]  # type: ignore[return-value]
+        return self.sagemaker_backend
+
     # CreateModelPackage
     def create_model_package(self) -> ActionResult:
         arn = self.sagemaker_backend.create_model_package(
@@ -909,8 +922,9 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     # UpdateModelPackage
     def update_model_package(self) -> ActionResult:
-        arn = self.sagemaker_backend.update_model_package(
-            model_package_arn=self._get_param("ModelPackageArn"),
+        target = self._get_param("ModelPackageArn")
+        arn = self._backend_for(target).update_model_package(
+            model_package_arn=target,
             model_approval_status=self._get_param("ModelApprovalStatus"),
             approval_description=self._get_param("ApprovalDescription"),
             customer_metadata_properties=self._get_param("CustomerMetadataProperties"),
@@ -925,15 +939,37 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     # DescribeModelPackage
     def describe_model_package(self) -> ActionResult:
-        package = self.sagemaker_backend.describe_model_package(self._get_param("ModelPackageName"))
+        name = self._get_param("ModelPackageName")
+        package = self._backend_for(name).describe_model_package(name)
         return ActionResult(_package_response(package))
+
+    # DescribeModelPackageGroup (by ARN from another account, too)
+    def describe_model_package_group(self) -> ActionResult:
+        name = self._get_param("ModelPackageGroupName")
+        group = self._backend_for(name)._group(name)
+        return ActionResult(group.gen_response_object())
 
     # ListModelPackages
     def list_model_packages(self) -> ActionResult:
-        result = super().list_model_packages()
-        summaries = result.result["ModelPackageSummaryList"]  # type: ignore[index]
+        backend = self._backend_for(self._get_param("ModelPackageGroupName"))
+        creation_time_after = self._get_param("CreationTimeAfter")
+        creation_time_before = self._get_param("CreationTimeBefore")
+        packages, next_token = backend.list_model_packages(
+            creation_time_after=creation_time_after,
+            creation_time_before=creation_time_before,
+            max_results=self._get_param("MaxResults"),
+            name_contains=self._get_param("NameContains"),
+            model_approval_status=self._get_param("ModelApprovalStatus"),
+            model_package_group_name=self._get_param("ModelPackageGroupName"),
+            model_package_type=self._get_param("ModelPackageType", "Unversioned"),
+            next_token=self._get_param("NextToken"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+        )
+        summaries = [p.gen_response_object() for p in packages]
+        result = ActionResult({"ModelPackageSummaryList": summaries, "NextToken": next_token})
         for summary in summaries:
-            package = self.sagemaker_backend.model_packages.get(summary["ModelPackageArn"])
+            package = backend.model_packages.get(summary["ModelPackageArn"])
             if package is not None and getattr(package, "model_life_cycle", None):
                 summary["ModelLifeCycle"] = package.model_life_cycle
         return result
