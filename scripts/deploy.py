@@ -1,0 +1,514 @@
+"""Deploy runner: synthesize every stack once, then run Terraform per environment.
+
+    python -m scripts.deploy apply                       # every environment, local emulator
+    python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
+    python -m scripts.deploy destroy                     # downstream first
+    python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
+    python -m scripts.deploy synth                       # only write cdktf.out/
+
+Environments run in promotion order (upstream first: dev, staging, prod); ``destroy`` runs in
+reverse. Each environment gets a Terraform working directory ``.terraform-work/<target>/<env>/``
+holding a copy of the synthesized ``cdk.tf.json`` (``cdktf.out`` stays free of ``.terraform``
+directories and state). Terraform's full output is kept per environment and step in
+``.terraform-work/<target>/logs/<env>-<step>.log``; stderr gets one progress line per step.
+
+Targets
+-------
+``local`` (default)
+    Starts the local multi-account emulator (``scripts.localcloud``) or reuses the running one,
+    and writes ``zz_local_override.tf.json`` beside the stack: a Terraform override file that
+    points every AWS service endpoint (and an S3 state backend, if the stack has one) at the
+    emulator with test credentials. The stack JSON itself is the one that goes to AWS; the
+    provider still assumes the environment's deploy role, which the emulator maps to that
+    environment's account.
+``aws``
+    The synthesized JSON unchanged: the normal AWS credential chain, and the deploy role the
+    stack's provider assumes in each account.
+
+Exit codes: 0 done (``drift``: no drift), 1 a step failed (the message names environment,
+resource and log file) or ``drift`` found drift, 2 bad usage (unknown environment, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from environments import ConfigError, EnvironmentConfig, PlatformConfig, load_platform
+
+from . import terraform as tf
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ACTIONS = ("apply", "plan", "destroy", "drift", "synth")
+TARGETS = ("local", "aws")
+#: Name of the override file; Terraform merges ``*_override.tf.json`` after the main files.
+OVERRIDE_FILE = "zz_local_override.tf.json"
+STACK_FILE = "cdk.tf.json"
+#: Every AWS service the stacks (or the provider while reading them) call. The emulator serves
+#: all of them on one endpoint. A service missing here would be sent to real AWS by the
+#: provider, so keep it complete when a construct starts using a new service.
+LOCAL_ENDPOINT_SERVICES = (
+    "sts", "iam", "s3", "kms", "ec2", "logs", "ssm", "sagemaker", "datazone", "ram", "events",
+    "cloudwatch", "sns", "sqs", "lambda", "organizations", "cloudtrail", "secretsmanager",
+    "resourcegroupstaggingapi", "servicecatalog", "glue", "lakeformation", "dynamodb",
+)  # fmt: skip
+LOCAL_ACCESS_KEY = "test"
+LOCAL_SECRET_KEY = "test"
+#: Environment variables that would make a local run read a real profile or real endpoints.
+_AWS_ENV_TO_CLEAR = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+)  # fmt: skip
+
+
+# -- results and errors ---------------------------------------------------------------------
+@dataclass
+class StepResult:
+    """One Terraform (or synth) step for one environment."""
+
+    env: str
+    """Environment name (``*`` for the synth step, which covers all of them)."""
+    step: str
+    """``synth``, ``init``, ``apply``, ``plan``, ``destroy`` or ``drift``."""
+    target: str
+    returncode: int
+    seconds: float
+    log: str
+    changes: bool | None = None
+    """``plan``/``drift``: whether Terraform reported changes (exit 2 of -detailed-exitcode)."""
+    ok: bool = True
+    resource: str | None = None
+    """On failure: the resource address Terraform's error names, if any."""
+    error: str | None = None
+
+    def line(self) -> str:
+        status = "ok" if self.ok else "FAILED"
+        if self.ok and self.changes is not None:
+            status = "changes" if self.changes else "no changes"
+            if self.step == "drift":
+                status = "DRIFT" if self.changes else "no drift"
+        return f"[{self.target}] {self.env:<10} {self.step:<8} {status:<10} {self.seconds:6.1f}s"
+
+
+class DeployError(RuntimeError):
+    """A step failed. Names the environment, the step, the resource and the log to read."""
+
+    def __init__(self, env: str, step: str, resource: str | None, log: str | Path, detail: str | None = None,
+                 results: Sequence[StepResult] = ()) -> None:  # fmt: skip
+        self.env, self.step, self.resource, self.log, self.detail = env, step, resource, str(log), detail
+        self.results = list(results)
+        where = f" at {resource}" if resource else ""
+        why = f": {detail}" if detail else ""
+        super().__init__(f"{step} failed in environment {env!r}{where}{why} (full output: {self.log})")
+
+
+class UsageError(ValueError):
+    """Bad input to the runner (unknown environment or target). Exit code 2."""
+
+
+# -- environment selection --------------------------------------------------------------------
+def select_environments(platform: PlatformConfig, env_names: Iterable[str] | None, action: str) -> list[EnvironmentConfig]:
+    """The environments to act on, upstream first (``destroy``: downstream first)."""
+    order = platform.promotion_order()
+    if env_names:
+        wanted = list(dict.fromkeys(env_names))
+        unknown = [n for n in wanted if n not in platform.environments]
+        if unknown:
+            known = ", ".join(e.name for e in order)
+            raise UsageError(f"unknown environment {unknown[0]!r}: known environments are {known} "
+                             f"(add environments/{unknown[0]}.yaml to create it)")  # fmt: skip
+        order = [e for e in order if e.name in wanted]
+    return list(reversed(order)) if action == "destroy" else order
+
+
+# -- synthesis --------------------------------------------------------------------------------
+def synth(outdir: Path | None = None, *, repo: Path = REPO_ROOT, log_dir: Path | None = None) -> tuple[Path, float]:
+    """Synthesize every stack by running ``main.py`` in a subprocess; returns (outdir, seconds).
+
+    The runner never imports cdktf (a 20 s provider import per process): one subprocess
+    synthesizes all environments at once.
+    """
+    outdir = Path(outdir or repo / "cdktf.out").resolve()
+    env = dict(os.environ)
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    env["CDKTF_OUTDIR"] = str(outdir)
+    python = _python(repo)
+    started = time.monotonic()
+    proc = subprocess.run([python, "main.py"], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    seconds = time.monotonic() - started
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / "synth.log").write_text(f"$ {python} main.py\n{proc.stdout}{proc.stderr}\n# exit {proc.returncode}\n")
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        log = (log_dir / "synth.log") if log_dir else "main.py output"
+        raise DeployError("*", "synth", None, log, f"main.py exited {proc.returncode}:\n{tail}")
+    return outdir, seconds
+
+
+def _python(repo: Path) -> str:
+    venv = repo / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def stack_dir(outdir: Path, env: str) -> Path:
+    return outdir / "stacks" / env
+
+
+# -- working directories and the local override -----------------------------------------------
+def prepare_workdir(src: Path, workdir: Path) -> None:
+    """Copy the synthesized stack (JSON and any assets) into the Terraform working directory.
+
+    Copies rather than links so a later synth cannot change files under a running Terraform;
+    ``.terraform/``, state and the override file in ``workdir`` are left alone.
+    """
+    if not (src / STACK_FILE).exists():
+        raise UsageError(f"{src / STACK_FILE} does not exist: main.py did not synthesize this environment")
+    workdir.mkdir(parents=True, exist_ok=True)
+    for path in src.rglob("*"):
+        rel = path.relative_to(src)
+        if rel.parts[0] in (".terraform",) or path.name.endswith((".tfstate", ".tfstate.backup")):
+            continue
+        target = workdir / rel
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            shutil.copy2(path, target)
+
+
+def local_override(stack: dict[str, Any], endpoint: str, region: str) -> dict[str, Any]:
+    """The override file that sends one stack to the emulator: endpoints and test credentials.
+
+    Terraform merges an override provider block into the block with the same name and alias;
+    nested blocks given here (``endpoints``) replace the original ones, everything else
+    (``assume_role`` into the deploy role, ``default_tags``, ``region``) is kept.
+    """
+    providers = stack.get("provider", {}).get("aws") or [{}]
+    if isinstance(providers, dict):
+        providers = [providers]
+    endpoints = {svc: endpoint for svc in LOCAL_ENDPOINT_SERVICES}
+    out_providers = []
+    for p in providers:
+        block: dict[str, Any] = {
+            "access_key": LOCAL_ACCESS_KEY,
+            "secret_key": LOCAL_SECRET_KEY,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            # The account id comes from sts:GetCallerIdentity of the assumed deploy role, which
+            # the emulator answers with that environment's account.
+            "skip_requesting_account_id": False,
+            "skip_region_validation": True,
+            "s3_use_path_style": True,
+            "endpoints": [endpoints],
+        }
+        if p.get("alias"):
+            block["alias"] = p["alias"]
+        out_providers.append(block)
+    override: dict[str, Any] = {"provider": {"aws": out_providers}}
+    backend = stack.get("terraform", {}).get("backend", {})
+    if "s3" in backend:
+        override["terraform"] = {"backend": {"s3": local_s3_backend(backend["s3"], endpoint, region)}}
+    return override
+
+
+def local_s3_backend(original: dict[str, Any], endpoint: str, region: str) -> dict[str, Any]:
+    """An S3 backend block pointed at the emulator.
+
+    An override backend block replaces the original entirely, so the bucket, key and
+    assume_role of the original are carried over; only endpoints and credentials change.
+    """
+    keep = {k: v for k, v in original.items() if k not in ("endpoints", "profile", "shared_credentials_files")}
+    keep.setdefault("region", region)
+    keep.update({
+        "endpoints": {"s3": endpoint, "sts": endpoint, "iam": endpoint, "dynamodb": endpoint},
+        "access_key": LOCAL_ACCESS_KEY,
+        "secret_key": LOCAL_SECRET_KEY,
+        "use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": True,
+        "skip_region_validation": True,
+        "skip_requesting_account_id": True,
+    })  # fmt: skip
+    return keep
+
+
+def local_environment(endpoint: str, region: str) -> dict[str, str | None]:
+    """Process environment for Terraform against the emulator: test credentials, no profiles."""
+    env: dict[str, str | None] = {k: None for k in _AWS_ENV_TO_CLEAR}
+    env.update({
+        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        # Safety net: a service not in the override's endpoint list still goes to the emulator.
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"])),
+    })  # fmt: skip
+    return env
+
+
+# -- the runner -------------------------------------------------------------------------------
+@dataclass
+class Runner:
+    """Runs one action over a set of environments. ``deploy()`` is the short way to use it."""
+
+    platform: PlatformConfig
+    target: str = "local"
+    cloud: Any = None
+    """A running ``scripts.localcloud.LocalCloud`` (anything with ``.url``) for target local."""
+    work_root: Path = field(default_factory=lambda: REPO_ROOT / ".terraform-work")
+    outdir: Path | None = None
+    """Where ``main.py`` writes stacks (default ``cdktf.out``)."""
+    synthesize: bool = True
+    """Run ``main.py`` first; False reuses the stacks already in ``outdir``."""
+    progress: Callable[[str], None] | None = None
+    results: list[StepResult] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise UsageError(f"unknown target {self.target!r}: expected one of {', '.join(TARGETS)}")
+        if self.target == "local" and self.cloud is None:
+            raise UsageError("target local needs a running emulator (cloud=LocalCloud)")
+        self.work_root = Path(self.work_root).resolve()
+        self.base = self.work_root / self.target
+        self.log_dir = self.base / "logs"
+        self.cli_config = tf.write_cli_config(self.work_root)
+
+    @property
+    def endpoint(self) -> str:
+        return str(self.cloud.url).rstrip("/")
+
+    def _emit(self, result: StepResult) -> None:
+        self.results.append(result)
+        if self.progress:
+            self.progress(result.line())
+
+    def _fail(self, result: StepResult) -> DeployError:
+        return DeployError(result.env, result.step, result.resource, result.log, result.error, self.results)
+
+    def synth(self) -> Path:
+        try:
+            outdir, seconds = synth(self.outdir, log_dir=self.log_dir)
+        except DeployError as exc:
+            self._emit(StepResult("*", "synth", self.target, 1, 0.0, exc.log, ok=False, error=exc.detail))
+            exc.results = list(self.results)
+            raise
+        self._emit(StepResult("*", "synth", self.target, 0, seconds, str(self.log_dir / "synth.log")))
+        self.outdir = outdir
+        return outdir
+
+    def workdir(self, env: str) -> Path:
+        return self.base / env
+
+    def terraform(self, env: EnvironmentConfig) -> tf.Terraform:
+        extra: dict[str, str | None] = {"TF_CLI_CONFIG_FILE": str(self.cli_config)}
+        if self.target == "local":
+            extra.update(local_environment(self.endpoint, env.region))
+        return tf.Terraform(self.workdir(env.name), log_dir=self.log_dir, label=env.name, env=extra)
+
+    def prepare(self, env: EnvironmentConfig) -> tf.Terraform:
+        assert self.outdir is not None
+        workdir = self.workdir(env.name)
+        prepare_workdir(stack_dir(self.outdir, env.name), workdir)
+        override = workdir / OVERRIDE_FILE
+        if self.target == "local":
+            stack = json.loads((workdir / STACK_FILE).read_text())
+            override.write_text(json.dumps(local_override(stack, self.endpoint, env.region), indent=2))
+            self._reset_state_if_new_emulator(workdir)
+        elif override.exists():
+            override.unlink()
+        return self.terraform(env)
+
+    def _reset_state_if_new_emulator(self, workdir: Path) -> None:
+        """Local state belongs to one emulator run: a fresh emulator starts empty, so state
+        left from an earlier run would only describe resources that no longer exist."""
+        marker = workdir / ".emulator"
+        identity = str(getattr(self.cloud, "instance_id", None) or self.endpoint)
+        if marker.exists() and marker.read_text() == identity:
+            return
+        for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+            (workdir / name).unlink(missing_ok=True)
+        for state in workdir.glob("terraform.*.tfstate*"):
+            state.unlink()
+        marker.write_text(identity)
+
+    def _init_key(self, env: str) -> str:
+        """What ``terraform init`` depends on: the terraform block (providers, backend) of the
+        stack and of the override, and the CLI configuration."""
+        workdir = self.workdir(env)
+        parts = [json.loads((workdir / STACK_FILE).read_text()).get("terraform", {})]
+        if (workdir / OVERRIDE_FILE).exists():
+            parts.append(json.loads((workdir / OVERRIDE_FILE).read_text()).get("terraform", {}))
+        parts.append(self.cli_config.read_text())
+        return json.dumps(parts, sort_keys=True)
+
+    def _needs_init(self, env: str) -> bool:
+        # init costs several seconds per environment (it starts the provider); it is repeated
+        # only when providers, backend or CLI configuration changed since the last one.
+        workdir = self.workdir(env)
+        marker = workdir / ".terraform" / "mlgov-init.json"
+        return not (marker.exists() and (workdir / ".terraform.lock.hcl").exists()
+                    and marker.read_text() == self._init_key(env))  # fmt: skip
+
+    def _mark_initialized(self, env: str) -> None:
+        (self.workdir(env) / ".terraform" / "mlgov-init.json").write_text(self._init_key(env))
+
+    def _step(self, env: str, step: str, run: tf.TfRun, *, detailed: bool = False) -> StepResult:
+        ok = run.returncode in ((tf.PLAN_CLEAN, tf.PLAN_CHANGES) if detailed else (0,))
+        result = StepResult(
+            env=env, step=step, target=self.target, returncode=run.returncode, seconds=round(run.seconds, 2),
+            log=str(run.log), changes=(run.returncode == tf.PLAN_CHANGES) if detailed and ok else None, ok=ok,
+            resource=None if ok else run.resource, error=None if ok else run.error,
+        )  # fmt: skip
+        self._emit(result)
+        if not ok:
+            raise self._fail(result)
+        return result
+
+    def run(self, action: str, envs: Sequence[EnvironmentConfig]) -> list[StepResult]:
+        if action not in ACTIONS:
+            raise UsageError(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
+        if self.synthesize or action == "synth":
+            self.synth()
+        elif self.outdir is None or not (Path(self.outdir) / "stacks").is_dir():
+            raise UsageError(f"no synthesized stacks in {self.outdir}: synthesize first")
+        self.outdir = Path(self.outdir).resolve()
+        if action == "synth":
+            return self.results
+        for env in envs:
+            runner = self.prepare(env)
+            if self._needs_init(env.name):
+                self._step(env.name, "init", runner.init())
+                self._mark_initialized(env.name)
+            if action == "apply":
+                self._step(env.name, "apply", runner.apply())
+            elif action == "plan":
+                self._step(env.name, "plan", runner.plan(), detailed=True)
+            elif action == "drift":
+                self._step(env.name, "drift", runner.plan(refresh_only=True), detailed=True)
+            elif action == "destroy":
+                self._step(env.name, "destroy", runner.destroy())
+        return self.results
+
+
+def deploy(
+    action: str,
+    env_names: Iterable[str] | None = None,
+    target: str = "local",
+    cloud: Any = None,
+    *,
+    platform: PlatformConfig | None = None,
+    work_root: Path | None = None,
+    outdir: Path | None = None,
+    synthesize: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> list[StepResult]:
+    """Run ``action`` over the chosen environments and return every step's result.
+
+    ``cloud`` is a running :class:`scripts.localcloud.LocalCloud` for ``target="local"``.
+    ``outdir`` is where ``main.py`` writes (default ``cdktf.out``); ``synthesize=False`` reuses
+    the stacks already there (tests synthesize once per session).
+    Raises :class:`UsageError` for bad input (before anything runs) and :class:`DeployError`
+    naming environment, step, resource and log file when a step fails.
+    """
+    platform = platform or load_platform()
+    envs = select_environments(platform, env_names, action)
+    runner = Runner(platform, target=target, cloud=cloud, work_root=work_root or REPO_ROOT / ".terraform-work",
+                    outdir=outdir, synthesize=synthesize, progress=progress)  # fmt: skip
+    return runner.run(action, envs)
+
+
+# -- command line -----------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts.deploy",
+        description="Synthesize every stack once and run Terraform per environment, upstream first "
+        "(destroy: downstream first), against the local multi-account emulator or AWS.",
+        epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
+        "Logs: .terraform-work/<target>/logs/<env>-<step>.log",
+    )
+    p.add_argument("action", choices=ACTIONS,
+                   help="apply: create/update; plan: show changes (reports whether there are any); "
+                        "destroy: remove every resource; drift: plan -refresh-only -detailed-exitcode; "
+                        "synth: only run main.py")  # fmt: skip
+    p.add_argument("--env", action="append", dest="envs", metavar="NAME",
+                   help="environment to act on (repeatable); default: every environment in environments/")  # fmt: skip
+    p.add_argument("--target", choices=TARGETS, default="local",
+                   help="local: the emulator on loopback, started if not running (default); "
+                        "aws: the normal AWS credential chain and each environment's deploy role")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary of every step on stdout")
+    p.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".terraform-work",
+                   help="root of the Terraform working directories and logs (default: .terraform-work)")  # fmt: skip
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def _local_cloud() -> Any:
+    """Start the local emulator or attach to the running one (it outlives this command so the
+    deployed resources stay available to the governance scripts)."""
+    from scripts import localcloud
+
+    return localcloud.ensure_running()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    results: list[StepResult] = []
+    status, failure = 0, None
+    try:
+        platform = load_platform()
+        envs = select_environments(platform, args.envs, args.action)
+        cloud = _local_cloud() if args.target == "local" and args.action != "synth" else None
+        runner = Runner(platform, target=args.target, cloud=cloud if cloud is not None else _NoCloud(),
+                        work_root=args.work_dir, progress=progress)  # fmt: skip
+        results = runner.run(args.action, envs)
+        if args.action == "drift" and any(r.changes for r in results):
+            status = 1
+            drifted = ", ".join(r.env for r in results if r.changes)
+            print(f"drift found in: {drifted} (see the drift logs)", file=sys.stderr)
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except tf.TerraformNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DeployError as exc:
+        results = exc.results
+        failure = exc
+        print(f"error: {exc}", file=sys.stderr)
+        status = 1
+    if args.json:
+        summary = {
+            "action": args.action, "target": args.target, "ok": status == 0,
+            "steps": [asdict(r) for r in results],
+            "error": None if failure is None else {
+                "env": failure.env, "step": failure.step, "resource": failure.resource,
+                "log": failure.log, "detail": failure.detail},
+        }  # fmt: skip
+        print(json.dumps(summary, indent=2))
+    return status
+
+
+class _NoCloud:
+    """Placeholder for actions that never talk to the emulator (synth)."""
+
+    url = "http://127.0.0.1:0"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
