@@ -23,9 +23,10 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import sagemaker
+        from . import datazone, sagemaker
 
         sagemaker.register()
+        datazone.register()
         _installed = True
 
 

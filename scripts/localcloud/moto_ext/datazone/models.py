@@ -1,0 +1,331 @@
+"""DataZone backend: the domain and project operations the Terraform resources
+``aws_datazone_domain`` / ``aws_datazone_project`` and the kit's scripts call."""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+from typing import Any
+
+from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.common_models import BaseModel
+from moto.core.exceptions import ServiceException
+from moto.core.utils import utcnow
+
+
+class DataZoneClientError(ServiceException):
+    pass
+
+
+class ResourceNotFoundException(DataZoneClientError):
+    code = "ResourceNotFoundException"
+
+
+class ConflictException(DataZoneClientError):
+    code = "ConflictException"
+
+
+class ValidationException(DataZoneClientError):
+    code = "ValidationException"
+
+
+def _alnum(length: int) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(random.choice(alphabet) for _ in range(length))
+
+
+class Domain(BaseModel):
+    """CreateDomain's resource. Ids look like AWS's: ``dzd_`` + 14 lowercase alphanumerics."""
+
+    def __init__(
+        self,
+        account_id: str,
+        region_name: str,
+        name: str,
+        description: str | None,
+        single_sign_on: dict[str, Any] | None,
+        domain_execution_role: str,
+        kms_key_identifier: str | None,
+        tags: dict[str, str] | None,
+        domain_version: str | None,
+        service_role: str | None,
+    ) -> None:
+        self.id = f"dzd_{_alnum(14)}"
+        self.account_id = account_id
+        self.arn = f"arn:aws:datazone:{region_name}:{account_id}:domain/{self.id}"
+        self.root_domain_unit_id = _alnum(14)
+        self.name = name
+        self.description = description
+        self.single_sign_on = single_sign_on or {"type": "DISABLED"}
+        self.domain_execution_role = domain_execution_role
+        self.kms_key_identifier = kms_key_identifier
+        self.tags = dict(tags or {})
+        self.domain_version = domain_version or "V1"
+        self.service_role = service_role
+        # Provisioning is instantaneous here; AWS passes through CREATING first.
+        self.status = "AVAILABLE"
+        self.portal_url = f"https://{self.id}.datazone.{region_name}.on.aws"
+        self.created_at = utcnow()
+        self.last_updated_at = self.created_at
+
+    def to_dict(self) -> dict[str, Any]:
+        result = {
+            "id": self.id,
+            "rootDomainUnitId": self.root_domain_unit_id,
+            "name": self.name,
+            "description": self.description,
+            "singleSignOn": self.single_sign_on,
+            "domainExecutionRole": self.domain_execution_role,
+            "arn": self.arn,
+            "kmsKeyIdentifier": self.kms_key_identifier,
+            "status": self.status,
+            "portalUrl": self.portal_url,
+            "createdAt": self.created_at,
+            "lastUpdatedAt": self.last_updated_at,
+            "tags": self.tags,
+            "domainVersion": self.domain_version,
+            "serviceRole": self.service_role,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        result = {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "arn": self.arn,
+            "managedAccountId": self.account_id,
+            "status": self.status,
+            "portalUrl": self.portal_url,
+            "createdAt": self.created_at,
+            "lastUpdatedAt": self.last_updated_at,
+            "domainVersion": self.domain_version,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+
+class Project(BaseModel):
+    """CreateProject's resource."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        name: str,
+        created_by: str,
+        description: str | None,
+        resource_tags: dict[str, str] | None,
+        glossary_terms: list[str] | None,
+        domain_unit_id: str | None,
+        project_profile_id: str | None,
+        user_parameters: list[dict[str, Any]] | None,
+        project_category: str | None,
+    ) -> None:
+        self.domain_id = domain.id
+        self.id = _alnum(14)
+        self.name = name
+        self.description = description
+        self.project_status = "ACTIVE"
+        self.created_by = created_by
+        self.created_at = utcnow()
+        self.last_updated_at = self.created_at
+        self.resource_tags = resource_tags
+        self.glossary_terms = glossary_terms
+        self.domain_unit_id = domain_unit_id or domain.root_domain_unit_id
+        self.project_profile_id = project_profile_id
+        self.user_parameters = user_parameters
+        self.project_category = project_category
+
+    def to_dict(self) -> dict[str, Any]:
+        result = {
+            "domainId": self.domain_id,
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "projectStatus": self.project_status,
+            "createdBy": self.created_by,
+            "createdAt": self.created_at,
+            "lastUpdatedAt": self.last_updated_at,
+            "resourceTags": (
+                [{"key": k, "value": v, "source": "PROJECT"} for k, v in self.resource_tags.items()]
+                if self.resource_tags
+                else None
+            ),
+            "glossaryTerms": self.glossary_terms,
+            "domainUnitId": self.domain_unit_id,
+            "projectProfileId": self.project_profile_id,
+            "userParameters": self.user_parameters,
+            "projectCategory": self.project_category,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        result = {
+            "domainId": self.domain_id,
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "projectStatus": self.project_status,
+            "createdBy": self.created_by,
+            "createdAt": self.created_at,
+            "updatedAt": self.last_updated_at,
+            "domainUnitId": self.domain_unit_id,
+            "projectCategory": self.project_category,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+
+def paginate(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list[Any], str | None]:
+    start = int(next_token) if next_token else 0
+    size = max_results or 50
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+class DataZoneBackend(BaseBackend):
+    """Domains and projects of one account in one region."""
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.domains: dict[str, Domain] = {}
+        self.projects: dict[str, dict[str, Project]] = {}
+        self.client_tokens: dict[str, str] = {}
+        # DataZone reports the caller's user id in createdBy; one stable id per account here.
+        self.caller_user_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"datazone:{account_id}"))
+
+    # -- domains ----------------------------------------------------------------------------
+    def create_domain(
+        self,
+        name: str,
+        description: str | None,
+        single_sign_on: dict[str, Any] | None,
+        domain_execution_role: str | None,
+        kms_key_identifier: str | None,
+        tags: dict[str, str] | None,
+        domain_version: str | None,
+        service_role: str | None,
+        client_token: str | None,
+    ) -> Domain:
+        """CreateDomain."""
+        if client_token and self.client_tokens.get(client_token) in self.domains:
+            return self.domains[self.client_tokens[client_token]]
+        if not domain_execution_role:
+            raise ValidationException("domainExecutionRole is required.")
+        if any(d.name == name for d in self.domains.values()):
+            raise ConflictException(f"A domain with the name {name} already exists.")
+        domain = Domain(
+            account_id=self.account_id,
+            region_name=self.region_name,
+            name=name,
+            description=description,
+            single_sign_on=single_sign_on,
+            domain_execution_role=domain_execution_role,
+            kms_key_identifier=kms_key_identifier,
+            tags=tags,
+            domain_version=domain_version,
+            service_role=service_role,
+        )
+        self.domains[domain.id] = domain
+        self.projects[domain.id] = {}
+        if client_token:
+            self.client_tokens[client_token] = domain.id
+        return domain
+
+    def get_domain(self, identifier: str) -> Domain:
+        """GetDomain."""
+        domain = self.domains.get(identifier)
+        if domain is None:
+            raise ResourceNotFoundException(f"Domain {identifier} does not exist.")
+        return domain
+
+    def update_domain(self, identifier: str, **changes: Any) -> Domain:
+        """UpdateDomain: sets what the request names."""
+        domain = self.get_domain(identifier)
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(domain, attribute, value)
+        domain.last_updated_at = utcnow()
+        return domain
+
+    def delete_domain(self, identifier: str, skip_deletion_check: bool | None) -> None:
+        """DeleteDomain: refused while projects remain unless skipDeletionCheck is set."""
+        self.get_domain(identifier)
+        if self.projects.get(identifier) and not skip_deletion_check:
+            raise ConflictException(
+                f"Domain {identifier} still has projects; delete them or set skipDeletionCheck."
+            )
+        del self.domains[identifier]
+        self.projects.pop(identifier, None)
+
+    def list_domains(self, status: str | None) -> list[Domain]:
+        """ListDomains."""
+        found = [d for d in self.domains.values() if status is None or d.status == status]
+        return sorted(found, key=lambda d: d.created_at)
+
+    # -- projects ---------------------------------------------------------------------------
+    def create_project(self, domain_identifier: str, name: str, **kwargs: Any) -> Project:
+        """CreateProject."""
+        domain = self.get_domain(domain_identifier)
+        projects = self.projects.setdefault(domain.id, {})
+        if any(p.name == name for p in projects.values()):
+            raise ConflictException(f"A project with the name {name} already exists in {domain.id}.")
+        project = Project(domain=domain, name=name, created_by=self.caller_user_id, **kwargs)
+        projects[project.id] = project
+        return project
+
+    def get_project(self, domain_identifier: str, identifier: str) -> Project:
+        """GetProject."""
+        domain = self.get_domain(domain_identifier)
+        project = self.projects.get(domain.id, {}).get(identifier)
+        if project is None:
+            raise ResourceNotFoundException(f"Project {identifier} does not exist in domain {domain.id}.")
+        return project
+
+    def update_project(self, domain_identifier: str, identifier: str, **changes: Any) -> Project:
+        """UpdateProject."""
+        project = self.get_project(domain_identifier, identifier)
+        new_name = changes.get("name")
+        if new_name and new_name != project.name:
+            if any(p.name == new_name for p in self.projects[project.domain_id].values()):
+                raise ConflictException(f"A project with the name {new_name} already exists.")
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(project, attribute, value)
+        project.last_updated_at = utcnow()
+        return project
+
+    def delete_project(self, domain_identifier: str, identifier: str) -> None:
+        """DeleteProject."""
+        project = self.get_project(domain_identifier, identifier)
+        del self.projects[project.domain_id][project.id]
+
+    def list_projects(self, domain_identifier: str, name: str | None) -> list[Project]:
+        """ListProjects."""
+        domain = self.get_domain(domain_identifier)
+        found = [p for p in self.projects.get(domain.id, {}).values() if name is None or p.name == name]
+        return sorted(found, key=lambda p: p.created_at)
+
+    # -- tags (domains carry the ARN) -------------------------------------------------------
+    def _tagged(self, resource_arn: str) -> Domain:
+        for domain in self.domains.values():
+            if domain.arn == resource_arn:
+                return domain
+        raise ResourceNotFoundException(f"Resource {resource_arn} does not exist.")
+
+    def tag_resource(self, resource_arn: str, tags: dict[str, str]) -> None:
+        """TagResource."""
+        self._tagged(resource_arn).tags.update(tags)
+
+    def untag_resource(self, resource_arn: str, tag_keys: list[str]) -> None:
+        """UntagResource."""
+        domain = self._tagged(resource_arn)
+        for key in tag_keys:
+            domain.tags.pop(key, None)
+
+    def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
+        """ListTagsForResource."""
+        return dict(self._tagged(resource_arn).tags)
+
+
+datazone_backends = BackendDict(DataZoneBackend, "datazone")
+

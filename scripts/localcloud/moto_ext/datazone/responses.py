@@ -1,0 +1,138 @@
+"""DataZone request handlers: one per botocore operation (restJson1, parsed by moto from the model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
+
+from .models import DataZoneBackend, datazone_backends, paginate
+
+
+class DataZoneResponse(BaseResponse):
+    def __init__(self) -> None:
+        super().__init__(service_name="datazone")
+        self.automated_parameter_parsing = True
+
+    @property
+    def datazone_backend(self) -> DataZoneBackend:
+        return datazone_backends[self.current_account][self.region]
+
+    def _p(self, name: str, default: Any = None) -> Any:
+        return self._get_param(name, default)
+
+    # CreateDomain
+    def create_domain(self) -> ActionResult:
+        domain = self.datazone_backend.create_domain(
+            name=self._p("name"),
+            description=self._p("description"),
+            single_sign_on=self._p("singleSignOn"),
+            domain_execution_role=self._p("domainExecutionRole"),
+            kms_key_identifier=self._p("kmsKeyIdentifier"),
+            tags=self._p("tags"),
+            domain_version=self._p("domainVersion"),
+            service_role=self._p("serviceRole"),
+            client_token=self._p("clientToken"),
+        )
+        body = domain.to_dict()
+        for member in ("createdAt", "lastUpdatedAt"):
+            body.pop(member, None)
+        return ActionResult(body)
+
+    # GetDomain
+    def get_domain(self) -> ActionResult:
+        return ActionResult(self.datazone_backend.get_domain(self._p("identifier")).to_dict())
+
+    # UpdateDomain
+    def update_domain(self) -> ActionResult:
+        domain = self.datazone_backend.update_domain(
+            self._p("identifier"),
+            description=self._p("description"),
+            single_sign_on=self._p("singleSignOn"),
+            domain_execution_role=self._p("domainExecutionRole"),
+            service_role=self._p("serviceRole"),
+            name=self._p("name"),
+        )
+        body = {
+            "id": domain.id,
+            "rootDomainUnitId": domain.root_domain_unit_id,
+            "description": domain.description,
+            "singleSignOn": domain.single_sign_on,
+            "domainExecutionRole": domain.domain_execution_role,
+            "serviceRole": domain.service_role,
+            "name": domain.name,
+            "lastUpdatedAt": domain.last_updated_at,
+        }
+        return ActionResult({k: v for k, v in body.items() if v is not None})
+
+    # DeleteDomain
+    def delete_domain(self) -> ActionResult:
+        self.datazone_backend.delete_domain(self._p("identifier"), self._p("skipDeletionCheck"))
+        # AWS answers 202 DELETING and finishes asynchronously; here it is already gone.
+        return ActionResult({"status": "DELETING"})
+
+    # ListDomains
+    def list_domains(self) -> ActionResult:
+        domains = self.datazone_backend.list_domains(self._p("status"))
+        page, token = paginate(domains, self._p("nextToken"), self._p("maxResults"))
+        return ActionResult({"items": [d.summary() for d in page], "nextToken": token})
+
+    def _project_kwargs(self) -> dict[str, Any]:
+        return {
+            "description": self._p("description"),
+            "resource_tags": self._p("resourceTags"),
+            "glossary_terms": self._p("glossaryTerms"),
+            "domain_unit_id": self._p("domainUnitId"),
+            "user_parameters": self._p("userParameters"),
+        }
+
+    # CreateProject
+    def create_project(self) -> ActionResult:
+        project = self.datazone_backend.create_project(
+            self._p("domainIdentifier"),
+            self._p("name"),
+            project_profile_id=self._p("projectProfileId"),
+            project_category=self._p("projectCategory"),
+            **self._project_kwargs(),
+        )
+        return ActionResult(project.to_dict())
+
+    # GetProject
+    def get_project(self) -> ActionResult:
+        project = self.datazone_backend.get_project(self._p("domainIdentifier"), self._p("identifier"))
+        return ActionResult(project.to_dict())
+
+    # UpdateProject
+    def update_project(self) -> ActionResult:
+        project = self.datazone_backend.update_project(
+            self._p("domainIdentifier"),
+            self._p("identifier"),
+            name=self._p("name"),
+            **self._project_kwargs(),
+        )
+        return ActionResult(project.to_dict())
+
+    # DeleteProject
+    def delete_project(self) -> ActionResult:
+        self.datazone_backend.delete_project(self._p("domainIdentifier"), self._p("identifier"))
+        return EmptyResult()
+
+    # ListProjects
+    def list_projects(self) -> ActionResult:
+        projects = self.datazone_backend.list_projects(self._p("domainIdentifier"), self._p("name"))
+        page, token = paginate(projects, self._p("nextToken"), self._p("maxResults"))
+        return ActionResult({"items": [p.summary() for p in page], "nextToken": token})
+
+    # TagResource
+    def tag_resource(self) -> ActionResult:
+        self.datazone_backend.tag_resource(self._p("resourceArn"), self._p("tags"))
+        return EmptyResult()
+
+    # UntagResource
+    def untag_resource(self) -> ActionResult:
+        self.datazone_backend.untag_resource(self._p("resourceArn"), self._p("tagKeys"))
+        return EmptyResult()
+
+    # ListTagsForResource
+    def list_tags_for_resource(self) -> ActionResult:
+        return ActionResult({"tags": self.datazone_backend.list_tags_for_resource(self._p("resourceArn"))})
