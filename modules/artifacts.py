@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -53,7 +54,7 @@ class _HardenedBucket(Construct):
         id: str,
         *,
         name: str,
-        kms_key_arn: str | None,
+        kms_key_arn: str,
         noncurrent_days: int,
         expire_days: int | None,
         force_destroy: bool,
@@ -81,14 +82,9 @@ class _HardenedBucket(Construct):
             bucket=self.bucket.id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
-        if kms_key_arn is not None:
-            default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-            )
-        else:
-            default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                sse_algorithm="AES256"
-            )
+        default = S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+        )
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
@@ -96,7 +92,8 @@ class _HardenedBucket(Construct):
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=default,
-                    bucket_key_enabled=kms_key_arn is not None,
+                    # Bucket keys cut the KMS requests (and cost) of every object write.
+                    bucket_key_enabled=True,
                 )
             ],
         )
@@ -123,6 +120,9 @@ class _HardenedBucket(Construct):
             )
         ]
         S3BucketLifecycleConfiguration(self, "lifecycle", bucket=self.bucket.id, rule=rules)
+        # Object events go to EventBridge, where a governance rule or an audit tool can pick them
+        # up without the bucket knowing its consumers.
+        S3BucketNotification(self, "notifications", bucket=self.bucket.id, eventbridge=True)
 
 
 class ArtifactStore(Construct):
@@ -161,12 +161,13 @@ class ArtifactStore(Construct):
         bucket_arn = f"arn:aws:s3:::{bucket_name}"
         log_arn = f"arn:aws:s3:::{access_log_bucket_name}"
 
-        # S3 server access logging supports only SSE-S3 on the destination bucket.
+        # Log delivery may write SSE-KMS objects: the key policy grants logging.s3.amazonaws.com
+        # GenerateDataKey for this account's buckets.
         logs = _HardenedBucket(
             self,
             "access-logs",
             name=access_log_bucket_name,
-            kms_key_arn=None,
+            kms_key_arn=kms_key_arn,
             noncurrent_days=30,
             expire_days=400,
             force_destroy=force_destroy,

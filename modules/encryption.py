@@ -14,7 +14,7 @@ class PlatformKey(Construct):
     """A symmetric KMS key with rotation and an explicit key policy.
 
     The policy keeps the account in charge (root delegates to IAM), lets CloudWatch Logs encrypt
-    this account's log groups only, and grants each downstream environment's promotion role
+    this account's log groups only and S3 log delivery write this account's access logs, and grants each downstream environment's promotion role
     exactly Decrypt and DescribeKey so a promotion can read the artifacts it copies.
     """
 
@@ -66,6 +66,14 @@ class PlatformKey(Construct):
                         )
                     }
                 },
+            ),
+            statement(
+                "S3ServerAccessLogDelivery",
+                ["kms:GenerateDataKey"],
+                ["*"],
+                principal={"Service": "logging.s3.amazonaws.com"},
+                # Only log deliveries for buckets of this account.
+                condition={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
         ]
         if downstream_reader_arns:
