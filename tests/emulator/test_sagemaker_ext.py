@@ -271,12 +271,15 @@ def test_approval_change_reaches_an_eventbridge_rule_target(sm):
             logGroupName="/mlgov/dev/governance-events", logStreamName=s["logStreamName"]
         )["events"]
     ]
-    statuses = [m["detail"]["ModelApprovalStatus"] for m in messages]
-    assert statuses == ["PendingManualApproval", "Approved"]
+    # moto writes each delivered event to its own stream, so stream order is not event order.
+    statuses = sorted(m["detail"]["ModelApprovalStatus"] for m in messages)
+    assert statuses == ["Approved", "PendingManualApproval"]
     assert all(m["source"] == "aws.sagemaker" for m in messages)
-    assert messages[-1]["detail"]["ModelPackageArn"] == arn
-    assert messages[-1]["detail"]["ModelPackageVersion"] == 1
-    assert messages[-1]["detail"]["ModelPackageGroupName"] == "mlgov-credit-risk"
+    approved = next(m for m in messages if m["detail"]["ModelApprovalStatus"] == "Approved")
+    assert approved["detail-type"] == "SageMaker Model Package State Change"
+    assert approved["detail"]["ModelPackageArn"] == arn
+    assert approved["detail"]["ModelPackageVersion"] == 1
+    assert approved["detail"]["ModelPackageGroupName"] == "mlgov-credit-risk"
 
 
 def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
