@@ -255,20 +255,34 @@ class CiIdentity(Construct):
         )
 
 
+#: What Terraform does to the platform's roles and their policies (create, read, update, tag,
+#: delete, pass to SageMaker and DataZone). Listed, not iam:*, so nothing else (users, access
+#: keys, OIDC providers, account settings) is reachable.
+_PLATFORM_IAM_ACTIONS = (
+    "iam:AttachRolePolicy", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole",
+    "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole",
+    "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    "iam:ListPolicyVersions", "iam:ListRolePolicies", "iam:ListRoleTags", "iam:PassRole",
+    "iam:PutRolePolicy", "iam:TagPolicy", "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+)  # fmt: skip
+
+
 def _deploy_iam_policy(names: Names) -> str:
     """IAM for the platform stack's roles (``<prefix>-<env>-*``), and nothing on the CI roles."""
     account = names.env.account_id
     platform_roles = f"arn:aws:iam::{account}:role/{names.base}-*"
     platform_policies = f"arn:aws:iam::{account}:policy/{names.base}-*"
     return document(
-        statement("PlatformRoles", ["iam:*"], [platform_roles, platform_policies]),
+        statement("PlatformRoles", _PLATFORM_IAM_ACTIONS, [platform_roles, platform_policies]),
         statement(
             "ReadIam",
             ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicies", "iam:ListRoles"],
             [f"arn:aws:iam::{account}:*", "arn:aws:iam::aws:policy/*"],
         ),
         # The plan role matches the platform pattern; the deploy role must not widen it.
-        statement("ProtectCiRoles", ["iam:*"], [names.plan_role_arn, names.env.deploy_role_arn], effect="Deny"),
+        statement("ProtectCiRoles", _PLATFORM_IAM_ACTIONS, [names.plan_role_arn, names.env.deploy_role_arn], effect="Deny"),
     )
 
 
