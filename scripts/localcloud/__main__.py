@@ -1,0 +1,79 @@
+"""``python -m scripts.localcloud start|stop|status|env``: run the local multi-account cloud."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+
+from .cloud import LocalCloud, LocalCloudError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.localcloud",
+        description=(
+            "Start, stop and describe the local multi-account AWS emulator (moto server with the "
+            "kit's extensions on 127.0.0.1 and a free port). Each environment's account gets its "
+            "deploy role at start-up; reach it with STS AssumeRole."
+        ),
+    )
+    parser.add_argument("--state-dir", default=None, help="Where state.json and server.log live (default: .localcloud/).")
+    parser.add_argument("--region", default="us-east-1", help="AWS_DEFAULT_REGION handed to clients.")
+    parser.add_argument("--json", action="store_true", help="Print machine-readable JSON.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="Start the emulator, or reuse the running one.")
+    start.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="Authenticate and authorize every call with IAM (moto INITIAL_NO_AUTH_ACTION_COUNT=0).",
+    )
+    start.add_argument("--no-reuse", action="store_true", help="Fail if an emulator is already running.")
+    start.add_argument("--environments-dir", default=None, help="Environment YAMLs whose accounts to provision.")
+    sub.add_parser("stop", help="Stop the running emulator.")
+    sub.add_parser("status", help="Report whether the emulator runs, and where.")
+    sub.add_parser("env", help="Print the environment variables that point clients at the emulator.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    try:
+        if args.command == "start":
+            cloud = LocalCloud(
+                args.state_dir,
+                region=args.region,
+                enforce_iam=args.enforce_iam,
+                environments_dir=args.environments_dir,
+            ).start(reuse=not args.no_reuse)
+            print(json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}")
+            return 0
+        cloud = LocalCloud(args.state_dir, region=args.region)
+        if args.command == "stop":
+            stopped = cloud.stop()
+            print(json.dumps({"stopped": stopped}) if args.json else ("stopped" if stopped else "not running"))
+            return 0
+        if args.command == "status":
+            status = cloud.status()
+            if args.json:
+                print(json.dumps(status, indent=2))
+            else:
+                print(f"running at {status['url']} (pid {status['pid']})" if status["running"] else "not running")
+            return 0 if status["running"] else 1
+        variables = cloud.env()
+        if args.json:
+            print(json.dumps(variables, indent=2))
+        else:
+            for key, value in variables.items():
+                print(f"export {key}={shlex.quote(value)}")
+        return 0
+    except LocalCloudError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The emulator process: moto's server with the kit's extensions, on loopback.
+
+Run by :class:`scripts.localcloud.LocalCloud` as ``python -m scripts.localcloud.server``; it
+installs the moto extensions, provisions every environment's account (deploy roles), binds a free
+port on 127.0.0.1, writes ``{"url", "port", "pid", ...}`` to ``--ready-file`` and serves until it
+receives SIGTERM or SIGINT.
+
+IAM enforcement: with ``--enforce-iam`` the process sets moto's ``INITIAL_NO_AUTH_ACTION_COUNT``
+to 0 before moto reads its settings, so every request is authenticated (SigV4 against known keys)
+and authorized against the caller's IAM policies. The plain ``test`` keys are then unknown;
+callers use the admin user's keys written to the ready file (``LocalCloud.env()`` does this).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.localcloud.server",
+        description="Serve the local multi-account AWS emulator (moto + the kit's extensions).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback by default).")
+    parser.add_argument("--port", type=int, default=0, help="Port to bind; 0 picks a free port.")
+    parser.add_argument("--ready-file", type=Path, required=True, help="Where to write the server's url once it serves.")
+    parser.add_argument(
+        "--environments-dir",
+        type=Path,
+        default=None,
+        help="Environment YAMLs whose accounts to provision (default: the kit's environments/).",
+    )
+    parser.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="Authenticate and authorize every request with IAM (moto INITIAL_NO_AUTH_ACTION_COUNT=0).",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.enforce_iam:
+        # moto reads this once, when moto.settings is first imported: set it before any import.
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    from .accounts import provision_admin_user, provision_deploy_roles
+    from .moto_ext import install
+
+    install()
+    roles = provision_deploy_roles(args.environments_dir)
+    admin = provision_admin_user()
+    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    state = {
+        "url": f"http://{host}:{port}",
+        "host": host,
+        "port": port,
+        "pid": os.getpid(),
+        "enforce_iam": bool(args.enforce_iam),
+        "deploy_roles": roles,
+        "admin_access_key_id": admin.access_key_id,
+        "admin_secret_access_key": admin.secret_access_key,
+    }
+    # Write then rename: the parent never reads a half-written file.
+    partial = args.ready_file.with_suffix(".partial")
+    partial.write_text(json.dumps(state), encoding="utf-8")
+    partial.replace(args.ready_file)
+    log.info("local cloud serving on %s (IAM enforced: %s)", state["url"], args.enforce_iam)
+
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    stopping.wait()
+    server.stop()
+    log.info("local cloud stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
