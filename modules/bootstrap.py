@@ -83,17 +83,26 @@ class StateStore(Construct):
                     ["kms:*"],
                     ["*"],
                     principal={"AWS": f"arn:aws:iam::{account_id}:root"},
-                )
+                ),
+                statement(
+                    "S3ServerAccessLogDelivery",
+                    ["kms:GenerateDataKey"],
+                    ["*"],
+                    principal={"Service": "logging.s3.amazonaws.com"},
+                    # Only log deliveries for buckets of this account.
+                    condition={"StringEquals": {"aws:SourceAccount": account_id}},
+                ),
             ),
         )
         self.alias = KmsAlias(self, "alias", name=names.state_kms_alias, target_key_id=self.key.key_id)
 
-        # S3 server access logging delivers only to SSE-S3 buckets.
+        # Same layout as the platform's artifact store: log delivery writes SSE-KMS objects under
+        # the state key (granted above).
         logs = _HardenedBucket(
             self,
             "access-logs",
             name=names.state_log_bucket,
-            kms_key_arn=None,
+            kms_key_arn=self.key.arn,
             noncurrent_days=30,
             expire_days=400,
             force_destroy=False,
