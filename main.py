@@ -29,11 +29,16 @@ def build_app(platform: PlatformConfig, outdir: str | Path | None = None):
     """
     from cdktf import App
 
+    from modules.bootstrap import BootstrapStack
     from modules.stack import PlatformStack
 
     app = App(outdir=str(outdir)) if outdir is not None else App()
     for env in platform.promotion_order():
         PlatformStack(app, platform, env)
+    # The per-account state bucket and CI roles (stack ids bootstrap-<env>), applied once per
+    # account before the platform stack switches to remote state; see docs/OPERATOR_GUIDE.md.
+    for env in platform.promotion_order():
+        BootstrapStack(app, platform, env)
     return app
 
 
