@@ -23,10 +23,11 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import datazone, sagemaker
+        from . import auth_errors, datazone, sagemaker
 
         sagemaker.register()
         datazone.register()
+        auth_errors.register()
         _installed = True
 
 

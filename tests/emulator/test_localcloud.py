@@ -1,0 +1,176 @@
+"""The local cloud in server mode: start/stop, accounts reached by AssumeRole, IAM enforcement."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from environments import load_platform
+from scripts.localcloud import LocalCloud
+from scripts.localcloud.cloud import REPO_ROOT
+
+CONFIG = Config(retries={"mode": "standard", "max_attempts": 2})
+
+
+def session_for(cloud: LocalCloud, role_arn: str | None = None) -> boto3.Session:
+    env = cloud.env()
+    base = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+    if role_arn is None:
+        return base
+    sts = base.client("sts", endpoint_url=cloud.url, config=CONFIG)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="emulator-test")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory):
+    with LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def enforced(tmp_path_factory: pytest.TempPathFactory):
+    with LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True) as running:
+        yield running
+
+
+def test_every_environment_account_has_its_deploy_role(cloud):
+    platform = load_platform()
+    for env in platform.environments.values():
+        session = session_for(cloud, env.deploy_role_arn)
+        identity = session.client("sts", endpoint_url=cloud.url, config=CONFIG).get_caller_identity()
+        assert identity["Account"] == env.account_id
+        # The deploy role may create resources in its own account only.
+        s3 = session.client("s3", endpoint_url=cloud.url, config=CONFIG)
+        s3.create_bucket(Bucket=f"probe-{env.account_id}")
+    dev, staging = platform.env("dev"), platform.env("staging")
+    dev_buckets = session_for(cloud, dev.deploy_role_arn).client("s3", endpoint_url=cloud.url).list_buckets()
+    assert [b["Name"] for b in dev_buckets["Buckets"]] == [f"probe-{dev.account_id}"]
+    staging_iam = session_for(cloud, staging.deploy_role_arn).client("iam", endpoint_url=cloud.url)
+    assert staging_iam.get_role(RoleName=staging.deploy_role_name)["Role"]["Arn"] == staging.deploy_role_arn
+
+
+def test_extensions_are_served_in_server_mode(cloud):
+    session = session_for(cloud, load_platform().env("dev").deploy_role_arn)
+    sm = session.client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+    sm.create_model_package_group(ModelPackageGroupName="server-mode")
+    card = {"ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "Low"}}), "ModelCardStatus": "Draft"}
+    arn = sm.create_model_package(ModelPackageGroupName="server-mode", ModelCard=card)["ModelPackageArn"]
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == "Draft"
+    dz = session.client("datazone", endpoint_url=cloud.url, config=CONFIG)
+    domain = dz.create_domain(name="server-mode", domainExecutionRole="arn:aws:iam::111111111111:role/r")
+    assert domain["arn"].startswith("arn:aws:datazone:us-east-1:111111111111:domain/dzd_")
+    assert dz.get_domain(identifier=domain["id"])["status"] == "AVAILABLE"
+
+
+def test_reuse_returns_the_running_server(cloud):
+    again = LocalCloud(state_dir=cloud.state_dir).start(reuse=True)
+    assert again.url == cloud.url
+    assert again.status()["pid"] == cloud.status()["pid"]
+
+
+def test_cli_status_and_env(cloud):
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scripts.localcloud", "--state-dir", str(cloud.state_dir), *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    status = run("--json", "status")
+    assert status.returncode == 0 and json.loads(status.stdout)["url"] == cloud.url
+    env = run("env")
+    assert f"export AWS_ENDPOINT_URL={cloud.url}" in env.stdout.splitlines()
+    assert "export AWS_ACCESS_KEY_ID=test" in env.stdout.splitlines()
+    assert run("--help").returncode == 0
+    assert run("bogus").returncode == 2
+
+
+def test_cli_reports_not_running(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.localcloud", "--state-dir", str(tmp_path), "env"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "not running" in result.stderr
+
+
+DENY_APPROVAL = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "sagemaker:UpdateModelPackage", "Resource": "*"},
+        ],
+    }
+)
+ALLOW_ALL_SAGEMAKER = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}
+)
+
+
+def make_role(iam, name: str, policy: str, account: str) -> str:
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=policy)
+    return arn
+
+
+def test_iam_enforcement_denies_what_a_policy_denies(enforced):
+    assert enforced.env()["AWS_ACCESS_KEY_ID"] != "test"
+    staging = load_platform().env("staging")
+    deploy = session_for(enforced, staging.deploy_role_arn)
+    iam = deploy.client("iam", endpoint_url=enforced.url, config=CONFIG)
+    scientist = make_role(iam, "emulator-data-scientist", DENY_APPROVAL, staging.account_id)
+    approver = make_role(iam, "emulator-approver", ALLOW_ALL_SAGEMAKER, staging.account_id)
+    sm_deploy = deploy.client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    sm_deploy.create_model_package_group(ModelPackageGroupName="enforced")
+    arn = sm_deploy.create_model_package(ModelPackageGroupName="enforced")["ModelPackageArn"]
+
+    denied = session_for(enforced, scientist).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    assert denied.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "PendingManualApproval"
+    with pytest.raises(ClientError) as error:
+        denied.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+    allowed = session_for(enforced, approver).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    allowed.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert allowed.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
+
+
+def test_iam_enforcement_rejects_unknown_keys(enforced):
+    anonymous = boto3.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1")
+    with pytest.raises(ClientError) as error:
+        anonymous.client("sts", endpoint_url=enforced.url, config=CONFIG).get_caller_identity()
+    assert error.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    sagemaker = anonymous.client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    with pytest.raises(ClientError) as error:
+        sagemaker.list_model_package_groups()
+    assert error.value.response["Error"]["Code"] == "UnrecognizedClientException"
