@@ -168,9 +168,29 @@ def remove_client_observer(observer: Callable[[Any], None]) -> None:
             _client_observers.remove(observer)
 
 
+_shared_loader = None
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """A boto3 session sharing one botocore data loader with every other session of the process.
+
+    Each assumed role needs its own session, and a fresh botocore session would parse the
+    service models again (the SageMaker model alone is several MB of JSON, ~0.5 s per session).
+    """
+    global _shared_loader
+    import botocore.loaders
+    import botocore.session
+
+    if _shared_loader is None:
+        _shared_loader = botocore.loaders.create_loader()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader)
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
 def base_session() -> boto3.Session:
     """The caller's own credentials (normal resolution: env vars, profile, instance role)."""
-    return boto3.Session()
+    return new_session()
 
 
 def _assume(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
@@ -189,7 +209,7 @@ def _assume(names: Names, role_key: str, job: str, source: boto3.Session) -> bot
             "no AWS credentials found: configure a profile or set AWS_ACCESS_KEY_ID/"
             "AWS_SECRET_ACCESS_KEY (the local cloud sets them for you)"
         ) from err
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

@@ -13,7 +13,7 @@ import pytest
 from moto import mock_aws
 
 from environments import Names, PlatformConfig, load_platform
-from scripts.common import ROLE_KEYS
+from scripts.common import ROLE_KEYS, new_session
 from scripts.localcloud.moto_ext import install
 from scripts import seed as seed_module
 from scripts import train as train_module
@@ -65,10 +65,10 @@ def _train_once() -> Any:
 
 def account_session(account_id: str, name: str = "mlgov-deploy") -> boto3.Session:
     """Credentials in ``account_id`` (moto maps assumed-role credentials to the role's account)."""
-    creds = boto3.client("sts", region_name=REGION).assume_role(
+    creds = new_session().client("sts", region_name=REGION).assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/{name}", RoleSessionName="fixture"
     )["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
@@ -143,3 +143,19 @@ def provision(platform: PlatformConfig, *, skip_params: tuple[tuple[str, str], .
 @pytest.fixture
 def cloud(mocked: None, platform: PlatformConfig) -> Provisioned:
     return provision(platform)
+
+
+@pytest.fixture
+def seeded(cloud: Provisioned, platform: PlatformConfig) -> dict[str, Any]:
+    """dev seeded with the three sample versions (as the data-scientist role)."""
+    return seed_module.seed(platform, "dev")
+
+
+def audit_records(cloud: Provisioned, env: str) -> list[dict[str, Any]]:
+    s3 = cloud.client(env, "s3")
+    names = cloud.names(env)
+    out = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names.artifact_bucket, Prefix=names.audit_prefix):
+        for obj in page.get("Contents", []):
+            out.append(json.loads(s3.get_object(Bucket=names.artifact_bucket, Key=obj["Key"])["Body"].read()))
+    return sorted(out, key=lambda r: r["when"])
