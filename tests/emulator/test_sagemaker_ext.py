@@ -155,38 +155,53 @@ def test_delete_package_then_group_and_versions_are_not_reused(sm):
     assert sm.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
 
 
+def package_artifact(sm, package_arn: str) -> str:
+    """The lineage artifact standing for a model package (its SourceUri is the package ARN)."""
+    return sm.create_artifact(Source={"SourceUri": package_arn}, ArtifactType="ModelPackage")["ArtifactArn"]
+
+
 def test_lineage_artifacts_and_associations(sm):
     package = register(sm)
-    artifact = sm.create_artifact(
+    model_data = sm.create_artifact(
         ArtifactName="model-data", Source={"SourceUri": "s3://bucket/model.tar.gz"}, ArtifactType="Model"
     )["ArtifactArn"]
-    assert sm.describe_artifact(ArtifactArn=artifact)["Source"]["SourceUri"] == "s3://bucket/model.tar.gz"
+    assert sm.describe_artifact(ArtifactArn=model_data)["Source"]["SourceUri"] == "s3://bucket/model.tar.gz"
     found = sm.list_artifacts(SourceUri="s3://bucket/model.tar.gz")["ArtifactSummaries"]
-    assert [a["ArtifactArn"] for a in found] == [artifact]
+    assert [a["ArtifactArn"] for a in found] == [model_data]
     assert sm.list_artifacts(SourceUri="s3://bucket/other")["ArtifactSummaries"] == []
-    upstream = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/1"
-    sm.add_association(SourceArn=artifact, DestinationArn=package, AssociationType="ContributedTo")
-    sm.add_association(SourceArn=upstream, DestinationArn=package, AssociationType="DerivedFrom")
-    into = sm.list_associations(DestinationArn=package)["AssociationSummaries"]
-    assert {a["SourceArn"] for a in into} == {artifact, upstream}
-    derived = sm.list_associations(DestinationArn=package, AssociationType="DerivedFrom")["AssociationSummaries"]
+    target = package_artifact(sm, package)
+    upstream = package_artifact(sm, "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/1")
+    sm.add_association(SourceArn=model_data, DestinationArn=target, AssociationType="ContributedTo")
+    sm.add_association(SourceArn=upstream, DestinationArn=target, AssociationType="DerivedFrom")
+    into = sm.list_associations(DestinationArn=target)["AssociationSummaries"]
+    assert {a["SourceArn"] for a in into} == {model_data, upstream}
+    assert {a["SourceType"] for a in into} == {"Model", "ModelPackage"}
+    derived = sm.list_associations(DestinationArn=target, AssociationType="DerivedFrom")["AssociationSummaries"]
     assert [a["SourceArn"] for a in derived] == [upstream]
-    sm.delete_association(SourceArn=artifact, DestinationArn=package)
-    assert len(sm.list_associations(DestinationArn=package)["AssociationSummaries"]) == 1
+    sm.delete_association(SourceArn=model_data, DestinationArn=target)
+    assert len(sm.list_associations(DestinationArn=target)["AssociationSummaries"]) == 1
     with pytest.raises(ClientError) as error:
-        sm.add_association(
-            SourceArn="arn:aws:sagemaker:us-east-1:123456789012:artifact/missing", DestinationArn=package
-        )
+        sm.add_association(SourceArn="arn:aws:sagemaker:us-east-1:123456789012:artifact/missing", DestinationArn=target)
     assert error.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
-def test_list_associations_pages(sm):
+def test_only_lineage_entities_can_be_associated(sm):
+    """As on AWS (AssociationEntityArn): a model package ARN is not a lineage entity."""
     package = register(sm)
+    artifact = package_artifact(sm, package)
+    with pytest.raises(ClientError) as error:
+        sm.add_association(SourceArn=artifact, DestinationArn=package)
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert sm.list_associations(SourceArn=artifact)["AssociationSummaries"] == []
+
+
+def test_list_associations_pages(sm):
+    target = package_artifact(sm, register(sm))
     for i in range(5):
-        source = f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/{i + 1}"
-        sm.add_association(SourceArn=source, DestinationArn=package)
+        source = package_artifact(sm, f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/{i + 1}")
+        sm.add_association(SourceArn=source, DestinationArn=target)
     pages = sm.get_paginator("list_associations").paginate(
-        DestinationArn=package, PaginationConfig={"PageSize": 2}
+        DestinationArn=target, PaginationConfig={"PageSize": 2}
     )
     sizes = [len(page["AssociationSummaries"]) for page in pages]
     assert sizes == [2, 2, 1]

@@ -13,6 +13,65 @@ from __future__ import annotations
 
 import threading
 
+#: Every botocore operation this package adds to moto or changes, by service. The shape test
+#: (tests/emulator/test_shapes.py) drives each one and fails if one is missing from its scenario.
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "sagemaker": (
+        "CreateModelPackage",
+        "UpdateModelPackage",
+        "DescribeModelPackage",
+        "ListModelPackages",
+        "DescribeModelPackageGroup",
+        "DeleteModelPackage",
+        "DeleteModelPackageGroup",
+        "PutModelPackageGroupPolicy",
+        "GetModelPackageGroupPolicy",
+        "DeleteModelPackageGroupPolicy",
+        "CreateDomain",
+        "DescribeDomain",
+        "UpdateDomain",
+        "DeleteDomain",
+        "CreateUserProfile",
+        "DescribeUserProfile",
+        "UpdateUserProfile",
+        "DeleteUserProfile",
+        "ListUserProfiles",
+        "CreateArtifact",
+        "DescribeArtifact",
+        "ListArtifacts",
+        "DeleteArtifact",
+        "CreateAction",
+        "DescribeAction",
+        "ListActions",
+        "DeleteAction",
+        "CreateContext",
+        "DescribeContext",
+        "ListContexts",
+        "DeleteContext",
+        "AddAssociation",
+        "DeleteAssociation",
+        "ListAssociations",
+        "AddTags",
+        "ListTags",
+        "DeleteTags",
+    ),
+    "datazone": (
+        "CreateDomain",
+        "GetDomain",
+        "UpdateDomain",
+        "DeleteDomain",
+        "ListDomains",
+        "CreateProject",
+        "GetProject",
+        "UpdateProject",
+        "DeleteProject",
+        "ListProjects",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
+    ),
+}
+
 _lock = threading.Lock()
 _installed = False
 
@@ -31,4 +90,4 @@ def install() -> None:
         _installed = True
 
 
-__all__ = ["install"]
+__all__ = ["OPERATIONS", "install"]

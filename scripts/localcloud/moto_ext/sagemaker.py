@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import string
 from datetime import datetime
 from functools import lru_cache
@@ -54,6 +55,11 @@ from moto.sagemaker.utils import arn_formatter
 MODEL_CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
 APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
+#: botocore's AssociationEntityArn pattern.
+ASSOCIATION_ENTITY_ARN = re.compile(
+    r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:"
+    r"(experiment|experiment-trial-component|artifact|action|context)/.*"
+)
 _SCHEMA_PATH = Path(__file__).with_name("model_card_schema.json")
 
 
@@ -362,6 +368,9 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
             model_package_type=package_type,
         )
         package.tags = list(tags or [])
+        # No validation profile or image scan ran, so AWS lists no statuses (moto put the ARN in
+        # as a status name, which the model's name pattern forbids).
+        package.model_package_status_details = {"ValidationStatuses": [], "ImageScanStatuses": []}
         package.created_by = _principal(self.account_id)
         package.model_card = dict(model_card) if model_card else None
         package.model_life_cycle = dict(model_life_cycle) if model_life_cycle else None
@@ -567,7 +576,12 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
     def describe_domain(self, domain_id: str) -> dict[str, Any]:
         if domain_id not in self.domains:
             raise ResourceNotFound(f"Cannot find Domain with id {domain_id}.")
-        return self.domains[domain_id].describe()
+        described = self.domains[domain_id].describe()
+        if self.domains[domain_id].auth_mode != "SSO":
+            # IAM-mode domains have no IAM Identity Center application.
+            described.pop("SingleSignOnApplicationArn", None)
+            described.pop("SingleSignOnManagedApplicationInstanceId", None)
+        return described
 
     def delete_domain(self, domain_id: str, retention_policy: dict[str, str] | None) -> None:
         if domain_id not in self.domains:
@@ -762,11 +776,20 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         resource_type = parts[5].split("/")[0]
         if resource_type in self._LINEAGE_ARN_TYPES.values() and arn not in self.lineage:
             raise ResourceNotFound(f"Lineage entity {arn} does not exist.")
-        if resource_type == "model-package" and arn not in self.model_packages:
-            raise ResourceNotFound(f"Model package {arn} does not exist.")
 
     def add_association(self, source_arn: str, destination_arn: str, association_type: str | None) -> None:
-        """AddAssociation (idempotent for the same pair)."""
+        """AddAssociation (idempotent for the same pair).
+
+        Only lineage entities can be associated (the model's AssociationEntityArn pattern):
+        experiments, trial components, artifacts, actions and contexts. A model package takes
+        part through an artifact or action whose SourceUri is the package ARN.
+        """
+        for role, arn in (("SourceArn", source_arn), ("DestinationArn", destination_arn)):
+            if not ASSOCIATION_ENTITY_ARN.fullmatch(arn):
+                raise ValidationError(
+                    f"Value '{arn}' at '{role[0].lower() + role[1:]}' failed to satisfy constraint: "
+                    f"Member must satisfy regular expression pattern: {ASSOCIATION_ENTITY_ARN.pattern}"
+                )
         self._check_lineage_endpoint(source_arn)
         self._check_lineage_endpoint(destination_arn)
         key = (source_arn, destination_arn)
@@ -851,6 +874,8 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
 
 def _package_response(package: ModelPackage) -> dict[str, Any]:
     response = package.gen_response_object()
+    # AWS names a versioned package after its group (moto dropped the required member).
+    response["ModelPackageName"] = package.model_package_name
     extras = {
         "ModelCard": getattr(package, "model_card", None),
         "ModelLifeCycle": getattr(package, "model_life_cycle", None),
@@ -947,7 +972,9 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
         group = self._backend_for(name)._group(name)
-        return ActionResult(group.gen_response_object())
+        response = group.gen_response_object()
+        response.setdefault("CreatedBy", {})
+        return ActionResult(response)
 
     # ListModelPackages
     def list_model_packages(self) -> ActionResult:

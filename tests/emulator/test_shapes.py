@@ -1,0 +1,404 @@
+"""Every operation the kit adds to moto, driven through botocore's service models in server mode.
+
+For each call: botocore builds and signs the request from the model (so the server must parse
+what the real SDK sends), and the raw response must match the operation's output shape: no member
+the model does not define, every required member present, types, enums, lengths and patterns
+(AWS's id formats live in the patterns) respected. Errors must be codes the model knows.
+The scenario must cover every name in ``moto_ext.OPERATIONS``, so an added operation without a
+shape check fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.validate import ParamValidator
+
+from environments import load_platform
+from scripts.localcloud import LocalCloud
+from scripts.localcloud.moto_ext import OPERATIONS
+
+# Errors any AWS JSON service may return whatever the operation's model lists.
+COMMON_ERRORS = {"ValidationException", "AccessDeniedException", "ThrottlingException", "InternalServerException"}
+
+
+class ShapeChecker:
+    """Checks one raw JSON response against an operation's output shape."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def check(self, operation: OperationModel, body: Any, where: str) -> None:
+        shape = operation.output_shape
+        if shape is None:
+            if body not in (None, {}, ""):
+                self.problems.append(f"{where}: output has no shape but body is {body!r}")
+            return
+        self._walk(shape, body, where, top=True)
+
+    def _walk(self, shape: Shape, value: Any, where: str, top: bool = False) -> None:
+        if isinstance(shape, StructureShape):
+            if not isinstance(value, dict):
+                self.problems.append(f"{where}: expected an object, got {type(value).__name__}")
+                return
+            by_wire_name = {}
+            for name, member in shape.members.items():
+                if top and member.serialization.get("location"):
+                    continue  # header/status members are not in the body
+                by_wire_name[member.serialization.get("name", name)] = (name, member)
+            for key, item in value.items():
+                if key not in by_wire_name:
+                    self.problems.append(f"{where}: unknown member {key!r}")
+                    continue
+                self._walk(by_wire_name[key][1], item, f"{where}.{key}")
+            for required in shape.required_members:
+                member = shape.members[required]
+                if top and member.serialization.get("location"):
+                    continue
+                if member.serialization.get("name", required) not in value:
+                    self.problems.append(f"{where}: required member {required!r} missing")
+        elif isinstance(shape, ListShape):
+            if not isinstance(value, list):
+                self.problems.append(f"{where}: expected a list")
+                return
+            for index, item in enumerate(value):
+                self._walk(shape.member, item, f"{where}[{index}]")
+        elif isinstance(shape, MapShape):
+            if not isinstance(value, dict):
+                self.problems.append(f"{where}: expected a map")
+                return
+            for key, item in value.items():
+                self._walk(shape.key, key, f"{where}<key>")
+                self._walk(shape.value, item, f"{where}[{key!r}]")
+        elif shape.type_name == "string":
+            if not isinstance(value, str):
+                self.problems.append(f"{where}: expected a string, got {value!r}")
+                return
+            enum = shape.enum
+            if enum and value not in enum:
+                self.problems.append(f"{where}: {value!r} is not one of {enum}")
+            pattern = shape.metadata.get("pattern")
+            if pattern:
+                try:
+                    matched = re.fullmatch(pattern, value, flags=re.DOTALL)
+                except re.error:
+                    matched = True  # a pattern Python cannot compile is not ours to judge
+                if not matched:
+                    self.problems.append(f"{where}: {value!r} does not match {pattern!r}")
+            low, high = shape.metadata.get("min"), shape.metadata.get("max")
+            if low is not None and len(value) < low or high is not None and len(value) > high:
+                self.problems.append(f"{where}: length {len(value)} outside [{low}, {high}]")
+        elif shape.type_name in ("integer", "long"):
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.problems.append(f"{where}: expected an integer, got {value!r}")
+        elif shape.type_name in ("float", "double"):
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                self.problems.append(f"{where}: expected a number, got {value!r}")
+        elif shape.type_name == "boolean":
+            if not isinstance(value, bool):
+                self.problems.append(f"{where}: expected a boolean, got {value!r}")
+        elif shape.type_name == "timestamp":
+            if not isinstance(value, (int, float, str)):
+                self.problems.append(f"{where}: expected a timestamp, got {value!r}")
+
+
+class Recorder:
+    """Calls operations, keeps each raw response, and checks it against the model."""
+
+    def __init__(self) -> None:
+        self.checker = ShapeChecker()
+        self.covered: dict[str, set[str]] = {}
+        self._raw: dict[str, Any] = {}
+
+    def client(self, session: boto3.Session, service: str, url: str) -> Any:
+        client = session.client(service, endpoint_url=url, config=Config(retries={"mode": "standard", "max_attempts": 1}))
+        client.meta.events.register("before-parse", self._keep_raw)
+        return client
+
+    def _keep_raw(self, response_dict: dict[str, Any], **_: Any) -> None:
+        self._raw["response"] = response_dict
+
+    def call(self, client: Any, operation: str, expect_error: str | None = None, **params: Any) -> dict[str, Any]:
+        service_model = client.meta.service_model
+        model = service_model.operation_model(operation)
+        method = getattr(client, _snake(operation))
+        where = f"{service_model.service_name}.{operation}"
+        try:
+            result = method(**params)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            known = {shape.name for shape in model.error_shapes} | COMMON_ERRORS
+            if expect_error is None:
+                raise
+            assert code == expect_error, f"{where}: expected {expect_error}, got {code}"
+            if code not in known:
+                self.checker.problems.append(f"{where}: error code {code!r} is not in the model ({sorted(known)})")
+            self.covered.setdefault(service_model.service_name, set()).add(operation)
+            return error.response
+        if expect_error:
+            pytest.fail(f"{where}: expected {expect_error}, the call succeeded")
+        raw = self._raw.pop("response")
+        assert raw["status_code"] == model.http.get("responseCode", 200), f"{where}: HTTP {raw['status_code']}"
+        body = json.loads(raw["body"]) if raw["body"] else {}
+        self.checker.check(model, body, where)
+        if model.output_shape is not None:
+            # botocore's own validator over the parsed result (types, required, ranges).
+            parsed = {k: v for k, v in result.items() if k != "ResponseMetadata"}
+            report = ParamValidator().validate(_strip_locations(model.output_shape, parsed), model.output_shape)
+            if report.has_errors():
+                self.checker.problems.append(f"{where}: {report.generate_report()}")
+        self.covered.setdefault(service_model.service_name, set()).add(operation)
+        return result
+
+
+def _strip_locations(shape: StructureShape, parsed: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in parsed.items() if k in shape.members}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(state_dir=tmp_path_factory.mktemp("shapes")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def session(cloud: LocalCloud) -> boto3.Session:
+    env = cloud.env()
+    base = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+    role = load_platform().env("dev").deploy_role_arn
+    creds = base.client("sts", endpoint_url=cloud.url).assume_role(RoleArn=role, RoleSessionName="shapes")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+
+
+CARD = {
+    "model_overview": {"model_creator": "data-science", "model_artifact": ["s3://b/model.tar.gz"]},
+    "intended_uses": {"purpose_of_model": "credit risk", "risk_rating": "Medium"},
+    "business_details": {"business_problem": "defaults"},
+    "training_details": {
+        "training_job_details": {"training_metrics": [{"name": "auc", "value": 0.91}]}
+    },
+    "evaluation_details": [
+        {
+            "name": "holdout",
+            "metric_groups": [
+                {"name": "quality", "metric_data": [{"name": "auc", "type": "number", "value": 0.9}]}
+            ],
+        }
+    ],
+    "additional_information": {"custom_details": {"datazone_project_id": "abc123"}},
+}
+SPEC = {
+    "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1", "ModelDataUrl": "s3://b/m.tar.gz"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}
+
+
+def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
+    group = "shape-group"
+    sm.create_model_package_group(ModelPackageGroupName=group)
+    first = rec.call(
+        sm,
+        "CreateModelPackage",
+        ModelPackageGroupName=group,
+        InferenceSpecification=SPEC,
+        ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": "Draft"},
+        ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "seeded"},
+        SecurityConfig={"KmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
+        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}},
+        CustomerMetadataProperties={"source": "seed"},
+        ClientToken="shape-token-1",
+        Tags=[{"Key": "team", "Value": "ml"}],
+    )["ModelPackageArn"]
+    rec.call(
+        sm,
+        "CreateModelPackage",
+        expect_error="ValidationException",
+        ModelPackageGroupName=group,
+        ModelCard={"ModelCardContent": json.dumps({"model_package_details": {}}), "ModelCardStatus": "Draft"},
+    )
+    rec.call(
+        sm,
+        "UpdateModelPackage",
+        ModelPackageArn=first,
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="approved by the officer",
+        CustomerMetadataProperties={"reviewed": "yes"},
+        CustomerMetadataPropertiesToRemove=["source"],
+        ModelCard={"ModelCardStatus": "Approved"},
+        ModelLifeCycle={"Stage": "Development", "StageStatus": "Approved"},
+    )
+    described = rec.call(sm, "DescribeModelPackage", ModelPackageName=first)
+    assert described["ModelCard"]["ModelCardStatus"] == "Approved"
+    rec.call(sm, "DescribeModelPackage", expect_error="ValidationException", ModelPackageName=f"{first}0")
+    rec.call(sm, "ListModelPackages", ModelPackageGroupName=group)
+    rec.call(sm, "DescribeModelPackageGroup", ModelPackageGroupName=group)
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/mlgov-staging-promotion"},
+                    "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+    rec.call(sm, "PutModelPackageGroupPolicy", ModelPackageGroupName=group, ResourcePolicy=policy)
+    rec.call(sm, "GetModelPackageGroupPolicy", ModelPackageGroupName=group)
+    rec.call(sm, "DeleteModelPackageGroupPolicy", ModelPackageGroupName=group)
+
+    artifact = rec.call(
+        sm,
+        "CreateArtifact",
+        ArtifactName="shape-model",
+        Source={"SourceUri": "s3://b/m.tar.gz", "SourceTypes": [{"SourceIdType": "S3ETag", "Value": "etag"}]},
+        ArtifactType="Model",
+        Properties={"k": "v"},
+    )["ArtifactArn"]
+    rec.call(sm, "DescribeArtifact", ArtifactArn=artifact)
+    rec.call(sm, "ListArtifacts", SourceUri="s3://b/m.tar.gz")
+    action = rec.call(
+        sm, "CreateAction", ActionName="shape-promotion", Source={"SourceUri": first}, ActionType="Promotion", Status="Completed"
+    )["ActionArn"]
+    rec.call(sm, "DescribeAction", ActionName="shape-promotion")
+    rec.call(sm, "ListActions", ActionType="Promotion")
+    context = rec.call(
+        sm, "CreateContext", ContextName="shape-endpoint", Source={"SourceUri": "endpoint"}, ContextType="Endpoint"
+    )["ContextArn"]
+    rec.call(sm, "DescribeContext", ContextName="shape-endpoint")
+    rec.call(sm, "ListContexts")
+    version = rec.call(sm, "CreateArtifact", Source={"SourceUri": first}, ArtifactType="ModelPackage")["ArtifactArn"]
+    rec.call(sm, "AddAssociation", SourceArn=artifact, DestinationArn=version, AssociationType="ContributedTo")
+    rec.call(sm, "AddAssociation", SourceArn=version, DestinationArn=action, AssociationType="AssociatedWith")
+    rec.call(
+        sm,
+        "AddAssociation",
+        expect_error="ResourceNotFound",
+        SourceArn=artifact.replace("shape-model", "missing"),
+        DestinationArn=version,
+    )
+    rec.call(sm, "AddAssociation", expect_error="ValidationException", SourceArn=artifact, DestinationArn=first)
+    rec.call(sm, "ListAssociations", DestinationArn=version)
+    rec.call(sm, "ListAssociations", SourceArn=version, AssociationType="AssociatedWith")
+    rec.call(sm, "DeleteAssociation", SourceArn=version, DestinationArn=action)
+    rec.call(sm, "AddTags", ResourceArn=artifact, Tags=[{"Key": "a", "Value": "b"}])
+    rec.call(sm, "ListTags", ResourceArn=artifact)
+    rec.call(sm, "DeleteTags", ResourceArn=artifact, TagKeys=["a"])
+    rec.call(sm, "DeleteArtifact", ArtifactArn=artifact)
+    rec.call(sm, "DeleteAction", ActionName="shape-promotion")
+    rec.call(sm, "DeleteContext", ContextName="shape-endpoint")
+    assert context
+
+    domain = rec.call(
+        sm,
+        "CreateDomain",
+        DomainName="shape-studio",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::111111111111:role/mlgov-dev-sagemaker-execution"},
+        SubnetIds=["subnet-0123456789abcdef0"],
+        VpcId="vpc-0123456789abcdef0",
+        AppNetworkAccessType="VpcOnly",
+        KmsKeyId="arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    domain_id = domain["DomainId"]
+    rec.call(sm, "DescribeDomain", DomainId=domain_id)
+    rec.call(
+        sm,
+        "UpdateDomain",
+        DomainId=domain_id,
+        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::111111111111:role/mlgov-dev-sagemaker-execution"},
+    )
+    rec.call(sm, "CreateUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1", Tags=[{"Key": "k", "Value": "v"}])
+    rec.call(sm, "CreateUserProfile", expect_error="ResourceInUse", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(sm, "DescribeUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(
+        sm,
+        "UpdateUserProfile",
+        DomainId=domain_id,
+        UserProfileName="data-scientist-1",
+        UserSettings={"ExecutionRole": "arn:aws:iam::111111111111:role/mlgov-dev-data-scientist"},
+    )
+    rec.call(sm, "ListUserProfiles", DomainIdEquals=domain_id)
+    rec.call(sm, "DeleteUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(sm, "DescribeUserProfile", expect_error="ResourceNotFound", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(sm, "DeleteDomain", DomainId=domain_id)
+    rec.call(sm, "DescribeDomain", expect_error="ResourceNotFound", DomainId=domain_id)
+
+    rec.call(sm, "DeleteModelPackageGroup", expect_error="ConflictException", ModelPackageGroupName=group)
+    rec.call(sm, "DeleteModelPackage", ModelPackageName=first)
+    rec.call(sm, "DeleteModelPackageGroup", ModelPackageGroupName=group)
+
+
+def datazone_scenario(rec: Recorder, dz: Any) -> None:
+    domain = rec.call(
+        dz,
+        "CreateDomain",
+        name="shape-governance",
+        description="governance",
+        domainExecutionRole="arn:aws:iam::111111111111:role/mlgov-dev-datazone-execution",
+        kmsKeyIdentifier="arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        tags={"env": "dev"},
+    )
+    domain_id, arn = domain["id"], domain["arn"]
+    rec.call(dz, "GetDomain", identifier=domain_id)
+    rec.call(dz, "UpdateDomain", identifier=domain_id, description="governance domain")
+    rec.call(dz, "ListDomains")
+    rec.call(dz, "TagResource", resourceArn=arn, tags={"owner": "platform"})
+    rec.call(dz, "UntagResource", resourceArn=arn, tagKeys=["env"])
+    tags = rec.call(dz, "ListTagsForResource", resourceArn=arn)["tags"]
+    assert tags == {"owner": "platform"}
+    project = rec.call(dz, "CreateProject", domainIdentifier=domain_id, name="shape-credit-risk", description="p")
+    rec.call(dz, "CreateProject", expect_error="ConflictException", domainIdentifier=domain_id, name="shape-credit-risk")
+    rec.call(dz, "GetProject", domainIdentifier=domain_id, identifier=project["id"])
+    rec.call(dz, "UpdateProject", domainIdentifier=domain_id, identifier=project["id"], description="credit risk")
+    rec.call(dz, "ListProjects", domainIdentifier=domain_id)
+    rec.call(dz, "DeleteDomain", expect_error="ConflictException", identifier=domain_id)
+    rec.call(dz, "DeleteProject", domainIdentifier=domain_id, identifier=project["id"])
+    rec.call(dz, "GetProject", expect_error="ResourceNotFoundException", domainIdentifier=domain_id, identifier=project["id"])
+    rec.call(dz, "DeleteDomain", identifier=domain_id)
+    rec.call(dz, "GetDomain", expect_error="ResourceNotFoundException", identifier=domain_id)
+
+
+def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
+    rec = Recorder()
+    sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url))
+    datazone_scenario(rec, rec.client(session, "datazone", cloud.url))
+    assert rec.checker.problems == [], "\n".join(rec.checker.problems)
+    for service, operations in OPERATIONS.items():
+        missing = set(operations) - rec.covered.get(service, set())
+        assert not missing, f"{service} operations without a shape check: {sorted(missing)}"
+
+
+def test_the_checker_catches_drift():
+    """The checker itself: an unknown member, a missing required one, a bad id format."""
+    model = boto3.session.Session().client("datazone", region_name="us-east-1").meta.service_model
+    checker = ShapeChecker()
+    checker.check(model.operation_model("GetDomain"), {"id": "d-bad", "status": "AVAILABLE", "extra": 1}, "GetDomain")
+    text = "\n".join(checker.problems)
+    assert "unknown member 'extra'" in text
+    assert "required member 'domainExecutionRole' missing" in text
+    assert "does not match" in text
