@@ -2,6 +2,7 @@
 
     .venv/bin/python main.py              # writes cdktf.out/stacks/<env>/cdk.tf.json
     MLGOV_ENVIRONMENTS_DIR=path main.py   # another configuration folder
+    CDKTF_OUTDIR=path main.py             # another output folder (the cdktf CLI sets it)
 
 The configuration is loaded and validated before anything is written: a bad file prints what is
 wrong and exits 2 with no output directory created.
@@ -50,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
-    app = build_app(platform)
+    # The cdktf CLI passes its output directory in CDKTF_OUTDIR; read it here rather than in the
+    # jsii runtime, whose environment is fixed when the first cdktf module is imported.
+    app = build_app(platform, outdir=os.environ.get("CDKTF_OUTDIR") or None)
     app.synth()
     return 0
 

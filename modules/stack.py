@@ -159,7 +159,8 @@ class PlatformStack(TerraformStack):
             account_id=env.account_id,
             region=env.region,
             log_group_name=names.governance_log_group,
-            group_names=[g.model_package_group_name for g in self.registry.groups.values()],
+            # Literal names (not references) keep the event pattern readable in the JSON.
+            group_names=[names.model_package_group(u) for u in use_cases],
             audit_event_source=names.audit_event_source,
             kms_key_arn=key_arn,
             retention_days=2557 if prod else 365,
