@@ -17,7 +17,6 @@ in CustomerMetadataProperties and sent as ClientToken, so a second run registers
 from __future__ import annotations
 
 import argparse
-import base64
 import hashlib
 import logging
 import sys
@@ -104,7 +103,7 @@ def _upload(ctx: EnvContext, key: str, body: bytes, content_type: str) -> dict[s
         ctx.client("s3").put_object(
             Bucket=ctx.artifact_bucket, Key=key, Body=body, ContentType=content_type,
             ServerSideEncryption="aws:kms", SSEKMSKeyId=ctx.kms_key_arn,
-            ChecksumSHA256=base64.b64encode(digest).decode(),
+            ChecksumAlgorithm="SHA256",  # S3 keeps the checksum; promotion verifies copies by it
             Metadata={"sha256": digest.hex()},
         )  # fmt: skip
     except ClientError as err:
