@@ -188,7 +188,10 @@ def prepare_workdir(src: Path, workdir: Path) -> None:
             shutil.copy2(path, target)
 
 
-def local_override(stack: dict[str, Any], endpoint: str, region: str) -> dict[str, Any]:
+def local_override(
+    stack: dict[str, Any], endpoint: str, region: str,
+    access_key: str = LOCAL_ACCESS_KEY, secret_key: str = LOCAL_SECRET_KEY,
+) -> dict[str, Any]:
     """The override file that sends one stack to the emulator: endpoints and test credentials.
 
     Terraform merges an override provider block into the block with the same name and alias;
@@ -202,8 +205,8 @@ def local_override(stack: dict[str, Any], endpoint: str, region: str) -> dict[st
     out_providers = []
     for p in providers:
         block: dict[str, Any] = {
-            "access_key": LOCAL_ACCESS_KEY,
-            "secret_key": LOCAL_SECRET_KEY,
+            "access_key": access_key,
+            "secret_key": secret_key,
             "skip_credentials_validation": True,
             "skip_metadata_api_check": True,
             # The account id comes from sts:GetCallerIdentity of the assumed deploy role, which
@@ -219,11 +222,14 @@ def local_override(stack: dict[str, Any], endpoint: str, region: str) -> dict[st
     override: dict[str, Any] = {"provider": {"aws": out_providers}}
     backend = stack.get("terraform", {}).get("backend", {})
     if "s3" in backend:
-        override["terraform"] = {"backend": {"s3": local_s3_backend(backend["s3"], endpoint, region)}}
+        override["terraform"] = {"backend": {"s3": local_s3_backend(backend["s3"], endpoint, region, access_key, secret_key)}}
     return override
 
 
-def local_s3_backend(original: dict[str, Any], endpoint: str, region: str) -> dict[str, Any]:
+def local_s3_backend(
+    original: dict[str, Any], endpoint: str, region: str,
+    access_key: str = LOCAL_ACCESS_KEY, secret_key: str = LOCAL_SECRET_KEY,
+) -> dict[str, Any]:
     """An S3 backend block pointed at the emulator.
 
     An override backend block replaces the original entirely, so the bucket, key and
@@ -233,8 +239,8 @@ def local_s3_backend(original: dict[str, Any], endpoint: str, region: str) -> di
     keep.setdefault("region", region)
     keep.update({
         "endpoints": {"s3": endpoint, "sts": endpoint, "iam": endpoint, "dynamodb": endpoint},
-        "access_key": LOCAL_ACCESS_KEY,
-        "secret_key": LOCAL_SECRET_KEY,
+        "access_key": access_key,
+        "secret_key": secret_key,
         "use_path_style": True,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
@@ -244,12 +250,14 @@ def local_s3_backend(original: dict[str, Any], endpoint: str, region: str) -> di
     return keep
 
 
-def local_environment(endpoint: str, region: str) -> dict[str, str | None]:
-    """Process environment for Terraform against the emulator: test credentials, no profiles."""
+def local_environment(endpoint: str, region: str, cloud_env: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Process environment for Terraform against the emulator: the emulator's credentials (test
+    keys, or the admin user's when IAM is enforced), no profiles."""
     env: dict[str, str | None] = {k: None for k in _AWS_ENV_TO_CLEAR}
+    cloud_env = cloud_env or {}
     env.update({
-        "AWS_ACCESS_KEY_ID": LOCAL_ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET_KEY,
+        "AWS_ACCESS_KEY_ID": cloud_env.get("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY),
+        "AWS_SECRET_ACCESS_KEY": cloud_env.get("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY),
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         # Safety net: a service not in the override's endpoint list still goes to the emulator.
@@ -291,6 +299,18 @@ class Runner:
     def endpoint(self) -> str:
         return str(self.cloud.url).rstrip("/")
 
+    @property
+    def cloud_env(self) -> dict[str, str]:
+        """The emulator's client environment (``LocalCloud.env()``), when it offers one."""
+        env = getattr(self.cloud, "env", None)
+        return dict(env()) if callable(env) else {}
+
+    def _cloud_identity(self) -> str:
+        """Identifies one emulator run (its process id and URL): state from another run is stale."""
+        status = getattr(self.cloud, "status", None)
+        pid = status().get("pid") if callable(status) else None
+        return f"{self.endpoint} pid={pid}"
+
     def _emit(self, result: StepResult) -> None:
         self.results.append(result)
         if self.progress:
@@ -316,7 +336,7 @@ class Runner:
     def terraform(self, env: EnvironmentConfig) -> tf.Terraform:
         extra: dict[str, str | None] = {"TF_CLI_CONFIG_FILE": str(self.cli_config)}
         if self.target == "local":
-            extra.update(local_environment(self.endpoint, env.region))
+            extra.update(local_environment(self.endpoint, env.region, self.cloud_env))
         return tf.Terraform(self.workdir(env.name), log_dir=self.log_dir, label=env.name, env=extra)
 
     def prepare(self, env: EnvironmentConfig) -> tf.Terraform:
@@ -326,7 +346,11 @@ class Runner:
         override = workdir / OVERRIDE_FILE
         if self.target == "local":
             stack = json.loads((workdir / STACK_FILE).read_text())
-            override.write_text(json.dumps(local_override(stack, self.endpoint, env.region), indent=2))
+            keys = self.cloud_env
+            override.write_text(json.dumps(local_override(
+                stack, self.endpoint, env.region,
+                keys.get("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY), keys.get("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY),
+            ), indent=2))  # fmt: skip
             self._reset_state_if_new_emulator(workdir)
         elif override.exists():
             override.unlink()
@@ -336,7 +360,7 @@ class Runner:
         """Local state belongs to one emulator run: a fresh emulator starts empty, so state
         left from an earlier run would only describe resources that no longer exist."""
         marker = workdir / ".emulator"
-        identity = str(getattr(self.cloud, "instance_id", None) or self.endpoint)
+        identity = self._cloud_identity()
         if marker.exists() and marker.read_text() == identity:
             return
         for name in ("terraform.tfstate", "terraform.tfstate.backup"):
@@ -459,9 +483,13 @@ def _parser() -> argparse.ArgumentParser:
 def _local_cloud() -> Any:
     """Start the local emulator or attach to the running one (it outlives this command so the
     deployed resources stay available to the governance scripts)."""
-    from scripts import localcloud
+    from scripts.localcloud import LocalCloud, LocalCloudError
 
-    return localcloud.ensure_running()
+    cloud = LocalCloud()
+    try:
+        return cloud.start(reuse=True)
+    except LocalCloudError as exc:
+        raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

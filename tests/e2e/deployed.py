@@ -1,0 +1,91 @@
+"""The deployed local cloud as the e2e tests see it: accounts reached by their deploy roles and
+the deploy runner bound to the session's synthesized stacks (used by conftest.py and the tests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from environments import EnvironmentConfig, PlatformConfig
+from scripts.deploy import DeployError, StepResult, deploy
+
+RETRY = Config(retries={"mode": "standard"})
+
+
+@dataclass
+class Account:
+    """Clients inside one emulated account, reached by assuming that environment's deploy role."""
+
+    env: EnvironmentConfig
+    session: boto3.Session
+    endpoint: str
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint, region_name=self.env.region, config=RETRY)
+
+
+@dataclass
+class DeployedCloud:
+    """The running local cloud with every environment applied by the deploy runner."""
+
+    cloud: Any
+    """The ``scripts.localcloud.LocalCloud`` (``.url``, ``.env()``)."""
+    platform: PlatformConfig
+    outdir: Path
+    """Synthesized stacks (``outdir/stacks/<env>/cdk.tf.json``)."""
+    work_root: Path
+    """The deploy runner's working directories and logs (``work_root/local/logs``)."""
+    plan_before_apply: list[StepResult]
+    apply: list[StepResult]
+    destroyed: bool = False
+    _accounts: dict[str, Account] = field(default_factory=dict)
+
+    def account(self, env: str | EnvironmentConfig) -> Account:
+        """Clients in ``env``'s account (deploy role; the emulator maps it to that account)."""
+        env = self.platform.env(env) if isinstance(env, str) else env
+        if env.name not in self._accounts:
+            self._accounts[env.name] = Account(env, assume(self.cloud, env.deploy_role_arn, env.region), self.cloud.url)
+        return self._accounts[env.name]
+
+    def run(self, action: str, env_names: list[str] | None = None) -> list[StepResult]:
+        """Run the deploy runner against this cloud with the session's synthesized stacks."""
+        return run_deploy(action, self, env_names)
+
+
+def assume(cloud: Any, role_arn: str, region: str) -> boto3.Session:
+    env = cloud.env()
+    sts = boto3.client(
+        "sts", endpoint_url=cloud.url, region_name=region, config=RETRY,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )  # fmt: skip
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="mlgov-e2e")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"], region_name=region,
+    )  # fmt: skip
+
+
+def _explain(exc: DeployError) -> str:
+    """The runner's message plus the end of the failing step's Terraform log."""
+    try:
+        tail = "\n".join(Path(exc.log).read_text(errors="replace").splitlines()[-60:])
+    except OSError:
+        tail = "(log not readable)"
+    return f"{exc}\n--- last lines of {exc.log} ---\n{tail}"
+
+
+def run_deploy(action: str, target: Any, env_names: list[str] | None = None, **kwargs: Any) -> list[StepResult]:
+    try:
+        return deploy(
+            action, env_names, target="local", cloud=target.cloud, platform=target.platform,
+            work_root=target.work_root, outdir=target.outdir, synthesize=False, **kwargs,
+        )  # fmt: skip
+    except DeployError as exc:
+        pytest.fail(_explain(exc), pytrace=False)
+
+
