@@ -145,6 +145,34 @@ def validate_card(content: ModelCardContent | Mapping[str, Any] | str, *,
     return card
 
 
+def load_overrides(path_or_data: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """Card sections a team supplies (``--card-file``), validated as card content before any
+    AWS call: a file that is not JSON, an unknown section or a wrong type is rejected here."""
+    if path_or_data is None:
+        return {}
+    if isinstance(path_or_data, Mapping):
+        data = dict(path_or_data)
+    else:
+        try:
+            with open(path_or_data, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except OSError as err:
+            raise CardValidationError(f"cannot read card file {path_or_data}: {err.strerror}") from None
+        except json.JSONDecodeError as err:
+            raise CardValidationError(f"card file {path_or_data} is not JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise CardValidationError("card content must be a JSON object of card sections")
+    validate_card(data)
+    return data
+
+
+def merge(card: ModelCardContent, overrides: Mapping[str, Any]) -> ModelCardContent:
+    """``card`` with whole sections replaced by ``overrides`` (validated again)."""
+    if not overrides:
+        return card
+    return validate_card({**card.model_dump(exclude_none=True), **dict(overrides)})
+
+
 def card_json(card: ModelCardContent) -> str:
     """Serialized content for ``ModelCard.ModelCardContent`` (validated first)."""
     validated = validate_card(card)

@@ -20,7 +20,7 @@ import argparse
 import hashlib
 import logging
 import sys
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import boto3
 from botocore.exceptions import ClientError
@@ -112,28 +112,31 @@ def _upload(ctx: EnvContext, key: str, body: bytes, content_type: str) -> dict[s
 
 
 def register_version(ctx: EnvContext, use_case: str, group: str, spec: TrainingSpec,
-                     project_id: str) -> dict[str, Any]:
+                     project_id: str, card_overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Train one spec, upload its artifacts and register the version (with its card)."""
     logger.info("training %s (%s %s)", spec.label, spec.algorithm, spec.hyperparameters)
     result = train(spec)
     prefix = f"models/{use_case}/{result.idempotency_key}/"
-    model = _upload(ctx, prefix + "model.tar.gz", result.model_tar_gz, "application/gzip")
-    report = _upload(ctx, prefix + "evaluation.json", result.evaluation_report, "application/json")
+    model_uri = f"s3://{ctx.artifact_bucket}/{prefix}model.tar.gz"
+    report_uri = f"s3://{ctx.artifact_bucket}/{prefix}evaluation.json"
     card = cards.build_card(
         creator=ctx.caller_arn(),
-        artifact_uri=model["uri"],
+        artifact_uri=model_uri,
         use_case=use_case,
         use_case_description=ctx.env.use_case(use_case).description,
         risk_rating=spec.risk_rating,
         algorithm=spec.algorithm,
         training_metrics=result.training_metrics,
         evaluation_metrics=result.evaluation_metrics,
-        evaluation_report_uri=report["uri"],
+        evaluation_report_uri=report_uri,
         dataset=DATASET,
         hyperparameters=spec.hyperparameters,
         datazone_project_id=project_id,
     )
-    content = cards.card_json(card)  # validated before the call
+    # Validated before anything is written: a bad card leaves no orphan artifacts behind.
+    content = cards.card_json(cards.merge(card, card_overrides or {}))
+    model = _upload(ctx, prefix + "model.tar.gz", result.model_tar_gz, "application/gzip")
+    report = _upload(ctx, prefix + "evaluation.json", result.evaluation_report, "application/json")
     request = {
         "ModelPackageGroupName": group,
         "ModelPackageDescription": f"{spec.label}: {spec.algorithm} {spec.hyperparameters}",
@@ -188,8 +191,13 @@ def seed(
     specs: Sequence[TrainingSpec] = DEFAULT_SPECS,
     dry_run: bool = False,
     source: boto3.Session | None = None,
+    card_overrides: str | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Register ``specs`` in ``env_name`` as its data-scientist role; returns what happened."""
+    """Register ``specs`` in ``env_name`` as its data-scientist role; returns what happened.
+
+    ``card_overrides`` (a JSON file path or a mapping of card sections) replaces the generated
+    sections of every card; it is validated before any AWS call."""
+    overrides = cards.load_overrides(card_overrides)
     ctx = env_context(platform, env_name, "data_scientist", job="seed", source=source)
     use_case = resolve_use_case(ctx.env, use_case)
     if ctx.env.promotes_from is not None:
@@ -214,7 +222,7 @@ def seed(
             versions.append({"label": spec.label, "arn": None, "version": None,
                              "status": "would-create"})
             continue
-        versions.append(register_version(ctx, use_case, group, spec, project_id))
+        versions.append(register_version(ctx, use_case, group, spec, project_id, overrides))
     return {
         "environment": env_name, "use_case": use_case, "group": group,
         "group_created": created, "datazone_project_id": project_id,
@@ -234,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "their model cards in the first environment of the chain.")
     p.add_argument("--use-case", default=None,
                    help="use case name from the environment file (default: its first use case)")
+    p.add_argument("--card-file", default=None,
+                   help="JSON file of model card sections (e.g. intended_uses, business_details) "
+                        "that replace the generated ones; validated before any AWS call")
     return p
 
 
@@ -242,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def job(a: argparse.Namespace) -> dict[str, Any]:
         platform = load_config(a.config_dir)
-        return seed(platform, a.env, use_case=a.use_case, dry_run=a.dry_run)
+        return seed(platform, a.env, use_case=a.use_case, dry_run=a.dry_run,
+                    card_overrides=a.card_file)
 
     return run_job(job, args, render)
 
