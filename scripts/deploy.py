@@ -55,6 +55,8 @@ TARGETS = ("local", "aws")
 #: Name of the override file; Terraform merges ``*_override.tf.json`` after the main files.
 OVERRIDE_FILE = "zz_local_override.tf.json"
 STACK_FILE = "cdk.tf.json"
+#: Saved plan that ``apply`` applies (inside the environment's working directory).
+PLAN_FILE = "tfplan"
 #: Every AWS service the stacks (or the provider while reading them) call. The emulator serves
 #: all of them on one endpoint. A service missing here would be sent to real AWS by the
 #: provider, so keep it complete when a construct starts using a new service.
@@ -418,7 +420,13 @@ class Runner:
                 self._step(env.name, "init", runner.init())
                 self._mark_initialized(env.name)
             if action == "apply":
-                self._step(env.name, "apply", runner.apply())
+                # plan -out then apply that plan: the plan step records whether anything changes
+                # (exit 2), and apply does not refresh and plan a second time.
+                plan = self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True)
+                if plan.changes:
+                    self._step(env.name, "apply", runner.apply(PLAN_FILE))
+                else:
+                    self._emit(StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False))
             elif action == "plan":
                 self._step(env.name, "plan", runner.plan(), detailed=True)
             elif action == "drift":

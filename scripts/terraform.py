@@ -206,14 +206,19 @@ class Terraform:
     def init(self) -> TfRun:
         return self.run("init", ["init", "-input=false", "-no-color"])
 
-    def apply(self) -> TfRun:
+    def apply(self, plan_file: str | None = None) -> TfRun:
+        """Apply a saved plan (no second refresh and plan), or plan and apply in one go."""
+        if plan_file:
+            return self.run("apply", ["apply", "-input=false", "-no-color", plan_file])
         return self.run("apply", ["apply", "-input=false", "-no-color", "-auto-approve"])
 
-    def plan(self, *, refresh_only: bool = False, step: str | None = None) -> TfRun:
+    def plan(self, *, refresh_only: bool = False, step: str | None = None, out: str | None = None) -> TfRun:
         """``plan -detailed-exitcode``: returncode 0 clean, 2 changes (or drift), 1 error."""
-        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock=false"]
+        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"]
         if refresh_only:
             args.append("-refresh-only")
+        if out:
+            args.append(f"-out={out}")
         return self.run(step or ("drift" if refresh_only else "plan"), args)
 
     def destroy(self) -> TfRun:
