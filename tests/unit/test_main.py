@@ -1,0 +1,159 @@
+"""main.py and cdktf.json: the app entry the deploy runner and the cdktf CLI run.
+
+The variant configuration (a new ``qa.yaml``, remote state for prod, an organization id) is
+synthesized once through ``main.main()`` itself, in-process, exactly as ``python main.py`` would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+import main as app_main
+from environments import DEFAULT_DIR, Names, load_platform
+from tests.synthesized import Stack, as_list, principals, statements
+
+ROOT = Path(__file__).resolve().parents[2]
+ORG = "o-a1b2c3d4e5"
+
+
+def _copy_config(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def _edit(path: Path, **changes) -> None:
+    data = yaml.safe_load(path.read_text())
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory):
+    """qa.yaml added (promotes from staging), prod on the S3 backend, organization id set;
+    synthesized by ``main.main()`` with ``MLGOV_ENVIRONMENTS_DIR`` and ``CDKTF_OUTDIR``."""
+    root = tmp_path_factory.mktemp("variant")
+    config = _copy_config(root / "environments")
+    qa = yaml.safe_load((config / "staging.yaml").read_text())
+    qa.update(
+        name="qa",
+        account_id="444444444444",
+        promotes_from="staging",
+        lifecycle_stage="QA",
+        network={"cidr": "10.40.0.0/16", "az_count": 2},
+        studio={"user_profiles": ["tester-1"]},
+        approvers=["arn:aws:iam::444444444444:root"],
+    )
+    (config / "qa.yaml").write_text(yaml.safe_dump(qa, sort_keys=False))
+    _edit(
+        config / "prod.yaml",
+        remote_state={
+            "bucket": "mlgov-tfstate-333333333333",
+            "key": "platform/prod.tfstate",
+            "region": "us-east-1",
+            "kms_key_id": "alias/mlgov-tfstate",
+        },
+    )
+    _edit(config / "platform.yaml", organization_id=ORG)
+    outdir = root / "cdktf.out"
+    saved = {k: os.environ.get(k) for k in ("MLGOV_ENVIRONMENTS_DIR", "CDKTF_OUTDIR")}
+    os.environ["MLGOV_ENVIRONMENTS_DIR"] = str(config)
+    os.environ["CDKTF_OUTDIR"] = str(outdir)
+    try:
+        code = app_main.main([])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert code == 0
+    platform = load_platform(config)
+    stacks = {p.name: Stack.read(p) for p in (outdir / "stacks").iterdir()}
+    return platform, stacks
+
+
+def test_a_new_environment_file_yields_a_new_stack(variant):
+    platform, stacks = variant
+    assert {"dev", "staging", "prod", "qa"} <= set(stacks)
+    qa = stacks["qa"]
+    (provider,) = qa.data["provider"]["aws"]
+    assert provider["allowed_account_ids"] == ["444444444444"]
+    assert qa.resource("aws_sagemaker_domain", "studio/domain")["app_network_access_type"] == "VpcOnly"
+    # still exactly one DataZone home, and it now shares the domain with qa's account too
+    homes = [n for n, s in stacks.items() if s.resources("aws_datazone_domain")]
+    assert homes == ["dev"]
+    shared = {a["principal"] for a in stacks["dev"].resources("aws_ram_principal_association").values()}
+    assert "444444444444" in shared
+    # staging now has two downstreams: both promotion roles and nobody else get the group grant
+    (stmt,) = statements(
+        stacks["staging"].policy("aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy")
+    )
+    assert sorted(principals(stmt)) == sorted(
+        Names.of(platform, e).role_arn("promotion") for e in ("prod", "qa")
+    )
+    # qa's promotion role reads staging, not dev
+    promo = {s["Sid"]: s for s in statements(qa.policy("aws_iam_role_policy", "iam/promotion-policy"))}
+    assert promo["ReadUpstreamArtifacts"]["Resource"] == [
+        f"{Names.of(platform, 'staging').artifact_bucket_arn}/*"
+    ]
+
+
+def test_remote_state_uses_the_s3_backend_with_lockfile(variant):
+    _, stacks = variant
+    backend = stacks["prod"].data["terraform"]["backend"]
+    assert backend == {
+        "s3": {
+            "bucket": "mlgov-tfstate-333333333333",
+            "key": "platform/prod.tfstate",
+            "region": "us-east-1",
+            "encrypt": True,
+            "kms_key_id": "alias/mlgov-tfstate",
+            "use_lockfile": True,
+        }
+    }
+    assert "local" in stacks["staging"].data["terraform"]["backend"]
+
+
+def test_organization_id_conditions_every_cross_account_grant(variant):
+    _, stacks = variant
+    checked = 0
+    for name in ("dev", "staging"):
+        stack = stacks[name]
+        own = stack.data["provider"]["aws"][0]["allowed_account_ids"][0]
+        for rtype, path, policy in stack.policies():
+            for stmt in statements(policy, effect="Allow"):
+                foreign = [p for p in principals(stmt) if p.startswith("arn:aws:iam::") and own not in p]
+                if rtype == "aws_iam_role" or not foreign:
+                    continue
+                assert stmt["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG, (name, path)
+                checked += 1
+    # key, bucket (objects + list) and group policy in each of the two upstream environments
+    assert checked == 8
+
+
+def test_config_error_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    config = _copy_config(tmp_path / "environments")
+    _edit(config / "staging.yaml", account_id="12345")
+    monkeypatch.setenv("MLGOV_ENVIRONMENTS_DIR", str(config))
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert app_main.main([]) == 2
+    err = capsys.readouterr().err
+    assert "staging.yaml" in err and "account_id" in err
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_cdktf_json_runs_this_app_with_the_pinned_provider():
+    cfg = json.loads((ROOT / "cdktf.json").read_text())
+    assert cfg["language"] == "python"
+    assert cfg["app"].split()[-1] == "main.py"
+    assert (ROOT / cfg["app"].split()[0]).name.startswith("python")
+    assert as_list(cfg["terraformProviders"]) == ["hashicorp/aws@~> 5.99"]
