@@ -55,6 +55,16 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "ListTags",
         "DeleteTags",
     ),
+    "ram": (
+        "CreateResourceShare",
+        "GetResourceShares",
+        "AssociateResourceShare",
+        "DisassociateResourceShare",
+        "ListResourceSharePermissions",
+        "TagResource",
+        "UntagResource",
+    ),
+    "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration"),
     "datazone": (
         "CreateDomain",
         "GetDomain",
@@ -82,10 +92,12 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import auth_errors, datazone, sagemaker
+        from . import auth_errors, datazone, ram, s3, sagemaker
 
         sagemaker.register()
         datazone.register()
+        ram.register()
+        s3.register()
         auth_errors.register()
         _installed = True
 

@@ -577,6 +577,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         if domain_id not in self.domains:
             raise ResourceNotFound(f"Cannot find Domain with id {domain_id}.")
         described = self.domains[domain_id].describe()
+        described["TagPropagation"] = getattr(self.domains[domain_id], "tag_propagation", "DISABLED")
         if self.domains[domain_id].auth_mode != "SSO":
             # IAM-mode domains have no IAM Identity Center application.
             described.pop("SingleSignOnApplicationArn", None)
@@ -1030,9 +1031,12 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         self.sagemaker_backend.delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
         return EmptyResult()
 
-    # CreateDomain (moto's handler returns its dict; ours adds DomainId)
+    # CreateDomain (moto's handler, plus TagPropagation which moto ignores)
     def create_domain(self) -> ActionResult:
-        return super().create_domain()
+        result = super().create_domain()
+        domain = self.sagemaker_backend.domains[result.result["DomainId"]]  # type: ignore[index]
+        domain.tag_propagation = self._get_param("TagPropagation") or "DISABLED"
+        return result
 
     # UpdateDomain
     def update_domain(self) -> ActionResult:
@@ -1043,6 +1047,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             default_space_settings=self._get_param("DefaultSpaceSettings"),
             subnet_ids=self._get_param("SubnetIds"),
             app_network_access_type=self._get_param("AppNetworkAccessType"),
+            tag_propagation=self._get_param("TagPropagation"),
         )
         return ActionResult({"DomainArn": arn})
 
