@@ -7,7 +7,7 @@ from constructs import Construct
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 
-from .policy import document, merge_conditions, org_condition, statement
+from .policy import document, org_condition, statement
 
 
 class PlatformKey(Construct):
@@ -83,7 +83,7 @@ class PlatformKey(Construct):
                     ["kms:Decrypt", "kms:DescribeKey"],
                     ["*"],
                     principal={"AWS": list(downstream_reader_arns)},
-                    condition=merge_conditions(org_condition(organization_id)) or None,
+                    condition=org_condition(organization_id) or None,
                 )
             )
         self.key = KmsKey(

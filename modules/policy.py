@@ -44,11 +44,3 @@ def org_condition(organization_id: str | None) -> dict[str, Any]:
         return {}
     return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
 
-
-def merge_conditions(*conditions: dict[str, Any]) -> dict[str, Any]:
-    """Merge condition blocks operator by operator (keys within an operator must not clash)."""
-    merged: dict[str, Any] = {}
-    for cond in conditions:
-        for operator, values in cond.items():
-            merged.setdefault(operator, {}).update(values)
-    return merged

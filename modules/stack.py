@@ -32,6 +32,11 @@ class PlatformStack(TerraformStack):
     The stack owns the provider (assume-role into the environment's deploy role, default tags)
     and the backend; constructs get only data and references. Every id the scripts need is
     published as an SSM parameter at the path ``environments.naming.Names`` defines.
+
+    Cross-account grants (key, bucket and group policies) name the downstream environments'
+    promotion roles exactly. AWS checks that a principal named in a resource policy exists, so
+    on real accounts the first deployment goes downstream first (prod, staging, dev); after that
+    any order works. The emulator does not check principals.
     """
 
     def __init__(self, scope: Construct, platform: PlatformConfig, env: EnvironmentConfig) -> None:

@@ -397,6 +397,26 @@ def test_no_allow_to_star_principal_and_no_star_action(synth, env):
     assert count >= 15  # roles, role policies, key, buckets, groups, log resource policy
 
 
+#: Condition keys that tie a service principal to this account (confused-deputy protection).
+DEPUTY_KEYS = {"aws:SourceAccount", "aws:SourceArn", "kms:EncryptionContext:aws:logs:arn"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_service_principal_is_tied_to_this_account(synth, env):
+    account = synth.platform.env(env).account_id
+    seen = 0
+    for rtype, path, policy in synth[env].policies():
+        for stmt in statements(policy, effect="Allow"):
+            if not isinstance(stmt.get("Principal"), dict) or "Service" not in stmt["Principal"]:
+                continue
+            seen += 1
+            keys = {k: v for block in stmt.get("Condition", {}).values() for k, v in block.items()}
+            tied = DEPUTY_KEYS & set(keys)
+            assert tied, (rtype, path, stmt["Sid"])
+            assert all(account in json.dumps(keys[k]) for k in tied), (rtype, path, stmt["Sid"])
+    assert seen >= 6  # sagemaker, datazone, flow logs, logs (key), S3 log delivery (key, bucket), events
+
+
 # -- DataZone ---------------------------------------------------------------------------------
 def test_datazone_only_in_the_home_environment(synth):
     homes = [e for e in ENVS if synth[e].resources("aws_datazone_domain")]
