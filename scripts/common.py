@@ -196,6 +196,10 @@ def base_session() -> boto3.Session:
 def _assume(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
     role_arn = names.role_arn(role_key)
     sts = source.client("sts", region_name=names.env.region, config=RETRY_CONFIG)
+    with _observers_lock:
+        observers = list(_client_observers)
+    for observe in observers:
+        observe(sts)
     try:
         creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlgov-{job}")["Credentials"]
     except ClientError as err:

@@ -1,0 +1,81 @@
+"""The governance workflow end to end on the emulator with every stack applied by Terraform.
+
+Runs :func:`scripts.demo.run_workflow` (the function ``make demo`` runs) against the session's
+deployed emulator: the jobs find everything through the SSM parameters the stacks published and
+act through the roles the stacks created. Then checks the result from each account.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from environments import Names
+from scripts.cards import DATAZONE_PROJECT_KEY, parse_card
+from scripts.demo import run_workflow
+
+from tests.e2e.deployed import DeployedCloud
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def workflow(deployed_cloud: DeployedCloud, monkeypatch: pytest.MonkeyPatch, tmp_path):
+    for key, value in deployed_cloud.cloud.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    lines: list[str] = []
+    html = tmp_path / "report.html"
+    out = run_workflow(deployed_cloud.platform, say=lines.append, html_path=str(html))
+    return out, lines, html
+
+
+def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
+    out, lines, html = workflow
+    platform = deployed_cloud.platform
+    assert len(out["seed"]["versions"]) >= 3
+    assert len(out["promotions"]) == 2
+    assert {f["gate"] for f in out["refused"]["failures"]} == {"approval", "card_status"}
+    prod_arn = out["promotions"][-1]["target_arn"]
+    assert ":333333333333:" in prod_arn
+    rows = {r["arn"]: r for r in out["report"]["versions"]}
+    assert (rows[prod_arn]["approval"], rows[prod_arn]["card"], rows[prod_arn]["stage_status"]) == (
+        "Approved", "Approved", "Deployed")
+    assert ["dev v1", "staging v1", "prod v1"] in out["report"]["chains"] or any(
+        c[0].startswith("dev v") and c[-1].startswith("prod v") for c in out["report"]["chains"])
+    assert "<svg" in html.read_text()
+
+    # From the accounts themselves: the prod version carries the card, the DataZone project id
+    # the dev stack published, the prod key, and sits in the bucket under the prod key.
+    prod = deployed_cloud.account("prod")
+    desc = prod.client("sagemaker").describe_model_package(ModelPackageName=prod_arn)
+    prod_names = Names.of(platform, "prod")
+    prod_key = prod.client("ssm").get_parameter(Name=prod_names.ssm_kms_key_arn)["Parameter"]["Value"]
+    assert desc["SecurityConfig"]["KmsKeyId"] == prod_key
+    card = parse_card(desc["ModelCard"]["ModelCardContent"])
+    dev_names = Names.of(platform, "dev")
+    project = deployed_cloud.account("dev").client("ssm").get_parameter(
+        Name=dev_names.ssm_datazone_project_id("credit-risk"))["Parameter"]["Value"]
+    assert card.additional_information.custom_details[DATAZONE_PROJECT_KEY] == project
+    report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    bucket, key = report_uri[5:].split("/", 1)
+    assert bucket == prod_names.artifact_bucket
+    head = prod.client("s3").head_object(Bucket=bucket, Key=key)
+    assert head["SSEKMSKeyId"] == prod_key
+    # Audit records of the prod changes are in prod's bucket under the audit prefix.
+    s3 = prod.client("s3")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prod_names.audit_prefix).get("Contents", [])]
+    actions = sorted(json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys)
+    assert actions == ["approve", "card-status", "promote", "stage-status"]
+
+
+def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
+    """The fixture ran the workflow (again, if the first test ran): still one version per
+    environment in staging and prod, promotions found, not created."""
+    out, _, _ = workflow
+    assert [p["created"] for p in out["promotions"]] == [False, False]
+    for env in ("staging", "prod"):
+        sm = deployed_cloud.account(env).client("sagemaker")
+        listed = sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"]
+        assert len(listed) == 1
