@@ -208,6 +208,9 @@ class ArtifactStore(Construct):
             bucket=self.bucket.id,
             target_bucket=logs.bucket.id,
             target_prefix=f"{bucket_name}/",
+            # S3 checks at PutBucketLogging that the target grants log delivery; without this
+            # edge Terraform may create the logging config before the policy that grants it.
+            depends_on=[self.access_log_bucket_policy],
         )
         statements = [_tls_only(bucket_arn)]
         if downstream_reader_arns:
