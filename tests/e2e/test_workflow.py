@@ -71,10 +71,12 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
 
 
 def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
-    """The fixture ran the workflow (again, if the first test ran): still one version per
-    environment in staging and prod, promotions found, not created."""
-    out, _, _ = workflow
+    """Running the workflow once more registers, promotes and audits nothing twice."""
+    first, _, _ = workflow
+    out = run_workflow(deployed_cloud.platform, say=lambda _: None)
     assert [p["created"] for p in out["promotions"]] == [False, False]
+    assert [p["target_arn"] for p in out["promotions"]] == [p["target_arn"] for p in first["promotions"]]
+    assert all(v["status"] == "exists" for v in out["seed"]["versions"])
     for env in ("staging", "prod"):
         sm = deployed_cloud.account(env).client("sagemaker")
         listed = sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"]

@@ -1,0 +1,81 @@
+"""Separation of duties on the emulator with IAM enforced, with the roles and policies the stacks
+create: in staging and prod the data-scientist role is denied approving a version and moving its
+card; the approver role succeeds. (IAM decides: the review job does not check roles itself.)"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import pytest
+
+from environments import Names, load_platform
+from scripts import review
+from scripts.common import PermissionDeniedError
+from scripts.deploy import deploy
+
+from tests.e2e.deployed import assume
+
+pytestmark = pytest.mark.e2e
+
+STRICT = ("staging", "prod")
+
+
+@pytest.fixture(scope="module")
+def enforced(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """An IAM-enforcing emulator of its own with the staging and prod stacks applied."""
+    from scripts.localcloud import LocalCloud
+
+    platform = load_platform()
+    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True).start(reuse=False)
+    try:
+        deploy("apply", list(STRICT), target="local", cloud=cloud, platform=platform,
+               work_root=tmp_path_factory.mktemp("terraform-work-iam"), outdir=synth.outdir,
+               synthesize=False)  # fmt: skip
+        yield cloud
+    finally:
+        cloud.stop()
+
+
+def _register(cloud: Any, env_name: str) -> str:
+    """A version in the environment's group, registered by the deploy role (stands in for a
+    promotion; this test is about who may approve it)."""
+    platform = load_platform()
+    env = platform.env(env_name)
+    names = Names.of(platform, env)
+    session = assume(cloud, env.deploy_role_arn, env.region)
+    sm = session.client("sagemaker", endpoint_url=cloud.url)
+    card = json.dumps({"intended_uses": {"purpose_of_model": "separation of duties test"}})
+    return sm.create_model_package(
+        ModelPackageGroupName=names.model_package_group("credit-risk"),
+        ModelApprovalStatus="PendingManualApproval",
+        ModelCard={"ModelCardContent": card, "ModelCardStatus": "Draft"},
+        ModelLifeCycle={"Stage": env.lifecycle_stage, "StageStatus": "Registered"},
+    )["ModelPackageArn"]
+
+
+@pytest.mark.parametrize("env_name", STRICT)
+def test_data_scientist_denied_approver_allowed(enforced, env_name, monkeypatch, capsys):
+    for key, value in enforced.env().items():
+        monkeypatch.setenv(key, value)
+    platform = load_platform()
+    arn = _register(enforced, env_name)
+    version = arn.rsplit("/", 1)[1]
+
+    with pytest.raises(PermissionDeniedError, match=f"denied as .*mlgov-{env_name}-data-scientist"):
+        review.set_approval(platform, env_name, version, "self-approval", role="data_scientist")
+    with pytest.raises(PermissionDeniedError, match=f"denied as .*mlgov-{env_name}-data-scientist"):
+        review.set_card_status(platform, env_name, version, "PendingReview", "self-review", role="data_scientist")
+    assert review.main(["approve", "--env", env_name, "--version", version, "--reason", "x",
+                        "--role", "data_scientist"]) == 1
+    assert "denied" in capsys.readouterr().err
+
+    approved = review.set_approval(platform, env_name, version, "four eyes", role="approver")
+    assert approved["changed"] is True and approved["after"] == {"ModelApprovalStatus": "Approved"}
+    card = review.set_card_status(platform, env_name, version, "PendingReview", "reviewed", role="approver")
+    assert card["changed"] is True
+    env = platform.env(env_name)
+    sm = assume(enforced, env.deploy_role_arn, env.region).client("sagemaker", endpoint_url=enforced.url)
+    desc = sm.describe_model_package(ModelPackageName=arn)
+    assert desc["ModelApprovalStatus"] == "Approved"
+    assert desc["ModelCard"]["ModelCardStatus"] == "PendingReview"
