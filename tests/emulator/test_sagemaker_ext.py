@@ -316,3 +316,4 @@ def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
     assert sm.describe_model_package(ModelPackageName=upstream_arn)["ModelLifeCycle"]["StageStatus"] == (
         "PromotedToStaging"
     )
+

@@ -417,6 +417,10 @@ def ram_scenario(rec: Recorder, ram: Any, domain_arn: str) -> None:
 def s3_scenario(rec: Recorder, s3: Any) -> None:
     s3.create_bucket(Bucket="shape-logs")
     s3.create_bucket(Bucket="shape-data")
+    # ACLs enabled on the target: the log-delivery grant is checked when logging is configured.
+    s3.put_bucket_ownership_controls(
+        Bucket="shape-logs", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+    )
     policy = {
         "Version": "2012-10-17",
         "Statement": [

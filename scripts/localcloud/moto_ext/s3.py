@@ -5,7 +5,9 @@ moto's PutBucketLogging permission check compares a policy statement's ``Resourc
 (``"Resource": ["arn:aws:s3:::logs/prefix/*"]``, as the stacks emit) is refused with
 InvalidTargetBucketForLogging. This replaces that check with one that reads strings or lists and
 matches the resource the way IAM does (wildcards), still requiring an Allow of s3:PutObject to
-``logging.s3.amazonaws.com`` covering the target prefix.
+``logging.s3.amazonaws.com`` covering the target prefix when the target bucket has ACLs enabled.
+A target with ACLs disabled (BucketOwnerEnforced, the default for new buckets) is accepted as
+AWS does: nothing is checked at configuration time, delivery is governed by the bucket policy.
 
 GetBucketNotificationConfiguration also returns ``EventBridgeConfiguration`` when EventBridge
 delivery is on (moto stored it but left it out of the response, so Terraform's
@@ -33,7 +35,19 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _acls_disabled(bucket: FakeBucket) -> bool:
+    rule = bucket.ownership_rule
+    if isinstance(rule, dict):
+        rule = rule.get("ObjectOwnership")
+    # New buckets default to BucketOwnerEnforced (ACLs disabled) on AWS since April 2023.
+    return rule in (None, "BucketOwnerEnforced")
+
+
 def log_delivery_allowed_by_policy(target_bucket: FakeBucket, target_prefix: str | None) -> bool:
+    if _acls_disabled(target_bucket):
+        # With ACLs disabled AWS checks no log-delivery grant when logging is configured: the
+        # bucket policy is the only way to grant it and is evaluated at delivery time.
+        return True
     if not target_bucket.policy:
         return False
     document = json.loads(target_bucket.policy.decode() if isinstance(target_bucket.policy, bytes) else target_bucket.policy)
