@@ -92,12 +92,13 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import auth_errors, datazone, ram, s3, sagemaker
+        from . import auth_errors, datazone, ram, s3, s3_policy, sagemaker
 
         sagemaker.register()
         datazone.register()
         ram.register()
         s3.register()
+        s3_policy.register()
         auth_errors.register()
         _installed = True
 

@@ -1,0 +1,92 @@
+"""S3 bucket policies on object requests evaluated with their conditions, as AWS does.
+
+moto 5.2.1 (``S3Response._key_response`` -> ``FakeBucket.get_permission``) evaluates a bucket
+policy for every object request without any request context: a statement's conditions then count
+as met, so the TLS-only statement every kit bucket carries,
+
+    {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
+     "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+denies every PutObject, GetObject and HeadObject (403 Forbidden), which breaks the Terraform S3
+backend, promotions and audit records on the emulator.
+
+This replaces ``FakeBucket.get_permission`` with an evaluation that gives each statement the
+request context the emulator knows: ``aws:SecureTransport`` is ``true`` (the emulator stands in
+for AWS's HTTPS endpoints; its loopback HTTP is the emulator's own transport). As on AWS, a
+condition on a key missing from the context is not met (``...IfExists`` operators and ``Null``
+excepted), so such a statement does not apply. Statement matching (action, resource, wildcard
+principal) is moto's own; only the condition step changes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+from moto.s3.models import FakeBucket
+
+#: What every request to the emulator carries, as far as bucket policy conditions go.
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _values(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in items]
+
+
+def _condition_met(operator: str, key: str, expected: Any) -> bool:
+    actual = REQUEST_CONTEXT.get(key.lower())
+    base = operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:")
+    if_exists = base.endswith("IfExists")
+    base = base.removesuffix("IfExists")
+    if base == "Null":
+        return (actual is None) == (_values(expected)[0].lower() == "true")
+    if actual is None:
+        return if_exists
+    wanted = _values(expected)
+    if base == "Bool":
+        return actual.lower() in [w.lower() for w in wanted]
+    if base in ("StringEquals", "ArnEquals"):
+        return actual in wanted
+    if base == "StringEqualsIgnoreCase":
+        return actual.lower() in [w.lower() for w in wanted]
+    if base in ("StringLike", "ArnLike"):
+        return any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+    if base in ("StringNotEquals", "ArnNotEquals"):
+        return actual not in wanted
+    if base in ("StringNotLike", "ArnNotLike"):
+        return not any(fnmatch.fnmatchcase(actual, w) for w in wanted)
+    # Operators on keys the emulator never has (numbers, dates, IPs) cannot be met.
+    return False
+
+
+def _conditions_met(statement: dict[str, Any]) -> bool:
+    for operator, pairs in (statement.get("Condition") or {}).items():
+        for key, expected in pairs.items():
+            if not _condition_met(operator, key, expected):
+                return False
+    return True
+
+
+def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    """The bucket policy's verdict on ``action`` over ``resource`` for this emulator's requests."""
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = IAMPolicy(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)._policy_json
+    statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    permitted = False
+    for statement in statements:
+        if not _conditions_met(statement):
+            continue  # the statement does not apply to this request
+        unconditional = {k: v for k, v in statement.items() if k != "Condition"}
+        verdict = IAMPolicyStatement(unconditional).is_action_permitted(action, resource)
+        if verdict == PermissionResult.DENIED:
+            return verdict
+        permitted = permitted or verdict == PermissionResult.PERMITTED
+    return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+
+def register() -> None:
+    """Install the condition-aware bucket policy evaluation (idempotent)."""
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
