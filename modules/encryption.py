@@ -14,8 +14,9 @@ class PlatformKey(Construct):
     """A symmetric KMS key with rotation and an explicit key policy.
 
     The policy keeps the account in charge (root delegates to IAM), lets CloudWatch Logs encrypt
-    this account's log groups only and S3 log delivery write this account's access logs, and grants each downstream environment's promotion role
-    exactly Decrypt and DescribeKey so a promotion can read the artifacts it copies.
+    this account's log groups only and S3 log delivery write this account's access logs, and
+    grants each downstream environment's promotion role exactly Decrypt and DescribeKey so a
+    promotion can read the artifacts it copies.
     """
 
     def __init__(
