@@ -7,7 +7,9 @@
     python -m scripts.deploy synth                       # only write cdktf.out/
 
 Environments run in promotion order (upstream first: dev, staging, prod); ``destroy`` runs in
-reverse. Each environment gets a Terraform working directory ``.terraform-work/<target>/<env>/``
+reverse; ``--parallel`` runs them concurrently. ``apply`` is ``plan -out`` (its exit code records
+whether anything changes), ``apply`` of that plan, then ``apply -refresh-only`` so that state
+holds what the provider reads back and a later ``drift`` reports only real out-of-band changes. Each environment gets a Terraform working directory ``.terraform-work/<target>/<env>/``
 holding a copy of the synthesized ``cdk.tf.json`` (``cdktf.out`` stays free of ``.terraform``
 directories and state). Terraform's full output is kept per environment and step in
 ``.terraform-work/<target>/logs/<env>-<step>.log``; stderr gets one progress line per step.
@@ -38,7 +40,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -83,7 +87,7 @@ class StepResult:
     env: str
     """Environment name (``*`` for the synth step, which covers all of them)."""
     step: str
-    """``synth``, ``init``, ``apply``, ``plan``, ``destroy`` or ``drift``."""
+    """``synth``, ``init``, ``plan``, ``apply``, ``refresh`` (after an apply), ``destroy`` or ``drift``."""
     target: str
     returncode: int
     seconds: float
@@ -284,6 +288,8 @@ class Runner:
     """Where ``main.py`` writes stacks (default ``cdktf.out``)."""
     synthesize: bool = True
     """Run ``main.py`` first; False reuses the stacks already in ``outdir``."""
+    parallel: bool = False
+    """Run the environments concurrently instead of one after another in promotion order."""
     progress: Callable[[str], None] | None = None
     results: list[StepResult] = field(default_factory=list)
 
@@ -296,6 +302,7 @@ class Runner:
         self.base = self.work_root / self.target
         self.log_dir = self.base / "logs"
         self.cli_config = tf.write_cli_config(self.work_root)
+        self._lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:
@@ -313,13 +320,15 @@ class Runner:
         pid = status().get("pid") if callable(status) else None
         return f"{self.endpoint} pid={pid}"
 
-    def _emit(self, result: StepResult) -> None:
-        self.results.append(result)
+    def _emit(self, result: StepResult, sink: list[StepResult] | None = None) -> None:
+        (self.results if sink is None else sink).append(result)
         if self.progress:
-            self.progress(result.line())
+            with self._lock:
+                self.progress(result.line())
 
-    def _fail(self, result: StepResult) -> DeployError:
-        return DeployError(result.env, result.step, result.resource, result.log, result.error, self.results)
+    def _fail(self, result: StepResult, sink: list[StepResult] | None = None) -> DeployError:
+        done = self.results if sink is None else sink
+        return DeployError(result.env, result.step, result.resource, result.log, result.error, done)
 
     def synth(self) -> Path:
         try:
@@ -392,16 +401,17 @@ class Runner:
     def _mark_initialized(self, env: str) -> None:
         (self.workdir(env) / ".terraform" / "mlgov-init.json").write_text(self._init_key(env))
 
-    def _step(self, env: str, step: str, run: tf.TfRun, *, detailed: bool = False) -> StepResult:
+    def _step(self, env: str, step: str, run: tf.TfRun, *, detailed: bool = False,
+              sink: list[StepResult] | None = None) -> StepResult:
         ok = run.returncode in ((tf.PLAN_CLEAN, tf.PLAN_CHANGES) if detailed else (0,))
         result = StepResult(
             env=env, step=step, target=self.target, returncode=run.returncode, seconds=round(run.seconds, 2),
             log=str(run.log), changes=(run.returncode == tf.PLAN_CHANGES) if detailed and ok else None, ok=ok,
             resource=None if ok else run.resource, error=None if ok else run.error,
         )  # fmt: skip
-        self._emit(result)
+        self._emit(result, sink)
         if not ok:
-            raise self._fail(result)
+            raise self._fail(result, sink)
         return result
 
     def run(self, action: str, envs: Sequence[EnvironmentConfig]) -> list[StepResult]:
@@ -414,26 +424,53 @@ class Runner:
         self.outdir = Path(self.outdir).resolve()
         if action == "synth":
             return self.results
+        if not self.parallel or len(envs) < 2:
+            for env in envs:
+                self._run_env(action, env, self.results)
+            return self.results
+        # Environments are wired by names, never by each other's state, so their Terraform runs
+        # are independent; run together, the provider's long waits (S3 lifecycle propagation,
+        # about a minute per stack) overlap. Results are reported in environment order.
+        per_env: dict[str, list[StepResult]] = {e.name: [] for e in envs}
+        errors: dict[str, DeployError] = {}
+        with ThreadPoolExecutor(max_workers=len(envs), thread_name_prefix="deploy") as pool:
+            futures = {pool.submit(self._run_env, action, e, per_env[e.name]): e.name for e in envs}
+            for future in as_completed(futures):
+                exc = future.exception()
+                if isinstance(exc, DeployError):
+                    errors[futures[future]] = exc
+                elif exc is not None:
+                    raise exc
         for env in envs:
-            runner = self.prepare(env)
-            if self._needs_init(env.name):
-                self._step(env.name, "init", runner.init())
-                self._mark_initialized(env.name)
-            if action == "apply":
-                # plan -out then apply that plan: the plan step records whether anything changes
-                # (exit 2), and apply does not refresh and plan a second time.
-                plan = self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True)
-                if plan.changes:
-                    self._step(env.name, "apply", runner.apply(PLAN_FILE))
-                else:
-                    self._emit(StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False))
-            elif action == "plan":
-                self._step(env.name, "plan", runner.plan(), detailed=True)
-            elif action == "drift":
-                self._step(env.name, "drift", runner.plan(refresh_only=True), detailed=True)
-            elif action == "destroy":
-                self._step(env.name, "destroy", runner.destroy())
+            self.results.extend(per_env[env.name])
+        if errors:
+            first = errors[next(e.name for e in envs if e.name in errors)]
+            first.results = list(self.results)
+            raise first
         return self.results
+
+    def _run_env(self, action: str, env: EnvironmentConfig, sink: list[StepResult]) -> None:
+        runner = self.prepare(env)
+        if self._needs_init(env.name):
+            self._step(env.name, "init", runner.init(), sink=sink)
+            self._mark_initialized(env.name)
+        if action == "apply":
+            # plan -out then apply that plan: the plan step records whether anything changes
+            # (exit 2), and apply does not refresh and plan a second time.
+            plan = self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink)
+            if plan.changes:
+                self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink)
+                # Without this, the first drift check reports the provider's read-back
+                # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
+                self._step(env.name, "refresh", runner.refresh(), sink=sink)
+            else:
+                self._emit(StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False), sink)
+        elif action == "plan":
+            self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
+        elif action == "drift":
+            self._step(env.name, "drift", runner.plan(refresh_only=True), detailed=True, sink=sink)
+        elif action == "destroy":
+            self._step(env.name, "destroy", runner.destroy(), sink=sink)
 
 
 def deploy(
@@ -446,20 +483,22 @@ def deploy(
     work_root: Path | None = None,
     outdir: Path | None = None,
     synthesize: bool = True,
+    parallel: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run ``action`` over the chosen environments and return every step's result.
 
     ``cloud`` is a running :class:`scripts.localcloud.LocalCloud` for ``target="local"``.
     ``outdir`` is where ``main.py`` writes (default ``cdktf.out``); ``synthesize=False`` reuses
-    the stacks already there (tests synthesize once per session).
+    the stacks already there (tests synthesize once per session). ``parallel=True`` runs the
+    environments concurrently (they share no state); results stay in environment order.
     Raises :class:`UsageError` for bad input (before anything runs) and :class:`DeployError`
     naming environment, step, resource and log file when a step fails.
     """
     platform = platform or load_platform()
     envs = select_environments(platform, env_names, action)
     runner = Runner(platform, target=target, cloud=cloud, work_root=work_root or REPO_ROOT / ".terraform-work",
-                    outdir=outdir, synthesize=synthesize, progress=progress)  # fmt: skip
+                    outdir=outdir, synthesize=synthesize, parallel=parallel, progress=progress)  # fmt: skip
     return runner.run(action, envs)
 
 
@@ -482,6 +521,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="local: the emulator on loopback, started if not running (default); "
                         "aws: the normal AWS credential chain and each environment's deploy role")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print a machine-readable summary of every step on stdout")
+    p.add_argument("--parallel", action="store_true",
+                   help="run the environments concurrently (they are wired by names, not by each other's "
+                        "state); default: one after another in promotion order")  # fmt: skip
     p.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".terraform-work",
                    help="root of the Terraform working directories and logs (default: .terraform-work)")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -511,7 +553,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         envs = select_environments(platform, args.envs, args.action)
         cloud = _local_cloud() if args.target == "local" and args.action != "synth" else None
         runner = Runner(platform, target=args.target, cloud=cloud if cloud is not None else _NoCloud(),
-                        work_root=args.work_dir, progress=progress)  # fmt: skip
+                        work_root=args.work_dir, parallel=args.parallel, progress=progress)  # fmt: skip
         results = runner.run(args.action, envs)
         if args.action == "drift" and any(r.changes for r in results):
             status = 1

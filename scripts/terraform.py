@@ -221,6 +221,12 @@ class Terraform:
             args.append(f"-out={out}")
         return self.run(step or ("drift" if refresh_only else "plan"), args)
 
+    def refresh(self) -> TfRun:
+        """``apply -refresh-only``: record in state what the provider reads back (tags ``{}``
+        for null, computed inline policies, ...), so a later drift check compares against what
+        the cloud reports rather than against what was sent."""
+        return self.run("refresh", ["apply", "-refresh-only", "-input=false", "-no-color", "-auto-approve"])
+
     def destroy(self) -> TfRun:
         return self.run("destroy", ["destroy", "-input=false", "-no-color", "-auto-approve"])
 

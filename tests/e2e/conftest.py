@@ -26,6 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e_destroy: destroys the deployed stacks; runs after every other test of the session"
     )
+    # Registered by pytest-xdist when it is active; declared here so -p no:xdist runs too.
+    config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as the group")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -63,6 +65,8 @@ def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPa
     )  # fmt: skip
     # The runner's apply is plan -out (exit 2: changes) then apply of that plan, so one run
     # shows both that the plan had changes before anything existed and the apply.
-    target.apply = run_deploy("apply", target)
+    # Concurrently: the environments share no Terraform state, and the provider's minute-long
+    # waits overlap (the sequential promotion order is covered by the runner's unit tests).
+    target.apply = run_deploy("apply", target, parallel=True)
     target.plan_before_apply = [r for r in target.apply if r.step == "plan"]
     return target

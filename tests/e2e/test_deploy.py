@@ -142,14 +142,17 @@ def test_plan_before_apply_showed_changes_in_every_environment(deployed_cloud):
     assert all(r.returncode == 2 and r.changes for r in plans), [(r.env, r.returncode) for r in plans]
 
 
-def test_apply_ran_upstream_first_and_logged_each_step(deployed_cloud):
-    applies = [r for r in deployed_cloud.apply if r.step == "apply"]
-    assert [r.env for r in applies] == [e.name for e in deployed_cloud.platform.promotion_order()]
-    for r in applies:
+def test_apply_planned_applied_and_refreshed_each_environment_with_a_log_per_step(deployed_cloud):
+    order = [e.name for e in deployed_cloud.platform.promotion_order()]
+    steps = [(r.env, r.step) for r in deployed_cloud.apply if r.step != "init"]
+    assert steps == [(env, step) for env in order for step in ("plan", "apply", "refresh")]
+    for r in deployed_cloud.apply:
         log = Path(r.log)
-        assert r.ok and r.returncode == 0
-        assert log == deployed_cloud.work_root / "local" / "logs" / f"{r.env}-apply.log"
-        assert "Apply complete!" in log.read_text()
+        assert r.ok and log == deployed_cloud.work_root / "local" / "logs" / f"{r.env}-{r.step}.log"
+        assert log.read_text().rstrip().endswith(f"# exit {r.returncode} after {r.seconds:.1f}s") or r.step == "init"
+    for r in deployed_cloud.apply:
+        if r.step == "apply":
+            assert "Apply complete!" in Path(r.log).read_text()
     # The working directories hold the override; the synthesized folder stays clean.
     for env in ENVS:
         assert (deployed_cloud.work_root / "local" / env / runner.OVERRIDE_FILE).exists()
@@ -235,9 +238,23 @@ def test_plan_after_apply_is_clean_in_every_environment(deployed_cloud):
     assert not dirty, f"plan -detailed-exitcode not clean after apply (see logs): {dirty}"
 
 
-def test_drift_check_reports_no_drift_right_after_apply(deployed_cloud):
+def test_drift_check_is_clean_after_apply_and_catches_an_out_of_band_change(deployed_cloud):
     drift = [r for r in deployed_cloud.run("drift", ["dev"]) if r.step == "drift"]
     assert [(r.env, r.returncode, r.changes) for r in drift] == [("dev", 0, False)], drift[0].log
+    names = Names.of(deployed_cloud.platform, "dev")
+    ssm = deployed_cloud.account("dev").client("ssm")
+    original = ssm.get_parameter(Name=names.ssm_lifecycle_stage)["Parameter"]["Value"]
+    ssm.put_parameter(Name=names.ssm_lifecycle_stage, Value="Tampered", Overwrite=True)
+    try:
+        drift = [r for r in deployed_cloud.run("drift", ["dev"]) if r.step == "drift"]
+    finally:
+        ssm.put_parameter(Name=names.ssm_lifecycle_stage, Value=original, Overwrite=True)
+    assert [(r.returncode, r.changes) for r in drift] == [(2, True)]
+    log = Path(drift[0].log).read_text()
+    doc = json.loads((deployed_cloud.outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
+    address = next(f"aws_ssm_parameter.{logical}" for logical, r in doc["resource"]["aws_ssm_parameter"].items()
+                   if r["name"] == names.ssm_lifecycle_stage)  # fmt: skip
+    assert f"{address} has changed" in log and '"Tampered"' in log
 
 
 # -- a failure names environment, resource and log -----------------------------------------------
