@@ -17,6 +17,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from botocore.exceptions import ClientError
@@ -72,17 +73,19 @@ def record(
     after: Mapping[str, Any],
     extra: Mapping[str, Any] | None = None,
     token: str | None = None,
+    when: datetime | None = None,
 ) -> dict[str, Any]:
     """Write the audit record and its event; returns the record (with its ``key``).
 
-    ``token`` makes the key deterministic per change (used by promotion so a resumed run can
-    see that its record already exists)."""
-    now = utcnow()
+    ``token`` (and ``when``) make the key deterministic per change: promotion uses them so a
+    resumed or concurrent run finds, or overwrites, the one record of that promotion."""
+    now = when.astimezone(timezone.utc) if when is not None else utcnow()
     rid = (token or uuid.uuid4().hex)[:8]
     key = f"{version_prefix(ctx, group, version)}{now.strftime('%Y%m%dT%H%M%S%fZ')}_{action}_{rid}.json"
     rec = {
         "who": ctx.caller_arn(),
         "when": now.isoformat(),
+        "recorded": utcnow().isoformat(),
         "what": {"action": action, "model_package_arn": model_package_arn},
         "why": reason,
         "before": dict(before),

@@ -7,7 +7,7 @@ and key policy grant read access (and UpdateModelPackage on the source, to recor
    target's ``governance.required_card_sections`` present; the target's ``metric_minimums`` met
    (from the card's evaluation metrics, else from the evaluation report). A refusal names every
    failed gate, writes nothing and exits 1.
-2. **lock**: an S3 object created with ``If-None-Match: *``, so concurrent runs for one version
+2. **lock**: an S3 object (``promotions/<token>.lock``) created with ``If-None-Match: *``, so concurrent runs for one version
    serialize; the others wait and then find the work done.
 3. **copy**: model artifact and evaluation report copied server side (CopyObject; multipart
    UploadPartCopy above 5 GiB) into the target bucket under the target KMS key. No artifact
@@ -81,6 +81,8 @@ MIN_PART_SIZE = 5 * 1024**2
 
 #: A lock older than this is taken to belong to a run that died.
 LOCK_TTL = timedelta(minutes=15)
+#: Pause between creating the lock and reading it back.
+LOCK_SETTLE_SECONDS = 0.05
 #: How long a run waits for a concurrent run of the same promotion before giving up.
 LOCK_WAIT_SECONDS = 300.0
 
@@ -186,8 +188,12 @@ def _report_metrics(ctx: EnvContext, source: Mapping[str, Any]) -> dict[str, flo
 
 
 # -- lock -----------------------------------------------------------------------------------
+#: Lock and promotion record share one prefix, so the promotion role needs one grant for both.
+STATE_PREFIX = "promotions/"
+
+
 def _lock_key(token: str) -> str:
-    return f"locks/promote-{token}"
+    return f"{STATE_PREFIX}{token}.lock"
 
 
 def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str | None:
@@ -203,12 +209,19 @@ def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str | None
             s3.put_object(Bucket=plan.target_bucket, Key=_lock_key(plan.token), Body=body.encode(),
                           IfNoneMatch="*", ServerSideEncryption="aws:kms",
                           SSEKMSKeyId=plan.target_key_arn)
-            return owner
+            # Confirm after a moment: S3's conditional put is atomic, but a store that checks
+            # and writes in two moves (some emulators) can let two writers through; the read
+            # back tells the later writer's run it lost.
+            time.sleep(LOCK_SETTLE_SECONDS)
+            held = _read_json(ctx, plan.target_bucket, _lock_key(plan.token))
+            if held is not None and held.get("owner") == owner:
+                return owner
+            logger.info("lost the promotion lock of %s to a concurrent run", plan.source_arn)
         except ClientError as err:
             if error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
                 raise describe_client_error(err, role_arn=ctx.role_arn) from err
         held = _read_json(ctx, plan.target_bucket, _lock_key(plan.token))
-        if held is not None:
+        if held is not None and held.get("owner") != owner:
             started = held.get("started", "")
             try:
                 from datetime import datetime
@@ -364,7 +377,7 @@ def verify_copies(ctx: EnvContext, plan: Plan) -> str:
 
 # -- registration -----------------------------------------------------------------------------
 def _record_key(token: str) -> str:
-    return f"promotions/{token}.json"
+    return f"{STATE_PREFIX}{token}.json"
 
 
 def _write_record(ctx: EnvContext, plan: Plan, **state: Any) -> None:
@@ -473,12 +486,21 @@ def _artifact_for(ctx: EnvContext, package_arn: str, env_name: str) -> str:
         for summary in page.get("ArtifactSummaries", []):
             return summary["ArtifactArn"]
     group, number = package_arn.split("/")[-2:]
-    return sm.create_artifact(
-        ArtifactName=f"{group}-{env_name}-v{number}"[:120],
-        Source={"SourceUri": package_arn},
-        ArtifactType="ModelPackage",
-        Properties={"account": package_arn.split(":")[4], "environment": env_name},
-    )["ArtifactArn"]
+    try:
+        return sm.create_artifact(
+            ArtifactName=f"{group}-{env_name}-v{number}"[:120],
+            Source={"SourceUri": package_arn},
+            ArtifactType="ModelPackage",
+            Properties={"account": package_arn.split(":")[4], "environment": env_name},
+        )["ArtifactArn"]
+    except ClientError as err:
+        # Created meanwhile by another run: use that one.
+        if "already exists" not in str(err):
+            raise
+        for page in sm.get_paginator("list_artifacts").paginate(SourceUri=package_arn):
+            for summary in page.get("ArtifactSummaries", []):
+                return summary["ArtifactArn"]
+        raise
 
 
 def ensure_lineage(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
@@ -518,8 +540,11 @@ def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) ->
     version = version_number(target_arn)
     if audit.find(ctx, plan.target_group, version, action="promote", token=plan.token):
         return "skipped"
+    # The record's time is the target's creation time, so its key is the same for every run
+    # of this promotion: two runs that both get here write one record, not two.
+    created_at = describe_version(ctx, target_arn).get("CreationTime")
     audit.record(
-        ctx, action="promote", model_package_arn=target_arn, group=plan.target_group,
+        ctx, when=created_at, action="promote", model_package_arn=target_arn, group=plan.target_group,
         version=version, reason=f"promotion of {plan.source_arn} from {plan.source_env}",
         before={"source_arn": plan.source_arn,
                 "ModelApprovalStatus": plan.source.get("ModelApprovalStatus"),

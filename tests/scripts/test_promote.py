@@ -71,7 +71,7 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
     assert len(promo) == 1 and promo[0]["before"]["source_arn"] == source_arn
     assert ":assumed-role/mlgov-staging-promotion/" in promo[0]["who"]
-    assert _objects(cloud, "staging", "locks/") == []
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
 
 
 def test_second_run_returns_existing_target(seeded, platform, cloud):
@@ -209,7 +209,7 @@ def test_failure_after_each_step_then_rerun(seeded, platform, cloud, step):
     versions = _versions(cloud, "staging")
     assert len(versions) == 1 and versions[0]["ModelPackageArn"] == result["target_arn"]
     assert len(_objects(cloud, "staging")) == 2
-    assert _objects(cloud, "staging", "locks/") == []
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
     promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
     assert len(promo) == 1
     sm = cloud.client("staging", "sagemaker")
@@ -244,7 +244,7 @@ def test_stale_lock_is_taken_over(seeded, platform, cloud):
     make_promotable(platform, "dev", "1")
     plan_token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
     cloud.client("staging", "s3").put_object(
-        Bucket=cloud.bucket("staging"), Key=f"locks/promote-{plan_token}",
+        Bucket=cloud.bucket("staging"), Key=f"promotions/{plan_token}.lock",
         Body=json.dumps({"owner": "dead", "started": "2020-01-01T00:00:00+00:00"}).encode())
     assert promote_job.promote(platform, "staging", "1")["created"] is True
 
@@ -255,7 +255,7 @@ def test_live_lock_times_out_clearly(seeded, platform, cloud):
     make_promotable(platform, "dev", "1")
     token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
     cloud.client("staging", "s3").put_object(
-        Bucket=cloud.bucket("staging"), Key=f"locks/promote-{token}",
+        Bucket=cloud.bucket("staging"), Key=f"promotions/{token}.lock",
         Body=json.dumps({"owner": "other", "started": utcnow().isoformat()}).encode())
     with pytest.raises(promote_job.PromotionConflict, match="another run has held the promotion lock"):
         promote_job.promote(platform, "staging", "1", lock_wait_seconds=0.5)
