@@ -189,6 +189,13 @@ class PlatformRoles(Construct):
                     groups + packages + cards,
                 ),
                 statement("ReadAuditRecords", ["s3:GetObject"], [f"{bucket}/{names.audit_prefix}*"]),
+                # The report finds each version's last audit entry by listing the audit prefix.
+                statement(
+                    "ListAuditRecords",
+                    ["s3:ListBucket"],
+                    [bucket],
+                    condition={"StringLike": {"s3:prefix": [f"{names.audit_prefix}*"]}},
+                ),
             ],
         )
 
@@ -201,6 +208,13 @@ class PlatformRoles(Construct):
                 [f"{bucket}/models/*"],
             ),
             statement("ListOwnArtifacts", ["s3:ListBucket"], [bucket]),
+            # Promotion lock and record (scripts/promote.py): resumable, one target per source.
+            statement(
+                "PromotionState",
+                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                [f"{bucket}/promotions/*"],
+            ),
+            statement("AbortOwnMultipartCopies", ["s3:AbortMultipartUpload"], [f"{bucket}/models/*"]),
             statement(
                 "RegisterPromotedVersions",
                 [
