@@ -108,7 +108,7 @@ class StateStore(Construct):
             force_destroy=False,
         )
         self.log_bucket = logs.bucket
-        S3BucketPolicy(
+        log_policy = S3BucketPolicy(
             self,
             "access-logs-policy",
             bucket=logs.bucket.id,
@@ -144,6 +144,8 @@ class StateStore(Construct):
             bucket=self.bucket.id,
             target_bucket=logs.bucket.id,
             target_prefix=f"{names.state_bucket}/",
+            # S3 checks the log bucket's policy when logging is switched on.
+            depends_on=[log_policy],
         )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=document(_tls_only(bucket_arn)))
 
@@ -288,7 +290,7 @@ def _deploy_iam_policy(names: Names) -> str:
         statement(
             "ReadIam",
             ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicies", "iam:ListRoles"],
-            [f"arn:aws:iam::{account}:*", "arn:aws:iam::aws:policy/*"],
+            [f"arn:aws:iam::{account}:role/*", f"arn:aws:iam::{account}:policy/*", "arn:aws:iam::aws:policy/*"],
         ),
         # The plan role matches the platform pattern; the deploy role must not widen it.
         statement("ProtectCiRoles", _PLATFORM_IAM_ACTIONS, [names.plan_role_arn, names.env.deploy_role_arn], effect="Deny"),
