@@ -316,3 +316,28 @@ def test_verify_detects_a_wrong_copy(cloud):
            "Metadata": {"source-etag": "xyz"}}
     problems = promote_job.verify_copy(src, dst, "key")
     assert len(problems) == 4
+
+
+def test_access_denied_on_copy_is_clear_and_registers_nothing(seeded, platform, cloud, monkeypatch, capsys):
+    """If the upstream bucket policy does not grant the promotion role, the copy is denied: a
+    clear error naming the role, exit 1, no target version, no lock left behind."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    from scripts.common import PermissionDeniedError
+
+    make_promotable(platform, "dev", "1")
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny(self, op, params):
+        if op == "CopyObject":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    with pytest.raises(PermissionDeniedError, match="CopyObject was denied as .*mlgov-staging-promotion"):
+        promote_job.promote(platform, "staging", "1")
+    assert promote_job.main(["--env", "staging", "--version", "1"]) == 1
+    assert "CopyObject was denied" in capsys.readouterr().err
+    assert _versions(cloud, "staging") == []
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
