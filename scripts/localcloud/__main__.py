@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Authenticate and authorize every call with IAM (moto INITIAL_NO_AUTH_ACTION_COUNT=0).",
     )
+    start.add_argument(
+        "--managed-policies",
+        action="store_true",
+        help="Create the AWS-managed IAM policies in every account (for stacks that attach them).",
+    )
     start.add_argument("--no-reuse", action="store_true", help="Fail if an emulator is already running.")
     start.add_argument("--environments-dir", default=None, help="Environment YAMLs whose accounts to provision.")
     sub.add_parser("stop", help="Stop the running emulator.")
@@ -48,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                 region=args.region,
                 enforce_iam=args.enforce_iam,
                 environments_dir=args.environments_dir,
+                load_managed_policies=args.managed_policies,
             ).start(reuse=not args.no_reuse)
             print(json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}")
             return 0

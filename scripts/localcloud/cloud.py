@@ -56,6 +56,9 @@ class LocalCloud:
         enforce_iam: authenticate and authorize every request with IAM (moto's
             ``INITIAL_NO_AUTH_ACTION_COUNT=0``); clients then sign with the admin user's keys.
         environments_dir: environment YAMLs whose accounts are provisioned (default: the kit's).
+        load_managed_policies: create the AWS-managed IAM policies (``arn:aws:iam::aws:policy/...``)
+            in every account, for stacks that attach them; slower account creation. Also on when
+            ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` is in the environment.
     """
 
     def __init__(
@@ -64,12 +67,14 @@ class LocalCloud:
         region: str = DEFAULT_REGION,
         enforce_iam: bool = False,
         environments_dir: str | Path | None = None,
+        load_managed_policies: bool = False,
     ) -> None:
         chosen = state_dir or os.environ.get("MLGOV_LOCALCLOUD_DIR") or DEFAULT_STATE_DIR
         self.state_dir = Path(chosen).resolve()
         self.region = region
         self.enforce_iam = enforce_iam
         self.environments_dir = Path(environments_dir).resolve() if environments_dir else None
+        self.load_managed_policies = load_managed_policies
         self._state: dict[str, Any] | None = None
         self._owned = False
 
@@ -153,6 +158,8 @@ class LocalCloud:
             command += ["--environments-dir", str(self.environments_dir)]
         if self.enforce_iam:
             command.append("--enforce-iam")
+        if self.load_managed_policies:
+            command.append("--load-managed-policies")
         env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
         with open(self.log_file, "ab") as log_handle:

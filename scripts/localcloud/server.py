@@ -44,6 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="Authenticate and authorize every request with IAM (moto INITIAL_NO_AUTH_ACTION_COUNT=0).",
     )
+    parser.add_argument(
+        "--load-managed-policies",
+        action="store_true",
+        help="Create the AWS-managed IAM policies in every account (moto MOTO_IAM_LOAD_MANAGED_POLICIES).",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.enforce_iam:
         # moto reads this once, when moto.settings is first imported: set it before any import.
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    if args.load_managed_policies:
+        # AWS-managed policies (PowerUserAccess, ReadOnlyAccess, ...) exist in every AWS account;
+        # moto creates them in each account only with this switch, at a cost of seconds per
+        # account on a busy machine, so it is opt-in (or inherited from the environment).
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     from .accounts import provision_admin_user, provision_deploy_roles

@@ -45,7 +45,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def enforced(tmp_path_factory: pytest.TempPathFactory):
-    with LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True) as running:
+    cloud = LocalCloud(
+        state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True, load_managed_policies=True
+    )
+    with cloud as running:
         yield running
 
 
@@ -174,3 +177,11 @@ def test_iam_enforcement_rejects_unknown_keys(enforced):
     with pytest.raises(ClientError) as error:
         sagemaker.list_model_package_groups()
     assert error.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def test_aws_managed_policies_exist_in_every_account(enforced):
+    """Loaded on request (the enforced cloud asks for them): the bootstrap attaches them."""
+    staging = load_platform().env("staging")
+    iam = session_for(enforced, staging.deploy_role_arn).client("iam", endpoint_url=enforced.url, config=CONFIG)
+    policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]
+    assert policy["PolicyName"] == "ReadOnlyAccess"
