@@ -61,6 +61,7 @@ OVERRIDE_FILE = "zz_local_override.tf.json"
 STACK_FILE = "cdk.tf.json"
 #: Saved plan that ``apply`` applies (inside the environment's working directory).
 PLAN_FILE = "tfplan"
+DRIFT_PLAN_FILE = "drift.tfplan"
 #: Every AWS service the stacks (or the provider while reading them) call. The emulator serves
 #: all of them on one endpoint. A service missing here would be sent to real AWS by the
 #: provider, so keep it complete when a construct starts using a new service.
@@ -98,6 +99,8 @@ class StepResult:
     resource: str | None = None
     """On failure: the resource address Terraform's error names, if any."""
     error: str | None = None
+    drifted: list[str] | None = None
+    """``drift``: addresses Terraform reports as changed outside Terraform."""
 
     def line(self) -> str:
         status = "ok" if self.ok else "FAILED"
@@ -401,6 +404,27 @@ class Runner:
     def _mark_initialized(self, env: str) -> None:
         (self.workdir(env) / ".terraform" / "mlgov-init.json").write_text(self._init_key(env))
 
+    def _drift(self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult]) -> None:
+        """``plan -refresh-only -detailed-exitcode``, confirmed from the saved plan.
+
+        Terraform 1.11 can exit 2 from a refresh-only plan that prints "No changes" (state
+        differences it does not report: hashicorp/terraform#36403), so exit 2 counts as drift
+        only when the plan lists drifted resources or changed outputs; those are recorded.
+        """
+        run = runner.plan(refresh_only=True, out=DRIFT_PLAN_FILE)
+        if run.returncode != tf.PLAN_CHANGES:
+            self._step(env.name, "drift", run, detailed=True, sink=sink)
+            return
+        plan = runner.show_json(DRIFT_PLAN_FILE)
+        drifted = [r["address"] for r in plan.get("resource_drift", [])]
+        drifted += [f"output.{name}" for name, c in (plan.get("output_changes") or {}).items()
+                    if c.get("actions") not in (["no-op"], None)]  # fmt: skip
+        result = StepResult(
+            env=env.name, step="drift", target=self.target, returncode=run.returncode,
+            seconds=round(run.seconds, 2), log=str(run.log), changes=bool(drifted), drifted=drifted,
+        )  # fmt: skip
+        self._emit(result, sink)
+
     def _step(self, env: str, step: str, run: tf.TfRun, *, detailed: bool = False,
               sink: list[StepResult] | None = None) -> StepResult:
         ok = run.returncode in ((tf.PLAN_CLEAN, tf.PLAN_CHANGES) if detailed else (0,))
@@ -468,7 +492,7 @@ class Runner:
         elif action == "plan":
             self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
         elif action == "drift":
-            self._step(env.name, "drift", runner.plan(refresh_only=True), detailed=True, sink=sink)
+            self._drift(env, runner, sink)
         elif action == "destroy":
             self._step(env.name, "destroy", runner.destroy(), sink=sink)
 
@@ -557,8 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = runner.run(args.action, envs)
         if args.action == "drift" and any(r.changes for r in results):
             status = 1
-            drifted = ", ".join(r.env for r in results if r.changes)
-            print(f"drift found in: {drifted} (see the drift logs)", file=sys.stderr)
+            for r in results:
+                if r.step == "drift" and r.changes:
+                    print(f"drift in {r.env}: {', '.join(r.drifted or [])} (details: {r.log})", file=sys.stderr)
     except (UsageError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ The module never imports cdktf or boto3: it only needs the synthesized JSON on d
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -220,6 +221,16 @@ class Terraform:
         if out:
             args.append(f"-out={out}")
         return self.run(step or ("drift" if refresh_only else "plan"), args)
+
+    def show_json(self, plan_file: str) -> dict:
+        """``terraform show -json <plan>``: the saved plan as data (``resource_drift``, ...)."""
+        proc = subprocess.run(
+            [self.binary, "show", "-json", plan_file], cwd=self.workdir, env=self.env,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise RuntimeError(f"terraform show -json {plan_file} failed in {self.workdir}: {proc.stderr.strip()[-500:]}")
+        return json.loads(proc.stdout)
 
     def refresh(self) -> TfRun:
         """``apply -refresh-only``: record in state what the provider reads back (tags ``{}``
