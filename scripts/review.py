@@ -162,19 +162,27 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parent = common_parser("Review and approval of model versions.")
-    top = argparse.ArgumentParser(description="Review and approval of model versions: card "
+    top = argparse.ArgumentParser(prog="python -m scripts.review", description="Review and approval of model versions: card "
                                   "status, version approval, lifecycle stage status.")
     sub = top.add_subparsers(dest="command", required=True)
     card = sub.add_parser("card", parents=[parent], add_help=False,
-                          help="move the model card: Draft -> PendingReview -> Approved (and back)")
+                          help="move the model card: Draft -> PendingReview -> Approved (and back)",
+                          description="Move the version's model card to --status (Draft -> "
+                          "PendingReview -> Approved, and back to Draft; or Archived). Audited.")
     card.add_argument("--status", required=True, choices=CARD_STATUSES, help="new card status")
     approve = sub.add_parser("approve", parents=[parent], add_help=False,
-                             help="approve (or reject) the version")
+                             help="approve (or reject) the version",
+                             description="Set the version's ModelApprovalStatus (default "
+                             "Approved) with --reason as ApprovalDescription. Audited.")
     approve.add_argument("--decision", default="Approved", choices=APPROVAL_DECISIONS,
                          help="new ModelApprovalStatus (default: Approved)")
-    reject = sub.add_parser("reject", parents=[parent], add_help=False, help="reject the version")
+    reject = sub.add_parser("reject", parents=[parent], add_help=False, help="reject the version",
+                            description="Set the version's ModelApprovalStatus to Rejected with "
+                            "--reason as ApprovalDescription. Audited.")
     stage = sub.add_parser("stage", parents=[parent], add_help=False,
-                           help="set the lifecycle stage status, e.g. Deployed")
+                           help="set the lifecycle stage status, e.g. Deployed",
+                           description="Set the version's ModelLifeCycle StageStatus at its "
+                           "environment's stage, --reason as StageDescription. Audited.")
     stage.add_argument("--status", required=True, help="new StageStatus, e.g. Deployed")
     for p in (card, approve, reject, stage):
         _add_common(p)
