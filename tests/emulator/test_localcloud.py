@@ -185,3 +185,28 @@ def test_aws_managed_policies_exist_in_every_account(enforced):
     iam = session_for(enforced, staging.deploy_role_arn).client("iam", endpoint_url=enforced.url, config=CONFIG)
     policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]
     assert policy["PolicyName"] == "ReadOnlyAccess"
+
+
+def test_concurrent_creates_with_one_client_token_register_one_version(cloud):
+    """Parallel promotions send one token to the threaded server: exactly one version results.
+
+    (The backend serialises create-by-token under a lock; the race it closes is too narrow to
+    provoke reliably here, so this checks the outcome, not the lock.)
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    session = session_for(cloud, load_platform().env("prod").deploy_role_arn)
+    sm = session.client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+    sm.create_model_package_group(ModelPackageGroupName="concurrent")
+
+    def create(_: int) -> str:
+        client = session.client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+        return client.create_model_package(ModelPackageGroupName="concurrent", ClientToken="one-token")[
+            "ModelPackageArn"
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        arns = set(pool.map(create, range(16)))
+    assert len(arns) == 1
+    listed = sm.list_model_packages(ModelPackageGroupName="concurrent")["ModelPackageSummaryList"]
+    assert [p["ModelPackageArn"] for p in listed] == list(arns)

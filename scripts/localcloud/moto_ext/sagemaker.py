@@ -32,6 +32,7 @@ import json
 import random
 import re
 import string
+import threading
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -270,6 +271,9 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         self.init_governance_state()
 
     def init_governance_state(self) -> None:
+        # The emulator serves requests on threads: a ClientToken lookup and the create it guards
+        # must be one step, or two concurrent promotions with one token register two versions.
+        self.registry_lock = threading.RLock()
         self.model_package_group_policies: dict[str, str] = {}
         # Version numbers are never reused after a delete, as on AWS.
         self.model_package_version_counters: dict[str, int] = {}
@@ -313,7 +317,62 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         skip_model_validation: str | None = None,
         model_package_registration_type: str | None = None,
     ) -> str:
-        """CreateModelPackage."""
+        """CreateModelPackage (atomic per account and region, ClientToken-idempotent)."""
+        with self.registry_lock:
+            return self._create_model_package(
+                model_package_name,
+                model_package_group_name,
+                model_package_description,
+                inference_specification,
+                validation_specification,
+                source_algorithm_specification,
+                certify_for_marketplace,
+                tags,
+                model_approval_status,
+                metadata_properties,
+                model_metrics,
+                client_token,
+                customer_metadata_properties,
+                drift_check_baselines,
+                domain,
+                task,
+                sample_payload_url,
+                additional_inference_specifications,
+                model_card,
+                model_life_cycle,
+                security_config,
+                source_uri,
+                skip_model_validation,
+                model_package_registration_type,
+            )
+
+    def _create_model_package(
+        self,
+        model_package_name: str | None,
+        model_package_group_name: str | None,
+        model_package_description: str | None,
+        inference_specification: Any,
+        validation_specification: Any,
+        source_algorithm_specification: Any,
+        certify_for_marketplace: bool,
+        tags: Any,
+        model_approval_status: str | None,
+        metadata_properties: Any,
+        model_metrics: Any,
+        client_token: Any,
+        customer_metadata_properties: Any,
+        drift_check_baselines: Any,
+        domain: Any,
+        task: Any,
+        sample_payload_url: Any,
+        additional_inference_specifications: Any,
+        model_card: dict[str, Any] | None,
+        model_life_cycle: dict[str, Any] | None,
+        security_config: dict[str, Any] | None,
+        source_uri: str | None,
+        skip_model_validation: str | None,
+        model_package_registration_type: str | None,
+    ) -> str:
         if client_token and client_token in self.model_package_client_tokens:
             existing = self.model_package_client_tokens[client_token]
             if existing in self.model_packages:
@@ -426,6 +485,33 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         source_uri: str | None = None,
     ) -> str:
         """UpdateModelPackage: changes only what the request names, as AWS does."""
+        with self.registry_lock:
+            return self._update_model_package(
+                model_package_arn,
+                model_approval_status,
+                approval_description,
+                customer_metadata_properties,
+                customer_metadata_properties_to_remove,
+                additional_inference_specifications_to_add,
+                model_card,
+                model_life_cycle,
+                inference_specification,
+                source_uri,
+            )
+
+    def _update_model_package(
+        self,
+        model_package_arn: str,
+        model_approval_status: str | None,
+        approval_description: str | None,
+        customer_metadata_properties: dict[str, str] | None,
+        customer_metadata_properties_to_remove: list[str],
+        additional_inference_specifications_to_add: list[Any] | None,
+        model_card: dict[str, Any] | None,
+        model_life_cycle: dict[str, Any] | None,
+        inference_specification: dict[str, Any] | None,
+        source_uri: str | None,
+    ) -> str:
         package = self._find_model_package(model_package_arn)
         validate_model_package_card(model_card)
         self._validate_life_cycle(model_life_cycle)
@@ -477,6 +563,10 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
 
     def delete_model_package(self, model_package_name: str) -> None:
         """DeleteModelPackage."""
+        with self.registry_lock:
+            self._delete_model_package(model_package_name)
+
+    def _delete_model_package(self, model_package_name: str) -> None:
         package = self._find_model_package(model_package_name)
         del self.model_packages[package.arn]
         for key in [k for k, v in self.model_package_name_mapping.items() if v == package.arn]:
@@ -691,6 +781,23 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         tags: list[dict[str, str]] | None = None,
     ) -> str:
         """CreateArtifact, CreateAction, CreateContext."""
+        with self.registry_lock:
+            return self._create_lineage_entity(
+                kind, name, source, entity_type, description, status, properties, metadata_properties, tags
+            )
+
+    def _create_lineage_entity(
+        self,
+        kind: str,
+        name: str | None,
+        source: dict[str, Any],
+        entity_type: str,
+        description: str | None,
+        status: str | None,
+        properties: dict[str, str] | None,
+        metadata_properties: dict[str, Any] | None,
+        tags: list[dict[str, str]] | None,
+    ) -> str:
         if not source or not source.get("SourceUri"):
             raise ValidationError(f"{kind} Source.SourceUri is required.")
         if name:
