@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--no-reuse", action="store_true", help="Fail if an emulator is already running.")
     start.add_argument("--environments-dir", default=None, help="Environment YAMLs whose accounts to provision.")
     sub.add_parser("stop", help="Stop the running emulator.")
-    sub.add_parser("status", help="Report whether the emulator runs, and where.")
+    sub.add_parser("status", help="Report whether the emulator runs, and where (exit 1 when it does not).")
     sub.add_parser("env", help="Print the environment variables that point clients at the emulator.")
     return parser
 

@@ -37,8 +37,10 @@ def _alive(pid: int) -> bool:
 
 
 def _responds(url: str, timeout: float = 2.0) -> bool:
+    # Loopback never goes through a proxy, whatever HTTP(S)_PROXY says.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=timeout) as response:
+        with opener.open(f"{url}/moto-api/", timeout=timeout) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -123,6 +125,8 @@ class LocalCloud:
             "AWS_REGION": self.region,
             # No instance metadata lookups on a laptop or CI runner.
             "AWS_EC2_METADATA_DISABLED": "true",
+            # A corporate proxy must not see (or break) calls to the loopback emulator.
+            "NO_PROXY": ",".join(filter(None, [os.environ.get("NO_PROXY"), "127.0.0.1", "localhost"])),
         }
 
     # -- lifecycle ----------------------------------------------------------------------------
