@@ -210,3 +210,46 @@ def test_concurrent_creates_with_one_client_token_register_one_version(cloud):
     assert len(arns) == 1
     listed = sm.list_model_packages(ModelPackageGroupName="concurrent")["ModelPackageSummaryList"]
     assert [p["ModelPackageArn"] for p in listed] == list(arns)
+
+
+def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforced):
+    """As on AWS: identity policy AND the upstream group's resource policy must allow."""
+    platform = load_platform()
+    dev, staging = platform.env("dev"), platform.env("staging")
+    upstream = session_for(enforced, dev.deploy_role_arn).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    upstream.create_model_package_group(ModelPackageGroupName="shared-group")
+    package = upstream.create_model_package(ModelPackageGroupName="shared-group")["ModelPackageArn"]
+    iam = session_for(enforced, staging.deploy_role_arn).client("iam", endpoint_url=enforced.url, config=CONFIG)
+    granted = make_role(iam, "emulator-promotion", ALLOW_ALL_SAGEMAKER, staging.account_id)
+    other = make_role(iam, "emulator-other", ALLOW_ALL_SAGEMAKER, staging.account_id)
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [granted]},
+                "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+                "Resource": [
+                    f"arn:aws:sagemaker:us-east-1:{dev.account_id}:model-package-group/shared-group",
+                    f"arn:aws:sagemaker:us-east-1:{dev.account_id}:model-package/shared-group/*",
+                ],
+            }
+        ],
+    }
+    upstream.put_model_package_group_policy(ModelPackageGroupName="shared-group", ResourcePolicy=json.dumps(policy))
+
+    reader = session_for(enforced, granted).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    assert reader.describe_model_package(ModelPackageName=package)["ModelPackageArn"] == package
+    with pytest.raises(ClientError) as error:
+        reader.update_model_package(ModelPackageArn=package, ApprovalDescription="not granted")
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+    stranger = session_for(enforced, other).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    with pytest.raises(ClientError) as error:
+        stranger.describe_model_package(ModelPackageName=package)
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+    upstream.delete_model_package_group_policy(ModelPackageGroupName="shared-group")
+    with pytest.raises(ClientError) as error:
+        reader.describe_model_package(ModelPackageName=package)
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"

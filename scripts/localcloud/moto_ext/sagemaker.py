@@ -97,6 +97,53 @@ def validate_model_package_card(card: dict[str, Any] | None) -> None:
         )
 
 
+def _iam_enforced() -> bool:
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _principal_matches(principal: Any, caller: str) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    caller_account = caller.split(":")[4]
+    for entry in _as_list(principal.get("AWS")):
+        if entry in ("*", caller, caller_account, f"arn:aws:iam::{caller_account}:root"):
+            return True
+    return False
+
+
+def resource_policy_allows(document: dict[str, Any], caller: str, action: str, resource: str) -> bool:
+    """IAM evaluation of a resource policy for one request: an explicit Deny wins, else an Allow
+    is needed. A statement with a Condition does not apply (the emulator has no request context
+    for it, and AWS treats a condition on an absent key as not met)."""
+    import fnmatch
+
+    allowed = False
+    for statement in _as_list(document.get("Statement")):
+        if statement.get("Condition"):
+            continue
+        if not _principal_matches(statement.get("Principal"), caller):
+            continue
+        if not any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in _as_list(statement.get("Action"))):
+            continue
+        if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement.get("Resource"))):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
 def _short_id(length: int = 12) -> str:
     alphabet = string.ascii_lowercase + string.digits
     return "".join(random.choice(alphabet) for _ in range(length))
@@ -1010,18 +1057,52 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:  # type: ignore[override]
         return sm_models.sagemaker_backends[self.current_account][self.region]  # type: ignore[return-value]
 
-    def _backend_for(self, name_or_arn: str | None) -> GovernanceSageMakerBackend:
+    def _backend_for(self, name_or_arn: str | None, operation: str | None = None) -> GovernanceSageMakerBackend:
         """The backend of the account and region an ARN names (the caller's for a plain name).
 
         A downstream promotion role reads and annotates the upstream account's versions by ARN;
-        AWS serves those calls from the resource's account (authorized by the group's resource
-        policy), so the emulator must not look them up in the caller's account.
+        AWS serves those calls from the resource's account, authorized by the model package
+        group's resource policy. With IAM enforced, that policy is evaluated here too.
         """
         if name_or_arn and name_or_arn.startswith("arn:"):
             parts = name_or_arn.split(":")
             if len(parts) > 5 and parts[2] == "sagemaker" and parts[4]:
-                return sm_models.sagemaker_backends[parts[4]][parts[3]]  # type: ignore[return-value]
+                backend: GovernanceSageMakerBackend = sm_models.sagemaker_backends[parts[4]][parts[3]]  # type: ignore[assignment]
+                if parts[4] != self.current_account and operation and _iam_enforced():
+                    self._authorize_cross_account(backend, name_or_arn, operation)
+                return backend
         return self.sagemaker_backend
+
+    def _caller_arn(self) -> str:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        for partition_backend in sts_backends[self.current_account].values():
+            assumed = partition_backend.get_assumed_role_from_access_key(self.access_key)
+            if assumed is not None:
+                return assumed.role_arn
+        for iam in iam_backends[self.current_account].values():
+            key = iam.access_keys.get(self.access_key) if hasattr(iam, "access_keys") else None
+            if key is not None:
+                return iam.get_user(key.user_name).arn
+        return f"arn:aws:iam::{self.current_account}:root"
+
+    def _authorize_cross_account(self, backend: GovernanceSageMakerBackend, arn: str, operation: str) -> None:
+        """AccessDeniedException unless the group's resource policy allows the caller."""
+        from .auth_errors import JsonAuthError
+
+        resource = arn.split(":", 5)[5]
+        group = resource.split("/")[1] if "/" in resource else ""
+        policy = backend.model_package_group_policies.get(group)
+        caller = self._caller_arn()
+        action = f"sagemaker:{operation}"
+        if policy is None or not resource_policy_allows(json.loads(policy), caller, action, arn):
+            raise JsonAuthError(
+                "AccessDeniedException",
+                f"User: {caller} is not authorized to perform: {action} on resource: {arn} "
+                "because no resource-based policy allows the action",
+                400,
+            )
 
     # CreateModelPackage
     def create_model_package(self) -> ActionResult:
@@ -1056,7 +1137,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     # UpdateModelPackage
     def update_model_package(self) -> ActionResult:
         target = self._get_param("ModelPackageArn")
-        arn = self._backend_for(target).update_model_package(
+        arn = self._backend_for(target, "UpdateModelPackage").update_model_package(
             model_package_arn=target,
             model_approval_status=self._get_param("ModelApprovalStatus"),
             approval_description=self._get_param("ApprovalDescription"),
@@ -1073,20 +1154,20 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     # DescribeModelPackage
     def describe_model_package(self) -> ActionResult:
         name = self._get_param("ModelPackageName")
-        package = self._backend_for(name).describe_model_package(name)
+        package = self._backend_for(name, "DescribeModelPackage").describe_model_package(name)
         return ActionResult(_package_response(package))
 
     # DescribeModelPackageGroup (by ARN from another account, too)
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
-        group = self._backend_for(name)._group(name)
+        group = self._backend_for(name, "DescribeModelPackageGroup")._group(name)
         response = group.gen_response_object()
         response.setdefault("CreatedBy", {})
         return ActionResult(response)
 
     # ListModelPackages
     def list_model_packages(self) -> ActionResult:
-        backend = self._backend_for(self._get_param("ModelPackageGroupName"))
+        backend = self._backend_for(self._get_param("ModelPackageGroupName"), "ListModelPackages")
         creation_time_after = self._get_param("CreationTimeAfter")
         creation_time_before = self._get_param("CreationTimeBefore")
         packages, next_token = backend.list_model_packages(
