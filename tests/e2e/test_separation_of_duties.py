@@ -62,13 +62,15 @@ def test_data_scientist_denied_approver_allowed(enforced, env_name, monkeypatch,
     arn = _register(enforced, env_name)
     version = arn.rsplit("/", 1)[1]
 
-    with pytest.raises(PermissionDeniedError, match=f"denied as .*mlgov-{env_name}-data-scientist"):
+    # Denied exactly at the change: reading the version (SSM, Describe) is allowed to the role.
+    denied = f"UpdateModelPackage was denied as .*mlgov-{env_name}-data-scientist"
+    with pytest.raises(PermissionDeniedError, match=denied):
         review.set_approval(platform, env_name, version, "self-approval", role="data_scientist")
-    with pytest.raises(PermissionDeniedError, match=f"denied as .*mlgov-{env_name}-data-scientist"):
+    with pytest.raises(PermissionDeniedError, match=denied):
         review.set_card_status(platform, env_name, version, "PendingReview", "self-review", role="data_scientist")
     assert review.main(["approve", "--env", env_name, "--version", version, "--reason", "x",
                         "--role", "data_scientist"]) == 1
-    assert "denied" in capsys.readouterr().err
+    assert "UpdateModelPackage was denied" in capsys.readouterr().err
 
     approved = review.set_approval(platform, env_name, version, "four eyes", role="approver")
     assert approved["changed"] is True and approved["after"] == {"ModelApprovalStatus": "Approved"}
