@@ -147,10 +147,26 @@ def first_error(output: str) -> str | None:
 
 
 def failed_resource(output: str) -> str | None:
-    """The resource address of the first error in Terraform's output (``with aws_x.y,``)."""
+    """The resource address of the first error in Terraform's output.
+
+    Terraform names it in a ``with aws_x.y,`` line; errors during destroy often lack that line,
+    so then the id the error quotes (``deleting S3 Bucket (name): ...``) is matched with the
+    progress line of the resource being worked on (``aws_x.y: Destroying... [id=name]``).
+    """
     err = _ERROR_LINE.search(output)
     start = err.start() if err else 0
     m = _WITH_RESOURCE.search(output, start)
+    next_err = _ERROR_LINE.search(output, err.end()) if err else None
+    if m and (next_err is None or m.start() < next_err.start()):
+        return m.group(1)
+    if err:
+        for ident in re.findall(r"\(([^()\s]+)\)", err.group(1)):
+            progress = re.search(
+                r"^([\w.\[\]\"-]+): (?:Destroying|Creating|Modifying|Refreshing state|Reading)\.\.\.(?: \[id=" + re.escape(ident) + r"\])",
+                output, re.M,
+            )  # fmt: skip
+            if progress:
+                return progress.group(1)
     return m.group(1) if m else None
 
 

@@ -284,21 +284,38 @@ def test_a_failing_apply_names_environment_resource_and_log(local_cloud, tmp_pat
 
 
 # -- destroy (runs last in the session: other e2e tests use the deployed state) ------------------
-def _purge_data_made_by_the_workflow(target: DeployedCloud, env: str) -> None:
-    """Model versions registered by the governance workflow are data, not stack resources:
-    SageMaker refuses to delete a group that still has versions, on AWS as here. An operator
-    removes them before destroying; so does this test. (Buckets use force_destroy.)"""
-    sm = target.account(env).client("sagemaker")
+def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
+    """What an operator removes before destroying an environment: data, not stack resources.
+
+    - Model versions registered by the governance workflow: SageMaker refuses to delete a group
+      that still has versions, on AWS as here.
+    - Objects in buckets that keep ``force_destroy`` off (staging and prod keep their data
+      unless someone empties them on purpose). Access logging is switched off first: the
+      emulator, like S3, writes an access log object for every request to the logged bucket,
+      including the requests that empty it.
+    """
+    acct = target.account(env)
+    sm = acct.client("sagemaker")
     for group in _pages(sm, "list_model_package_groups", "ModelPackageGroupSummaryList"):
         for pkg in _pages(sm, "list_model_packages", "ModelPackageSummaryList",
                           ModelPackageGroupName=group["ModelPackageGroupName"]):  # fmt: skip
             sm.delete_model_package(ModelPackageName=pkg["ModelPackageArn"])
+    s3 = acct.client("s3")
+    buckets = sorted(stack_names(target, env)["buckets"])
+    for bucket in buckets:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+    for bucket in buckets:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]  # fmt: skip
+            if doomed:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
 
 
 @pytest.mark.e2e_destroy
 def test_destroy_leaves_nothing_of_any_stack(deployed_cloud):
     for env in ENVS:
-        _purge_data_made_by_the_workflow(deployed_cloud, env)
+        _remove_data_before_destroy(deployed_cloud, env)
     destroys = [r for r in deployed_cloud.run("destroy") if r.step == "destroy"]
     deployed_cloud.destroyed = True
     assert [r.env for r in destroys] == list(reversed(ENVS)), "destroy must run downstream first"

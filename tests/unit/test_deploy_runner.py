@@ -66,6 +66,16 @@ def test_failed_resource_is_the_first_error_s_resource():
     assert tf.failed_resource("Error: Invalid provider configuration\n\nno resource here\n") is None
 
 
+def test_failed_resource_of_a_destroy_error_without_a_with_line():
+    out = (
+        "aws_s3_bucket.logs_1A: Destroying... [id=mlgov-prod-access-logs-333333333333]\n"
+        "aws_s3_bucket.data_2B: Destroying... [id=mlgov-prod-artifacts-333333333333]\n\n"
+        "Error: deleting S3 Bucket (mlgov-prod-artifacts-333333333333): api error BucketNotEmpty\n\n"
+        "Error: deleting S3 Bucket (mlgov-prod-access-logs-333333333333): api error BucketNotEmpty\n"
+    )
+    assert tf.failed_resource(out) == "aws_s3_bucket.data_2B"
+
+
 def _stack(**extra):
     doc = {
         "provider": {"aws": [
