@@ -317,3 +317,19 @@ def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
         "PromotedToStaging"
     )
 
+
+
+def test_input_constraints_are_checked_server_side_like_aws(sm):
+    """botocore does not check patterns or maximum lengths; AWS does, so the emulator does."""
+    with pytest.raises(ClientError) as error:
+        sm.create_artifact(
+            ArtifactName="not_allowed_underscore", Source={"SourceUri": "s3://b/k"}, ArtifactType="Model"
+        )
+    assert error.value.response["Error"]["Code"] == "ValidationException"
+    assert "artifactName" in error.value.response["Error"]["Message"]
+    assert "regular expression pattern" in error.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as error:
+        register(sm, ModelLifeCycle={"Stage": "x" * 65, "StageStatus": "Registered"})
+    assert "2 validation errors detected" in error.value.response["Error"]["Message"]
+    assert "modelLifeCycle.stage" in error.value.response["Error"]["Message"]
+    assert sm.list_artifacts()["ArtifactSummaries"] == []

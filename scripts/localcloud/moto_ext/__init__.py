@@ -92,10 +92,17 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import auth_errors, datazone, ram, s3, s3_policy, sagemaker
+        from . import auth_errors, datazone, ram, s3, s3_policy, sagemaker, validation
+        from .datazone.models import ValidationException as DataZoneValidation
+        from .datazone.responses import DataZoneResponse
 
         sagemaker.register()
         datazone.register()
+        # AWS's server-side constraint checks (patterns, lengths, enums) on what we serve.
+        validation.validate_operations(
+            sagemaker.GovernanceSageMakerResponse, OPERATIONS["sagemaker"], sagemaker.ValidationError
+        )
+        validation.validate_operations(DataZoneResponse, OPERATIONS["datazone"], DataZoneValidation)
         ram.register()
         s3.register()
         s3_policy.register()
