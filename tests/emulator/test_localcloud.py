@@ -253,3 +253,15 @@ def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforc
     with pytest.raises(ClientError) as error:
         reader.describe_model_package(ModelPackageName=package)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_created_and_modified_by_name_the_calling_role(cloud):
+    dev = load_platform().env("dev")
+    sm = session_for(cloud, dev.deploy_role_arn).client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+    sm.create_model_package_group(ModelPackageGroupName="who")
+    arn = sm.create_model_package(ModelPackageGroupName="who")["ModelPackageArn"]
+    sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    described = sm.describe_model_package(ModelPackageName=arn)
+    expected = f"arn:aws:sts::{dev.account_id}:assumed-role/{dev.deploy_role_name}/emulator-test"
+    assert described["CreatedBy"]["IamIdentity"]["Arn"] == expected
+    assert described["LastModifiedBy"]["IamIdentity"]["Arn"] == expected

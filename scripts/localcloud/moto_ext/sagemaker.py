@@ -149,11 +149,6 @@ def _short_id(length: int = 12) -> str:
     return "".join(random.choice(alphabet) for _ in range(length))
 
 
-def _principal(account_id: str) -> dict[str, str]:
-    # SageMaker fills CreatedBy/LastModifiedBy from the caller; moto has no caller identity here.
-    return {}
-
-
 class UserProfile(BaseModel):
     """A SageMaker Studio user profile (CreateUserProfile)."""
 
@@ -363,6 +358,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         source_uri: str | None = None,
         skip_model_validation: str | None = None,
         model_package_registration_type: str | None = None,
+        created_by: dict[str, Any] | None = None,
     ) -> str:
         """CreateModelPackage (atomic per account and region, ClientToken-idempotent)."""
         with self.registry_lock:
@@ -391,6 +387,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
                 source_uri,
                 skip_model_validation,
                 model_package_registration_type,
+                created_by,
             )
 
     def _create_model_package(
@@ -419,6 +416,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         source_uri: str | None,
         skip_model_validation: str | None,
         model_package_registration_type: str | None,
+        created_by: dict[str, Any] | None,
     ) -> str:
         if client_token and client_token in self.model_package_client_tokens:
             existing = self.model_package_client_tokens[client_token]
@@ -477,7 +475,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         # No validation profile or image scan ran, so AWS lists no statuses (moto put the ARN in
         # as a status name, which the model's name pattern forbids).
         package.model_package_status_details = {"ValidationStatuses": [], "ImageScanStatuses": []}
-        package.created_by = _principal(self.account_id)
+        package.created_by = created_by or {}
         package.model_card = dict(model_card) if model_card else None
         package.model_life_cycle = dict(model_life_cycle) if model_life_cycle else None
         package.security_config = security_config
@@ -530,6 +528,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         model_life_cycle: dict[str, Any] | None = None,
         inference_specification: dict[str, Any] | None = None,
         source_uri: str | None = None,
+        modified_by: dict[str, Any] | None = None,
     ) -> str:
         """UpdateModelPackage: changes only what the request names, as AWS does."""
         with self.registry_lock:
@@ -544,6 +543,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
                 model_life_cycle,
                 inference_specification,
                 source_uri,
+                modified_by,
             )
 
     def _update_model_package(
@@ -558,6 +558,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         model_life_cycle: dict[str, Any] | None,
         inference_specification: dict[str, Any] | None,
         source_uri: str | None,
+        modified_by: dict[str, Any] | None,
     ) -> str:
         package = self._find_model_package(model_package_arn)
         validate_model_package_card(model_card)
@@ -602,7 +603,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         if source_uri is not None:
             package.source_uri = source_uri
         package.last_modified_time = utcnow()
-        package.last_modified_by = _principal(self.account_id)
+        package.last_modified_by = modified_by or {}
         if package.model_package_group_name and model_approval_status is not None:
             if model_approval_status != previous_status:
                 self._emit_state_change(package)
@@ -1073,19 +1074,30 @@ class GovernanceSageMakerResponse(SageMakerResponse):
                 return backend
         return self.sagemaker_backend
 
-    def _caller_arn(self) -> str:
+    def _caller(self) -> tuple[str, dict[str, str]]:
+        """The caller's principal ARN (the role for an assumed role) and its IamIdentity."""
         from moto.iam.models import iam_backends
         from moto.sts.models import sts_backends
 
         for partition_backend in sts_backends[self.current_account].values():
             assumed = partition_backend.get_assumed_role_from_access_key(self.access_key)
             if assumed is not None:
-                return assumed.role_arn
+                return assumed.role_arn, {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
         for iam in iam_backends[self.current_account].values():
             key = iam.access_keys.get(self.access_key) if hasattr(iam, "access_keys") else None
             if key is not None:
-                return iam.get_user(key.user_name).arn
-        return f"arn:aws:iam::{self.current_account}:root"
+                user = iam.get_user(key.user_name)
+                return user.arn, {"Arn": user.arn, "PrincipalId": user.id}
+        root = f"arn:aws:iam::{self.current_account}:root"
+        return root, {"Arn": root, "PrincipalId": self.current_account}
+
+    def _caller_arn(self) -> str:
+        return self._caller()[0]
+
+    def _user_context(self) -> dict[str, Any]:
+        """CreatedBy / LastModifiedBy: the IAM identity that made the call, as SageMaker records
+        it for API callers (moto invented a fake Studio user profile)."""
+        return {"IamIdentity": self._caller()[1]}
 
     def _authorize_cross_account(self, backend: GovernanceSageMakerBackend, arn: str, operation: str) -> None:
         """AccessDeniedException unless the group's resource policy allows the caller."""
@@ -1131,6 +1143,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             source_uri=self._get_param("SourceUri"),
             skip_model_validation=self._get_param("SkipModelValidation"),
             model_package_registration_type=self._get_param("ModelPackageRegistrationType"),
+            created_by=self._user_context(),
         )
         return ActionResult({"ModelPackageArn": arn})
 
@@ -1148,6 +1161,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             model_life_cycle=self._get_param("ModelLifeCycle"),
             inference_specification=self._get_param("InferenceSpecification"),
             source_uri=self._get_param("SourceUri"),
+            modified_by=self._user_context(),
         )
         return ActionResult({"ModelPackageArn": arn})
 

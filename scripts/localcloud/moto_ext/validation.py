@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -74,8 +73,6 @@ def violations(shape: Shape, value: Any, path: str = "") -> list[str]:
             found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value less than or equal to {metadata['max']}")
         if "min" in metadata and value < metadata["min"]:
             found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value greater than or equal to {metadata['min']}")
-    if isinstance(value, datetime):
-        return found
     return found
 
 
