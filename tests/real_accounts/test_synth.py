@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from environments import PlatformConfig, load_platform
 from environments.naming import Names
 from environments.schema import CiConfig
 
-from .conftest import REPO, by_path, stack
+from .conftest import by_path, stack
 
 OIDC = "token.actions.githubusercontent.com"
 
@@ -233,24 +232,5 @@ def test_ci_subjects_have_no_wildcards() -> None:
     assert CiConfig("acme/ml", plan_on_pull_request=False).plan_subjects() == ("repo:acme/ml:ref:refs/heads/main",)
 
 
-# -- checkov over the bootstrap stacks ------------------------------------------------------------
-@pytest.mark.policy
-def test_bootstrap_stacks_pass_checkov(rs_out: Path, tmp_path: Path) -> None:
-    checkov = REPO / ".venv-checkov" / "bin" / "checkov"
-    if not checkov.exists():
-        pytest.fail(f"{checkov} missing: run `make install` (checkov lives in its own virtualenv)")
-    scan = tmp_path / "bootstrap"
-    for d in (rs_out / "stacks").glob("bootstrap-*"):
-        (scan / d.name).mkdir(parents=True)
-        (scan / d.name / "cdk.tf.json").write_text((d / "cdk.tf.json").read_text())
-    proc = subprocess.run(
-        [str(checkov), "-d", str(scan), "--config-file", str(REPO / ".checkov.yaml"), "--framework",
-         "terraform_json", "-o", "json", "--quiet", "--skip-download"],
-        cwd=REPO, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    report = json.loads(proc.stdout)
-    reports = report if isinstance(report, list) else [report]
-    failed = [(c["check_id"], c["resource"]) for r in reports for c in r.get("results", {}).get("failed_checks", [])]
-    passed = sum(r["summary"]["passed"] for r in reports)
-    assert failed == [], failed
-    assert passed > 100  # three stacks were scanned, not an empty folder
+# checkov over the bootstrap stacks: tests/policy/test_checkov.py scans every synthesized stack,
+# bootstrap-<env> included, with zero failures allowed.
