@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import boto3
@@ -472,8 +472,8 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     cells = [[str(r.get(c, "") if r.get(c) is not None else "-") for c in columns] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     line = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    out = [line.rstrip(), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(out)
 
 
@@ -526,8 +526,6 @@ def run_job(fn: Callable[[argparse.Namespace], Any], args: argparse.Namespace,
 
 
 def utcnow() -> datetime:
-    from datetime import timezone
-
     return datetime.now(timezone.utc)
 
 

@@ -55,8 +55,9 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
     chain = [e.name for e in platform.promotion_order()]
     first, rest = chain[0], chain[1:]
     out: dict[str, Any] = {"chain": chain}
+    step = iter(range(1, 100))
 
-    say(f"1. seed {first} (data-scientist role): real training runs, cards, artifacts under KMS")
+    say(f"{next(step)}. seed {first} (data-scientist role): real training runs, cards, artifacts under KMS")
     seeded = seed_job.seed(platform, first, source=source)
     for v in seeded["versions"]:
         say(f"  v{v['version']} {v['label']}: {v['status']}")
@@ -64,28 +65,28 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
     good = str(seeded["versions"][0]["version"])
     unapproved = str(seeded["versions"][-1]["version"])
 
-    say(f"2. review and approve {first} v{good} (approver role)")
+    say(f"{next(step)}. review and approve {first} v{good} (approver role)")
     _approve(platform, first, good, say, source, card_from="Draft")
 
     version, promotions = good, []
     for target in rest:
-        say(f"3. promote {platform.env(target).promotes_from} v{version} -> {target} "
+        say(f"{next(step)}. promote {platform.env(target).promotes_from} v{version} -> {target} "
             f"({target}'s promotion role, behind {target}'s gates)")
         result = promote_job.promote(platform, target, version, source=source)
         say(f"  {'created' if result['created'] else 'already there'}: {result['target_arn']}")
         promotions.append(result)
         version = str(version_number(result["target_arn"]))
-        say(f"4. review and approve in {target}")
+        say(f"{next(step)}. review and approve in {target}")
         _approve(platform, target, version, say, source, card_from="PendingReview")
     out["promotions"] = promotions
 
     last = chain[-1]
-    say(f"5. mark {last} v{version} Deployed")
+    say(f"{next(step)}. mark {last} v{version} Deployed")
     deployed = review.set_stage_status(platform, last, version, "Deployed",
                                        "demo: deployed to the production endpoint", source=source)
     say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
 
-    say(f"6. promote the UNAPPROVED {first} v{unapproved} -> {rest[0]} (expected: refused)")
+    say(f"{next(step)}. promote the UNAPPROVED {first} v{unapproved} -> {rest[0]} (expected: refused)")
     try:
         promote_job.promote(platform, rest[0], unapproved, source=source)
     except RefusedError as refusal:
@@ -96,7 +97,7 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
     else:
         raise AssertionError(f"promotion of unapproved {first} v{unapproved} was not refused")
 
-    say("7. report")
+    say(f"{next(step)}. report")
     data = report_job.collect(platform, source=source)
     say(report_job.render_table(data))
     if html_path:
@@ -125,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if not args.verbose:
+        # The demo narrates each step itself; the jobs' progress lines are for --verbose.
+        for name in ("scripts", "sagemaker"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         platform = load_config(args.config_dir)
     except GovernanceError as err:

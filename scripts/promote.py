@@ -39,7 +39,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
 import boto3
@@ -59,7 +59,6 @@ from .common import (
     describe_version,
     env_context,
     error_code,
-    list_versions,
     load_config,
     resolve_env,
     resolve_use_case,
@@ -197,8 +196,8 @@ def _lock_key(token: str) -> str:
 
 
 def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str | None:
-    """Create the lock object; returns its owner id, or None when another run finished the
-    promotion while we waited (the caller then only confirms the result)."""
+    """Create the lock object and return its owner id. While another run holds it, wait (the
+    steps after it then find that run's work done); take over a lock older than LOCK_TTL."""
     s3 = ctx.client("s3")
     owner = uuid.uuid4().hex
     deadline = time.monotonic() + wait_seconds
@@ -224,8 +223,6 @@ def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str | None
         if held is not None and held.get("owner") != owner:
             started = held.get("started", "")
             try:
-                from datetime import datetime
-
                 age = utcnow() - datetime.fromisoformat(started)
             except ValueError:
                 age = LOCK_TTL * 2
@@ -402,8 +399,6 @@ def find_target(ctx: EnvContext, plan: Plan) -> str | None:
     if record.get("target_arn"):
         return record["target_arn"]
     started = record.get("registering_since")
-    from datetime import datetime
-
     after = datetime.fromisoformat(started) - timedelta(minutes=5) if started else None
     sm = ctx.client("sagemaker")
     kwargs: dict[str, Any] = {"ModelPackageGroupName": plan.target_group,
@@ -647,6 +642,7 @@ def promote(
             on_step(step)
 
     owner = acquire_lock(ctx, plan, lock_wait_seconds)
+    target_arn, created = "", False
     try:
         done("lock", "done")
         done("copy", ensure_copies(ctx, plan, threshold=multipart_threshold, part_size=part_size))
@@ -657,8 +653,7 @@ def promote(
         done("annotate-source", ensure_source_annotated(ctx, plan, target_arn))
         done("audit", ensure_audit(ctx, plan, target_arn, created))
     finally:
-        if owner is not None:
-            release_lock(ctx, plan, owner)
+        release_lock(ctx, plan, owner)
     return {**result, "target_arn": target_arn, "created": created, "steps": dict(plan.steps),
             "artifacts": [{"key": c["key"], "method": c.get("method")} for c in plan.copies]}
 
