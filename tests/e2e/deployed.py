@@ -52,9 +52,9 @@ class DeployedCloud:
             self._accounts[env.name] = Account(env, assume(self.cloud, env.deploy_role_arn, env.region), self.cloud.url)
         return self._accounts[env.name]
 
-    def run(self, action: str, env_names: list[str] | None = None) -> list[StepResult]:
+    def run(self, action: str, env_names: list[str] | None = None, *, parallel: bool = False) -> list[StepResult]:
         """Run the deploy runner against this cloud with the session's synthesized stacks."""
-        return run_deploy(action, self, env_names)
+        return run_deploy(action, self, env_names, parallel=parallel)
 
 
 def assume(cloud: Any, role_arn: str, region: str) -> boto3.Session:

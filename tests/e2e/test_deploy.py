@@ -232,7 +232,7 @@ def test_ssm_parameters_hold_the_names_the_scripts_expect(deployed_cloud):
 
 # -- idempotent ---------------------------------------------------------------------------------
 def test_plan_after_apply_is_clean_in_every_environment(deployed_cloud):
-    plans = [r for r in deployed_cloud.run("plan") if r.step == "plan"]
+    plans = [r for r in deployed_cloud.run("plan", parallel=True) if r.step == "plan"]
     assert [r.env for r in plans] == list(ENVS)
     dirty = {r.env: r.log for r in plans if r.returncode != 0}
     assert not dirty, f"plan -detailed-exitcode not clean after apply (see logs): {dirty}"
@@ -240,7 +240,8 @@ def test_plan_after_apply_is_clean_in_every_environment(deployed_cloud):
 
 def test_drift_check_is_clean_after_apply_and_catches_an_out_of_band_change(deployed_cloud):
     drift = [r for r in deployed_cloud.run("drift", ["dev"]) if r.step == "drift"]
-    assert [(r.env, r.changes, r.drifted) for r in drift] == [("dev", False, None if r.returncode == 0 else [])], drift[0].log
+    # Exit 0, or exit 2 with nothing drifted (terraform#36403); the runner reports no drift.
+    assert [(r.env, r.changes, r.drifted or []) for r in drift] == [("dev", False, [])], drift[0].log
     # Someone tags the flow-log group by hand (harmless to the other e2e tests).
     names = Names.of(deployed_cloud.platform, "dev")
     logs = deployed_cloud.account("dev").client("logs")
@@ -316,9 +317,9 @@ def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
 def test_destroy_leaves_nothing_of_any_stack(deployed_cloud):
     for env in ENVS:
         _remove_data_before_destroy(deployed_cloud, env)
-    destroys = [r for r in deployed_cloud.run("destroy") if r.step == "destroy"]
+    destroys = [r for r in deployed_cloud.run("destroy", parallel=True) if r.step == "destroy"]
     deployed_cloud.destroyed = True
-    assert [r.env for r in destroys] == list(reversed(ENVS)), "destroy must run downstream first"
+    assert [r.env for r in destroys] == list(reversed(ENVS)), "destroy reports downstream first"
     prefix = f"/{deployed_cloud.platform.name_prefix}/"
     for env in ENVS:
         have = listed(deployed_cloud, deployed_cloud.platform.env(env), prefix)
