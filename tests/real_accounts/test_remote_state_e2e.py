@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -62,7 +62,9 @@ def cloud(rs_dir: Path, rs_platform: PlatformConfig, tmp_path_factory: pytest.Te
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("tf-work")
+    root = tmp_path_factory.mktemp("tf-work")
+    tf.write_cli_config(root)  # once, before applies run in parallel
+    return root
 
 
 def _session(cloud: Any, env: EnvironmentConfig, role: str):
@@ -70,8 +72,9 @@ def _session(cloud: Any, env: EnvironmentConfig, role: str):
     from botocore.config import Config
 
     cfg = Config(retries={"mode": "standard"})
-    sts = boto3.client("sts", endpoint_url=cloud.url, region_name=env.region, aws_access_key_id="test",
-                       aws_secret_access_key="test", config=cfg)  # fmt: skip
+    # A session per call: the tests bootstrap accounts from several threads at once.
+    sts = boto3.session.Session().client("sts", endpoint_url=cloud.url, region_name=env.region,
+                                         aws_access_key_id="test", aws_secret_access_key="test", config=cfg)  # fmt: skip
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{env.account_id}:role/{role}", RoleSessionName="real-accounts-test")[
         "Credentials"
     ]
@@ -150,8 +153,10 @@ def bootstrap(cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path)
 def test_bootstrap_creates_state_bucket_and_ci_roles_in_each_account(
     cloud: Any, rs_platform: PlatformConfig, bootstrap: Bootstrapper
 ) -> None:
+    # One account each, independent: in parallel (most of an apply is the provider's polling).
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(bootstrap, [e.name for e in rs_platform.promotion_order()]))
     for env in rs_platform.promotion_order():
-        bootstrap(env.name)
         names = Names.of(rs_platform, env)
         s3 = _client(cloud, env, "s3")
         assert s3.get_bucket_versioning(Bucket=names.state_bucket)["Status"] == "Enabled"
@@ -260,15 +265,20 @@ def test_platform_stack_state_lives_in_the_bucket_and_the_lock_refuses_a_second_
 def test_other_platform_stacks_apply_through_their_own_buckets(
     cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
-    for env in rs_platform.promotion_order():
-        if env.name == "dev":
-            continue  # applied (and locked) by the test above
+    def apply(env: EnvironmentConfig) -> None:
         bootstrap(env.name)
-        names = Names.of(rs_platform, env)
         _prepare(cloud, rs_out, env.name, work / env.name, env)
         runner = _terraform(cloud, env, work / env.name, work, env.name)
         for run in (runner.init(), runner.apply()):
             assert run.returncode == 0, _log(run)
+
+    # dev was applied (and locked) by the test above. Names wire the environments together,
+    # never state, so staging and prod apply independently: in parallel.
+    others = [e for e in rs_platform.promotion_order() if e.name != "dev"]
+    with ThreadPoolExecutor(max_workers=len(others)) as pool:
+        list(pool.map(apply, others))
+    for env in others:
+        names = Names.of(rs_platform, env)
         state, _ = _state(cloud, env, names)
         assert {r["type"] for r in state["resources"]} >= {"aws_s3_bucket", "aws_kms_key", "aws_iam_role"}
         assert not (work / env.name / "terraform.tfstate").exists()
