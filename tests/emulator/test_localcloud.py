@@ -265,3 +265,53 @@ def test_created_and_modified_by_name_the_calling_role(cloud):
     expected = f"arn:aws:sts::{dev.account_id}:assumed-role/{dev.deploy_role_name}/emulator-test"
     assert described["CreatedBy"]["IamIdentity"]["Arn"] == expected
     assert described["LastModifiedBy"]["IamIdentity"]["Arn"] == expected
+
+
+def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
+    """Role policies scoped to real ARNs (as the stacks write them) work, and only for those."""
+    prod = load_platform().env("prod")
+    account = prod.account_id
+    deploy = session_for(enforced, prod.deploy_role_arn)
+    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(Name="/app/a", Value="1", Type="String")
+    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(Name="/other/b", Value="2", Type="String")
+    sm = deploy.client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    sm.create_model_package_group(ModelPackageGroupName="scoped")
+    sm.create_model_package_group(ModelPackageGroupName="elsewhere")
+    inside = sm.create_model_package(ModelPackageGroupName="scoped")["ModelPackageArn"]
+    outside = sm.create_model_package(ModelPackageGroupName="elsewhere")["ModelPackageArn"]
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [f"arn:aws:ssm:us-east-1:{account}:parameter/app/*"]},
+                {
+                    "Effect": "Allow",
+                    "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
+                    "Resource": [
+                        f"arn:aws:sagemaker:us-east-1:{account}:model-package-group/scoped",
+                        f"arn:aws:sagemaker:us-east-1:{account}:model-package/scoped/*",
+                    ],
+                },
+                {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [f"arn:aws:events:us-east-1:{account}:event-bus/default"]},
+            ],
+        }
+    )
+    iam = deploy.client("iam", endpoint_url=enforced.url, config=CONFIG)
+    role = session_for(enforced, make_role(iam, "emulator-scoped", policy, account))
+    ssm = role.client("ssm", endpoint_url=enforced.url, config=CONFIG)
+    assert ssm.get_parameters(Names=["/app/a"])["Parameters"][0]["Value"] == "1"
+    with pytest.raises(ClientError) as error:
+        ssm.get_parameters(Names=["/app/a", "/other/b"])
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    reader = role.client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    assert reader.describe_model_package(ModelPackageName=inside)["ModelPackageArn"] == inside
+    assert len(reader.list_model_packages(ModelPackageGroupName="scoped")["ModelPackageSummaryList"]) == 1
+    with pytest.raises(ClientError) as error:
+        reader.describe_model_package(ModelPackageName=outside)
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    events = role.client("events", endpoint_url=enforced.url, config=CONFIG)
+    entry = {"Source": "mlgov.governance", "DetailType": "audit", "Detail": "{}"}
+    assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    with pytest.raises(ClientError) as error:
+        events.put_events(Entries=[{**entry, "EventBusName": "other-bus"}])
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -92,7 +92,7 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from . import auth_errors, datazone, ram, s3, s3_policy, sagemaker, validation
+        from . import auth_errors, datazone, iam_resources, ram, s3, s3_policy, sagemaker, validation
         from .datazone.models import ValidationException as DataZoneValidation
         from .datazone.responses import DataZoneResponse
 
@@ -107,6 +107,7 @@ def install() -> None:
         s3.register()
         s3_policy.register()
         auth_errors.register()
+        iam_resources.register()
         _installed = True
 
 

@@ -1,0 +1,112 @@
+"""IAM enforcement against the resources a request names, not against ``"*"``.
+
+moto authorizes a request against the resource its response class reports
+(``_determine_resource``), and only IAM, SQS and STS report one; every SSM, SageMaker and
+EventBridge call is checked against ``"*"``. A policy scoped to real ARNs, as every role policy of
+the platform's stacks is (``ssm:GetParameters`` on ``parameter/mlgov/staging/*``), then never
+matches and the call is denied although AWS would allow it. Here each such request is authorized
+against the ARNs AWS evaluates (all of them: GetParameters with three names needs all three).
+
+Applied only while IAM is enforced; otherwise moto's behaviour is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.authorization import ActionAuthenticatorMixin
+
+
+def _body(response: Any) -> dict[str, Any]:
+    try:
+        parsed = json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _ssm_parameter_arn(response: Any, name: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    name = name.split(":")[0]  # "name:3" / "name:label" select a version of the same parameter
+    path = name if name.startswith("/") else f"/{name}"
+    return f"arn:aws:ssm:{response.region}:{response.current_account}:parameter{path}"
+
+
+def ssm_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    if action in ("GetParameters", "DeleteParameters"):
+        return [_ssm_parameter_arn(response, n) for n in body.get("Names") or []] or ["*"]
+    if action == "GetParametersByPath" and body.get("Path"):
+        # AWS evaluates the path itself (no trailing slash) for GetParametersByPath.
+        return [_ssm_parameter_arn(response, body["Path"].rstrip("/") or "/")]
+    if body.get("Name"):
+        return [_ssm_parameter_arn(response, body["Name"])]
+    return ["*"]
+
+
+def _sagemaker_arn(response: Any, kind: str, name: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:sagemaker:{response.region}:{response.current_account}:{kind}/{name.lower() if kind == 'model-package' else name}"
+
+
+LINEAGE_CREATES = {"CreateArtifact": ("artifact", "ArtifactName"), "CreateAction": ("action", "ActionName"), "CreateContext": ("context", "ContextName")}
+
+
+def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    if action in ("DescribeModelPackage", "DeleteModelPackage") and body.get("ModelPackageName"):
+        return [_sagemaker_arn(response, "model-package", body["ModelPackageName"])]
+    if action == "UpdateModelPackage" and body.get("ModelPackageArn"):
+        return [body["ModelPackageArn"]]
+    if body.get("ModelPackageGroupName") and action != "ListModelPackageGroups":
+        return [_sagemaker_arn(response, "model-package-group", body["ModelPackageGroupName"])]
+    if action in LINEAGE_CREATES:
+        kind, member = LINEAGE_CREATES[action]
+        return [_sagemaker_arn(response, kind, body.get(member) or "*")]
+    if action in ("AddAssociation", "DeleteAssociation"):
+        return [arn for arn in (body.get("SourceArn"), body.get("DestinationArn")) if arn] or ["*"]
+    if action in ("AddTags", "DeleteTags", "ListTags") and body.get("ResourceArn"):
+        return [body["ResourceArn"]]
+    if action.endswith("UserProfile") and body.get("DomainId") and body.get("UserProfileName"):
+        return [_sagemaker_arn(response, "user-profile", f"{body['DomainId']}/{body['UserProfileName']}")]
+    return ["*"]
+
+
+def events_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    if action != "PutEvents":
+        return ["*"]
+    arns = set()
+    for entry in body.get("Entries") or []:
+        bus = entry.get("EventBusName") or "default"
+        arns.add(bus if bus.startswith("arn:") else f"arn:aws:events:{response.region}:{response.current_account}:event-bus/{bus}")
+    return sorted(arns) or ["*"]
+
+
+RESOLVERS: dict[str, Callable[[Any, str, dict[str, Any]], list[str]]] = {
+    "ssm": ssm_resources,
+    "sagemaker": sagemaker_resources,
+    "events": events_resources,
+}
+
+_original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+
+def _iam_enforced() -> bool:
+    from moto import settings
+
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") -> None:
+    resolver = RESOLVERS.get(getattr(self, "service_name", "") or "")
+    if resource != "*" or resolver is None or not _iam_enforced():
+        return _original(self, resource)
+    for arn in resolver(self, self._get_action(), _body(self)):
+        _original(self, arn)
+
+
+def register() -> None:
+    """Authorize SSM, SageMaker and EventBridge calls against their resources (idempotent)."""
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authenticate_and_authorize_normal_action  # type: ignore[method-assign]
