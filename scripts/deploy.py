@@ -351,6 +351,10 @@ class Runner:
         extra: dict[str, str | None] = {"TF_CLI_CONFIG_FILE": str(self.cli_config)}
         if self.target == "local":
             extra.update(local_environment(self.endpoint, env.region, self.cloud_env))
+        else:
+            # A shell that once ran `python -m scripts.localcloud env` still points every SDK at
+            # the emulator; --target aws means the real endpoints.
+            extra["AWS_ENDPOINT_URL"] = None
         return tf.Terraform(self.workdir(env.name), log_dir=self.log_dir, label=env.name, env=extra)
 
     def prepare(self, env: EnvironmentConfig) -> tf.Terraform:

@@ -154,3 +154,24 @@ def test_prepare_workdir_copies_the_stack_and_keeps_terraform_files(tmp_path):
     assert not (src / ".terraform").exists()
     with pytest.raises(deploy.UsageError, match="did not synthesize"):
         deploy.prepare_workdir(tmp_path / "out" / "stacks" / "qa", tmp_path / "work" / "qa")
+
+
+def test_aws_target_uses_the_stack_unchanged_and_the_caller_s_credentials(platform, tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "platform-ci")
+    src = tmp_path / "out" / "stacks" / "dev"
+    src.mkdir(parents=True)
+    (src / "cdk.tf.json").write_text(json.dumps(_stack()))
+    work = tmp_path / "work"
+    (work / "aws" / "dev").mkdir(parents=True)
+    (work / "aws" / "dev" / deploy.OVERRIDE_FILE).write_text("{}")  # left over from somewhere
+    runner = deploy.Runner(platform, target="aws", work_root=work, outdir=tmp_path / "out", synthesize=False)
+    terraform = runner.prepare(platform.env("dev"))
+    assert not (work / "aws" / "dev" / deploy.OVERRIDE_FILE).exists()
+    assert json.loads((work / "aws" / "dev" / "cdk.tf.json").read_text()) == _stack()
+    assert terraform.env["AWS_PROFILE"] == "platform-ci" and "AWS_ENDPOINT_URL" not in terraform.env
+    assert terraform.env["TF_CLI_CONFIG_FILE"] == str(work / "terraformrc")
+
+
+def test_local_target_without_an_emulator_is_a_usage_error(platform, tmp_path):
+    with pytest.raises(deploy.UsageError, match="running emulator"):
+        deploy.Runner(platform, target="local", cloud=None, work_root=tmp_path)
