@@ -204,6 +204,18 @@ class PlatformConfig:
         return ordered
 
 
+    def apply_order(self) -> list[EnvironmentConfig]:
+        """The order in which stacks can be applied into empty accounts: downstream first.
+
+        An environment's bucket, KMS key and model package group policies name its downstream
+        environments' promotion roles by ARN, and AWS refuses a resource policy whose principal
+        does not exist yet; the downstream stack creates that role. Nothing flows the other way
+        (the promotion role's own policy may name upstream resources before they exist). Destroy
+        goes the other way round: ``promotion_order()``.
+        """
+        return list(reversed(self.promotion_order()))
+
+
 class ConfigError(ValueError):
     """A configuration file is invalid. The message names the file, the field and what was
     expected."""

@@ -35,8 +35,8 @@ class PlatformStack(TerraformStack):
 
     Cross-account grants (key, bucket and group policies) name the downstream environments'
     promotion roles exactly. AWS checks that a principal named in a resource policy exists, so
-    on real accounts the first deployment goes downstream first (prod, staging, dev); after that
-    any order works. The emulator does not check principals.
+    the deploy runner and the CI apply workflow apply downstream first
+    (``PlatformConfig.apply_order``: prod, staging, dev). The emulator does not check principals.
     """
 
     def __init__(self, scope: Construct, platform: PlatformConfig, env: EnvironmentConfig) -> None:

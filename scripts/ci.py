@@ -4,7 +4,8 @@
     python -m scripts.ci env --env prod                  # key=value lines for $GITHUB_OUTPUT
     python -m scripts.ci plan-override --env dev --stack-dir cdktf.out/stacks/dev
 
-``matrix`` lists the environments upstream first (apply runs them in this order, one at a time)
+``matrix`` lists the environments in apply order, downstream first (apply runs them in this
+order, one at a time: an environment's resource policies name its downstream promotion role)
 with the role ARNs the bootstrap created; it refuses an environment without ``remote_state``,
 because a CI run with local state would forget everything it applied.
 
@@ -55,8 +56,8 @@ def describe(platform: PlatformConfig, env_name: str) -> dict[str, Any]:
 
 
 def matrix(platform: PlatformConfig, *, require_remote_state: bool = True) -> dict[str, Any]:
-    """``{"include": [...]}``, one entry per environment, upstream first."""
-    envs = platform.promotion_order()
+    """``{"include": [...]}``, one entry per environment, in apply order (downstream first)."""
+    envs = platform.apply_order()
     if require_remote_state:
         missing = [e for e in envs if e.remote_state is None]
         if missing:
@@ -99,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="directory of environment YAML files (default: the kit's environments/)")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = p.add_subparsers(dest="command", required=True)
-    m = sub.add_parser("matrix", help="print the job matrix (JSON) of every environment, upstream first")
+    m = sub.add_parser("matrix", help="print the job matrix (JSON) of every environment, downstream first")
     m.add_argument("--allow-local-state", action="store_true",
                    help="list environments without remote_state too (for a dry run of the workflows)")  # fmt: skip
     e = sub.add_parser("env", help="print one environment's facts as key=value lines (for $GITHUB_OUTPUT)")

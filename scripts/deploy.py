@@ -2,14 +2,17 @@
 
     python -m scripts.deploy apply                       # every environment, local emulator
     python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
-    python -m scripts.deploy destroy                     # downstream first
+    python -m scripts.deploy destroy                     # upstream first
     python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
     python -m scripts.deploy synth                       # only write cdktf.out/
 
-Environments run in promotion order (upstream first: dev, staging, prod); ``destroy`` runs in
-reverse; ``--parallel`` runs them concurrently. ``apply`` is ``plan -out`` (its exit code records
-whether anything changes), ``apply`` of that plan, then ``apply -refresh-only`` so that state
-holds what the provider reads back and a later ``drift`` reports only real out-of-band changes. Each environment gets a Terraform working directory ``.terraform-work/<target>/<env>/``
+Environments run downstream first (prod, staging, dev: ``PlatformConfig.apply_order``), because
+an environment's bucket, key and group policies name its downstream promotion role, which AWS
+requires to exist; ``destroy`` runs upstream first; ``--parallel`` runs them concurrently.
+``apply`` is ``plan -out`` (its exit code records whether anything changes), ``apply`` of that
+plan, then ``apply -refresh-only`` so that state holds what the provider reads back and a later
+``drift`` reports only real out-of-band changes. Each environment gets a Terraform working
+directory ``.terraform-work/<target>/<env>/``
 holding a copy of the synthesized ``cdk.tf.json`` (``cdktf.out`` stays free of ``.terraform``
 directories and state). Terraform's full output is kept per environment and step in
 ``.terraform-work/<target>/logs/<env>-<step>.log``; stderr gets one progress line per step.
@@ -129,17 +132,18 @@ class UsageError(ValueError):
 
 # -- environment selection --------------------------------------------------------------------
 def select_environments(platform: PlatformConfig, env_names: Iterable[str] | None, action: str) -> list[EnvironmentConfig]:
-    """The environments to act on, upstream first (``destroy``: downstream first)."""
-    order = platform.promotion_order()
+    """The environments to act on, downstream first (``PlatformConfig.apply_order``: resource
+    policies name the downstream promotion role, which must exist); ``destroy``: upstream first."""
+    order = platform.promotion_order() if action == "destroy" else platform.apply_order()
     if env_names:
         wanted = list(dict.fromkeys(env_names))
         unknown = [n for n in wanted if n not in platform.environments]
         if unknown:
-            known = ", ".join(e.name for e in order)
+            known = ", ".join(e.name for e in platform.promotion_order())
             raise UsageError(f"unknown environment {unknown[0]!r}: known environments are {known} "
                              f"(add environments/{unknown[0]}.yaml to create it)")  # fmt: skip
         order = [e for e in order if e.name in wanted]
-    return list(reversed(order)) if action == "destroy" else order
+    return order
 
 
 # -- synthesis --------------------------------------------------------------------------------
@@ -292,7 +296,7 @@ class Runner:
     synthesize: bool = True
     """Run ``main.py`` first; False reuses the stacks already in ``outdir``."""
     parallel: bool = False
-    """Run the environments concurrently instead of one after another in promotion order."""
+    """Run the environments concurrently instead of one after another in apply order."""
     progress: Callable[[str], None] | None = None
     results: list[StepResult] = field(default_factory=list)
 
@@ -534,8 +538,8 @@ def deploy(
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m scripts.deploy",
-        description="Synthesize every stack once and run Terraform per environment, upstream first "
-        "(destroy: downstream first), against the local multi-account emulator or AWS.",
+        description="Synthesize every stack once and run Terraform per environment, downstream first "
+        "(destroy: upstream first), against the local multi-account emulator or AWS.",
         epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
         "Logs: .terraform-work/<target>/logs/<env>-<step>.log",
     )
@@ -551,7 +555,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a machine-readable summary of every step on stdout")
     p.add_argument("--parallel", action="store_true",
                    help="run the environments concurrently (they are wired by names, not by each other's "
-                        "state); default: one after another in promotion order")  # fmt: skip
+                        "state); default: one after another, downstream first")  # fmt: skip
     p.add_argument("--work-dir", type=Path, default=REPO_ROOT / ".terraform-work",
                    help="root of the Terraform working directories and logs (default: .terraform-work)")  # fmt: skip
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -218,3 +218,17 @@ def test_yaml_syntax_error_names_the_file(env_dir: Path) -> None:
 def test_empty_directory_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no environment files"):
         load_platform(tmp_path)
+
+
+def test_apply_order_puts_every_downstream_before_its_upstream(env_dir: Path) -> None:
+    # a tree: dev feeds staging and qa; staging feeds prod
+    qa = yaml.safe_load((env_dir / "staging.yaml").read_text())
+    qa.update(name="qa", account_id="444444444444", promotes_from="dev")
+    qa["network"]["cidr"] = "10.40.0.0/16"
+    (env_dir / "qa.yaml").write_text(yaml.safe_dump(qa))
+    platform = load_platform(env_dir)
+    order = [e.name for e in platform.apply_order()]
+    for env in platform.environments.values():
+        if env.promotes_from:
+            assert order.index(env.name) < order.index(env.promotes_from), order
+    assert [e.name for e in platform.promotion_order()] == ["dev", "qa", "staging", "prod"]

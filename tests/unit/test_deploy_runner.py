@@ -34,11 +34,12 @@ def platform():
     return load_platform()
 
 
-def test_environments_run_upstream_first_and_destroy_downstream_first(platform):
-    assert [e.name for e in deploy.select_environments(platform, None, "apply")] == ["dev", "staging", "prod"]
-    assert [e.name for e in deploy.select_environments(platform, None, "destroy")] == ["prod", "staging", "dev"]
-    # --env picks, but the order stays the promotion order whatever order they were given in
-    assert [e.name for e in deploy.select_environments(platform, ["prod", "dev"], "plan")] == ["dev", "prod"]
+def test_environments_apply_downstream_first_and_destroy_upstream_first(platform):
+    # dev's resource policies name staging's promotion role, which AWS requires to exist
+    assert [e.name for e in deploy.select_environments(platform, None, "apply")] == ["prod", "staging", "dev"]
+    assert [e.name for e in deploy.select_environments(platform, None, "destroy")] == ["dev", "staging", "prod"]
+    # --env picks, but the order stays the apply order whatever order they were given in
+    assert [e.name for e in deploy.select_environments(platform, ["dev", "prod"], "plan")] == ["prod", "dev"]
 
 
 def test_unknown_environment_is_a_usage_error_naming_the_known_ones(platform):
