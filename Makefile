@@ -42,7 +42,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.demo
 
 test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.bench

@@ -42,3 +42,12 @@ def synthesize(platform: PlatformConfig, outdir: Path) -> Synthesized:
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The shipped environments/ synthesized once for the whole session."""
     return synthesize(load_platform(), tmp_path_factory.mktemp("synth") / "cdktf.out")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), every test that reads the
+    shared synthesis runs on one worker, so the ~20 s provider import and the synth happen once
+    rather than once per worker. e2e groups are set in tests/e2e/conftest.py."""
+    for item in items:
+        if "synth" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("synth"))

@@ -31,10 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Destroying tests last (stable order otherwise); every e2e test grouped for xdist."""
+    """Destroying tests last (stable order otherwise); e2e tests grouped for xdist so each
+    group's emulator and applied stacks live on one worker: tests/e2e shares one deployed
+    cloud, every other e2e module (tests/real_accounts) starts its own."""
     for item in items:
         if item.get_closest_marker("e2e") is not None:
-            item.add_marker(pytest.mark.xdist_group("e2e"))
+            in_e2e_dir = item.path.parent.name == "e2e"
+            group = "e2e-deployed" if in_e2e_dir else f"e2e-{item.path.stem}"
+            item.add_marker(pytest.mark.xdist_group(group))
     last = [i for i in items if i.get_closest_marker("e2e_destroy") is not None]
     if last:
         rest = [i for i in items if i.get_closest_marker("e2e_destroy") is None]
