@@ -45,6 +45,46 @@ def _tls_only(bucket_arn: str) -> dict:
     )
 
 
+def _log_delivery_policy(
+    scope: Construct, *, log_bucket: S3Bucket, log_bucket_name: str, source_bucket_name: str, account_id: str
+) -> S3BucketPolicy:
+    """The access-log bucket's policy: TLS only, and S3 log delivery may write the source bucket's
+    logs under ``<source bucket>/`` (only for that bucket, only from this account)."""
+    log_arn = f"arn:aws:s3:::{log_bucket_name}"
+    return S3BucketPolicy(
+        scope,
+        "access-logs-policy",
+        bucket=log_bucket.id,
+        policy=document(
+            _tls_only(log_arn),
+            statement(
+                "S3ServerAccessLogDelivery",
+                ["s3:PutObject"],
+                [f"{log_arn}/{source_bucket_name}/*"],
+                principal={"Service": "logging.s3.amazonaws.com"},
+                condition={
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source_bucket_name}"},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            ),
+        ),
+    )
+
+
+def _log_to(scope: Construct, *, bucket: S3Bucket, bucket_name: str, log_bucket: S3Bucket, log_policy: S3BucketPolicy) -> None:
+    """Server access logging of ``bucket`` into ``log_bucket`` under ``<bucket name>/``."""
+    S3BucketLoggingA(
+        scope,
+        "logging",
+        bucket=bucket.id,
+        target_bucket=log_bucket.id,
+        target_prefix=f"{bucket_name}/",
+        # S3 checks at PutBucketLogging that the target grants log delivery; without this edge
+        # Terraform may create the logging config before the policy that grants it.
+        depends_on=[log_policy],
+    )
+
+
 class _HardenedBucket(Construct):
     """Versioned, private, owner-enforced bucket with default encryption and lifecycle rules."""
 
@@ -159,7 +199,6 @@ class ArtifactStore(Construct):
         """
         super().__init__(scope, id)
         bucket_arn = f"arn:aws:s3:::{bucket_name}"
-        log_arn = f"arn:aws:s3:::{access_log_bucket_name}"
 
         # Log delivery may write SSE-KMS objects: the key policy grants logging.s3.amazonaws.com
         # GenerateDataKey for this account's buckets.
@@ -173,23 +212,12 @@ class ArtifactStore(Construct):
             force_destroy=force_destroy,
         )
         self.access_log_bucket = logs.bucket
-        self.access_log_bucket_policy = S3BucketPolicy(
+        self.access_log_bucket_policy = _log_delivery_policy(
             self,
-            "access-logs-policy",
-            bucket=logs.bucket.id,
-            policy=document(
-                _tls_only(log_arn),
-                statement(
-                    "S3ServerAccessLogDelivery",
-                    ["s3:PutObject"],
-                    [f"{log_arn}/{bucket_name}/*"],
-                    principal={"Service": "logging.s3.amazonaws.com"},
-                    condition={
-                        "ArnLike": {"aws:SourceArn": bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
-                ),
-            ),
+            log_bucket=logs.bucket,
+            log_bucket_name=access_log_bucket_name,
+            source_bucket_name=bucket_name,
+            account_id=account_id,
         )
 
         store = _HardenedBucket(
@@ -202,15 +230,12 @@ class ArtifactStore(Construct):
             force_destroy=force_destroy,
         )
         self.bucket = store.bucket
-        S3BucketLoggingA(
+        _log_to(
             self,
-            "logging",
-            bucket=self.bucket.id,
-            target_bucket=logs.bucket.id,
-            target_prefix=f"{bucket_name}/",
-            # S3 checks at PutBucketLogging that the target grants log delivery; without this
-            # edge Terraform may create the logging config before the policy that grants it.
-            depends_on=[self.access_log_bucket_policy],
+            bucket=self.bucket,
+            bucket_name=bucket_name,
+            log_bucket=logs.bucket,
+            log_policy=self.access_log_bucket_policy,
         )
         statements = [_tls_only(bucket_arn)]
         if downstream_reader_arns:

@@ -29,12 +29,11 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from environments.naming import Names
 from environments.schema import CiConfig, EnvironmentConfig, PlatformConfig
 
-from .artifacts import _HardenedBucket, _tls_only
+from .artifacts import _HardenedBucket, _log_delivery_policy, _log_to, _tls_only
 from .policy import document, statement
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -68,7 +67,6 @@ class StateStore(Construct):
         super().__init__(scope, id)
         account_id = names.env.account_id
         bucket_arn = f"arn:aws:s3:::{names.state_bucket}"
-        log_arn = f"arn:aws:s3:::{names.state_log_bucket}"
 
         self.key = KmsKey(
             self,
@@ -108,23 +106,12 @@ class StateStore(Construct):
             force_destroy=False,
         )
         self.log_bucket = logs.bucket
-        log_policy = S3BucketPolicy(
+        log_policy = _log_delivery_policy(
             self,
-            "access-logs-policy",
-            bucket=logs.bucket.id,
-            policy=document(
-                _tls_only(log_arn),
-                statement(
-                    "S3ServerAccessLogDelivery",
-                    ["s3:PutObject"],
-                    [f"{log_arn}/{names.state_bucket}/*"],
-                    principal={"Service": "logging.s3.amazonaws.com"},
-                    condition={
-                        "ArnLike": {"aws:SourceArn": bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
-                ),
-            ),
+            log_bucket=logs.bucket,
+            log_bucket_name=names.state_log_bucket,
+            source_bucket_name=names.state_bucket,
+            account_id=account_id,
         )
 
         # Never force_destroy: losing the state bucket orphans every resource of the account.
@@ -138,15 +125,7 @@ class StateStore(Construct):
             force_destroy=False,
         )
         self.bucket = state.bucket
-        S3BucketLoggingA(
-            self,
-            "logging",
-            bucket=self.bucket.id,
-            target_bucket=logs.bucket.id,
-            target_prefix=f"{names.state_bucket}/",
-            # S3 checks the log bucket's policy when logging is switched on.
-            depends_on=[log_policy],
-        )
+        _log_to(self, bucket=self.bucket, bucket_name=names.state_bucket, log_bucket=logs.bucket, log_policy=log_policy)
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=document(_tls_only(bucket_arn)))
 
 
