@@ -114,24 +114,6 @@ def record(
     return rec
 
 
-def find(ctx: EnvContext, group: str, version: int, *, action: str | None = None,
-         token: str | None = None) -> list[AuditKey]:
-    """Audit keys of one version (oldest first), optionally one action / token."""
-    prefix = version_prefix(ctx, group, version)
-    keys = list_keys(ctx, prefix)
-    out = []
-    for key in keys:
-        parsed = AuditKey.parse(ctx.names.audit_prefix, key)
-        if parsed is None:
-            continue
-        if action and parsed.action != action:
-            continue
-        if token and not key.endswith(f"_{token[:8]}.json"):
-            continue
-        out.append(parsed)
-    return sorted(out, key=lambda a: a.when)
-
-
 def list_keys(ctx: EnvContext, prefix: str) -> list[str]:
     """Every key under ``prefix`` (paginated)."""
     s3 = ctx.client("s3")

@@ -460,6 +460,9 @@ def target_request(plan: Plan) -> dict[str, Any]:
 
 
 def ensure_registered(ctx: EnvContext, plan: Plan) -> tuple[str, bool]:
+    noted = (_read_json(ctx, plan.target_bucket, _record_key(plan.token)) or {}).get("target_arn")
+    if noted:
+        return noted, False  # the record stays as it is (it may already note the audit)
     existing = find_target(ctx, plan)
     if existing is not None:
         _write_record(ctx, plan, state="registered", target_arn=existing)
@@ -532,13 +535,16 @@ def ensure_source_annotated(ctx: EnvContext, plan: Plan, target_arn: str) -> str
 
 
 def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) -> str:
-    version = version_number(target_arn)
-    if audit.find(ctx, plan.target_group, version, action="promote", token=plan.token):
+    """The promotion's audit record, noted in the promotion record once written (the role may
+    write audit records but not read or list them). Its time is the target's creation time, so
+    its key is the same for every run of this promotion: two runs that both get here, or a run
+    stopped between writing it and noting it, leave one record, not two."""
+    record = _read_json(ctx, plan.target_bucket, _record_key(plan.token)) or {}
+    if record.get("audit_key"):
         return "skipped"
-    # The record's time is the target's creation time, so its key is the same for every run
-    # of this promotion: two runs that both get here write one record, not two.
+    version = version_number(target_arn)
     created_at = describe_version(ctx, target_arn).get("CreationTime")
-    audit.record(
+    rec = audit.record(
         ctx, when=created_at, action="promote", model_package_arn=target_arn, group=plan.target_group,
         version=version, reason=f"promotion of {plan.source_arn} from {plan.source_env}",
         before={"source_arn": plan.source_arn,
@@ -546,10 +552,11 @@ def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) ->
                 "ModelCardStatus": (plan.source.get("ModelCard") or {}).get("ModelCardStatus")},
         after={"target_arn": target_arn, "ModelApprovalStatus": "PendingManualApproval",
                "ModelCardStatus": "PendingReview", "Stage": plan.target_stage},
-        extra={"token": plan.token,
+        extra={"token": plan.token, "created": created,
                "artifacts": [f"s3://{plan.target_bucket}/{c['key']}" for c in plan.copies]},
         token=plan.token,
     )  # fmt: skip
+    _write_record(ctx, plan, state="complete", target_arn=target_arn, audit_key=rec["key"])
     return "done"
 
 
