@@ -81,3 +81,50 @@ def test_data_scientist_denied_approver_allowed(enforced, env_name, monkeypatch,
     desc = sm.describe_model_package(ModelPackageName=arn)
     assert desc["ModelApprovalStatus"] == "Approved"
     assert desc["ModelCard"]["ModelCardStatus"] == "PendingReview"
+
+
+def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
+    """The promotion role's real policies (prod) and the upstream resource policies (staging)
+    suffice for every promotion step: cross-account read, server-side copy under prod's key,
+    registration, lineage, source annotation and audit; a rerun returns the same target."""
+    from scripts import cards, promote, train
+
+    for key, value in enforced.env().items():
+        monkeypatch.setenv(key, value)
+    platform = load_platform()
+    env = platform.env("staging")
+    names = Names.of(platform, env)
+    session = assume(enforced, env.deploy_role_arn, env.region)
+    key_arn = session.client("ssm", endpoint_url=enforced.url).get_parameter(
+        Name=names.ssm_kms_key_arn)["Parameter"]["Value"]
+    result = train.train(train.DEFAULT_SPECS[0])
+    s3 = session.client("s3", endpoint_url=enforced.url)
+    prefix = f"s3://{names.artifact_bucket}/models/credit-risk/{result.idempotency_key}/"
+    for name, body in (("model.tar.gz", result.model_tar_gz), ("evaluation.json", result.evaluation_report)):
+        s3.put_object(Bucket=names.artifact_bucket, Key=f"models/credit-risk/{result.idempotency_key}/{name}",
+                      Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn, ChecksumAlgorithm="SHA256")
+    card = cards.build_card(
+        creator="e2e", artifact_uri=prefix + "model.tar.gz", use_case="credit-risk", use_case_description="PD",
+        risk_rating="High", algorithm="logistic_regression", training_metrics=result.training_metrics,
+        evaluation_metrics=result.evaluation_metrics, evaluation_report_uri=prefix + "evaluation.json",
+        dataset=train.DATASET, hyperparameters=result.spec.hyperparameters, datazone_project_id="prj",
+    )  # fmt: skip
+    arn = session.client("sagemaker", endpoint_url=enforced.url).create_model_package(
+        ModelPackageGroupName=names.model_package_group("credit-risk"),
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                                                "sagemaker-scikit-learn:1.2-1-cpu-py3",
+                                                "ModelDataUrl": prefix + "model.tar.gz"}],
+                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                      "S3Uri": prefix + "evaluation.json"}}},
+        ModelCard={"ModelCardContent": cards.card_json(card), "ModelCardStatus": "PendingReview"},
+    )["ModelPackageArn"]
+    version = arn.rsplit("/", 1)[1]
+    review.set_card_status(platform, "staging", version, "Approved", "reviewed")
+    review.set_approval(platform, "staging", version, "four eyes")
+    first = promote.promote(platform, "prod", version)
+    assert first["created"] is True and ":333333333333:" in first["target_arn"]
+    assert set(first["steps"].values()) == {"done"}
+    again = promote.promote(platform, "prod", version)
+    assert again["created"] is False and again["target_arn"] == first["target_arn"]
