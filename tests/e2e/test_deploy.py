@@ -29,6 +29,8 @@ from tests.e2e.deployed import DeployedCloud
 pytestmark = pytest.mark.e2e
 
 ENVS = ("dev", "staging", "prod")
+#: Apply order: downstream first (PlatformConfig.apply_order); destroy runs the other way.
+APPLY_ORDER = ("prod", "staging", "dev")
 
 
 # -- what each stack should have created --------------------------------------------------------
@@ -138,12 +140,12 @@ def listings(deployed_cloud: DeployedCloud) -> dict[str, dict[str, Any]]:
 # -- lifecycle: plan shows changes, apply (upstream first) ---------------------------------------
 def test_plan_before_apply_showed_changes_in_every_environment(deployed_cloud):
     plans = [r for r in deployed_cloud.plan_before_apply if r.step == "plan"]
-    assert [r.env for r in plans] == list(ENVS)
+    assert [r.env for r in plans] == list(APPLY_ORDER)
     assert all(r.returncode == 2 and r.changes for r in plans), [(r.env, r.returncode) for r in plans]
 
 
 def test_apply_planned_applied_and_refreshed_each_environment_with_a_log_per_step(deployed_cloud):
-    order = [e.name for e in deployed_cloud.platform.promotion_order()]
+    order = [e.name for e in deployed_cloud.platform.apply_order()]
     steps = [(r.env, r.step) for r in deployed_cloud.apply if r.step != "init"]
     assert steps == [(env, step) for env in order for step in ("plan", "apply", "refresh")]
     for r in deployed_cloud.apply:
@@ -233,7 +235,7 @@ def test_ssm_parameters_hold_the_names_the_scripts_expect(deployed_cloud):
 # -- idempotent ---------------------------------------------------------------------------------
 def test_plan_after_apply_is_clean_in_every_environment(deployed_cloud):
     plans = [r for r in deployed_cloud.run("plan", parallel=True) if r.step == "plan"]
-    assert [r.env for r in plans] == list(ENVS)
+    assert [r.env for r in plans] == list(APPLY_ORDER)
     dirty = {r.env: r.log for r in plans if r.returncode != 0}
     assert not dirty, f"plan -detailed-exitcode not clean after apply (see logs): {dirty}"
 
@@ -319,7 +321,7 @@ def test_destroy_leaves_nothing_of_any_stack(deployed_cloud):
         _remove_data_before_destroy(deployed_cloud, env)
     destroys = [r for r in deployed_cloud.run("destroy", parallel=True) if r.step == "destroy"]
     deployed_cloud.destroyed = True
-    assert [r.env for r in destroys] == list(reversed(ENVS)), "destroy reports downstream first"
+    assert [r.env for r in destroys] == list(ENVS), "destroy reports upstream first"
     prefix = f"/{deployed_cloud.platform.name_prefix}/"
     for env in ENVS:
         have = listed(deployed_cloud, deployed_cloud.platform.env(env), prefix)

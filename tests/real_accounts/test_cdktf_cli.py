@@ -75,7 +75,10 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         instance.stop()
 
 
-def test_cdktf_diff_plans_an_environment_against_the_emulator(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> None:
+def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tuple[Path, dict[str, str]]:
+    """dev's synthesized stack made ready for the cdktf CLI against the emulator: the local
+    override and the provider lock file. Idempotent, so each test stands on its own (under xdist
+    another module's tests may run in between and the module fixtures be rebuilt)."""
     stack_dir = synthesized / "stacks" / "dev"
     stack = json.loads((stack_dir / deploy.STACK_FILE).read_text())
     (stack_dir / deploy.OVERRIDE_FILE).write_text(json.dumps(deploy.local_override(stack, cloud.url, "us-east-1")))
@@ -88,12 +91,17 @@ def test_cdktf_diff_plans_an_environment_against_the_emulator(synthesized: Path,
     # Without a .terraform.lock.hcl, cdktf runs `terraform providers lock`, which asks the public
     # registry (it ignores the CLI configuration's mirror) and fails offline. `terraform init`
     # with the kit's CLI configuration writes the lock file from the mirror first.
-    init = tf.Terraform(stack_dir, log_dir=synthesized / "logs", label="dev", env={
-        "TF_CLI_CONFIG_FILE": env["TF_CLI_CONFIG_FILE"], **deploy.local_environment(cloud.url, "us-east-1")
-    }).init()  # fmt: skip
-    assert init.returncode == 0, init.log.read_text()
+    if not (stack_dir / ".terraform.lock.hcl").exists():
+        init = tf.Terraform(stack_dir, log_dir=synthesized / "logs", label="dev", env={
+            "TF_CLI_CONFIG_FILE": env["TF_CLI_CONFIG_FILE"], **deploy.local_environment(cloud.url, "us-east-1")
+        }).init()  # fmt: skip
+        assert init.returncode == 0, init.log.read_text()
     assert (stack_dir / ".terraform.lock.hcl").exists()
-    # --skip-synth: a new synth would drop the override file written above.
+    return stack_dir, env
+
+
+def test_cdktf_diff_plans_an_environment_against_the_emulator(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> None:
+    stack_dir, env = _prepare_dev(synthesized, cli_env, cloud)
     proc = _cdktf(["diff", "dev", "--skip-synth", "--output", str(synthesized), "--no-color"], env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
@@ -104,15 +112,7 @@ def test_cdktf_diff_plans_an_environment_against_the_emulator(synthesized: Path,
 
 
 def test_cdktf_deploy_applies_an_environment_to_the_emulator(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> None:
-    # Runs after the diff test, in the working directory it prepared (override, lock file).
-    stack_dir = synthesized / "stacks" / "dev"
-    assert (stack_dir / deploy.OVERRIDE_FILE).exists(), "run with the diff test before it"
-    env = {**cli_env}
-    for key, value in deploy.local_environment(cloud.url, "us-east-1").items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
+    stack_dir, env = _prepare_dev(synthesized, cli_env, cloud)
     proc = _cdktf(["deploy", "dev", "--skip-synth", "--auto-approve", "--output", str(synthesized), "--no-color"], env)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]

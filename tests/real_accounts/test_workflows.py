@@ -96,7 +96,7 @@ def test_pull_requests_plan_every_environment_with_the_plan_role_and_comment() -
     assert any("github-script" in s.get("uses", "") and "createComment" in s["with"]["script"] for s in steps)
 
 
-def test_apply_runs_on_main_in_protected_environments_in_promotion_order() -> None:
+def test_apply_runs_on_main_in_protected_environments_in_apply_order() -> None:
     doc = workflow("apply.yml")
     assert doc["on"]["push"]["branches"] == ["main"]
     job = doc["jobs"]["apply"]
@@ -142,9 +142,9 @@ def test_matrix_helper_refuses_local_state_and_lists_roles(tmp_path: Path) -> No
 
     platform = write_remote_state_config(tmp_path)
     include = ci.matrix(platform)["include"]
-    assert [e["env"] for e in include] == ["dev", "staging", "prod"]
-    assert include[2]["deploy_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-deploy"
-    assert include[2]["plan_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-prod-ci-plan"
+    assert [e["env"] for e in include] == ["prod", "staging", "dev"]  # apply order: downstream first
+    assert include[0]["deploy_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-deploy"
+    assert include[0]["plan_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-prod-ci-plan"
 
 
 def test_plan_override_swaps_the_deploy_role_for_the_plan_role(rs_out: Path, tmp_path: Path) -> None:
