@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.update(cloud.env())
         say(f"local cloud at {cloud.url}")
         if not args.skip_deploy:
-            say("deploying every environment (upstream first)")
+            say("deploying every environment (downstream first: upstream policies name the downstream promotion roles)")
             deploy("apply", target="local", cloud=cloud, platform=platform,
                    progress=lambda line: say(f"  {line}"))
         result = run_workflow(platform, say=say, html_path=args.html)
