@@ -137,7 +137,7 @@ def listings(deployed_cloud: DeployedCloud) -> dict[str, dict[str, Any]]:
     return {e: listed(deployed_cloud, platform.env(e), f"/{platform.name_prefix}/") for e in ENVS}
 
 
-# -- lifecycle: plan shows changes, apply (upstream first) ---------------------------------------
+# -- lifecycle: plan shows changes, apply (downstream first) ---------------------------------------
 def test_plan_before_apply_showed_changes_in_every_environment(deployed_cloud):
     plans = [r for r in deployed_cloud.plan_before_apply if r.step == "plan"]
     assert [r.env for r in plans] == list(APPLY_ORDER)
