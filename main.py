@@ -16,7 +16,7 @@ from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from environments import ConfigError, PlatformConfig, load_platform  # noqa: E402
+from environments import ConfigError, PlatformConfig, load_platform
 
 #: Environment variable naming the configuration folder (default: ``environments/``).
 ENVIRONMENTS_DIR_VAR = "MLGOV_ENVIRONMENTS_DIR"

@@ -20,8 +20,20 @@ from .schema import (
 )
 
 __all__ = [
-    "CARD_SECTIONS", "DEFAULT_DIR", "KNOWN_REGIONS", "ROLE_SUFFIXES", "ConfigError",
-    "EnvironmentConfig", "GovernanceConfig", "Names", "NetworkConfig", "PlatformConfig",
-    "RemoteStateConfig", "StudioConfig", "Tier", "UnknownEnvironmentError", "UseCase",
+    "CARD_SECTIONS",
+    "DEFAULT_DIR",
+    "KNOWN_REGIONS",
+    "ROLE_SUFFIXES",
+    "ConfigError",
+    "EnvironmentConfig",
+    "GovernanceConfig",
+    "Names",
+    "NetworkConfig",
+    "PlatformConfig",
+    "RemoteStateConfig",
+    "StudioConfig",
+    "Tier",
+    "UnknownEnvironmentError",
+    "UseCase",
     "load_platform",
-]  # fmt: skip
+]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -35,11 +36,23 @@ PLATFORM_FILE = "platform.yaml"
 #: Regions the kit knows SageMaker Studio, Model Registry and DataZone to be offered in.
 KNOWN_REGIONS = frozenset(
     {
-        "us-east-1", "us-east-2", "us-west-2", "ca-central-1", "sa-east-1",
-        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1",
-        "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2", "ap-south-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-2",
+        "ca-central-1",
+        "sa-east-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-south-1",
     }
-)  # fmt: skip
+)
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,11}$")
@@ -112,8 +125,14 @@ class _File:
 
 
 def _type_name(typ: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a mapping"}  # fmt: skip
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+    }
     types = typ if isinstance(typ, tuple) else (typ,)
     return " or ".join(names.get(t, t.__name__) for t in types)
 
@@ -135,10 +154,9 @@ def _load_ci(f: _File, data: Mapping[str, Any]) -> CiConfig | None:
         return None
     f.no_unknown_keys(
         raw,
-        {"github_repository", "branches", "plan_on_pull_request", "admin_principals",
-         "create_oidc_provider"},
+        {"github_repository", "branches", "plan_on_pull_request", "admin_principals", "create_oidc_provider"},
         "ci",
-    )  # fmt: skip
+    )
     repo = f.get(raw, "github_repository", str, "ci.github_repository")
     if not _GITHUB_REPO.match(repo):
         raise f.fail("ci.github_repository", f"expected a GitHub repository as owner/name, got {repo!r}")
@@ -153,13 +171,22 @@ def _load_ci(f: _File, data: Mapping[str, Any]) -> CiConfig | None:
         return tuple(values)
 
     branches = names("branches", _BRANCH, "a branch name like main", ["main"])
-    admins = names("admin_principals", _PRINCIPAL, "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)", [])
+    admins = names(
+        "admin_principals",
+        _PRINCIPAL,
+        "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)",
+        [],
+    )
     return CiConfig(
         github_repository=repo,
         branches=branches,
-        plan_on_pull_request=f.get(raw, "plan_on_pull_request", bool, "ci.plan_on_pull_request", required=False, default=True),
+        plan_on_pull_request=f.get(
+            raw, "plan_on_pull_request", bool, "ci.plan_on_pull_request", required=False, default=True
+        ),
         admin_principals=admins,
-        create_oidc_provider=f.get(raw, "create_oidc_provider", bool, "ci.create_oidc_provider", required=False, default=True),
+        create_oidc_provider=f.get(
+            raw, "create_oidc_provider", bool, "ci.create_oidc_provider", required=False, default=True
+        ),
     )
 
 
@@ -180,10 +207,22 @@ def _load_platform(path: Path) -> tuple[str, str | None, CiConfig | None]:
 
 
 _ENV_KEYS = {
-    "name", "tier", "account_id", "region", "deploy_role_name", "promotes_from", "lifecycle_stage",
-    "network", "studio", "approvers", "use_cases", "governance", "datazone_home", "remote_state",
+    "name",
+    "tier",
+    "account_id",
+    "region",
+    "deploy_role_name",
+    "promotes_from",
+    "lifecycle_stage",
+    "network",
+    "studio",
+    "approvers",
+    "use_cases",
+    "governance",
+    "datazone_home",
+    "remote_state",
     "tags",
-}  # fmt: skip
+}
 
 
 def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
@@ -195,7 +234,9 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
     if name != path.stem:
         raise f.fail("name", f"expected {path.stem!r} (the file name without .yaml), got {name!r}")
     if not _ENV_NAME.match(name):
-        raise f.fail("name", f"expected 2-32 lowercase letters, digits or hyphens starting with a letter, got {name!r}")
+        raise f.fail(
+            "name", f"expected 2-32 lowercase letters, digits or hyphens starting with a letter, got {name!r}"
+        )
 
     tier_raw = f.get(data, "tier", str)
     try:
@@ -205,24 +246,35 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
 
     account_raw = data.get("account_id")
     if isinstance(account_raw, int) and not isinstance(account_raw, bool):
-        raise f.fail("account_id", "expected a 12-digit account id as a quoted string "
-                     f"(YAML drops leading zeros from numbers), got {account_raw!r}")  # fmt: skip
+        raise f.fail(
+            "account_id",
+            "expected a 12-digit account id as a quoted string "
+            f"(YAML drops leading zeros from numbers), got {account_raw!r}",
+        )
     account_id = f.get(data, "account_id", str)
     if not _ACCOUNT.match(account_id):
         raise f.fail("account_id", f"expected a 12-digit AWS account id, got {account_id!r}")
 
     region = f.get(data, "region", str)
     if region not in KNOWN_REGIONS:
-        raise f.fail("region", f"expected a known AWS region ({', '.join(sorted(KNOWN_REGIONS))}), got {region!r}")
+        raise f.fail(
+            "region", f"expected a known AWS region ({', '.join(sorted(KNOWN_REGIONS))}), got {region!r}"
+        )
 
     deploy_role_name = f.get(data, "deploy_role_name", str)
     if not _ROLE_NAME.match(deploy_role_name):
-        raise f.fail("deploy_role_name", f"expected an IAM role name of at most 64 characters, got {deploy_role_name!r}")
+        raise f.fail(
+            "deploy_role_name",
+            f"expected an IAM role name of at most 64 characters, got {deploy_role_name!r}",
+        )
 
     promotes_from = f.get(data, "promotes_from", str, required=False)
     stage = f.get(data, "lifecycle_stage", str)
     if not _STAGE.match(stage):
-        raise f.fail("lifecycle_stage", f"expected a ModelLifeCycle stage name (letters, digits, space, _ or -; at most 63), got {stage!r}")
+        raise f.fail(
+            "lifecycle_stage",
+            f"expected a ModelLifeCycle stage name (letters, digits, space, _ or -; at most 63), got {stage!r}",
+        )
 
     net = f.mapping(f.get(data, "network", dict), "network")
     f.no_unknown_keys(net, {"cidr", "az_count"}, "network")
@@ -230,7 +282,9 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
     try:
         network_obj = ipaddress.ip_network(cidr, strict=True)
     except ValueError as exc:
-        raise f.fail("network.cidr", f"expected an IPv4 CIDR block like 10.10.0.0/16, got {cidr!r} ({exc})") from None
+        raise f.fail(
+            "network.cidr", f"expected an IPv4 CIDR block like 10.10.0.0/16, got {cidr!r} ({exc})"
+        ) from None
     if network_obj.version != 4 or not 16 <= network_obj.prefixlen <= 24:
         raise f.fail("network.cidr", f"expected an IPv4 block between /16 and /24, got {cidr!r}")
     az_count = f.get(net, "az_count", int, "network.az_count")
@@ -242,7 +296,10 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
     profiles = f.get(studio, "user_profiles", list, "studio.user_profiles")
     for i, p in enumerate(profiles):
         if not isinstance(p, str) or not _PROFILE.match(p):
-            raise f.fail(f"studio.user_profiles[{i}]", f"expected a SageMaker user profile name (letters, digits, hyphens; at most 63), got {p!r}")
+            raise f.fail(
+                f"studio.user_profiles[{i}]",
+                f"expected a SageMaker user profile name (letters, digits, hyphens; at most 63), got {p!r}",
+            )
     if len(set(profiles)) != len(profiles):
         raise f.fail("studio.user_profiles", "expected unique names")
 
@@ -251,7 +308,10 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
         raise f.fail("approvers", "expected at least one IAM principal ARN allowed to approve models")
     for i, a in enumerate(approvers):
         if not isinstance(a, str) or not _PRINCIPAL.match(a):
-            raise f.fail(f"approvers[{i}]", f"expected an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...), got {a!r}")
+            raise f.fail(
+                f"approvers[{i}]",
+                f"expected an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...), got {a!r}",
+            )
         if a == "*":
             raise f.fail(f"approvers[{i}]", "expected a named principal, not '*'")
 
@@ -265,21 +325,35 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
         f.no_unknown_keys(uc, {"name", "description"}, where)
         uc_name = f.get(uc, "name", str, f"{where}.name")
         if not _USE_CASE.match(uc_name):
-            raise f.fail(f"{where}.name", f"expected 2-40 lowercase letters, digits or hyphens, got {uc_name!r}")
+            raise f.fail(
+                f"{where}.name", f"expected 2-40 lowercase letters, digits or hyphens, got {uc_name!r}"
+            )
         group = f"{prefix}-{uc_name}"
         if not _MPG.match(group):
             raise f.fail(f"{where}.name", f"model package group name {group!r} breaks SageMaker's pattern")
-        use_cases.append(UseCase(uc_name, f.get(uc, "description", str, f"{where}.description", required=False, default="")))
+        use_cases.append(
+            UseCase(
+                uc_name, f.get(uc, "description", str, f"{where}.description", required=False, default="")
+            )
+        )
     if len({u.name for u in use_cases}) != len(use_cases):
         raise f.fail("use_cases", "expected unique use case names")
 
     gov = f.mapping(f.get(data, "governance", dict), "governance")
     f.no_unknown_keys(gov, {"required_card_sections", "metric_minimums"}, "governance")
-    sections = f.get(gov, "required_card_sections", list, "governance.required_card_sections", required=False, default=[])
+    sections = f.get(
+        gov, "required_card_sections", list, "governance.required_card_sections", required=False, default=[]
+    )
     for i, s in enumerate(sections):
         if s not in CARD_SECTIONS:
-            raise f.fail(f"governance.required_card_sections[{i}]", f"expected one of {', '.join(CARD_SECTIONS)}, got {s!r}")
-    minimums_raw = f.mapping(f.get(gov, "metric_minimums", dict, "governance.metric_minimums", required=False, default={}), "governance.metric_minimums")
+            raise f.fail(
+                f"governance.required_card_sections[{i}]",
+                f"expected one of {', '.join(CARD_SECTIONS)}, got {s!r}",
+            )
+    minimums_raw = f.mapping(
+        f.get(gov, "metric_minimums", dict, "governance.metric_minimums", required=False, default={}),
+        "governance.metric_minimums",
+    )
     minimums: dict[str, float] = {}
     for metric, value in minimums_raw.items():
         field = f"governance.metric_minimums.{metric}"
@@ -295,7 +369,10 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
         f.no_unknown_keys(rs, {"bucket", "key", "region", "use_lockfile", "kms_key_id"}, "remote_state")
         bucket = f.get(rs, "bucket", str, "remote_state.bucket")
         if not _BUCKET.match(bucket) or ".." in bucket:
-            raise f.fail("remote_state.bucket", f"expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got {bucket!r}")
+            raise f.fail(
+                "remote_state.bucket",
+                f"expected an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens), got {bucket!r}",
+            )
         rs_region = f.get(rs, "region", str, "remote_state.region", required=False, default=region)
         if rs_region not in KNOWN_REGIONS:
             raise f.fail("remote_state.region", f"expected a known AWS region, got {rs_region!r}")
@@ -303,7 +380,9 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
             bucket=bucket,
             key=f.get(rs, "key", str, "remote_state.key", required=False, default=f"platform/{name}.tfstate"),
             region=rs_region,
-            use_lockfile=f.get(rs, "use_lockfile", bool, "remote_state.use_lockfile", required=False, default=True),
+            use_lockfile=f.get(
+                rs, "use_lockfile", bool, "remote_state.use_lockfile", required=False, default=True
+            ),
             kms_key_id=f.get(rs, "kms_key_id", str, "remote_state.kms_key_id", required=False),
         )
 
@@ -319,9 +398,15 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
     # Derived names must fit AWS limits (role names 64, bucket names 63).
     base = f"{prefix}-{name}"
     if len(base) + _LONGEST_ROLE_SUFFIX > 64:
-        raise f.fail("name", f"derived IAM role name {base}-datazone-execution exceeds 64 characters; shorten name_prefix or name")
+        raise f.fail(
+            "name",
+            f"derived IAM role name {base}-datazone-execution exceeds 64 characters; shorten name_prefix or name",
+        )
     if len(base) + _LONGEST_BUCKET_SUFFIX > 63:
-        raise f.fail("name", f"derived bucket name {base}-access-logs-{account_id} exceeds 63 characters; shorten name_prefix or name")
+        raise f.fail(
+            "name",
+            f"derived bucket name {base}-access-logs-{account_id} exceeds 63 characters; shorten name_prefix or name",
+        )
 
     return EnvironmentConfig(
         name=name,
@@ -345,7 +430,9 @@ def _load_environment(path: Path, prefix: str) -> EnvironmentConfig:
 
 def _validate_platform(envs: dict[str, EnvironmentConfig], directory: Path) -> None:
     if not envs:
-        raise ConfigError(f"{directory}: no environment files (*.yaml besides {PLATFORM_FILE}); add one, e.g. dev.yaml")
+        raise ConfigError(
+            f"{directory}: no environment files (*.yaml besides {PLATFORM_FILE}); add one, e.g. dev.yaml"
+        )
 
     accounts: dict[str, EnvironmentConfig] = {}
     for env in envs.values():

@@ -29,7 +29,7 @@ class Names:
     env: EnvironmentConfig
 
     @classmethod
-    def of(cls, platform: PlatformConfig, env: EnvironmentConfig | str) -> "Names":
+    def of(cls, platform: PlatformConfig, env: EnvironmentConfig | str) -> Names:
         if isinstance(env, str):
             env = platform.env(env)
         return cls(platform.name_prefix, env)

@@ -8,9 +8,9 @@ the configuration it was given.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 
 class Tier(str, enum.Enum):
@@ -107,7 +107,7 @@ class CiConfig:
     create_oidc_provider: bool = True
     """Create the account's GitHub OIDC provider; false when the account already has one."""
 
-    def deploy_subjects(self, env: "EnvironmentConfig") -> tuple[str, ...]:
+    def deploy_subjects(self, env: EnvironmentConfig) -> tuple[str, ...]:
         """``sub`` values that may assume ``env``'s deploy role."""
         repo = f"repo:{self.github_repository}"
         branches = () if env.tier.strict else tuple(f"{repo}:ref:refs/heads/{b}" for b in self.branches)
@@ -202,7 +202,6 @@ class PlatformConfig:
             ordered.append(current)
             frontier.extend(self.downstream_of(current.name))
         return ordered
-
 
     def apply_order(self) -> list[EnvironmentConfig]:
         """The order in which stacks can be applied into empty accounts: downstream first.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
@@ -30,6 +28,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
     S3BucketVersioningA,
     S3BucketVersioningVersioningConfiguration,
 )
+from constructs import Construct
 
 from .policy import document, org_condition, statement
 
@@ -71,7 +70,9 @@ def _log_delivery_policy(
     )
 
 
-def _log_to(scope: Construct, *, bucket: S3Bucket, bucket_name: str, log_bucket: S3Bucket, log_policy: S3BucketPolicy) -> None:
+def _log_to(
+    scope: Construct, *, bucket: S3Bucket, bucket_name: str, log_bucket: S3Bucket, log_policy: S3BucketPolicy
+) -> None:
     """Server access logging of ``bucket`` into ``log_bucket`` under ``<bucket name>/``."""
     S3BucketLoggingA(
         scope,
@@ -148,14 +149,10 @@ class _HardenedBucket(Construct):
                     )
                 ],
                 abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=7
-                    )
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
                 ],
                 expiration=(
-                    [S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)]
-                    if expire_days
-                    else None
+                    [S3BucketLifecycleConfigurationRuleExpiration(days=expire_days)] if expire_days else None
                 ),
             )
         ]

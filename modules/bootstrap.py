@@ -20,8 +20,6 @@ operator guide shows how to move it into the bucket afterwards.
 from __future__ import annotations
 
 from cdktf import LocalBackend, TerraformOutput, TerraformStack
-from constructs import Construct
-
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -30,6 +28,8 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from constructs import Construct
+
 from environments.naming import Names
 from environments.schema import CiConfig, EnvironmentConfig, PlatformConfig
 
@@ -125,7 +125,13 @@ class StateStore(Construct):
             force_destroy=False,
         )
         self.bucket = state.bucket
-        _log_to(self, bucket=self.bucket, bucket_name=names.state_bucket, log_bucket=logs.bucket, log_policy=log_policy)
+        _log_to(
+            self,
+            bucket=self.bucket,
+            bucket_name=names.state_bucket,
+            log_bucket=logs.bucket,
+            log_policy=log_policy,
+        )
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=document(_tls_only(bucket_arn)))
 
 
@@ -189,18 +195,29 @@ class CiIdentity(Construct):
                 "AssumeItself",
                 ["sts:AssumeRole", "sts:TagSession"],
                 principal={"AWS": account_root},
-                condition={"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{env.account_id}:role/{role_name}"}},
+                condition={
+                    "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{env.account_id}:role/{role_name}"}
+                },
             )
 
-        deploy_trust = [*github("GitHubActionsDeploy", ci.deploy_subjects(env) if ci else ()), itself(env.deploy_role_name)]
+        deploy_trust = [
+            *github("GitHubActionsDeploy", ci.deploy_subjects(env) if ci else ()),
+            itself(env.deploy_role_name),
+        ]
         if ci is not None and ci.admin_principals:
             deploy_trust.append(
-                statement("BreakGlass", ["sts:AssumeRole", "sts:TagSession"], principal={"AWS": list(ci.admin_principals)})
+                statement(
+                    "BreakGlass",
+                    ["sts:AssumeRole", "sts:TagSession"],
+                    principal={"AWS": list(ci.admin_principals)},
+                )
             )
         if ci is None:
             # No CI identity configured: IAM policies in this account decide who may deploy.
             deploy_trust.append(
-                statement("AccountPrincipals", ["sts:AssumeRole", "sts:TagSession"], principal={"AWS": account_root})
+                statement(
+                    "AccountPrincipals", ["sts:AssumeRole", "sts:TagSession"], principal={"AWS": account_root}
+                )
             )
         self.deploy_role = IamRole(
             self,
@@ -210,10 +227,21 @@ class CiIdentity(Construct):
             assume_role_policy=document(*deploy_trust),
             max_session_duration=3600,
         )
-        IamRolePolicyAttachment(self, "deploy-policy", role=self.deploy_role.name, policy_arn=DEPLOY_POLICY_ARN)
-        IamRolePolicy(self, "deploy-iam", role=self.deploy_role.id, name="platform-iam", policy=_deploy_iam_policy(names))
+        IamRolePolicyAttachment(
+            self, "deploy-policy", role=self.deploy_role.name, policy_arn=DEPLOY_POLICY_ARN
+        )
+        IamRolePolicy(
+            self,
+            "deploy-iam",
+            role=self.deploy_role.id,
+            name="platform-iam",
+            policy=_deploy_iam_policy(names),
+        )
 
-        plan_trust = [*github("GitHubActionsPlan", ci.plan_subjects() if ci else ()), itself(names.plan_role_name)]
+        plan_trust = [
+            *github("GitHubActionsPlan", ci.plan_subjects() if ci else ()),
+            itself(names.plan_role_name),
+        ]
         self.plan_role = IamRole(
             self,
             "plan-role",
@@ -249,14 +277,34 @@ class CiIdentity(Construct):
 #: delete, pass to SageMaker and DataZone). Listed, not iam:*, so nothing else (users, access
 #: keys, OIDC providers, account settings) is reachable.
 _PLATFORM_IAM_ACTIONS = (
-    "iam:AttachRolePolicy", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole",
-    "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole",
-    "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
-    "iam:ListPolicyVersions", "iam:ListRolePolicies", "iam:ListRoleTags", "iam:PassRole",
-    "iam:PutRolePolicy", "iam:TagPolicy", "iam:TagRole", "iam:UntagPolicy", "iam:UntagRole",
-    "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
-)  # fmt: skip
+    "iam:AttachRolePolicy",
+    "iam:CreatePolicy",
+    "iam:CreatePolicyVersion",
+    "iam:CreateRole",
+    "iam:DeletePolicy",
+    "iam:DeletePolicyVersion",
+    "iam:DeleteRole",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:ListPolicyVersions",
+    "iam:ListRolePolicies",
+    "iam:ListRoleTags",
+    "iam:PassRole",
+    "iam:PutRolePolicy",
+    "iam:TagPolicy",
+    "iam:TagRole",
+    "iam:UntagPolicy",
+    "iam:UntagRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+)
 
 
 def _deploy_iam_policy(names: Names) -> str:
@@ -269,10 +317,19 @@ def _deploy_iam_policy(names: Names) -> str:
         statement(
             "ReadIam",
             ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicies", "iam:ListRoles"],
-            [f"arn:aws:iam::{account}:role/*", f"arn:aws:iam::{account}:policy/*", "arn:aws:iam::aws:policy/*"],
+            [
+                f"arn:aws:iam::{account}:role/*",
+                f"arn:aws:iam::{account}:policy/*",
+                "arn:aws:iam::aws:policy/*",
+            ],
         ),
         # The plan role matches the platform pattern; the deploy role must not widen it.
-        statement("ProtectCiRoles", _PLATFORM_IAM_ACTIONS, [names.plan_role_arn, names.env.deploy_role_arn], effect="Deny"),
+        statement(
+            "ProtectCiRoles",
+            _PLATFORM_IAM_ACTIONS,
+            [names.plan_role_arn, names.env.deploy_role_arn],
+            effect="Deny",
+        ),
     )
 
 

@@ -3,15 +3,14 @@ that makes the domain visible to the other environments' accounts."""
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from constructs import Construct
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.datazone_domain import DatazoneDomain
 from cdktf_cdktf_provider_aws.datazone_project import DatazoneProject
 from cdktf_cdktf_provider_aws.ram_principal_association import RamPrincipalAssociation
 from cdktf_cdktf_provider_aws.ram_resource_association import RamResourceAssociation
 from cdktf_cdktf_provider_aws.ram_resource_share import RamResourceShare
+from constructs import Construct
 
 
 class DataZoneHome(Construct):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
 
 from .policy import document, org_condition, statement
 

@@ -4,14 +4,13 @@ encrypted CloudWatch log group."""
 from __future__ import annotations
 
 import json
-from typing import Sequence
-
-from constructs import Construct
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
+from constructs import Construct
 
 from .policy import document, statement
 
@@ -73,9 +72,7 @@ class GovernanceEvents(Construct):
                 self, f"{key}-target", rule=rule.name, target_id="governance-log", arn=self.log_group.arn
             )
             self.rules[key] = rule
-        rule_arns = [
-            f"arn:aws:events:{region}:{account_id}:rule/{name}-{key}" for key in patterns
-        ]
+        rule_arns = [f"arn:aws:events:{region}:{account_id}:rule/{name}-{key}" for key in patterns]
         log_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
         self.resource_policy = CloudwatchLogResourcePolicy(
             self,

@@ -7,11 +7,10 @@ explicitly, so no later grant can reopen the path.
 
 from __future__ import annotations
 
-
-from constructs import Construct
-
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from constructs import Construct
+
 from environments.naming import Names
 
 from .policy import Statement, document, statement
@@ -162,9 +161,7 @@ class PlatformRoles(Construct):
                 statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny")
             )
         else:
-            scientist.append(
-                statement("DevSelfApproval", APPROVAL_ACTIONS, packages + cards)
-            )
+            scientist.append(statement("DevSelfApproval", APPROVAL_ACTIONS, packages + cards))
         self.roles["data_scientist"] = role(
             "data_scientist",
             [statement("PeopleOfThisAccount", ["sts:AssumeRole"], principal=account_root)],
@@ -261,9 +258,7 @@ class PlatformRoles(Construct):
                     "DecryptUpstreamArtifacts",
                     ["kms:Decrypt", "kms:DescribeKey"],
                     [f"arn:aws:kms:{up.region}:{up.account_id}:key/*"],
-                    condition={
-                        "ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}
-                    },
+                    condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}},
                 ),
             ]
         self.roles["promotion"] = role(

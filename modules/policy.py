@@ -7,7 +7,8 @@ real statements: checkov and the tests read them, and nothing hides behind a ref
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 Statement = dict[str, Any]
 
@@ -43,4 +44,3 @@ def org_condition(organization_id: str | None) -> dict[str, Any]:
     if not organization_id:
         return {}
     return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
-

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from constructs import Construct
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
 from cdktf_cdktf_provider_aws.sagemaker_model_package_group_policy import (
     SagemakerModelPackageGroupPolicy,
 )
+from constructs import Construct
+
 from environments.naming import Names
 
 from .policy import document, org_condition, statement

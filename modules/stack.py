@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from cdktf import Fn, LocalBackend, S3Backend, TerraformStack
-from constructs import Construct
-
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from constructs import Construct
+
 from environments.naming import Names
 from environments.schema import EnvironmentConfig, PlatformConfig, Tier
 
@@ -55,9 +55,7 @@ class PlatformStack(TerraformStack):
             region=env.region,
             allowed_account_ids=[env.account_id],
             assume_role=[
-                AwsProviderAssumeRole(
-                    role_arn=env.deploy_role_arn, session_name=f"{names.base}-terraform"
-                )
+                AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=f"{names.base}-terraform")
             ],
             default_tags=[
                 AwsProviderDefaultTags(
@@ -175,9 +173,7 @@ class PlatformStack(TerraformStack):
             projects: dict[str, tuple[str, str, str]] = {}
             for other in platform.environments.values():
                 for uc in other.use_cases:
-                    projects.setdefault(
-                        uc.name, (uc.name, names.datazone_project(uc.name), uc.description)
-                    )
+                    projects.setdefault(uc.name, (uc.name, names.datazone_project(uc.name), uc.description))
             self.datazone = DataZoneHome(
                 self,
                 "datazone",
@@ -216,6 +212,4 @@ class PlatformStack(TerraformStack):
                 )
         self.parameters: dict[str, SsmParameter] = {}
         for key, (path, value) in params.items():
-            self.parameters[key] = SsmParameter(
-                self, f"ssm-{key}", name=path, type="String", value=value
-            )
+            self.parameters[key] = SsmParameter(self, f"ssm-{key}", name=path, type="String", value=value)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
-
-from constructs import Construct
+from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.sagemaker_domain import (
     SagemakerDomain,
@@ -15,6 +13,7 @@ from cdktf_cdktf_provider_aws.sagemaker_user_profile import (
     SagemakerUserProfile,
     SagemakerUserProfileUserSettings,
 )
+from constructs import Construct
 
 
 class Studio(Construct):

@@ -16,7 +16,7 @@ code: 0 done, 1 refused or failed, 2 bad usage or input.
 from __future__ import annotations
 
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("register the sample model versions with their cards", "seed"),
@@ -31,16 +31,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _job(name: str) -> Callable[[Sequence[str]], int]:
-    from . import demo, promote, report, review, seed
+    from . import demo
+    from .governance import promote, report, review, seed
 
-    return {"seed": seed.main, "review": review.main, "promote": promote.main,
-            "report": report.main, "demo": demo.main}[name]
+    return {
+        "seed": seed.main,
+        "review": review.main,
+        "promote": promote.main,
+        "report": report.main,
+        "demo": demo.main,
+    }[name]
 
 
 def usage() -> str:
     width = max(len(c) for c in COMMANDS)
-    lines = ["usage: mlgov <command> [options]   (mlgov <command> --help for its options)", "",
-             "commands:"]
+    lines = ["usage: mlgov <command> [options]   (mlgov <command> --help for its options)", "", "commands:"]
     lines += [f"  {c.ljust(width)}  {help_}" for c, (help_, _) in COMMANDS.items()]
     return "\n".join(lines)
 

@@ -18,34 +18,59 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import boto3
 
 from environments import PlatformConfig
 
-from . import promote as promote_job
-from . import report as report_job
-from . import review, seed as seed_job
-from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, GovernanceError, RefusedError, dumps, load_config, setup_logging, version_number
+from .governance import promote as promote_job
+from .governance import report as report_job
+from .governance import review
+from .governance import seed as seed_job
+from .governance.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    GovernanceError,
+    RefusedError,
+    dumps,
+    load_config,
+    setup_logging,
+    version_number,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def _approve(platform: PlatformConfig, env: str, version: str, say: Callable[[str], None],
-             source: boto3.Session | None, *, card_from: str) -> None:
+def _approve(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    say: Callable[[str], None],
+    source: boto3.Session | None,
+    *,
+    card_from: str,
+) -> None:
     """Card review to Approved (from ``card_from``), then the version approved, as the approver."""
     steps = ["PendingReview", "Approved"] if card_from == "Draft" else ["Approved"]
     for status in steps:
-        r = review.set_card_status(platform, env, version, status,
-                                   f"demo: card reviewed ({status})", source=source)
+        r = review.set_card_status(
+            platform, env, version, status, f"demo: card reviewed ({status})", source=source
+        )
         say(f"  {env} v{version}: card {r['before']['ModelCardStatus']} -> {status}")
     r = review.set_approval(platform, env, version, "demo: metrics and card reviewed", source=source)
     say(f"  {env} v{version}: approval {r['before']['ModelApprovalStatus']} -> Approved")
 
 
-def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print,
-                 source: boto3.Session | None = None, html_path: str | None = None) -> dict[str, Any]:
+def run_workflow(
+    platform: PlatformConfig,
+    *,
+    say: Callable[[str], None] = print,
+    source: boto3.Session | None = None,
+    html_path: str | None = None,
+) -> dict[str, Any]:
     """Seed, review, approve, promote along the chain, deploy, refuse, report.
 
     Every environment in :meth:`PlatformConfig.promotion_order` after the first gets the
@@ -70,8 +95,10 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
 
     version, promotions = good, []
     for target in rest:
-        say(f"{next(step)}. promote {platform.env(target).promotes_from} v{version} -> {target} "
-            f"({target}'s promotion role, behind {target}'s gates)")
+        say(
+            f"{next(step)}. promote {platform.env(target).promotes_from} v{version} -> {target} "
+            f"({target}'s promotion role, behind {target}'s gates)"
+        )
         result = promote_job.promote(platform, target, version, source=source)
         say(f"  {'created' if result['created'] else 'already there'}: {result['target_arn']}")
         promotions.append(result)
@@ -82,8 +109,9 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
 
     last = chain[-1]
     say(f"{next(step)}. mark {last} v{version} Deployed")
-    deployed = review.set_stage_status(platform, last, version, "Deployed",
-                                       "demo: deployed to the production endpoint", source=source)
+    deployed = review.set_stage_status(
+        platform, last, version, "Deployed", "demo: deployed to the production endpoint", source=source
+    )
     say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
 
     say(f"{next(step)}. promote the UNAPPROVED {first} v{unapproved} -> {rest[0]} (expected: refused)")
@@ -109,15 +137,26 @@ def run_workflow(platform: PlatformConfig, *, say: Callable[[str], None] = print
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description="Deploy every environment on the local emulator and "
-                                "run the whole governance workflow (make demo).")
-    p.add_argument("--keep-running", action="store_true",
-                   help="leave the emulator running afterwards (stop: python -m scripts.localcloud stop)")
-    p.add_argument("--skip-deploy", action="store_true",
-                   help="do not apply the stacks (they are already applied on the running emulator)")
+    p = argparse.ArgumentParser(
+        description="Deploy every environment on the local emulator and "
+        "run the whole governance workflow (make demo)."
+    )
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the emulator running afterwards (stop: python -m scripts.localcloud stop)",
+    )
+    p.add_argument(
+        "--skip-deploy",
+        action="store_true",
+        help="do not apply the stacks (they are already applied on the running emulator)",
+    )
     p.add_argument("--html", default=None, metavar="FILE", help="also write the HTML report to FILE")
-    p.add_argument("--config-dir", default=None,
-                   help="directory of environment YAML files (default: the kit's environments/)")
+    p.add_argument(
+        "--config-dir",
+        default=None,
+        help="directory of environment YAML files (default: the kit's environments/)",
+    )
     p.add_argument("--json", action="store_true", help="print the workflow's result as JSON at the end")
     p.add_argument("--verbose", action="store_true", help="debug logging on stderr")
     return p
@@ -147,9 +186,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.update(cloud.env())
         say(f"local cloud at {cloud.url}")
         if not args.skip_deploy:
-            say("deploying every environment (downstream first: upstream policies name the downstream promotion roles)")
-            deploy("apply", target="local", cloud=cloud, platform=platform,
-                   progress=lambda line: say(f"  {line}"))
+            say(
+                "deploying every environment (downstream first: upstream policies name the downstream promotion roles)"
+            )
+            deploy(
+                "apply",
+                target="local",
+                cloud=cloud,
+                platform=platform,
+                progress=lambda line: say(f"  {line}"),
+            )
         result = run_workflow(platform, say=say, html_path=args.html)
     except GovernanceError as err:
         print(f"error: {err}", file=sys.stderr)

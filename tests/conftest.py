@@ -14,8 +14,8 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from environments import PlatformConfig, load_platform  # noqa: E402
-from tests.synthesized import Stack  # noqa: E402
+from environments import PlatformConfig, load_platform
+from tests.synthesized import Stack
 
 
 @dataclass(frozen=True)

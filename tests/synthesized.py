@@ -7,9 +7,10 @@ never by the hashed logical id cdktf derives from it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 #: Attributes that hold IAM or resource policy documents, by resource type.
 POLICY_ATTRIBUTES = {
@@ -32,7 +33,7 @@ class Stack:
     data: dict[str, Any]
 
     @classmethod
-    def read(cls, stack_dir: Path) -> "Stack":
+    def read(cls, stack_dir: Path) -> Stack:
         path = stack_dir / "cdk.tf.json"
         text = path.read_text()
         return cls(stack_dir.name, path, text, json.loads(text))

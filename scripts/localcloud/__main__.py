@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
             "deploy role at start-up; reach it with STS AssumeRole."
         ),
     )
-    parser.add_argument("--state-dir", default=None, help="Where state.json and server.log live (default: .localcloud/).")
+    parser.add_argument(
+        "--state-dir", default=None, help="Where state.json and server.log live (default: .localcloud/)."
+    )
     parser.add_argument("--region", default="us-east-1", help="AWS_DEFAULT_REGION handed to clients.")
     parser.add_argument("--json", action="store_true", help="Print machine-readable JSON.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -36,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="Create the AWS-managed IAM policies in every account (for stacks that attach them).",
     )
     start.add_argument("--no-reuse", action="store_true", help="Fail if an emulator is already running.")
-    start.add_argument("--environments-dir", default=None, help="Environment YAMLs whose accounts to provision.")
+    start.add_argument(
+        "--environments-dir", default=None, help="Environment YAMLs whose accounts to provision."
+    )
     sub.add_parser("stop", help="Stop the running emulator.")
     sub.add_parser("status", help="Report whether the emulator runs, and where (exit 1 when it does not).")
     sub.add_parser("env", help="Print the environment variables that point clients at the emulator.")
@@ -55,19 +59,27 @@ def main(argv: list[str] | None = None) -> int:
                 environments_dir=args.environments_dir,
                 load_managed_policies=args.managed_policies,
             ).start(reuse=not args.no_reuse)
-            print(json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}")
+            print(
+                json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}"
+            )
             return 0
         cloud = LocalCloud(args.state_dir, region=args.region)
         if args.command == "stop":
             stopped = cloud.stop()
-            print(json.dumps({"stopped": stopped}) if args.json else ("stopped" if stopped else "not running"))
+            print(
+                json.dumps({"stopped": stopped}) if args.json else ("stopped" if stopped else "not running")
+            )
             return 0
         if args.command == "status":
             status = cloud.status()
             if args.json:
                 print(json.dumps(status, indent=2))
             else:
-                print(f"running at {status['url']} (pid {status['pid']})" if status["running"] else "not running")
+                print(
+                    f"running at {status['url']} (pid {status['pid']})"
+                    if status["running"]
+                    else "not running"
+                )
             return 0 if status["running"] else 1
         variables = cloud.env()
         if args.json:

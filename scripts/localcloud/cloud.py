@@ -130,7 +130,7 @@ class LocalCloud:
         }
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def start(self, reuse: bool = True) -> "LocalCloud":
+    def start(self, reuse: bool = True) -> LocalCloud:
         """Start the emulator (or reuse a running one recorded in ``state.json``)."""
         running = self.running_state()
         if running is not None:
@@ -181,8 +181,7 @@ class LocalCloud:
         while not ready.exists():
             if process.poll() is not None:
                 raise LocalCloudError(
-                    f"the emulator exited with code {process.returncode} while starting; "
-                    f"see {self.log_file}"
+                    f"the emulator exited with code {process.returncode} while starting; see {self.log_file}"
                 )
             if time.monotonic() > deadline:
                 process.terminate()
@@ -233,7 +232,7 @@ class LocalCloud:
         public = {k: v for k, v in state.items() if not k.startswith("admin_")}
         return {"running": True, "state_file": str(self.state_file), **public}
 
-    def __enter__(self) -> "LocalCloud":
+    def __enter__(self) -> LocalCloud:
         return self.start(reuse=True)
 
     def __exit__(self, *exc: object) -> None:

@@ -32,7 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="Address to bind (loopback by default).")
     parser.add_argument("--port", type=int, default=0, help="Port to bind; 0 picks a free port.")
-    parser.add_argument("--ready-file", type=Path, required=True, help="Where to write the server's url once it serves.")
+    parser.add_argument(
+        "--ready-file", type=Path, required=True, help="Where to write the server's url once it serves."
+    )
     parser.add_argument(
         "--environments-dir",
         type=Path,

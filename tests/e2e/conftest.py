@@ -14,7 +14,8 @@ carry ``xdist_group("e2e")``); a worker of their own would start a second emulat
 from __future__ import annotations
 
 import shutil
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -64,9 +65,13 @@ def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPa
     """Every environment planned (before anything exists) and applied, once per session."""
     platform = load_platform()
     target = DeployedCloud(
-        cloud=local_cloud, platform=platform, outdir=synth.outdir,
-        work_root=tmp_path_factory.mktemp("terraform-work"), plan_before_apply=[], apply=[],
-    )  # fmt: skip
+        cloud=local_cloud,
+        platform=platform,
+        outdir=synth.outdir,
+        work_root=tmp_path_factory.mktemp("terraform-work"),
+        plan_before_apply=[],
+        apply=[],
+    )
     # The runner's apply is plan -out (exit 2: changes) then apply of that plan, so one run
     # shows both that the plan had changes before anything existed and the apply.
     # Concurrently: the environments share no Terraform state, and the provider's minute-long

@@ -26,7 +26,9 @@ class Account:
     endpoint: str
 
     def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint, region_name=self.env.region, config=RETRY)
+        return self.session.client(
+            service, endpoint_url=self.endpoint, region_name=self.env.region, config=RETRY
+        )
 
 
 @dataclass
@@ -49,10 +51,14 @@ class DeployedCloud:
         """Clients in ``env``'s account (deploy role; the emulator maps it to that account)."""
         env = self.platform.env(env) if isinstance(env, str) else env
         if env.name not in self._accounts:
-            self._accounts[env.name] = Account(env, assume(self.cloud, env.deploy_role_arn, env.region), self.cloud.url)
+            self._accounts[env.name] = Account(
+                env, assume(self.cloud, env.deploy_role_arn, env.region), self.cloud.url
+            )
         return self._accounts[env.name]
 
-    def run(self, action: str, env_names: list[str] | None = None, *, parallel: bool = False) -> list[StepResult]:
+    def run(
+        self, action: str, env_names: list[str] | None = None, *, parallel: bool = False
+    ) -> list[StepResult]:
         """Run the deploy runner against this cloud with the session's synthesized stacks."""
         return run_deploy(action, self, env_names, parallel=parallel)
 
@@ -60,14 +66,20 @@ class DeployedCloud:
 def assume(cloud: Any, role_arn: str, region: str) -> boto3.Session:
     env = cloud.env()
     sts = boto3.client(
-        "sts", endpoint_url=cloud.url, region_name=region, config=RETRY,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )  # fmt: skip
+        "sts",
+        endpoint_url=cloud.url,
+        region_name=region,
+        config=RETRY,
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
     creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="mlgov-e2e")["Credentials"]
     return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"], region_name=region,
-    )  # fmt: skip
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
 
 
 def _explain(exc: DeployError) -> str:
@@ -79,13 +91,20 @@ def _explain(exc: DeployError) -> str:
     return f"{exc}\n--- last lines of {exc.log} ---\n{tail}"
 
 
-def run_deploy(action: str, target: Any, env_names: list[str] | None = None, **kwargs: Any) -> list[StepResult]:
+def run_deploy(
+    action: str, target: Any, env_names: list[str] | None = None, **kwargs: Any
+) -> list[StepResult]:
     try:
         return deploy(
-            action, env_names, target="local", cloud=target.cloud, platform=target.platform,
-            work_root=target.work_root, outdir=target.outdir, synthesize=False, **kwargs,
-        )  # fmt: skip
+            action,
+            env_names,
+            target="local",
+            cloud=target.cloud,
+            platform=target.platform,
+            work_root=target.work_root,
+            outdir=target.outdir,
+            synthesize=False,
+            **kwargs,
+        )
     except DeployError as exc:
         pytest.fail(_explain(exc), pytrace=False)
-
-

@@ -22,8 +22,7 @@ from typing import Any
 import pytest
 
 from environments import ROLE_SUFFIXES, EnvironmentConfig, Names, load_platform
-from scripts import deploy as runner
-
+from scripts.deploy import runner
 from tests.e2e.deployed import DeployedCloud
 
 pytestmark = pytest.mark.e2e
@@ -67,13 +66,19 @@ def contract_names(names: Names) -> dict[str, set[str]]:
     """The names the scripts rely on (environments/naming.py), by the same kinds."""
     env = names.env
     ssm = {
-        names.ssm_artifact_bucket, names.ssm_kms_key_arn, names.ssm_lifecycle_stage,
-        names.ssm_studio_domain_id, names.ssm_governance_log_group,
+        names.ssm_artifact_bucket,
+        names.ssm_kms_key_arn,
+        names.ssm_lifecycle_stage,
+        names.ssm_studio_domain_id,
+        names.ssm_governance_log_group,
         *(names.ssm_role_arn(k) for k in ROLE_SUFFIXES),
         *(p for uc in env.use_cases for p in (names.ssm_group_name(uc.name), names.ssm_group_arn(uc.name))),
-    }  # fmt: skip
+    }
     if env.datazone_home:
-        ssm |= {names.ssm_datazone_domain_id, *(names.ssm_datazone_project_id(uc.name) for uc in env.use_cases)}
+        ssm |= {
+            names.ssm_datazone_domain_id,
+            *(names.ssm_datazone_project_id(uc.name) for uc in env.use_cases),
+        }
     return {
         "buckets": {names.artifact_bucket, names.access_log_bucket},
         "roles": {names.role_name(k) for k in ROLE_SUFFIXES},
@@ -84,7 +89,9 @@ def contract_names(names: Names) -> dict[str, set[str]]:
         "studio_domains": {names.studio_domain},
         "user_profiles": set(env.studio.user_profiles),
         "datazone_domains": {names.datazone_domain} if env.datazone_home else set(),
-        "datazone_projects": {names.datazone_project(uc.name) for uc in env.use_cases} if env.datazone_home else set(),
+        "datazone_projects": {names.datazone_project(uc.name) for uc in env.use_cases}
+        if env.datazone_home
+        else set(),
         "vpc_cidrs": {env.network.cidr},
     }
 
@@ -111,14 +118,22 @@ def listed(target: DeployedCloud, env: EnvironmentConfig, prefix: str) -> dict[s
         for p in _pages(sm, "list_user_profiles", "UserProfiles", DomainIdEquals=d["DomainId"])
     }
     dz_domains = _pages(dz, "list_domains", "items")
-    dz_projects = {p["name"] for d in dz_domains for p in _pages(dz, "list_projects", "items", domainIdentifier=d["id"])}
+    dz_projects = {
+        p["name"] for d in dz_domains for p in _pages(dz, "list_projects", "items", domainIdentifier=d["id"])
+    }
     vpcs = _pages(ec2, "describe_vpcs", "Vpcs")
     return {
         "buckets": {b["Name"] for b in s3.list_buckets()["Buckets"]},
         "roles": {r["RoleName"] for r in _pages(iam, "list_roles", "Roles")},
         "kms_aliases": {a["AliasName"] for a in _pages(kms, "list_aliases", "Aliases")},
-        "ssm_parameters": {p["Name"] for p in _pages(ssm, "get_parameters_by_path", "Parameters", Path=prefix, Recursive=True)},
-        "log_groups": {g["logGroupName"] for g in _pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)},
+        "ssm_parameters": {
+            p["Name"]
+            for p in _pages(ssm, "get_parameters_by_path", "Parameters", Path=prefix, Recursive=True)
+        },
+        "log_groups": {
+            g["logGroupName"]
+            for g in _pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=prefix)
+        },
         "event_rules": {r["Name"] for r in events.list_rules()["Rules"]},
         "groups": {g["ModelPackageGroupName"] for g in groups},
         "group_arns": {g["ModelPackageGroupArn"] for g in groups},
@@ -253,8 +268,11 @@ def test_drift_check_is_clean_after_apply_and_catches_an_out_of_band_change(depl
     finally:
         logs.untag_log_group(logGroupName=names.flow_log_group, tags=["changed-by-hand"])
     doc = json.loads((deployed_cloud.outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
-    address = next(f"aws_cloudwatch_log_group.{logical}" for logical, r in doc["resource"]["aws_cloudwatch_log_group"].items()
-                   if r["name"] == names.flow_log_group)  # fmt: skip
+    address = next(
+        f"aws_cloudwatch_log_group.{logical}"
+        for logical, r in doc["resource"]["aws_cloudwatch_log_group"].items()
+        if r["name"] == names.flow_log_group
+    )
     assert [(r.returncode, r.changes, r.drifted) for r in drift] == [(2, True, [address])]
     assert f"{address} has changed" in Path(drift[0].log).read_text()
 
@@ -265,20 +283,40 @@ def test_a_failing_apply_names_environment_resource_and_log(local_cloud, tmp_pat
     platform = load_platform()
     dev = platform.env("dev")
     stack = {
-        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": "~> 5.99"}},
-                      "backend": {"local": {"path": "terraform.dev.tfstate"}}},
+        "terraform": {
+            "required_providers": {"aws": {"source": "hashicorp/aws", "version": "~> 5.99"}},
+            "backend": {"local": {"path": "terraform.dev.tfstate"}},
+        },
         "provider": {"aws": [{"region": dev.region, "assume_role": [{"role_arn": dev.deploy_role_arn}]}]},
-        "resource": {"aws_iam_role_policy": {"orphan": {
-            "name": "orphan", "role": "mlgov-no-such-role",
-            "policy": json.dumps({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::x"}]}),
-        }}},
-    }  # fmt: skip
+        "resource": {
+            "aws_iam_role_policy": {
+                "orphan": {
+                    "name": "orphan",
+                    "role": "mlgov-no-such-role",
+                    "policy": json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::x"}
+                            ],
+                        }
+                    ),
+                }
+            }
+        },
+    }
     (tmp_path / "out" / "stacks" / "dev").mkdir(parents=True)
     (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").write_text(json.dumps(stack))
     with pytest.raises(runner.DeployError) as info:
-        runner.deploy("apply", ["dev"], cloud=local_cloud, platform=platform, work_root=tmp_path / "work",
-                      outdir=tmp_path / "out", synthesize=False)  # fmt: skip
+        runner.deploy(
+            "apply",
+            ["dev"],
+            cloud=local_cloud,
+            platform=platform,
+            work_root=tmp_path / "work",
+            outdir=tmp_path / "out",
+            synthesize=False,
+        )
     err = info.value
     assert (err.env, err.step, err.resource) == ("dev", "apply", "aws_iam_role_policy.orphan")
     assert err.log == str(tmp_path / "work" / "local" / "logs" / "dev-apply.log")
@@ -300,8 +338,12 @@ def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
     acct = target.account(env)
     sm = acct.client("sagemaker")
     for group in _pages(sm, "list_model_package_groups", "ModelPackageGroupSummaryList"):
-        for pkg in _pages(sm, "list_model_packages", "ModelPackageSummaryList",
-                          ModelPackageGroupName=group["ModelPackageGroupName"]):  # fmt: skip
+        for pkg in _pages(
+            sm,
+            "list_model_packages",
+            "ModelPackageSummaryList",
+            ModelPackageGroupName=group["ModelPackageGroupName"],
+        ):
             sm.delete_model_package(ModelPackageName=pkg["ModelPackageArn"])
     s3 = acct.client("s3")
     buckets = sorted(stack_names(target, env)["buckets"])
@@ -309,8 +351,10 @@ def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
         s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
     for bucket in buckets:
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                      for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]  # fmt: skip
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
             if doomed:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
 
@@ -327,11 +371,17 @@ def test_destroy_leaves_nothing_of_any_stack(deployed_cloud):
         have = listed(deployed_cloud, deployed_cloud.platform.env(env), prefix)
         for owner in ENVS:
             expected = stack_names(deployed_cloud, owner)
-            left = {kind: sorted(expected[kind] & have[kind]) for kind in expected if expected[kind] & have[kind]}
+            left = {
+                kind: sorted(expected[kind] & have[kind]) for kind in expected if expected[kind] & have[kind]
+            }
             assert not left, f"after destroy the {env} account still holds {owner}'s {left}"
         # KMS keys cannot be deleted at once on AWS: they must at least be scheduled for deletion.
         kms = deployed_cloud.account(env).client("kms")
         for key in _pages(kms, "list_keys", "Keys"):
             meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
             if meta.get("KeyManager") == "CUSTOMER":
-                assert meta["KeyState"] in ("PendingDeletion", "Disabled"), (env, meta["KeyId"], meta["KeyState"])
+                assert meta["KeyState"] in ("PendingDeletion", "Disabled"), (
+                    env,
+                    meta["KeyId"],
+                    meta["KeyState"],
+                )

@@ -5,15 +5,15 @@ card; the approver role succeeds. (IAM decides: the review job does not check ro
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from environments import Names, load_platform
-from scripts import review
-from scripts.common import PermissionDeniedError
 from scripts.deploy import deploy
-
+from scripts.governance import review
+from scripts.governance.common import PermissionDeniedError
 from tests.e2e.deployed import assume
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +27,20 @@ def enforced(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[A
     from scripts.localcloud import LocalCloud
 
     platform = load_platform()
-    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True).start(reuse=False)
+    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True).start(
+        reuse=False
+    )
     try:
-        deploy("apply", list(STRICT), target="local", cloud=cloud, platform=platform,
-               work_root=tmp_path_factory.mktemp("terraform-work-iam"), outdir=synth.outdir,
-               synthesize=False)  # fmt: skip
+        deploy(
+            "apply",
+            list(STRICT),
+            target="local",
+            cloud=cloud,
+            platform=platform,
+            work_root=tmp_path_factory.mktemp("terraform-work-iam"),
+            outdir=synth.outdir,
+            synthesize=False,
+        )
         yield cloud
     finally:
         cloud.stop()
@@ -67,9 +76,15 @@ def test_data_scientist_denied_approver_allowed(enforced, env_name, monkeypatch,
     with pytest.raises(PermissionDeniedError, match=denied):
         review.set_approval(platform, env_name, version, "self-approval", role="data_scientist")
     with pytest.raises(PermissionDeniedError, match=denied):
-        review.set_card_status(platform, env_name, version, "PendingReview", "self-review", role="data_scientist")
-    assert review.main(["approve", "--env", env_name, "--version", version, "--reason", "x",
-                        "--role", "data_scientist"]) == 1
+        review.set_card_status(
+            platform, env_name, version, "PendingReview", "self-review", role="data_scientist"
+        )
+    assert (
+        review.main(
+            ["approve", "--env", env_name, "--version", version, "--reason", "x", "--role", "data_scientist"]
+        )
+        == 1
+    )
     assert "UpdateModelPackage was denied" in capsys.readouterr().err
 
     approved = review.set_approval(platform, env_name, version, "four eyes", role="approver")
@@ -87,7 +102,7 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     """The promotion role's real policies (prod) and the upstream resource policies (staging)
     suffice for every promotion step: cross-account read, server-side copy under prod's key,
     registration, lineage, source annotation and audit; a rerun returns the same target."""
-    from scripts import cards, promote, train
+    from scripts.governance import cards, promote, train
 
     for key, value in enforced.env().items():
         monkeypatch.setenv(key, value)
@@ -95,29 +110,54 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     env = platform.env("staging")
     names = Names.of(platform, env)
     session = assume(enforced, env.deploy_role_arn, env.region)
-    key_arn = session.client("ssm", endpoint_url=enforced.url).get_parameter(
-        Name=names.ssm_kms_key_arn)["Parameter"]["Value"]
+    key_arn = session.client("ssm", endpoint_url=enforced.url).get_parameter(Name=names.ssm_kms_key_arn)[
+        "Parameter"
+    ]["Value"]
     result = train.train(train.DEFAULT_SPECS[0])
     s3 = session.client("s3", endpoint_url=enforced.url)
     prefix = f"s3://{names.artifact_bucket}/models/credit-risk/{result.idempotency_key}/"
     for name, body in (("model.tar.gz", result.model_tar_gz), ("evaluation.json", result.evaluation_report)):
-        s3.put_object(Bucket=names.artifact_bucket, Key=f"models/credit-risk/{result.idempotency_key}/{name}",
-                      Body=body, ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn, ChecksumAlgorithm="SHA256")
+        s3.put_object(
+            Bucket=names.artifact_bucket,
+            Key=f"models/credit-risk/{result.idempotency_key}/{name}",
+            Body=body,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=key_arn,
+            ChecksumAlgorithm="SHA256",
+        )
     card = cards.build_card(
-        creator="e2e", artifact_uri=prefix + "model.tar.gz", use_case="credit-risk", use_case_description="PD",
-        risk_rating="High", algorithm="logistic_regression", training_metrics=result.training_metrics,
-        evaluation_metrics=result.evaluation_metrics, evaluation_report_uri=prefix + "evaluation.json",
-        dataset=train.DATASET, hyperparameters=result.spec.hyperparameters, datazone_project_id="prj",
-    )  # fmt: skip
+        creator="e2e",
+        artifact_uri=prefix + "model.tar.gz",
+        use_case="credit-risk",
+        use_case_description="PD",
+        risk_rating="High",
+        algorithm="logistic_regression",
+        training_metrics=result.training_metrics,
+        evaluation_metrics=result.evaluation_metrics,
+        evaluation_report_uri=prefix + "evaluation.json",
+        dataset=train.DATASET,
+        hyperparameters=result.spec.hyperparameters,
+        datazone_project_id="prj",
+    )
     arn = session.client("sagemaker", endpoint_url=enforced.url).create_model_package(
         ModelPackageGroupName=names.model_package_group("credit-risk"),
         ModelApprovalStatus="PendingManualApproval",
-        InferenceSpecification={"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
-                                                "sagemaker-scikit-learn:1.2-1-cpu-py3",
-                                                "ModelDataUrl": prefix + "model.tar.gz"}],
-                                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
-        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
-                                                      "S3Uri": prefix + "evaluation.json"}}},
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/"
+                    "sagemaker-scikit-learn:1.2-1-cpu-py3",
+                    "ModelDataUrl": prefix + "model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelMetrics={
+            "ModelQuality": {
+                "Statistics": {"ContentType": "application/json", "S3Uri": prefix + "evaluation.json"}
+            }
+        },
         ModelCard={"ModelCardContent": cards.card_json(card), "ModelCardStatus": "PendingReview"},
     )["ModelPackageArn"]
     version = arn.rsplit("/", 1)[1]

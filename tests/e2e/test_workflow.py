@@ -12,9 +12,8 @@ import json
 import pytest
 
 from environments import Names
-from scripts.cards import DATAZONE_PROJECT_KEY, parse_card
 from scripts.demo import run_workflow
-
+from scripts.governance.cards import DATAZONE_PROJECT_KEY, parse_card
 from tests.e2e.deployed import DeployedCloud
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +40,13 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     assert ":333333333333:" in prod_arn
     rows = {r["arn"]: r for r in out["report"]["versions"]}
     assert (rows[prod_arn]["approval"], rows[prod_arn]["card"], rows[prod_arn]["stage_status"]) == (
-        "Approved", "Approved", "Deployed")
+        "Approved",
+        "Approved",
+        "Deployed",
+    )
     assert ["dev v1", "staging v1", "prod v1"] in out["report"]["chains"] or any(
-        c[0].startswith("dev v") and c[-1].startswith("prod v") for c in out["report"]["chains"])
+        c[0].startswith("dev v") and c[-1].startswith("prod v") for c in out["report"]["chains"]
+    )
     assert "<svg" in html.read_text()
 
     # From the accounts themselves: the prod version carries the card, the DataZone project id
@@ -55,8 +58,11 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     assert desc["SecurityConfig"]["KmsKeyId"] == prod_key
     card = parse_card(desc["ModelCard"]["ModelCardContent"])
     dev_names = Names.of(platform, "dev")
-    project = deployed_cloud.account("dev").client("ssm").get_parameter(
-        Name=dev_names.ssm_datazone_project_id("credit-risk"))["Parameter"]["Value"]
+    project = (
+        deployed_cloud.account("dev")
+        .client("ssm")
+        .get_parameter(Name=dev_names.ssm_datazone_project_id("credit-risk"))["Parameter"]["Value"]
+    )
     assert card.additional_information.custom_details[DATAZONE_PROJECT_KEY] == project
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket, key = report_uri[5:].split("/", 1)
@@ -65,8 +71,13 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     assert head["SSEKMSKeyId"] == prod_key
     # Audit records of the prod changes are in prod's bucket under the audit prefix.
     s3 = prod.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prod_names.audit_prefix).get("Contents", [])]
-    actions = sorted(json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys)
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix=prod_names.audit_prefix).get("Contents", [])
+    ]
+    actions = sorted(
+        json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys
+    )
     assert actions == ["approve", "card-status", "promote", "stage-status"]
 
 

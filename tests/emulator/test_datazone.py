@@ -37,7 +37,11 @@ def test_domain_and_project_lifecycle(dz):
     dz.update_project(domainIdentifier=domain["id"], identifier=project["id"], description="pd")
     got = dz.get_project(domainIdentifier=domain["id"], identifier=project["id"])
     assert got["description"] == "pd" and got["name"] == "mlgov-credit-risk"
-    listed = [p["id"] for page in dz.get_paginator("list_projects").paginate(domainIdentifier=domain["id"]) for p in page["items"]]
+    listed = [
+        p["id"]
+        for page in dz.get_paginator("list_projects").paginate(domainIdentifier=domain["id"])
+        for p in page["items"]
+    ]
     assert listed == [project["id"]]
 
     with pytest.raises(ClientError) as error:

@@ -72,7 +72,10 @@ def test_extensions_are_served_in_server_mode(cloud):
     session = session_for(cloud, load_platform().env("dev").deploy_role_arn)
     sm = session.client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
     sm.create_model_package_group(ModelPackageGroupName="server-mode")
-    card = {"ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "Low"}}), "ModelCardStatus": "Draft"}
+    card = {
+        "ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "Low"}}),
+        "ModelCardStatus": "Draft",
+    }
     arn = sm.create_model_package(ModelPackageGroupName="server-mode", ModelCard=card)["ModelPackageArn"]
     assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == "Draft"
     dz = session.client("datazone", endpoint_url=cloud.url, config=CONFIG)
@@ -137,7 +140,11 @@ def make_role(iam, name: str, policy: str, account: str) -> str:
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                    "Action": "sts:AssumeRole",
+                }
             ],
         }
     )
@@ -158,7 +165,9 @@ def test_iam_enforcement_denies_what_a_policy_denies(enforced):
     arn = sm_deploy.create_model_package(ModelPackageGroupName="enforced")["ModelPackageArn"]
 
     denied = session_for(enforced, scientist).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
-    assert denied.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "PendingManualApproval"
+    assert (
+        denied.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "PendingManualApproval"
+    )
     with pytest.raises(ClientError) as error:
         denied.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -182,7 +191,9 @@ def test_iam_enforcement_rejects_unknown_keys(enforced):
 def test_aws_managed_policies_exist_in_every_account(enforced):
     """Loaded on request (the enforced cloud asks for them): the bootstrap attaches them."""
     staging = load_platform().env("staging")
-    iam = session_for(enforced, staging.deploy_role_arn).client("iam", endpoint_url=enforced.url, config=CONFIG)
+    iam = session_for(enforced, staging.deploy_role_arn).client(
+        "iam", endpoint_url=enforced.url, config=CONFIG
+    )
     policy = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")["Policy"]
     assert policy["PolicyName"] == "ReadOnlyAccess"
 
@@ -216,10 +227,14 @@ def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforc
     """As on AWS: identity policy AND the upstream group's resource policy must allow."""
     platform = load_platform()
     dev, staging = platform.env("dev"), platform.env("staging")
-    upstream = session_for(enforced, dev.deploy_role_arn).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    upstream = session_for(enforced, dev.deploy_role_arn).client(
+        "sagemaker", endpoint_url=enforced.url, config=CONFIG
+    )
     upstream.create_model_package_group(ModelPackageGroupName="shared-group")
     package = upstream.create_model_package(ModelPackageGroupName="shared-group")["ModelPackageArn"]
-    iam = session_for(enforced, staging.deploy_role_arn).client("iam", endpoint_url=enforced.url, config=CONFIG)
+    iam = session_for(enforced, staging.deploy_role_arn).client(
+        "iam", endpoint_url=enforced.url, config=CONFIG
+    )
     granted = make_role(iam, "emulator-promotion", ALLOW_ALL_SAGEMAKER, staging.account_id)
     other = make_role(iam, "emulator-other", ALLOW_ALL_SAGEMAKER, staging.account_id)
     policy = {
@@ -236,7 +251,9 @@ def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforc
             }
         ],
     }
-    upstream.put_model_package_group_policy(ModelPackageGroupName="shared-group", ResourcePolicy=json.dumps(policy))
+    upstream.put_model_package_group_policy(
+        ModelPackageGroupName="shared-group", ResourcePolicy=json.dumps(policy)
+    )
 
     reader = session_for(enforced, granted).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
     assert reader.describe_model_package(ModelPackageName=package)["ModelPackageArn"] == package
@@ -272,8 +289,12 @@ def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
     prod = load_platform().env("prod")
     account = prod.account_id
     deploy = session_for(enforced, prod.deploy_role_arn)
-    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(Name="/app/a", Value="1", Type="String")
-    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(Name="/other/b", Value="2", Type="String")
+    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(
+        Name="/app/a", Value="1", Type="String"
+    )
+    deploy.client("ssm", endpoint_url=enforced.url, config=CONFIG).put_parameter(
+        Name="/other/b", Value="2", Type="String"
+    )
     sm = deploy.client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
     sm.create_model_package_group(ModelPackageGroupName="scoped")
     sm.create_model_package_group(ModelPackageGroupName="elsewhere")
@@ -283,7 +304,11 @@ def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Action": ["ssm:GetParameters"], "Resource": [f"arn:aws:ssm:us-east-1:{account}:parameter/app/*"]},
+                {
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameters"],
+                    "Resource": [f"arn:aws:ssm:us-east-1:{account}:parameter/app/*"],
+                },
                 {
                     "Effect": "Allow",
                     "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
@@ -292,7 +317,11 @@ def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
                         f"arn:aws:sagemaker:us-east-1:{account}:model-package/scoped/*",
                     ],
                 },
-                {"Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [f"arn:aws:events:us-east-1:{account}:event-bus/default"]},
+                {
+                    "Effect": "Allow",
+                    "Action": ["events:PutEvents"],
+                    "Resource": [f"arn:aws:events:us-east-1:{account}:event-bus/default"],
+                },
             ],
         }
     )

@@ -15,9 +15,15 @@ def test_bucket_logging_to_an_owner_enforced_bucket_needs_no_grant_at_configurat
     s3.create_bucket(Bucket="mlgov-access-logs")
     s3.create_bucket(Bucket="mlgov-artifacts")
     s3.put_bucket_logging(
-        Bucket="mlgov-artifacts", BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "mlgov-access-logs", "TargetPrefix": "mlgov-artifacts/"}}
+        Bucket="mlgov-artifacts",
+        BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": "mlgov-access-logs", "TargetPrefix": "mlgov-artifacts/"}
+        },
     )
-    assert s3.get_bucket_logging(Bucket="mlgov-artifacts")["LoggingEnabled"]["TargetBucket"] == "mlgov-access-logs"
+    assert (
+        s3.get_bucket_logging(Bucket="mlgov-artifacts")["LoggingEnabled"]["TargetBucket"]
+        == "mlgov-access-logs"
+    )
 
 
 def test_bucket_logging_to_an_acl_bucket_needs_the_policy_grant(mocked):
@@ -54,7 +60,9 @@ def test_ram_shares_a_datazone_domain_with_other_accounts(mocked):
     ram = boto3.client("ram", config=CONFIG)
     share = ram.create_resource_share(name="mlgov-governance-domain", tags=[{"key": "k", "value": "v"}])
     arn = share["resourceShare"]["resourceShareArn"]
-    ram.associate_resource_share(resourceShareArn=arn, resourceArns=[domain["arn"]], principals=["222222222222"])
+    ram.associate_resource_share(
+        resourceShareArn=arn, resourceArns=[domain["arn"]], principals=["222222222222"]
+    )
     resources = ram.get_resource_share_associations(associationType="RESOURCE", resourceShareArns=[arn])
     assert [a["associatedEntity"] for a in resources["resourceShareAssociations"]] == [domain["arn"]]
     assert ram.list_resource_share_permissions(resourceShareArn=arn)["permissions"] == []

@@ -136,7 +136,10 @@ def test_group_policy_put_get_delete(sm):
         ModelPackageGroupName="mlgov-credit-risk", ResourcePolicy=policy
     )["ModelPackageGroupArn"]
     assert group_arn.endswith(":model-package-group/mlgov-credit-risk")
-    assert sm.get_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")["ResourcePolicy"] == policy
+    assert (
+        sm.get_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")["ResourcePolicy"]
+        == policy
+    )
     sm.delete_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")
     with pytest.raises(ClientError):
         sm.get_model_package_group_policy(ModelPackageGroupName="mlgov-credit-risk")
@@ -170,18 +173,24 @@ def test_lineage_artifacts_and_associations(sm):
     assert [a["ArtifactArn"] for a in found] == [model_data]
     assert sm.list_artifacts(SourceUri="s3://bucket/other")["ArtifactSummaries"] == []
     target = package_artifact(sm, package)
-    upstream = package_artifact(sm, "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/1")
+    upstream = package_artifact(
+        sm, "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/1"
+    )
     sm.add_association(SourceArn=model_data, DestinationArn=target, AssociationType="ContributedTo")
     sm.add_association(SourceArn=upstream, DestinationArn=target, AssociationType="DerivedFrom")
     into = sm.list_associations(DestinationArn=target)["AssociationSummaries"]
     assert {a["SourceArn"] for a in into} == {model_data, upstream}
     assert {a["SourceType"] for a in into} == {"Model", "ModelPackage"}
-    derived = sm.list_associations(DestinationArn=target, AssociationType="DerivedFrom")["AssociationSummaries"]
+    derived = sm.list_associations(DestinationArn=target, AssociationType="DerivedFrom")[
+        "AssociationSummaries"
+    ]
     assert [a["SourceArn"] for a in derived] == [upstream]
     sm.delete_association(SourceArn=model_data, DestinationArn=target)
     assert len(sm.list_associations(DestinationArn=target)["AssociationSummaries"]) == 1
     with pytest.raises(ClientError) as error:
-        sm.add_association(SourceArn="arn:aws:sagemaker:us-east-1:123456789012:artifact/missing", DestinationArn=target)
+        sm.add_association(
+            SourceArn="arn:aws:sagemaker:us-east-1:123456789012:artifact/missing", DestinationArn=target
+        )
     assert error.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
@@ -198,7 +207,9 @@ def test_only_lineage_entities_can_be_associated(sm):
 def test_list_associations_pages(sm):
     target = package_artifact(sm, register(sm))
     for i in range(5):
-        source = package_artifact(sm, f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/{i + 1}")
+        source = package_artifact(
+            sm, f"arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/{i + 1}"
+        )
         sm.add_association(SourceArn=source, DestinationArn=target)
     pages = sm.get_paginator("list_associations").paginate(
         DestinationArn=target, PaginationConfig={"PageSize": 2}
@@ -236,9 +247,9 @@ def test_domain_ids_follow_the_aws_format_and_user_profiles_work(sm):
     assert profile["UserSettings"]["ExecutionRole"].endswith("role/ds")
     assert profile["Status"] == "InService"
     assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "a"}]
-    assert [p["UserProfileName"] for p in sm.list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]] == [
-        "data-scientist-1"
-    ]
+    assert [
+        p["UserProfileName"] for p in sm.list_user_profiles(DomainIdEquals=domain_id)["UserProfiles"]
+    ] == ["data-scientist-1"]
     sm.delete_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
     with pytest.raises(ClientError) as error:
         sm.describe_user_profile(DomainId=domain_id, UserProfileName="data-scientist-1")
@@ -300,12 +311,17 @@ def test_approval_change_reaches_an_eventbridge_rule_target(sm):
 def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
     """A downstream promotion role reads and annotates the upstream version by its ARN."""
     upstream_arn = register(sm, ModelCard=card())
-    group_arn = sm.describe_model_package_group(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageGroupArn"]
+    group_arn = sm.describe_model_package_group(ModelPackageGroupName="mlgov-credit-risk")[
+        "ModelPackageGroupArn"
+    ]
     monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
     downstream = boto3.client("sagemaker", config=CONFIG)
     assert downstream.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
     assert downstream.describe_model_package(ModelPackageName=upstream_arn)["ModelPackageArn"] == upstream_arn
-    assert downstream.describe_model_package_group(ModelPackageGroupName=group_arn)["ModelPackageGroupArn"] == group_arn
+    assert (
+        downstream.describe_model_package_group(ModelPackageGroupName=group_arn)["ModelPackageGroupArn"]
+        == group_arn
+    )
     listed = downstream.list_model_packages(ModelPackageGroupName=group_arn)["ModelPackageSummaryList"]
     assert [p["ModelPackageArn"] for p in listed] == [upstream_arn]
     downstream.update_model_package(
@@ -316,7 +332,6 @@ def test_calls_by_arn_are_served_from_the_account_in_the_arn(sm, monkeypatch):
     assert sm.describe_model_package(ModelPackageName=upstream_arn)["ModelLifeCycle"]["StageStatus"] == (
         "PromotedToStaging"
     )
-
 
 
 def test_input_constraints_are_checked_server_side_like_aws(sm):

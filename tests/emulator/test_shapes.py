@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -28,7 +28,12 @@ from scripts.localcloud import LocalCloud
 from scripts.localcloud.moto_ext import OPERATIONS
 
 # Errors any AWS JSON service may return whatever the operation's model lists.
-COMMON_ERRORS = {"ValidationException", "AccessDeniedException", "ThrottlingException", "InternalServerException"}
+COMMON_ERRORS = {
+    "ValidationException",
+    "AccessDeniedException",
+    "ThrottlingException",
+    "InternalServerException",
+}
 # S3's model lists almost no errors; these are from the S3 API reference's error-code table.
 DOCUMENTED_ERRORS = {"s3": {"InvalidTargetBucketForLogging"}}
 
@@ -97,7 +102,7 @@ class ShapeChecker:
                 if not matched:
                     self.problems.append(f"{where}: {value!r} does not match {pattern!r}")
             low, high = shape.metadata.get("min"), shape.metadata.get("max")
-            if low is not None and len(value) < low or high is not None and len(value) > high:
+            if (low is not None and len(value) < low) or (high is not None and len(value) > high):
                 self.problems.append(f"{where}: length {len(value)} outside [{low}, {high}]")
         elif shape.type_name in ("integer", "long"):
             if not isinstance(value, int) or isinstance(value, bool):
@@ -122,14 +127,18 @@ class Recorder:
         self._raw: dict[str, Any] = {}
 
     def client(self, session: boto3.Session, service: str, url: str) -> Any:
-        client = session.client(service, endpoint_url=url, config=Config(retries={"mode": "standard", "max_attempts": 1}))
+        client = session.client(
+            service, endpoint_url=url, config=Config(retries={"mode": "standard", "max_attempts": 1})
+        )
         client.meta.events.register("before-parse", self._keep_raw)
         return client
 
     def _keep_raw(self, response_dict: dict[str, Any], **_: Any) -> None:
         self._raw["response"] = response_dict
 
-    def call(self, client: Any, operation: str, expect_error: str | None = None, **params: Any) -> dict[str, Any]:
+    def call(
+        self, client: Any, operation: str, expect_error: str | None = None, **params: Any
+    ) -> dict[str, Any]:
         service_model = client.meta.service_model
         model = service_model.operation_model(operation)
         method = getattr(client, _snake(operation))
@@ -144,13 +153,17 @@ class Recorder:
                 raise
             assert code == expect_error, f"{where}: expected {expect_error}, got {code}"
             if code not in known:
-                self.checker.problems.append(f"{where}: error code {code!r} is not in the model ({sorted(known)})")
+                self.checker.problems.append(
+                    f"{where}: error code {code!r} is not in the model ({sorted(known)})"
+                )
             self.covered.setdefault(service_model.service_name, set()).add(operation)
             return error.response
         if expect_error:
             pytest.fail(f"{where}: expected {expect_error}, the call succeeded")
         raw = self._raw.pop("response")
-        assert raw["status_code"] == model.http.get("responseCode", 200), f"{where}: HTTP {raw['status_code']}"
+        assert raw["status_code"] == model.http.get("responseCode", 200), (
+            f"{where}: HTTP {raw['status_code']}"
+        )
         if service_model.protocol in ("json", "rest-json"):
             body = json.loads(raw["body"]) if raw["body"] else {}
             self.checker.check(model, body, where)
@@ -161,7 +174,9 @@ class Recorder:
         if model.output_shape is not None:
             # botocore's own validator over the parsed result (types, required, ranges).
             parsed = {k: v for k, v in result.items() if k != "ResponseMetadata"}
-            report = ParamValidator().validate(_strip_locations(model.output_shape, parsed), model.output_shape)
+            report = ParamValidator().validate(
+                _strip_locations(model.output_shape, parsed), model.output_shape
+            )
             if report.has_errors():
                 self.checker.problems.append(f"{where}: {report.generate_report()}")
         self.covered.setdefault(service_model.service_name, set()).add(operation)
@@ -191,7 +206,9 @@ def session(cloud: LocalCloud) -> boto3.Session:
         region_name=env["AWS_DEFAULT_REGION"],
     )
     role = load_platform().env("dev").deploy_role_arn
-    creds = base.client("sts", endpoint_url=cloud.url).assume_role(RoleArn=role, RoleSessionName="shapes")["Credentials"]
+    creds = base.client("sts", endpoint_url=cloud.url).assume_role(RoleArn=role, RoleSessionName="shapes")[
+        "Credentials"
+    ]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
@@ -204,9 +221,7 @@ CARD = {
     "model_overview": {"model_creator": "data-science", "model_artifact": ["s3://b/model.tar.gz"]},
     "intended_uses": {"purpose_of_model": "credit risk", "risk_rating": "Medium"},
     "business_details": {"business_problem": "defaults"},
-    "training_details": {
-        "training_job_details": {"training_metrics": [{"name": "auc", "value": 0.91}]}
-    },
+    "training_details": {"training_job_details": {"training_metrics": [{"name": "auc", "value": 0.91}]}},
     "evaluation_details": [
         {
             "name": "holdout",
@@ -218,7 +233,9 @@ CARD = {
     "additional_information": {"custom_details": {"datazone_project_id": "abc123"}},
 }
 SPEC = {
-    "Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1", "ModelDataUrl": "s3://b/m.tar.gz"}],
+    "Containers": [
+        {"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1", "ModelDataUrl": "s3://b/m.tar.gz"}
+    ],
     "SupportedContentTypes": ["text/csv"],
     "SupportedResponseMIMETypes": ["text/csv"],
 }
@@ -234,8 +251,12 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         InferenceSpecification=SPEC,
         ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": "Draft"},
         ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "seeded"},
-        SecurityConfig={"KmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
-        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}},
+        SecurityConfig={
+            "KmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        },
+        ModelMetrics={
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}
+        },
         CustomerMetadataProperties={"source": "seed"},
         ClientToken="shape-token-1",
         Tags=[{"Key": "team", "Value": "ml"}],
@@ -291,17 +312,30 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
     rec.call(sm, "DescribeArtifact", ArtifactArn=artifact)
     rec.call(sm, "ListArtifacts", SourceUri="s3://b/m.tar.gz")
     action = rec.call(
-        sm, "CreateAction", ActionName="shape-promotion", Source={"SourceUri": first}, ActionType="Promotion", Status="Completed"
+        sm,
+        "CreateAction",
+        ActionName="shape-promotion",
+        Source={"SourceUri": first},
+        ActionType="Promotion",
+        Status="Completed",
     )["ActionArn"]
     rec.call(sm, "DescribeAction", ActionName="shape-promotion")
     rec.call(sm, "ListActions", ActionType="Promotion")
     context = rec.call(
-        sm, "CreateContext", ContextName="shape-endpoint", Source={"SourceUri": "endpoint"}, ContextType="Endpoint"
+        sm,
+        "CreateContext",
+        ContextName="shape-endpoint",
+        Source={"SourceUri": "endpoint"},
+        ContextType="Endpoint",
     )["ContextArn"]
     rec.call(sm, "DescribeContext", ContextName="shape-endpoint")
     rec.call(sm, "ListContexts")
-    version = rec.call(sm, "CreateArtifact", Source={"SourceUri": first}, ArtifactType="ModelPackage")["ArtifactArn"]
-    rec.call(sm, "AddAssociation", SourceArn=artifact, DestinationArn=version, AssociationType="ContributedTo")
+    version = rec.call(sm, "CreateArtifact", Source={"SourceUri": first}, ArtifactType="ModelPackage")[
+        "ArtifactArn"
+    ]
+    rec.call(
+        sm, "AddAssociation", SourceArn=artifact, DestinationArn=version, AssociationType="ContributedTo"
+    )
     rec.call(sm, "AddAssociation", SourceArn=version, DestinationArn=action, AssociationType="AssociatedWith")
     rec.call(
         sm,
@@ -310,7 +344,9 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         SourceArn=artifact.replace("shape-model", "missing"),
         DestinationArn=version,
     )
-    rec.call(sm, "AddAssociation", expect_error="ValidationException", SourceArn=artifact, DestinationArn=first)
+    rec.call(
+        sm, "AddAssociation", expect_error="ValidationException", SourceArn=artifact, DestinationArn=first
+    )
     rec.call(sm, "ListAssociations", DestinationArn=version)
     rec.call(sm, "ListAssociations", SourceArn=version, AssociationType="AssociatedWith")
     rec.call(sm, "DeleteAssociation", SourceArn=version, DestinationArn=action)
@@ -341,8 +377,20 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         DomainId=domain_id,
         DefaultUserSettings={"ExecutionRole": "arn:aws:iam::111111111111:role/mlgov-dev-sagemaker-execution"},
     )
-    rec.call(sm, "CreateUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1", Tags=[{"Key": "k", "Value": "v"}])
-    rec.call(sm, "CreateUserProfile", expect_error="ResourceInUse", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(
+        sm,
+        "CreateUserProfile",
+        DomainId=domain_id,
+        UserProfileName="data-scientist-1",
+        Tags=[{"Key": "k", "Value": "v"}],
+    )
+    rec.call(
+        sm,
+        "CreateUserProfile",
+        expect_error="ResourceInUse",
+        DomainId=domain_id,
+        UserProfileName="data-scientist-1",
+    )
     rec.call(sm, "DescribeUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1")
     rec.call(
         sm,
@@ -353,7 +401,13 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
     )
     rec.call(sm, "ListUserProfiles", DomainIdEquals=domain_id)
     rec.call(sm, "DeleteUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1")
-    rec.call(sm, "DescribeUserProfile", expect_error="ResourceNotFound", DomainId=domain_id, UserProfileName="data-scientist-1")
+    rec.call(
+        sm,
+        "DescribeUserProfile",
+        expect_error="ResourceNotFound",
+        DomainId=domain_id,
+        UserProfileName="data-scientist-1",
+    )
     rec.call(sm, "DeleteDomain", DomainId=domain_id)
     rec.call(sm, "DescribeDomain", expect_error="ResourceNotFound", DomainId=domain_id)
 
@@ -380,14 +434,30 @@ def datazone_scenario(rec: Recorder, dz: Any) -> None:
     rec.call(dz, "UntagResource", resourceArn=arn, tagKeys=["env"])
     tags = rec.call(dz, "ListTagsForResource", resourceArn=arn)["tags"]
     assert tags == {"owner": "platform"}
-    project = rec.call(dz, "CreateProject", domainIdentifier=domain_id, name="shape-credit-risk", description="p")
-    rec.call(dz, "CreateProject", expect_error="ConflictException", domainIdentifier=domain_id, name="shape-credit-risk")
+    project = rec.call(
+        dz, "CreateProject", domainIdentifier=domain_id, name="shape-credit-risk", description="p"
+    )
+    rec.call(
+        dz,
+        "CreateProject",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        name="shape-credit-risk",
+    )
     rec.call(dz, "GetProject", domainIdentifier=domain_id, identifier=project["id"])
-    rec.call(dz, "UpdateProject", domainIdentifier=domain_id, identifier=project["id"], description="credit risk")
+    rec.call(
+        dz, "UpdateProject", domainIdentifier=domain_id, identifier=project["id"], description="credit risk"
+    )
     rec.call(dz, "ListProjects", domainIdentifier=domain_id)
     rec.call(dz, "DeleteDomain", expect_error="ConflictException", identifier=domain_id)
     rec.call(dz, "DeleteProject", domainIdentifier=domain_id, identifier=project["id"])
-    rec.call(dz, "GetProject", expect_error="ResourceNotFoundException", domainIdentifier=domain_id, identifier=project["id"])
+    rec.call(
+        dz,
+        "GetProject",
+        expect_error="ResourceNotFoundException",
+        domainIdentifier=domain_id,
+        identifier=project["id"],
+    )
     rec.call(dz, "DeleteDomain", identifier=domain_id)
     rec.call(dz, "GetDomain", expect_error="ResourceNotFoundException", identifier=domain_id)
 
@@ -402,7 +472,9 @@ def ram_scenario(rec: Recorder, ram: Any, domain_arn: str) -> None:
     )["resourceShare"]["resourceShareArn"]
     rec.call(ram, "AssociateResourceShare", resourceShareArn=share, resourceArns=[domain_arn])
     rec.call(ram, "AssociateResourceShare", resourceShareArn=share, principals=["222222222222"])
-    shares = rec.call(ram, "GetResourceShares", resourceOwner="SELF", resourceShareArns=[share])["resourceShares"]
+    shares = rec.call(ram, "GetResourceShares", resourceOwner="SELF", resourceShareArns=[share])[
+        "resourceShares"
+    ]
     assert [s["tags"] for s in shares] == [[{"key": "env", "value": "dev"}]]
     rec.call(ram, "ListResourceSharePermissions", resourceShareArn=share)
     rec.call(ram, "TagResource", resourceShareArn=share, tags=[{"key": "owner", "value": "platform"}])
@@ -433,7 +505,13 @@ def s3_scenario(rec: Recorder, s3: Any) -> None:
         ],
     }
     logging_status = {"LoggingEnabled": {"TargetBucket": "shape-logs", "TargetPrefix": "shape-data/"}}
-    rec.call(s3, "PutBucketLogging", expect_error="InvalidTargetBucketForLogging", Bucket="shape-data", BucketLoggingStatus=logging_status)
+    rec.call(
+        s3,
+        "PutBucketLogging",
+        expect_error="InvalidTargetBucketForLogging",
+        Bucket="shape-data",
+        BucketLoggingStatus=logging_status,
+    )
     s3.put_bucket_policy(Bucket="shape-logs", Policy=json.dumps(policy))
     rec.call(s3, "PutBucketLogging", Bucket="shape-data", BucketLoggingStatus=logging_status)
     s3.put_bucket_notification_configuration(
@@ -448,7 +526,9 @@ def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url))
     datazone_scenario(rec, rec.client(session, "datazone", cloud.url))
     dz = session.client("datazone", endpoint_url=cloud.url)
-    domain_arn = dz.create_domain(name="shape-shared", domainExecutionRole="arn:aws:iam::111111111111:role/r")["arn"]
+    domain_arn = dz.create_domain(
+        name="shape-shared", domainExecutionRole="arn:aws:iam::111111111111:role/r"
+    )["arn"]
     ram_scenario(rec, rec.client(session, "ram", cloud.url), domain_arn)
     s3_scenario(rec, rec.client(session, "s3", cloud.url))
     assert rec.checker.problems == [], "\n".join(rec.checker.problems)
@@ -461,7 +541,9 @@ def test_the_checker_catches_drift():
     """The checker itself: an unknown member, a missing required one, a bad id format."""
     model = boto3.session.Session().client("datazone", region_name="us-east-1").meta.service_model
     checker = ShapeChecker()
-    checker.check(model.operation_model("GetDomain"), {"id": "d-bad", "status": "AVAILABLE", "extra": 1}, "GetDomain")
+    checker.check(
+        model.operation_model("GetDomain"), {"id": "d-bad", "status": "AVAILABLE", "extra": 1}, "GetDomain"
+    )
     text = "\n".join(checker.problems)
     assert "unknown member 'extra'" in text
     assert "required member 'domainExecutionRole' missing" in text

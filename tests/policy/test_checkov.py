@@ -31,10 +31,24 @@ def run_checkov(directory: Path, *extra: str) -> list[dict[str, Any]]:
         "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false",
     }
     proc = subprocess.run(
-        [str(CHECKOV), "-d", str(directory), "--config-file", str(CONFIG), "--skip-download",
-         "--output", "json", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
+        [
+            str(CHECKOV),
+            "-d",
+            str(directory),
+            "--config-file",
+            str(CONFIG),
+            "--skip-download",
+            "--output",
+            "json",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     # exit 1 only means "failed checks"; anything else is checkov itself failing
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     reports = json.loads(proc.stdout)
@@ -74,12 +88,15 @@ def test_checkov_passes_every_stack_with_the_custom_checks(synth):
         stack_dir = synth.outdir / "stacks" / name
         domain = {f"{name}:{i}" for i in logical_ids(stack_dir, "aws_sagemaker_domain")}
         assert domain and domain <= by_check["CKV_MLGOV_1"]
-        group_policies = {f"{name}:{i}" for i in logical_ids(stack_dir, "aws_sagemaker_model_package_group_policy")}
+        group_policies = {
+            f"{name}:{i}" for i in logical_ids(stack_dir, "aws_sagemaker_model_package_group_policy")
+        }
         assert group_policies <= by_check["CKV_MLGOV_2"]
         datazone_role = {
-            f"{name}:{i}" for i, path in logical_ids(stack_dir, "aws_iam_role").items()
+            f"{name}:{i}"
+            for i, path in logical_ids(stack_dir, "aws_iam_role").items()
             if path == f"{name}/iam/datazone"
-        }  # fmt: skip
+        }
         assert len(datazone_role) == 1 and datazone_role <= by_check["CKV_MLGOV_3"]
     assert by_check["CKV_MLGOV_2"], "no model package group policy was checked"
 
@@ -87,41 +104,73 @@ def test_checkov_passes_every_stack_with_the_custom_checks(synth):
 def _bad_stack() -> dict[str, Any]:
     trust_without_source_account = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "datazone.amazonaws.com"},
-                       "Action": ["sts:AssumeRole", "sts:TagSession"]}],
-    }  # fmt: skip
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "datazone.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
 
     def group_policy(principal: Any, action: Any) -> str:
-        return json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action,
-                           "Resource": "arn:aws:sagemaker:us-east-1:111111111111:model-package-group/g"}],
-        })  # fmt: skip
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": principal,
+                        "Action": action,
+                        "Resource": "arn:aws:sagemaker:us-east-1:111111111111:model-package-group/g",
+                    }
+                ],
+            }
+        )
 
     return {
         "resource": {
             "aws_sagemaker_domain": {
-                "public_domain": {"domain_name": "d", "auth_mode": "IAM", "vpc_id": "vpc-1",
-                                  "subnet_ids": ["subnet-1"], "app_network_access_type": "PublicInternetOnly",
-                                  "default_user_settings": {"execution_role": "arn:aws:iam::111111111111:role/r"}},
-                "default_domain": {"domain_name": "e", "auth_mode": "IAM", "vpc_id": "vpc-1",
-                                   "subnet_ids": ["subnet-1"],
-                                   "default_user_settings": {"execution_role": "arn:aws:iam::111111111111:role/r"}},
+                "public_domain": {
+                    "domain_name": "d",
+                    "auth_mode": "IAM",
+                    "vpc_id": "vpc-1",
+                    "subnet_ids": ["subnet-1"],
+                    "app_network_access_type": "PublicInternetOnly",
+                    "default_user_settings": {"execution_role": "arn:aws:iam::111111111111:role/r"},
+                },
+                "default_domain": {
+                    "domain_name": "e",
+                    "auth_mode": "IAM",
+                    "vpc_id": "vpc-1",
+                    "subnet_ids": ["subnet-1"],
+                    "default_user_settings": {"execution_role": "arn:aws:iam::111111111111:role/r"},
+                },
             },
             "aws_sagemaker_model_package_group_policy": {
-                "star_principal": {"model_package_group_name": "g",
-                                   "resource_policy": group_policy("*", "sagemaker:DescribeModelPackage")},
-                "star_aws_principal": {"model_package_group_name": "g",
-                                       "resource_policy": group_policy({"AWS": ["*"]}, "sagemaker:DescribeModelPackage")},
-                "star_action": {"model_package_group_name": "g",
-                                "resource_policy": group_policy({"AWS": "arn:aws:iam::222222222222:role/p"}, "sagemaker:*")},
+                "star_principal": {
+                    "model_package_group_name": "g",
+                    "resource_policy": group_policy("*", "sagemaker:DescribeModelPackage"),
+                },
+                "star_aws_principal": {
+                    "model_package_group_name": "g",
+                    "resource_policy": group_policy({"AWS": ["*"]}, "sagemaker:DescribeModelPackage"),
+                },
+                "star_action": {
+                    "model_package_group_name": "g",
+                    "resource_policy": group_policy(
+                        {"AWS": "arn:aws:iam::222222222222:role/p"}, "sagemaker:*"
+                    ),
+                },
             },
             "aws_iam_role": {
-                "datazone_no_source_account": {"name": "dz",
-                                               "assume_role_policy": json.dumps(trust_without_source_account)},
+                "datazone_no_source_account": {
+                    "name": "dz",
+                    "assume_role_policy": json.dumps(trust_without_source_account),
+                },
             },
         }
-    }  # fmt: skip
+    }
 
 
 def test_custom_checks_fail_on_bad_resources(tmp_path):

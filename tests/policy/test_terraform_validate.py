@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.terraform import Terraform, write_cli_config
+from scripts.deploy.terraform import Terraform, write_cli_config
 
 pytestmark = pytest.mark.policy
 

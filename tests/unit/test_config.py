@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
 
 from environments import (
-    ConfigError,
     DEFAULT_DIR,
+    ConfigError,
     Names,
     Tier,
     UnknownEnvironmentError,
@@ -64,7 +65,9 @@ def test_configuration_objects_are_frozen() -> None:
 
 
 def test_unknown_environment_names_the_known_ones() -> None:
-    with pytest.raises(UnknownEnvironmentError, match=r"unknown environment 'qa': known environments are dev, prod, staging"):
+    with pytest.raises(
+        UnknownEnvironmentError, match=r"unknown environment 'qa': known environments are dev, prod, staging"
+    ):
         load_platform().env("qa")
 
 
@@ -72,8 +75,13 @@ def test_derived_names_fit_aws_limits_for_every_shipped_environment() -> None:
     platform = load_platform()
     for env in platform.environments.values():
         names = Names.of(platform, env)
-        assert all(len(names.role_name(k)) <= 64 for k in ("execution", "data_scientist", "approver", "promotion", "datazone"))
-        assert 3 <= len(names.artifact_bucket) <= 63 and names.artifact_bucket == names.artifact_bucket.lower()
+        assert all(
+            len(names.role_name(k)) <= 64
+            for k in ("execution", "data_scientist", "approver", "promotion", "datazone")
+        )
+        assert (
+            3 <= len(names.artifact_bucket) <= 63 and names.artifact_bucket == names.artifact_bucket.lower()
+        )
         assert names.ssm_group_name("credit-risk") == f"/mlgov/{env.name}/registry/credit-risk/group_name"
 
 
@@ -90,50 +98,132 @@ def test_a_new_environment_file_is_a_new_environment(env_dir: Path) -> None:
 # -- bad configurations: each names file, field and expectation --------------------------------
 
 BAD_CONFIGS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
-    ("short-account-id", "dev", lambda d: d.update(account_id="1234"),
-     r"dev\.yaml: account_id: expected a 12-digit AWS account id, got '1234'"),
-    ("unquoted-account-id", "dev", lambda d: d.update(account_id=11111111111),
-     r"dev\.yaml: account_id: expected a 12-digit account id as a quoted string"),
-    ("unknown-region", "staging", lambda d: d.update(region="us-moon-1"),
-     r"staging\.yaml: region: expected a known AWS region .* got 'us-moon-1'"),
-    ("invalid-cidr", "dev", lambda d: d["network"].update(cidr="10.10.0.0/33"),
-     r"dev\.yaml: network\.cidr: expected an IPv4 CIDR block like 10\.10\.0\.0/16, got '10\.10\.0\.0/33'"),
-    ("cidr-with-host-bits", "dev", lambda d: d["network"].update(cidr="10.10.0.1/16"),
-     r"dev\.yaml: network\.cidr: expected an IPv4 CIDR block"),
-    ("az-count-one", "prod", lambda d: d["network"].update(az_count=1),
-     r"prod\.yaml: network\.az_count: expected 2 to 6 availability zones, got 1"),
-    ("unknown-tier", "prod", lambda d: d.update(tier="production"),
-     r"prod\.yaml: tier: expected one of dev, staging, prod, got 'production'"),
-    ("name-not-file-name", "dev", lambda d: d.update(name="development"),
-     r"dev\.yaml: name: expected 'dev' \(the file name without \.yaml\), got 'development'"),
-    ("unknown-key", "staging", lambda d: d.update(acount_id="222222222222"),
-     r"staging\.yaml: acount_id: unknown key; allowed keys are"),
-    ("missing-required", "staging", lambda d: d.pop("lifecycle_stage"),
-     r"staging\.yaml: lifecycle_stage: is required"),
-    ("wildcard-approver", "prod", lambda d: d.update(approvers=["*"]),
-     r"prod\.yaml: approvers\[0\]: expected an IAM principal ARN"),
-    ("no-approvers", "prod", lambda d: d.update(approvers=[]),
-     r"prod\.yaml: approvers: expected at least one IAM principal ARN"),
-    ("uppercase-use-case", "dev", lambda d: d["use_cases"][0].update(name="Credit_Risk"),
-     r"dev\.yaml: use_cases\[0\]\.name: expected 2-40 lowercase letters, digits or hyphens, got 'Credit_Risk'"),
-    ("duplicate-use-case", "dev", lambda d: d["use_cases"].append(dict(d["use_cases"][0])),
-     r"dev\.yaml: use_cases: expected unique use case names"),
-    ("unknown-card-section", "prod", lambda d: d["governance"].update(required_card_sections=["model_overview", "ethics"]),
-     r"prod\.yaml: governance\.required_card_sections\[1\]: expected one of model_overview, .* got 'ethics'"),
-    ("non-numeric-metric-minimum", "prod", lambda d: d["governance"]["metric_minimums"].update(accuracy="high"),
-     r"prod\.yaml: governance\.metric_minimums\.accuracy: expected a number, got 'high'"),
-    ("bad-profile-name", "dev", lambda d: d["studio"].update(user_profiles=["alice smith"]),
-     r"dev\.yaml: studio\.user_profiles\[0\]: expected a SageMaker user profile name"),
-    ("string-instead-of-bool", "dev", lambda d: d.update(datazone_home="yes"),
-     r"dev\.yaml: datazone_home: expected true or false, got str 'yes'"),
-    ("bad-remote-state-bucket", "prod", lambda d: d.update(remote_state={"bucket": "Bad_Bucket"}),
-     r"prod\.yaml: remote_state\.bucket: expected an S3 bucket name"),
-    ("aws-tag-key", "dev", lambda d: d["tags"].update({"aws:owner": "x"}),
-     r"dev\.yaml: tags\.aws:owner: expected a tag key of 1-128 characters not starting with aws:"),
-]  # fmt: skip
+    (
+        "short-account-id",
+        "dev",
+        lambda d: d.update(account_id="1234"),
+        r"dev\.yaml: account_id: expected a 12-digit AWS account id, got '1234'",
+    ),
+    (
+        "unquoted-account-id",
+        "dev",
+        lambda d: d.update(account_id=11111111111),
+        r"dev\.yaml: account_id: expected a 12-digit account id as a quoted string",
+    ),
+    (
+        "unknown-region",
+        "staging",
+        lambda d: d.update(region="us-moon-1"),
+        r"staging\.yaml: region: expected a known AWS region .* got 'us-moon-1'",
+    ),
+    (
+        "invalid-cidr",
+        "dev",
+        lambda d: d["network"].update(cidr="10.10.0.0/33"),
+        r"dev\.yaml: network\.cidr: expected an IPv4 CIDR block like 10\.10\.0\.0/16, got '10\.10\.0\.0/33'",
+    ),
+    (
+        "cidr-with-host-bits",
+        "dev",
+        lambda d: d["network"].update(cidr="10.10.0.1/16"),
+        r"dev\.yaml: network\.cidr: expected an IPv4 CIDR block",
+    ),
+    (
+        "az-count-one",
+        "prod",
+        lambda d: d["network"].update(az_count=1),
+        r"prod\.yaml: network\.az_count: expected 2 to 6 availability zones, got 1",
+    ),
+    (
+        "unknown-tier",
+        "prod",
+        lambda d: d.update(tier="production"),
+        r"prod\.yaml: tier: expected one of dev, staging, prod, got 'production'",
+    ),
+    (
+        "name-not-file-name",
+        "dev",
+        lambda d: d.update(name="development"),
+        r"dev\.yaml: name: expected 'dev' \(the file name without \.yaml\), got 'development'",
+    ),
+    (
+        "unknown-key",
+        "staging",
+        lambda d: d.update(acount_id="222222222222"),
+        r"staging\.yaml: acount_id: unknown key; allowed keys are",
+    ),
+    (
+        "missing-required",
+        "staging",
+        lambda d: d.pop("lifecycle_stage"),
+        r"staging\.yaml: lifecycle_stage: is required",
+    ),
+    (
+        "wildcard-approver",
+        "prod",
+        lambda d: d.update(approvers=["*"]),
+        r"prod\.yaml: approvers\[0\]: expected an IAM principal ARN",
+    ),
+    (
+        "no-approvers",
+        "prod",
+        lambda d: d.update(approvers=[]),
+        r"prod\.yaml: approvers: expected at least one IAM principal ARN",
+    ),
+    (
+        "uppercase-use-case",
+        "dev",
+        lambda d: d["use_cases"][0].update(name="Credit_Risk"),
+        r"dev\.yaml: use_cases\[0\]\.name: expected 2-40 lowercase letters, digits or hyphens, got 'Credit_Risk'",
+    ),
+    (
+        "duplicate-use-case",
+        "dev",
+        lambda d: d["use_cases"].append(dict(d["use_cases"][0])),
+        r"dev\.yaml: use_cases: expected unique use case names",
+    ),
+    (
+        "unknown-card-section",
+        "prod",
+        lambda d: d["governance"].update(required_card_sections=["model_overview", "ethics"]),
+        r"prod\.yaml: governance\.required_card_sections\[1\]: expected one of model_overview, .* got 'ethics'",
+    ),
+    (
+        "non-numeric-metric-minimum",
+        "prod",
+        lambda d: d["governance"]["metric_minimums"].update(accuracy="high"),
+        r"prod\.yaml: governance\.metric_minimums\.accuracy: expected a number, got 'high'",
+    ),
+    (
+        "bad-profile-name",
+        "dev",
+        lambda d: d["studio"].update(user_profiles=["alice smith"]),
+        r"dev\.yaml: studio\.user_profiles\[0\]: expected a SageMaker user profile name",
+    ),
+    (
+        "string-instead-of-bool",
+        "dev",
+        lambda d: d.update(datazone_home="yes"),
+        r"dev\.yaml: datazone_home: expected true or false, got str 'yes'",
+    ),
+    (
+        "bad-remote-state-bucket",
+        "prod",
+        lambda d: d.update(remote_state={"bucket": "Bad_Bucket"}),
+        r"prod\.yaml: remote_state\.bucket: expected an S3 bucket name",
+    ),
+    (
+        "aws-tag-key",
+        "dev",
+        lambda d: d["tags"].update({"aws:owner": "x"}),
+        r"dev\.yaml: tags\.aws:owner: expected a tag key of 1-128 characters not starting with aws:",
+    ),
+]
 
 
-@pytest.mark.parametrize(("file", "change", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
+@pytest.mark.parametrize(
+    ("file", "change", "message"), [c[1:] for c in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
 def test_bad_environment_file_is_rejected_with_file_field_and_expectation(
     env_dir: Path, file: str, change: Callable[[dict[str, Any]], None], message: str
 ) -> None:
@@ -144,19 +234,28 @@ def test_bad_environment_file_is_rejected_with_file_field_and_expectation(
 
 def test_duplicate_account_names_both_environments(env_dir: Path) -> None:
     edit(env_dir, "prod", lambda d: d.update(account_id="222222222222"))
-    with pytest.raises(ConfigError, match=r"staging\.yaml: account_id: expected an account of its own, but 222222222222 is already used by 'prod' in .*prod\.yaml"):
+    with pytest.raises(
+        ConfigError,
+        match=r"staging\.yaml: account_id: expected an account of its own, but 222222222222 is already used by 'prod' in .*prod\.yaml",
+    ):
         load_platform(env_dir)
 
 
 def test_overlapping_cidrs_are_rejected(env_dir: Path) -> None:
     edit(env_dir, "staging", lambda d: d["network"].update(cidr="10.10.128.0/20"))
-    with pytest.raises(ConfigError, match=r"staging\.yaml: network\.cidr: expected a block not overlapping dev's 10\.10\.0\.0/16, got 10\.10\.128\.0/20"):
+    with pytest.raises(
+        ConfigError,
+        match=r"staging\.yaml: network\.cidr: expected a block not overlapping dev's 10\.10\.0\.0/16, got 10\.10\.128\.0/20",
+    ):
         load_platform(env_dir)
 
 
 def test_promotion_from_an_unknown_environment(env_dir: Path) -> None:
     edit(env_dir, "staging", lambda d: d.update(promotes_from="develop"))
-    with pytest.raises(ConfigError, match=r"staging\.yaml: promotes_from: expected one of dev, prod, staging or null, got 'develop'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"staging\.yaml: promotes_from: expected one of dev, prod, staging or null, got 'develop'",
+    ):
         load_platform(env_dir)
 
 
@@ -168,13 +267,18 @@ def test_promotion_cycle_is_rejected(env_dir: Path) -> None:
 
 def test_self_promotion_is_rejected(env_dir: Path) -> None:
     edit(env_dir, "staging", lambda d: d.update(promotes_from="staging"))
-    with pytest.raises(ConfigError, match=r"staging\.yaml: promotes_from: an environment cannot promote from itself"):
+    with pytest.raises(
+        ConfigError, match=r"staging\.yaml: promotes_from: an environment cannot promote from itself"
+    ):
         load_platform(env_dir)
 
 
 def test_two_datazone_homes_are_rejected(env_dir: Path) -> None:
     edit(env_dir, "prod", lambda d: d.update(datazone_home=True))
-    with pytest.raises(ConfigError, match=r"datazone_home: expected exactly one environment with datazone_home: true, found dev, prod"):
+    with pytest.raises(
+        ConfigError,
+        match=r"datazone_home: expected exactly one environment with datazone_home: true, found dev, prod",
+    ):
         load_platform(env_dir)
 
 
@@ -196,7 +300,10 @@ def test_derived_bucket_name_over_63_characters(env_dir: Path) -> None:
     (env_dir / "dev.yaml").rename(env_dir / f"{long_name}.yaml")
     edit(env_dir, long_name, lambda d: d.update(name=long_name))
     edit(env_dir, "staging", lambda d: d.update(promotes_from=long_name))
-    with pytest.raises(ConfigError, match=rf"{long_name}\.yaml: name: derived bucket name mlgovernance-{long_name}-access-logs-111111111111 exceeds 63 characters"):
+    with pytest.raises(
+        ConfigError,
+        match=rf"{long_name}\.yaml: name: derived bucket name mlgovernance-{long_name}-access-logs-111111111111 exceeds 63 characters",
+    ):
         load_platform(env_dir)
 
 
@@ -205,7 +312,10 @@ def test_bad_platform_prefix_and_organization(env_dir: Path) -> None:
     with pytest.raises(ConfigError, match=r"platform\.yaml: name_prefix: expected 2-12 lowercase letters"):
         load_platform(env_dir)
     edit(env_dir, "platform", lambda d: d.update(name_prefix="mlgov", organization_id="org-1"))
-    with pytest.raises(ConfigError, match=r"platform\.yaml: organization_id: expected an AWS Organization id like o-a1b2c3d4e5, got 'org-1'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"platform\.yaml: organization_id: expected an AWS Organization id like o-a1b2c3d4e5, got 'org-1'",
+    ):
         load_platform(env_dir)
 
 

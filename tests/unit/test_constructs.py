@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 import json
 
-import pytest
 import cdktf
+import pytest
 
 from environments import Names, Tier
 from tests.synthesized import (
@@ -35,9 +35,7 @@ def names(synth, env: str) -> Names:
 
 
 def downstream_promotion(synth, env: str) -> list[str]:
-    return sorted(
-        names(synth, d.name).role_arn("promotion") for d in synth.platform.downstream_of(env)
-    )
+    return sorted(names(synth, d.name).role_arn("promotion") for d in synth.platform.downstream_of(env))
 
 
 # -- app, provider, backend ---------------------------------------------------------------------
@@ -309,14 +307,14 @@ def test_strict_tiers_deny_the_data_scientist_approval(synth, env):
     stack = synth[env]
     policy = stack.policy("aws_iam_role_policy", "iam/data-scientist-policy")
     assert not (allowed_actions(policy) & APPROVAL)
-    assert APPROVAL <= denied_actions(policy)
+    assert denied_actions(policy) >= APPROVAL
     approver = stack.policy("aws_iam_role_policy", "iam/approver-policy")
-    assert APPROVAL <= allowed_actions(approver)
+    assert allowed_actions(approver) >= APPROVAL
 
 
 def test_dev_lets_the_data_scientist_approve(synth):
     policy = synth["dev"].policy("aws_iam_role_policy", "iam/data-scientist-policy")
-    assert APPROVAL <= allowed_actions(policy)
+    assert allowed_actions(policy) >= APPROVAL
     assert not denied_actions(policy)
 
 
@@ -522,4 +520,4 @@ def test_a_dev_named_environment_with_a_strict_tier_denies_approval(synth):
         for p in data["resource"]["aws_iam_role_policy"].values()
         if p["name"] == wanted
     ]
-    assert APPROVAL <= denied_actions(policy) and not (allowed_actions(policy) & APPROVAL)
+    assert denied_actions(policy) >= APPROVAL and not (allowed_actions(policy) & APPROVAL)

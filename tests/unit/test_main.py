@@ -94,7 +94,9 @@ def test_a_new_environment_file_yields_a_new_stack(variant):
     assert "444444444444" in shared
     # staging now has two downstreams: both promotion roles and nobody else get the group grant
     (stmt,) = statements(
-        stacks["staging"].policy("aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy")
+        stacks["staging"].policy(
+            "aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy"
+        )
     )
     assert sorted(principals(stmt)) == sorted(
         Names.of(platform, e).role_arn("promotion") for e in ("prod", "qa")

@@ -52,7 +52,11 @@ def _sagemaker_arn(response: Any, kind: str, name: str) -> str:
     return f"arn:aws:sagemaker:{response.region}:{response.current_account}:{kind}/{name.lower() if kind == 'model-package' else name}"
 
 
-LINEAGE_CREATES = {"CreateArtifact": ("artifact", "ArtifactName"), "CreateAction": ("action", "ActionName"), "CreateContext": ("context", "ContextName")}
+LINEAGE_CREATES = {
+    "CreateArtifact": ("artifact", "ArtifactName"),
+    "CreateAction": ("action", "ActionName"),
+    "CreateContext": ("context", "ContextName"),
+}
 
 
 def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
@@ -80,7 +84,11 @@ def events_resources(response: Any, action: str, body: dict[str, Any]) -> list[s
     arns = set()
     for entry in body.get("Entries") or []:
         bus = entry.get("EventBusName") or "default"
-        arns.add(bus if bus.startswith("arn:") else f"arn:aws:events:{response.region}:{response.current_account}:event-bus/{bus}")
+        arns.add(
+            bus
+            if bus.startswith("arn:")
+            else f"arn:aws:events:{response.region}:{response.current_account}:event-bus/{bus}"
+        )
     return sorted(arns) or ["*"]
 
 
@@ -109,4 +117,6 @@ def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") ->
 
 def register() -> None:
     """Authorize SSM, SageMaker and EventBridge calls against their resources (idempotent)."""
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authenticate_and_authorize_normal_action  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (
+        _authenticate_and_authorize_normal_action  # type: ignore[method-assign]
+    )

@@ -80,7 +80,9 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
                 return share
         raise UnknownResourceException(f"ResourceShare {arn} could not be found.")
 
-    def _associations(self, share: ResourceShare, resources: list[str], principals: list[str], status: str) -> list[dict[str, Any]]:
+    def _associations(
+        self, share: ResourceShare, resources: list[str], principals: list[str], status: str
+    ) -> list[dict[str, Any]]:
         entries = [(r, "RESOURCE") for r in resources] + [(p, "PRINCIPAL") for p in principals]
         return [
             {
@@ -96,14 +98,18 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
             for entity, kind in entries
         ]
 
-    def associate_resource_share(self, arn: str, resource_arns: list[str], principals: list[str]) -> list[dict[str, Any]]:
+    def associate_resource_share(
+        self, arn: str, resource_arns: list[str], principals: list[str]
+    ) -> list[dict[str, Any]]:
         """AssociateResourceShare (an entity already associated is not added twice)."""
         share = self._share(arn)
         share.add_resources([r for r in resource_arns if r not in share.resource_arns])
         share.add_principals([p for p in principals if p not in share.principals])
         return self._associations(share, resource_arns, principals, "ASSOCIATED")
 
-    def disassociate_resource_share(self, arn: str, resource_arns: list[str], principals: list[str]) -> list[dict[str, Any]]:
+    def disassociate_resource_share(
+        self, arn: str, resource_arns: list[str], principals: list[str]
+    ) -> list[dict[str, Any]]:
         """DisassociateResourceShare."""
         share = self._share(arn)
         share.resource_arns = [r for r in share.resource_arns if r not in resource_arns]
@@ -135,7 +141,11 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
 
     def _entities(self) -> tuple[str, list[str], list[str]]:
         params = self.request_params
-        return params.get("resourceShareArn", ""), params.get("resourceArns", []), params.get("principals", [])
+        return (
+            params.get("resourceShareArn", ""),
+            params.get("resourceArns", []),
+            params.get("principals", []),
+        )
 
     # AssociateResourceShare
     def associate_resource_share(self) -> str:
@@ -175,7 +185,9 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
 
     # ListResourceSharePermissions
     def list_resource_share_permissions(self) -> str:
-        permissions = self.ram_backend.list_resource_share_permissions(self.request_params.get("resourceShareArn", ""))
+        permissions = self.ram_backend.list_resource_share_permissions(
+            self.request_params.get("resourceShareArn", "")
+        )
         return json.dumps({"permissions": permissions})
 
 

@@ -50,7 +50,9 @@ def log_delivery_allowed_by_policy(target_bucket: FakeBucket, target_prefix: str
         return True
     if not target_bucket.policy:
         return False
-    document = json.loads(target_bucket.policy.decode() if isinstance(target_bucket.policy, bytes) else target_bucket.policy)
+    document = json.loads(
+        target_bucket.policy.decode() if isinstance(target_bucket.policy, bytes) else target_bucket.policy
+    )
     sample_key = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}/{target_prefix or ''}log-object"
     for statement in _as_list(document.get("Statement")):
         if statement.get("Effect") != "Allow":

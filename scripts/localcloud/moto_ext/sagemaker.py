@@ -293,7 +293,9 @@ class Association(BaseModel):
         return {k: v for k, v in result.items() if v is not None}
 
 
-def _paginate(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list[Any], str | None]:
+def _paginate(
+    items: list[Any], next_token: str | None, max_results: int | None
+) -> tuple[list[Any], str | None]:
     start = int(next_token) if next_token else 0
     size = max_results or 100
     page = items[start : start + size]
@@ -436,9 +438,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
             if model_package_group_name.startswith("arn:"):
                 model_package_group_name = model_package_group_name.split("/")[-1]
             if model_package_group_name not in self.model_package_groups:
-                raise ValidationError(
-                    f"Model Package Group {model_package_group_name} does not exist."
-                )
+                raise ValidationError(f"Model Package Group {model_package_group_name} does not exist.")
             version = self.model_package_version_counters.get(model_package_group_name, 0) + 1
             self.model_package_version_counters[model_package_group_name] = version
             package_type = "Versioned"
@@ -568,9 +568,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
                 f"Value '{model_approval_status}' at 'modelApprovalStatus' failed to satisfy "
                 f"constraint: Member must satisfy enum value set: [{', '.join(APPROVAL_STATUSES)}]"
             )
-        overlap = set(customer_metadata_properties or {}) & set(
-            customer_metadata_properties_to_remove or []
-        )
+        overlap = set(customer_metadata_properties or {}) & set(customer_metadata_properties_to_remove or [])
         if overlap:
             raise ValidationError(
                 "CustomerMetadataProperties and CustomerMetadataPropertiesToRemove name the same "
@@ -631,9 +629,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         group = self._group(model_package_group_name)
         name = group.model_package_group_name
         if any(p.model_package_group_name == name for p in self.model_packages.values()):
-            raise ConflictException(
-                f"Model Package Group {name} contains model packages; delete them first."
-            )
+            raise ConflictException(f"Model Package Group {name} contains model packages; delete them first.")
         del self.model_package_groups[name]
         self.model_package_group_policies.pop(name, None)
         self.model_package_version_counters.pop(name, None)
@@ -774,9 +770,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         """DescribeUserProfile."""
         profile = self.user_profiles.get((domain_id, user_profile_name))
         if profile is None:
-            raise ResourceNotFound(
-                f"User profile {user_profile_name} does not exist in domain {domain_id}."
-            )
+            raise ResourceNotFound(f"User profile {user_profile_name} does not exist in domain {domain_id}.")
         return profile
 
     def update_user_profile(
@@ -966,19 +960,26 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
     def delete_association(self, source_arn: str, destination_arn: str) -> None:
         """DeleteAssociation."""
         if self.associations.pop((source_arn, destination_arn), None) is None:
-            raise ResourceNotFound(
-                f"Association from {source_arn} to {destination_arn} does not exist."
-            )
+            raise ResourceNotFound(f"Association from {source_arn} to {destination_arn} does not exist.")
 
     def list_associations(self, **filters: Any) -> list[Association]:
         """ListAssociations with every filter the API defines."""
+
         def keep(a: Association) -> bool:
             return (
                 (filters.get("source_arn") is None or a.source_arn == filters["source_arn"])
-                and (filters.get("destination_arn") is None or a.destination_arn == filters["destination_arn"])
+                and (
+                    filters.get("destination_arn") is None or a.destination_arn == filters["destination_arn"]
+                )
                 and (filters.get("source_type") is None or a.source_type == filters["source_type"])
-                and (filters.get("destination_type") is None or a.destination_type == filters["destination_type"])
-                and (filters.get("association_type") is None or a.association_type == filters["association_type"])
+                and (
+                    filters.get("destination_type") is None
+                    or a.destination_type == filters["destination_type"]
+                )
+                and (
+                    filters.get("association_type") is None
+                    or a.association_type == filters["association_type"]
+                )
                 and (filters.get("created_after") is None or a.creation_time > filters["created_after"])
                 and (filters.get("created_before") is None or a.creation_time < filters["created_before"])
             )
@@ -1058,7 +1059,9 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:  # type: ignore[override]
         return sm_models.sagemaker_backends[self.current_account][self.region]  # type: ignore[return-value]
 
-    def _backend_for(self, name_or_arn: str | None, operation: str | None = None) -> GovernanceSageMakerBackend:
+    def _backend_for(
+        self, name_or_arn: str | None, operation: str | None = None
+    ) -> GovernanceSageMakerBackend:
         """The backend of the account and region an ARN names (the caller's for a plain name).
 
         A downstream promotion role reads and annotates the upstream account's versions by ARN;
@@ -1156,7 +1159,9 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             approval_description=self._get_param("ApprovalDescription"),
             customer_metadata_properties=self._get_param("CustomerMetadataProperties"),
             customer_metadata_properties_to_remove=self._get_param("CustomerMetadataPropertiesToRemove", []),
-            additional_inference_specifications_to_add=self._get_param("AdditionalInferenceSpecificationsToAdd"),
+            additional_inference_specifications_to_add=self._get_param(
+                "AdditionalInferenceSpecificationsToAdd"
+            ),
             model_card=self._get_param("ModelCard"),
             model_life_cycle=self._get_param("ModelLifeCycle"),
             inference_specification=self._get_param("InferenceSpecification"),

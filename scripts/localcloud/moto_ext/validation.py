@@ -45,34 +45,50 @@ def violations(shape: Shape, value: Any, path: str = "") -> list[str]:
     if isinstance(shape, ListShape):
         if isinstance(value, list):
             if "max" in metadata and len(value) > metadata["max"]:
-                found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}")
+                found.append(
+                    f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}"
+                )
             for item in value:
                 found += violations(shape.member, item, f"{where}.member")
         return found
     if isinstance(shape, MapShape):
         if isinstance(value, dict):
             if "max" in metadata and len(value) > metadata["max"]:
-                found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}")
+                found.append(
+                    f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}"
+                )
             for key, item in value.items():
                 found += violations(shape.key, key, f"{where}.key")
                 found += violations(shape.value, item, f"{where}.value")
         return found
     if shape.type_name == "string" and isinstance(value, str):
         if shape.enum and value not in shape.enum:
-            found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(shape.enum)}]")
+            found.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: Member must satisfy enum value set: [{', '.join(shape.enum)}]"
+            )
         if "max" in metadata and len(value) > metadata["max"]:
-            found.append(f"Value '{value[:64]}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}")
+            found.append(
+                f"Value '{value[:64]}' at '{where}' failed to satisfy constraint: Member must have length less than or equal to {metadata['max']}"
+            )
         if "min" in metadata and len(value) < metadata["min"]:
-            found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length greater than or equal to {metadata['min']}")
+            found.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have length greater than or equal to {metadata['min']}"
+            )
         compiled = _pattern(metadata["pattern"]) if "pattern" in metadata else None
         if compiled is not None and not compiled.fullmatch(value):
-            found.append(f"Value '{value[:64]}' at '{where}' failed to satisfy constraint: Member must satisfy regular expression pattern: {metadata['pattern']}")
+            found.append(
+                f"Value '{value[:64]}' at '{where}' failed to satisfy constraint: Member must satisfy regular expression pattern: {metadata['pattern']}"
+            )
         return found
     if shape.type_name in ("integer", "long", "float", "double") and isinstance(value, (int, float)):
         if "max" in metadata and value > metadata["max"]:
-            found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value less than or equal to {metadata['max']}")
+            found.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value less than or equal to {metadata['max']}"
+            )
         if "min" in metadata and value < metadata["min"]:
-            found.append(f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value greater than or equal to {metadata['min']}")
+            found.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: Member must have value greater than or equal to {metadata['min']}"
+            )
     return found
 
 
@@ -82,7 +98,9 @@ def message(problems: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(problems)
 
 
-def validate_operations(response_cls: type, operations: tuple[str, ...], error: Callable[[str], Exception]) -> None:
+def validate_operations(
+    response_cls: type, operations: tuple[str, ...], error: Callable[[str], Exception]
+) -> None:
     """Wrap each handler of ``operations`` on ``response_cls`` so its input is checked first.
 
     The handler name is moto's (CreateModelPackage -> create_model_package); ``error`` builds the

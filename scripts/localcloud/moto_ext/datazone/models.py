@@ -175,7 +175,9 @@ class Project(BaseModel):
         return {k: v for k, v in result.items() if v is not None}
 
 
-def paginate(items: list[Any], next_token: str | None, max_results: int | None) -> tuple[list[Any], str | None]:
+def paginate(
+    items: list[Any], next_token: str | None, max_results: int | None
+) -> tuple[list[Any], str | None]:
     start = int(next_token) if next_token else 0
     size = max_results or 50
     end = start + size
@@ -328,4 +330,3 @@ class DataZoneBackend(BaseBackend):
 
 
 datazone_backends = BackendDict(DataZoneBackend, "datazone")
-

@@ -1,0 +1,161 @@
+"""Helpers for the GitHub Actions workflows in ``.github/workflows/`` (needs only PyYAML).
+
+    python -m scripts.deploy.ci matrix                          # {"include": [...]} for a job matrix
+    python -m scripts.deploy.ci env --env prod                  # key=value lines for $GITHUB_OUTPUT
+    python -m scripts.deploy.ci plan-override --env dev --stack-dir cdktf.out/stacks/dev
+
+``matrix`` lists the environments in apply order, downstream first (apply runs them in this
+order, one at a time: an environment's resource policies name its downstream promotion role)
+with the role ARNs the bootstrap created; it refuses an environment without ``remote_state``,
+because a CI run with local state would forget everything it applied.
+
+``plan-override`` writes ``zz_ci_plan_override.tf.json`` beside a synthesized stack: the stack's
+provider assumes the *deploy* role, which pull-request and drift jobs must not hold; the override
+makes it assume the read-only plan role instead (Terraform merges ``*_override.tf.json`` files
+into the configuration; the stack JSON itself is unchanged).
+
+Exit codes: 0 done, 2 bad usage or configuration (the message says what to fix).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from environments import ConfigError, PlatformConfig, load_platform
+from environments.naming import Names
+
+logger = logging.getLogger(__name__)
+
+PLAN_OVERRIDE_FILE = "zz_ci_plan_override.tf.json"
+STACK_FILE = "cdk.tf.json"
+
+
+class UsageError(ValueError):
+    """Bad input: the message names it and how to fix it."""
+
+
+def describe(platform: PlatformConfig, env_name: str) -> dict[str, Any]:
+    """What a workflow job needs to know about one environment."""
+    env = platform.env(env_name)
+    names = Names.of(platform, env)
+    return {
+        "env": env.name,
+        "tier": env.tier.value,
+        "account_id": env.account_id,
+        "region": env.region,
+        "deploy_role_arn": env.deploy_role_arn,
+        "plan_role_arn": names.plan_role_arn,
+        "state_bucket": names.state_bucket,
+        "state_key": names.state_key,
+    }
+
+
+def matrix(platform: PlatformConfig, *, require_remote_state: bool = True) -> dict[str, Any]:
+    """``{"include": [...]}``, one entry per environment, in apply order (downstream first)."""
+    envs = platform.apply_order()
+    if require_remote_state:
+        missing = [e for e in envs if e.remote_state is None]
+        if missing:
+            raise UsageError(
+                "no remote_state in " + ", ".join(e.source or e.name for e in missing) + ": bootstrap "
+                "the account (docs/OPERATOR_GUIDE.md, Bootstrap) and copy the bootstrap's "
+                "remote_state output into the file; CI never runs with local state"
+            )
+    return {"include": [describe(platform, e.name) for e in envs]}
+
+
+def plan_override(platform: PlatformConfig, env_name: str, stack_dir: Path) -> dict[str, Any]:
+    """The override that makes every AWS provider of the stack assume the plan role."""
+    stack_file = stack_dir / STACK_FILE
+    if not stack_file.is_file():
+        raise UsageError(f"{stack_file} does not exist: synthesize first (python main.py)")
+    stack = json.loads(stack_file.read_text(encoding="utf-8"))
+    names = Names.of(platform, env_name)
+    providers = stack.get("provider", {}).get("aws") or []
+    if isinstance(providers, dict):
+        providers = [providers]
+    if not providers:
+        raise UsageError(f"{stack_file} has no AWS provider: is {stack_dir.name} a platform stack?")
+    blocks = []
+    for provider in providers:
+        # Same name and alias: Terraform merges this block into the original one; the nested
+        # assume_role block given here replaces the original's.
+        block: dict[str, Any] = {
+            "assume_role": [{"role_arn": names.plan_role_arn, "session_name": f"{names.base}-plan"}]
+        }
+        if provider.get("alias"):
+            block["alias"] = provider["alias"]
+        blocks.append(block)
+    return {"provider": {"aws": blocks}}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m scripts.deploy.ci", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--config-dir",
+        default=None,
+        help="directory of environment YAML files (default: the kit's environments/)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("matrix", help="print the job matrix (JSON) of every environment, downstream first")
+    m.add_argument(
+        "--allow-local-state",
+        action="store_true",
+        help="list environments without remote_state too (for a dry run of the workflows)",
+    )
+    e = sub.add_parser("env", help="print one environment's facts as key=value lines (for $GITHUB_OUTPUT)")
+    e.add_argument("--env", required=True, help="environment name (a file in environments/)")
+    e.add_argument("--json", action="store_true", help="print JSON instead of key=value lines")
+    o = sub.add_parser(
+        "plan-override", help=f"write {PLAN_OVERRIDE_FILE}: the stack's provider assumes the plan role"
+    )
+    o.add_argument("--env", required=True, help="environment name (a file in environments/)")
+    o.add_argument(
+        "--stack-dir", type=Path, required=True, help="the synthesized stack, e.g. cdktf.out/stacks/dev"
+    )
+    o.add_argument("--dry-run", action="store_true", help="print the override and write nothing")
+    o.add_argument("--json", action="store_true", help="print {file, role_arn} as JSON after writing")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        platform = load_platform(args.config_dir)
+        if args.command == "matrix":
+            print(json.dumps(matrix(platform, require_remote_state=not args.allow_local_state)))
+        elif args.command == "env":
+            facts = describe(platform, args.env)
+            print(json.dumps(facts) if args.json else "\n".join(f"{k}={v}" for k, v in facts.items()))
+        else:
+            override = plan_override(platform, args.env, args.stack_dir)
+            target = args.stack_dir / PLAN_OVERRIDE_FILE
+            if args.dry_run:
+                print(json.dumps(override, indent=2))
+                return 0
+            target.write_text(json.dumps(override, indent=2), encoding="utf-8")
+            logger.info("wrote %s", target)
+            role = override["provider"]["aws"][0]["assume_role"][0]["role_arn"]
+            print(
+                json.dumps({"file": str(target), "role_arn": role})
+                if args.json
+                else f"wrote {target} (assumes {role})"
+            )
+    except (ConfigError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

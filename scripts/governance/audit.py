@@ -1,0 +1,153 @@
+"""Audit records: who changed what, when and why, with the state before and after.
+
+Every governance change writes one JSON record into the environment's artifact bucket under
+``Names.audit_prefix`` (SSE-KMS under the environment's key) and puts one EventBridge event on
+the default bus with ``Source = Names.audit_event_source``; the stack's rule delivers it to the
+governance log group.
+
+Keys sort by time within a version and carry the action, so the report finds the last entry of
+every version from one paginated listing, without reading a record per version::
+
+    audit/<group>/v000003/20261128T203501123456Z_approve_1f2e3d4c.json
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .common import EnvContext, describe_client_error, utcnow
+
+logger = logging.getLogger(__name__)
+
+DETAIL_TYPE = "Model Governance Change"
+
+
+def version_prefix(ctx: EnvContext, group: str, version: int) -> str:
+    return f"{ctx.names.audit_prefix}{group}/v{version:06d}/"
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    """What a record's key says without reading it."""
+
+    key: str
+    group: str
+    version: int
+    when: str
+    action: str
+
+    @classmethod
+    def parse(cls, audit_prefix: str, key: str) -> AuditKey | None:
+        rest = key[len(audit_prefix) :] if key.startswith(audit_prefix) else None
+        if rest is None:
+            return None
+        parts = rest.split("/")
+        if len(parts) != 3 or not parts[1].startswith("v"):
+            return None
+        stem = parts[2].rsplit(".", 1)[0].split("_")
+        if len(stem) < 3:
+            return None
+        try:
+            version = int(parts[1][1:])
+        except ValueError:
+            return None
+        return cls(key, parts[0], version, stem[0], "_".join(stem[1:-1]))
+
+
+def record(
+    ctx: EnvContext,
+    *,
+    action: str,
+    model_package_arn: str,
+    group: str,
+    version: int,
+    reason: str,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+    token: str | None = None,
+    when: datetime | None = None,
+) -> dict[str, Any]:
+    """Write the audit record and its event; returns the record (with its ``key``).
+
+    ``token`` (and ``when``) make the key deterministic per change: promotion uses them so a
+    resumed or concurrent run finds, or overwrites, the one record of that promotion."""
+    now = when.astimezone(UTC) if when is not None else utcnow()
+    rid = (token or uuid.uuid4().hex)[:8]
+    key = f"{version_prefix(ctx, group, version)}{now.strftime('%Y%m%dT%H%M%S%fZ')}_{action}_{rid}.json"
+    rec = {
+        "who": ctx.caller_arn(),
+        "when": now.isoformat(),
+        "recorded": utcnow().isoformat(),
+        "what": {"action": action, "model_package_arn": model_package_arn},
+        "why": reason,
+        "before": dict(before),
+        "after": dict(after),
+        "environment": ctx.env.name,
+        "account": ctx.env.account_id,
+        "role": ctx.role_arn,
+        **({"details": dict(extra)} if extra else {}),
+        "key": key,
+    }
+    body = json.dumps(rec, sort_keys=True, default=str).encode()
+    try:
+        ctx.client("s3").put_object(
+            Bucket=ctx.artifact_bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=ctx.kms_key_arn,
+        )
+        ctx.client("events").put_events(
+            Entries=[
+                {
+                    "Source": ctx.names.audit_event_source,
+                    "DetailType": DETAIL_TYPE,
+                    "Detail": json.dumps(rec, sort_keys=True, default=str),
+                    "Resources": [model_package_arn],
+                }
+            ]
+        )
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    logger.info("audit: %s %s by %s (%s)", action, model_package_arn, rec["who"], key)
+    return rec
+
+
+def list_keys(ctx: EnvContext, prefix: str) -> list[str]:
+    """Every key under ``prefix`` (paginated)."""
+    s3 = ctx.client("s3")
+    keys: list[str] = []
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=ctx.artifact_bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return keys
+
+
+def read(ctx: EnvContext, key: str) -> dict[str, Any]:
+    try:
+        body = ctx.client("s3").get_object(Bucket=ctx.artifact_bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return json.loads(body)
+
+
+def last_entries(ctx: EnvContext, group: str) -> dict[int, AuditKey]:
+    """The latest audit entry of every version of ``group``, from one paginated listing."""
+    latest: dict[int, AuditKey] = {}
+    for key in list_keys(ctx, f"{ctx.names.audit_prefix}{group}/"):
+        parsed = AuditKey.parse(ctx.names.audit_prefix, key)
+        if parsed and (parsed.version not in latest or parsed.when > latest[parsed.version].when):
+            latest[parsed.version] = parsed
+    return latest

@@ -1,0 +1,326 @@
+"""Review and approval: card status, version approval and lifecycle stage status, each audited.
+
+Runs as the environment's approver role by default (``--role`` to act as another role, e.g. to
+show that the data-scientist role is denied in staging and prod: IAM decides, not this script).
+Every change writes an audit record (who, when, what, why, before/after) to the environment's
+bucket and an event to the governance event log; a change to the value it already has writes
+nothing.
+
+    python -m scripts.governance.review card    --env dev --version 1 --status PendingReview --reason "..."
+    python -m scripts.governance.review approve --env dev --version 1 --reason "..." [--decision Rejected]
+    python -m scripts.governance.review stage   --env prod --version 1 --status Deployed --reason "..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from environments import PlatformConfig
+
+from . import audit
+from .cards import CARD_STATUSES
+from .common import (
+    EnvContext,
+    RefusedError,
+    UsageError,
+    common_parser,
+    describe_client_error,
+    describe_version,
+    env_context,
+    load_config,
+    resolve_use_case,
+    resolve_version,
+    run_job,
+    version_number,
+)
+
+#: Card status moves a reviewer may make ("and back": an approved card can return to Draft).
+CARD_TRANSITIONS = {
+    "Draft": ("PendingReview", "Archived"),
+    "PendingReview": ("Approved", "Draft", "Archived"),
+    "Approved": ("Draft", "PendingReview", "Archived"),
+    "Archived": (),
+}
+APPROVAL_DECISIONS = ("Approved", "Rejected", "PendingManualApproval")
+_STAGE_STATUS_CHARS = "letters, digits and hyphens, starting with a letter or digit (max 63)"
+
+
+def _require_reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise UsageError("--reason is required: say why, it goes into the audit record")
+    return reason.strip()
+
+
+def _context(
+    platform: PlatformConfig,
+    env: str,
+    role: str,
+    use_case: str | None,
+    version: str,
+    source: boto3.Session | None,
+) -> tuple[EnvContext, str, str, dict[str, Any]]:
+    ctx = env_context(platform, env, role, job="review", source=source)
+    uc = resolve_use_case(ctx.env, use_case)
+    arn = resolve_version(ctx, uc, version)
+    return ctx, uc, arn, describe_version(ctx, arn)
+
+
+def _apply(
+    ctx: EnvContext,
+    arn: str,
+    desc: dict[str, Any],
+    *,
+    action: str,
+    reason: str,
+    update: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    dry_run: bool,
+) -> dict[str, Any]:
+    result = {
+        "environment": ctx.env.name,
+        "model_package_arn": arn,
+        "action": action,
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "dry_run": dry_run,
+    }
+    if before == after:
+        return {**result, "changed": False}
+    if dry_run:
+        return {**result, "changed": False, "would_change": True}
+    try:
+        ctx.client("sagemaker").update_model_package(ModelPackageArn=arn, **update)
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    rec = audit.record(
+        ctx,
+        action=action,
+        model_package_arn=arn,
+        group=desc["ModelPackageGroupName"],
+        version=version_number(arn),
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    return {**result, "changed": True, "audit_key": rec["key"], "who": rec["who"]}
+
+
+def set_card_status(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    status: str,
+    reason: str,
+    *,
+    use_case: str | None = None,
+    role: str = "approver",
+    dry_run: bool = False,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """Move the version's model card to ``status`` (Draft/PendingReview/Approved/Archived)."""
+    reason = _require_reason(reason)
+    if status not in CARD_STATUSES:
+        raise UsageError(f"unknown card status {status!r}: expected one of {', '.join(CARD_STATUSES)}")
+    ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
+    current = (desc.get("ModelCard") or {}).get("ModelCardStatus")
+    if current is None:
+        raise RefusedError(
+            f"{arn} has no model card; register it with one (mlgov seed)",
+            [{"gate": "card", "reason": "the version carries no model card"}],
+        )
+    if status != current and status not in CARD_TRANSITIONS.get(current, ()):
+        allowed = ", ".join(CARD_TRANSITIONS.get(current, ())) or "nothing (archived cards are final)"
+        raise RefusedError(
+            f"card of {arn} is {current}; it may move to {allowed}, not {status}",
+            [{"gate": "card_transition", "reason": f"{current} -> {status} is not a review step"}],
+        )
+    return _apply(
+        ctx,
+        arn,
+        desc,
+        action="card-status",
+        reason=reason,
+        update={"ModelCard": {"ModelCardStatus": status}},
+        before={"ModelCardStatus": current},
+        after={"ModelCardStatus": status},
+        dry_run=dry_run,
+    )
+
+
+def set_approval(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    reason: str,
+    *,
+    decision: str = "Approved",
+    use_case: str | None = None,
+    role: str = "approver",
+    dry_run: bool = False,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """Approve or reject the version (ModelApprovalStatus) with ``reason`` as ApprovalDescription."""
+    reason = _require_reason(reason)
+    if decision not in APPROVAL_DECISIONS:
+        raise UsageError(f"unknown decision {decision!r}: expected one of {', '.join(APPROVAL_DECISIONS)}")
+    ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
+    current = desc.get("ModelApprovalStatus")
+    action = {"Approved": "approve", "Rejected": "reject"}.get(decision, "reset-approval")
+    return _apply(
+        ctx,
+        arn,
+        desc,
+        action=action,
+        reason=reason,
+        update={"ModelApprovalStatus": decision, "ApprovalDescription": reason[:1024]},
+        before={"ModelApprovalStatus": current},
+        after={"ModelApprovalStatus": decision},
+        dry_run=dry_run,
+    )
+
+
+def set_stage_status(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    status: str,
+    reason: str,
+    *,
+    use_case: str | None = None,
+    role: str = "approver",
+    dry_run: bool = False,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """Set the version's ModelLifeCycle stage status (e.g. Deployed) at its environment's stage."""
+    import re
+
+    reason = _require_reason(reason)
+    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", status):
+        raise UsageError(f"stage status {status!r} is not valid: use {_STAGE_STATUS_CHARS}")
+    ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
+    life = desc.get("ModelLifeCycle") or {}
+    stage = life.get("Stage") or ctx.lifecycle_stage
+    before = {"Stage": life.get("Stage"), "StageStatus": life.get("StageStatus")}
+    after = {"Stage": stage, "StageStatus": status}
+    return _apply(
+        ctx,
+        arn,
+        desc,
+        action="stage-status",
+        reason=reason,
+        update={"ModelLifeCycle": {"Stage": stage, "StageStatus": status, "StageDescription": reason[:1024]}},
+        before=before,
+        after=after,
+        dry_run=dry_run,
+    )
+
+
+def render(result: dict[str, Any]) -> str:
+    state = (
+        "changed" if result.get("changed") else "would change" if result.get("would_change") else "unchanged"
+    )
+    return (
+        f"{result['action']} {result['model_package_arn']}: {result['before']} -> "
+        f"{result['after']} ({state}{'; audit ' + result['audit_key'] if result.get('audit_key') else ''})"
+    )
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--version",
+        required=True,
+        help="model version number in the use case's group, or a model package ARN",
+    )
+    p.add_argument("--reason", required=True, help="why: recorded in the audit record")
+    p.add_argument(
+        "--use-case",
+        default=None,
+        help="use case name from the environment file (default: its first use case)",
+    )
+    p.add_argument(
+        "--role",
+        default="approver",
+        choices=["approver", "data_scientist", "execution", "promotion"],
+        help="environment role to act as (default: approver)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = common_parser("Review and approval of model versions.")
+    top = argparse.ArgumentParser(
+        prog="python -m scripts.governance.review",
+        description="Review and approval of model versions: card "
+        "status, version approval, lifecycle stage status.",
+    )
+    sub = top.add_subparsers(dest="command", required=True)
+    card = sub.add_parser(
+        "card",
+        parents=[parent],
+        add_help=False,
+        help="move the model card: Draft -> PendingReview -> Approved (and back)",
+        description="Move the version's model card to --status (Draft -> "
+        "PendingReview -> Approved, and back to Draft; or Archived). Audited.",
+    )
+    card.add_argument("--status", required=True, choices=CARD_STATUSES, help="new card status")
+    approve = sub.add_parser(
+        "approve",
+        parents=[parent],
+        add_help=False,
+        help="approve (or reject) the version",
+        description="Set the version's ModelApprovalStatus (default "
+        "Approved) with --reason as ApprovalDescription. Audited.",
+    )
+    approve.add_argument(
+        "--decision",
+        default="Approved",
+        choices=APPROVAL_DECISIONS,
+        help="new ModelApprovalStatus (default: Approved)",
+    )
+    reject = sub.add_parser(
+        "reject",
+        parents=[parent],
+        add_help=False,
+        help="reject the version",
+        description="Set the version's ModelApprovalStatus to Rejected with "
+        "--reason as ApprovalDescription. Audited.",
+    )
+    stage = sub.add_parser(
+        "stage",
+        parents=[parent],
+        add_help=False,
+        help="set the lifecycle stage status, e.g. Deployed",
+        description="Set the version's ModelLifeCycle StageStatus at its "
+        "environment's stage, --reason as StageDescription. Audited.",
+    )
+    stage.add_argument("--status", required=True, help="new StageStatus, e.g. Deployed")
+    for p in (card, approve, reject, stage):
+        _add_common(p)
+    return top
+
+
+def dispatch(args: argparse.Namespace) -> dict[str, Any]:
+    platform = load_config(args.config_dir)
+    common = dict(use_case=args.use_case, role=args.role, dry_run=args.dry_run)
+    if args.command == "card":
+        return set_card_status(platform, args.env, args.version, args.status, args.reason, **common)
+    if args.command == "approve":
+        return set_approval(platform, args.env, args.version, args.reason, decision=args.decision, **common)
+    if args.command == "reject":
+        return set_approval(platform, args.env, args.version, args.reason, decision="Rejected", **common)
+    return set_stage_status(platform, args.env, args.version, args.status, args.reason, **common)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_job(dispatch, build_parser().parse_args(argv), render)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Synthesized remote state and bootstrap: S3 backend settings, state bucket, OIDC trust.
+
+A failure here means a platform stack would write its state to the wrong place (or unlocked,
+or unencrypted), or an account's deploy role would trust more than the configured repository.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from environments import PlatformConfig, load_platform
+from environments.naming import Names
+from environments.schema import CiConfig
+
+from .conftest import by_path, stack
+
+OIDC = "token.actions.githubusercontent.com"
+
+
+# -- the platform stacks' S3 backend ---------------------------------------------------------
+def test_every_environment_uses_its_own_state_object(rs_platform: PlatformConfig, rs_out: Path) -> None:
+    keys = set()
+    for env in rs_platform.environments.values():
+        names = Names.of(rs_platform, env)
+        doc = stack(rs_out, env.name)
+        assert list(doc["terraform"]["backend"]) == ["s3"], env.name
+        backend = doc["terraform"]["backend"]["s3"]
+        assert backend["bucket"] == names.state_bucket == f"mlgov-tfstate-{env.account_id}"
+        assert backend["key"] == f"platform/{env.name}.tfstate"
+        assert backend["region"] == env.region
+        assert backend["use_lockfile"] is True
+        assert backend["encrypt"] is True
+        assert backend["kms_key_id"] == f"arn:aws:kms:{env.region}:{env.account_id}:alias/mlgov-tfstate"
+        assert "dynamodb_table" not in backend  # S3-native locking, no table
+        keys.add((backend["bucket"], backend["key"]))
+    assert len(keys) == len(rs_platform.environments)
+
+
+def test_without_remote_state_the_stack_keeps_local_state(rs_out: Path, tmp_path: Path) -> None:
+    # The kit's own YAMLs (no remote_state): the demo needs no bootstrap.
+    from cdktf import Testing
+
+    from modules.stack import PlatformStack
+
+    platform = load_platform()
+    assert all(e.remote_state is None for e in platform.environments.values())
+    doc = json.loads(Testing.synth(PlatformStack(Testing.app(), platform, platform.env("dev"))))
+    assert list(doc["terraform"]["backend"]) == ["local"]
+
+
+def test_bootstrap_output_matches_the_remote_state_the_platform_stack_uses(
+    rs_platform: PlatformConfig, rs_out: Path
+) -> None:
+    for env in rs_platform.environments.values():
+        out = stack(rs_out, f"bootstrap-{env.name}")["output"]["remote_state"]["value"]
+        backend = stack(rs_out, env.name)["terraform"]["backend"]["s3"]
+        assert {k: backend[k] for k in out} == out
+
+
+# -- the state bucket -------------------------------------------------------------------------
+def test_state_bucket_is_versioned_encrypted_private_tls_only_and_logged(rs_out: Path) -> None:
+    doc = stack(rs_out, "bootstrap-prod")
+    p = "bootstrap-prod/state"
+    bucket = by_path(doc, "aws_s3_bucket", f"{p}/state/bucket")
+    assert bucket["bucket"] == "mlgov-tfstate-333333333333"
+    assert bucket["force_destroy"] is False
+    ref = "${aws_s3_bucket.%s.id}" % bucket["//"]["metadata"]["uniqueId"]
+
+    versioning = by_path(doc, "aws_s3_bucket_versioning", f"{p}/state/versioning")
+    assert versioning["bucket"] == ref
+    assert versioning["versioning_configuration"]["status"] == "Enabled"
+
+    sse = by_path(doc, "aws_s3_bucket_server_side_encryption_configuration", f"{p}/state/encryption")
+    default = sse["rule"][0]["apply_server_side_encryption_by_default"]
+    key = by_path(doc, "aws_kms_key", f"{p}/key")
+    assert default["sse_algorithm"] == "aws:kms"
+    assert default["kms_master_key_id"] == "${aws_kms_key.%s.arn}" % key["//"]["metadata"]["uniqueId"]
+    assert key["enable_key_rotation"] is True
+    alias = by_path(doc, "aws_kms_alias", f"{p}/alias")
+    assert alias["name"] == "alias/mlgov-tfstate"
+
+    pab = by_path(doc, "aws_s3_bucket_public_access_block", f"{p}/state/public-access-block")
+    assert pab["bucket"] == ref
+    assert all(
+        pab[k] is True
+        for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    )
+
+    policy = json.loads(by_path(doc, "aws_s3_bucket_policy", f"{p}/policy")["policy"])
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert "arn:aws:s3:::mlgov-tfstate-333333333333/*" in deny[0]["Resource"]
+    assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+
+    logging_ = by_path(doc, "aws_s3_bucket_logging", f"{p}/logging")
+    log_bucket = by_path(doc, "aws_s3_bucket", f"{p}/access-logs/bucket")
+    assert log_bucket["bucket"] == "mlgov-tfstate-logs-333333333333"
+    assert logging_["target_bucket"] == "${aws_s3_bucket.%s.id}" % log_bucket["//"]["metadata"]["uniqueId"]
+
+
+def test_bootstrap_provider_refuses_other_accounts_and_keeps_local_state(rs_out: Path) -> None:
+    doc = stack(rs_out, "bootstrap-staging")
+    (provider,) = doc["provider"]["aws"]
+    assert provider["allowed_account_ids"] == ["222222222222"]
+    # The deploy role does not exist before the bootstrap: it cannot be assumed here.
+    assert "assume_role" not in provider
+    assert list(doc["terraform"]["backend"]) == ["local"]
+
+
+# -- the CI identity ----------------------------------------------------------------------------
+def _trust(doc: dict, path: str) -> list[dict]:
+    return json.loads(by_path(doc, "aws_iam_role", path)["assume_role_policy"])["Statement"]
+
+
+def _github(statements: list[dict]) -> dict:
+    (stmt,) = [s for s in statements if s["Action"] == ["sts:AssumeRoleWithWebIdentity"]]
+    return stmt
+
+
+def test_dev_deploy_role_trusts_its_github_environment_and_main(rs_out: Path) -> None:
+    doc = stack(rs_out, "bootstrap-dev")
+    provider = by_path(doc, "aws_iam_openid_connect_provider", "bootstrap-dev/ci/github-oidc")
+    assert provider["url"] == f"https://{OIDC}"
+    assert provider["client_id_list"] == ["sts.amazonaws.com"]
+    role = by_path(doc, "aws_iam_role", "bootstrap-dev/ci/deploy-role")
+    assert role["name"] == "mlgov-deploy"
+    stmt = _github(_trust(doc, "bootstrap-dev/ci/deploy-role"))
+    assert stmt["Principal"] == {
+        "Federated": "${aws_iam_openid_connect_provider.%s.arn}" % provider["//"]["metadata"]["uniqueId"]
+    }
+    assert stmt["Condition"] == {
+        "StringEquals": {
+            f"{OIDC}:aud": "sts.amazonaws.com",
+            f"{OIDC}:sub": [
+                "repo:example-org/mlgov-platform:environment:dev",
+                "repo:example-org/mlgov-platform:ref:refs/heads/main",
+            ],
+        }
+    }
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_strict_deploy_roles_trust_only_their_protected_github_environment(rs_out: Path, env: str) -> None:
+    doc = stack(rs_out, f"bootstrap-{env}")
+    statements = _trust(doc, f"bootstrap-{env}/ci/deploy-role")
+    assert _github(statements)["Condition"]["StringEquals"][f"{OIDC}:sub"] == [
+        f"repo:example-org/mlgov-platform:environment:{env}"
+    ]
+    text = json.dumps(statements)
+    assert "pull_request" not in text and "refs/heads" not in text and "*" not in text
+
+
+def test_pull_requests_get_only_the_read_only_plan_role(rs_out: Path) -> None:
+    doc = stack(rs_out, "bootstrap-prod")
+    plan = _github(_trust(doc, "bootstrap-prod/ci/plan-role"))
+    assert plan["Condition"]["StringEquals"][f"{OIDC}:sub"] == [
+        "repo:example-org/mlgov-platform:ref:refs/heads/main",
+        "repo:example-org/mlgov-platform:pull_request",
+    ]
+    attach = by_path(doc, "aws_iam_role_policy_attachment", "bootstrap-prod/ci/plan-read-only")
+    assert attach["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    lock = json.loads(by_path(doc, "aws_iam_role_policy", "bootstrap-prod/ci/plan-state-lock")["policy"])
+    (objects,) = [s for s in lock["Statement"] if s["Sid"] == "StateLockFiles"]
+    assert objects["Resource"][0].endswith("/*.tflock")  # lock files only, never the state
+
+
+def test_deploy_role_is_not_administrator_and_cannot_touch_the_ci_roles(rs_out: Path) -> None:
+    doc = stack(rs_out, "bootstrap-dev")
+    attach = by_path(doc, "aws_iam_role_policy_attachment", "bootstrap-dev/ci/deploy-policy")
+    assert attach["policy_arn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
+    policy = json.loads(by_path(doc, "aws_iam_role_policy", "bootstrap-dev/ci/deploy-iam")["policy"])
+    (allow,) = [s for s in policy["Statement"] if s["Sid"] == "PlatformRoles"]
+    assert allow["Resource"] == [
+        "arn:aws:iam::111111111111:role/mlgov-dev-*",
+        "arn:aws:iam::111111111111:policy/mlgov-dev-*",
+    ]
+    assert "iam:*" not in allow["Action"] and "iam:PassRole" in allow["Action"]
+    (deny,) = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert set(deny["Resource"]) == {
+        "arn:aws:iam::111111111111:role/mlgov-dev-ci-plan",
+        "arn:aws:iam::111111111111:role/mlgov-deploy",
+    }
+
+
+def _bootstrap(platform: PlatformConfig, env: str, outdir: Path) -> dict:
+    # A real App (Testing.synth drops the construct paths the lookups use).
+    from cdktf import App
+
+    from modules.bootstrap import BootstrapStack
+
+    app = App(outdir=str(outdir))
+    BootstrapStack(app, platform, platform.env(env))
+    app.synth()
+    return stack(outdir, f"bootstrap-{env}")
+
+
+def test_break_glass_principals_are_trusted_when_configured(
+    rs_platform: PlatformConfig, tmp_path: Path
+) -> None:
+    admin = "arn:aws:iam::444444444444:role/BreakGlass"
+    assert rs_platform.ci is not None
+    platform = dataclasses.replace(
+        rs_platform, ci=dataclasses.replace(rs_platform.ci, admin_principals=(admin,))
+    )
+    statements = _trust(_bootstrap(platform, "prod", tmp_path / "a"), "bootstrap-prod/ci/deploy-role")
+    (glass,) = [s for s in statements if s["Sid"] == "BreakGlass"]
+    assert glass["Principal"] == {"AWS": [admin]}
+    # ... and not by default
+    assert "BreakGlass" not in json.dumps(
+        _trust(_bootstrap(rs_platform, "prod", tmp_path / "b"), "bootstrap-prod/ci/deploy-role")
+    )
+
+
+def test_without_ci_section_no_oidc_provider_and_only_the_account_is_trusted(
+    rs_platform: PlatformConfig, tmp_path: Path
+) -> None:
+    doc = _bootstrap(dataclasses.replace(rs_platform, ci=None), "dev", tmp_path)
+    assert "aws_iam_openid_connect_provider" not in doc.get("resource", {})
+    statements = _trust(doc, "bootstrap-dev/ci/deploy-role")
+    assert not [s for s in statements if "Federated" in s.get("Principal", {})]
+    principals = {json.dumps(s["Principal"]) for s in statements}
+    assert principals == {json.dumps({"AWS": "arn:aws:iam::111111111111:root"})}
+
+
+def test_existing_oidc_provider_is_referenced_not_created(
+    rs_platform: PlatformConfig, tmp_path: Path
+) -> None:
+    assert rs_platform.ci is not None
+    platform = dataclasses.replace(
+        rs_platform, ci=dataclasses.replace(rs_platform.ci, create_oidc_provider=False)
+    )
+    doc = _bootstrap(platform, "dev", tmp_path)
+    assert "aws_iam_openid_connect_provider" not in doc.get("resource", {})
+    stmt = _github(_trust(doc, "bootstrap-dev/ci/deploy-role"))
+    assert stmt["Principal"] == {"Federated": f"arn:aws:iam::111111111111:oidc-provider/{OIDC}"}
+
+
+def test_ci_subjects_have_no_wildcards() -> None:
+    ci = CiConfig(github_repository="acme/ml", branches=("main", "release/1.x"))
+    platform = load_platform()
+    assert ci.deploy_subjects(platform.env("dev")) == (
+        "repo:acme/ml:environment:dev",
+        "repo:acme/ml:ref:refs/heads/main",
+        "repo:acme/ml:ref:refs/heads/release/1.x",
+    )
+    assert ci.deploy_subjects(platform.env("prod")) == ("repo:acme/ml:environment:prod",)
+    assert CiConfig("acme/ml", plan_on_pull_request=False).plan_subjects() == (
+        "repo:acme/ml:ref:refs/heads/main",
+    )
+
+
+# checkov over the bootstrap stacks: tests/policy/test_checkov.py scans every synthesized stack,
+# bootstrap-<env> included, with zero failures allowed.

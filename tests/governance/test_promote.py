@@ -1,0 +1,375 @@
+"""promote: gates, server-side copy under the target key, verification, registration with card,
+metrics and metadata, lineage, source annotation, audit; idempotent, resumable, concurrent."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from scripts.governance import promote as promote_job
+from scripts.governance.cards import evaluation_metrics, parse_card
+from scripts.governance.common import RefusedError, UnknownVersionError, UsageError
+
+from .conftest import audit_records, make_promotable
+
+
+def _versions(cloud, env):
+    sm = cloud.client(env, "sagemaker")
+    return sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"]
+
+
+def _objects(cloud, env, prefix="models/"):
+    resp = cloud.client(env, "s3").list_objects_v2(Bucket=cloud.bucket(env), Prefix=prefix)
+    return sorted(o["Key"] for o in resp.get("Contents", []))
+
+
+def test_promote_dev_to_staging(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    result = promote_job.promote(platform, "staging", "1")
+    assert result["created"] is True
+    source_arn = seeded["versions"][0]["arn"]
+    assert result["source_arn"] == source_arn
+    target_arn = result["target_arn"]
+    assert ":222222222222:model-package/mlgov-credit-risk/1" in target_arn
+    sm = cloud.client("staging", "sagemaker")
+    desc = sm.describe_model_package(ModelPackageName=target_arn)
+    assert desc["ModelApprovalStatus"] == "PendingManualApproval"
+    assert desc["ModelLifeCycle"]["Stage"] == "Staging"
+    assert desc["SecurityConfig"]["KmsKeyId"] == cloud.kms_keys["staging"]
+    meta = desc["CustomerMetadataProperties"]
+    assert meta["mlgov-source-arn"] == source_arn
+    assert meta["mlgov-source-account"] == "111111111111"
+    assert meta["mlgov-source-version"] == "1"
+    assert meta["mlgov-promotion-token"] == result["token"]
+    # Metrics and card point at the copies in the staging bucket, under the staging key.
+    report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert report_uri.startswith(f"s3://{cloud.bucket('staging')}/models/")
+    card = parse_card(desc["ModelCard"]["ModelCardContent"])
+    assert card.model_overview.model_artifact == [
+        desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    ]
+    assert card.evaluation_details[0].datasets == [report_uri]
+    assert evaluation_metrics(card)["accuracy"] == seeded["versions"][0]["metrics"]["accuracy"]
+    s3 = cloud.client("staging", "s3")
+    dev_s3 = cloud.client("dev", "s3")
+    for key in _objects(cloud, "staging"):
+        head = s3.head_object(Bucket=cloud.bucket("staging"), Key=key, ChecksumMode="ENABLED")
+        src = dev_s3.head_object(Bucket=cloud.bucket("dev"), Key=key, ChecksumMode="ENABLED")
+        assert head["SSEKMSKeyId"] == cloud.kms_keys["staging"]
+        assert head["ChecksumSHA256"] == src["ChecksumSHA256"]
+        assert (
+            s3.get_object(Bucket=cloud.bucket("staging"), Key=key)["Body"].read()
+            == dev_s3.get_object(Bucket=cloud.bucket("dev"), Key=key)["Body"].read()
+        )
+    # Lineage: source -> target.
+    arts = {a["Source"]["SourceUri"]: a["ArtifactArn"] for a in sm.list_artifacts()["ArtifactSummaries"]}
+    assocs = sm.list_associations(SourceArn=arts[source_arn])["AssociationSummaries"]
+    assert [a["DestinationArn"] for a in assocs] == [arts[target_arn]]
+    # The source says where it went.
+    src_desc = cloud.client("dev", "sagemaker").describe_model_package(ModelPackageName=source_arn)
+    assert src_desc["CustomerMetadataProperties"]["mlgov-promoted-to-staging"] == target_arn
+    assert src_desc["ModelLifeCycle"]["StageStatus"] == "Promoted"
+    # Audit in the target environment; no lock left.
+    promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
+    assert len(promo) == 1 and promo[0]["before"]["source_arn"] == source_arn
+    assert ":assumed-role/mlgov-staging-promotion/" in promo[0]["who"]
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+
+
+def test_second_run_returns_existing_target(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    first = promote_job.promote(platform, "staging", "1")
+    second = promote_job.promote(platform, "staging", "1")
+    assert second["created"] is False and second["target_arn"] == first["target_arn"]
+    assert set(second["steps"].values()) == {"done", "skipped"}
+    assert all(v == "skipped" for k, v in second["steps"].items() if k not in ("lock", "verify"))
+    assert len(_versions(cloud, "staging")) == 1
+    assert len([r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]) == 1
+
+
+def test_chain_to_prod(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    staged = promote_job.promote(platform, "staging", "1")
+    make_promotable(platform, "staging", "1")
+    prod = promote_job.promote(platform, "prod", "1")
+    desc = cloud.client("prod", "sagemaker").describe_model_package(ModelPackageName=prod["target_arn"])
+    assert desc["CustomerMetadataProperties"]["mlgov-source-arn"] == staged["target_arn"]
+    assert desc["ModelLifeCycle"]["Stage"] == "Production"
+
+
+# -- gates ---------------------------------------------------------------------------------
+def _refusal(platform, env, version):
+    with pytest.raises(RefusedError) as info:
+        promote_job.promote(platform, env, version)
+    return {f["gate"]: f["reason"] for f in info.value.failures}
+
+
+def test_unapproved_version_fails_every_named_gate_and_writes_nothing(seeded, platform, cloud):
+    gates = _refusal(platform, "staging", "1")
+    assert gates == {
+        "approval": "ModelApprovalStatus is PendingManualApproval, must be Approved",
+        "card_status": "model card status is Draft, must be Approved",
+    }
+    assert _versions(cloud, "staging") == []
+    assert cloud.client("staging", "s3").list_objects_v2(Bucket=cloud.bucket("staging")).get("KeyCount") == 0
+
+
+def test_card_approved_but_version_not(seeded, platform, cloud):
+    from scripts.governance import review
+
+    review.set_card_status(platform, "dev", "1", "PendingReview", "r")
+    review.set_card_status(platform, "dev", "1", "Approved", "r")
+    assert set(_refusal(platform, "staging", "1")) == {"approval"}
+
+
+def test_version_approved_but_card_not(seeded, platform, cloud):
+    from scripts.governance import review
+
+    review.set_approval(platform, "dev", "1", "r")
+    assert set(_refusal(platform, "staging", "1")) == {"card_status"}
+
+
+def test_metric_gate_of_prod(seeded, platform, cloud):
+    """The stump (v3) passes staging's 0.90 floors but not prod's roc_auc 0.95."""
+    make_promotable(platform, "dev", "3")
+    promote_job.promote(platform, "staging", "3")
+    make_promotable(platform, "staging", "1")
+    gates = _refusal(platform, "prod", "1")
+    assert list(gates) == ["metric:roc_auc"]
+    assert gates["metric:roc_auc"] == "roc_auc = 0.9079 is below prod's minimum 0.95"
+    assert _versions(cloud, "prod") == []
+
+
+def test_required_sections_gate(seeded, platform, cloud, monkeypatch):
+    """A card without business and training details is refused by staging, naming both."""
+    from scripts.governance import cards
+
+    make_promotable(platform, "dev", "1")
+    real = cards.parse_card
+
+    def stripped(content):
+        card = real(content)
+        return card.model_copy(update={"business_details": None, "training_details": None}) if card else card
+
+    monkeypatch.setattr(promote_job.cards, "parse_card", stripped)
+    gates = _refusal(platform, "staging", "1")
+    assert gates == {
+        "card_sections": "card lacks section(s) business_details, training_details required by staging"
+    }
+
+
+def test_metric_missing_from_card_read_from_report(seeded, platform, cloud, monkeypatch):
+    make_promotable(platform, "dev", "1")
+    monkeypatch.setattr(promote_job.cards, "evaluation_metrics", lambda card: {})
+    result = promote_job.promote(platform, "staging", "1")
+    assert result["created"] is True
+
+
+def test_unknown_version(seeded, platform):
+    with pytest.raises(UnknownVersionError, match="unknown version"):
+        promote_job.promote(platform, "staging", "9")
+
+
+def test_unknown_environment_cli(seeded, capsys):
+    assert promote_job.main(["--env", "qa", "--version", "1"]) == 2
+    assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_promote_into_first_environment_is_usage_error(seeded, platform):
+    with pytest.raises(UsageError, match="promotes from nothing"):
+        promote_job.promote(platform, "dev", "1")
+
+
+def test_refusal_cli_exit_1_names_gates(seeded, capsys):
+    assert promote_job.main(["--env", "staging", "--version", "2", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert {f["gate"] for f in out["failures"]} == {"approval", "card_status"}
+
+
+def test_dry_run_writes_nothing(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    result = promote_job.promote(platform, "staging", "1", dry_run=True)
+    assert result["gates"] == "passed" and len(result["would_copy"]) == 2
+    assert _versions(cloud, "staging") == []
+    assert cloud.client("staging", "s3").list_objects_v2(Bucket=cloud.bucket("staging")).get("KeyCount") == 0
+
+
+# -- resumability -----------------------------------------------------------------------------
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("step", promote_job.STEPS)
+def test_failure_after_each_step_then_rerun(seeded, platform, cloud, step):
+    make_promotable(platform, "dev", "1")
+
+    def stop(done):
+        if done == step:
+            raise Stop(done)
+
+    with pytest.raises(Stop):
+        promote_job.promote(platform, "staging", "1", on_step=stop)
+    result = promote_job.promote(platform, "staging", "1")
+    versions = _versions(cloud, "staging")
+    assert len(versions) == 1 and versions[0]["ModelPackageArn"] == result["target_arn"]
+    assert len(_objects(cloud, "staging")) == 2
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+    promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
+    assert len(promo) == 1
+    sm = cloud.client("staging", "sagemaker")
+    assert len(sm.list_associations()["AssociationSummaries"]) == 1
+    src = cloud.client("dev", "sagemaker").describe_model_package(ModelPackageName=result["source_arn"])
+    assert src["CustomerMetadataProperties"]["mlgov-promoted-to-staging"] == result["target_arn"]
+
+
+def test_crash_between_create_and_record(seeded, platform, cloud, monkeypatch):
+    """The version was created but the run died before noting it: the rerun finds it by the
+    token in its metadata instead of creating a second one."""
+    make_promotable(platform, "dev", "1")
+    real = promote_job._write_record
+
+    def die_after_create(ctx, plan, **state):
+        if state.get("state") == "registered":
+            raise Stop("killed")
+        return real(ctx, plan, **state)
+
+    monkeypatch.setattr(promote_job, "_write_record", die_after_create)
+    with pytest.raises(Stop):
+        promote_job.promote(platform, "staging", "1")
+    assert len(_versions(cloud, "staging")) == 1
+    monkeypatch.setattr(promote_job, "_write_record", real)
+    # Even without ClientToken idempotency the metadata scan finds the version.
+    result = promote_job.promote(platform, "staging", "1")
+    assert result["created"] is False
+    assert len(_versions(cloud, "staging")) == 1
+
+
+def test_stale_lock_is_taken_over(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    plan_token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
+    cloud.client("staging", "s3").put_object(
+        Bucket=cloud.bucket("staging"),
+        Key=f"promotions/{plan_token}.lock",
+        Body=json.dumps({"owner": "dead", "started": "2020-01-01T00:00:00+00:00"}).encode(),
+    )
+    assert promote_job.promote(platform, "staging", "1")["created"] is True
+
+
+def test_live_lock_times_out_clearly(seeded, platform, cloud):
+    from scripts.governance.common import utcnow
+
+    make_promotable(platform, "dev", "1")
+    token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
+    cloud.client("staging", "s3").put_object(
+        Bucket=cloud.bucket("staging"),
+        Key=f"promotions/{token}.lock",
+        Body=json.dumps({"owner": "other", "started": utcnow().isoformat()}).encode(),
+    )
+    with pytest.raises(promote_job.PromotionConflict, match="another run has held the promotion lock"):
+        promote_job.promote(platform, "staging", "1", lock_wait_seconds=0.5)
+    assert _versions(cloud, "staging") == []
+
+
+def test_concurrent_promotions_give_one_target(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    results, errors = [], []
+    barrier = threading.Barrier(4)
+
+    def run():
+        barrier.wait()
+        try:
+            results.append(promote_job.promote(platform, "staging", "1"))
+        except Exception as err:  # collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len({r["target_arn"] for r in results}) == 1
+    assert sum(r["created"] for r in results) == 1
+    assert len(_versions(cloud, "staging")) == 1
+    assert len([r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]) == 1
+
+
+# -- multipart copy -----------------------------------------------------------------------------
+def test_multipart_server_side_copy(cloud):
+    """Above the threshold the copy goes part by part with UploadPartCopy, and verifies."""
+    import hashlib
+    import os
+
+    s3 = cloud.client("dev", "s3")
+    body = os.urandom(12 * 1024 * 1024 + 123)
+    digest = hashlib.sha256(body).digest()
+    s3.put_object(
+        Bucket=cloud.bucket("dev"),
+        Key="models/big/model.tar.gz",
+        Body=body,
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=cloud.kms_keys["dev"],
+        ChecksumAlgorithm="SHA256",
+        Metadata={"sha256": digest.hex()},
+    )
+    src_head = s3.head_object(
+        Bucket=cloud.bucket("dev"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"
+    )
+    out = promote_job.server_side_copy(
+        s3,
+        source_bucket=cloud.bucket("dev"),
+        source_key="models/big/model.tar.gz",
+        bucket=cloud.bucket("staging"),
+        key="models/big/model.tar.gz",
+        kms_key_arn=cloud.kms_keys["staging"],
+        source_head=src_head,
+        threshold=5 * 1024 * 1024,
+        part_size=5 * 1024 * 1024,
+    )
+    assert out == {"method": "upload_part_copy", "parts": 3}
+    target = s3.head_object(
+        Bucket=cloud.bucket("staging"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"
+    )
+    assert promote_job.verify_copy(src_head, target, cloud.kms_keys["staging"]) == []
+    assert s3.get_object(Bucket=cloud.bucket("staging"), Key="models/big/model.tar.gz")["Body"].read() == body
+    assert s3.list_multipart_uploads(Bucket=cloud.bucket("staging")).get("Uploads", []) == []
+
+
+def test_verify_detects_a_wrong_copy(cloud):
+    src = {"ContentLength": 10, "ETag": '"abc"', "ChecksumSHA256": "A=", "Metadata": {}}
+    dst = {
+        "ContentLength": 9,
+        "ETag": '"abc"',
+        "ChecksumSHA256": "B=",
+        "SSEKMSKeyId": "other",
+        "Metadata": {"source-etag": "xyz"},
+    }
+    problems = promote_job.verify_copy(src, dst, "key")
+    assert len(problems) == 4
+
+
+def test_access_denied_on_copy_is_clear_and_registers_nothing(seeded, platform, cloud, monkeypatch, capsys):
+    """If the upstream bucket policy does not grant the promotion role, the copy is denied: a
+    clear error naming the role, exit 1, no target version, no lock left behind."""
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    from scripts.governance.common import PermissionDeniedError
+
+    make_promotable(platform, "dev", "1")
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny(self, op, params):
+        if op == "CopyObject":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    with pytest.raises(PermissionDeniedError, match="CopyObject was denied as .*mlgov-staging-promotion"):
+        promote_job.promote(platform, "staging", "1")
+    assert promote_job.main(["--env", "staging", "--version", "1"]) == 1
+    assert "CopyObject was denied" in capsys.readouterr().err
+    assert _versions(cloud, "staging") == []
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []

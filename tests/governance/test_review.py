@@ -1,0 +1,147 @@
+"""review: card status moves, approval, stage status; each audited; bad input refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from scripts.governance import review
+from scripts.governance.common import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
+
+from .conftest import audit_records
+
+
+def test_card_moves_draft_to_approved_and_back(seeded, platform, cloud):
+    sm = cloud.client("dev", "sagemaker")
+    arn = seeded["versions"][0]["arn"]
+    for status in ("PendingReview", "Approved", "Draft"):
+        result = review.set_card_status(platform, "dev", "1", status, f"to {status}")
+        assert result["changed"] is True
+        assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == status
+    records = [r for r in audit_records(cloud, "dev") if r["what"]["action"] == "card-status"]
+    assert [(r["before"]["ModelCardStatus"], r["after"]["ModelCardStatus"]) for r in records] == [
+        ("Draft", "PendingReview"),
+        ("PendingReview", "Approved"),
+        ("Approved", "Draft"),
+    ]
+    assert records[0]["why"] == "to PendingReview"
+    assert ":assumed-role/mlgov-dev-model-approver/" in records[0]["who"]
+    assert records[0]["what"]["model_package_arn"] == arn
+
+
+def test_card_cannot_skip_review(seeded, platform, cloud):
+    with pytest.raises(RefusedError, match="Draft; it may move to PendingReview, Archived, not Approved"):
+        review.set_card_status(platform, "dev", "1", "Approved", "skip")
+    assert audit_records(cloud, "dev")[-1]["what"]["action"] == "register"
+
+
+def test_approve_and_reject_record_reason(seeded, platform, cloud):
+    sm = cloud.client("dev", "sagemaker")
+    review.set_approval(platform, "dev", "2", "metrics reviewed")
+    desc = sm.describe_model_package(ModelPackageName=seeded["versions"][1]["arn"])
+    assert desc["ModelApprovalStatus"] == "Approved"
+    assert desc["ApprovalDescription"] == "metrics reviewed"
+    review.set_approval(platform, "dev", "2", "bias found", decision="Rejected")
+    assert (
+        sm.describe_model_package(ModelPackageName=seeded["versions"][1]["arn"])["ModelApprovalStatus"]
+        == "Rejected"
+    )
+    actions = [r["what"]["action"] for r in audit_records(cloud, "dev")]
+    assert actions[-2:] == ["approve", "reject"]
+
+
+def test_unchanged_value_writes_nothing(seeded, platform, cloud):
+    before = len(audit_records(cloud, "dev"))
+    result = review.set_approval(platform, "dev", "1", "again", decision="PendingManualApproval")
+    assert result["changed"] is False
+    assert len(audit_records(cloud, "dev")) == before
+
+
+def test_stage_status(seeded, platform, cloud):
+    review.set_stage_status(platform, "dev", "3", "Deployed", "canary")
+    life = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][2]["arn"]
+    )["ModelLifeCycle"]
+    assert (life["Stage"], life["StageStatus"], life["StageDescription"]) == (
+        "Development",
+        "Deployed",
+        "canary",
+    )
+
+
+def test_dry_run_changes_nothing(seeded, platform, cloud):
+    before = len(audit_records(cloud, "dev"))
+    result = review.set_approval(platform, "dev", "1", "x", dry_run=True)
+    assert result["would_change"] is True
+    desc = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][0]["arn"]
+    )
+    assert desc["ModelApprovalStatus"] == "PendingManualApproval"
+    assert len(audit_records(cloud, "dev")) == before
+
+
+def test_audit_event_reaches_event_bus(seeded, platform, cloud):
+    """A rule like the stack's (source = Names.audit_event_source) sees the audit event."""
+    events = cloud.client("dev", "events")
+    logs = cloud.client("dev", "logs")
+    names = cloud.names("dev")
+    logs.create_log_group(logGroupName=names.governance_log_group)
+    events.put_rule(Name="audit", EventPattern=json.dumps({"source": [names.audit_event_source]}))
+    events.put_targets(
+        Rule="audit",
+        Targets=[
+            {
+                "Id": "log",
+                "Arn": f"arn:aws:logs:us-east-1:111111111111:log-group:{names.governance_log_group}",
+            }
+        ],
+    )
+    review.set_approval(platform, "dev", "1", "looks good")
+    found = logs.filter_log_events(logGroupName=names.governance_log_group)["events"]
+    details = [json.loads(e["message"]) for e in found]
+    assert any(
+        d["source"] == names.audit_event_source and d["detail"]["why"] == "looks good" for d in details
+    )
+
+
+def test_unknown_version(seeded, platform):
+    with pytest.raises(UnknownVersionError, match="unknown version .*mlgov-credit-risk/42"):
+        review.set_approval(platform, "dev", "42", "x")
+
+
+def test_unknown_version_cli_exit_2(seeded, capsys):
+    assert review.main(["approve", "--env", "dev", "--version", "42", "--reason", "x"]) == 2
+    assert "unknown version" in capsys.readouterr().err
+
+
+def test_unknown_environment_cli_exit_2(seeded, capsys):
+    assert (
+        review.main(["card", "--env", "qa", "--version", "1", "--status", "Approved", "--reason", "x"]) == 2
+    )
+    assert "unknown environment 'qa'" in capsys.readouterr().err
+
+
+def test_empty_reason_is_usage_error(seeded, platform):
+    with pytest.raises(UsageError, match="--reason is required"):
+        review.set_approval(platform, "dev", "1", "  ")
+
+
+def test_access_denied_is_clear(seeded, platform, monkeypatch):
+    """An AccessDenied from AWS surfaces as a PermissionDeniedError naming the role."""
+    import botocore.client
+
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny(self, op, params):
+        if op == "UpdateModelPackage":
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    with pytest.raises(
+        PermissionDeniedError, match="UpdateModelPackage was denied as .*mlgov-dev-model-approver"
+    ):
+        review.set_approval(platform, "dev", "1", "x")
+    assert review.main(["approve", "--env", "dev", "--version", "1", "--reason", "x"]) == 1
