@@ -11,6 +11,7 @@ the WebAssembly build.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -80,7 +81,7 @@ def test_aws_access_is_oidc_only_with_least_permissions(name: str) -> None:
     for job_name, job in jobs.items():
         assert job["permissions"]["id-token"] == "write", f"{name}:{job_name}"
         (creds,) = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")]
-        assert creds["uses"].endswith("@v4")
+        assert re.fullmatch(r"aws-actions/configure-aws-credentials@[0-9a-f]{40}", creds["uses"]), creds
         assert "role-to-assume" in creds["with"]
 
 
