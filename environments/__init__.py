@@ -3,16 +3,21 @@
 Plain data: imports neither ``modules`` (cdktf) nor ``scripts`` (boto3).
 """
 
-from .loader import DEFAULT_DIR, KNOWN_REGIONS, load_platform
+from .loader import DEFAULT_DIR, load_platform
 from .naming import ROLE_SUFFIXES, Names
 from .schema import (
     CARD_SECTIONS,
+    KNOWN_REGIONS,
+    LOG_RETENTION_DAYS,
+    TIER_DEFAULTS,
+    CiConfig,
     ConfigError,
     EnvironmentConfig,
     GovernanceConfig,
     NetworkConfig,
     PlatformConfig,
     RemoteStateConfig,
+    RetentionConfig,
     StudioConfig,
     Tier,
     UnknownEnvironmentError,
@@ -23,7 +28,10 @@ __all__ = [
     "CARD_SECTIONS",
     "DEFAULT_DIR",
     "KNOWN_REGIONS",
+    "LOG_RETENTION_DAYS",
     "ROLE_SUFFIXES",
+    "TIER_DEFAULTS",
+    "CiConfig",
     "ConfigError",
     "EnvironmentConfig",
     "GovernanceConfig",
@@ -31,6 +39,7 @@ __all__ = [
     "NetworkConfig",
     "PlatformConfig",
     "RemoteStateConfig",
+    "RetentionConfig",
     "StudioConfig",
     "Tier",
     "UnknownEnvironmentError",

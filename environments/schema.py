@@ -1,19 +1,34 @@
-"""Typed, frozen shapes of the environment configuration.
+"""Typed, frozen shapes of the environment configuration, validated by pydantic.
 
 The YAML files in this folder are loaded into these objects by ``environments.loader``; nothing
-else in the kit reads the YAML. Every object is immutable so a stack or a script cannot change
-the configuration it was given.
+else in the kit reads the YAML. Every object is a frozen pydantic dataclass (so
+``dataclasses.replace`` re-validates) with its mappings read-only, so a stack or a script cannot
+change the configuration it was given.
+
+Rules live beside the fields they constrain: a field's type carries its pattern or range, a
+class's ``after`` validator the rules between its fields, and :class:`PlatformConfig` the rules
+between files (distinct accounts, non-overlapping CIDRs, the promotion graph, one DataZone home,
+derived names within AWS limits). Each rule written here raises :func:`refuse` with what was
+expected and what was found; the loader prefixes the file and the field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import ipaddress
+import re
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, ValidationInfo, model_validator
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
 
 
-class Tier(str, enum.Enum):
+class Tier(enum.StrEnum):
     """What kind of account an environment is. Behaviour is keyed on the tier, never on the
     free-text environment name, so a file called ``prod-eu.yaml`` with ``tier: prod`` gets every
     production control."""
@@ -38,50 +53,423 @@ CARD_SECTIONS = (
     "additional_information",
 )
 
+#: Regions the kit knows SageMaker Studio, Model Registry and DataZone to be offered in.
+KNOWN_REGIONS = frozenset(
+    {
+        "us-east-1",
+        "us-east-2",
+        "us-west-2",
+        "ca-central-1",
+        "sa-east-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-north-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-south-1",
+    }
+)
 
-@dataclass(frozen=True)
-class NetworkConfig:
-    cidr: str
+#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy ``retentionInDays``).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+#: The longest derived role name is "<prefix>-<env>-datazone-execution" (see naming.py).
+_LONGEST_ROLE_SUFFIX = len("-datazone-execution")
+#: The longest derived bucket name is "<prefix>-<env>-access-logs-<account id>".
+_LONGEST_BUCKET_SUFFIX = len("-access-logs-") + 12
+_MODEL_PACKAGE_GROUP = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+
+
+class ConfigError(ValueError):
+    """A configuration file is invalid. The message names the file, the field and what was
+    expected."""
+
+
+class UnknownEnvironmentError(ConfigError):
+    """An environment name that has no file in environments/."""
+
+
+#: The pydantic error type of every refusal written in this module (see :func:`refuse`).
+REFUSAL = "mlgov_config"
+
+
+def refuse(expected: str, *, field: str = "", file: str = "") -> PydanticCustomError:
+    """A validation error the loader turns into ``<file>: <field>: <expected>``.
+
+    ``field`` is appended to the location pydantic reports (a class validator is located at its
+    object, not at the field it judges); ``file`` replaces the file being validated (a rule
+    between files blames the file that has to change).
+    """
+    return PydanticCustomError(REFUSAL, "{expected}", {"expected": expected, "field": field, "file": file})
+
+
+# -- field types: a type with its rule and the expectation an error states ----------------------
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    regex = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise refuse(f"expected {what}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _between(low: int, high: int, what: str) -> AfterValidator:
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise refuse(f"expected {low} to {high} {what}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _among(allowed: Collection[Any], what: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise refuse(f"expected {what}, got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _at_least(low: int, what: str) -> AfterValidator:
+    def check(value: int) -> int:
+        if value < low:
+            raise refuse(f"expected at least {low} {what}, got {value}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _unique(expected: str, key: Callable[[Any], Hashable] = lambda v: v) -> AfterValidator:
+    def check(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len({key(v) for v in values}) != len(values):
+            raise refuse(expected)
+        return values
+
+    return AfterValidator(check)
+
+
+def _not_empty(expected: str) -> AfterValidator:
+    def check(values: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not values:
+            raise refuse(expected)
+        return values
+
+    return AfterValidator(check)
+
+
+def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+def _account_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise refuse(
+            "expected a 12-digit account id as a quoted string "
+            f"(YAML drops leading zeros from numbers), got {value!r}"
+        )
+    return value
+
+
+def _tier(value: Any) -> Tier:
+    if isinstance(value, Tier):
+        return value
+    if isinstance(value, str) and value in {t.value for t in Tier}:
+        return Tier(value)
+    raise refuse(f"expected one of {', '.join(t.value for t in Tier)}, got {value!r}")
+
+
+def _cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise refuse(f"expected an IPv4 CIDR block like 10.10.0.0/16, got {value!r} ({exc})") from None
+    if network.version != 4 or not 16 <= network.prefixlen <= 24:
+        raise refuse(f"expected an IPv4 block between /16 and /24, got {value!r}")
+    return value
+
+
+def _number(value: Any) -> float:
+    # bool is an int; a metric floor of `true` is a typo, not 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise refuse(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _tag_key(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or not re.fullmatch(r"[\w.:/=+@ -]{1,128}", value)
+        or value.lower().startswith("aws:")
+    ):
+        raise refuse("expected a tag key of 1-128 characters not starting with aws:")
+    return value
+
+
+def _tag_value(value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 256:
+        raise refuse(f"expected a string value of at most 256 characters, got {value!r}")
+    return str(value)
+
+
+Str = Annotated[str, Strict()]
+Bool = Annotated[bool, Strict()]
+Number = Annotated[float, BeforeValidator(_number)]
+
+EnvName = Annotated[
+    str,
+    Strict(),
+    _matching(r"[a-z][a-z0-9-]{1,31}", "2-32 lowercase letters, digits or hyphens starting with a letter"),
+]
+NamePrefix = Annotated[
+    str,
+    Strict(),
+    _matching(r"[a-z][a-z0-9-]{1,11}", "2-12 lowercase letters, digits or hyphens starting with a letter"),
+]
+OrganizationId = Annotated[
+    str, Strict(), _matching(r"o-[a-z0-9]{10,32}", "an AWS Organization id like o-a1b2c3d4e5")
+]
+AccountId = Annotated[
+    str, Strict(), BeforeValidator(_account_id), _matching(r"\d{12}", "a 12-digit AWS account id")
+]
+Region = Annotated[
+    str, Strict(), _among(KNOWN_REGIONS, f"a known AWS region ({', '.join(sorted(KNOWN_REGIONS))})")
+]
+RoleName = Annotated[
+    str, Strict(), _matching(r"[\w+=,.@-]{1,64}", "an IAM role name of at most 64 characters")
+]
+_PRINCIPAL = r"arn:aws:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)"
+_PRINCIPAL_TEXT = "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)"
+Principal = Annotated[str, Strict(), _matching(_PRINCIPAL, _PRINCIPAL_TEXT)]
+LifecycleStage = Annotated[
+    str,
+    Strict(),
+    _matching(
+        r"[A-Za-z0-9][A-Za-z0-9 _-]{0,62}",
+        "a ModelLifeCycle stage name (letters, digits, space, _ or -; at most 63)",
+    ),
+]
+Cidr = Annotated[str, Strict(), AfterValidator(_cidr)]
+ProfileName = Annotated[
+    str,
+    Strict(),
+    _matching(
+        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+        "a SageMaker user profile name (letters, digits, hyphens; at most 63)",
+    ),
+]
+UseCaseName = Annotated[
+    str, Strict(), _matching(r"[a-z][a-z0-9-]{1,39}", "2-40 lowercase letters, digits or hyphens")
+]
+CardSection = Annotated[str, Strict(), _among(CARD_SECTIONS, f"one of {', '.join(CARD_SECTIONS)}")]
+BucketName = Annotated[
+    str,
+    Strict(),
+    _matching(
+        r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    ),
+]
+GitHubRepository = Annotated[
+    str,
+    Strict(),
+    _matching(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}", "a GitHub repository as owner/name"),
+]
+# Git ref names: no wildcards here, the deploy role trusts exact subjects only.
+Branch = Annotated[
+    str,
+    Strict(),
+    _matching(
+        r"(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)",
+        "a branch name like main (exact names, no wildcards)",
+    ),
+]
+CiPrincipal = Annotated[
+    str, Strict(), _matching(_PRINCIPAL, f"{_PRINCIPAL_TEXT} (exact names, no wildcards)")
+]
+LogRetentionDays = Annotated[
+    int,
+    Strict(),
+    _among(
+        LOG_RETENTION_DAYS,
+        f"a retention in days CloudWatch Logs accepts ({', '.join(map(str, LOG_RETENTION_DAYS))})",
+    ),
+]
+Tags = Annotated[
+    Mapping[Annotated[str, BeforeValidator(_tag_key)], Annotated[str, BeforeValidator(_tag_value)]],
+    AfterValidator(_read_only),
+]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+# -- sections -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class _Section:
+    """Base of every section: YAML keys are checked against the fields before any field is.
+
+    A key the class does not know is refused naming the allowed ones (``extra="forbid"`` alone
+    would not list them), and ``null`` means "not set": a default applies, or the key is
+    required. Objects built in code (``dataclasses.replace``) skip this step, not validation.
+    """
+
+    _from_context: ClassVar[tuple[str, ...]] = ()
+    """Fields the loader fills through the validation context, never from YAML."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_keys(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping):
+            return data  # constructor arguments, or a non-mapping the type check refuses
+        allowed = sorted(f.name for f in dataclasses.fields(cls) if f.name not in cls._from_context)
+        unknown = sorted(str(k) for k in data if k not in allowed)
+        if unknown:
+            raise refuse(f"unknown key; allowed keys are {', '.join(allowed)}", field=unknown[0])
+        given = {k: v for k, v in data.items() if v is not None}
+        context = info.context or {}
+        given.update({k: context[k] for k in cls._from_context if k in context})
+        return cls._fill(given)
+
+    @classmethod
+    def _fill(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Defaults that depend on other keys of the same file."""
+        return data
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class NetworkConfig(_Section):
+    cidr: Cidr
     """VPC CIDR block, e.g. ``10.10.0.0/16``; must not overlap another environment's."""
-    az_count: int
+    az_count: Annotated[int, Strict(), _between(2, 6, "availability zones")]
     """How many availability zones get a private subnet (2-6)."""
 
 
-@dataclass(frozen=True)
-class StudioConfig:
-    user_profiles: tuple[str, ...]
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class StudioConfig(_Section):
+    user_profiles: Annotated[tuple[ProfileName, ...], _unique("expected unique names")]
     """SageMaker Studio user profile names created in the domain."""
 
 
-@dataclass(frozen=True)
-class UseCase:
-    name: str
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class UseCase(_Section):
+    name: UseCaseName
     """Short slug; the model package group is ``<prefix>-<name>`` in every environment."""
-    description: str
+    description: Str = ""
 
 
-@dataclass(frozen=True)
-class GovernanceConfig:
-    required_card_sections: tuple[str, ...]
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class GovernanceConfig(_Section):
+    required_card_sections: tuple[CardSection, ...] = ()
     """Card sections a version must carry before it may be promoted *into* this environment."""
-    metric_minimums: Mapping[str, float]
+    metric_minimums: Annotated[Mapping[Str, Number], AfterValidator(_read_only)] = dataclasses.field(
+        default_factory=_empty
+    )
     """Evaluation metric floors a version must meet to be promoted *into* this environment."""
 
 
-@dataclass(frozen=True)
-class RemoteStateConfig:
-    bucket: str
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class RetentionConfig(_Section):
+    """How long an environment keeps what it deletes, and whether a destroy may take data with it.
+
+    Defaults come from the tier (:data:`TIER_DEFAULTS`); ``retention:`` in an environment file
+    overrides any subset of the fields.
+    """
+
+    kms_deletion_window_days: Annotated[int, Strict(), _between(7, 30, "days (the KMS deletion window)")]
+    """Days a scheduled KMS key deletion can still be cancelled (AWS accepts 7-30)."""
+    noncurrent_version_days: Annotated[int, Strict(), _at_least(1, "day")]
+    """Days a replaced or deleted artifact object version is kept before S3 expires it."""
+    flow_log_retention_days: LogRetentionDays
+    """Retention of the VPC flow log group."""
+    governance_log_retention_days: LogRetentionDays
+    """Retention of the governance event log group (approvals, card changes, promotions)."""
+    force_destroy_buckets: Bool
+    """Let ``destroy`` delete buckets that still hold objects (artifacts, access logs)."""
+    retain_studio_home_efs: Bool
+    """Keep the Studio domain's home EFS (users' notebooks) when the domain is deleted."""
+
+
+#: Retention by tier, before an environment's own ``retention:`` overrides.
+TIER_DEFAULTS: Mapping[Tier, RetentionConfig] = MappingProxyType(
+    {
+        Tier.DEV: RetentionConfig(
+            kms_deletion_window_days=7,
+            noncurrent_version_days=90,
+            flow_log_retention_days=365,
+            governance_log_retention_days=365,
+            force_destroy_buckets=True,
+            retain_studio_home_efs=False,
+        ),
+        Tier.STAGING: RetentionConfig(
+            kms_deletion_window_days=7,
+            noncurrent_version_days=90,
+            flow_log_retention_days=365,
+            governance_log_retention_days=365,
+            force_destroy_buckets=True,
+            retain_studio_home_efs=False,
+        ),
+        Tier.PROD: RetentionConfig(
+            kms_deletion_window_days=30,
+            noncurrent_version_days=365,
+            flow_log_retention_days=365,
+            governance_log_retention_days=2557,
+            force_destroy_buckets=False,
+            retain_studio_home_efs=True,
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class RemoteStateConfig(_Section):
+    bucket: BucketName
     """S3 bucket holding Terraform state (created by the bootstrap)."""
-    key: str
-    """State object key, one per environment."""
-    region: str
-    use_lockfile: bool = True
+    key: Str
+    """State object key, one per environment (in YAML: default ``platform/<name>.tfstate``)."""
+    region: Region
+    """Region of the state bucket (in YAML: default the environment's region)."""
+    use_lockfile: Bool = True
     """S3-native locking (Terraform >= 1.10); no DynamoDB table needed."""
-    kms_key_id: str | None = None
+    kms_key_id: Str | None = None
 
 
-@dataclass(frozen=True)
-class CiConfig:
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class CiConfig(_Section):
     """The CI identity trusted by every account's deploy role (``ci:`` in platform.yaml).
 
     GitHub Actions presents an OIDC token whose ``sub`` claim names the repository and either the
@@ -96,15 +484,15 @@ class CiConfig:
       ``plan_on_pull_request``, ``pull_request``.
     """
 
-    github_repository: str
+    github_repository: GitHubRepository
     """``owner/name`` of the repository whose workflows may deploy."""
-    branches: tuple[str, ...] = ("main",)
+    branches: Annotated[tuple[Branch, ...], _unique("expected unique names")] = ("main",)
     """Branches whose jobs may plan everywhere and apply dev-tier environments."""
-    plan_on_pull_request: bool = True
+    plan_on_pull_request: Bool = True
     """Let pull-request jobs assume the read-only plan role (never the deploy role)."""
-    admin_principals: tuple[str, ...] = ()
+    admin_principals: Annotated[tuple[CiPrincipal, ...], _unique("expected unique names")] = ()
     """Break-glass IAM principal ARNs that may also assume the deploy role (operators' laptops)."""
-    create_oidc_provider: bool = True
+    create_oidc_provider: Bool = True
     """Create the account's GitHub OIDC provider; false when the account already has one."""
 
     def deploy_subjects(self, env: EnvironmentConfig) -> tuple[str, ...]:
@@ -120,27 +508,65 @@ class CiConfig:
         return (*(f"{repo}:ref:refs/heads/{b}" for b in self.branches), *pull)
 
 
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    """One AWS account of the platform."""
+@dataclass(frozen=True, kw_only=True, config=ConfigDict(extra="forbid"))
+class EnvironmentConfig(_Section):
+    """One AWS account of the platform (one ``environments/<name>.yaml``)."""
 
-    name: str
-    tier: Tier
-    account_id: str
-    region: str
-    deploy_role_name: str
-    promotes_from: str | None
-    lifecycle_stage: str
+    _from_context: ClassVar[tuple[str, ...]] = ("source",)
+
+    name: EnvName
+    """Equals the file name without ``.yaml``."""
+    tier: Annotated[Tier, BeforeValidator(_tier)]
+    account_id: AccountId
+    region: Region
+    deploy_role_name: RoleName
+    promotes_from: Str | None = None
+    """The upstream environment versions are pulled from; None for where versions are born."""
+    lifecycle_stage: LifecycleStage
     network: NetworkConfig
     studio: StudioConfig
-    approvers: tuple[str, ...]
-    use_cases: tuple[UseCase, ...]
+    approvers: Annotated[
+        tuple[Principal, ...],
+        _not_empty("expected at least one IAM principal ARN allowed to approve models"),
+    ]
+    use_cases: Annotated[
+        tuple[UseCase, ...],
+        _not_empty("expected at least one use case"),
+        _unique("expected unique use case names", key=lambda u: u.name),
+    ]
     governance: GovernanceConfig
-    datazone_home: bool
-    remote_state: RemoteStateConfig | None
-    tags: Mapping[str, str]
-    source: str = field(default="", compare=False)
+    retention: RetentionConfig
+    """The tier's :data:`TIER_DEFAULTS` with this file's ``retention:`` keys over them."""
+    datazone_home: Bool = False
+    remote_state: RemoteStateConfig | None = None
+    tags: Tags = dataclasses.field(default_factory=_empty)
+    source: str = dataclasses.field(default="", compare=False)
     """The file this environment was loaded from (for error messages)."""
+
+    @classmethod
+    def _fill(cls, data: dict[str, Any]) -> dict[str, Any]:
+        state = data.get("remote_state")
+        if isinstance(state, Mapping):
+            state = {k: v for k, v in state.items() if v is not None}
+            state.setdefault("region", data.get("region"))
+            state.setdefault("key", f"platform/{data.get('name')}.tfstate")
+            data["remote_state"] = state
+        overrides = data.get("retention", {})
+        try:
+            tier = _tier(data.get("tier"))
+        except PydanticCustomError:
+            return data  # no defaults to start from; the tier's own error is reported first
+        if isinstance(overrides, Mapping):
+            defaults = dataclasses.asdict(TIER_DEFAULTS[tier])
+            data["retention"] = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
+        return data
+
+    @model_validator(mode="after")
+    def _named_like_its_file(self) -> EnvironmentConfig:
+        stem = Path(self.source).stem if self.source else self.name
+        if self.name != stem:
+            raise refuse(f"expected {stem!r} (the file name without .yaml), got {self.name!r}", field="name")
+        return self
 
     @property
     def deploy_role_arn(self) -> str:
@@ -153,19 +579,48 @@ class EnvironmentConfig:
         raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class PlatformConfig:
-    """Every environment plus the platform-wide settings."""
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class PlatformConfig(_Section):
+    """Every environment plus the platform-wide settings (``platform.yaml``).
 
-    name_prefix: str
-    organization_id: str | None
-    environments: Mapping[str, EnvironmentConfig]
+    Validating it checks the rules between environment files; each refusal names the file that
+    has to change.
+    """
+
+    _from_context: ClassVar[tuple[str, ...]] = ("environments",)
+
+    name_prefix: NamePrefix
+    """Prefixes every resource name."""
+    organization_id: OrganizationId | None
+    """When set, cross-account grants also require ``aws:PrincipalOrgID``."""
+    environments: Annotated[Mapping[str, EnvironmentConfig], AfterValidator(_read_only)]
     ci: CiConfig | None = None
     """The CI identity the bootstrap trusts. None: no OIDC provider; the deploy role then trusts
     only its own account's root (IAM policies in that account decide who may assume it)."""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "environments", MappingProxyType(dict(self.environments)))
+    @classmethod
+    def _fill(cls, data: dict[str, Any]) -> dict[str, Any]:
+        data.setdefault("organization_id", None)
+        return data
+
+    @model_validator(mode="after")
+    def _rules_between_files(self, info: ValidationInfo) -> PlatformConfig:
+        envs = list(self.environments.values())
+        directory = (info.context or {}).get("directory") or (
+            str(Path(envs[0].source).parent) if envs and envs[0].source else "environments"
+        )
+        _check_derived_names(self.name_prefix, envs)
+        _check_accounts(envs)
+        _check_networks(envs)
+        _check_promotion_graph(self.environments)
+        homes = [e.name for e in envs if e.datazone_home]
+        if len(homes) != 1:
+            raise refuse(
+                f"expected exactly one environment with datazone_home: true, found {', '.join(homes) or 'none'}",
+                field="datazone_home",
+                file=directory,
+            )
+        return self
 
     def env(self, name: str) -> EnvironmentConfig:
         try:
@@ -183,7 +638,8 @@ class PlatformConfig:
 
     def downstream_of(self, name: str) -> tuple[EnvironmentConfig, ...]:
         """The environments that promote from ``name`` (their promotion roles are granted read
-        access to this environment's registry, bucket and key)."""
+        access to this environment's registry, bucket and key). Several environments may promote
+        from one upstream: the environments form a tree rooted where versions are born."""
         return tuple(
             sorted(
                 (e for e in self.environments.values() if e.promotes_from == name),
@@ -215,10 +671,90 @@ class PlatformConfig:
         return list(reversed(self.promotion_order()))
 
 
-class ConfigError(ValueError):
-    """A configuration file is invalid. The message names the file, the field and what was
-    expected."""
+# -- rules between files ----------------------------------------------------------------------------
 
 
-class UnknownEnvironmentError(ConfigError):
-    """An environment name that has no file in environments/."""
+def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> None:
+    """Names built from ``name_prefix`` (platform.yaml) and an environment file fit AWS limits."""
+    for env in envs:
+        for i, uc in enumerate(env.use_cases):
+            group = f"{prefix}-{uc.name}"
+            if not _MODEL_PACKAGE_GROUP.fullmatch(group):
+                raise refuse(
+                    f"model package group name {group!r} breaks SageMaker's pattern",
+                    field=f"use_cases[{i}].name",
+                    file=env.source,
+                )
+        base = f"{prefix}-{env.name}"
+        if len(base) + _LONGEST_ROLE_SUFFIX > 64:
+            raise refuse(
+                f"derived IAM role name {base}-datazone-execution exceeds 64 characters; "
+                "shorten name_prefix or name",
+                field="name",
+                file=env.source,
+            )
+        if len(base) + _LONGEST_BUCKET_SUFFIX > 63:
+            raise refuse(
+                f"derived bucket name {base}-access-logs-{env.account_id} exceeds 63 characters; "
+                "shorten name_prefix or name",
+                field="name",
+                file=env.source,
+            )
+
+
+def _check_accounts(envs: Sequence[EnvironmentConfig]) -> None:
+    seen: dict[str, EnvironmentConfig] = {}
+    for env in envs:
+        other = seen.setdefault(env.account_id, env)
+        if other is not env:
+            raise refuse(
+                f"expected an account of its own, but {env.account_id} is already used by "
+                f"{other.name!r} in {other.source} (one AWS account per environment)",
+                field="account_id",
+                file=env.source,
+            )
+
+
+def _check_networks(envs: Sequence[EnvironmentConfig]) -> None:
+    nets = [(e, ipaddress.ip_network(e.network.cidr)) for e in envs]
+    for i, (a, net_a) in enumerate(nets):
+        for b, net_b in nets[i + 1 :]:
+            # overlaps() is symmetric: b inside a, a inside b, or equal (subnet_of is one-way)
+            if net_a.overlaps(net_b):
+                raise refuse(
+                    f"expected a block not overlapping {a.name}'s {a.network.cidr}, got {b.network.cidr}",
+                    field="network.cidr",
+                    file=b.source,
+                )
+
+
+def _check_promotion_graph(envs: Mapping[str, EnvironmentConfig]) -> None:
+    for env in envs.values():
+        if env.promotes_from is None:
+            continue
+        if env.promotes_from == env.name:
+            raise refuse("an environment cannot promote from itself", field="promotes_from", file=env.source)
+        if env.promotes_from not in envs:
+            raise refuse(
+                f"expected one of {', '.join(sorted(envs))} or null, got {env.promotes_from!r}",
+                field="promotes_from",
+                file=env.source,
+            )
+        upstream = envs[env.promotes_from]
+        missing = sorted({u.name for u in env.use_cases} - {u.name for u in upstream.use_cases})
+        if missing:
+            raise refuse(
+                f"{', '.join(missing)} not defined upstream in {upstream.name}; "
+                "a use case must exist where its versions are promoted from",
+                field="use_cases",
+                file=env.source,
+            )
+    for env in envs.values():  # cycles: walk upstream from every environment
+        seen = [env.name]
+        current = env
+        while current.promotes_from is not None:
+            if current.promotes_from in seen:
+                chain = " -> ".join([*seen, current.promotes_from])
+                raise refuse(f"promotion chain has a cycle: {chain}", field="promotes_from", file=env.source)
+            seen.append(current.promotes_from)
+            current = envs[current.promotes_from]

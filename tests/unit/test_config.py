@@ -17,8 +17,10 @@ import yaml
 
 from environments import (
     DEFAULT_DIR,
+    TIER_DEFAULTS,
     ConfigError,
     Names,
+    RetentionConfig,
     Tier,
     UnknownEnvironmentError,
     load_platform,
@@ -62,6 +64,48 @@ def test_configuration_objects_are_frozen() -> None:
         platform.env("dev").account_id = "999999999999"  # type: ignore[misc]
     with pytest.raises(TypeError):
         platform.environments["qa"] = platform.env("dev")  # type: ignore[index]
+
+
+def test_retention_defaults_come_from_the_tier() -> None:
+    platform = load_platform()
+    # today's values, so a change to TIER_DEFAULTS is a visible decision
+    assert TIER_DEFAULTS[Tier.PROD] == RetentionConfig(
+        kms_deletion_window_days=30,
+        noncurrent_version_days=365,
+        flow_log_retention_days=365,
+        governance_log_retention_days=2557,
+        force_destroy_buckets=False,
+        retain_studio_home_efs=True,
+    )
+    lenient = RetentionConfig(
+        kms_deletion_window_days=7,
+        noncurrent_version_days=90,
+        flow_log_retention_days=365,
+        governance_log_retention_days=365,
+        force_destroy_buckets=True,
+        retain_studio_home_efs=False,
+    )
+    assert TIER_DEFAULTS[Tier.DEV] == TIER_DEFAULTS[Tier.STAGING] == lenient
+    for env in platform.environments.values():
+        assert env.retention == TIER_DEFAULTS[env.tier], env.name
+
+
+def test_retention_follows_the_tier_not_the_name(env_dir: Path) -> None:
+    edit(env_dir, "dev", lambda d: d.update(tier="prod"))
+    assert load_platform(env_dir).env("dev").retention == TIER_DEFAULTS[Tier.PROD]
+
+
+def test_retention_overrides_only_the_fields_given(env_dir: Path) -> None:
+    edit(
+        env_dir,
+        "staging",
+        lambda d: d.update(retention={"governance_log_retention_days": 731, "force_destroy_buckets": False}),
+    )
+    platform = load_platform(env_dir)
+    assert platform.env("staging").retention == dataclasses.replace(
+        TIER_DEFAULTS[Tier.STAGING], governance_log_retention_days=731, force_destroy_buckets=False
+    )
+    assert platform.env("dev").retention == TIER_DEFAULTS[Tier.DEV]
 
 
 def test_unknown_environment_names_the_known_ones() -> None:
@@ -218,6 +262,64 @@ BAD_CONFIGS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
         lambda d: d["tags"].update({"aws:owner": "x"}),
         r"dev\.yaml: tags\.aws:owner: expected a tag key of 1-128 characters not starting with aws:",
     ),
+    (
+        "retention-unknown-key",
+        "prod",
+        lambda d: d.update(retention={"kms_deletion_days": 30}),
+        r"prod\.yaml: retention\.kms_deletion_days: unknown key; allowed keys are flow_log_retention_days, "
+        r"force_destroy_buckets, governance_log_retention_days, kms_deletion_window_days, "
+        r"noncurrent_version_days, retain_studio_home_efs$",
+    ),
+    (
+        "retention-kms-window-below-7",
+        "dev",
+        lambda d: d.update(retention={"kms_deletion_window_days": 6}),
+        r"dev\.yaml: retention\.kms_deletion_window_days: expected 7 to 30 days \(the KMS deletion window\), got 6",
+    ),
+    (
+        "retention-kms-window-above-30",
+        "prod",
+        lambda d: d.update(retention={"kms_deletion_window_days": 31}),
+        r"prod\.yaml: retention\.kms_deletion_window_days: expected 7 to 30 days \(the KMS deletion window\), got 31",
+    ),
+    (
+        "retention-noncurrent-zero",
+        "staging",
+        lambda d: d.update(retention={"noncurrent_version_days": 0}),
+        r"staging\.yaml: retention\.noncurrent_version_days: expected at least 1 day, got 0",
+    ),
+    (
+        "retention-flow-log-days-cloudwatch-refuses",
+        "dev",
+        lambda d: d.update(retention={"flow_log_retention_days": 100}),
+        r"dev\.yaml: retention\.flow_log_retention_days: expected a retention in days CloudWatch Logs "
+        r"accepts \(1, 3, 5, .*, 3653\), got 100",
+    ),
+    (
+        "retention-governance-log-days-cloudwatch-refuses",
+        "prod",
+        lambda d: d.update(retention={"governance_log_retention_days": 2555}),
+        r"prod\.yaml: retention\.governance_log_retention_days: expected a retention in days CloudWatch "
+        r"Logs accepts .* got 2555",
+    ),
+    (
+        "retention-days-as-boolean",
+        "dev",
+        lambda d: d.update(retention={"kms_deletion_window_days": True}),
+        r"dev\.yaml: retention\.kms_deletion_window_days: expected an integer, got a boolean",
+    ),
+    (
+        "retention-switch-as-string",
+        "prod",
+        lambda d: d.update(retention={"force_destroy_buckets": "no"}),
+        r"prod\.yaml: retention\.force_destroy_buckets: expected true or false, got str 'no'",
+    ),
+    (
+        "retention-not-a-mapping",
+        "staging",
+        lambda d: d.update(retention=[30]),
+        r"staging\.yaml: retention: expected a mapping, got list",
+    ),
 ]
 
 
@@ -246,6 +348,17 @@ def test_overlapping_cidrs_are_rejected(env_dir: Path) -> None:
     with pytest.raises(
         ConfigError,
         match=r"staging\.yaml: network\.cidr: expected a block not overlapping dev's 10\.10\.0\.0/16, got 10\.10\.128\.0/20",
+    ):
+        load_platform(env_dir)
+
+
+def test_downstream_cidr_containing_the_upstream_one_is_rejected(env_dir: Path) -> None:
+    # The other direction of the check above: staging's block holds all of dev's.
+    edit(env_dir, "dev", lambda d: d["network"].update(cidr="10.10.0.0/24"))
+    edit(env_dir, "staging", lambda d: d["network"].update(cidr="10.10.0.0/16"))
+    with pytest.raises(
+        ConfigError,
+        match=r"staging\.yaml: network\.cidr: expected a block not overlapping dev's 10\.10\.0\.0/24, got 10\.10\.0\.0/16",
     ):
         load_platform(env_dir)
 
