@@ -19,22 +19,21 @@ operator guide shows how to move it into the bucket afterwards.
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from constructs import Construct
 
 from environments.naming import Names
 from environments.schema import CiConfig, EnvironmentConfig, PlatformConfig
 
-from .artifacts import _HardenedBucket, _log_delivery_policy, _log_to, _tls_only
+from .buckets import AccessLogBucket, HardenedBucket, Lifecycle
 from .policy import document, statement
+from .providers import aws_provider, state_backend
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
@@ -52,8 +51,6 @@ DEPLOY_POLICY_ARN = "arn:aws:iam::aws:policy/PowerUserAccess"
 PLAN_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 #: Old state versions kept for recovery (a bad apply can be rolled back by restoring one).
 STATE_NONCURRENT_DAYS = 90
-AWS_PROVIDER_CONSTRAINT = "~> 5.99"
-MANAGED_BY = "mlgov-platform-kit"
 
 
 class StateStore(Construct):
@@ -66,7 +63,6 @@ class StateStore(Construct):
         """
         super().__init__(scope, id)
         account_id = names.env.account_id
-        bucket_arn = f"arn:aws:s3:::{names.state_bucket}"
 
         self.key = KmsKey(
             self,
@@ -96,43 +92,29 @@ class StateStore(Construct):
 
         # Same layout as the platform's artifact store: log delivery writes SSE-KMS objects under
         # the state key (granted above).
-        logs = _HardenedBucket(
+        logs = AccessLogBucket(
             self,
             "access-logs",
             name=names.state_log_bucket,
+            source_bucket_name=names.state_bucket,
+            account_id=account_id,
             kms_key_arn=self.key.arn,
-            noncurrent_days=30,
-            expire_days=400,
             force_destroy=False,
         )
         self.log_bucket = logs.bucket
-        log_policy = _log_delivery_policy(
-            self,
-            log_bucket=logs.bucket,
-            log_bucket_name=names.state_log_bucket,
-            source_bucket_name=names.state_bucket,
-            account_id=account_id,
-        )
 
         # Never force_destroy: losing the state bucket orphans every resource of the account.
-        state = _HardenedBucket(
+        state = HardenedBucket(
             self,
             "state",
             name=names.state_bucket,
             kms_key_arn=self.key.arn,
-            noncurrent_days=STATE_NONCURRENT_DAYS,
-            expire_days=None,
+            lifecycle=Lifecycle(noncurrent_days=STATE_NONCURRENT_DAYS),
             force_destroy=False,
+            policy_id="policy",
+            access_logs=logs,
         )
         self.bucket = state.bucket
-        _log_to(
-            self,
-            bucket=self.bucket,
-            bucket_name=names.state_bucket,
-            log_bucket=logs.bucket,
-            log_policy=log_policy,
-        )
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=document(_tls_only(bucket_arn)))
 
 
 class CiIdentity(Construct):
@@ -356,26 +338,9 @@ class BootstrapStack(TerraformStack):
         super().__init__(scope, f"bootstrap-{env.name}")
         names = Names.of(platform, env)
         self.names = names
-        AwsProvider(
-            self,
-            "aws",
-            region=env.region,
-            allowed_account_ids=[env.account_id],
-            default_tags=[
-                AwsProviderDefaultTags(
-                    tags={
-                        **dict(env.tags),
-                        "environment": env.name,
-                        "platform": platform.name_prefix,
-                        "managed-by": MANAGED_BY,
-                        "component": "bootstrap",
-                    }
-                )
-            ],
-        )
-        self.add_override("terraform.required_providers.aws.source", "hashicorp/aws")
-        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
-        LocalBackend(self, path=f"terraform.bootstrap-{env.name}.tfstate")
+        aws_provider(self, platform, env, component="bootstrap")
+        # Its own state stays local: it creates the bucket the other stacks' state lives in.
+        state_backend(self, remote_state=None, local_path=f"terraform.bootstrap-{env.name}.tfstate")
 
         self.state = StateStore(self, "state", names=names, deletion_window_days=deletion_window_days)
         self.ci = CiIdentity(

@@ -3,9 +3,16 @@
 Separation of duties: in a strict tier (staging, prod) only the approver role may change a model
 version's ModelApprovalStatus or its model card; the data-scientist role is denied both
 explicitly, so no later grant can reopen the path.
+
+Each role is one function below returning its trust and permissions (:class:`RoleDocuments`) from
+the environment's resource ARNs (:class:`EnvironmentArns`); :class:`PlatformRoles` creates them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
@@ -27,6 +34,287 @@ _CARD_READ = (
     "sagemaker:DescribeModelCard",
     "sagemaker:ListModelCardVersions",
 )
+_KEY_USE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+_OBJECT_READ_WRITE = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+
+
+@dataclass(frozen=True)
+class EnvironmentArns:
+    """The resources of one environment that the role policies name (literal ARNs and patterns)."""
+
+    account: str
+    region: str
+    bucket: str
+    """The artifact bucket."""
+    audit_prefix: str
+    """Key prefix of the audit records in the artifact bucket."""
+    ssm_prefix: str
+    """Path under which the stack publishes its SSM parameters."""
+    groups: tuple[str, ...]
+    """One model package group per use case."""
+    packages: tuple[str, ...]
+    """The model package (version) pattern of each group."""
+    kms_key: str
+    """The platform key (a Terraform reference)."""
+
+    @classmethod
+    def of(cls, names: Names, use_cases: Sequence[str], kms_key_arn: str) -> EnvironmentArns:
+        env = names.env
+        return cls(
+            account=env.account_id,
+            region=env.region,
+            bucket=names.artifact_bucket_arn,
+            audit_prefix=names.audit_prefix,
+            ssm_prefix=names.ssm_prefix,
+            groups=tuple(names.model_package_group_arn(u) for u in use_cases),
+            packages=tuple(names.model_package_arn_pattern(u) for u in use_cases),
+            kms_key=kms_key_arn,
+        )
+
+    def sagemaker(self, resource: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.account}:{resource}"
+
+    @property
+    def root(self) -> str:
+        return f"arn:aws:iam::{self.account}:root"
+
+    @property
+    def cards(self) -> list[str]:
+        return [self.sagemaker("model-card/*")]
+
+    @property
+    def models(self) -> str:
+        """Model artifacts in the artifact bucket."""
+        return f"{self.bucket}/models/*"
+
+    @property
+    def audit_records(self) -> str:
+        return f"{self.bucket}/{self.audit_prefix}*"
+
+
+@dataclass(frozen=True)
+class RoleDocuments:
+    """What one role is: who may assume it, and what it may do."""
+
+    trust: list[Statement]
+    permissions: list[Statement]
+
+
+# -- statements and trusts several roles share ---------------------------------------------------
+def _service_trust(
+    sid: str,
+    service: str,
+    account: str,
+    *,
+    actions: Sequence[str] = ("sts:AssumeRole",),
+    conditions: dict[str, Any] | None = None,
+) -> Statement:
+    """An AWS service may assume the role, acting for this account only (confused deputy)."""
+    return statement(
+        sid,
+        actions,
+        principal={"Service": service},
+        condition={"StringEquals": {"aws:SourceAccount": account}, **(conditions or {})},
+    )
+
+
+def _account_trust(sid: str, arns: EnvironmentArns) -> Statement:
+    """The account's root: IAM policies of this account decide who may assume the role."""
+    return statement(sid, ["sts:AssumeRole"], principal={"AWS": arns.root})
+
+
+def _use_platform_key(arns: EnvironmentArns) -> Statement:
+    return statement("UsePlatformKey", _KEY_USE, [arns.kms_key])
+
+
+def _platform_basics(arns: EnvironmentArns) -> list[Statement]:
+    """What every human/job role needs: discover ids, write audit records and events."""
+    return [
+        statement(
+            "ReadPlatformParameters",
+            ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
+            [f"arn:aws:ssm:{arns.region}:{arns.account}:parameter{arns.ssm_prefix}/*"],
+        ),
+        statement("WriteAuditRecords", ["s3:PutObject"], [arns.audit_records]),
+        statement(
+            "PublishAuditEvents",
+            ["events:PutEvents"],
+            [f"arn:aws:events:{arns.region}:{arns.account}:event-bus/default"],
+        ),
+        _use_platform_key(arns),
+        statement("ListGroups", ["sagemaker:ListModelPackageGroups"], ["*"]),
+    ]
+
+
+def _model_development(arns: EnvironmentArns) -> list[Statement]:
+    """Read and write model artifacts, register versions in this environment's groups."""
+    return [
+        statement("ReadWriteModelArtifacts", _OBJECT_READ_WRITE, [arns.models]),
+        statement("ListArtifactBucket", ["s3:ListBucket"], [arns.bucket]),
+        statement(
+            "RegisterModelVersions",
+            ["sagemaker:CreateModelPackage", *_REGISTRY_READ],
+            [*arns.groups, *arns.packages],
+        ),
+    ]
+
+
+# -- one function per role ------------------------------------------------------------------------
+def execution_role(arns: EnvironmentArns) -> RoleDocuments:
+    """SageMaker execution role: Studio apps and jobs of this account only."""
+    return RoleDocuments(
+        trust=[_service_trust("SageMakerOfThisAccount", "sagemaker.amazonaws.com", arns.account)],
+        permissions=[
+            *_platform_basics(arns),
+            *_model_development(arns),
+            statement(
+                "JobLogs",
+                ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"arn:aws:logs:{arns.region}:{arns.account}:log-group:/aws/sagemaker/*"],
+            ),
+        ],
+    )
+
+
+def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments:
+    """Data scientist: register versions and edit Draft cards; approve only outside strict tiers."""
+    if strict:
+        # Resource "*": a deny narrowed to today's ARNs would leave every other card and package
+        # open to a later Allow.
+        approval = statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny")
+    else:
+        approval = statement("DevSelfApproval", APPROVAL_ACTIONS, [*arns.packages, *arns.cards])
+    return RoleDocuments(
+        trust=[_account_trust("PeopleOfThisAccount", arns)],
+        permissions=[
+            *_platform_basics(arns),
+            *_model_development(arns),
+            statement("ReadModelCards", _CARD_READ, arns.cards),
+            statement(
+                "OpenStudio",
+                ["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],
+                [arns.sagemaker("user-profile/*/*")],
+            ),
+            approval,
+        ],
+    )
+
+
+def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str]) -> RoleDocuments:
+    """Model approver: the only role that sets approval and card status in strict tiers; assumed
+    by exactly the configured principals."""
+    return RoleDocuments(
+        trust=[statement("GovernanceOfficers", ["sts:AssumeRole"], principal={"AWS": sorted(approvers)})],
+        permissions=[
+            *_platform_basics(arns),
+            statement(
+                "ApproveModelVersions",
+                [*APPROVAL_ACTIONS, *_REGISTRY_READ, *_CARD_READ],
+                [*arns.groups, *arns.packages, *arns.cards],
+            ),
+            statement("ReadAuditRecords", ["s3:GetObject"], [arns.audit_records]),
+            # The report finds each version's last audit entry by listing the audit prefix.
+            statement(
+                "ListAuditRecords",
+                ["s3:ListBucket"],
+                [arns.bucket],
+                condition={"StringLike": {"s3:prefix": [f"{arns.audit_prefix}*"]}},
+            ),
+        ],
+    )
+
+
+def promotion_role(
+    arns: EnvironmentArns, *, upstream: Names | None, use_cases: Sequence[str]
+) -> RoleDocuments:
+    """Promotion role: pull approved versions from upstream, write them here."""
+    permissions = [
+        *_platform_basics(arns),
+        statement("WriteOwnArtifacts", _OBJECT_READ_WRITE, [arns.models]),
+        statement("ListOwnArtifacts", ["s3:ListBucket"], [arns.bucket]),
+        # Promotion lock and record (scripts/promote.py): resumable, one target per source.
+        statement(
+            "PromotionState",
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            [f"{arns.bucket}/promotions/*"],
+        ),
+        statement("AbortOwnMultipartCopies", ["s3:AbortMultipartUpload"], [arns.models]),
+        statement(
+            "RegisterPromotedVersions",
+            ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", *_REGISTRY_READ, *_CARD_READ],
+            [*arns.groups, *arns.packages, *arns.cards],
+        ),
+        statement(
+            "RecordLineage",
+            ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
+            [arns.sagemaker("action/*"), arns.sagemaker("artifact/*"), *arns.packages],
+        ),
+        # List calls of the lineage API support no resource-level permissions.
+        statement(
+            "ListLineage",
+            ["sagemaker:ListActions", "sagemaker:ListArtifacts", "sagemaker:ListAssociations"],
+            ["*"],
+        ),
+    ]
+    if upstream is not None:
+        permissions += _upstream_reads(upstream, use_cases)
+    return RoleDocuments(trust=[_account_trust("PromoteJobsOfThisAccount", arns)], permissions=permissions)
+
+
+def _upstream_reads(upstream: Names, use_cases: Sequence[str]) -> list[Statement]:
+    """Read the upstream registry, bucket and key (their resource policies grant the same)."""
+    up = upstream.env
+    return [
+        statement(
+            "ReadUpstreamRegistry",
+            [*_REGISTRY_READ, "sagemaker:UpdateModelPackage"],
+            [upstream.model_package_group_arn(u) for u in use_cases]
+            + [upstream.model_package_arn_pattern(u) for u in use_cases],
+        ),
+        statement(
+            "ReadUpstreamArtifacts",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            [f"{upstream.artifact_bucket_arn}/*"],
+        ),
+        statement("ListUpstreamArtifacts", ["s3:ListBucket"], [upstream.artifact_bucket_arn]),
+        # The upstream key id is random; its alias is a computed name.
+        statement(
+            "DecryptUpstreamArtifacts",
+            ["kms:Decrypt", "kms:DescribeKey"],
+            [f"arn:aws:kms:{up.region}:{up.account_id}:key/*"],
+            condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}},
+        ),
+    ]
+
+
+def datazone_role(arns: EnvironmentArns) -> RoleDocuments:
+    """DataZone domain execution role: the service, acting for this account only."""
+    return RoleDocuments(
+        trust=[
+            _service_trust(
+                "DataZoneOfThisAccount",
+                "datazone.amazonaws.com",
+                arns.account,
+                actions=("sts:AssumeRole", "sts:TagSession"),
+                conditions={"ForAllValues:StringLike": {"aws:TagKeys": ["datazone*"]}},
+            )
+        ],
+        permissions=[
+            statement(
+                "OperateDomainsOfThisAccount",
+                [
+                    "datazone:Get*",
+                    "datazone:List*",
+                    "datazone:Search*",
+                    "datazone:CreateAsset",
+                    "datazone:CreateListingChangeSet",
+                    "datazone:StartDataSourceRun",
+                ],
+                [f"arn:aws:datazone:{arns.region}:{arns.account}:domain/*"],
+            ),
+            _use_platform_key(arns),
+        ],
+    )
 
 
 class PlatformRoles(Construct):
@@ -55,249 +343,34 @@ class PlatformRoles(Construct):
         :param kms_key_arn: this environment's platform key.
         """
         super().__init__(scope, id)
-        env = names.env
-        account, region = env.account_id, env.region
         self._names = names
-        same_account = {"StringEquals": {"aws:SourceAccount": account}}
-        account_root = {"AWS": f"arn:aws:iam::{account}:root"}
+        arns = EnvironmentArns.of(names, use_cases, kms_key_arn)
+        documents = {
+            "execution": execution_role(arns),
+            "data_scientist": data_scientist_role(arns, strict=strict),
+            "approver": approver_role(arns, approvers=approvers),
+            "promotion": promotion_role(arns, upstream=upstream, use_cases=use_cases),
+            "datazone": datazone_role(arns),
+        }
+        self.roles: dict[str, IamRole] = {key: self._role(key, docs) for key, docs in documents.items()}
 
-        bucket = names.artifact_bucket_arn
-        groups = [names.model_package_group_arn(u) for u in use_cases]
-        packages = [names.model_package_arn_pattern(u) for u in use_cases]
-        cards = [f"arn:aws:sagemaker:{region}:{account}:model-card/*"]
-        ssm_params = [f"arn:aws:ssm:{region}:{account}:parameter{names.ssm_prefix}/*"]
-        event_bus = [f"arn:aws:events:{region}:{account}:event-bus/default"]
-
-        def common(*, key_use: tuple[str, ...]) -> list[Statement]:
-            """What every human/job role needs: discover ids, write audit records and events."""
-            return [
-                statement(
-                    "ReadPlatformParameters",
-                    ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"],
-                    ssm_params,
-                ),
-                statement("WriteAuditRecords", ["s3:PutObject"], [f"{bucket}/{names.audit_prefix}*"]),
-                statement("PublishAuditEvents", ["events:PutEvents"], event_bus),
-                statement("UsePlatformKey", key_use, [kms_key_arn]),
-                statement("ListGroups", ["sagemaker:ListModelPackageGroups"], ["*"]),
-            ]
-
-        def role(key: str, trust: list[Statement], statements: list[Statement]) -> IamRole:
-            r = IamRole(
-                self,
-                key.replace("_", "-"),
-                name=names.role_name(key),
-                description=f"{names.base}: {key.replace('_', ' ')} role",
-                assume_role_policy=document(*trust),
-                max_session_duration=3600,
-            )
-            IamRolePolicy(
-                self,
-                f"{key.replace('_', '-')}-policy",
-                name=f"{names.role_name(key)}-policy",
-                role=r.id,
-                policy=document(*statements),
-            )
-            return r
-
-        key_rw = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
-        self.roles: dict[str, IamRole] = {}
-
-        # SageMaker execution role: Studio apps and jobs of this account only.
-        self.roles["execution"] = role(
-            "execution",
-            [
-                statement(
-                    "SageMakerOfThisAccount",
-                    ["sts:AssumeRole"],
-                    principal={"Service": "sagemaker.amazonaws.com"},
-                    condition=same_account,
-                )
-            ],
-            [
-                *common(key_use=key_rw),
-                statement(
-                    "ReadWriteModelArtifacts",
-                    ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                    [f"{bucket}/models/*"],
-                ),
-                statement("ListArtifactBucket", ["s3:ListBucket"], [bucket]),
-                statement(
-                    "RegisterModelVersions",
-                    ["sagemaker:CreateModelPackage", *_REGISTRY_READ],
-                    groups + packages,
-                ),
-                statement(
-                    "JobLogs",
-                    ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                    [f"arn:aws:logs:{region}:{account}:log-group:/aws/sagemaker/*"],
-                ),
-            ],
+    def _role(self, key: str, documents: RoleDocuments) -> IamRole:
+        """The role ``Names.role_name(key)`` and its inline policy (construct ids ``<key>`` and
+        ``<key>-policy`` with dashes)."""
+        names, slug = self._names, key.replace("_", "-")
+        role = IamRole(
+            self,
+            slug,
+            name=names.role_name(key),
+            description=f"{names.base}: {key.replace('_', ' ')} role",
+            assume_role_policy=document(*documents.trust),
+            max_session_duration=3600,
         )
-
-        # Data scientist: register versions and edit Draft cards; approve only in dev.
-        scientist: list[Statement] = [
-            *common(key_use=key_rw),
-            statement(
-                "ReadWriteModelArtifacts",
-                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                [f"{bucket}/models/*"],
-            ),
-            statement("ListArtifactBucket", ["s3:ListBucket"], [bucket]),
-            statement(
-                "RegisterModelVersions",
-                ["sagemaker:CreateModelPackage", *_REGISTRY_READ],
-                groups + packages,
-            ),
-            statement("ReadModelCards", _CARD_READ, cards),
-            statement(
-                "OpenStudio",
-                ["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],
-                [f"arn:aws:sagemaker:{region}:{account}:user-profile/*/*"],
-            ),
-        ]
-        if strict:
-            scientist.append(
-                statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny")
-            )
-        else:
-            scientist.append(statement("DevSelfApproval", APPROVAL_ACTIONS, packages + cards))
-        self.roles["data_scientist"] = role(
-            "data_scientist",
-            [statement("PeopleOfThisAccount", ["sts:AssumeRole"], principal=account_root)],
-            scientist,
+        IamRolePolicy(
+            self,
+            f"{slug}-policy",
+            name=f"{names.role_name(key)}-policy",
+            role=role.id,
+            policy=document(*documents.permissions),
         )
-
-        # Model approver: the only role that sets approval and card status in strict tiers.
-        self.roles["approver"] = role(
-            "approver",
-            [
-                statement(
-                    "GovernanceOfficers",
-                    ["sts:AssumeRole"],
-                    principal={"AWS": sorted(approvers)},
-                )
-            ],
-            [
-                *common(key_use=key_rw),
-                statement(
-                    "ApproveModelVersions",
-                    [*APPROVAL_ACTIONS, *_REGISTRY_READ, *_CARD_READ],
-                    groups + packages + cards,
-                ),
-                statement("ReadAuditRecords", ["s3:GetObject"], [f"{bucket}/{names.audit_prefix}*"]),
-                # The report finds each version's last audit entry by listing the audit prefix.
-                statement(
-                    "ListAuditRecords",
-                    ["s3:ListBucket"],
-                    [bucket],
-                    condition={"StringLike": {"s3:prefix": [f"{names.audit_prefix}*"]}},
-                ),
-            ],
-        )
-
-        # Promotion role: pull approved versions from upstream, write them here.
-        promotion: list[Statement] = [
-            *common(key_use=key_rw),
-            statement(
-                "WriteOwnArtifacts",
-                ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                [f"{bucket}/models/*"],
-            ),
-            statement("ListOwnArtifacts", ["s3:ListBucket"], [bucket]),
-            # Promotion lock and record (scripts/promote.py): resumable, one target per source.
-            statement(
-                "PromotionState",
-                ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                [f"{bucket}/promotions/*"],
-            ),
-            statement("AbortOwnMultipartCopies", ["s3:AbortMultipartUpload"], [f"{bucket}/models/*"]),
-            statement(
-                "RegisterPromotedVersions",
-                [
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:UpdateModelPackage",
-                    *_REGISTRY_READ,
-                    *_CARD_READ,
-                ],
-                groups + packages + cards,
-            ),
-            statement(
-                "RecordLineage",
-                ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
-                [
-                    f"arn:aws:sagemaker:{region}:{account}:action/*",
-                    f"arn:aws:sagemaker:{region}:{account}:artifact/*",
-                    *packages,
-                ],
-            ),
-            # List calls of the lineage API support no resource-level permissions.
-            statement(
-                "ListLineage",
-                ["sagemaker:ListActions", "sagemaker:ListArtifacts", "sagemaker:ListAssociations"],
-                ["*"],
-            ),
-        ]
-        if upstream is not None:
-            up = upstream.env
-            promotion += [
-                statement(
-                    "ReadUpstreamRegistry",
-                    [*_REGISTRY_READ, "sagemaker:UpdateModelPackage"],
-                    [upstream.model_package_group_arn(u) for u in use_cases]
-                    + [upstream.model_package_arn_pattern(u) for u in use_cases],
-                ),
-                statement(
-                    "ReadUpstreamArtifacts",
-                    ["s3:GetObject", "s3:GetObjectVersion"],
-                    [f"{upstream.artifact_bucket_arn}/*"],
-                ),
-                statement("ListUpstreamArtifacts", ["s3:ListBucket"], [upstream.artifact_bucket_arn]),
-                # The upstream key id is random; its alias is a computed name.
-                statement(
-                    "DecryptUpstreamArtifacts",
-                    ["kms:Decrypt", "kms:DescribeKey"],
-                    [f"arn:aws:kms:{up.region}:{up.account_id}:key/*"],
-                    condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}},
-                ),
-            ]
-        self.roles["promotion"] = role(
-            "promotion",
-            [statement("PromoteJobsOfThisAccount", ["sts:AssumeRole"], principal=account_root)],
-            promotion,
-        )
-
-        # DataZone domain execution role: the service, acting for this account only.
-        self.roles["datazone"] = role(
-            "datazone",
-            [
-                statement(
-                    "DataZoneOfThisAccount",
-                    ["sts:AssumeRole", "sts:TagSession"],
-                    principal={"Service": "datazone.amazonaws.com"},
-                    condition={
-                        "StringEquals": {"aws:SourceAccount": account},
-                        "ForAllValues:StringLike": {"aws:TagKeys": ["datazone*"]},
-                    },
-                )
-            ],
-            [
-                statement(
-                    "OperateDomainsOfThisAccount",
-                    [
-                        "datazone:Get*",
-                        "datazone:List*",
-                        "datazone:Search*",
-                        "datazone:CreateAsset",
-                        "datazone:CreateListingChangeSet",
-                        "datazone:StartDataSourceRun",
-                    ],
-                    [f"arn:aws:datazone:{region}:{account}:domain/*"],
-                ),
-                statement("UsePlatformKey", key_rw, [kms_key_arn]),
-            ],
-        )
-
-    def arn(self, key: str) -> str:
-        """ARN of the role by key (a literal computed from names, valid before apply)."""
-        return self._names.role_arn(key)
+        return role

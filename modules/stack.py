@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from cdktf import Fn, LocalBackend, S3Backend, TerraformStack
+from cdktf import Fn, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags
+from cdktf_cdktf_provider_aws.provider import AwsProviderAssumeRole
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from environments.naming import Names
-from environments.schema import EnvironmentConfig, PlatformConfig, Tier
+from environments.schema import EnvironmentConfig, PlatformConfig
 
 from .artifacts import ArtifactStore
 from .datazone import DataZoneHome
@@ -17,13 +17,9 @@ from .encryption import PlatformKey
 from .events import GovernanceEvents
 from .iam import PlatformRoles
 from .network import Network
+from .providers import aws_provider, state_backend
 from .registry import ModelRegistry
 from .studio import Studio
-
-#: The prebuilt bindings are generated for provider 5.99.1 and pin exactly that; the kit runs
-#: with any 5.x from 5.99 on (the mirror carries 5.100.0).
-AWS_PROVIDER_CONSTRAINT = "~> 5.99"
-MANAGED_BY = "mlgov-platform-kit"
 
 
 class PlatformStack(TerraformStack):
@@ -41,121 +37,125 @@ class PlatformStack(TerraformStack):
 
     def __init__(self, scope: Construct, platform: PlatformConfig, env: EnvironmentConfig) -> None:
         super().__init__(scope, env.name)
-        names = Names.of(platform, env)
-        upstream = Names.of(platform, env.promotes_from) if env.promotes_from else None
-        downstream_promotion = tuple(
+        self.platform = platform
+        self.env = env
+        self.names = Names.of(platform, env)
+        #: Promotion roles of the environments promoting from this one: the key, bucket and group
+        #: policies grant them read access.
+        self.downstream_promotion = tuple(
             Names.of(platform, d).role_arn("promotion") for d in platform.downstream_of(env.name)
         )
-        prod = env.tier is Tier.PROD
-        self.names = names
 
-        AwsProvider(
+        self._provider_and_backend()
+        self.key = self._encryption()
+        self.network = self._network()
+        self.artifacts = self._storage()
+        self.roles = self._identities()
+        self.studio = self._studio()
+        self.registry = self._registry()
+        self.events = self._events()
+        self.datazone = self._datazone() if env.datazone_home else None
+        self.parameters = self._publish()
+
+    def _provider_and_backend(self) -> None:
+        """Terraform works as the environment's deploy role; state is local unless configured."""
+        env = self.env
+        aws_provider(
             self,
-            "aws",
-            region=env.region,
-            allowed_account_ids=[env.account_id],
-            assume_role=[
-                AwsProviderAssumeRole(role_arn=env.deploy_role_arn, session_name=f"{names.base}-terraform")
-            ],
-            default_tags=[
-                AwsProviderDefaultTags(
-                    tags={
-                        **dict(env.tags),
-                        "environment": env.name,
-                        "platform": platform.name_prefix,
-                        "managed-by": MANAGED_BY,
-                    }
-                )
-            ],
+            self.platform,
+            env,
+            assume_role=AwsProviderAssumeRole(
+                role_arn=env.deploy_role_arn, session_name=f"{self.names.base}-terraform"
+            ),
         )
-        self.add_override("terraform.required_providers.aws.source", "hashicorp/aws")
-        self.add_override("terraform.required_providers.aws.version", AWS_PROVIDER_CONSTRAINT)
-        if env.remote_state is not None:
-            rs = env.remote_state
-            S3Backend(
-                self,
-                bucket=rs.bucket,
-                key=rs.key,
-                region=rs.region,
-                encrypt=True,
-                kms_key_id=rs.kms_key_id,
-            )
-            # cdktf 0.20 predates S3-native locking; Terraform >= 1.10 reads this setting.
-            self.add_override("terraform.backend.s3.use_lockfile", rs.use_lockfile)
-        else:
-            LocalBackend(self, path=f"terraform.{env.name}.tfstate")
+        state_backend(self, remote_state=env.remote_state, local_path=f"terraform.{env.name}.tfstate")
 
-        azs = DataAwsAvailabilityZones(self, "azs", state="available")
-        zones = [Fn.element(azs.names, i) for i in range(env.network.az_count)]
-
-        self.key = PlatformKey(
+    def _encryption(self) -> PlatformKey:
+        env = self.env
+        return PlatformKey(
             self,
             "encryption",
             account_id=env.account_id,
             region=env.region,
-            alias=names.kms_alias,
-            downstream_reader_arns=downstream_promotion,
-            organization_id=platform.organization_id,
-            deletion_window_days=30 if prod else 7,
+            alias=self.names.kms_alias,
+            downstream_reader_arns=self.downstream_promotion,
+            organization_id=self.platform.organization_id,
+            deletion_window_days=env.retention.kms_deletion_window_days,
         )
-        key_arn = self.key.key_arn
-        self.artifacts = ArtifactStore(
-            self,
-            "artifacts",
-            account_id=env.account_id,
-            bucket_name=names.artifact_bucket,
-            access_log_bucket_name=names.access_log_bucket,
-            kms_key_arn=key_arn,
-            downstream_reader_arns=downstream_promotion,
-            organization_id=platform.organization_id,
-            noncurrent_version_days=365 if prod else 90,
-            force_destroy=not prod,
-        )
-        self.network = Network(
+
+    def _network(self) -> Network:
+        env, names = self.env, self.names
+        azs = DataAwsAvailabilityZones(self, "azs", state="available")
+        return Network(
             self,
             "network",
             name=names.base,
             account_id=env.account_id,
             region=env.region,
             cidr=env.network.cidr,
-            availability_zones=zones,
-            kms_key_arn=key_arn,
+            availability_zones=[Fn.element(azs.names, i) for i in range(env.network.az_count)],
+            kms_key_arn=self.key.key_arn,
             flow_log_group_name=names.flow_log_group,
             flow_log_role_name=names.flow_log_role,
-            log_retention_days=365,
+            log_retention_days=env.retention.flow_log_retention_days,
         )
-        use_cases = tuple(u.name for u in env.use_cases)
-        self.roles = PlatformRoles(
+
+    def _storage(self) -> ArtifactStore:
+        env, names = self.env, self.names
+        return ArtifactStore(
+            self,
+            "artifacts",
+            account_id=env.account_id,
+            bucket_name=names.artifact_bucket,
+            access_log_bucket_name=names.access_log_bucket,
+            kms_key_arn=self.key.key_arn,
+            downstream_reader_arns=self.downstream_promotion,
+            organization_id=self.platform.organization_id,
+            noncurrent_version_days=env.retention.noncurrent_version_days,
+            force_destroy=env.retention.force_destroy_buckets,
+        )
+
+    def _identities(self) -> PlatformRoles:
+        env = self.env
+        upstream = Names.of(self.platform, env.promotes_from) if env.promotes_from else None
+        return PlatformRoles(
             self,
             "iam",
-            names=names,
+            names=self.names,
             upstream=upstream,
-            use_cases=use_cases,
+            use_cases=self._use_cases,
             approvers=env.approvers,
             strict=env.tier.strict,
-            kms_key_arn=key_arn,
+            kms_key_arn=self.key.key_arn,
         )
-        self.studio = Studio(
+
+    def _studio(self) -> Studio:
+        return Studio(
             self,
             "studio",
-            domain_name=names.studio_domain,
+            domain_name=self.names.studio_domain,
             vpc_id=self.network.vpc.id,
             subnet_ids=self.network.subnet_ids,
             security_group_id=self.network.studio_security_group.id,
-            kms_key_arn=key_arn,
+            kms_key_arn=self.key.key_arn,
             execution_role_arn=self.roles.roles["execution"].arn,
-            user_profiles=env.studio.user_profiles,
-            retain_home_efs=prod,
+            user_profiles=self.env.studio.user_profiles,
+            retain_home_efs=self.env.retention.retain_studio_home_efs,
         )
-        self.registry = ModelRegistry(
+
+    def _registry(self) -> ModelRegistry:
+        return ModelRegistry(
             self,
             "registry",
-            names=names,
-            use_cases=[(u.name, u.description) for u in env.use_cases],
-            downstream_reader_arns=downstream_promotion,
-            organization_id=platform.organization_id,
+            names=self.names,
+            use_cases=[(u.name, u.description) for u in self.env.use_cases],
+            downstream_reader_arns=self.downstream_promotion,
+            organization_id=self.platform.organization_id,
         )
-        self.events = GovernanceEvents(
+
+    def _events(self) -> GovernanceEvents:
+        env, names = self.env, self.names
+        return GovernanceEvents(
             self,
             "governance-events",
             name=names.base,
@@ -163,38 +163,38 @@ class PlatformStack(TerraformStack):
             region=env.region,
             log_group_name=names.governance_log_group,
             # Literal names (not references) keep the event pattern readable in the JSON.
-            group_names=[names.model_package_group(u) for u in use_cases],
+            group_names=[names.model_package_group(u) for u in self._use_cases],
             audit_event_source=names.audit_event_source,
-            kms_key_arn=key_arn,
-            retention_days=2557 if prod else 365,
+            kms_key_arn=self.key.key_arn,
+            retention_days=env.retention.governance_log_retention_days,
         )
-        self.datazone: DataZoneHome | None = None
-        if env.datazone_home:
-            projects: dict[str, tuple[str, str, str]] = {}
-            for other in platform.environments.values():
-                for uc in other.use_cases:
-                    projects.setdefault(uc.name, (uc.name, names.datazone_project(uc.name), uc.description))
-            self.datazone = DataZoneHome(
-                self,
-                "datazone",
-                domain_name=names.datazone_domain,
-                execution_role_arn=self.roles.roles["datazone"].arn,
-                kms_key_arn=key_arn,
-                projects=sorted(projects.values()),
-                share_with_accounts=sorted(
-                    {e.account_id for e in platform.environments.values()} - {env.account_id}
-                ),
-                allow_external_principals=platform.organization_id is None,
-            )
 
-        self._publish(names)
+    def _datazone(self) -> DataZoneHome:
+        """The one DataZone domain of the platform: a project per use case of any environment,
+        shared with every other environment's account."""
+        environments = self.platform.environments.values()
+        projects: dict[str, tuple[str, str, str]] = {}
+        for other in environments:
+            for uc in other.use_cases:
+                projects.setdefault(uc.name, (uc.name, self.names.datazone_project(uc.name), uc.description))
+        return DataZoneHome(
+            self,
+            "datazone",
+            domain_name=self.names.datazone_domain,
+            execution_role_arn=self.roles.roles["datazone"].arn,
+            kms_key_arn=self.key.key_arn,
+            projects=sorted(projects.values()),
+            share_with_accounts=sorted({e.account_id for e in environments} - {self.env.account_id}),
+            allow_external_principals=self.platform.organization_id is None,
+        )
 
-    def _publish(self, names: Names) -> None:
+    def _publish(self) -> dict[str, SsmParameter]:
         """SSM parameters: the contract between this stack and the scripts."""
+        names = self.names
         params: dict[str, tuple[str, str]] = {
             "artifact-bucket": (names.ssm_artifact_bucket, self.artifacts.bucket.bucket),
             "kms-key-arn": (names.ssm_kms_key_arn, self.key.key_arn),
-            "lifecycle-stage": (names.ssm_lifecycle_stage, names.env.lifecycle_stage),
+            "lifecycle-stage": (names.ssm_lifecycle_stage, self.env.lifecycle_stage),
             "studio-domain-id": (names.ssm_studio_domain_id, self.studio.domain.id),
             "governance-log-group": (names.ssm_governance_log_group, self.events.log_group.name),
         }
@@ -206,10 +206,12 @@ class PlatformStack(TerraformStack):
         if self.datazone is not None:
             params["datazone-domain-id"] = (names.ssm_datazone_domain_id, self.datazone.domain.id)
             for slug, project in self.datazone.projects.items():
-                params[f"datazone-project-{slug}-id"] = (
-                    names.ssm_datazone_project_id(slug),
-                    project.id,
-                )
-        self.parameters: dict[str, SsmParameter] = {}
-        for key, (path, value) in params.items():
-            self.parameters[key] = SsmParameter(self, f"ssm-{key}", name=path, type="String", value=value)
+                params[f"datazone-project-{slug}-id"] = (names.ssm_datazone_project_id(slug), project.id)
+        return {
+            key: SsmParameter(self, f"ssm-{key}", name=path, type="String", value=value)
+            for key, (path, value) in params.items()
+        }
+
+    @property
+    def _use_cases(self) -> tuple[str, ...]:
+        return tuple(u.name for u in self.env.use_cases)

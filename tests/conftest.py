@@ -1,7 +1,8 @@
 """Shared fixtures: the shipped configuration synthesized once per test session.
 
 Importing the AWS provider bindings costs about 20 s per process, so every construct, policy and
-validate test reads the same in-process synthesis of all stacks (``main.build_app``).
+validate test reads the same in-process synthesis of all stacks (``main.build_app``). A variant
+configuration synthesized in the same process costs a few seconds more (``named_approver_synth``).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from environments import PlatformConfig, load_platform
+from environments import DEFAULT_DIR, PlatformConfig, load_platform
 from tests.synthesized import Stack
 
 
@@ -44,10 +46,36 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(load_platform(), tmp_path_factory.mktemp("synth") / "cdktf.out")
 
 
+#: A principal that is not an account root: the approver trust must name it exactly.
+NAMED_APPROVER = "arn:aws:iam::222222222222:role/governance-officer"
+
+
+@pytest.fixture(scope="session")
+def named_approver_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The shipped environments/ with staging's ``approvers`` set to one named role.
+
+    Every shipped file names its account root as approver, the same principal the data-scientist
+    and promotion roles trust; only a named role tells the approver trust apart from the root."""
+    root = tmp_path_factory.mktemp("named-approver")
+    config = root / "environments"
+    config.mkdir()
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        if path.name == "staging.yaml":
+            data["approvers"] = [NAMED_APPROVER]
+        (config / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return synthesize(load_platform(config), root / "cdktf.out")
+
+
+#: Fixtures that synthesize in process (and so import the provider bindings).
+SYNTH_FIXTURES = frozenset({"synth", "named_approver_synth"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), every test that reads the
     shared synthesis runs on one worker, so the ~20 s provider import and the synth happen once
     rather than once per worker. e2e groups are set in tests/e2e/conftest.py."""
     for item in items:
-        if "synth" in getattr(item, "fixturenames", ()) and item.get_closest_marker("xdist_group") is None:
+        uses_synth = SYNTH_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_synth and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group("synth"))

@@ -11,6 +11,20 @@ import json
 from pathlib import Path
 
 import pytest
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 
 from environments import PlatformConfig, load_platform
 from environments.naming import Names
@@ -19,6 +33,11 @@ from environments.schema import CiConfig
 from .conftest import by_path, stack
 
 OIDC = "token.actions.githubusercontent.com"
+
+
+def _ref(resource_type: str, resource: dict, attribute: str) -> str:
+    """The Terraform expression another resource uses to point at ``resource``."""
+    return f"${{{resource_type}.{resource['//']['metadata']['uniqueId']}.{attribute}}}"
 
 
 # -- the platform stacks' S3 backend ---------------------------------------------------------
@@ -65,41 +84,41 @@ def test_bootstrap_output_matches_the_remote_state_the_platform_stack_uses(
 def test_state_bucket_is_versioned_encrypted_private_tls_only_and_logged(rs_out: Path) -> None:
     doc = stack(rs_out, "bootstrap-prod")
     p = "bootstrap-prod/state"
-    bucket = by_path(doc, "aws_s3_bucket", f"{p}/state/bucket")
+    bucket = by_path(doc, S3Bucket.TF_RESOURCE_TYPE, f"{p}/state/bucket")
     assert bucket["bucket"] == "mlgov-tfstate-333333333333"
     assert bucket["force_destroy"] is False
-    ref = "${aws_s3_bucket.%s.id}" % bucket["//"]["metadata"]["uniqueId"]
+    ref = _ref(S3Bucket.TF_RESOURCE_TYPE, bucket, "id")
 
-    versioning = by_path(doc, "aws_s3_bucket_versioning", f"{p}/state/versioning")
+    versioning = by_path(doc, S3BucketVersioningA.TF_RESOURCE_TYPE, f"{p}/state/versioning")
     assert versioning["bucket"] == ref
     assert versioning["versioning_configuration"]["status"] == "Enabled"
 
-    sse = by_path(doc, "aws_s3_bucket_server_side_encryption_configuration", f"{p}/state/encryption")
+    sse = by_path(doc, S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE, f"{p}/state/encryption")
     default = sse["rule"][0]["apply_server_side_encryption_by_default"]
-    key = by_path(doc, "aws_kms_key", f"{p}/key")
+    key = by_path(doc, KmsKey.TF_RESOURCE_TYPE, f"{p}/key")
     assert default["sse_algorithm"] == "aws:kms"
-    assert default["kms_master_key_id"] == "${aws_kms_key.%s.arn}" % key["//"]["metadata"]["uniqueId"]
+    assert default["kms_master_key_id"] == _ref(KmsKey.TF_RESOURCE_TYPE, key, "arn")
     assert key["enable_key_rotation"] is True
-    alias = by_path(doc, "aws_kms_alias", f"{p}/alias")
+    alias = by_path(doc, KmsAlias.TF_RESOURCE_TYPE, f"{p}/alias")
     assert alias["name"] == "alias/mlgov-tfstate"
 
-    pab = by_path(doc, "aws_s3_bucket_public_access_block", f"{p}/state/public-access-block")
+    pab = by_path(doc, S3BucketPublicAccessBlock.TF_RESOURCE_TYPE, f"{p}/state/public-access-block")
     assert pab["bucket"] == ref
     assert all(
         pab[k] is True
         for k in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
     )
 
-    policy = json.loads(by_path(doc, "aws_s3_bucket_policy", f"{p}/policy")["policy"])
+    policy = json.loads(by_path(doc, S3BucketPolicy.TF_RESOURCE_TYPE, f"{p}/policy")["policy"])
     deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert "arn:aws:s3:::mlgov-tfstate-333333333333/*" in deny[0]["Resource"]
     assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
 
-    logging_ = by_path(doc, "aws_s3_bucket_logging", f"{p}/logging")
-    log_bucket = by_path(doc, "aws_s3_bucket", f"{p}/access-logs/bucket")
+    logging_ = by_path(doc, S3BucketLoggingA.TF_RESOURCE_TYPE, f"{p}/logging")
+    log_bucket = by_path(doc, S3Bucket.TF_RESOURCE_TYPE, f"{p}/access-logs/bucket")
     assert log_bucket["bucket"] == "mlgov-tfstate-logs-333333333333"
-    assert logging_["target_bucket"] == "${aws_s3_bucket.%s.id}" % log_bucket["//"]["metadata"]["uniqueId"]
+    assert logging_["target_bucket"] == _ref(S3Bucket.TF_RESOURCE_TYPE, log_bucket, "id")
 
 
 def test_bootstrap_provider_refuses_other_accounts_and_keeps_local_state(rs_out: Path) -> None:
@@ -113,7 +132,7 @@ def test_bootstrap_provider_refuses_other_accounts_and_keeps_local_state(rs_out:
 
 # -- the CI identity ----------------------------------------------------------------------------
 def _trust(doc: dict, path: str) -> list[dict]:
-    return json.loads(by_path(doc, "aws_iam_role", path)["assume_role_policy"])["Statement"]
+    return json.loads(by_path(doc, IamRole.TF_RESOURCE_TYPE, path)["assume_role_policy"])["Statement"]
 
 
 def _github(statements: list[dict]) -> dict:
@@ -123,14 +142,14 @@ def _github(statements: list[dict]) -> dict:
 
 def test_dev_deploy_role_trusts_its_github_environment_and_main(rs_out: Path) -> None:
     doc = stack(rs_out, "bootstrap-dev")
-    provider = by_path(doc, "aws_iam_openid_connect_provider", "bootstrap-dev/ci/github-oidc")
+    provider = by_path(doc, IamOpenidConnectProvider.TF_RESOURCE_TYPE, "bootstrap-dev/ci/github-oidc")
     assert provider["url"] == f"https://{OIDC}"
     assert provider["client_id_list"] == ["sts.amazonaws.com"]
-    role = by_path(doc, "aws_iam_role", "bootstrap-dev/ci/deploy-role")
+    role = by_path(doc, IamRole.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-role")
     assert role["name"] == "mlgov-deploy"
     stmt = _github(_trust(doc, "bootstrap-dev/ci/deploy-role"))
     assert stmt["Principal"] == {
-        "Federated": "${aws_iam_openid_connect_provider.%s.arn}" % provider["//"]["metadata"]["uniqueId"]
+        "Federated": _ref(IamOpenidConnectProvider.TF_RESOURCE_TYPE, provider, "arn")
     }
     assert stmt["Condition"] == {
         "StringEquals": {
@@ -161,18 +180,20 @@ def test_pull_requests_get_only_the_read_only_plan_role(rs_out: Path) -> None:
         "repo:example-org/mlgov-platform:ref:refs/heads/main",
         "repo:example-org/mlgov-platform:pull_request",
     ]
-    attach = by_path(doc, "aws_iam_role_policy_attachment", "bootstrap-prod/ci/plan-read-only")
+    attach = by_path(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-read-only")
     assert attach["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    lock = json.loads(by_path(doc, "aws_iam_role_policy", "bootstrap-prod/ci/plan-state-lock")["policy"])
+    lock = json.loads(
+        by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-state-lock")["policy"]
+    )
     (objects,) = [s for s in lock["Statement"] if s["Sid"] == "StateLockFiles"]
     assert objects["Resource"][0].endswith("/*.tflock")  # lock files only, never the state
 
 
 def test_deploy_role_is_not_administrator_and_cannot_touch_the_ci_roles(rs_out: Path) -> None:
     doc = stack(rs_out, "bootstrap-dev")
-    attach = by_path(doc, "aws_iam_role_policy_attachment", "bootstrap-dev/ci/deploy-policy")
+    attach = by_path(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-policy")
     assert attach["policy_arn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
-    policy = json.loads(by_path(doc, "aws_iam_role_policy", "bootstrap-dev/ci/deploy-iam")["policy"])
+    policy = json.loads(by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-iam")["policy"])
     (allow,) = [s for s in policy["Statement"] if s["Sid"] == "PlatformRoles"]
     assert allow["Resource"] == [
         "arn:aws:iam::111111111111:role/mlgov-dev-*",
@@ -219,7 +240,7 @@ def test_without_ci_section_no_oidc_provider_and_only_the_account_is_trusted(
     rs_platform: PlatformConfig, tmp_path: Path
 ) -> None:
     doc = _bootstrap(dataclasses.replace(rs_platform, ci=None), "dev", tmp_path)
-    assert "aws_iam_openid_connect_provider" not in doc.get("resource", {})
+    assert IamOpenidConnectProvider.TF_RESOURCE_TYPE not in doc.get("resource", {})
     statements = _trust(doc, "bootstrap-dev/ci/deploy-role")
     assert not [s for s in statements if "Federated" in s.get("Principal", {})]
     principals = {json.dumps(s["Principal"]) for s in statements}
@@ -234,7 +255,7 @@ def test_existing_oidc_provider_is_referenced_not_created(
         rs_platform, ci=dataclasses.replace(rs_platform.ci, create_oidc_provider=False)
     )
     doc = _bootstrap(platform, "dev", tmp_path)
-    assert "aws_iam_openid_connect_provider" not in doc.get("resource", {})
+    assert IamOpenidConnectProvider.TF_RESOURCE_TYPE not in doc.get("resource", {})
     stmt = _github(_trust(doc, "bootstrap-dev/ci/deploy-role"))
     assert stmt["Principal"] == {"Federated": f"arn:aws:iam::111111111111:oidc-provider/{OIDC}"}
 

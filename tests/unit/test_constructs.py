@@ -1,6 +1,8 @@
-"""Security properties of the synthesized stacks (shipped configuration, one shared synth).
+"""Security properties of the synthesized stacks (shipped configuration, one shared synth; a
+variant with a named approver role, synthesized in the same process).
 
-Assertions go through cdktf's ``Testing`` matchers and JSON lookups by construct path.
+Assertions go through cdktf's ``Testing`` matchers and JSON lookups by construct path. Resource
+types come from the provider bindings (``IamRole.TF_RESOURCE_TYPE``), the classes the stacks use.
 """
 
 from __future__ import annotations
@@ -10,6 +12,41 @@ import json
 
 import cdktf
 import pytest
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
+from cdktf_cdktf_provider_aws.datazone_domain import DatazoneDomain
+from cdktf_cdktf_provider_aws.datazone_project import DatazoneProject
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.ram_principal_association import RamPrincipalAssociation
+from cdktf_cdktf_provider_aws.ram_resource_association import RamResourceAssociation
+from cdktf_cdktf_provider_aws.route import Route
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import S3BucketLifecycleConfiguration
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+from cdktf_cdktf_provider_aws.sagemaker_domain import SagemakerDomain
+from cdktf_cdktf_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
+from cdktf_cdktf_provider_aws.sagemaker_model_package_group_policy import SagemakerModelPackageGroupPolicy
+from cdktf_cdktf_provider_aws.sagemaker_user_profile import SagemakerUserProfile
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 
 from environments import Names, Tier
 from tests.synthesized import (
@@ -68,28 +105,54 @@ def test_local_backend_when_no_remote_state(synth, env):
     assert synth[env].data["terraform"]["backend"] == {"local": {"path": f"terraform.{env}.tfstate"}}
 
 
+# -- retention ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("env", ENVS)
+def test_retention_follows_the_environment_config(synth, env):
+    """Deletion windows, version and log retention, force_destroy and the Studio home EFS come
+    from ``retention`` (tier defaults plus the file's overrides), not from the tier in code."""
+    stack = synth[env]
+    retention = synth.platform.env(env).retention
+    key = stack.resource(KmsKey.TF_RESOURCE_TYPE, "encryption/key")
+    assert key["deletion_window_in_days"] == retention.kms_deletion_window_days
+    lifecycle = stack.resource(
+        S3BucketLifecycleConfiguration.TF_RESOURCE_TYPE, "artifacts/artifacts/lifecycle"
+    )
+    (rule,) = lifecycle["rule"]
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == retention.noncurrent_version_days
+    for path in ("artifacts/artifacts/bucket", "artifacts/access-logs/bucket"):
+        bucket = stack.resource(S3Bucket.TF_RESOURCE_TYPE, path)
+        assert bucket["force_destroy"] is retention.force_destroy_buckets, path
+    groups = stack.resources(CloudwatchLogGroup.TF_RESOURCE_TYPE)
+    assert groups["network/flow-log-group"]["retention_in_days"] == retention.flow_log_retention_days
+    governance = groups["governance-events/log-group"]["retention_in_days"]
+    assert governance == retention.governance_log_retention_days
+    domain = stack.resource(SagemakerDomain.TF_RESOURCE_TYPE, "studio/domain")
+    expected = "Retain" if retention.retain_studio_home_efs else "Delete"
+    assert domain["retention_policy"]["home_efs_file_system"] == expected
+
+
 # -- Studio ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("env", ENVS)
 def test_studio_domain_is_vpc_only_and_uses_the_platform_key(synth, env):
     stack = synth[env]
-    key_arn = stack.ref("aws_kms_key", "encryption/key", "arn")
+    key_arn = stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
     assert cdktf.Testing.to_have_resource_with_properties(
         stack.text,
-        "aws_sagemaker_domain",
+        SagemakerDomain.TF_RESOURCE_TYPE,
         {
             "domain_name": names(synth, env).studio_domain,
             "app_network_access_type": "VpcOnly",
             "auth_mode": "IAM",
             "kms_key_id": key_arn,
-            "vpc_id": stack.ref("aws_vpc", "network/vpc", "id"),
+            "vpc_id": stack.ref(Vpc.TF_RESOURCE_TYPE, "network/vpc", "id"),
         },
     )
-    domain = stack.resource("aws_sagemaker_domain", "studio/domain")
+    domain = stack.resource(SagemakerDomain.TF_RESOURCE_TYPE, "studio/domain")
     assert domain["default_user_settings"]["security_groups"] == [
-        stack.ref("aws_security_group", "network/studio-sg", "id")
+        stack.ref(SecurityGroup.TF_RESOURCE_TYPE, "network/studio-sg", "id")
     ]
     assert domain["default_user_settings"]["execution_role"] == stack.ref(
-        "aws_iam_role", "iam/execution", "arn"
+        IamRole.TF_RESOURCE_TYPE, "iam/execution", "arn"
     )
     expected = "Retain" if synth.platform.env(env).tier is Tier.PROD else "Delete"
     assert domain["retention_policy"]["home_efs_file_system"] == expected
@@ -98,13 +161,13 @@ def test_studio_domain_is_vpc_only_and_uses_the_platform_key(synth, env):
 def test_studio_domain_matcher_rejects_public_internet(synth):
     """The matcher above can fail: the same stack does not match a public-internet domain."""
     assert not cdktf.Testing.to_have_resource_with_properties(
-        synth["dev"].text, "aws_sagemaker_domain", {"app_network_access_type": "PublicInternetOnly"}
+        synth["dev"].text, SagemakerDomain.TF_RESOURCE_TYPE, {"app_network_access_type": "PublicInternetOnly"}
     )
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_user_profiles_from_config(synth, env):
-    profiles = synth[env].resources("aws_sagemaker_user_profile")
+    profiles = synth[env].resources(SagemakerUserProfile.TF_RESOURCE_TYPE)
     got = sorted(p["user_profile_name"] for p in profiles.values())
     assert got == sorted(synth.platform.env(env).studio.user_profiles)
 
@@ -114,9 +177,10 @@ def test_user_profiles_from_config(synth, env):
 def test_private_subnets_derived_from_config(synth, env):
     cfg = synth.platform.env(env)
     stack = synth[env]
-    subnets = stack.resources("aws_subnet")
+    subnets = stack.resources(Subnet.TF_RESOURCE_TYPE)
     assert len(subnets) == cfg.network.az_count
-    azs = "data.aws_availability_zones." + next(iter(stack.data["data"]["aws_availability_zones"]))
+    zones_type = DataAwsAvailabilityZones.TF_RESOURCE_TYPE
+    azs = f"data.{zones_type}." + next(iter(stack.data["data"][zones_type]))
     for index in range(cfg.network.az_count):
         subnet = subnets[f"network/private-{index}"]
         assert subnet["cidr_block"].startswith(f'${{cidrsubnet("{cfg.network.cidr}", ')
@@ -124,7 +188,7 @@ def test_private_subnets_derived_from_config(synth, env):
         assert subnet["availability_zone"] == f"${{element({azs}.names, {index})}}"
         assert subnet["map_public_ip_on_launch"] is False
     # no route to the internet: no gateways at all
-    for rtype in ("aws_internet_gateway", "aws_nat_gateway", "aws_route"):
+    for rtype in (InternetGateway.TF_RESOURCE_TYPE, NatGateway.TF_RESOURCE_TYPE, Route.TF_RESOURCE_TYPE):
         assert not stack.resources(rtype)
 
 
@@ -132,16 +196,16 @@ def test_private_subnets_derived_from_config(synth, env):
 def test_security_groups_stay_inside_the_vpc(synth, env):
     stack = synth[env]
     cidr = ipaddress.ip_network(synth.platform.env(env).network.cidr)
-    studio = stack.resource("aws_security_group", "network/studio-sg")
+    studio = stack.resource(SecurityGroup.TF_RESOURCE_TYPE, "network/studio-sg")
     # ingress only from the group itself, NFS included
     assert all(r["self"] is True and not r.get("cidr_blocks") for r in studio["ingress"])
     assert any(r["from_port"] == 2049 and r["to_port"] == 2049 for r in studio["ingress"])
-    for sg in stack.resources("aws_security_group").values():
+    for sg in stack.resources(SecurityGroup.TF_RESOURCE_TYPE).values():
         for rule in sg["ingress"] + sg["egress"]:
             assert rule["description"]
             for block in rule.get("cidr_blocks") or []:
                 assert ipaddress.ip_network(block).subnet_of(cidr), (sg["name"], block)
-    default = stack.resource("aws_default_security_group", "network/default-sg")
+    default = stack.resource(DefaultSecurityGroup.TF_RESOURCE_TYPE, "network/default-sg")
     assert default["ingress"] == [] and default["egress"] == []
 
 
@@ -149,16 +213,18 @@ def test_security_groups_stay_inside_the_vpc(synth, env):
 def test_vpc_endpoints_and_flow_logs(synth, env):
     stack = synth[env]
     region = synth.platform.env(env).region
-    endpoints = {e["service_name"]: e for e in stack.resources("aws_vpc_endpoint").values()}
+    endpoints = {e["service_name"]: e for e in stack.resources(VpcEndpoint.TF_RESOURCE_TYPE).values()}
     for service in ("sagemaker.api", "sagemaker.runtime", "sts", "ssm", "logs"):
         ep = endpoints[f"com.amazonaws.{region}.{service}"]
         assert ep["vpc_endpoint_type"] == "Interface" and ep["private_dns_enabled"] is True
     assert endpoints[f"com.amazonaws.{region}.s3"]["vpc_endpoint_type"] == "Gateway"
-    flow = stack.resource("aws_flow_log", "network/flow-log")
+    flow = stack.resource(FlowLog.TF_RESOURCE_TYPE, "network/flow-log")
     assert flow["traffic_type"] == "ALL"
-    assert flow["log_destination"] == stack.ref("aws_cloudwatch_log_group", "network/flow-log-group", "arn")
-    group = stack.resource("aws_cloudwatch_log_group", "network/flow-log-group")
-    assert group["kms_key_id"] == stack.ref("aws_kms_key", "encryption/key", "arn")
+    assert flow["log_destination"] == stack.ref(
+        CloudwatchLogGroup.TF_RESOURCE_TYPE, "network/flow-log-group", "arn"
+    )
+    group = stack.resource(CloudwatchLogGroup.TF_RESOURCE_TYPE, "network/flow-log-group")
+    assert group["kms_key_id"] == stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
     assert group["retention_in_days"] >= 365
 
 
@@ -166,9 +232,9 @@ def test_vpc_endpoints_and_flow_logs(synth, env):
 @pytest.mark.parametrize("env", ENVS)
 def test_kms_key_rotates_and_grants_downstream_decrypt_only(synth, env):
     stack = synth[env]
-    key = stack.resource("aws_kms_key", "encryption/key")
+    key = stack.resource(KmsKey.TF_RESOURCE_TYPE, "encryption/key")
     assert key["enable_key_rotation"] is True
-    policy = stack.policy("aws_kms_key", "encryption/key")
+    policy = stack.policy(KmsKey.TF_RESOURCE_TYPE, "encryption/key")
     cross = [s for s in statements(policy) if s["Sid"] == "DownstreamPromotionRead"]
     expected = downstream_promotion(synth, env)
     if not expected:
@@ -177,20 +243,22 @@ def test_kms_key_rotates_and_grants_downstream_decrypt_only(synth, env):
     (stmt,) = cross
     assert sorted(principals(stmt)) == expected
     assert set(as_list(stmt["Action"])) == {"kms:Decrypt", "kms:DescribeKey"}
-    assert stack.resource("aws_kms_alias", "encryption/alias")["name"] == names(synth, env).kms_alias
+    assert (
+        stack.resource(KmsAlias.TF_RESOURCE_TYPE, "encryption/alias")["name"] == names(synth, env).kms_alias
+    )
 
 
 @pytest.mark.parametrize("env", ENVS)
 def test_artifact_bucket_hardening(synth, env):
     stack = synth[env]
     n = names(synth, env)
-    key_arn = stack.ref("aws_kms_key", "encryption/key", "arn")
-    bucket = stack.resource("aws_s3_bucket", "artifacts/artifacts/bucket")
+    key_arn = stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
+    bucket = stack.resource(S3Bucket.TF_RESOURCE_TYPE, "artifacts/artifacts/bucket")
     assert bucket["bucket"] == n.artifact_bucket
-    bucket_id = stack.ref("aws_s3_bucket", "artifacts/artifacts/bucket", "id")
+    bucket_id = stack.ref(S3Bucket.TF_RESOURCE_TYPE, "artifacts/artifacts/bucket", "id")
     assert cdktf.Testing.to_have_resource_with_properties(
         stack.text,
-        "aws_s3_bucket_server_side_encryption_configuration",
+        S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE,
         {
             "bucket": bucket_id,
             "rule": [
@@ -206,7 +274,7 @@ def test_artifact_bucket_hardening(synth, env):
     )
     assert cdktf.Testing.to_have_resource_with_properties(
         stack.text,
-        "aws_s3_bucket_public_access_block",
+        S3BucketPublicAccessBlock.TF_RESOURCE_TYPE,
         {
             "bucket": bucket_id,
             "block_public_acls": True,
@@ -217,14 +285,21 @@ def test_artifact_bucket_hardening(synth, env):
     )
     assert cdktf.Testing.to_have_resource_with_properties(
         stack.text,
-        "aws_s3_bucket_versioning",
+        S3BucketVersioningA.TF_RESOURCE_TYPE,
         {"bucket": bucket_id, "versioning_configuration": {"status": "Enabled"}},
     )
-    logging_ = stack.resource("aws_s3_bucket_logging", "artifacts/logging")
+    logging_ = stack.resource(S3BucketLoggingA.TF_RESOURCE_TYPE, "artifacts/logging")
     assert logging_["bucket"] == bucket_id
-    assert logging_["target_bucket"] == stack.ref("aws_s3_bucket", "artifacts/access-logs/bucket", "id")
-    assert stack.resource("aws_s3_bucket", "artifacts/access-logs/bucket")["bucket"] == n.access_log_bucket
-    lifecycle = stack.resource("aws_s3_bucket_lifecycle_configuration", "artifacts/artifacts/lifecycle")
+    assert logging_["target_bucket"] == stack.ref(
+        S3Bucket.TF_RESOURCE_TYPE, "artifacts/access-logs/bucket", "id"
+    )
+    assert (
+        stack.resource(S3Bucket.TF_RESOURCE_TYPE, "artifacts/access-logs/bucket")["bucket"]
+        == n.access_log_bucket
+    )
+    lifecycle = stack.resource(
+        S3BucketLifecycleConfiguration.TF_RESOURCE_TYPE, "artifacts/artifacts/lifecycle"
+    )
     (rule,) = lifecycle["rule"]
     assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] > 0
     assert rule["abort_incomplete_multipart_upload"][0]["days_after_initiation"] > 0
@@ -234,16 +309,42 @@ def test_artifact_bucket_hardening(synth, env):
 def test_bucket_policies_deny_plain_http(synth, env):
     stack = synth[env]
     for path in ("artifacts/policy", "artifacts/access-logs-policy"):
-        policy = stack.policy("aws_s3_bucket_policy", path)
+        policy = stack.policy(S3BucketPolicy.TF_RESOURCE_TYPE, path)
         deny = [s for s in statements(policy, effect="Deny") if s["Sid"] == "DenyInsecureTransport"]
         assert len(deny) == 1, path
         assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert deny[0]["Action"] == ["s3:*"]
 
 
+def test_hardened_bucket_without_a_key_uses_sse_s3():
+    """The shared bucket shape with no KMS key: SSE-S3 (no key id, no bucket key), still TLS only
+    and private."""
+    from modules.buckets import HardenedBucket, Lifecycle
+
+    stack = cdktf.TerraformStack(cdktf.Testing.app(), "buckets")
+    HardenedBucket(
+        stack,
+        "plain",
+        name="example-plain-bucket",
+        kms_key_arn=None,
+        lifecycle=Lifecycle(noncurrent_days=30),
+        force_destroy=False,
+        policy_id="plain-policy",
+    )
+    data = json.loads(cdktf.Testing.synth(stack))["resource"]
+    (sse,) = data[S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE].values()
+    assert sse["rule"] == [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+    (policy,) = data[S3BucketPolicy.TF_RESOURCE_TYPE].values()
+    (deny,) = statements(json.loads(policy["policy"]), effect="Deny")
+    assert deny["Sid"] == "DenyInsecureTransport"
+    assert deny["Resource"] == ["arn:aws:s3:::example-plain-bucket", "arn:aws:s3:::example-plain-bucket/*"]
+    (block,) = data[S3BucketPublicAccessBlock.TF_RESOURCE_TYPE].values()
+    assert block["block_public_policy"] is True and block["restrict_public_buckets"] is True
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_artifact_bucket_grants_exactly_the_downstream_promotion_role_read(synth, env):
-    policy = synth[env].policy("aws_s3_bucket_policy", "artifacts/policy")
+    policy = synth[env].policy(S3BucketPolicy.TF_RESOURCE_TYPE, "artifacts/policy")
     allows = statements(policy, effect="Allow")
     expected = downstream_promotion(synth, env)
     if not expected:
@@ -267,17 +368,19 @@ def test_group_policy_grants_exactly_four_actions_to_downstream_promotion(synth,
     stack = synth[env]
     n = names(synth, env)
     expected = downstream_promotion(synth, env)
-    policies = stack.resources("aws_sagemaker_model_package_group_policy")
+    policies = stack.resources(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE)
     if not expected:
         assert policies == {}
         return
     for uc in synth.platform.env(env).use_cases:
         path = f"registry/group-{uc.name}-policy"
-        config = stack.resource("aws_sagemaker_model_package_group_policy", path)
+        config = stack.resource(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path)
         assert config["model_package_group_name"] == stack.ref(
-            "aws_sagemaker_model_package_group", f"registry/group-{uc.name}", "model_package_group_name"
+            SagemakerModelPackageGroup.TF_RESOURCE_TYPE,
+            f"registry/group-{uc.name}",
+            "model_package_group_name",
         )
-        (stmt,) = statements(stack.policy("aws_sagemaker_model_package_group_policy", path))
+        (stmt,) = statements(stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path))
         assert stmt["Effect"] == "Allow"
         assert set(stmt["Action"]) == GROUP_ACTIONS and len(stmt["Action"]) == 4
         assert sorted(principals(stmt)) == expected
@@ -286,7 +389,7 @@ def test_group_policy_grants_exactly_four_actions_to_downstream_promotion(synth,
 
 @pytest.mark.parametrize("env", ENVS)
 def test_one_group_per_use_case(synth, env):
-    groups = synth[env].resources("aws_sagemaker_model_package_group")
+    groups = synth[env].resources(SagemakerModelPackageGroup.TF_RESOURCE_TYPE)
     n = names(synth, env)
     assert sorted(g["model_package_group_name"] for g in groups.values()) == sorted(
         n.model_package_group(u.name) for u in synth.platform.env(env).use_cases
@@ -296,7 +399,7 @@ def test_one_group_per_use_case(synth, env):
 # -- IAM ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("env", ENVS)
 def test_roles_named_by_names(synth, env):
-    roles = synth[env].resources("aws_iam_role")
+    roles = synth[env].resources(IamRole.TF_RESOURCE_TYPE)
     n = names(synth, env)
     for key in ("execution", "data_scientist", "approver", "promotion", "datazone"):
         assert roles[f"iam/{key.replace('_', '-')}"]["name"] == n.role_name(key)
@@ -305,15 +408,27 @@ def test_roles_named_by_names(synth, env):
 @pytest.mark.parametrize("env", ("staging", "prod"))
 def test_strict_tiers_deny_the_data_scientist_approval(synth, env):
     stack = synth[env]
-    policy = stack.policy("aws_iam_role_policy", "iam/data-scientist-policy")
+    policy = stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-policy")
     assert not (allowed_actions(policy) & APPROVAL)
     assert denied_actions(policy) >= APPROVAL
-    approver = stack.policy("aws_iam_role_policy", "iam/approver-policy")
+    approver = stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/approver-policy")
     assert allowed_actions(approver) >= APPROVAL
 
 
+@pytest.mark.parametrize("env", ("staging", "prod"))
+def test_strict_tiers_deny_approval_on_every_resource(synth, env):
+    """The separation-of-duties Deny covers every model package and card ("*"), with no
+    condition: a Deny narrowed to today's ARNs would let a later Allow reach any other one."""
+    policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-policy")
+    denies = [s for s in statements(policy, effect="Deny") if APPROVAL & set(as_list(s["Action"]))]
+    assert {a for s in denies for a in as_list(s["Action"])} >= APPROVAL
+    for stmt in denies:
+        assert as_list(stmt["Resource"]) == ["*"], stmt["Sid"]
+        assert "Condition" not in stmt and "NotResource" not in stmt, stmt["Sid"]
+
+
 def test_dev_lets_the_data_scientist_approve(synth):
-    policy = synth["dev"].policy("aws_iam_role_policy", "iam/data-scientist-policy")
+    policy = synth["dev"].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-policy")
     assert allowed_actions(policy) >= APPROVAL
     assert not denied_actions(policy)
 
@@ -324,8 +439,8 @@ def test_only_approver_and_promotion_may_change_approval(synth, env):
     promoted version and writes the lifecycle back-reference) may call the approval actions."""
     stack = synth[env]
     strict = synth.platform.env(env).tier.strict
-    for path in stack.resources("aws_iam_role_policy"):
-        granted = allowed_actions(stack.policy("aws_iam_role_policy", path)) & APPROVAL
+    for path in stack.resources(IamRolePolicy.TF_RESOURCE_TYPE):
+        granted = allowed_actions(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, path)) & APPROVAL
         if path in ("iam/approver-policy",):
             assert granted == APPROVAL
         elif path == "iam/promotion-policy":
@@ -341,7 +456,7 @@ def test_trust_policies(synth, env):
     stack = synth[env]
     cfg = synth.platform.env(env)
     root = f"arn:aws:iam::{cfg.account_id}:root"
-    for path, role in stack.resources("aws_iam_role").items():
+    for path, role in stack.resources(IamRole.TF_RESOURCE_TYPE).items():
         for stmt in statements(json.loads(role["assume_role_policy"])):
             service = stmt["Principal"].get("Service")
             aws = stmt["Principal"].get("AWS")
@@ -350,19 +465,33 @@ def test_trust_policies(synth, env):
                 assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == cfg.account_id, path
             if aws and path != "iam/approver":
                 assert as_list(aws) == [root], path  # never another account
-    approver = json.loads(stack.resource("aws_iam_role", "iam/approver")["assume_role_policy"])
+    approver = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, "iam/approver")["assume_role_policy"])
     assert sorted(principals(statements(approver)[0])) == sorted(cfg.approvers)
-    datazone = json.loads(stack.resource("aws_iam_role", "iam/datazone")["assume_role_policy"])
+    datazone = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, "iam/datazone")["assume_role_policy"])
     (stmt,) = statements(datazone)
     assert stmt["Principal"] == {"Service": "datazone.amazonaws.com"}
     assert set(stmt["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+
+
+def test_approver_trust_names_exactly_the_configured_principal(named_approver_synth):
+    """With a named approver role configured, the approver role trusts that role and nothing
+    else: not the account root, which would let any principal of the account that IAM allows
+    assume it."""
+    cfg = named_approver_synth.platform.env("staging")
+    (approver,) = cfg.approvers
+    assert ":role/" in approver  # the variant's point: a principal other than the root
+    trust = named_approver_synth["staging"].policy(IamRole.TF_RESOURCE_TYPE, "iam/approver")
+    (stmt,) = statements(trust)
+    assert stmt["Effect"] == "Allow" and stmt["Action"] == ["sts:AssumeRole"]
+    assert stmt["Principal"] == {"AWS": [approver]}
+    assert f"arn:aws:iam::{cfg.account_id}:root" not in json.dumps(trust)
 
 
 @pytest.mark.parametrize("env", ("staging", "prod"))
 def test_promotion_role_reads_exactly_its_upstream(synth, env):
     stack = synth[env]
     up = names(synth, synth.platform.env(env).promotes_from)
-    policy = stack.policy("aws_iam_role_policy", "iam/promotion-policy")
+    policy = stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/promotion-policy")
     by_sid = {s["Sid"]: s for s in statements(policy)}
     registry = by_sid["ReadUpstreamRegistry"]
     ucs = [u.name for u in synth.platform.env(env).use_cases]
@@ -376,7 +505,7 @@ def test_promotion_role_reads_exactly_its_upstream(synth, env):
 
 
 def test_dev_promotion_role_reads_no_other_account(synth):
-    policy = synth["dev"].policy("aws_iam_role_policy", "iam/promotion-policy")
+    policy = synth["dev"].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/promotion-policy")
     text = json.dumps(policy)
     for other in ("staging", "prod"):
         assert synth.platform.env(other).account_id not in text
@@ -417,7 +546,7 @@ def test_every_service_principal_is_tied_to_this_account(synth, env):
 
 # -- DataZone ---------------------------------------------------------------------------------
 def test_datazone_only_in_the_home_environment(synth):
-    homes = [e for e in ENVS if synth[e].resources("aws_datazone_domain")]
+    homes = [e for e in ENVS if synth[e].resources(DatazoneDomain.TF_RESOURCE_TYPE)]
     assert homes == [synth.platform.datazone_home.name]
 
 
@@ -427,21 +556,23 @@ def test_datazone_domain_projects_and_share(synth):
     n = names(synth, home.name)
     assert cdktf.Testing.to_have_resource_with_properties(
         stack.text,
-        "aws_datazone_domain",
+        DatazoneDomain.TF_RESOURCE_TYPE,
         {
             "name": n.datazone_domain,
-            "kms_key_identifier": stack.ref("aws_kms_key", "encryption/key", "arn"),
-            "domain_execution_role": stack.ref("aws_iam_role", "iam/datazone", "arn"),
+            "kms_key_identifier": stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn"),
+            "domain_execution_role": stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/datazone", "arn"),
         },
     )
-    projects = stack.resources("aws_datazone_project")
+    projects = stack.resources(DatazoneProject.TF_RESOURCE_TYPE)
     use_cases = {u.name for e in synth.platform.environments.values() for u in e.use_cases}
     assert sorted(p["name"] for p in projects.values()) == sorted(n.datazone_project(u) for u in use_cases)
-    shared = sorted(p["principal"] for p in stack.resources("aws_ram_principal_association").values())
+    shared = sorted(
+        p["principal"] for p in stack.resources(RamPrincipalAssociation.TF_RESOURCE_TYPE).values()
+    )
     others = sorted(e.account_id for e in synth.platform.environments.values() if e is not home)
     assert shared == others
-    (assoc,) = stack.resources("aws_ram_resource_association").values()
-    assert assoc["resource_arn"] == stack.ref("aws_datazone_domain", "datazone/domain", "arn")
+    (assoc,) = stack.resources(RamResourceAssociation.TF_RESOURCE_TYPE).values()
+    assert assoc["resource_arn"] == stack.ref(DatazoneDomain.TF_RESOURCE_TYPE, "datazone/domain", "arn")
 
 
 # -- governance events ----------------------------------------------------------------------------
@@ -450,23 +581,25 @@ def test_governance_events_to_encrypted_log_group(synth, env):
     stack = synth[env]
     n = names(synth, env)
     cfg = synth.platform.env(env)
-    rule = stack.resource("aws_cloudwatch_event_rule", "governance-events/model-package-state")
+    rule = stack.resource(CloudwatchEventRule.TF_RESOURCE_TYPE, "governance-events/model-package-state")
     pattern = json.loads(rule["event_pattern"])
     assert pattern["detail-type"] == ["SageMaker Model Package State Change"]
     assert pattern["detail"]["ModelPackageGroupName"] == sorted(
         n.model_package_group(u.name) for u in cfg.use_cases
     )
-    audit = stack.resource("aws_cloudwatch_event_rule", "governance-events/governance-audit")
+    audit = stack.resource(CloudwatchEventRule.TF_RESOURCE_TYPE, "governance-events/governance-audit")
     assert json.loads(audit["event_pattern"]) == {"source": [n.audit_event_source]}
-    group = stack.resource("aws_cloudwatch_log_group", "governance-events/log-group")
+    group = stack.resource(CloudwatchLogGroup.TF_RESOURCE_TYPE, "governance-events/log-group")
     assert group["name"] == n.governance_log_group
-    assert group["kms_key_id"] == stack.ref("aws_kms_key", "encryption/key", "arn")
+    assert group["kms_key_id"] == stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
     assert group["retention_in_days"] >= 365
-    (stmt,) = statements(stack.policy("aws_cloudwatch_log_resource_policy", "governance-events/log-policy"))
+    (stmt,) = statements(
+        stack.policy(CloudwatchLogResourcePolicy.TF_RESOURCE_TYPE, "governance-events/log-policy")
+    )
     assert stmt["Condition"]["StringEquals"] == {"aws:SourceAccount": cfg.account_id}
     assert sorted(stmt["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
         f"arn:aws:events:{cfg.region}:{cfg.account_id}:rule/{r['name']}"
-        for r in stack.resources("aws_cloudwatch_event_rule").values()
+        for r in stack.resources(CloudwatchEventRule.TF_RESOURCE_TYPE).values()
     )
 
 
@@ -476,7 +609,7 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
     stack = synth[env]
     n = names(synth, env)
     cfg = synth.platform.env(env)
-    params = {p["name"]: p for p in stack.resources("aws_ssm_parameter").values()}
+    params = {p["name"]: p for p in stack.resources(SsmParameter.TF_RESOURCE_TYPE).values()}
     expected = {
         n.ssm_artifact_bucket,
         n.ssm_kms_key_arn,
@@ -493,8 +626,10 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
     assert set(params) == expected
     assert all(p["type"] == "String" and p["name"].startswith(n.ssm_prefix + "/") for p in params.values())
     assert params[n.ssm_lifecycle_stage]["value"] == cfg.lifecycle_stage
-    assert params[n.ssm_kms_key_arn]["value"] == stack.ref("aws_kms_key", "encryption/key", "arn")
-    assert params[n.ssm_studio_domain_id]["value"] == stack.ref("aws_sagemaker_domain", "studio/domain", "id")
+    assert params[n.ssm_kms_key_arn]["value"] == stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
+    assert params[n.ssm_studio_domain_id]["value"] == stack.ref(
+        SagemakerDomain.TF_RESOURCE_TYPE, "studio/domain", "id"
+    )
 
 
 # -- behaviour follows the tier, not the name -------------------------------------------------------
@@ -517,7 +652,7 @@ def test_a_dev_named_environment_with_a_strict_tier_denies_approval(synth):
     wanted = f"{Names.of(platform, strict_dev).role_name('data_scientist')}-policy"
     (policy,) = [
         json.loads(p["policy"])
-        for p in data["resource"]["aws_iam_role_policy"].values()
+        for p in data["resource"][IamRolePolicy.TF_RESOURCE_TYPE].values()
         if p["name"] == wanted
     ]
     assert denied_actions(policy) >= APPROVAL and not (allowed_actions(policy) & APPROVAL)
