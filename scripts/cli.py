@@ -1,4 +1,4 @@
-"""``mlgov``: one console entry for the governance jobs.
+"""``mlgov``: the one console entry for everything a user runs.
 
     mlgov seed    --env dev
     mlgov review  --env dev --version 1 --status PendingReview --reason "..."   (card status)
@@ -8,63 +8,129 @@
     mlgov promote --env staging --version 1
     mlgov report  [--json | --html report.html]
     mlgov demo    [--keep-running]
+    mlgov deploy  plan|apply|drift|destroy|synth [--env dev] [--target local|aws] [--json]
+    mlgov cloud   start|status|env|stop
+    mlgov bench   [--only synth]
 
-Each subcommand takes the options of its job (``mlgov <command> --help``) and returns its exit
-code: 0 done, 1 refused or failed, 2 bad usage or input.
+Every command hands the rest of its command line to the ``main(argv)`` of the module that
+defines it (the job, ``scripts.demo``, ``scripts.deploy``, ``scripts.localcloud``,
+``scripts.bench``), so its options are defined once and ``mlgov <command> --help`` shows them.
+``python -m <module>`` keeps working the same way. The exit code is the command's: 0 done,
+1 refused or failed, 2 bad usage or input.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    "seed": ("register the sample model versions with their cards", "seed"),
-    "review": ("move a model card: Draft -> PendingReview -> Approved (and back)", "review card"),
-    "approve": ("approve (or --decision Rejected) a model version", "review approve"),
-    "reject": ("reject a model version", "review reject"),
-    "stage": ("set a version's lifecycle stage status, e.g. Deployed", "review stage"),
-    "promote": ("promote a version from the upstream environment (pull)", "promote"),
-    "report": ("every version in every environment: approval, card, lifecycle, lineage", "report"),
-    "demo": ("deploy on the local emulator and run the whole workflow", "demo"),
+from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    """The one line ``mlgov --help`` shows."""
+    module: str
+    """The module whose ``main(argv)`` runs the command (imported only when it is used)."""
+    prefix: tuple[str, ...] = ()
+    """Arguments put before the user's, e.g. the job's own subcommand."""
+
+
+COMMANDS: dict[str, Command] = {
+    "seed": Command("register the sample model versions with their cards", "scripts.governance.seed"),
+    "review": Command(
+        "move a model card: Draft -> PendingReview -> Approved (and back)",
+        "scripts.governance.review",
+        ("card",),
+    ),
+    "approve": Command(
+        "approve (or --decision Rejected) a model version", "scripts.governance.review", ("approve",)
+    ),
+    "reject": Command("reject a model version", "scripts.governance.review", ("reject",)),
+    "stage": Command(
+        "set a version's lifecycle stage status, e.g. Deployed", "scripts.governance.review", ("stage",)
+    ),
+    "promote": Command(
+        "promote a version from the upstream environment (pull)", "scripts.governance.promote"
+    ),
+    "report": Command(
+        "every version in every environment: approval, card, lifecycle, lineage", "scripts.governance.report"
+    ),
+    "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
+    "deploy": Command(
+        "synthesize once, then plan|apply|drift|destroy every environment with Terraform",
+        "scripts.deploy",
+    ),
+    # The emulator's command line lives in its __main__ (python -m scripts.localcloud).
+    "cloud": Command(
+        "start|status|env|stop the local multi-account AWS emulator", "scripts.localcloud.__main__"
+    ),
+    "bench": Command("run the benchmarks; results in bench-results/bench.json", "scripts.bench"),
 }
 
 
-def _job(name: str) -> Callable[[Sequence[str]], int]:
-    from . import demo
-    from .governance import promote, report, review, seed
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlgov",
+        description="The ML governance platform kit: governance jobs, the demo, the deploy runner, "
+        "the local cloud and the benchmarks.",
+        epilog="mlgov <command> --help shows the command's options. "
+        "Exit codes: 0 done, 1 refused or failed, 2 bad usage or input.",
+        # An unknown command is reported by main() in the kit's words, not argparse's.
+        exit_on_error=False,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
+    for name, command in COMMANDS.items():
+        # No options here: everything after the command belongs to its module's parser,
+        # --help included.
+        sub.add_parser(name, help=command.help, add_help=False)
+    return parser
 
-    return {
-        "seed": seed.main,
-        "review": review.main,
-        "promote": promote.main,
-        "report": report.main,
-        "demo": demo.main,
-    }[name]
 
-
-def usage() -> str:
-    width = max(len(c) for c in COMMANDS)
-    lines = ["usage: mlgov <command> [options]   (mlgov <command> --help for its options)", "", "commands:"]
-    lines += [f"  {c.ljust(width)}  {help_}" for c, (help_, _) in COMMANDS.items()]
-    return "\n".join(lines)
+def _entry(command: Command) -> Callable[[list[str]], int]:
+    main: Callable[[list[str]], int] = importlib.import_module(command.module).main
+    return main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
-        print(usage())
-        return 0 if args else 2
-    command, rest = args[0], args[1:]
-    if command not in COMMANDS:
-        print(f"mlgov: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
-        return 2
-    target = COMMANDS[command][1].split()
-    job = _job(target[0])
+    parser = build_parser()
     try:
-        return job(target[1:] + rest)
-    except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
-        return int(exit_.code or 0)
+        parsed, rest = parser.parse_known_args(args)
+    except argparse.ArgumentError:
+        # The top level has no option but --help, so its only possible error is the command.
+        unknown = next((a for a in args if not a.startswith("-")), "")
+        parser.print_usage(sys.stderr)
+        print(f"mlgov: error: unknown command {unknown!r} (mlgov --help lists them)", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exit_:  # --help
+        return _code(exit_)
+    if parsed.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    leading = args[: args.index(parsed.command)]
+    if leading:
+        parser.print_usage(sys.stderr)
+        print(
+            f"mlgov: error: unrecognized arguments before the command: {' '.join(leading)}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    command = COMMANDS[parsed.command]
+    try:
+        return _entry(command)([*command.prefix, *rest])
+    except SystemExit as exit_:  # the module's argparse: --help (0) or a usage error (2)
+        return _code(exit_)
+
+
+def _code(exit_: SystemExit) -> int:
+    if exit_.code is None or isinstance(exit_.code, int):
+        return exit_.code or EXIT_OK
+    print(exit_.code, file=sys.stderr)
+    return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from typing import Any
 
 from environments import load_platform
 from scripts.deploy import runner
+from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ class BenchContext:
 
     scratch: Path
     progress: Callable[[str], None]
-    platform: Any = field(default_factory=load_platform)
+    platform: Any = field(default_factory=lambda: load_platform(runner.environments_dir()))
+    """The configuration the synth section synthesizes (``$MLGOV_ENVIRONMENTS_DIR`` or the kit's)."""
     outdir: Path | None = None
     """Synthesized stacks (set by the synth section, or by :meth:`synthesized`)."""
     cloud: Any = None
@@ -219,7 +221,7 @@ def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[st
     if names:
         unknown = sorted(set(names) - set(SECTIONS))
         if unknown:
-            raise runner.UsageError(
+            raise UsageError(
                 f"unknown bench section {unknown[0]!r}: known sections are {', '.join(s.name for s in chosen)}"
             )
         chosen = [s for s in chosen if s.name in names]
@@ -268,12 +270,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="also print the JSON results on stdout")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    progress = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        doc = run(args.only, progress)
-    except runner.UsageError as exc:
+        doc = run(args.only, _progress)
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2))
     print(f"results written to {args.out}", file=sys.stderr)
@@ -281,7 +282,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(doc, indent=2))
     else:
         _print_summary(doc)
-    return 0 if doc["ok"] else 1
+    return EXIT_OK if doc["ok"] else EXIT_FAILED
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _print_summary(doc: dict[str, Any]) -> None:

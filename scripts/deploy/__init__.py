@@ -1,9 +1,21 @@
 """The deploy runner: synthesize once, then Terraform per environment on the local cloud or AWS.
 
-``python -m scripts.deploy`` (or ``mlgov deploy``) is the command; :mod:`.runner` the engine,
-:mod:`.terraform` the Terraform CLI wrapper and :mod:`.ci` the helpers the GitHub workflows call.
+``mlgov deploy`` (or ``python -m scripts.deploy``) is the command (:mod:`.cli`); :mod:`.runner`
+is the engine, :mod:`.targets` the local emulator and AWS targets, :mod:`.terraform` the
+Terraform CLI wrapper and :mod:`.ci` the helpers the GitHub workflows call.
 """
 
-from .runner import DeployError, StepResult, deploy, main, synth
+from .cli import main
+from .runner import DeployError, StepResult, deploy, environments_dir, synth
+from .targets import OVERRIDE_FILE, local_override
 
-__all__ = ["DeployError", "StepResult", "deploy", "main", "synth"]
+__all__ = [
+    "OVERRIDE_FILE",
+    "DeployError",
+    "StepResult",
+    "deploy",
+    "environments_dir",
+    "local_override",
+    "main",
+    "synth",
+]

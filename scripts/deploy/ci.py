@@ -29,15 +29,14 @@ from typing import Any
 
 from environments import ConfigError, PlatformConfig, load_platform
 from environments.naming import Names
+from scripts.errors import EXIT_OK, EXIT_USAGE, UsageError
+
+from .runner import environments_dir
+from .targets import STACK_FILE
 
 logger = logging.getLogger(__name__)
 
 PLAN_OVERRIDE_FILE = "zz_ci_plan_override.tf.json"
-STACK_FILE = "cdk.tf.json"
-
-
-class UsageError(ValueError):
-    """Bad input: the message names it and how to fix it."""
 
 
 def describe(platform: PlatformConfig, env_name: str) -> dict[str, Any]:
@@ -100,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--config-dir",
         default=None,
-        help="directory of environment YAML files (default: the kit's environments/)",
+        help="directory of environment YAML files, as main.py reads it "
+        "(default: $MLGOV_ENVIRONMENTS_DIR, else the kit's environments/)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
     sub = p.add_subparsers(dest="command", required=True)
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        platform = load_platform(args.config_dir)
+        platform = load_platform(environments_dir(args.config_dir))
         if args.command == "matrix":
             print(json.dumps(matrix(platform, require_remote_state=not args.allow_local_state)))
         elif args.command == "env":
@@ -142,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             target = args.stack_dir / PLAN_OVERRIDE_FILE
             if args.dry_run:
                 print(json.dumps(override, indent=2))
-                return 0
+                return EXIT_OK
             target.write_text(json.dumps(override, indent=2), encoding="utf-8")
             logger.info("wrote %s", target)
             role = override["provider"]["aws"][0]["assume_role"][0]["role_arn"]
@@ -153,8 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+        return EXIT_USAGE
+    return EXIT_OK
 
 
 if __name__ == "__main__":

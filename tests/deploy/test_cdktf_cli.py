@@ -3,8 +3,8 @@ and ``cdktf diff <env>`` / ``cdktf deploy <env>`` plan and apply against the loc
 the kit's Terraform CLI configuration (provider from the local mirror) and the deploy runner's
 local override.
 
-Skipped only when npm cannot provide the CLI (no npm, or the npm registry unreachable); the skip
-reason says so.
+Skipped only when npm cannot provide the CLI (no npm, or the npm registry unreachable), and the
+skip reason says so; under ``CI=true`` that is a failure instead (``node_tools.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from scripts.deploy import runner as deploy
+from scripts.deploy import targets
 from scripts.deploy import terraform as tf
 
 from .node_tools import REPO, ensure_node_modules
@@ -85,12 +85,12 @@ def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tupl
     override and the provider lock file. Idempotent, so each test stands on its own (under xdist
     another module's tests may run in between and the module fixtures be rebuilt)."""
     stack_dir = synthesized / "stacks" / "dev"
-    stack = json.loads((stack_dir / deploy.STACK_FILE).read_text())
-    (stack_dir / deploy.OVERRIDE_FILE).write_text(
-        json.dumps(deploy.local_override(stack, cloud.url, "us-east-1"))
+    stack = json.loads((stack_dir / targets.STACK_FILE).read_text())
+    (stack_dir / targets.OVERRIDE_FILE).write_text(
+        json.dumps(targets.local_override(stack, cloud.url, "us-east-1"))
     )
     env = {**cli_env}
-    for key, value in deploy.local_environment(cloud.url, "us-east-1").items():
+    for key, value in targets.local_environment(cloud.url, "us-east-1").items():
         if value is None:
             env.pop(key, None)
         else:
@@ -105,7 +105,7 @@ def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tupl
             label="dev",
             env={
                 "TF_CLI_CONFIG_FILE": env["TF_CLI_CONFIG_FILE"],
-                **deploy.local_environment(cloud.url, "us-east-1"),
+                **targets.local_environment(cloud.url, "us-east-1"),
             },
         ).init()
         assert init.returncode == 0, init.log.read_text()

@@ -30,7 +30,7 @@ import pytest
 
 from environments import EnvironmentConfig, PlatformConfig
 from environments.naming import Names
-from scripts.deploy import runner as deploy
+from scripts.deploy import runner, targets
 from scripts.deploy import terraform as tf
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +102,7 @@ def _client(cloud: Any, env: EnvironmentConfig, service: str, role: str = ADMIN_
 
 def _terraform(cloud: Any, env: EnvironmentConfig, workdir: Path, work: Path, label: str) -> tf.Terraform:
     extra: dict[str, str | None] = {"TF_CLI_CONFIG_FILE": str(tf.write_cli_config(work))}
-    extra.update(deploy.local_environment(cloud.url, env.region))
+    extra.update(targets.local_environment(cloud.url, env.region))
     return tf.Terraform(workdir, log_dir=work / "logs", label=label, env=extra)
 
 
@@ -115,13 +115,13 @@ def _prepare(
     *,
     assume_role: str | None = None,
 ) -> dict[str, Any]:
-    deploy.prepare_workdir(rs_out / "stacks" / stack_name, workdir)
-    stack = json.loads((workdir / deploy.STACK_FILE).read_text())
-    override = deploy.local_override(stack, cloud.url, env.region)
+    runner.prepare_workdir(rs_out / "stacks" / stack_name, workdir)
+    stack = json.loads((workdir / targets.STACK_FILE).read_text())
+    override = targets.local_override(stack, cloud.url, env.region)
     if assume_role:
         for block in override["provider"]["aws"]:
             block["assume_role"] = [{"role_arn": assume_role, "session_name": "bootstrap"}]
-    (workdir / deploy.OVERRIDE_FILE).write_text(json.dumps(override, indent=2))
+    (workdir / targets.OVERRIDE_FILE).write_text(json.dumps(override, indent=2))
     return stack
 
 
@@ -158,10 +158,10 @@ class Bootstrapper:
             env,
             assume_role=f"arn:aws:iam::{env.account_id}:role/{ADMIN_ROLE}",
         )
-        runner = _terraform(self.cloud, env, workdir, self.work, f"bootstrap-{env.name}")
-        init = runner.init()
+        terraform = _terraform(self.cloud, env, workdir, self.work, f"bootstrap-{env.name}")
+        init = terraform.init()
         assert init.returncode == 0, _log(init)
-        apply = runner.apply()
+        apply = terraform.apply()
         assert apply.returncode == 0, _log(apply)
         # The bootstrap keeps its own state locally (it creates the bucket remote state needs).
         assert (workdir / f"terraform.bootstrap-{env.name}.tfstate").exists()
@@ -303,8 +303,8 @@ def test_other_platform_stacks_apply_through_their_own_buckets(
     def apply(env: EnvironmentConfig) -> None:
         bootstrap(env.name)
         _prepare(cloud, rs_out, env.name, work / env.name, env)
-        runner = _terraform(cloud, env, work / env.name, work, env.name)
-        for run in (runner.init(), runner.apply()):
+        terraform = _terraform(cloud, env, work / env.name, work, env.name)
+        for run in (terraform.init(), terraform.apply()):
             assert run.returncode == 0, _log(run)
 
     # dev was applied (and locked) by the test above. Names wire the environments together,

@@ -92,7 +92,7 @@ def test_pull_requests_plan_every_environment_with_the_plan_role_and_comment() -
     assert job["strategy"]["matrix"] == "${{ fromJSON(needs.environments.outputs.matrix) }}"
     assert job["permissions"]["pull-requests"] == "write"
     steps = job["steps"]
-    assert [s for s in steps if "configure-aws-credentials" in s.get("uses", "")][0]["with"][
+    assert next(s for s in steps if "configure-aws-credentials" in s.get("uses", ""))["with"][
         "role-to-assume"
     ] == ("${{ matrix.plan_role_arn }}")
     runs = "\n".join(s.get("run", "") for s in steps)
@@ -111,7 +111,7 @@ def test_apply_runs_on_main_in_protected_environments_in_apply_order() -> None:
     job = doc["jobs"]["apply"]
     assert job["environment"] == "${{ matrix.env }}"
     assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["fail-fast"] is True
-    creds = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")][0]
+    creds = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
     assert creds["with"]["role-to-assume"] == "${{ matrix.deploy_role_arn }}"
     assert "terraform apply" in "\n".join(s.get("run", "") for s in job["steps"])
 
@@ -137,7 +137,7 @@ def test_drift_is_scheduled_refresh_only_and_opens_an_issue() -> None:
     (report,) = [s for s in job["steps"] if "github-script" in s.get("uses", "")]
     assert report["if"] == "steps.drift.outputs.exitcode == '2'"
     assert "issues.create" in report["with"]["script"]
-    creds = [s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", "")][0]
+    creds = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
     assert creds["with"]["role-to-assume"] == "${{ matrix.plan_role_arn }}"
 
 

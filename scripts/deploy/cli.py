@@ -1,0 +1,175 @@
+"""``mlgov deploy`` / ``python -m scripts.deploy``: the deploy runner's command line.
+
+    python -m scripts.deploy apply                       # every environment, local emulator
+    python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
+    python -m scripts.deploy destroy                     # upstream first
+    python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
+    python -m scripts.deploy synth                       # only write cdktf.out/
+    python -m scripts.deploy plan --config-dir my-envs   # another configuration folder
+
+The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
+``environments/``; the environments acted on, the stacks synthesized and the accounts of an
+emulator this command starts all come from it. ``--target local`` (default) starts the local
+emulator or reuses the running one, which outlives the command so that the deployed resources
+stay available to the governance jobs.
+
+Exit codes: 0 done (``drift``: no drift), 1 a step failed (the message names environment,
+resource and log file) or ``drift`` found drift, 2 bad usage (an unknown environment or a bad
+configuration, found before anything runs) or no terraform binary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from environments import ConfigError, load_platform
+from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+
+from . import terraform as tf
+from .runner import ACTIONS, REPO_ROOT, DeployError, Runner, StepResult, environments_dir, select_environments
+from .targets import TARGETS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts.deploy",
+        description="Synthesize every stack once and run Terraform per environment, downstream first "
+        "(destroy: upstream first), against the local multi-account emulator or AWS.",
+        epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
+        "Logs: .terraform-work/<target>/logs/<env>-<step>.log",
+    )
+    p.add_argument(
+        "action",
+        choices=ACTIONS,
+        help="apply: create/update; plan: show changes (reports whether there are any); "
+        "destroy: remove every resource; drift: plan -refresh-only -detailed-exitcode; "
+        "synth: only run main.py",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        dest="envs",
+        metavar="NAME",
+        help="environment to act on (repeatable); default: every environment of the configuration folder",
+    )
+    p.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="directory of environment YAML files, for the selection and the synth alike "
+        "(default: $MLGOV_ENVIRONMENTS_DIR, else the kit's environments/)",
+    )
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="local",
+        help="local: the emulator on loopback, started if not running (default); "
+        "aws: the normal AWS credential chain and each environment's deploy role",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print a machine-readable summary of every step on stdout"
+    )
+    p.add_argument(
+        "--parallel",
+        action="store_true",
+        help="run the environments concurrently (they are wired by names, not by each other's "
+        "state); default: one after another, downstream first",
+    )
+    p.add_argument(
+        "--work-dir",
+        type=Path,
+        default=REPO_ROOT / ".terraform-work",
+        help="root of the Terraform working directories and logs (default: .terraform-work)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def _local_cloud(config_dir: Path) -> Any:
+    """Start the local emulator with the accounts of ``config_dir``, or attach to the running one
+    (it outlives this command so the deployed resources stay available to the governance jobs)."""
+    from scripts.localcloud import LocalCloud, LocalCloudError
+
+    cloud = LocalCloud(environments_dir=config_dir)
+    try:
+        return cloud.start(reuse=True)
+    except LocalCloudError as exc:
+        raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
+
+
+class _NoCloud:
+    """Stands in for the emulator where an action never talks to it (synth)."""
+
+    url = "http://127.0.0.1:0"
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    results: list[StepResult] = []
+    status, failure = EXIT_OK, None
+    try:
+        config_dir = environments_dir(args.config_dir)
+        platform = load_platform(config_dir)
+        envs = select_environments(platform, args.envs, args.action)
+        cloud = _local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
+        runner = Runner(
+            platform,
+            target=args.target,
+            cloud=cloud if cloud is not None else _NoCloud(),
+            work_root=args.work_dir,
+            parallel=args.parallel,
+            progress=_progress,
+            config_dir=config_dir,
+        )
+        results = runner.run(args.action, envs)
+        if args.action == "drift" and any(r.changes for r in results):
+            status = EXIT_FAILED
+            for r in results:
+                if r.step == "drift" and r.changes:
+                    print(
+                        f"drift in {r.env}: {', '.join(r.drifted or [])} (details: {r.log})", file=sys.stderr
+                    )
+    except (UsageError, ConfigError, tf.TerraformNotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DeployError as exc:
+        results = exc.results
+        failure = exc
+        print(f"error: {exc}", file=sys.stderr)
+        status = EXIT_FAILED
+    if args.json:
+        summary = {
+            "action": args.action,
+            "target": args.target,
+            "ok": status == EXIT_OK,
+            "steps": [asdict(r) for r in results],
+            "error": None
+            if failure is None
+            else {
+                "env": failure.env,
+                "step": failure.step,
+                "resource": failure.resource,
+                "log": failure.log,
+                "detail": failure.detail,
+            },
+        }
+        print(json.dumps(summary, indent=2))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
