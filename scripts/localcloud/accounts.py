@@ -53,6 +53,7 @@ class AdminCredentials:
 
 def provision_deploy_roles(environments_dir: Path | None = None) -> dict[str, str]:
     """Create each environment's deploy role in its account; returns env name -> role ARN."""
+    from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
 
     platform = load_platform(environments_dir)
@@ -61,7 +62,7 @@ def provision_deploy_roles(environments_dir: Path | None = None) -> dict[str, st
         iam = iam_backends[env.account_id]["global"]
         try:
             role = iam.get_role(env.deploy_role_name)
-        except Exception:  # moto raises IAMNotFoundException; the role is created below
+        except NotFoundException:
             role = iam.create_role(
                 role_name=env.deploy_role_name,
                 assume_role_policy_document=trust_policy(MANAGEMENT_ACCOUNT_ID),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -212,11 +213,9 @@ class LocalCloud:
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while _alive(pid) and time.monotonic() < deadline:
-                try:
-                    # Reap it if it is our child, so it does not linger as a zombie.
+                # Reap it if it is our child, so it does not linger as a zombie.
+                with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
                 time.sleep(0.05)
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.core.utils import get_service_model
+
+from scripts.localcloud.moto_ext.sagemaker.models import (
+    CreateModelPackageRequest,
+    UpdateModelPackageRequest,
+    member_name,
+)
 
 CONFIG = Config(retries={"mode": "standard"})
 SPEC = {
@@ -348,3 +356,44 @@ def test_input_constraints_are_checked_server_side_like_aws(sm):
     assert "2 validation errors detected" in error.value.response["Error"]["Message"]
     assert "modelLifeCycle.stage" in error.value.response["Error"]["Message"]
     assert sm.list_artifacts()["ArtifactSummaries"] == []
+
+
+@pytest.mark.parametrize(
+    ("request_type", "operation"),
+    [(CreateModelPackageRequest, "CreateModelPackage"), (UpdateModelPackageRequest, "UpdateModelPackage")],
+)
+def test_request_fields_are_members_of_the_operation(request_type, operation):
+    """A field that names no botocore member would always read as absent from the request."""
+    members = set(get_service_model("sagemaker").operation_model(operation).input_shape.members)
+    assert {member_name(f.name) for f in fields(request_type)} - members == set()
+
+
+def test_user_profiles_and_artifacts_page_with_next_token(sm):
+    domain_id = sm.create_domain(
+        DomainName="mlgov-dev-studio",
+        AuthMode="IAM",
+        DefaultUserSettings={"ExecutionRole": "arn:aws:iam::123456789012:role/exec"},
+        SubnetIds=["subnet-1"],
+        VpcId="vpc-1",
+    )["DomainId"]
+    for i in range(5):
+        sm.create_user_profile(DomainId=domain_id, UserProfileName=f"user-{i}")
+        sm.create_artifact(
+            ArtifactName=f"artifact-{i}", Source={"SourceUri": f"s3://b/{i}"}, ArtifactType="Model"
+        )
+    profile_pages = [
+        [p["UserProfileName"] for p in page["UserProfiles"]]
+        for page in sm.get_paginator("list_user_profiles").paginate(
+            SortBy="CreationTime", SortOrder="Ascending", PaginationConfig={"PageSize": 2}
+        )
+    ]
+    assert profile_pages == [["user-0", "user-1"], ["user-2", "user-3"], ["user-4"]]
+    artifact_pages = [
+        len(page["ArtifactSummaries"])
+        for page in sm.get_paginator("list_artifacts").paginate(PaginationConfig={"PageSize": 3})
+    ]
+    assert artifact_pages == [3, 2]
+    first = sm.list_artifacts(MaxResults=3)
+    with pytest.raises(ClientError) as error:
+        sm.list_artifacts(MaxResults=3, NextToken=first["NextToken"], ArtifactType="Dataset")
+    assert error.value.response["Error"]["Code"] == "InvalidToken"

@@ -113,9 +113,8 @@ class ShapeChecker:
         elif shape.type_name == "boolean":
             if not isinstance(value, bool):
                 self.problems.append(f"{where}: expected a boolean, got {value!r}")
-        elif shape.type_name == "timestamp":
-            if not isinstance(value, (int, float, str, datetime)):
-                self.problems.append(f"{where}: expected a timestamp, got {value!r}")
+        elif shape.type_name == "timestamp" and not isinstance(value, (int, float, str, datetime)):
+            self.problems.append(f"{where}: expected a timestamp, got {value!r}")
 
 
 class Recorder:

@@ -6,7 +6,7 @@ response classes with one handler per botocore operation, url maps) and register
     from scripts.localcloud.moto_ext import install
     install()          # idempotent; before mock_aws() in tests, before serving in the emulator
 
-See README.md beside this file for the list of operations and the Terraform apply findings.
+See README.md beside this file for the package layout and the list of operations.
 """
 
 from __future__ import annotations
@@ -92,15 +92,17 @@ def install() -> None:
     with _lock:
         if _installed:
             return
+        from moto.sagemaker.exceptions import ValidationError as SageMakerValidation
+
         from . import auth_errors, datazone, iam_resources, ram, s3, s3_policy, sagemaker, validation
-        from .datazone.models import ValidationException as DataZoneValidation
+        from .datazone.exceptions import ValidationException as DataZoneValidation
         from .datazone.responses import DataZoneResponse
+        from .sagemaker.responses import GovernanceSageMakerResponse
 
         sagemaker.register()
         datazone.register()
-        # AWS's server-side constraint checks (patterns, lengths, enums) on what we serve.
         validation.validate_operations(
-            sagemaker.GovernanceSageMakerResponse, OPERATIONS["sagemaker"], sagemaker.ValidationError
+            GovernanceSageMakerResponse, OPERATIONS["sagemaker"], SageMakerValidation
         )
         validation.validate_operations(DataZoneResponse, OPERATIONS["datazone"], DataZoneValidation)
         ram.register()

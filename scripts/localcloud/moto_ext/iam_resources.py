@@ -7,7 +7,8 @@ the platform's stacks is (``ssm:GetParameters`` on ``parameter/mlgov/staging/*``
 matches and the call is denied although AWS would allow it. Here each such request is authorized
 against the ARNs AWS evaluates (all of them: GetParameters with three names needs all three).
 
-Applied only while IAM is enforced; otherwise moto's behaviour is unchanged.
+Applied only while IAM is enforced; otherwise moto's behaviour is unchanged. :func:`register`
+replaces the method on moto's mixin, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.core.authorization import ActionAuthenticatorMixin
+
+from .utils import iam_enforced
 
 
 def _body(response: Any) -> dict[str, Any]:
@@ -101,22 +104,17 @@ RESOLVERS: dict[str, Callable[[Any, str, dict[str, Any]], list[str]]] = {
 _original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
 
-def _iam_enforced() -> bool:
-    from moto import settings
-
-    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
-
-
 def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") -> None:
     resolver = RESOLVERS.get(getattr(self, "service_name", "") or "")
-    if resource != "*" or resolver is None or not _iam_enforced():
-        return _original(self, resource)
+    if resource != "*" or resolver is None or not iam_enforced():
+        _original(self, resource)
+        return
     for arn in resolver(self, self._get_action(), _body(self)):
         _original(self, arn)
 
 
 def register() -> None:
     """Authorize SSM, SageMaker and EventBridge calls against their resources (idempotent)."""
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (
-        _authenticate_and_authorize_normal_action  # type: ignore[method-assign]
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (  # type: ignore[method-assign]
+        _authenticate_and_authorize_normal_action
     )

@@ -14,7 +14,7 @@ GetResourceShares honours its resourceShareArns/name/status filters.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from moto.core.utils import unix_time
 from moto.ram import models as ram_models
@@ -27,7 +27,15 @@ EXTRA_SHAREABLE = ("domain",)
 
 
 class GovernanceRamBackend(ResourceAccessManagerBackend):
-    """moto's RAM backend plus associations after creation and share permissions."""
+    """moto's RAM backend plus associations after creation, share permissions and tags."""
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.init_governance_state()
+
+    def init_governance_state(self) -> None:
+        # Tags by share ARN: moto's ResourceShare keeps none.
+        self.share_tags: dict[str, dict[str, str]] = {}
 
     @property
     def _url_module(self) -> Any:
@@ -39,17 +47,16 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         """CreateResourceShare, keeping the tags moto dropped."""
         result = super().create_resource_share(**kwargs)
         share = self._share(result["resourceShare"]["resourceShareArn"])
-        share.tags = {t["key"]: t.get("value", "") for t in kwargs.get("tags") or []}
-        result["resourceShare"]["tags"] = _tag_list(share)
+        self.share_tags[share.arn] = {t["key"]: t.get("value", "") for t in kwargs.get("tags") or []}
+        result["resourceShare"]["tags"] = self._tag_list(share.arn)
         return result
 
-    def get_resource_shares(self, resource_owner: str | None, **filters: Any) -> dict[str, Any]:  # type: ignore[override]
+    def get_resource_shares(self, resource_owner: str | None, **filters: Any) -> dict[str, Any]:
         """GetResourceShares with the filters the Terraform provider sends, and tags."""
         result = super().get_resource_shares(resource_owner)
         arns = filters.get("resourceShareArns") or []
         name = filters.get("name")
         status = filters.get("resourceShareStatus")
-        by_arn = {share.arn: share for share in self.resource_shares}
         shares = []
         for described in result["resourceShares"]:
             if arns and described["resourceShareArn"] not in arns:
@@ -58,21 +65,22 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
                 continue
             if status and described["status"] != status:
                 continue
-            described["tags"] = _tag_list(by_arn[described["resourceShareArn"]])
+            described["tags"] = self._tag_list(described["resourceShareArn"])
             shares.append(described)
         return {"resourceShares": shares}
 
     def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
-        """TagResource."""
         share = self._share(arn)
-        current = getattr(share, "tags", {})
+        current = self.share_tags.setdefault(share.arn, {})
         current.update({t["key"]: t.get("value", "") for t in tags})
-        share.tags = current
 
     def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
-        """UntagResource."""
         share = self._share(arn)
-        share.tags = {k: v for k, v in getattr(share, "tags", {}).items() if k not in tag_keys}
+        current = self.share_tags.get(share.arn, {})
+        self.share_tags[share.arn] = {k: v for k, v in current.items() if k not in tag_keys}
+
+    def _tag_list(self, arn: str) -> list[dict[str, str]]:
+        return [{"key": k, "value": v} for k, v in self.share_tags.get(arn, {}).items()]
 
     def _share(self, arn: str) -> ResourceShare:
         for share in self.resource_shares:
@@ -110,7 +118,6 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
     def disassociate_resource_share(
         self, arn: str, resource_arns: list[str], principals: list[str]
     ) -> list[dict[str, Any]]:
-        """DisassociateResourceShare."""
         share = self._share(arn)
         share.resource_arns = [r for r in share.resource_arns if r not in resource_arns]
         share.principals = [p for p in share.principals if p not in principals]
@@ -130,14 +137,13 @@ def _with_token(body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _tag_list(share: ResourceShare) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in getattr(share, "tags", {}).items()]
-
-
 class GovernanceRamResponse(ResourceAccessManagerResponse):
     @property
-    def ram_backend(self) -> GovernanceRamBackend:  # type: ignore[override]
-        return ram_models.ram_backends[self.current_account][self.region]  # type: ignore[return-value]
+    def ram_backend(self) -> GovernanceRamBackend:
+        backend = ram_models.ram_backends[self.current_account][self.region]
+        if not isinstance(backend, GovernanceRamBackend):
+            raise TypeError("moto_ext.install() has not swapped the RAM backend in")
+        return backend
 
     def _entities(self) -> tuple[str, list[str], list[str]]:
         params = self.request_params
@@ -147,19 +153,16 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
             params.get("principals", []),
         )
 
-    # AssociateResourceShare
     def associate_resource_share(self) -> str:
         arn, resources, principals = self._entities()
         associations = self.ram_backend.associate_resource_share(arn, resources, principals)
         return json.dumps(_with_token({"resourceShareAssociations": associations}, self.request_params))
 
-    # DisassociateResourceShare
     def disassociate_resource_share(self) -> str:
         arn, resources, principals = self._entities()
         associations = self.ram_backend.disassociate_resource_share(arn, resources, principals)
         return json.dumps(_with_token({"resourceShareAssociations": associations}, self.request_params))
 
-    # GetResourceShares
     def get_resource_shares(self) -> str:
         params = self.request_params
         return json.dumps(
@@ -171,19 +174,16 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
             )
         )
 
-    # TagResource
     def tag_resource(self) -> str:
         params = self.request_params
         self.ram_backend.tag_resource(params.get("resourceShareArn", ""), params.get("tags", []))
         return json.dumps({})
 
-    # UntagResource
     def untag_resource(self) -> str:
         params = self.request_params
         self.ram_backend.untag_resource(params.get("resourceShareArn", ""), params.get("tagKeys", []))
         return json.dumps({})
 
-    # ListResourceSharePermissions
     def list_resource_share_permissions(self) -> str:
         permissions = self.ram_backend.list_resource_share_permissions(
             self.request_params.get("resourceShareArn", "")
@@ -203,7 +203,10 @@ def register() -> None:
     for account_backends in backends.values():
         account_backends.backend = GovernanceRamBackend
         for backend in account_backends.values():
-            backend.__class__ = GovernanceRamBackend
+            if not isinstance(backend, GovernanceRamBackend):
+                backend.__class__ = GovernanceRamBackend
+                # The class was swapped at run time, which a type checker cannot follow.
+                cast(GovernanceRamBackend, backend).init_governance_state()
     for path in list(urls.url_paths):
         urls.url_paths[path] = GovernanceRamResponse.dispatch
     for operation in (

@@ -14,6 +14,9 @@ delivery is on (moto stored it but left it out of the response, so Terraform's
 ``aws_s3_bucket_notification.eventbridge`` drifted to false on every plan).
 
 Operations (botocore names): PutBucketLogging, GetBucketNotificationConfiguration.
+
+:func:`register` replaces two methods on moto's classes, which a type checker refuses
+(``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
@@ -26,13 +29,9 @@ from moto.core.responses import ActionResult
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
+from .utils import as_list
+
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _acls_disabled(bucket: FakeBucket) -> bool:
@@ -54,17 +53,17 @@ def log_delivery_allowed_by_policy(target_bucket: FakeBucket, target_prefix: str
         target_bucket.policy.decode() if isinstance(target_bucket.policy, bytes) else target_bucket.policy
     )
     sample_key = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}/{target_prefix or ''}log-object"
-    for statement in _as_list(document.get("Statement")):
+    for statement in as_list(document.get("Statement")):
         if statement.get("Effect") != "Allow":
             continue
         principal = statement.get("Principal") or {}
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
         if LOGGING_SERVICE not in services:
             continue
-        actions = _as_list(statement.get("Action"))
+        actions = as_list(statement.get("Action"))
         if not any(fnmatch.fnmatchcase("s3:PutObject", a) for a in actions):
             continue
-        if any(fnmatch.fnmatchcase(sample_key, r) for r in _as_list(statement.get("Resource"))):
+        if any(fnmatch.fnmatchcase(sample_key, r) for r in as_list(statement.get("Resource"))):
             return True
     return False
 

@@ -15,7 +15,8 @@ request context the emulator knows: ``aws:SecureTransport`` is ``true`` (the emu
 for AWS's HTTPS endpoints; its loopback HTTP is the emulator's own transport). As on AWS, a
 condition on a key missing from the context is not met (``...IfExists`` operators and ``Null``
 excepted), so such a statement does not apply. Statement matching (action, resource, wildcard
-principal) is moto's own; only the condition step changes.
+principal) is moto's own; only the condition step changes. :func:`register` replaces the method
+on moto's class, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 from moto.s3.models import FakeBucket
+
+from .utils import as_list
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
@@ -74,7 +77,7 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     if self.policy is None:
         return PermissionResult.NEUTRAL
     document = IAMPolicy(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)._policy_json
-    statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+    statements = as_list(document["Statement"])
     permitted = False
     for statement in statements:
         if not _conditions_met(statement):

@@ -98,6 +98,10 @@ def message(problems: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(problems)
 
 
+#: Handlers already wrapped by :func:`validate_operations`, so none is checked twice.
+_CHECKED_HANDLERS: set[Callable[..., Any]] = set()
+
+
 def validate_operations(
     response_cls: type, operations: tuple[str, ...], error: Callable[[str], Exception]
 ) -> None:
@@ -109,7 +113,7 @@ def validate_operations(
     for operation in operations:
         name = re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
         handler = getattr(response_cls, name, None)
-        if handler is None or getattr(handler, "_validated", False):
+        if handler is None or handler in _CHECKED_HANDLERS:
             continue
 
         def make(handler: Callable[..., Any], operation: str) -> Callable[..., Any]:
@@ -124,7 +128,7 @@ def validate_operations(
                     raise error(message(problems))
                 return handler(self)
 
-            checked._validated = True  # type: ignore[attr-defined]
+            _CHECKED_HANDLERS.add(checked)
             return checked
 
         setattr(response_cls, name, make(handler, operation))

@@ -10,24 +10,11 @@ from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.common_models import BaseModel
-from moto.core.exceptions import ServiceException
 from moto.core.utils import utcnow
+from moto.utilities.paginator import paginate
 
-
-class DataZoneClientError(ServiceException):
-    pass
-
-
-class ResourceNotFoundException(DataZoneClientError):
-    code = "ResourceNotFoundException"
-
-
-class ConflictException(DataZoneClientError):
-    code = "ConflictException"
-
-
-class ValidationException(DataZoneClientError):
-    code = "ValidationException"
+from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .utils import PAGINATION_MODEL
 
 
 def _alnum(length: int) -> str:
@@ -175,15 +162,6 @@ class Project(BaseModel):
         return {k: v for k, v in result.items() if v is not None}
 
 
-def paginate(
-    items: list[Any], next_token: str | None, max_results: int | None
-) -> tuple[list[Any], str | None]:
-    start = int(next_token) if next_token else 0
-    size = max_results or 50
-    end = start + size
-    return items[start:end], (str(end) if end < len(items) else None)
-
-
 class DataZoneBackend(BaseBackend):
     """Domains and projects of one account in one region."""
 
@@ -208,7 +186,6 @@ class DataZoneBackend(BaseBackend):
         service_role: str | None,
         client_token: str | None,
     ) -> Domain:
-        """CreateDomain."""
         if client_token and self.client_tokens.get(client_token) in self.domains:
             return self.domains[self.client_tokens[client_token]]
         if not domain_execution_role:
@@ -234,7 +211,6 @@ class DataZoneBackend(BaseBackend):
         return domain
 
     def get_domain(self, identifier: str) -> Domain:
-        """GetDomain."""
         domain = self.domains.get(identifier)
         if domain is None:
             raise ResourceNotFoundException(f"Domain {identifier} does not exist.")
@@ -259,14 +235,13 @@ class DataZoneBackend(BaseBackend):
         del self.domains[identifier]
         self.projects.pop(identifier, None)
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_domains(self, status: str | None) -> list[Domain]:
-        """ListDomains."""
         found = [d for d in self.domains.values() if status is None or d.status == status]
         return sorted(found, key=lambda d: d.created_at)
 
     # -- projects ---------------------------------------------------------------------------
     def create_project(self, domain_identifier: str, name: str, **kwargs: Any) -> Project:
-        """CreateProject."""
         domain = self.get_domain(domain_identifier)
         projects = self.projects.setdefault(domain.id, {})
         if any(p.name == name for p in projects.values()):
@@ -276,7 +251,6 @@ class DataZoneBackend(BaseBackend):
         return project
 
     def get_project(self, domain_identifier: str, identifier: str) -> Project:
-        """GetProject."""
         domain = self.get_domain(domain_identifier)
         project = self.projects.get(domain.id, {}).get(identifier)
         if project is None:
@@ -284,12 +258,14 @@ class DataZoneBackend(BaseBackend):
         return project
 
     def update_project(self, domain_identifier: str, identifier: str, **changes: Any) -> Project:
-        """UpdateProject."""
         project = self.get_project(domain_identifier, identifier)
         new_name = changes.get("name")
-        if new_name and new_name != project.name:
-            if any(p.name == new_name for p in self.projects[project.domain_id].values()):
-                raise ConflictException(f"A project with the name {new_name} already exists.")
+        if (
+            new_name
+            and new_name != project.name
+            and any(p.name == new_name for p in self.projects[project.domain_id].values())
+        ):
+            raise ConflictException(f"A project with the name {new_name} already exists.")
         for attribute, value in changes.items():
             if value is not None:
                 setattr(project, attribute, value)
@@ -297,12 +273,11 @@ class DataZoneBackend(BaseBackend):
         return project
 
     def delete_project(self, domain_identifier: str, identifier: str) -> None:
-        """DeleteProject."""
         project = self.get_project(domain_identifier, identifier)
         del self.projects[project.domain_id][project.id]
 
+    @paginate(pagination_model=PAGINATION_MODEL)
     def list_projects(self, domain_identifier: str, name: str | None) -> list[Project]:
-        """ListProjects."""
         domain = self.get_domain(domain_identifier)
         found = [p for p in self.projects.get(domain.id, {}).values() if name is None or p.name == name]
         return sorted(found, key=lambda p: p.created_at)
@@ -315,17 +290,14 @@ class DataZoneBackend(BaseBackend):
         raise ResourceNotFoundException(f"Resource {resource_arn} does not exist.")
 
     def tag_resource(self, resource_arn: str, tags: dict[str, str]) -> None:
-        """TagResource."""
         self._tagged(resource_arn).tags.update(tags)
 
     def untag_resource(self, resource_arn: str, tag_keys: list[str]) -> None:
-        """UntagResource."""
         domain = self._tagged(resource_arn)
         for key in tag_keys:
             domain.tags.pop(key, None)
 
     def list_tags_for_resource(self, resource_arn: str) -> dict[str, str]:
-        """ListTagsForResource."""
         return dict(self._tagged(resource_arn).tags)
 
 

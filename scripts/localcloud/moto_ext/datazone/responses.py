@@ -6,7 +6,7 @@ from typing import Any
 
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
-from .models import DataZoneBackend, datazone_backends, paginate
+from .models import DataZoneBackend, datazone_backends
 
 
 class DataZoneResponse(BaseResponse):
@@ -21,7 +21,6 @@ class DataZoneResponse(BaseResponse):
     def _p(self, name: str, default: Any = None) -> Any:
         return self._get_param(name, default)
 
-    # CreateDomain
     def create_domain(self) -> ActionResult:
         domain = self.datazone_backend.create_domain(
             name=self._p("name"),
@@ -39,11 +38,9 @@ class DataZoneResponse(BaseResponse):
             body.pop(member, None)
         return ActionResult(body)
 
-    # GetDomain
     def get_domain(self) -> ActionResult:
         return ActionResult(self.datazone_backend.get_domain(self._p("identifier")).to_dict())
 
-    # UpdateDomain
     def update_domain(self) -> ActionResult:
         domain = self.datazone_backend.update_domain(
             self._p("identifier"),
@@ -65,16 +62,15 @@ class DataZoneResponse(BaseResponse):
         }
         return ActionResult({k: v for k, v in body.items() if v is not None})
 
-    # DeleteDomain
     def delete_domain(self) -> ActionResult:
         self.datazone_backend.delete_domain(self._p("identifier"), self._p("skipDeletionCheck"))
         # AWS answers 202 DELETING and finishes asynchronously; here it is already gone.
         return ActionResult({"status": "DELETING"})
 
-    # ListDomains
     def list_domains(self) -> ActionResult:
-        domains = self.datazone_backend.list_domains(self._p("status"))
-        page, token = paginate(domains, self._p("nextToken"), self._p("maxResults"))
+        page, token = self.datazone_backend.list_domains(
+            status=self._p("status"), next_token=self._p("nextToken"), max_results=self._p("maxResults")
+        )
         return ActionResult({"items": [d.summary() for d in page], "nextToken": token})
 
     def _project_kwargs(self) -> dict[str, Any]:
@@ -86,7 +82,6 @@ class DataZoneResponse(BaseResponse):
             "user_parameters": self._p("userParameters"),
         }
 
-    # CreateProject
     def create_project(self) -> ActionResult:
         project = self.datazone_backend.create_project(
             self._p("domainIdentifier"),
@@ -97,12 +92,10 @@ class DataZoneResponse(BaseResponse):
         )
         return ActionResult(project.to_dict())
 
-    # GetProject
     def get_project(self) -> ActionResult:
         project = self.datazone_backend.get_project(self._p("domainIdentifier"), self._p("identifier"))
         return ActionResult(project.to_dict())
 
-    # UpdateProject
     def update_project(self) -> ActionResult:
         project = self.datazone_backend.update_project(
             self._p("domainIdentifier"),
@@ -112,27 +105,26 @@ class DataZoneResponse(BaseResponse):
         )
         return ActionResult(project.to_dict())
 
-    # DeleteProject
     def delete_project(self) -> ActionResult:
         self.datazone_backend.delete_project(self._p("domainIdentifier"), self._p("identifier"))
         return EmptyResult()
 
-    # ListProjects
     def list_projects(self) -> ActionResult:
-        projects = self.datazone_backend.list_projects(self._p("domainIdentifier"), self._p("name"))
-        page, token = paginate(projects, self._p("nextToken"), self._p("maxResults"))
+        page, token = self.datazone_backend.list_projects(
+            domain_identifier=self._p("domainIdentifier"),
+            name=self._p("name"),
+            next_token=self._p("nextToken"),
+            max_results=self._p("maxResults"),
+        )
         return ActionResult({"items": [p.summary() for p in page], "nextToken": token})
 
-    # TagResource
     def tag_resource(self) -> ActionResult:
         self.datazone_backend.tag_resource(self._p("resourceArn"), self._p("tags"))
         return EmptyResult()
 
-    # UntagResource
     def untag_resource(self) -> ActionResult:
         self.datazone_backend.untag_resource(self._p("resourceArn"), self._p("tagKeys"))
         return EmptyResult()
 
-    # ListTagsForResource
     def list_tags_for_resource(self) -> ActionResult:
         return ActionResult({"tags": self.datazone_backend.list_tags_for_resource(self._p("resourceArn"))})

@@ -1,0 +1,63 @@
+"""SageMaker operations the platform needs and moto 5.2.1 does not serve (or serves partly).
+
+Laid out like moto's own service package: ``models.py`` (:class:`GovernanceSageMakerBackend`, a
+subclass of moto's ``SageMakerModelBackend``, with the state and rules), ``responses.py``
+(:class:`GovernanceSageMakerResponse`, one handler per botocore operation), ``urls.py``,
+``validators.py`` (model card and life cycle checks), ``policy.py`` (model package group resource
+policies for cross-account calls) and ``utils.py`` (pagination model). :func:`register` makes moto
+build the governance backend for every account and region.
+
+Operations (botocore names) added or changed here:
+
+* CreateModelPackage: ModelCard (content checked against the model package model card schema),
+  ModelLifeCycle, SecurityConfig, SourceUri, ClientToken idempotency, versions never reused.
+* UpdateModelPackage: ModelCard, ModelLifeCycle, CustomerMetadataProperties merged (moto replaced
+  them), InferenceSpecification, SourceUri, approval change events.
+* DescribeModelPackage / ListModelPackages: the fields above.
+* DescribeModelPackageGroup, DeleteModelPackage, DeleteModelPackageGroup.
+* PutModelPackageGroupPolicy, GetModelPackageGroupPolicy, DeleteModelPackageGroupPolicy.
+* CreateDomain / DescribeDomain / UpdateDomain / DeleteDomain: ids in AWS's format, TagPropagation.
+* CreateUserProfile, DescribeUserProfile, UpdateUserProfile, DeleteUserProfile, ListUserProfiles.
+* Lineage: CreateArtifact, DescribeArtifact, ListArtifacts, DeleteArtifact, CreateAction,
+  DescribeAction, ListActions, DeleteAction, CreateContext, DescribeContext, ListContexts,
+  DeleteContext, AddAssociation, DeleteAssociation, ListAssociations.
+* AddTags / ListTags / DeleteTags on the new resource types (and tag keys replaced, not doubled).
+
+Model package state changes are published to the account's default EventBridge bus as
+"SageMaker Model Package State Change" events, the way SageMaker does.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from moto.sagemaker import models as sm_models
+from moto.sagemaker.models import Domain, ModelPackage
+
+from .models import GovernanceModelPackage, GovernanceSageMakerBackend, StudioDomain
+from .responses import GovernanceSageMakerResponse
+
+
+def register() -> None:
+    """Make moto build the governance backend for every account and region (idempotent)."""
+    backends = sm_models.sagemaker_backends
+    backends.backend = GovernanceSageMakerBackend
+    for account_backends in backends.values():
+        account_backends.backend = GovernanceSageMakerBackend
+        for backend in account_backends.values():
+            if isinstance(backend, GovernanceSageMakerBackend):
+                continue
+            # Backends created before install() keep their data and gain the new state; their
+            # packages and domains gain the governance classes' defaults.
+            backend.__class__ = GovernanceSageMakerBackend
+            # The class was swapped at run time, which a type checker cannot follow.
+            cast(GovernanceSageMakerBackend, backend).init_governance_state()
+            for package in backend.model_packages.values():
+                if type(package) is ModelPackage:
+                    package.__class__ = GovernanceModelPackage
+            for domain in backend.domains.values():
+                if type(domain) is Domain:
+                    domain.__class__ = StudioDomain
+
+
+__all__ = ["GovernanceSageMakerBackend", "GovernanceSageMakerResponse", "register"]

@@ -1,0 +1,948 @@
+"""The governance SageMaker backend: moto's ``SageMakerModelBackend`` plus the registry, Studio and
+lineage state and rules the platform needs.
+
+State lives on the per-account, per-region backend, so accounts stay isolated. Registry writes
+are serialised per backend (``registry_lock``): the emulator serves requests on threads, and a
+ClientToken lookup and the create it guards must be one step, or two concurrent promotions with
+one token register two versions.
+
+Three methods differ from moto's signatures on purpose, hence their ``type: ignore[override]``:
+``create_model_package`` and ``update_model_package`` take one typed request object where moto's
+take a long positional list, and ``create_domain`` passes moto's handler's arguments through to
+:class:`StudioDomain`. Only the request handlers call them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, fields
+from datetime import datetime
+from typing import Any, ClassVar
+
+from moto.core.common_models import BaseModel
+from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import (
+    ConflictException,
+    ResourceInUseException,
+    ResourceNotFound,
+    ValidationError,
+)
+from moto.sagemaker.models import Domain, ModelPackage, ModelPackageGroup, SageMakerModelBackend
+from moto.sagemaker.utils import arn_formatter
+from moto.utilities.paginator import paginate
+
+from .utils import PAGINATION_MODEL, short_id
+from .validators import validate_approval_status, validate_life_cycle, validate_model_package_card
+
+STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
+#: botocore's AssociationEntityArn pattern.
+ASSOCIATION_ENTITY_ARN = re.compile(
+    r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:"
+    r"(experiment|experiment-trial-component|artifact|action|context)/.*"
+)
+LINEAGE_ARN_TYPES = {"Artifact": "artifact", "Action": "action", "Context": "context"}
+
+
+#: ``BaseResponse._get_param``: a request member's value by botocore name, or the default given.
+GetParam = Callable[[str, Any], Any]
+
+
+def member_name(field_name: str) -> str:
+    """botocore's member name of a request field (``source_uri`` -> ``SourceUri``)."""
+    return "".join(part.title() for part in field_name.split("_"))
+
+
+def _request_members(request_type: type, get_param: GetParam) -> dict[str, Any]:
+    """A request dataclass's fields read from the request (a field's default stands for an absent
+    member)."""
+    return {
+        f.name: get_param(member_name(f.name), None if f.default is MISSING else f.default)
+        for f in fields(request_type)
+    }
+
+
+@dataclass(frozen=True)
+class CreateModelPackageRequest:
+    """The CreateModelPackage members the emulator keeps, named as moto names them (each field is
+    the snake case of its botocore member; a default is the value of an absent member)."""
+
+    model_package_name: str | None = None
+    model_package_group_name: str | None = None
+    model_package_description: str | None = None
+    inference_specification: dict[str, Any] | None = None
+    validation_specification: dict[str, Any] | None = None
+    source_algorithm_specification: dict[str, Any] | None = None
+    certify_for_marketplace: bool = False
+    tags: list[dict[str, str]] | None = None
+    model_approval_status: str | None = None
+    metadata_properties: dict[str, str] | None = None
+    model_metrics: dict[str, Any] | None = None
+    client_token: str | None = None
+    customer_metadata_properties: dict[str, str] | None = None
+    drift_check_baselines: dict[str, Any] | None = None
+    domain: str | None = None
+    task: str | None = None
+    sample_payload_url: str | None = None
+    additional_inference_specifications: list[dict[str, Any]] | None = None
+    model_card: dict[str, Any] | None = None
+    model_life_cycle: dict[str, Any] | None = None
+    security_config: dict[str, Any] | None = None
+    source_uri: str | None = None
+    skip_model_validation: str | None = None
+    model_package_registration_type: str | None = None
+
+    @classmethod
+    def from_params(cls, get_param: GetParam) -> CreateModelPackageRequest:
+        return cls(**_request_members(cls, get_param))
+
+
+@dataclass(frozen=True)
+class UpdateModelPackageRequest:
+    """The UpdateModelPackage members the emulator applies (``None``: not named, left as is)."""
+
+    model_package_arn: str
+    model_approval_status: str | None = None
+    approval_description: str | None = None
+    customer_metadata_properties: dict[str, str] | None = None
+    customer_metadata_properties_to_remove: list[str] | None = None
+    additional_inference_specifications_to_add: list[dict[str, Any]] | None = None
+    model_card: dict[str, Any] | None = None
+    model_life_cycle: dict[str, Any] | None = None
+    inference_specification: dict[str, Any] | None = None
+    source_uri: str | None = None
+
+    @classmethod
+    def from_params(cls, get_param: GetParam) -> UpdateModelPackageRequest:
+        return cls(**_request_members(cls, get_param))
+
+
+#: The CreateModelPackage fields moto's ModelPackage constructor takes as they are.
+_MOTO_PACKAGE_ARGUMENTS = (
+    "model_package_description",
+    "inference_specification",
+    "validation_specification",
+    "source_algorithm_specification",
+    "certify_for_marketplace",
+    "tags",
+    "model_approval_status",
+    "metadata_properties",
+    "model_metrics",
+    "client_token",
+    "customer_metadata_properties",
+    "drift_check_baselines",
+    "domain",
+    "task",
+    "sample_payload_url",
+    "additional_inference_specifications",
+)
+
+
+class GovernanceModelPackage(ModelPackage):
+    """moto's ModelPackage plus the members moto does not keep, and AWS's defaults."""
+
+    # Class-level defaults: register() turns packages made before install() into this class.
+    model_card: dict[str, Any] | None = None
+    model_life_cycle: dict[str, Any] | None = None
+    security_config: dict[str, Any] | None = None
+    source_uri: str | None = None
+    skip_model_validation: str | None = None
+    model_package_registration_type: str | None = None
+
+    def __init__(
+        self,
+        request: CreateModelPackageRequest,
+        *,
+        name: str,
+        group_name: str | None,
+        version: int | None,
+        account_id: str,
+        region_name: str,
+        created_by: dict[str, Any],
+    ) -> None:
+        # moto types optional members (Domain, Task, ...) as str; the dict passes them through.
+        moto_arguments: dict[str, Any] = {field: getattr(request, field) for field in _MOTO_PACKAGE_ARGUMENTS}
+        super().__init__(
+            model_package_name=name,
+            model_package_group_name=group_name,
+            model_package_version=version,
+            model_package_type="Versioned" if version is not None else "Unversioned",
+            approval_description=None,
+            region_name=region_name,
+            account_id=account_id,
+            **moto_arguments,
+        )
+        self.tags = list(request.tags or [])
+        # No validation profile or image scan ran, so AWS lists no statuses (moto put the ARN in
+        # as a status name, which the model's name pattern forbids).
+        self.model_package_status_details = {"ValidationStatuses": [], "ImageScanStatuses": []}
+        self.created_by = created_by
+        self.model_card = dict(request.model_card) if request.model_card else None
+        self.model_life_cycle = dict(request.model_life_cycle) if request.model_life_cycle else None
+        self.security_config = request.security_config
+        self.source_uri = request.source_uri
+        self.skip_model_validation = request.skip_model_validation
+        self.model_package_registration_type = request.model_package_registration_type or "Registered"
+        if self.model_approval_status is None and version is not None:
+            self.model_approval_status = "PendingManualApproval"
+
+    def describe(self) -> dict[str, Any]:
+        """DescribeModelPackage's body."""
+        response = self.gen_response_object()
+        # AWS names a versioned package after its group (moto dropped the required member).
+        response["ModelPackageName"] = self.model_package_name
+        extras = {
+            "ModelCard": self.model_card,
+            "ModelLifeCycle": self.model_life_cycle,
+            "SecurityConfig": self.security_config,
+            "SourceUri": self.source_uri,
+            "SkipModelValidation": self.skip_model_validation,
+            "ModelPackageRegistrationType": self.model_package_registration_type,
+            "CustomerMetadataProperties": self.customer_metadata_properties or None,
+            "CreatedBy": self.created_by or None,
+            "LastModifiedBy": self.last_modified_by or None,
+        }
+        for key, value in extras.items():
+            if value is None:
+                response.pop(key, None)
+            else:
+                response[key] = value
+        return response
+
+    def summary(self) -> dict[str, Any]:
+        """A ModelPackageSummary: moto's, with ModelLifeCycle."""
+        response = self.gen_response_object()
+        if self.model_life_cycle:
+            response["ModelLifeCycle"] = self.model_life_cycle
+        return response
+
+
+def governed(package: ModelPackage) -> GovernanceModelPackage:
+    """A stored package as the governance class (every one is: this backend creates them and
+    register() converts older ones)."""
+    if not isinstance(package, GovernanceModelPackage):
+        raise TypeError(f"{package.arn} was not created by the governance backend")
+    return package
+
+
+class StudioDomain(Domain):
+    """moto's Studio Domain with AWS's id format (``d-`` + 12 lowercase alphanumerics) and
+    TagPropagation, which moto ignores."""
+
+    tag_propagation: str = "DISABLED"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.id = f"d-{short_id()}"
+        self.arn = arn_formatter("domain", self.id, self.account_id, self.region_name)
+        self.url = f"https://{self.id}.studio.{self.region_name}.sagemaker.aws"
+        self.tags = list(self.tags or [])
+
+    def describe(self) -> dict[str, Any]:
+        described = super().describe()
+        described["TagPropagation"] = self.tag_propagation
+        if self.auth_mode != "SSO":
+            # IAM-mode domains have no IAM Identity Center application.
+            described.pop("SingleSignOnApplicationArn", None)
+            described.pop("SingleSignOnManagedApplicationInstanceId", None)
+        return described
+
+
+class UserProfile(BaseModel):
+    """A SageMaker Studio user profile (CreateUserProfile)."""
+
+    def __init__(
+        self,
+        domain_id: str,
+        name: str,
+        account_id: str,
+        region_name: str,
+        user_settings: dict[str, Any] | None,
+        single_sign_on_user_identifier: str | None,
+        single_sign_on_user_value: str | None,
+        tags: list[dict[str, str]] | None,
+    ) -> None:
+        self.domain_id = domain_id
+        self.name = name
+        self.arn = arn_formatter("user-profile", f"{domain_id}/{name}", account_id, region_name)
+        self.user_settings = user_settings
+        self.single_sign_on_user_identifier = single_sign_on_user_identifier
+        self.single_sign_on_user_value = single_sign_on_user_value
+        self.tags = list(tags or [])
+        self.status = "InService"
+        self.home_efs_file_system_uid = str(200000 + random.randint(0, 99999))
+        self.creation_time = utcnow()
+        self.last_modified_time = self.creation_time
+
+    def describe(self) -> dict[str, Any]:
+        result = {
+            "DomainId": self.domain_id,
+            "UserProfileArn": self.arn,
+            "UserProfileName": self.name,
+            "HomeEfsFileSystemUid": self.home_efs_file_system_uid,
+            "Status": self.status,
+            "LastModifiedTime": self.last_modified_time,
+            "CreationTime": self.creation_time,
+            "SingleSignOnUserIdentifier": self.single_sign_on_user_identifier,
+            "SingleSignOnUserValue": self.single_sign_on_user_value,
+            "UserSettings": self.user_settings,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "DomainId": self.domain_id,
+            "UserProfileName": self.name,
+            "Status": self.status,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+        }
+
+
+class LineageEntity(BaseModel):
+    """An artifact, action or context: the lineage entities SageMaker ML Lineage Tracking keeps."""
+
+    def __init__(
+        self,
+        kind: str,
+        name: str | None,
+        arn: str,
+        source: dict[str, Any],
+        entity_type: str,
+        description: str | None,
+        status: str | None,
+        properties: dict[str, str] | None,
+        metadata_properties: dict[str, Any] | None,
+        tags: list[dict[str, str]] | None,
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.arn = arn
+        self.source = source
+        self.entity_type = entity_type
+        self.description = description
+        self.status = status
+        self.properties = properties
+        self.metadata_properties = metadata_properties
+        self.tags = list(tags or [])
+        self.creation_time = utcnow()
+        self.last_modified_time = self.creation_time
+
+    def describe(self) -> dict[str, Any]:
+        k = self.kind
+        result = {
+            f"{k}Name": self.name,
+            f"{k}Arn": self.arn,
+            "Source": self.source,
+            f"{k}Type": self.entity_type,
+            "Description": self.description if k != "Artifact" else None,
+            "Status": self.status if k == "Action" else None,
+            "Properties": self.properties,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+            "MetadataProperties": self.metadata_properties if k != "Context" else None,
+        }
+        return {key: v for key, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        k = self.kind
+        result = {
+            f"{k}Arn": self.arn,
+            f"{k}Name": self.name,
+            "Source": self.source,
+            f"{k}Type": self.entity_type,
+            "Status": self.status if k == "Action" else None,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+        }
+        return {key: v for key, v in result.items() if v is not None}
+
+
+class Association(BaseModel):
+    def __init__(
+        self,
+        source_arn: str,
+        destination_arn: str,
+        association_type: str | None,
+        source_type: str,
+        destination_type: str,
+        source_name: str | None,
+        destination_name: str | None,
+    ) -> None:
+        self.source_arn = source_arn
+        self.destination_arn = destination_arn
+        self.association_type = association_type
+        self.source_type = source_type
+        self.destination_type = destination_type
+        self.source_name = source_name
+        self.destination_name = destination_name
+        self.creation_time = utcnow()
+
+    def summary(self) -> dict[str, Any]:
+        result = {
+            "SourceArn": self.source_arn,
+            "DestinationArn": self.destination_arn,
+            "SourceType": self.source_type,
+            "DestinationType": self.destination_type,
+            "AssociationType": self.association_type,
+            "SourceName": self.source_name,
+            "DestinationName": self.destination_name,
+            "CreationTime": self.creation_time,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+
+def _sort(items: list[Any], key: Callable[[Any], Any], sort_order: str | None) -> list[Any]:
+    return sorted(items, key=key, reverse=(sort_order or "Descending") == "Descending")
+
+
+class GovernanceSageMakerBackend(SageMakerModelBackend):
+    """moto's SageMaker backend plus the registry governance, Studio and lineage operations."""
+
+    _ASSOCIATION_SORT_KEYS: ClassVar[dict[str, str]] = {
+        "SourceArn": "source_arn",
+        "DestinationArn": "destination_arn",
+        "SourceType": "source_type",
+        "DestinationType": "destination_type",
+    }
+
+    def __init__(self, region_name: str, account_id: str) -> None:
+        super().__init__(region_name, account_id)
+        self.init_governance_state()
+
+    def init_governance_state(self) -> None:
+        self.registry_lock = threading.RLock()
+        self.model_package_group_policies: dict[str, str] = {}
+        # Version numbers are never reused after a delete, as on AWS.
+        self.model_package_version_counters: dict[str, int] = {}
+        self.model_package_client_tokens: dict[str, str] = {}
+        self.user_profiles: dict[tuple[str, str], UserProfile] = {}
+        self.lineage: dict[str, LineageEntity] = {}
+        self.associations: dict[tuple[str, str], Association] = {}
+
+    # -- model packages --------------------------------------------------------------------
+    def create_model_package(  # type: ignore[override]
+        self, request: CreateModelPackageRequest, created_by: dict[str, Any]
+    ) -> str:
+        """CreateModelPackage: ClientToken-idempotent, versions never reused; ``created_by`` is the
+        caller's IamIdentity."""
+        with self.registry_lock:
+            token = request.client_token
+            if token and self.model_package_client_tokens.get(token) in self.model_packages:
+                return self.model_package_client_tokens[token]
+            group_name = request.model_package_group_name
+            name = group_name or request.model_package_name
+            if group_name and request.model_package_name:
+                raise ValidationError(
+                    "Both ModelPackageName and ModelPackageGroupName are provided in the input. "
+                    "Cannot determine which one to use."
+                )
+            if not name:
+                raise ValidationError("Either ModelPackageName or ModelPackageGroupName is required.")
+            validate_model_package_card(request.model_card)
+            validate_life_cycle(request.model_life_cycle)
+            version = None
+            if group_name:
+                if group_name.startswith("arn:"):
+                    group_name = name = group_name.split("/")[-1]
+                if group_name not in self.model_package_groups:
+                    raise ValidationError(f"Model Package Group {group_name} does not exist.")
+                version = self.model_package_version_counters.get(group_name, 0) + 1
+                self.model_package_version_counters[group_name] = version
+            package = GovernanceModelPackage(
+                request,
+                name=name,
+                group_name=group_name,
+                version=version,
+                account_id=self.account_id,
+                region_name=self.region_name,
+                created_by=created_by,
+            )
+            self.model_package_name_mapping[package.model_package_name] = package.arn
+            self.model_package_name_mapping[package.arn] = package.arn
+            self.model_packages[package.arn] = package
+            if token:
+                self.model_package_client_tokens[token] = package.arn
+            if version is not None:
+                self._emit_state_change(package)
+            return package.arn
+
+    def _find_model_package(self, name_or_arn: str) -> GovernanceModelPackage:
+        mapped = self.model_package_name_mapping.get(name_or_arn, name_or_arn)
+        package = self.model_packages.get(mapped)
+        if package is None:
+            # Versioned ARNs are matched case-insensitively on the group name, as on AWS.
+            package = self.model_packages.get(mapped.lower())
+        if package is None:
+            raise ValidationError(f"Model package {name_or_arn} does not exist.")
+        return governed(package)
+
+    def describe_model_package(self, model_package_name: str) -> GovernanceModelPackage:
+        return self._find_model_package(model_package_name)
+
+    def update_model_package(  # type: ignore[override]
+        self, request: UpdateModelPackageRequest, modified_by: dict[str, Any]
+    ) -> str:
+        """UpdateModelPackage: changes only what the request names, as AWS does."""
+        with self.registry_lock:
+            package = self._find_model_package(request.model_package_arn)
+            validate_model_package_card(request.model_card)
+            validate_life_cycle(request.model_life_cycle)
+            validate_approval_status(request.model_approval_status)
+            to_remove = request.customer_metadata_properties_to_remove or []
+            overlap = set(request.customer_metadata_properties or {}) & set(to_remove)
+            if overlap:
+                raise ValidationError(
+                    "CustomerMetadataProperties and CustomerMetadataPropertiesToRemove name the same "
+                    f"keys: {sorted(overlap)}"
+                )
+            previous_status = package.model_approval_status
+            if request.model_approval_status is not None:
+                package.model_approval_status = request.model_approval_status
+            if request.approval_description is not None:
+                package.approval_description = request.approval_description
+            if request.customer_metadata_properties:
+                merged = dict(package.customer_metadata_properties or {})
+                merged.update(request.customer_metadata_properties)
+                package.customer_metadata_properties = merged
+            if to_remove:
+                remaining = dict(package.customer_metadata_properties or {})
+                for key in to_remove:
+                    remaining.pop(key, None)
+                package.customer_metadata_properties = remaining or None
+            if request.additional_inference_specifications_to_add:
+                package.add_additional_inference_specifications(
+                    request.additional_inference_specifications_to_add
+                )
+            if request.model_card is not None:
+                card = dict(package.model_card or {})
+                card.update({k: v for k, v in request.model_card.items() if v is not None})
+                package.model_card = card
+            if request.model_life_cycle is not None:
+                package.model_life_cycle = dict(request.model_life_cycle)
+            if request.inference_specification is not None:
+                package.inference_specification = request.inference_specification
+            if request.source_uri is not None:
+                package.source_uri = request.source_uri
+            package.last_modified_time = utcnow()
+            package.last_modified_by = modified_by
+            status = request.model_approval_status
+            if package.model_package_group_name and status is not None and status != previous_status:
+                self._emit_state_change(package)
+            return package.arn
+
+    def delete_model_package(self, model_package_name: str) -> None:
+        with self.registry_lock:
+            package = self._find_model_package(model_package_name)
+            del self.model_packages[package.arn]
+            for key in [k for k, v in self.model_package_name_mapping.items() if v == package.arn]:
+                del self.model_package_name_mapping[key]
+            for token in [t for t, arn in self.model_package_client_tokens.items() if arn == package.arn]:
+                del self.model_package_client_tokens[token]
+
+    def model_package_group(self, name_or_arn: str) -> ModelPackageGroup:
+        """DescribeModelPackageGroup's group, named or by ARN."""
+        name = name_or_arn.split("/")[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        return self.describe_model_package_group(name)
+
+    def delete_model_package_group(self, model_package_group_name: str) -> None:
+        """DeleteModelPackageGroup: refused while versions remain, as on AWS."""
+        group = self.model_package_group(model_package_group_name)
+        name = group.model_package_group_name
+        if any(p.model_package_group_name == name for p in self.model_packages.values()):
+            raise ConflictException(f"Model Package Group {name} contains model packages; delete them first.")
+        del self.model_package_groups[name]
+        self.model_package_group_policies.pop(name, None)
+        self.model_package_version_counters.pop(name, None)
+
+    def put_model_package_group_policy(self, model_package_group_name: str, resource_policy: str) -> str:
+        group = self.model_package_group(model_package_group_name)
+        try:
+            document = json.loads(resource_policy)
+        except ValueError:
+            raise ValidationError("ResourcePolicy is not valid JSON.") from None
+        if not isinstance(document, dict) or "Statement" not in document:
+            raise ValidationError("ResourcePolicy must be a policy document with a Statement.")
+        self.model_package_group_policies[group.model_package_group_name] = resource_policy
+        return group.arn
+
+    def get_model_package_group_policy(self, model_package_group_name: str) -> str:
+        group = self.model_package_group(model_package_group_name)
+        policy = self.model_package_group_policies.get(group.model_package_group_name)
+        if policy is None:
+            raise ValidationError(
+                f"Cannot find resource policy for model package group {group.model_package_group_name}."
+            )
+        return policy
+
+    def delete_model_package_group_policy(self, model_package_group_name: str) -> None:
+        group = self.model_package_group(model_package_group_name)
+        if self.model_package_group_policies.pop(group.model_package_group_name, None) is None:
+            raise ValidationError(
+                f"Cannot find resource policy for model package group {group.model_package_group_name}."
+            )
+
+    def _emit_state_change(self, package: GovernanceModelPackage) -> None:
+        """Publish a "SageMaker Model Package State Change" to the default event bus, as SageMaker
+        does on creating a versioned package and on every change of its approval status."""
+        from moto.events.models import events_backends
+
+        detail: dict[str, Any] = {
+            "ModelPackageGroupName": package.model_package_group_name,
+            "ModelPackageVersion": package.model_package_version,
+            "ModelPackageArn": package.arn,
+            "ModelPackageName": f"{package.model_package_group_name}/{package.model_package_version}",
+            "CreationTime": int(package.creation_time.timestamp() * 1000),
+            "ModelPackageStatus": package.model_package_status,
+            "ModelApprovalStatus": package.model_approval_status,
+        }
+        if package.model_life_cycle:
+            detail["ModelLifeCycle"] = package.model_life_cycle
+        events_backends[self.account_id][self.region_name].put_events(
+            [
+                {
+                    "Source": "aws.sagemaker",
+                    "DetailType": STATE_CHANGE_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "Resources": [package.arn],
+                }
+            ]
+        )
+
+    # -- Studio domains and user profiles --------------------------------------------------
+    def create_domain(self, domain_name: str, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """CreateDomain with an AWS-format id (moto's handler parses the request)."""
+        if any(d.domain_name == domain_name for d in self.domains.values()):
+            raise ResourceInUseException(
+                f"Resource Already Exists: Domain with name {domain_name} already exists. "
+                "Choose a different name."
+            )
+        domain = StudioDomain(
+            domain_name=domain_name, account_id=self.account_id, region_name=self.region_name, **kwargs
+        )
+        self.domains[domain.id] = domain
+        return {"DomainArn": domain.arn, "DomainId": domain.id, "Url": domain.url}
+
+    def studio_domain(self, domain_id: str) -> StudioDomain:
+        domain = self.domains.get(domain_id)
+        if not isinstance(domain, StudioDomain):
+            raise ResourceNotFound(f"Cannot find Domain with id {domain_id}.")
+        return domain
+
+    def studio_domain_named(self, domain_name: str) -> StudioDomain:
+        for domain in self.domains.values():
+            if domain.domain_name == domain_name and isinstance(domain, StudioDomain):
+                return domain
+        raise ResourceNotFound(f"Cannot find Domain with name {domain_name}.")
+
+    def describe_domain(self, domain_id: str) -> dict[str, Any]:
+        return self.studio_domain(domain_id).describe()
+
+    def delete_domain(self, domain_id: str, retention_policy: dict[str, str] | None) -> None:
+        self.studio_domain(domain_id)
+        if any(d == domain_id for d, _ in self.user_profiles):
+            raise ResourceInUseException(f"Domain {domain_id} still has user profiles.")
+        del self.domains[domain_id]
+
+    def update_domain(self, domain_id: str, **changes: Any) -> str:
+        """UpdateDomain: stores the settings the request names."""
+        domain = self.studio_domain(domain_id)
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(domain, attribute, value)
+        domain.last_modified_time = utcnow()
+        return domain.arn
+
+    def create_user_profile(
+        self,
+        domain_id: str,
+        user_profile_name: str,
+        single_sign_on_user_identifier: str | None,
+        single_sign_on_user_value: str | None,
+        tags: list[dict[str, str]] | None,
+        user_settings: dict[str, Any] | None,
+    ) -> str:
+        self.studio_domain(domain_id)
+        if (domain_id, user_profile_name) in self.user_profiles:
+            raise ResourceInUseException(
+                f"Resource Already Exists: UserProfile with name {user_profile_name} already "
+                f"exists in domain {domain_id}. Choose a different name."
+            )
+        profile = UserProfile(
+            domain_id=domain_id,
+            name=user_profile_name,
+            account_id=self.account_id,
+            region_name=self.region_name,
+            user_settings=user_settings,
+            single_sign_on_user_identifier=single_sign_on_user_identifier,
+            single_sign_on_user_value=single_sign_on_user_value,
+            tags=tags,
+        )
+        self.user_profiles[(domain_id, user_profile_name)] = profile
+        return profile.arn
+
+    def describe_user_profile(self, domain_id: str, user_profile_name: str) -> UserProfile:
+        profile = self.user_profiles.get((domain_id, user_profile_name))
+        if profile is None:
+            raise ResourceNotFound(f"User profile {user_profile_name} does not exist in domain {domain_id}.")
+        return profile
+
+    def update_user_profile(
+        self, domain_id: str, user_profile_name: str, user_settings: dict[str, Any] | None
+    ) -> str:
+        """UpdateUserProfile: the settings named are merged into the profile's."""
+        profile = self.describe_user_profile(domain_id, user_profile_name)
+        if user_settings is not None:
+            merged = dict(profile.user_settings or {})
+            merged.update(user_settings)
+            profile.user_settings = merged
+        profile.last_modified_time = utcnow()
+        return profile.arn
+
+    def delete_user_profile(self, domain_id: str, user_profile_name: str) -> None:
+        self.describe_user_profile(domain_id, user_profile_name)
+        del self.user_profiles[(domain_id, user_profile_name)]
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_user_profiles(
+        self,
+        domain_id_equals: str | None,
+        user_profile_name_contains: str | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[UserProfile]:
+        profiles = [
+            p
+            for p in self.user_profiles.values()
+            if (domain_id_equals is None or p.domain_id == domain_id_equals)
+            and (user_profile_name_contains is None or user_profile_name_contains in p.name)
+        ]
+        key = (lambda p: p.name) if sort_by == "UserProfileName" else (lambda p: p.creation_time)
+        return _sort(profiles, key, sort_order)
+
+    # -- lineage ----------------------------------------------------------------------------
+    def create_lineage_entity(
+        self,
+        kind: str,
+        name: str | None,
+        source: dict[str, Any],
+        entity_type: str,
+        description: str | None = None,
+        status: str | None = None,
+        properties: dict[str, str] | None = None,
+        metadata_properties: dict[str, Any] | None = None,
+        tags: list[dict[str, str]] | None = None,
+    ) -> str:
+        """CreateArtifact, CreateAction, CreateContext (``kind`` says which)."""
+        with self.registry_lock:
+            if not source or not source.get("SourceUri"):
+                raise ValidationError(f"{kind} Source.SourceUri is required.")
+            if name:
+                resource_id = name.lower()
+            else:
+                # Unnamed artifacts get a content-independent 32-hex id, as AWS does.
+                resource_id = hashlib.md5(f"{random.random()}{utcnow()}".encode()).hexdigest()
+            arn = arn_formatter(LINEAGE_ARN_TYPES[kind], resource_id, self.account_id, self.region_name)
+            if arn in self.lineage:
+                raise ValidationError(f"{kind} {name} already exists with ARN {arn}.")
+            self.lineage[arn] = LineageEntity(
+                kind=kind,
+                name=name,
+                arn=arn,
+                source=source,
+                entity_type=entity_type,
+                description=description,
+                status=status,
+                properties=properties,
+                metadata_properties=metadata_properties,
+                tags=tags,
+            )
+            return arn
+
+    def get_lineage_entity(self, kind: str, name_or_arn: str) -> LineageEntity:
+        if name_or_arn.startswith("arn:"):
+            arn = name_or_arn
+        else:
+            arn = arn_formatter(
+                LINEAGE_ARN_TYPES[kind], name_or_arn.lower(), self.account_id, self.region_name
+            )
+        entity = self.lineage.get(arn)
+        if entity is None or entity.kind != kind:
+            raise ResourceNotFound(f"{kind} {name_or_arn} does not exist.")
+        return entity
+
+    def delete_lineage_entity(self, kind: str, name_or_arn: str) -> str:
+        """DeleteArtifact, DeleteAction, DeleteContext (their associations go with them)."""
+        entity = self.get_lineage_entity(kind, name_or_arn)
+        del self.lineage[entity.arn]
+        for key in [k for k in self.associations if entity.arn in k]:
+            del self.associations[key]
+        return entity.arn
+
+    def delete_artifact(self, artifact_arn: str | None, source_uri: str | None) -> str:
+        """DeleteArtifact names the artifact by ARN or by its Source."""
+        if artifact_arn:
+            return self.delete_lineage_entity("Artifact", artifact_arn)
+        matches = self._lineage_entities("Artifact", source_uri=source_uri)
+        if not matches:
+            raise ResourceNotFound("No artifact has that source.")
+        return self.delete_lineage_entity("Artifact", matches[0].arn)
+
+    def _lineage_entities(
+        self,
+        kind: str,
+        source_uri: str | None = None,
+        entity_type: str | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> list[LineageEntity]:
+        found = [
+            e
+            for e in self.lineage.values()
+            if e.kind == kind
+            and (source_uri is None or e.source.get("SourceUri") == source_uri)
+            and (entity_type is None or e.entity_type == entity_type)
+            and (created_after is None or e.creation_time > created_after)
+            and (created_before is None or e.creation_time < created_before)
+        ]
+        key = (lambda e: e.name or "") if sort_by == "Name" else (lambda e: e.creation_time)
+        return _sort(found, key, sort_order)
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_lineage_entities(
+        self,
+        kind: str,
+        source_uri: str | None,
+        entity_type: str | None,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[LineageEntity]:
+        """ListArtifacts, ListActions, ListContexts."""
+        return self._lineage_entities(
+            kind, source_uri, entity_type, created_after, created_before, sort_by, sort_order
+        )
+
+    def _lineage_type_and_name(self, arn: str) -> tuple[str, str | None]:
+        entity = self.lineage.get(arn)
+        if entity is not None:
+            return entity.entity_type, entity.name
+        resource = arn.split(":", 5)[-1]
+        resource_type = resource.split("/")[0]
+        camel = "".join(part.title() for part in resource_type.split("-"))
+        return camel, resource.split("/", 1)[-1]
+
+    def _check_lineage_endpoint(self, arn: str) -> None:
+        parts = arn.split(":")
+        if len(parts) < 6 or parts[2] != "sagemaker":
+            return
+        if parts[4] != self.account_id or parts[3] != self.region_name:
+            # Cross-account ARNs (a promoted version's upstream source) are recorded as given.
+            return
+        resource_type = parts[5].split("/")[0]
+        if resource_type in LINEAGE_ARN_TYPES.values() and arn not in self.lineage:
+            raise ResourceNotFound(f"Lineage entity {arn} does not exist.")
+
+    def add_association(self, source_arn: str, destination_arn: str, association_type: str | None) -> None:
+        """AddAssociation (idempotent for the same pair).
+
+        Only lineage entities can be associated (the model's AssociationEntityArn pattern):
+        experiments, trial components, artifacts, actions and contexts. A model package takes
+        part through an artifact or action whose SourceUri is the package ARN.
+        """
+        for role, arn in (("SourceArn", source_arn), ("DestinationArn", destination_arn)):
+            if not ASSOCIATION_ENTITY_ARN.fullmatch(arn):
+                raise ValidationError(
+                    f"Value '{arn}' at '{role[0].lower() + role[1:]}' failed to satisfy constraint: "
+                    f"Member must satisfy regular expression pattern: {ASSOCIATION_ENTITY_ARN.pattern}"
+                )
+        self._check_lineage_endpoint(source_arn)
+        self._check_lineage_endpoint(destination_arn)
+        key = (source_arn, destination_arn)
+        if key in self.associations:
+            return
+        source_type, source_name = self._lineage_type_and_name(source_arn)
+        destination_type, destination_name = self._lineage_type_and_name(destination_arn)
+        self.associations[key] = Association(
+            source_arn=source_arn,
+            destination_arn=destination_arn,
+            association_type=association_type,
+            source_type=source_type,
+            destination_type=destination_type,
+            source_name=source_name,
+            destination_name=destination_name,
+        )
+
+    def delete_association(self, source_arn: str, destination_arn: str) -> None:
+        if self.associations.pop((source_arn, destination_arn), None) is None:
+            raise ResourceNotFound(f"Association from {source_arn} to {destination_arn} does not exist.")
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_associations(
+        self,
+        source_arn: str | None,
+        destination_arn: str | None,
+        source_type: str | None,
+        destination_type: str | None,
+        association_type: str | None,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[Association]:
+        """ListAssociations with every filter the API defines."""
+        found = [
+            a
+            for a in self.associations.values()
+            if (source_arn is None or a.source_arn == source_arn)
+            and (destination_arn is None or a.destination_arn == destination_arn)
+            and (source_type is None or a.source_type == source_type)
+            and (destination_type is None or a.destination_type == destination_type)
+            and (association_type is None or a.association_type == association_type)
+            and (created_after is None or a.creation_time > created_after)
+            and (created_before is None or a.creation_time < created_before)
+        ]
+        attribute = self._ASSOCIATION_SORT_KEYS.get(sort_by or "", "creation_time")
+        return _sort(found, lambda a: getattr(a, attribute), sort_order)
+
+    # -- tags on the resource types added here ---------------------------------------------
+    def _get_resource_from_arn(self, arn: str) -> Any:
+        resource = arn.split(":", 5)[-1]
+        resource_type, _, resource_id = resource.partition("/")
+        if resource_type == "user-profile":
+            domain_id, _, name = resource_id.partition("/")
+            return self.describe_user_profile(domain_id, name)
+        if resource_type == "model-package":
+            return self._find_model_package(arn)
+        if resource_type in LINEAGE_ARN_TYPES.values():
+            entity = self.lineage.get(arn)
+            if entity is None:
+                raise ResourceNotFound(f"Lineage entity {arn} does not exist.")
+            return entity
+        if resource_type == "model-package-group":
+            return self.model_package_group(arn)
+        if resource_type == "domain":
+            return self.studio_domain(resource_id)
+        return super()._get_resource_from_arn(arn)
+
+    def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:
+        """AddTags: a key given again replaces its value (moto appended a duplicate)."""
+        resource = self._get_resource_from_arn(arn)
+        new_keys = {tag["Key"] for tag in tags}
+        resource.tags = [t for t in (resource.tags or []) if t["Key"] not in new_keys] + list(tags)
+        return resource.tags
+
+    def list_tags(self, *args: Any, **kwargs: Any) -> tuple[list[dict[str, str]], str | None]:
+        """ListTags: moto's (paginated; its handler passes ``arn=``), also on a resource that was
+        created without tags."""
+        resource = self._get_resource_from_arn(kwargs["arn"])
+        if resource.tags is None:
+            resource.tags = []
+        return super().list_tags(*args, **kwargs)

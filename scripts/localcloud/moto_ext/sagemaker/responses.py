@@ -1,0 +1,313 @@
+"""SageMaker request handlers for the governance backend: one per botocore operation.
+
+Calls that name a resource by ARN are served from the ARN's account (a downstream promotion role
+reads and annotates the upstream account's versions), and with IAM enforced such a cross-account
+call is authorized by the model package group's resource policy (``policy.py``), as on AWS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker import models as sm_models
+from moto.sagemaker.responses import SageMakerResponse
+
+from ..utils import iam_enforced
+from .models import (
+    CreateModelPackageRequest,
+    GovernanceSageMakerBackend,
+    UpdateModelPackageRequest,
+    governed,
+)
+from .policy import authorize_cross_account, group_name
+
+
+def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMakerBackend:
+    backend = sm_models.sagemaker_backends[account_id][region_name]
+    if not isinstance(backend, GovernanceSageMakerBackend):
+        raise TypeError("moto_ext.install() has not swapped the SageMaker backend in")
+    return backend
+
+
+class GovernanceSageMakerResponse(SageMakerResponse):
+    """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
+
+    @property
+    def sagemaker_backend(self) -> GovernanceSageMakerBackend:
+        return _governance_backend(self.current_account, self.region)
+
+    def _backend_for(self, name_or_arn: str | None, operation: str) -> GovernanceSageMakerBackend:
+        """The backend of the account and region an ARN names (the caller's for a plain name);
+        a cross-account call is authorized by the group's resource policy while IAM is enforced."""
+        if name_or_arn and name_or_arn.startswith("arn:"):
+            parts = name_or_arn.split(":")
+            if len(parts) > 5 and parts[2] == "sagemaker" and parts[4]:
+                backend = _governance_backend(parts[4], parts[3])
+                if parts[4] != self.current_account and iam_enforced():
+                    policy = backend.model_package_group_policies.get(group_name(name_or_arn))
+                    authorize_cross_account(policy, self._caller()[0], operation, name_or_arn)
+                return backend
+        return self.sagemaker_backend
+
+    def _caller(self) -> tuple[str, dict[str, str]]:
+        """The caller's principal ARN (the role for an assumed role) and its IamIdentity."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        for partition_backend in sts_backends[self.current_account].values():
+            assumed = partition_backend.get_assumed_role_from_access_key(self.access_key)
+            if assumed is not None:
+                return assumed.role_arn, {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
+        for iam in iam_backends[self.current_account].values():
+            key = iam.access_keys.get(self.access_key)
+            if key is not None and key.user_name is not None:
+                user = iam.get_user(key.user_name)
+                return user.arn, {"Arn": user.arn, "PrincipalId": user.id}
+        root = f"arn:aws:iam::{self.current_account}:root"
+        return root, {"Arn": root, "PrincipalId": self.current_account}
+
+    def _user_context(self) -> dict[str, Any]:
+        """CreatedBy / LastModifiedBy: the IAM identity that made the call, as SageMaker records
+        it for API callers (moto invented a fake Studio user profile)."""
+        return {"IamIdentity": self._caller()[1]}
+
+    # -- model packages and groups ----------------------------------------------------------
+    def create_model_package(self) -> ActionResult:
+        request = CreateModelPackageRequest.from_params(self._get_param)
+        arn = self.sagemaker_backend.create_model_package(request, created_by=self._user_context())
+        return ActionResult({"ModelPackageArn": arn})
+
+    def update_model_package(self) -> ActionResult:
+        request = UpdateModelPackageRequest.from_params(self._get_param)
+        backend = self._backend_for(request.model_package_arn, "UpdateModelPackage")
+        arn = backend.update_model_package(request, modified_by=self._user_context())
+        return ActionResult({"ModelPackageArn": arn})
+
+    def describe_model_package(self) -> ActionResult:
+        name = self._get_param("ModelPackageName")
+        package = self._backend_for(name, "DescribeModelPackage").describe_model_package(name)
+        return ActionResult(package.describe())
+
+    def describe_model_package_group(self) -> ActionResult:
+        name = self._get_param("ModelPackageGroupName")
+        group = self._backend_for(name, "DescribeModelPackageGroup").model_package_group(name)
+        response = group.gen_response_object()
+        response.setdefault("CreatedBy", {})
+        return ActionResult(response)
+
+    def list_model_packages(self) -> ActionResult:
+        backend = self._backend_for(self._get_param("ModelPackageGroupName"), "ListModelPackages")
+        packages, next_token = backend.list_model_packages(
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            max_results=self._get_param("MaxResults"),
+            name_contains=self._get_param("NameContains"),
+            model_approval_status=self._get_param("ModelApprovalStatus"),
+            model_package_group_name=self._get_param("ModelPackageGroupName"),
+            model_package_type=self._get_param("ModelPackageType", "Unversioned"),
+            next_token=self._get_param("NextToken"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+        )
+        summaries = [governed(p).summary() for p in packages]
+        return ActionResult({"ModelPackageSummaryList": summaries, "NextToken": next_token})
+
+    def delete_model_package(self) -> ActionResult:
+        self.sagemaker_backend.delete_model_package(self._get_param("ModelPackageName"))
+        return EmptyResult()
+
+    def delete_model_package_group(self) -> ActionResult:
+        self.sagemaker_backend.delete_model_package_group(self._get_param("ModelPackageGroupName"))
+        return EmptyResult()
+
+    def put_model_package_group_policy(self) -> ActionResult:
+        arn = self.sagemaker_backend.put_model_package_group_policy(
+            self._get_param("ModelPackageGroupName"), self._get_param("ResourcePolicy")
+        )
+        return ActionResult({"ModelPackageGroupArn": arn})
+
+    def get_model_package_group_policy(self) -> ActionResult:
+        policy = self.sagemaker_backend.get_model_package_group_policy(
+            self._get_param("ModelPackageGroupName")
+        )
+        return ActionResult({"ResourcePolicy": policy})
+
+    def delete_model_package_group_policy(self) -> ActionResult:
+        self.sagemaker_backend.delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
+        return EmptyResult()
+
+    # -- Studio domains and user profiles --------------------------------------------------
+    def create_domain(self) -> ActionResult:
+        """moto's handler, plus TagPropagation, which moto's does not read."""
+        result = super().create_domain()
+        domain = self.sagemaker_backend.studio_domain_named(self._get_param("DomainName"))
+        domain.tag_propagation = self._get_param("TagPropagation") or "DISABLED"
+        return result
+
+    def update_domain(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_domain(
+            self._get_param("DomainId"),
+            default_user_settings=self._get_param("DefaultUserSettings"),
+            domain_settings=self._get_param("DomainSettings"),
+            default_space_settings=self._get_param("DefaultSpaceSettings"),
+            subnet_ids=self._get_param("SubnetIds"),
+            app_network_access_type=self._get_param("AppNetworkAccessType"),
+            tag_propagation=self._get_param("TagPropagation"),
+        )
+        return ActionResult({"DomainArn": arn})
+
+    def create_user_profile(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_user_profile(
+            domain_id=self._get_param("DomainId"),
+            user_profile_name=self._get_param("UserProfileName"),
+            single_sign_on_user_identifier=self._get_param("SingleSignOnUserIdentifier"),
+            single_sign_on_user_value=self._get_param("SingleSignOnUserValue"),
+            tags=self._get_param("Tags"),
+            user_settings=self._get_param("UserSettings"),
+        )
+        return ActionResult({"UserProfileArn": arn})
+
+    def describe_user_profile(self) -> ActionResult:
+        profile = self.sagemaker_backend.describe_user_profile(
+            self._get_param("DomainId"), self._get_param("UserProfileName")
+        )
+        return ActionResult(profile.describe())
+
+    def update_user_profile(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_user_profile(
+            self._get_param("DomainId"),
+            self._get_param("UserProfileName"),
+            self._get_param("UserSettings"),
+        )
+        return ActionResult({"UserProfileArn": arn})
+
+    def delete_user_profile(self) -> ActionResult:
+        self.sagemaker_backend.delete_user_profile(
+            self._get_param("DomainId"), self._get_param("UserProfileName")
+        )
+        return EmptyResult()
+
+    def list_user_profiles(self) -> ActionResult:
+        profiles, token = self.sagemaker_backend.list_user_profiles(
+            domain_id_equals=self._get_param("DomainIdEquals"),
+            user_profile_name_contains=self._get_param("UserProfileNameContains"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"UserProfiles": [p.summary() for p in profiles], "NextToken": token})
+
+    # -- lineage ----------------------------------------------------------------------------
+    def create_artifact(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_lineage_entity(
+            "Artifact",
+            name=self._get_param("ArtifactName"),
+            source=self._get_param("Source"),
+            entity_type=self._get_param("ArtifactType"),
+            properties=self._get_param("Properties"),
+            metadata_properties=self._get_param("MetadataProperties"),
+            tags=self._get_param("Tags"),
+        )
+        return ActionResult({"ArtifactArn": arn})
+
+    def create_action(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_lineage_entity(
+            "Action",
+            name=self._get_param("ActionName"),
+            source=self._get_param("Source"),
+            entity_type=self._get_param("ActionType"),
+            description=self._get_param("Description"),
+            status=self._get_param("Status"),
+            properties=self._get_param("Properties"),
+            metadata_properties=self._get_param("MetadataProperties"),
+            tags=self._get_param("Tags"),
+        )
+        return ActionResult({"ActionArn": arn})
+
+    def create_context(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_lineage_entity(
+            "Context",
+            name=self._get_param("ContextName"),
+            source=self._get_param("Source"),
+            entity_type=self._get_param("ContextType"),
+            description=self._get_param("Description"),
+            properties=self._get_param("Properties"),
+            tags=self._get_param("Tags"),
+        )
+        return ActionResult({"ContextArn": arn})
+
+    def describe_artifact(self) -> ActionResult:
+        entity = self.sagemaker_backend.get_lineage_entity("Artifact", self._get_param("ArtifactArn"))
+        return ActionResult(entity.describe())
+
+    def describe_action(self) -> ActionResult:
+        entity = self.sagemaker_backend.get_lineage_entity("Action", self._get_param("ActionName"))
+        return ActionResult(entity.describe())
+
+    def describe_context(self) -> ActionResult:
+        entity = self.sagemaker_backend.get_lineage_entity("Context", self._get_param("ContextName"))
+        return ActionResult(entity.describe())
+
+    def delete_artifact(self) -> ActionResult:
+        source = self._get_param("Source") or {}
+        arn = self.sagemaker_backend.delete_artifact(self._get_param("ArtifactArn"), source.get("SourceUri"))
+        return ActionResult({"ArtifactArn": arn})
+
+    def delete_action(self) -> ActionResult:
+        arn = self.sagemaker_backend.delete_lineage_entity("Action", self._get_param("ActionName"))
+        return ActionResult({"ActionArn": arn})
+
+    def delete_context(self) -> ActionResult:
+        arn = self.sagemaker_backend.delete_lineage_entity("Context", self._get_param("ContextName"))
+        return ActionResult({"ContextArn": arn})
+
+    def _list_lineage(self, kind: str) -> ActionResult:
+        found, token = self.sagemaker_backend.list_lineage_entities(
+            kind=kind,
+            source_uri=self._get_param("SourceUri"),
+            entity_type=self._get_param(f"{kind}Type"),
+            created_after=self._get_param("CreatedAfter"),
+            created_before=self._get_param("CreatedBefore"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({f"{kind}Summaries": [e.summary() for e in found], "NextToken": token})
+
+    def list_artifacts(self) -> ActionResult:
+        return self._list_lineage("Artifact")
+
+    def list_actions(self) -> ActionResult:
+        return self._list_lineage("Action")
+
+    def list_contexts(self) -> ActionResult:
+        return self._list_lineage("Context")
+
+    def add_association(self) -> ActionResult:
+        source, destination = self._get_param("SourceArn"), self._get_param("DestinationArn")
+        self.sagemaker_backend.add_association(source, destination, self._get_param("AssociationType"))
+        return ActionResult({"SourceArn": source, "DestinationArn": destination})
+
+    def delete_association(self) -> ActionResult:
+        source, destination = self._get_param("SourceArn"), self._get_param("DestinationArn")
+        self.sagemaker_backend.delete_association(source, destination)
+        return ActionResult({"SourceArn": source, "DestinationArn": destination})
+
+    def list_associations(self) -> ActionResult:
+        found, token = self.sagemaker_backend.list_associations(
+            source_arn=self._get_param("SourceArn"),
+            destination_arn=self._get_param("DestinationArn"),
+            source_type=self._get_param("SourceType"),
+            destination_type=self._get_param("DestinationType"),
+            association_type=self._get_param("AssociationType"),
+            created_after=self._get_param("CreatedAfter"),
+            created_before=self._get_param("CreatedBefore"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"AssociationSummaries": [a.summary() for a in found], "NextToken": token})

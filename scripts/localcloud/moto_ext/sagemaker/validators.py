@@ -1,0 +1,70 @@
+"""The checks SageMaker makes on model package input that moto does not make.
+
+A model package's ModelCard is held to the *model package* model card schema
+(``model_card_schema.json`` beside this file: the model card schema without
+``model_package_details``, ``model_overview`` holding only ``model_creator`` and
+``model_artifact``), as AWS does; anything else is a ValidationException naming the path.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from moto.sagemaker.exceptions import ValidationError
+
+MODEL_CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
+APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+_SCHEMA_PATH = Path(__file__).with_name("model_card_schema.json")
+
+
+@lru_cache(maxsize=1)
+def model_card_validator() -> jsonschema.Draft7Validator:
+    schema = json.loads(_SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def validate_model_package_card(card: dict[str, Any] | None) -> None:
+    """Reject a ModelCard whose status or content AWS would reject (ValidationException)."""
+    if card is None:
+        return
+    status = card.get("ModelCardStatus")
+    if status is not None and status not in MODEL_CARD_STATUSES:
+        raise ValidationError(
+            f"Value '{status}' at 'modelCard.modelCardStatus' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(MODEL_CARD_STATUSES)}]"
+        )
+    content = card.get("ModelCardContent")
+    if content is None:
+        return
+    try:
+        document = json.loads(content)
+    except ValueError as error:
+        raise ValidationError(f"ModelCardContent is not valid JSON: {error}") from None
+    errors = sorted(model_card_validator().iter_errors(document), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.path) or "(root)"
+        raise ValidationError(
+            "ModelCardContent does not conform to the model package model card schema at "
+            f"'{where}': {first.message}"
+        )
+
+
+def validate_life_cycle(life_cycle: dict[str, Any] | None) -> None:
+    if life_cycle is None:
+        return
+    for member in ("Stage", "StageStatus"):
+        if not life_cycle.get(member):
+            raise ValidationError(f"ModelLifeCycle.{member} is required.")
+
+
+def validate_approval_status(status: str | None) -> None:
+    if status is not None and status not in APPROVAL_STATUSES:
+        raise ValidationError(
+            f"Value '{status}' at 'modelApprovalStatus' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(APPROVAL_STATUSES)}]"
+        )
