@@ -17,29 +17,25 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from environments import PlatformConfig
 
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KitError
 from .governance import promote as promote_job
 from .governance import report as report_job
 from .governance import review
 from .governance import seed as seed_job
-from .governance.common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    GovernanceError,
-    RefusedError,
-    dumps,
-    load_config,
-    setup_logging,
-    version_number,
-)
+from .governance.context import load_config
+from .governance.errors import RefusedError
+from .governance.output import dumps, setup_logging
+from .governance.versions import version_number
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +71,7 @@ def run_workflow(
 
     Every environment in :meth:`PlatformConfig.promotion_order` after the first gets the
     version promoted into it and approved there; the last one marks it Deployed. Raises
-    :class:`GovernanceError` if a step that should succeed does not, or AssertionError if the
+    :class:`scripts.errors.KitError` if a step that should succeed does not, or AssertionError if the
     unapproved version is NOT refused."""
     chain = [e.name for e in platform.promotion_order()]
     first, rest = chain[0], chain[1:]
@@ -171,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(name).setLevel(logging.WARNING)
     try:
         platform = load_config(args.config_dir)
-    except GovernanceError as err:
+    except KitError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     from scripts.deploy import deploy
@@ -197,10 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 progress=lambda line: say(f"  {line}"),
             )
         result = run_workflow(platform, say=say, html_path=args.html)
-    except GovernanceError as err:
+    except KitError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
-    except Exception as err:  # the demo reports any failure and still stops the emulator
+    except (AssertionError, BotoCoreError, ClientError, OSError, subprocess.SubprocessError) as err:
+        # A step that misbehaved, an AWS error no job mapped, the emulator or Terraform failing:
+        # reported in one line (anything else is a bug and keeps its traceback). The emulator is
+        # stopped either way.
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_FAILED
     finally:

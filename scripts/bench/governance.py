@@ -23,7 +23,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from environments import Names, PlatformConfig, load_platform
-from scripts.governance.common import ROLE_KEYS, add_client_observer, new_session, remove_client_observer
+from scripts.governance.context import ROLE_KEYS, add_client_observer, new_session, remove_client_observer
+from scripts.governance.metadata import META_KEY, META_SOURCE_ARN, promoted_to_key
 
 from .core import BenchContext, section
 
@@ -215,8 +216,6 @@ def bench_promotion(ctx: BenchContext) -> dict[str, Any]:
 def _fill(platform: PlatformConfig, sessions: dict[str, Any], total: int) -> None:
     """``total`` versions spread over the chain's accounts, a third promoted onward (metadata as
     promote writes it), each with one audit record key."""
-    from scripts.governance.promote import META_PROMOTED_TO, META_SOURCE_ARN
-
     envs = [e.name for e in platform.promotion_order()]
     per_env = {e: total // len(envs) + (1 if i < total % len(envs) else 0) for i, e in enumerate(envs)}
     previous: list[str] = []
@@ -227,7 +226,7 @@ def _fill(platform: PlatformConfig, sessions: dict[str, Any], total: int) -> Non
         group = names.model_package_group(platform.env(env).use_cases[0].name)
         created = []
         for i in range(per_env[env]):
-            meta = {"mlgov-idempotency-key": f"k{i}"}
+            meta = {META_KEY: f"k{i}"}
             if i < len(previous) and i % 3 == 0:
                 meta[META_SOURCE_ARN] = previous[i]
             arn = sm.create_model_package(
@@ -243,11 +242,11 @@ def _fill(platform: PlatformConfig, sessions: dict[str, Any], total: int) -> Non
                 Key=f"{names.audit_prefix}{group}/v{i + 1:06d}/20260101T000000000000Z_register_bench{i:04d}.json",
                 Body=b"{}",
             )
-            if META_SOURCE_ARN in meta:
-                up = platform.env(env).promotes_from
+            up = platform.env(env).promotes_from
+            if up is not None and META_SOURCE_ARN in meta:
                 sessions[up].client("sagemaker").update_model_package(
                     ModelPackageArn=previous[i],
-                    CustomerMetadataProperties={META_PROMOTED_TO.format(env=env): arn},
+                    CustomerMetadataProperties={promoted_to_key(env): arn},
                 )
         previous = created
 

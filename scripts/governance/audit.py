@@ -23,7 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .common import EnvContext, describe_client_error, utcnow
+from .context import EnvContext, paginate
+from .errors import describe_client_error
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +81,13 @@ def record(
 
     ``token`` (and ``when``) make the key deterministic per change: promotion uses them so a
     resumed or concurrent run finds, or overwrites, the one record of that promotion."""
-    now = when.astimezone(UTC) if when is not None else utcnow()
+    now = when.astimezone(UTC) if when is not None else datetime.now(UTC)
     rid = (token or uuid.uuid4().hex)[:8]
     key = f"{version_prefix(ctx, group, version)}{now.strftime('%Y%m%dT%H%M%S%fZ')}_{action}_{rid}.json"
     rec = {
         "who": ctx.caller_arn(),
         "when": now.isoformat(),
-        "recorded": utcnow().isoformat(),
+        "recorded": datetime.now(UTC).isoformat(),
         "what": {"action": action, "model_package_arn": model_package_arn},
         "why": reason,
         "before": dict(before),
@@ -124,15 +125,16 @@ def record(
 
 
 def list_keys(ctx: EnvContext, prefix: str) -> list[str]:
-    """Every key under ``prefix`` (paginated)."""
-    s3 = ctx.client("s3")
-    keys: list[str] = []
+    """Every key under ``prefix``."""
     try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=ctx.artifact_bucket, Prefix=prefix):
-            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return [
+            o["Key"]
+            for o in paginate(
+                ctx.client("s3"), "list_objects_v2", "Contents", Bucket=ctx.artifact_bucket, Prefix=prefix
+            )
+        ]
     except ClientError as err:
         raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    return keys
 
 
 def read(ctx: EnvContext, key: str) -> dict[str, Any]:

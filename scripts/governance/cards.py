@@ -32,7 +32,7 @@ from sagemaker.core.shapes.model_card_shapes import (
 
 from environments import CARD_SECTIONS
 
-from .common import CardValidationError
+from .errors import CardValidationError
 
 #: The only model_overview fields AWS accepts in a card attached to a model package.
 MODEL_PACKAGE_OVERVIEW_FIELDS = frozenset({"model_creator", "model_artifact"})

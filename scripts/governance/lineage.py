@@ -25,11 +25,13 @@ before it is created, and an association that exists is not added again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from .context import paginate
 
 DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
     "DataSet",
@@ -65,11 +67,6 @@ class Node:
         }
 
 
-def _pages(sm: Any, operation: str, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    for page in sm.get_paginator(operation).paginate(**kwargs):
-        yield from page.get(key, [])
-
-
 def _props(values: Mapping[str, Any]) -> dict[str, str]:
     return {str(k)[:_MAX_VALUE]: str(v)[:_MAX_VALUE] for k, v in values.items()}
 
@@ -90,7 +87,7 @@ def _artifact(
     properties: Mapping[str, Any] | None = None,
     content_hash: str | None = None,
 ) -> str:
-    for found in _pages(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=kind):
+    for found in paginate(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=kind):
         return str(found["ArtifactArn"])
     source: dict[str, Any] = {"SourceUri": uri}
     if content_hash:
@@ -106,7 +103,7 @@ def _artifact(
         )
     except ClientError:
         # Another run created it meanwhile: use that one, or re-raise the real error.
-        for found in _pages(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=kind):
+        for found in paginate(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=kind):
             return str(found["ArtifactArn"])
         raise
 
@@ -114,7 +111,7 @@ def _artifact(
 def _action(
     sm: Any, *, uri: str, kind: str, name: str, properties: Mapping[str, Any], status: str = "Completed"
 ) -> str:
-    for found in _pages(sm, "list_actions", "ActionSummaries", SourceUri=uri, ActionType=kind):
+    for found in paginate(sm, "list_actions", "ActionSummaries", SourceUri=uri, ActionType=kind):
         return str(found["ActionArn"])
     try:
         return str(
@@ -127,17 +124,19 @@ def _action(
             )["ActionArn"]
         )
     except ClientError:
-        for found in _pages(sm, "list_actions", "ActionSummaries", SourceUri=uri, ActionType=kind):
+        for found in paginate(sm, "list_actions", "ActionSummaries", SourceUri=uri, ActionType=kind):
             return str(found["ActionArn"])
         raise
 
 
-def _associate(sm: Any, source: str, destination: str, kind: str) -> None:
-    for _ in _pages(
+def associate(sm: Any, source: str, destination: str, kind: str) -> bool:
+    """Associate ``source`` -> ``destination`` unless they already are; True when added."""
+    for _ in paginate(
         sm, "list_associations", "AssociationSummaries", SourceArn=source, DestinationArn=destination
     ):
-        return
+        return False
     sm.add_association(SourceArn=source, DestinationArn=destination, AssociationType=kind)
+    return True
 
 
 def package_artifact(sm: Any, package_arn: str, *, env: str) -> str:
@@ -186,9 +185,9 @@ def record_registration(
     )
     model = _artifact(sm, uri=model_uri, kind=MODEL, name="model", properties={"package": package_arn})
     package = package_artifact(sm, package_arn, env=env)
-    _associate(sm, dataset, run, "ContributedTo")
-    _associate(sm, run, model, "Produced")
-    _associate(sm, model, package, "ContributedTo")
+    associate(sm, dataset, run, "ContributedTo")
+    associate(sm, run, model, "Produced")
+    associate(sm, model, package, "ContributedTo")
     return {DATASET: dataset, TRAINING: run, MODEL: model, PACKAGE: package}
 
 
@@ -202,7 +201,7 @@ def record_deployment(sm: Any, *, package_arn: str, env: str, reason: str, when:
         name=f"deployment-{env}",
         properties={"environment": env, "reason": reason, "deployed_at": when},
     )
-    _associate(sm, package, action, "ContributedTo")
+    associate(sm, package, action, "ContributedTo")
     return action
 
 
@@ -227,13 +226,15 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
     account = package_arn.split(":")[4]
     sm = reader(account)
     start = next(
-        iter(_pages(sm, "list_artifacts", "ArtifactSummaries", SourceUri=package_arn, ArtifactType=PACKAGE)),
+        iter(
+            paginate(sm, "list_artifacts", "ArtifactSummaries", SourceUri=package_arn, ArtifactType=PACKAGE)
+        ),
         None,
     )
     if start is None:
         raise LineageError(f"no lineage recorded for {package_arn} in account {account}")
     chain: list[Node] = []
-    for assoc in _pages(sm, "list_associations", "AssociationSummaries", SourceArn=start["ArtifactArn"]):
+    for assoc in paginate(sm, "list_associations", "AssociationSummaries", SourceArn=start["ArtifactArn"]):
         if assoc.get("DestinationType") == DEPLOYMENT or ":action/" in assoc["DestinationArn"]:
             kind, uri, props = _describe(sm, assoc["DestinationArn"])
             if kind == DEPLOYMENT:
@@ -250,7 +251,9 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
             # Stands for a package of another account: continue there, from its own artifact.
             account, sm = owner, reader(owner)
             there = next(
-                iter(_pages(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=PACKAGE)),
+                iter(
+                    paginate(sm, "list_artifacts", "ArtifactSummaries", SourceUri=uri, ArtifactType=PACKAGE)
+                ),
                 None,
             )
             if there is None:
@@ -262,7 +265,7 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
             return chain
         sources = [
             a["SourceArn"]
-            for a in _pages(sm, "list_associations", "AssociationSummaries", DestinationArn=current)
+            for a in paginate(sm, "list_associations", "AssociationSummaries", DestinationArn=current)
         ]
         if not sources:
             raise LineageError(

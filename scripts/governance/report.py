@@ -5,7 +5,8 @@ Reads each environment as a read role (default: its approver role). Per environm
 the calls are: one paginated ListModelPackages (approval and lifecycle come with the summaries),
 one DescribeModelPackage per version (card status and promotion metadata exist only there; run in
 a thread pool) and one paginated listing of the audit prefix (audit keys carry time and action,
-so no record is read). Chains are joined locally from the promotion metadata.
+so no record is read). Chains are joined locally from the promotion metadata, among the environments reported.
+The HTML page is the package template ``templates/report.html.j2`` (Jinja2, autoescaped).
 
     python -m scripts.governance.report                 # terminal table
     python -m scripts.governance.report --json
@@ -15,31 +16,24 @@ so no record is read). Chains are joined locally from the promotion metadata.
 from __future__ import annotations
 
 import argparse
-import html
 import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 import boto3
+import jinja2
 
 from environments import PlatformConfig
 
 from . import audit
-from .common import (
-    EnvContext,
-    UsageError,
-    describe_version,
-    env_context,
-    list_versions,
-    load_config,
-    resolve_env,
-    run_job,
-    setup_logging,
-    table,
-)
-from .promote import META_PROMOTED_TO, META_SOURCE_ARN
+from .context import EnvContext, env_context, load_config, resolve_env
+from .errors import UsageError
+from .metadata import META_SOURCE_ARN, promoted_to
+from .output import run_job, setup_logging, table
+from .versions import describe_version, list_versions
 
 COLUMNS = (
     "env",
@@ -79,14 +73,9 @@ def collect_env(ctx: EnvContext, use_case: str, workers: int) -> list[dict[str, 
         described = list(pool.map(lambda s: describe_version(ctx, s["ModelPackageArn"]), summaries))
     last = audit.last_entries(ctx, group)
     rows = []
-    for summary, desc in zip(summaries, described):
+    for summary, desc in zip(summaries, described, strict=True):
         life = summary.get("ModelLifeCycle") or desc.get("ModelLifeCycle") or {}
         meta = desc.get("CustomerMetadataProperties") or {}
-        went = {
-            k[len(META_PROMOTED_TO.format(env="")) :]: v
-            for k, v in sorted(meta.items())
-            if k.startswith(META_PROMOTED_TO.format(env=""))
-        }
         entry = last.get(summary["ModelPackageVersion"])
         rows.append(
             {
@@ -100,7 +89,7 @@ def collect_env(ctx: EnvContext, use_case: str, workers: int) -> list[dict[str, 
                 "stage": life.get("Stage"),
                 "stage_status": life.get("StageStatus"),
                 "source_arn": meta.get(META_SOURCE_ARN),
-                "promoted_to": went,
+                "promoted_to": promoted_to(meta),
                 "last_audit": (
                     {"when": _audit_time(entry.when), "action": entry.action, "key": entry.key}
                     if entry
@@ -154,7 +143,7 @@ def collect(
                 chains.append([_short(a, account_env) or a for a in path])
             return
         for n in nexts:
-            walk(path + [n])
+            walk([*path, n])
 
     for r in rows:
         if r["source_arn"] not in by_arn:  # a chain head
@@ -178,70 +167,73 @@ def render_table(data: dict[str, Any]) -> str:
 
 
 _COLOR = {"Approved": "#2e7d32", "Rejected": "#c62828", "PendingManualApproval": "#f9a825"}
+#: Lineage drawing: column width, row height, node box and top margin, in pixels.
+COL_W, ROW_H, BOX_W, BOX_H, TOP = 260, 46, 200, 34, 40
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("scripts.governance", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("report.html.j2")
+
+
+def _lineage(data: dict[str, Any]) -> dict[str, Any]:
+    """Where the SVG draws each version (one column per environment) and each promotion edge."""
+    envs = data["environments"]
+    per_env: dict[str, list[dict[str, Any]]] = {e: [] for e in envs}
+    for r in data["versions"]:
+        per_env.setdefault(r["env"], []).append(r)
+    pos: dict[str, tuple[int, int]] = {}
+    for i, env in enumerate(envs):
+        for j, r in enumerate(per_env[env]):
+            pos[r["arn"]] = (20 + i * COL_W, TOP + j * ROW_H)
+    edges = [
+        {
+            "x1": pos[r["source_arn"]][0] + BOX_W,
+            "y1": pos[r["source_arn"]][1] + BOX_H // 2,
+            "x2": pos[r["arn"]][0],
+            "y2": pos[r["arn"]][1] + BOX_H // 2,
+        }
+        for r in data["versions"]
+        if r["source_arn"] in pos
+    ]
+    nodes = [
+        {
+            "x": pos[r["arn"]][0],
+            "y": pos[r["arn"]][1],
+            "arn": r["arn"],
+            "color": _COLOR.get(r["approval"] or "", "#757575"),
+            "label": f"v{r['version']} {r['approval'] or '-'} / card {r['card'] or '-'}",
+            "stage": f"{r['stage'] or '-'} / {r['stage_status'] or '-'}",
+        }
+        for r in data["versions"]
+    ]
+    return {
+        "width": 40 + len(envs) * COL_W,
+        "height": TOP + max([len(v) for v in per_env.values()] + [1]) * ROW_H + 20,
+        "box_w": BOX_W,
+        "box_h": BOX_H,
+        "columns": [{"x": 20 + i * COL_W, "env": env} for i, env in enumerate(envs)],
+        "edges": edges,
+        "nodes": nodes,
+    }
 
 
 def render_html(data: dict[str, Any]) -> str:
     """One self-contained page: the lineage drawn as inline SVG, then the table. No scripts, no
     external resources."""
-    envs = data["environments"]
-    rows = data["versions"]
-    col_w, row_h, box_w, box_h, top = 260, 46, 200, 34, 40
-    per_env: dict[str, list[dict[str, Any]]] = {e: [] for e in envs}
-    for r in rows:
-        per_env.setdefault(r["env"], []).append(r)
-    pos: dict[str, tuple[int, int]] = {}
-    for i, env in enumerate(envs):
-        for j, r in enumerate(per_env[env]):
-            pos[r["arn"]] = (20 + i * col_w, top + j * row_h)
-    height = top + max([len(v) for v in per_env.values()] + [1]) * row_h + 20
-    width = 40 + len(envs) * col_w
-    svg = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="model version lineage">',
-        '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="10" refY="4" '
-        'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#555"/></marker></defs>',
+    rows = [
+        [str({**r, "last_audit": r["last_audit_text"]}.get(c) or "-") for c in COLUMNS]
+        for r in data["versions"]
     ]
-    for i, env in enumerate(envs):
-        svg.append(f'<text x="{20 + i * col_w}" y="22" font-weight="bold">{html.escape(env)}</text>')
-    for r in rows:
-        if r["source_arn"] in pos and r["arn"] in pos:
-            (x1, y1), (x2, y2) = pos[r["source_arn"]], pos[r["arn"]]
-            svg.append(
-                f'<line class="edge" x1="{x1 + box_w}" y1="{y1 + box_h // 2}" x2="{x2}" '
-                f'y2="{y2 + box_h // 2}" stroke="#555" marker-end="url(#arrow)"/>'
-            )
-    for r in rows:
-        x, y = pos[r["arn"]]
-        color = _COLOR.get(r["approval"] or "", "#757575")
-        label = f"v{r['version']} {r['approval'] or '-'} / card {r['card'] or '-'}"
-        svg.append(
-            f'<g class="node"><title>{html.escape(r["arn"])}</title>'
-            f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="white" '
-            f'stroke="{color}" stroke-width="2"/>'
-            f'<text x="{x + 8}" y="{y + 14}" font-size="11">{html.escape(label)}</text>'
-            f'<text x="{x + 8}" y="{y + 28}" font-size="10" fill="#555">'
-            f"{html.escape((r['stage'] or '-') + ' / ' + (r['stage_status'] or '-'))}</text></g>"
-        )
-    svg.append("</svg>")
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = []
-    for r in rows:
-        cells = {**r, "last_audit": r["last_audit_text"]}
-        body.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(cells.get(c) or '-'))}</td>" for c in COLUMNS) + "</tr>"
-        )
-    chains = "".join(f"<li>{html.escape(' -> '.join(c))}</li>" for c in data["chains"])
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<title>Model governance report</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}"
-        "</style></head><body><h1>Model governance report</h1>"
-        f"<h2>Lineage</h2>{''.join(svg)}"
-        f"<h2>Promotion chains</h2><ul>{chains or '<li>none</li>'}</ul>"
-        f"<h2>Versions</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        "</body></html>\n"
-    )
+    return _template().render(svg=_lineage(data), chains=data["chains"], columns=COLUMNS, rows=rows)
 
 
 def build_parser() -> argparse.ArgumentParser:

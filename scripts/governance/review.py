@@ -25,20 +25,10 @@ from environments import PlatformConfig
 
 from . import audit
 from .cards import CARD_STATUSES
-from .common import (
-    EnvContext,
-    RefusedError,
-    UsageError,
-    common_parser,
-    describe_client_error,
-    describe_version,
-    env_context,
-    load_config,
-    resolve_use_case,
-    resolve_version,
-    run_job,
-    version_number,
-)
+from .context import EnvContext, env_context, load_config, resolve_use_case
+from .errors import RefusedError, UsageError, describe_client_error
+from .output import common_parser, run_job
+from .versions import describe_version, resolve_version, version_number
 
 #: Card status moves a reviewer may make ("and back": an approved card can return to Draft).
 CARD_TRANSITIONS = {
@@ -308,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def dispatch(args: argparse.Namespace) -> dict[str, Any]:
     platform = load_config(args.config_dir)
-    common = dict(use_case=args.use_case, role=args.role, dry_run=args.dry_run)
+    common = {"use_case": args.use_case, "role": args.role, "dry_run": args.dry_run}
     if args.command == "card":
         return set_card_status(platform, args.env, args.version, args.status, args.reason, **common)
     if args.command == "approve":

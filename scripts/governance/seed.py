@@ -29,30 +29,14 @@ from botocore.exceptions import ClientError
 from environments import PlatformConfig
 
 from . import audit, cards
-from .common import (
-    EnvContext,
-    UsageError,
-    common_parser,
-    datazone_project_id,
-    describe_client_error,
-    describe_version,
-    env_context,
-    error_code,
-    list_versions,
-    load_config,
-    resolve_use_case,
-    run_job,
-    table,
-    version_number,
-)
+from .context import EnvContext, datazone_project_id, env_context, load_config, resolve_use_case
+from .errors import UsageError, describe_client_error, error_code
+from .metadata import META_DATA_HASH, META_KEY, META_LABEL, META_MODEL_SHA256, META_REPORT_SHA256
+from .output import common_parser, run_job, table
 from .train import DATASET, DEFAULT_SPECS, TrainingSpec, data_hash, idempotency_key, train
+from .versions import describe_version, list_versions, version_number
 
 logger = logging.getLogger(__name__)
-
-#: CustomerMetadataProperties keys the kit writes on every version.
-META_KEY = "mlgov-idempotency-key"
-META_LABEL = "mlgov-version-label"
-META_DATA_HASH = "mlgov-data-sha256"
 
 SKLEARN_FRAMEWORK_VERSION = "1.2-1"
 
@@ -171,8 +155,8 @@ def register_version(
             META_KEY: result.idempotency_key,
             META_LABEL: spec.label,
             META_DATA_HASH: data_hash(),
-            "mlgov-model-sha256": model["sha256"],
-            "mlgov-report-sha256": report["sha256"],
+            META_MODEL_SHA256: model["sha256"],
+            META_REPORT_SHA256: report["sha256"],
         },
         "ClientToken": result.idempotency_key,
     }

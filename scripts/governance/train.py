@@ -4,12 +4,14 @@ Each :class:`TrainingSpec` is one model version: a different algorithm or hyperp
 Wisconsin breast cancer dataset (``sklearn.datasets.load_breast_cancer``, bundled with the
 package, nothing downloaded). A run produces ``model.tar.gz`` (the fitted estimator, joblib) and
 an evaluation report in the SageMaker model-quality statistics layout, plus the metrics the model
-card carries. The idempotency key of a version is computed from the spec and the data alone, so a
+card carries. Training is deterministic and the archive carries no timestamp, so the same spec
+always gives the same bytes. The idempotency key of a version is computed from the spec and the data alone, so a
 second seed can recognise a version without training again.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -101,13 +103,20 @@ def _estimator(spec: TrainingSpec):
 
 
 def _tar(files: dict[str, bytes]) -> bytes:
+    """A ``.tar.gz`` of ``files`` whose bytes depend on the files alone: the gzip header's
+    timestamp and each member's time, owner and mode are fixed, members in name order."""
     buf = io.BytesIO()
-    # Fixed mtime and no compression timestamp: the same model gives the same archive bytes.
-    with tarfile.open(fileobj=buf, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        gzip.GzipFile(filename="", fileobj=buf, mode="wb", mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for name, payload in sorted(files.items()):
             info = tarfile.TarInfo(name)
             info.size = len(payload)
             info.mtime = 0
+            info.mode = 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(payload))
     return buf.getvalue()
 

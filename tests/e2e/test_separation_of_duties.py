@@ -13,7 +13,7 @@ import pytest
 from environments import Names, load_platform
 from scripts.deploy import deploy
 from scripts.governance import review
-from scripts.governance.common import PermissionDeniedError
+from scripts.governance.errors import PermissionDeniedError
 from tests.e2e.deployed import assume
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ from moto import mock_aws
 from environments import Names, PlatformConfig, load_platform
 from scripts.governance import seed as seed_module
 from scripts.governance import train as train_module
-from scripts.governance.common import ROLE_KEYS, new_session
+from scripts.governance.context import ROLE_KEYS, new_session
 from scripts.localcloud.moto_ext import install
 
 install()
@@ -178,7 +178,8 @@ def make_promotable(platform: PlatformConfig, env: str, version: str) -> None:
     """Card reviewed and approved, version approved, as the approver role. A seeded card starts
     at Draft, a promoted one at PendingReview."""
     from scripts.governance import review
-    from scripts.governance.common import describe_version, env_context, resolve_version
+    from scripts.governance.context import env_context
+    from scripts.governance.versions import describe_version, resolve_version
 
     ctx = env_context(platform, env, "approver", job="test")
     current = describe_version(ctx, resolve_version(ctx, "credit-risk", version))["ModelCard"][

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scripts.bench.governance import ApiMeter
-from scripts.governance.common import env_context
+from scripts.governance.context import env_context
 
 
 def test_meter_counts_calls_and_bytes_by_prefix(cloud, platform):

@@ -9,24 +9,24 @@ import pytest
 
 from scripts.governance import cards
 from scripts.governance import seed as seed_job
-from scripts.governance.common import CardValidationError
+from scripts.governance.errors import CardValidationError
 
 
 def _card(**overrides):
-    base = dict(
-        creator="arn:aws:sts::111111111111:assumed-role/x/y",
-        artifact_uri="s3://b/m.tar.gz",
-        use_case="credit-risk",
-        use_case_description="PD model",
-        risk_rating="High",
-        algorithm="logistic_regression",
-        training_metrics={"train_accuracy": 0.99},
-        evaluation_metrics={"accuracy": 0.95, "roc_auc": 0.97},
-        evaluation_report_uri="s3://b/e.json",
-        dataset="d",
-        hyperparameters={"C": 1.0},
-        datazone_project_id="prj1",
-    )
+    base = {
+        "creator": "arn:aws:sts::111111111111:assumed-role/x/y",
+        "artifact_uri": "s3://b/m.tar.gz",
+        "use_case": "credit-risk",
+        "use_case_description": "PD model",
+        "risk_rating": "High",
+        "algorithm": "logistic_regression",
+        "training_metrics": {"train_accuracy": 0.99},
+        "evaluation_metrics": {"accuracy": 0.95, "roc_auc": 0.97},
+        "evaluation_report_uri": "s3://b/e.json",
+        "dataset": "d",
+        "hyperparameters": {"C": 1.0},
+        "datazone_project_id": "prj1",
+    }
     base.update(overrides)
     return cards.build_card(**base)
 
@@ -111,7 +111,7 @@ def api_calls(monkeypatch):
 def test_seed_rejects_malformed_card_file_before_any_call(cloud, platform, api_calls, tmp_path, capsys):
     bad = tmp_path / "card.json"
     bad.write_text(json.dumps({"intended_uses": {"risk_rating": "Catastrophic"}}))
-    with pytest.raises(CardValidationError, match="intended_uses.risk_rating"):
+    with pytest.raises(CardValidationError, match=r"intended_uses\.risk_rating"):
         seed_job.seed(platform, "dev", card_overrides=str(bad))
     assert api_calls == []
     assert seed_job.main(["--env", "dev", "--card-file", str(bad)]) == 2

@@ -3,14 +3,21 @@ metrics and metadata, lineage, source annotation, audit; idempotent, resumable, 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 
+from scripts.governance import cards
 from scripts.governance import promote as promote_job
 from scripts.governance.cards import evaluation_metrics, parse_card
-from scripts.governance.common import RefusedError, UnknownVersionError, UsageError
+from scripts.governance.errors import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
+from scripts.governance.promote import register
 
 from .conftest import audit_records, make_promotable
 
@@ -90,13 +97,28 @@ def test_second_run_returns_existing_target(seeded, platform, cloud):
 
 
 def test_chain_to_prod(seeded, platform, cloud):
+    """Two hops: each target's card and metadata name the hop it came from, not the first one."""
     make_promotable(platform, "dev", "1")
     staged = promote_job.promote(platform, "staging", "1")
     make_promotable(platform, "staging", "1")
     prod = promote_job.promote(platform, "prod", "1")
     desc = cloud.client("prod", "sagemaker").describe_model_package(ModelPackageName=prod["target_arn"])
     assert desc["CustomerMetadataProperties"]["mlgov-source-arn"] == staged["target_arn"]
+    assert desc["CustomerMetadataProperties"]["mlgov-source-env"] == "staging"
     assert desc["ModelLifeCycle"]["Stage"] == "Production"
+    details = parse_card(desc["ModelCard"]["ModelCardContent"]).additional_information.custom_details
+    assert details["promoted_from"] == staged["target_arn"]
+    assert details["promoted_from_env"] == "staging"
+    staging = cloud.client("staging", "sagemaker").describe_model_package(
+        ModelPackageName=staged["target_arn"]
+    )
+    staging_details = parse_card(
+        staging["ModelCard"]["ModelCardContent"]
+    ).additional_information.custom_details
+    assert staging_details["promoted_from"] == seeded["versions"][0]["arn"]
+    assert staging_details["promoted_from_env"] == "dev"
+    # Where staging's version went next is not prod's history.
+    assert not [k for k in desc["CustomerMetadataProperties"] if k.startswith("mlgov-promoted-to-")]
 
 
 # -- gates ---------------------------------------------------------------------------------
@@ -153,7 +175,7 @@ def test_required_sections_gate(seeded, platform, cloud, monkeypatch):
         card = real(content)
         return card.model_copy(update={"business_details": None, "training_details": None}) if card else card
 
-    monkeypatch.setattr(promote_job.cards, "parse_card", stripped)
+    monkeypatch.setattr(cards, "parse_card", stripped)
     gates = _refusal(platform, "staging", "1")
     assert gates == {
         "card_sections": "card lacks section(s) business_details, training_details required by staging"
@@ -162,9 +184,31 @@ def test_required_sections_gate(seeded, platform, cloud, monkeypatch):
 
 def test_metric_missing_from_card_read_from_report(seeded, platform, cloud, monkeypatch):
     make_promotable(platform, "dev", "1")
-    monkeypatch.setattr(promote_job.cards, "evaluation_metrics", lambda card: {})
+    monkeypatch.setattr(cards, "evaluation_metrics", lambda card: {})
     result = promote_job.promote(platform, "staging", "1")
     assert result["created"] is True
+
+
+def test_metric_missing_from_card_and_report_is_refused(seeded, platform, cloud, monkeypatch):
+    """A metric the target requires that neither the card nor the report carries fails its gate
+    (it is not taken to be at the floor), and the refusal names it."""
+    make_promotable(platform, "dev", "1")
+    monkeypatch.setattr(cards, "evaluation_metrics", lambda card: {})
+    s3 = cloud.client("dev", "s3")
+    desc = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][0]["arn"]
+    )
+    key = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"].split("/", 3)[3]
+    report = json.loads(s3.get_object(Bucket=cloud.bucket("dev"), Key=key)["Body"].read())
+    for section in ("metrics", "binary_classification_metrics"):
+        del report[section]["roc_auc"]
+    s3.put_object(Bucket=cloud.bucket("dev"), Key=key, Body=json.dumps(report).encode())
+    gates = _refusal(platform, "staging", "1")
+    assert gates == {
+        "metric:roc_auc": "roc_auc is not in the card's evaluation metrics nor the evaluation report; "
+        "staging requires >= 0.9"
+    }
+    assert _versions(cloud, "staging") == []
 
 
 def test_unknown_version(seeded, platform):
@@ -228,18 +272,18 @@ def test_crash_between_create_and_record(seeded, platform, cloud, monkeypatch):
     """The version was created but the run died before noting it: the rerun finds it by the
     token in its metadata instead of creating a second one."""
     make_promotable(platform, "dev", "1")
-    real = promote_job._write_record
+    real = register.write_record
 
     def die_after_create(ctx, plan, **state):
         if state.get("state") == "registered":
             raise Stop("killed")
         return real(ctx, plan, **state)
 
-    monkeypatch.setattr(promote_job, "_write_record", die_after_create)
+    monkeypatch.setattr(register, "write_record", die_after_create)
     with pytest.raises(Stop):
         promote_job.promote(platform, "staging", "1")
     assert len(_versions(cloud, "staging")) == 1
-    monkeypatch.setattr(promote_job, "_write_record", real)
+    monkeypatch.setattr(register, "write_record", real)
     # Even without ClientToken idempotency the metadata scan finds the version.
     result = promote_job.promote(platform, "staging", "1")
     assert result["created"] is False
@@ -258,14 +302,12 @@ def test_stale_lock_is_taken_over(seeded, platform, cloud):
 
 
 def test_live_lock_times_out_clearly(seeded, platform, cloud):
-    from scripts.governance.common import utcnow
-
     make_promotable(platform, "dev", "1")
     token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
     cloud.client("staging", "s3").put_object(
         Bucket=cloud.bucket("staging"),
         Key=f"promotions/{token}.lock",
-        Body=json.dumps({"owner": "other", "started": utcnow().isoformat()}).encode(),
+        Body=json.dumps({"owner": "other", "started": datetime.now(UTC).isoformat()}).encode(),
     )
     with pytest.raises(promote_job.PromotionConflict, match="another run has held the promotion lock"):
         promote_job.promote(platform, "staging", "1", lock_wait_seconds=0.5)
@@ -274,37 +316,40 @@ def test_live_lock_times_out_clearly(seeded, platform, cloud):
 
 def test_concurrent_promotions_give_one_target(seeded, platform, cloud):
     make_promotable(platform, "dev", "1")
-    results, errors = [], []
     barrier = threading.Barrier(4)
 
     def run():
         barrier.wait()
-        try:
-            results.append(promote_job.promote(platform, "staging", "1"))
-        except Exception as err:  # collected and asserted below
-            errors.append(err)
+        return promote_job.promote(platform, "staging", "1")
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(run) for _ in range(4)]
+    results = [f.result() for f in futures]  # re-raises the error of any run
     assert len({r["target_arn"] for r in results}) == 1
     assert sum(r["created"] for r in results) == 1
     assert len(_versions(cloud, "staging")) == 1
     assert len([r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]) == 1
 
 
-# -- multipart copy -----------------------------------------------------------------------------
-def test_multipart_server_side_copy(cloud):
-    """Above the threshold the copy goes part by part with UploadPartCopy, and verifies."""
-    import hashlib
-    import os
+# -- server-side copy --------------------------------------------------------------------------
+def _count_calls(client):
+    calls = Counter()
+    client.meta.events.register("before-call.s3", lambda model, **_: calls.update([model.name]))
+    return calls
 
+
+@pytest.mark.parametrize(
+    ("size", "method", "expected_calls"),
+    [
+        (12 * 1024 * 1024 + 123, "upload_part_copy", {"UploadPartCopy": 3, "CompleteMultipartUpload": 1}),
+        (1024 * 1024, "copy_object", {"CopyObject": 1, "UploadPartCopy": 0}),
+    ],
+)
+def test_server_side_copy_by_size(cloud, size, method, expected_calls):
+    """From the threshold up the copy goes part by part with UploadPartCopy, below it in one
+    CopyObject; either way under the target key, verified, no upload left open."""
     s3 = cloud.client("dev", "s3")
-    body = os.urandom(12 * 1024 * 1024 + 123)
-    digest = hashlib.sha256(body).digest()
+    body = os.urandom(size)
     s3.put_object(
         Bucket=cloud.bucket("dev"),
         Key="models/big/model.tar.gz",
@@ -312,11 +357,12 @@ def test_multipart_server_side_copy(cloud):
         ServerSideEncryption="aws:kms",
         SSEKMSKeyId=cloud.kms_keys["dev"],
         ChecksumAlgorithm="SHA256",
-        Metadata={"sha256": digest.hex()},
+        Metadata={"sha256": hashlib.sha256(body).hexdigest()},
     )
     src_head = s3.head_object(
         Bucket=cloud.bucket("dev"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"
     )
+    calls = _count_calls(s3)
     out = promote_job.server_side_copy(
         s3,
         source_bucket=cloud.bucket("dev"),
@@ -328,11 +374,14 @@ def test_multipart_server_side_copy(cloud):
         threshold=5 * 1024 * 1024,
         part_size=5 * 1024 * 1024,
     )
-    assert out == {"method": "upload_part_copy", "parts": 3}
+    assert out == {"method": method}
+    assert {op: calls[op] for op in expected_calls} == expected_calls
+    assert calls["PutObject"] == calls["UploadPart"] == calls["GetObject"] == 0  # no byte through us
     target = s3.head_object(
         Bucket=cloud.bucket("staging"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"
     )
     assert promote_job.verify_copy(src_head, target, cloud.kms_keys["staging"]) == []
+    assert target["Metadata"]["source-uri"] == f"s3://{cloud.bucket('dev')}/models/big/model.tar.gz"
     assert s3.get_object(Bucket=cloud.bucket("staging"), Key="models/big/model.tar.gz")["Body"].read() == body
     assert s3.list_multipart_uploads(Bucket=cloud.bucket("staging")).get("Uploads", []) == []
 
@@ -356,8 +405,6 @@ def test_access_denied_on_copy_is_clear_and_registers_nothing(seeded, platform, 
     import botocore.client
     from botocore.exceptions import ClientError
 
-    from scripts.governance.common import PermissionDeniedError
-
     make_promotable(platform, "dev", "1")
     real = botocore.client.BaseClient._make_api_call
 
@@ -367,7 +414,7 @@ def test_access_denied_on_copy_is_clear_and_registers_nothing(seeded, platform, 
         return real(self, op, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
-    with pytest.raises(PermissionDeniedError, match="CopyObject was denied as .*mlgov-staging-promotion"):
+    with pytest.raises(PermissionDeniedError, match=r"CopyObject was denied as .*mlgov-staging-promotion"):
         promote_job.promote(platform, "staging", "1")
     assert promote_job.main(["--env", "staging", "--version", "1"]) == 1
     assert "CopyObject was denied" in capsys.readouterr().err

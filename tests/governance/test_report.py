@@ -58,13 +58,49 @@ def test_cli_table_json_html(seeded, platform, cloud, tmp_path, capsys):
     doc = page.read_text()
     assert doc.startswith("<!DOCTYPE html>") and "<svg" in doc
     assert doc.count('class="edge"') == 2 and doc.count('class="node"') == 5
+    assert "<li>dev v1 -&gt; staging v1 -&gt; prod v1</li>" in doc
     # Self-contained: nothing loaded from elsewhere.
     assert not re.search(r"(src|href)=\"(https?:)?//", doc) and "<script" not in doc
+
+
+def test_chains_among_the_environments_reported(seeded, platform, cloud):
+    """A report of staging and prod alone still joins staging v1 -> prod v1, and says where
+    staging's version came from."""
+    _promoted(platform)
+    data = report.collect(platform, envs=["prod", "staging"])
+    assert data["environments"] == ["staging", "prod"]
+    assert data["chains"] == [["staging v1", "prod v1"]]
+    rows = {(r["env"], r["version"]): r for r in data["versions"]}
+    assert set(rows) == {("staging", 1), ("prod", 1)}
+    assert rows[("staging", 1)]["came_from"] == "dev v1"
+    assert "staging v1 -> prod v1" in report.render_table(data)
 
 
 def test_one_environment_only(seeded, platform, cloud):
     data = report.collect(platform, envs=["dev"])
     assert {r["env"] for r in data["versions"]} == {"dev"}
+
+
+def test_html_escapes_what_it_shows():
+    """Values come from AWS and from people (stage statuses, ARNs): the page escapes them."""
+    row = {
+        "env": "dev",
+        "use_case": "<b>uc</b>",
+        "version": 1,
+        "arn": "arn:x/1",
+        "approval": "Approved",
+        "card": "Draft",
+        "stage": "<script>alert(1)</script>",
+        "stage_status": "x&y",
+        "came_from": None,
+        "went_to": None,
+        "source_arn": None,
+        "last_audit_text": None,
+    }
+    doc = report.render_html({"environments": ["dev"], "versions": [row], "chains": []})
+    assert "<script" not in doc and "<b>" not in doc
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc and "x&amp;y" in doc
+    assert "<li>none</li>" in doc
 
 
 def test_unknown_environment_exit_2(cloud, capsys):

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from scripts.governance import review
-from scripts.governance.common import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
+from scripts.governance.errors import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
 
 from .conftest import audit_records
 
@@ -107,7 +107,7 @@ def test_audit_event_reaches_event_bus(seeded, platform, cloud):
 
 
 def test_unknown_version(seeded, platform):
-    with pytest.raises(UnknownVersionError, match="unknown version .*mlgov-credit-risk/42"):
+    with pytest.raises(UnknownVersionError, match=r"unknown version .*mlgov-credit-risk/42"):
         review.set_approval(platform, "dev", "42", "x")
 
 
@@ -141,7 +141,7 @@ def test_access_denied_is_clear(seeded, platform, monkeypatch):
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
     with pytest.raises(
-        PermissionDeniedError, match="UpdateModelPackage was denied as .*mlgov-dev-model-approver"
+        PermissionDeniedError, match=r"UpdateModelPackage was denied as .*mlgov-dev-model-approver"
     ):
         review.set_approval(platform, "dev", "1", "x")
     assert review.main(["approve", "--env", "dev", "--version", "1", "--reason", "x"]) == 1

@@ -8,7 +8,7 @@ import pytest
 
 from scripts.governance import seed as seed_job
 from scripts.governance.cards import DATAZONE_PROJECT_KEY, evaluation_metrics, parse_card, present_sections
-from scripts.governance.common import UsageError
+from scripts.governance.errors import UsageError
 
 from .conftest import DATAZONE_PROJECT_ID
 
@@ -81,5 +81,28 @@ def test_seed_cli_unknown_environment_exits_2(cloud, capsys):
     assert "unknown environment 'qa'" in capsys.readouterr().err
 
 
-def test_seed_cli_json(cloud):
+def test_seed_cli_json(cloud, capsys):
+    """--json prints what was registered: each version in dev's group, created, then existing."""
+    group_arn = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk"
     assert seed_job.main(["--env", "dev", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["environment"], out["group"], out["use_case"]) == ("dev", "mlgov-credit-risk", "credit-risk")
+    assert (out["dry_run"], out["group_created"], out["datazone_project_id"]) == (
+        False,
+        False,
+        DATAZONE_PROJECT_ID,
+    )
+    assert [(v["label"], v["version"], v["status"], v["arn"]) for v in out["versions"]] == [
+        ("v1-logreg", 1, "created", f"{group_arn}/1"),
+        ("v2-forest", 2, "created", f"{group_arn}/2"),
+        ("v3-stump", 3, "created", f"{group_arn}/3"),
+    ]
+    listed = cloud.client("dev", "sagemaker").list_model_packages(ModelPackageGroupName="mlgov-credit-risk")
+    assert sorted(v["ModelPackageArn"] for v in listed["ModelPackageSummaryList"]) == [
+        v["arn"] for v in out["versions"]
+    ]
+    assert seed_job.main(["--env", "dev", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert [(v["version"], v["status"], v["arn"]) for v in again["versions"]] == [
+        (v["version"], "exists", v["arn"]) for v in out["versions"]
+    ]

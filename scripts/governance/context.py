@@ -1,0 +1,306 @@
+"""How a job gets at an account: configuration, one session per environment role, clients, SSM.
+
+Every job acts in an account through one of that environment's roles. :func:`env_context` is the
+one place that assumes a role (``execution | data_scientist | approver | promotion``) and hands
+out clients built with standard retries. The role's credentials are botocore
+``RefreshableCredentials``: botocore assumes the role again before they expire, for every client
+and thread of the session, so a long job never sees an expired token. Everything else a job needs
+(bucket, KMS key, group name, lifecycle stage, DataZone project id) is read from the SSM
+parameters the platform stack publishes, at the paths computed by :class:`environments.Names`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.loaders
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError, NoCredentialsError
+
+from environments import (
+    ConfigError,
+    EnvironmentConfig,
+    Names,
+    PlatformConfig,
+    UnknownEnvironmentError,
+    load_platform,
+)
+
+from .errors import CredentialsError, UsageError, describe_client_error, error_code
+
+#: Role keys a job may act as (see ``environments.naming.ROLE_SUFFIXES``).
+ROLE_KEYS = ("execution", "data_scientist", "approver", "promotion")
+
+RETRY_CONFIG = Config(retries={"mode": "standard"})
+
+#: GetParameters takes at most this many names per call.
+SSM_BATCH = 10
+
+
+# -- configuration -----------------------------------------------------------------------------
+def load_config(config_dir: str | None = None) -> PlatformConfig:
+    """Load ``environments/`` (or ``config_dir``); configuration errors become usage errors."""
+    try:
+        return load_platform(config_dir)
+    except ConfigError as err:
+        raise UsageError(str(err)) from err
+
+
+def resolve_env(platform: PlatformConfig, name: str) -> EnvironmentConfig:
+    try:
+        return platform.env(name)
+    except UnknownEnvironmentError as err:
+        raise UsageError(str(err)) from None
+
+
+def resolve_use_case(env: EnvironmentConfig, use_case: str | None) -> str:
+    """The named use case, or the environment's only/first one when none is given."""
+    if use_case is None:
+        if not env.use_cases:
+            raise UsageError(f"environment {env.name!r} has no use_cases in {env.source}")
+        return env.use_cases[0].name
+    try:
+        return env.use_case(use_case).name
+    except KeyError:
+        known = ", ".join(u.name for u in env.use_cases)
+        raise UsageError(
+            f"unknown use case {use_case!r} in environment {env.name!r}: known use cases are "
+            f"{known} (add it under use_cases in {env.source or env.name + '.yaml'})"
+        ) from None
+
+
+# -- client observers --------------------------------------------------------------------------
+#: Observers called with every client a job creates (the bench registers API counters here).
+_client_observers: list[Callable[[Any], None]] = []
+_observers_lock = threading.Lock()
+
+
+def add_client_observer(observer: Callable[[Any], None]) -> None:
+    with _observers_lock:
+        _client_observers.append(observer)
+
+
+def remove_client_observer(observer: Callable[[Any], None]) -> None:
+    with _observers_lock:
+        if observer in _client_observers:
+            _client_observers.remove(observer)
+
+
+def _observed(client: Any) -> Any:
+    with _observers_lock:
+        observers = list(_client_observers)
+    for observe in observers:
+        observe(client)
+    return client
+
+
+# -- sessions ----------------------------------------------------------------------------------
+_shared_loader: Any = None
+_loader_lock = threading.Lock()
+
+
+def new_session(*, credentials: RefreshableCredentials | None = None, **kwargs: Any) -> boto3.Session:
+    """A boto3 session sharing one botocore data loader with every other session of the process,
+    acting with ``credentials`` when given (else ``kwargs`` or the normal resolution).
+
+    Each assumed role needs its own session, and a fresh botocore session would parse the
+    service models again (the SageMaker model alone is several MB of JSON, ~0.5 s per session).
+    """
+    global _shared_loader
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = botocore.loaders.create_loader()
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader)
+    if credentials is not None:
+        # botocore has no public setter for refreshable credentials; this is the attribute its
+        # own credential resolution fills, and every client of the session reads it.
+        core._credentials = credentials
+    return boto3.Session(botocore_session=core, **kwargs)
+
+
+def base_session() -> boto3.Session:
+    """The caller's own credentials (normal resolution: env vars, profile, instance role)."""
+    return new_session()
+
+
+def assumed_session(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
+    """A session acting as ``role_key`` of ``names.env``. The role is assumed now, and again by
+    botocore whenever the credentials come within minutes of expiring."""
+    role_arn = names.role_arn(role_key)
+    sts = _observed(source.client("sts", region_name=names.env.region, config=RETRY_CONFIG))
+
+    def assume() -> dict[str, str]:
+        try:
+            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlgov-{job}")["Credentials"]
+        except ClientError as err:
+            raise CredentialsError(
+                f"cannot assume {role_arn} for {job} in environment {names.env.name!r}: "
+                f"{error_code(err)}: {err.response.get('Error', {}).get('Message', '')}. Check that "
+                "your credentials may assume it (its trust policy) and that the stack is deployed."
+            ) from err
+        except NoCredentialsError as err:
+            raise CredentialsError(
+                "no AWS credentials found: configure a profile or set AWS_ACCESS_KEY_ID/"
+                "AWS_SECRET_ACCESS_KEY (the local cloud sets them for you)"
+            ) from err
+        expiry: datetime = creds["Expiration"]
+        if expiry <= datetime.now(UTC):
+            raise CredentialsError(
+                f"credentials of {role_arn} were already expired when assumed (they expire at "
+                f"{expiry.isoformat()}); check the clock of this machine and the role's maximum "
+                "session duration"
+            )
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": expiry.isoformat(),
+        }
+
+    credentials = RefreshableCredentials.create_from_metadata(
+        metadata=assume(), refresh_using=assume, method="assume-role"
+    )
+    return new_session(credentials=credentials, region_name=names.env.region)
+
+
+# -- the context of a job ----------------------------------------------------------------------
+@dataclass
+class EnvContext:
+    """One environment, acted on as one of its roles. Clients and SSM values are cached."""
+
+    platform: PlatformConfig
+    env: EnvironmentConfig
+    role_key: str
+    job: str
+    session: boto3.Session | None = None
+    _source: boto3.Session | None = None
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _params: dict[str, str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _caller: str | None = None
+
+    @property
+    def names(self) -> Names:
+        return Names.of(self.platform, self.env)
+
+    @property
+    def role_arn(self) -> str:
+        return self.names.role_arn(self.role_key)
+
+    def _session(self) -> boto3.Session:
+        with self._lock:
+            if self.session is None:
+                self.session = assumed_session(
+                    self.names, self.role_key, self.job, self._source or base_session()
+                )
+            return self.session
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` in this environment's account, as this role, cached per
+        service (boto3 clients are thread safe)."""
+        with self._lock:
+            existing = self._clients.get(service)
+        if existing is not None:
+            return existing
+        created = _observed(self._session().client(service, region_name=self.env.region, config=RETRY_CONFIG))
+        with self._lock:
+            return self._clients.setdefault(service, created)
+
+    def param(self, path: str) -> str:
+        """An SSM parameter the stack published; a clear error names it when missing."""
+        if path not in self._params:
+            self.params([path])
+        return self._params[path]
+
+    def params(self, paths: Iterable[str]) -> dict[str, str]:
+        """Several SSM parameters in batches of ten (GetParameters' limit)."""
+        paths = list(paths)
+        wanted = [p for p in dict.fromkeys(paths) if p not in self._params]
+        ssm = self.client("ssm")
+        for start in range(0, len(wanted), SSM_BATCH):
+            batch = wanted[start : start + SSM_BATCH]
+            try:
+                resp = ssm.get_parameters(Names=batch)
+            except ClientError as err:
+                raise describe_client_error(err, role_arn=self.role_arn) from err
+            for p in resp.get("Parameters", []):
+                self._params[p["Name"]] = p["Value"]
+            if resp.get("InvalidParameters"):
+                raise UsageError(
+                    f"SSM parameter(s) {', '.join(resp['InvalidParameters'])} not found in "
+                    f"account {self.env.account_id} ({self.env.name}): deploy the "
+                    f"{self.env.name} stack first (python -m scripts.deploy apply)"
+                )
+        return {p: self._params[p] for p in paths}
+
+    # Values every job reads, each from its SSM parameter.
+    @property
+    def artifact_bucket(self) -> str:
+        return self.param(self.names.ssm_artifact_bucket)
+
+    @property
+    def kms_key_arn(self) -> str:
+        return self.param(self.names.ssm_kms_key_arn)
+
+    @property
+    def lifecycle_stage(self) -> str:
+        return self.param(self.names.ssm_lifecycle_stage)
+
+    def group_name(self, use_case: str) -> str:
+        return self.param(self.names.ssm_group_name(use_case))
+
+    def caller_arn(self) -> str:
+        """Who is acting (``sts get-caller-identity``), for audit records."""
+        if self._caller is None:
+            try:
+                self._caller = str(self.client("sts").get_caller_identity()["Arn"])
+            except ClientError as err:
+                raise describe_client_error(err, role_arn=self.role_arn) from err
+        return self._caller
+
+
+def env_context(
+    platform: PlatformConfig,
+    env_name: str,
+    role_key: str,
+    *,
+    job: str,
+    source: boto3.Session | None = None,
+) -> EnvContext:
+    """The ONE way a job gets at an account: environment ``env_name`` as its ``role_key`` role.
+
+    The role is assumed lazily on the first client, so building a context for a dry run or a
+    usage error costs no call.
+    """
+    if role_key not in ROLE_KEYS:
+        raise UsageError(f"unknown role {role_key!r}: expected one of {', '.join(ROLE_KEYS)}")
+    env = resolve_env(platform, env_name)
+    return EnvContext(platform=platform, env=env, role_key=role_key, job=job, _source=source)
+
+
+def datazone_project_id(
+    platform: PlatformConfig,
+    use_case: str,
+    *,
+    job: str,
+    source: boto3.Session | None = None,
+    role_key: str = "data_scientist",
+) -> str:
+    """The DataZone project id of ``use_case``, from the DataZone home environment's SSM."""
+    home = platform.datazone_home
+    ctx = env_context(platform, home.name, role_key, job=job, source=source)
+    return ctx.param(ctx.names.ssm_datazone_project_id(use_case))
+
+
+def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
+    """Every item under ``result_key`` across all pages of a list call (boto3's paginator)."""
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(result_key, [])

@@ -1,0 +1,59 @@
+"""Promote: pull an approved model version from the upstream environment into this one.
+
+Runs as the TARGET environment's promotion role, which the upstream group policy, bucket policy
+and key policy grant read access (and UpdateModelPackage on the source, to record where it went).
+
+1. **gates** on the source version: ModelApprovalStatus Approved; card status Approved; the
+   target's ``governance.required_card_sections`` present; the target's ``metric_minimums`` met
+   (from the card's evaluation metrics, else from the evaluation report; a metric in neither
+   fails). A refusal names every failed gate, writes nothing and exits 1.
+2. **lock**: an S3 object (``promotions/<token>.lock``) created with ``If-None-Match: *``, so
+   concurrent runs for one version serialize; the others wait and then find the work done.
+3. **copy**: model artifact and evaluation report copied server side (boto3's managed copy:
+   CopyObject, multipart UploadPartCopy from 5 GiB) into the target bucket under the target KMS
+   key. No artifact byte passes through this process.
+4. **verify**: size, KMS key and S3-computed SHA-256 of every copy against its source.
+5. **register**: the target version (card re-pointed at the copies, metrics at the copied
+   report, the target's lifecycle stage, PendingManualApproval, metadata naming source ARN,
+   account, environment and version) with a ClientToken derived from source ARN + target.
+6. **lineage**: lineage artifacts for source and target model packages, associated source ->
+   target.
+7. **annotate source**: the source version's metadata and lifecycle say where it went.
+8. **audit**: the promotion's audit record and event in the target environment.
+
+Every step is "ensure": it checks whether its result already exists first. A promotion record
+(``promotions/<token>.json`` in the target bucket) notes the registration before and after it
+happens, so a run stopped after any step finishes on the next run with no duplicate and no
+orphan, and a second run returns the existing target.
+
+    python -m scripts.governance.promote --env staging --version 1 [--dry-run] [--json]
+
+The steps live in ``gates``, ``lock``, ``copy`` and ``register`` (what they act on and the state
+objects in ``plan``); ``job`` runs them in order.
+"""
+
+from __future__ import annotations
+
+from .copy import MULTIPART_PART_SIZE, MULTIPART_THRESHOLD, server_side_copy, verify_copy
+from .gates import check_gates
+from .job import STEPS, build_parser, main, promote, render
+from .lock import LOCK_TTL, LOCK_WAIT_SECONDS, PromotionConflict
+from .plan import Plan, promotion_token
+
+__all__ = [
+    "LOCK_TTL",
+    "LOCK_WAIT_SECONDS",
+    "MULTIPART_PART_SIZE",
+    "MULTIPART_THRESHOLD",
+    "STEPS",
+    "Plan",
+    "PromotionConflict",
+    "build_parser",
+    "check_gates",
+    "main",
+    "promote",
+    "promotion_token",
+    "render",
+    "server_side_copy",
+    "verify_copy",
+]

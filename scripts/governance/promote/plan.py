@@ -1,0 +1,161 @@
+"""What one promotion acts on (:class:`Plan`), and the promotion's state objects in the target
+bucket: the record (``promotions/<token>.json``) and the lock (``promotions/<token>.lock``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from environments import Names, PlatformConfig
+
+from .. import cards
+from ..context import EnvContext
+from ..errors import AwsCallError, UsageError, describe_client_error, error_code
+from ..versions import describe_version, version_arn
+
+#: Lock and promotion record share one prefix, so the promotion role needs one grant for both.
+STATE_PREFIX = "promotions/"
+
+
+@dataclass
+class Plan:
+    """What one promotion acts on; built from the source version and the target's SSM."""
+
+    source_env: str
+    target_env: str
+    use_case: str
+    source_arn: str
+    source: dict[str, Any]
+    card: Any
+    token: str
+    target_group: str
+    target_bucket: str
+    target_key_arn: str
+    target_stage: str
+    copies: list[dict[str, Any]] = field(default_factory=list)
+    steps: dict[str, str] = field(default_factory=dict)
+
+
+def promotion_token(source_arn: str, target_account: str, target_env: str) -> str:
+    """ClientToken of the promotion: the same source into the same target is the same request."""
+    digest = hashlib.sha256(f"{source_arn}|{target_account}|{target_env}".encode()).hexdigest()
+    return str(uuid.UUID(digest[:32]))
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://") or "/" not in uri[5:]:
+        raise AwsCallError(f"not an S3 object URI: {uri!r}")
+    bucket, key = uri[5:].split("/", 1)
+    return bucket, key
+
+
+def report_uri(version: dict[str, Any]) -> str | None:
+    """The evaluation report a version's ModelMetrics point at, if any."""
+    quality = (version.get("ModelMetrics") or {}).get("ModelQuality") or {}
+    uri = (quality.get("Statistics") or {}).get("S3Uri")
+    return str(uri) if uri else None
+
+
+def source_arn_of(platform: PlatformConfig, source_env: str, use_case: str, version: str) -> str:
+    """The source version's ARN, computed from names (the source account's SSM is not ours)."""
+    names = Names.of(platform, source_env)
+    return version_arn(names.env, names.model_package_group(use_case), version)
+
+
+def plan_promotion(ctx: EnvContext, use_case: str, version: str) -> Plan:
+    source_env = ctx.env.promotes_from
+    if source_env is None:
+        raise UsageError(
+            f"environment {ctx.env.name!r} promotes from nothing (promotes_from is "
+            f"null in {ctx.env.source or ctx.env.name + '.yaml'}); promote into a "
+            "downstream environment"
+        )
+    arn = source_arn_of(ctx.platform, source_env, use_case, version)
+    source = describe_version(ctx, arn)  # cross-account read, granted by the group policy
+    card = cards.parse_card((source.get("ModelCard") or {}).get("ModelCardContent"))
+    names = ctx.names
+    params = ctx.params(
+        [
+            names.ssm_group_name(use_case),
+            names.ssm_artifact_bucket,
+            names.ssm_kms_key_arn,
+            names.ssm_lifecycle_stage,
+        ]
+    )
+    plan = Plan(
+        source_env=source_env,
+        target_env=ctx.env.name,
+        use_case=use_case,
+        source_arn=arn,
+        source=source,
+        card=card,
+        token=promotion_token(arn, ctx.env.account_id, ctx.env.name),
+        target_group=params[names.ssm_group_name(use_case)],
+        target_bucket=params[names.ssm_artifact_bucket],
+        target_key_arn=params[names.ssm_kms_key_arn],
+        target_stage=params[names.ssm_lifecycle_stage],
+    )
+    containers = (source.get("InferenceSpecification") or {}).get("Containers") or []
+    model_uri = next((c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")), None)
+    for role, uri in (("model", model_uri), ("report", report_uri(source))):
+        if uri:
+            bucket, key = split_s3(uri)
+            plan.copies.append({"role": role, "source_bucket": bucket, "source_key": key, "key": key})
+    return plan
+
+
+# -- state objects in the target bucket ---------------------------------------------------------
+def record_key(token: str) -> str:
+    return f"{STATE_PREFIX}{token}.json"
+
+
+def read_json(ctx: EnvContext, bucket: str, key: str) -> dict[str, Any] | None:
+    """A JSON object of the bucket, or None when it does not exist."""
+    try:
+        body = ctx.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if error_code(err) in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def delete_object(ctx: EnvContext, bucket: str, key: str) -> None:
+    try:
+        ctx.client("s3").delete_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+
+
+def read_record(ctx: EnvContext, plan: Plan) -> dict[str, Any]:
+    """The promotion record (empty when no run got as far as writing one)."""
+    return read_json(ctx, plan.target_bucket, record_key(plan.token)) or {}
+
+
+def write_record(ctx: EnvContext, plan: Plan, **state: Any) -> None:
+    """Replace the promotion record with ``state`` (plus who/what/when of the promotion)."""
+    body = {
+        "token": plan.token,
+        "source_arn": plan.source_arn,
+        "target_env": plan.target_env,
+        "updated": datetime.now(UTC).isoformat(),
+        **state,
+    }
+    try:
+        ctx.client("s3").put_object(
+            Bucket=plan.target_bucket,
+            Key=record_key(plan.token),
+            Body=json.dumps(body, sort_keys=True).encode(),
+            ContentType="application/json",
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=plan.target_key_arn,
+        )
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err

@@ -1,0 +1,205 @@
+"""Registration of the target version and what records it: lineage, the source's annotation and
+the audit record. Each function is an "ensure": it returns what exists instead of doing it twice."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from environments import Names
+
+from .. import audit, cards, lineage
+from ..context import EnvContext, paginate
+from ..errors import describe_client_error
+from ..metadata import (
+    META_PROMOTED_TO_PREFIX,
+    META_SOURCE_ACCOUNT,
+    META_SOURCE_ARN,
+    META_SOURCE_ENV,
+    META_SOURCE_VERSION,
+    META_TOKEN,
+    promoted_to_key,
+)
+from ..versions import describe_version, version_number
+from .plan import Plan, read_record, write_record
+
+#: How far before the noted start of a registration the metadata scan looks (clock skew).
+REGISTRATION_SKEW = timedelta(minutes=5)
+
+
+def find_target(ctx: EnvContext, plan: Plan) -> str | None:
+    """The target version of this promotion if it exists: from the promotion record, or (when a
+    run stopped between CreateModelPackage and the record) by the token in version metadata."""
+    record = read_record(ctx, plan)
+    if not record:
+        return None  # no registration was ever attempted
+    if record.get("target_arn"):
+        return str(record["target_arn"])
+    kwargs: dict[str, Any] = {
+        "ModelPackageGroupName": plan.target_group,
+        "ModelPackageType": "Versioned",
+        "SortBy": "CreationTime",
+        "SortOrder": "Descending",
+    }
+    started = record.get("registering_since")
+    if started:
+        kwargs["CreationTimeAfter"] = datetime.fromisoformat(started) - REGISTRATION_SKEW
+    try:
+        for summary in paginate(
+            ctx.client("sagemaker"), "list_model_packages", "ModelPackageSummaryList", **kwargs
+        ):
+            desc = describe_version(ctx, summary["ModelPackageArn"])
+            if (desc.get("CustomerMetadataProperties") or {}).get(META_TOKEN) == plan.token:
+                return str(summary["ModelPackageArn"])
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return None
+
+
+def target_request(plan: Plan) -> dict[str, Any]:
+    """CreateModelPackage of the target: the source's content re-pointed at the copies, pending
+    the target's own review, with metadata naming the source and the promotion token."""
+    src = plan.source
+    by_role = {c["role"]: f"s3://{plan.target_bucket}/{c['key']}" for c in plan.copies}
+    inference = json.loads(json.dumps(src.get("InferenceSpecification") or {}))
+    for container in inference.get("Containers", []):
+        if container.get("ModelDataUrl") and "model" in by_role:
+            container["ModelDataUrl"] = by_role["model"]
+    card = cards.repoint(
+        plan.card,
+        artifact_uri=by_role.get("model", ""),
+        report_uri=by_role.get("report", ""),
+        extra_details={"promoted_from": plan.source_arn, "promoted_from_env": plan.source_env},
+    )
+    # Where the source went next is not the target's history.
+    meta = {
+        k: v
+        for k, v in (src.get("CustomerMetadataProperties") or {}).items()
+        if not k.startswith(META_PROMOTED_TO_PREFIX)
+    }
+    meta.update(
+        {
+            META_SOURCE_ARN: plan.source_arn,
+            META_SOURCE_ACCOUNT: plan.source_arn.split(":")[4],
+            META_SOURCE_ENV: plan.source_env,
+            META_SOURCE_VERSION: str(version_number(plan.source_arn)),
+            META_TOKEN: plan.token,
+        }
+    )
+    request: dict[str, Any] = {
+        "ModelPackageGroupName": plan.target_group,
+        "ModelPackageDescription": src.get("ModelPackageDescription", "")[:1024],
+        "ModelApprovalStatus": "PendingManualApproval",
+        # Content reviewed upstream; the target's approvers review it again here.
+        "ModelCard": {"ModelCardContent": cards.card_json(card), "ModelCardStatus": "PendingReview"},
+        "SecurityConfig": {"KmsKeyId": plan.target_key_arn},
+        "ModelLifeCycle": {
+            "Stage": plan.target_stage,
+            "StageStatus": "Registered",
+            "StageDescription": f"promoted from {plan.source_env}: {plan.source_arn}",
+        },
+        "CustomerMetadataProperties": meta,
+        "ClientToken": plan.token,
+    }
+    if inference:
+        request["InferenceSpecification"] = inference
+    if "report" in by_role:
+        request["ModelMetrics"] = {
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": by_role["report"]}}
+        }
+    return request
+
+
+def ensure_registered(ctx: EnvContext, plan: Plan) -> tuple[str, bool]:
+    """The target version's ARN and whether this run created it. The promotion record notes the
+    registration before and after CreateModelPackage, so a rerun never registers twice."""
+    noted = read_record(ctx, plan).get("target_arn")
+    if noted:
+        return str(noted), False  # the record stays as it is (it may already note the audit)
+    existing = find_target(ctx, plan)
+    if existing is not None:
+        write_record(ctx, plan, state="registered", target_arn=existing)
+        return existing, False
+    request = target_request(plan)  # card validated before any write
+    write_record(ctx, plan, state="registering", registering_since=datetime.now(UTC).isoformat())
+    try:
+        arn = str(ctx.client("sagemaker").create_model_package(**request)["ModelPackageArn"])
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    write_record(ctx, plan, state="registered", target_arn=arn)
+    return arn, True
+
+
+def ensure_lineage(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
+    """In the target account: the artifact standing for the source package ContributedTo the
+    target package's artifact (lineage never crosses accounts; see :mod:`..lineage`)."""
+    sm = ctx.client("sagemaker")
+    try:
+        src = lineage.package_artifact(sm, plan.source_arn, env=plan.source_env)
+        dst = lineage.package_artifact(sm, target_arn, env=plan.target_env)
+        added = lineage.associate(sm, src, dst, "ContributedTo")
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return "done" if added else "skipped"
+
+
+def ensure_source_annotated(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
+    """The source version's metadata and lifecycle say where it went."""
+    key = promoted_to_key(plan.target_env)
+    current = describe_version(ctx, plan.source_arn)
+    if (current.get("CustomerMetadataProperties") or {}).get(key) == target_arn:
+        return "skipped"
+    life = current.get("ModelLifeCycle") or {}
+    try:
+        ctx.client("sagemaker").update_model_package(
+            ModelPackageArn=plan.source_arn,
+            CustomerMetadataProperties={key: target_arn},
+            ModelLifeCycle={
+                "Stage": life.get("Stage") or Names.of(ctx.platform, plan.source_env).env.lifecycle_stage,
+                "StageStatus": "Promoted",
+                "StageDescription": f"promoted to {plan.target_env}: {target_arn}",
+            },
+        )
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return "done"
+
+
+def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) -> str:
+    """The promotion's audit record, noted in the promotion record once written (the role may
+    write audit records but not read or list them). Its time is the target's creation time, so
+    its key is the same for every run of this promotion: two runs that both get here, or a run
+    stopped between writing it and noting it, leave one record, not two."""
+    if read_record(ctx, plan).get("audit_key"):
+        return "skipped"
+    rec = audit.record(
+        ctx,
+        when=describe_version(ctx, target_arn).get("CreationTime"),
+        action="promote",
+        model_package_arn=target_arn,
+        group=plan.target_group,
+        version=version_number(target_arn),
+        reason=f"promotion of {plan.source_arn} from {plan.source_env}",
+        before={
+            "source_arn": plan.source_arn,
+            "ModelApprovalStatus": plan.source.get("ModelApprovalStatus"),
+            "ModelCardStatus": (plan.source.get("ModelCard") or {}).get("ModelCardStatus"),
+        },
+        after={
+            "target_arn": target_arn,
+            "ModelApprovalStatus": "PendingManualApproval",
+            "ModelCardStatus": "PendingReview",
+            "Stage": plan.target_stage,
+        },
+        extra={
+            "token": plan.token,
+            "created": created,
+            "artifacts": [f"s3://{plan.target_bucket}/{c['key']}" for c in plan.copies],
+        },
+        token=plan.token,
+    )
+    write_record(ctx, plan, state="complete", target_arn=target_arn, audit_key=rec["key"])
+    return "done"

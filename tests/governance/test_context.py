@@ -1,0 +1,141 @@
+"""context: one session helper per environment role, SSM discovery, credentials renewed before
+they expire, pagination; output: the table."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from scripts.governance.context import RETRY_CONFIG, env_context, paginate, resolve_use_case
+from scripts.governance.errors import CredentialsError, UsageError
+from scripts.governance.output import table
+
+from .conftest import provision
+
+
+def test_context_acts_in_the_environment_account_as_its_role(cloud, platform):
+    ctx = env_context(platform, "staging", "approver", job="t")
+    assert ctx.caller_arn().startswith(
+        "arn:aws:sts::222222222222:assumed-role/mlgov-staging-model-approver/mlgov-t"
+    )
+    assert ctx.artifact_bucket == "mlgov-staging-artifacts-222222222222"
+    assert ctx.kms_key_arn == cloud.kms_keys["staging"]
+    assert ctx.group_name("credit-risk") == "mlgov-credit-risk"
+
+
+def test_clients_use_standard_retries(cloud, platform):
+    ctx = env_context(platform, "dev", "approver", job="t")
+    assert ctx.client("s3").meta.config.retries["mode"] == "standard"
+    assert RETRY_CONFIG.retries == {"mode": "standard"}
+
+
+def test_unknown_environment_and_role(platform):
+    with pytest.raises(
+        UsageError, match="unknown environment 'qa': known environments are dev, prod, staging"
+    ):
+        env_context(platform, "qa", "approver", job="t")
+    with pytest.raises(UsageError, match="unknown role 'admin'"):
+        env_context(platform, "dev", "admin", job="t")
+
+
+def test_unknown_use_case(platform):
+    with pytest.raises(UsageError, match="unknown use case 'fraud'"):
+        resolve_use_case(platform.env("dev"), "fraud")
+
+
+def test_missing_ssm_parameter_names_it(mocked, platform):
+    provision(platform, skip_params=(("dev", "/mlgov/dev/artifacts/bucket"),))
+    ctx = env_context(platform, "dev", "approver", job="t")
+    with pytest.raises(
+        UsageError, match=r"/mlgov/dev/artifacts/bucket not found in account 111111111111 \(dev\)"
+    ):
+        _ = ctx.artifact_bucket
+
+
+def _assume_role_expiring(monkeypatch, expirations):
+    """AssumeRole answers with these expiry times in turn (then as moto does); returns the access
+    key ids it handed out."""
+    real = botocore.client.BaseClient._make_api_call
+    issued = []
+
+    def patched(self, op, params):
+        resp = real(self, op, params)
+        if op == "AssumeRole":
+            if expirations:
+                resp["Credentials"]["Expiration"] = expirations.pop(0)
+            issued.append(resp["Credentials"]["AccessKeyId"])
+        return resp
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", patched)
+    return issued
+
+
+def test_credentials_renewed_before_they_expire(cloud, platform, monkeypatch):
+    """Credentials a few minutes from expiry are renewed by assuming the role again before the
+    next call, which then runs with the new ones, as the same role."""
+    issued = _assume_role_expiring(monkeypatch, [datetime.now(UTC) + timedelta(minutes=5)])
+    ctx = env_context(platform, "dev", "approver", job="t")
+    assert ":assumed-role/mlgov-dev-model-approver/" in ctx.caller_arn()
+    assert len(issued) == 2 and issued[0] != issued[1]
+    assert ctx.session.get_credentials().get_frozen_credentials().access_key == issued[1]
+    ctx.client("s3").list_objects_v2(Bucket=ctx.artifact_bucket)
+    assert len(issued) == 2  # the renewed credentials last an hour: no further assume
+
+
+def test_expired_again_is_a_clear_error(cloud, platform, monkeypatch):
+    now = datetime.now(UTC)
+    _assume_role_expiring(monkeypatch, [now + timedelta(minutes=5), now - timedelta(minutes=1)])
+    ctx = env_context(platform, "dev", "approver", job="t")
+    with pytest.raises(CredentialsError, match=r"already expired when assumed.*check the clock"):
+        ctx.caller_arn()
+
+
+def test_expired_on_first_assume_is_a_clear_error(cloud, platform, monkeypatch):
+    _assume_role_expiring(monkeypatch, [datetime.now(UTC) - timedelta(minutes=1)])
+    ctx = env_context(platform, "dev", "approver", job="t")
+    with pytest.raises(CredentialsError, match="mlgov-dev-model-approver were already expired"):
+        ctx.client("s3")
+
+
+def test_untrusted_role_is_a_clear_error(cloud, platform, monkeypatch):
+    """A role the caller may not assume: the error names the role and what to check."""
+    real = botocore.client.BaseClient._make_api_call
+
+    def deny(self, op, params):
+        if op == "AssumeRole":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not trusted"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    ctx = env_context(platform, "dev", "approver", job="t")
+    with pytest.raises(CredentialsError, match=r"cannot assume .*mlgov-dev-model-approver.*trust policy"):
+        ctx.caller_arn()
+
+
+def test_paginate_follows_every_page(cloud, platform):
+    ctx = env_context(platform, "dev", "approver", job="t")
+    s3 = ctx.client("s3")
+    for i in range(7):
+        s3.put_object(Bucket=ctx.artifact_bucket, Key=f"p/{i}", Body=b"")
+    keys = [
+        o["Key"]
+        for o in paginate(
+            s3,
+            "list_objects_v2",
+            "Contents",
+            Bucket=ctx.artifact_bucket,
+            Prefix="p/",
+            PaginationConfig={"PageSize": 3},
+        )
+    ]
+    assert keys == [f"p/{i}" for i in range(7)]
+    assert list(paginate(s3, "list_objects_v2", "Contents", Bucket=ctx.artifact_bucket, Prefix="none/")) == []
+
+
+def test_table_aligns_columns():
+    out = table([{"a": "x", "b": None}, {"a": "longer", "b": 2}], ["a", "b"])
+    lines = out.splitlines()
+    assert lines[0].startswith("A     ") and lines[2] == "x       -" and lines[3] == "longer  2"
