@@ -9,7 +9,8 @@ from .policy import Statement, org_condition, statement
 
 
 class ArtifactStore(Construct):
-    """Artifact bucket encrypted with the platform key, logged to a hardened access-log bucket.
+    """Artifact bucket encrypted with the platform key, logged to a hardened access-log bucket
+    (SSE-S3, the only default encryption S3 delivers server access logs to).
 
     Bucket policy: TLS only; each downstream environment's promotion role may read objects and
     list the bucket (it copies approved artifacts into its own account). This environment's own
@@ -34,22 +35,19 @@ class ArtifactStore(Construct):
         :param account_id: the environment's account (scopes the log delivery permission).
         :param bucket_name: artifact bucket name, ``Names.artifact_bucket``.
         :param access_log_bucket_name: server access log bucket, ``Names.access_log_bucket``.
-        :param kms_key_arn: the platform key; default encryption of both buckets.
+        :param kms_key_arn: the platform key; default encryption of the artifact bucket.
         :param downstream_reader_arns: promotion role ARNs granted read access.
         :param organization_id: when set, cross-account grants also require aws:PrincipalOrgID.
         :param noncurrent_version_days: days a replaced object version is kept.
         :param force_destroy: let ``terraform destroy`` delete a non-empty bucket (non-prod only).
         """
         super().__init__(scope, id)
-        # Log delivery may write SSE-KMS objects: the key policy grants logging.s3.amazonaws.com
-        # GenerateDataKey for this account's buckets.
         logs = AccessLogBucket(
             self,
             "access-logs",
             name=access_log_bucket_name,
             source_bucket_name=bucket_name,
             account_id=account_id,
-            kms_key_arn=kms_key_arn,
             force_destroy=force_destroy,
         )
         self.access_log_bucket = logs.bucket

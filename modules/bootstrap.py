@@ -78,27 +78,17 @@ class StateStore(Construct):
                     ["*"],
                     principal={"AWS": f"arn:aws:iam::{account_id}:root"},
                 ),
-                statement(
-                    "S3ServerAccessLogDelivery",
-                    ["kms:GenerateDataKey"],
-                    ["*"],
-                    principal={"Service": "logging.s3.amazonaws.com"},
-                    # Only log deliveries for buckets of this account.
-                    condition={"StringEquals": {"aws:SourceAccount": account_id}},
-                ),
             ),
         )
         self.alias = KmsAlias(self, "alias", name=names.state_kms_alias, target_key_id=self.key.key_id)
 
-        # Same layout as the platform's artifact store: log delivery writes SSE-KMS objects under
-        # the state key (granted above).
+        # Same layout as the platform's artifact store; the log bucket is SSE-S3 (AccessLogBucket).
         logs = AccessLogBucket(
             self,
             "access-logs",
             name=names.state_log_bucket,
             source_bucket_name=names.state_bucket,
             account_id=account_id,
-            kms_key_arn=self.key.arn,
             force_destroy=False,
         )
         self.log_bucket = logs.bucket

@@ -3,7 +3,9 @@
 A :class:`HardenedBucket` is versioned, private (every public access blocked, owner-enforced),
 default-encrypted (a KMS key, or SSE-S3 without one), expires old versions and abandoned uploads,
 sends object events to EventBridge, denies every request that is not TLS, and with
-``access_logs`` writes server access logs to an :class:`AccessLogBucket` (itself hardened).
+``access_logs`` writes server access logs to an :class:`AccessLogBucket` (itself hardened, and
+always SSE-S3: S3 does not deliver server access logs to a target whose default encryption is
+SSE-KMS).
 
 The bucket policy and the logging configuration are created in the *caller's* scope, under the
 ids the caller names: they had those Terraform addresses before this construct existed, and a new
@@ -209,9 +211,13 @@ class HardenedBucket(Construct):
 class AccessLogBucket(HardenedBucket):
     """The hardened bucket receiving one source bucket's server access logs.
 
+    Default encryption is SSE-S3 (AES256), never a KMS key: "Default server-side encryption with
+    AWS KMS keys (SSE-KMS) is not supported for server access logging destination buckets"
+    (Amazon S3 User Guide, troubleshooting server access logging; docs/aws-references.md). With
+    SSE-KMS the logging configuration applies and no log is ever delivered.
+
     Its policy (``<id>-policy`` in the caller's scope) adds to the TLS-only deny one grant: S3 log
     delivery may write under ``<source bucket>/``, for that bucket only, from this account only.
-    With a KMS key, the key policy must let ``logging.s3.amazonaws.com`` GenerateDataKey.
     """
 
     def __init__(
@@ -222,14 +228,12 @@ class AccessLogBucket(HardenedBucket):
         name: str,
         source_bucket_name: str,
         account_id: str,
-        kms_key_arn: str | None,
         force_destroy: bool,
     ) -> None:
         """
         :param name: the log bucket name.
         :param source_bucket_name: the one bucket whose logs this bucket receives.
         :param account_id: the account of the source bucket (confused-deputy condition).
-        :param kms_key_arn: default encryption key; None for SSE-S3.
         :param force_destroy: let ``terraform destroy`` delete the bucket with its logs.
         """
         log_arn = f"arn:aws:s3:::{name}"
@@ -237,7 +241,7 @@ class AccessLogBucket(HardenedBucket):
             scope,
             id,
             name=name,
-            kms_key_arn=kms_key_arn,
+            kms_key_arn=None,
             lifecycle=ACCESS_LOG_LIFECYCLE,
             force_destroy=force_destroy,
             policy_id=f"{id}-policy",

@@ -13,9 +13,9 @@ class PlatformKey(Construct):
     """A symmetric KMS key with rotation and an explicit key policy.
 
     The policy keeps the account in charge (root delegates to IAM), lets CloudWatch Logs encrypt
-    this account's log groups only and S3 log delivery write this account's access logs, and
-    grants each downstream environment's promotion role exactly Decrypt and DescribeKey so a
-    promotion can read the artifacts it copies.
+    this account's log groups only, and grants each downstream environment's promotion role
+    exactly Decrypt and DescribeKey so a promotion can read the artifacts it copies. (S3 server
+    access logs are not encrypted with it: their buckets are SSE-S3, see ``AccessLogBucket``.)
     """
 
     def __init__(
@@ -66,14 +66,6 @@ class PlatformKey(Construct):
                         )
                     }
                 },
-            ),
-            statement(
-                "S3ServerAccessLogDelivery",
-                ["kms:GenerateDataKey"],
-                ["*"],
-                principal={"Service": "logging.s3.amazonaws.com"},
-                # Only log deliveries for buckets of this account.
-                condition={"StringEquals": {"aws:SourceAccount": account_id}},
             ),
         ]
         if downstream_reader_arns:

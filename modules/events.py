@@ -17,7 +17,18 @@ from .policy import document, statement
 
 class GovernanceEvents(Construct):
     """Two EventBridge rules (SageMaker model package state changes of this environment's
-    groups; the kit's audit events) delivered to one KMS-encrypted log group."""
+    groups; the kit's audit events) delivered to one KMS-encrypted log group.
+
+    EventBridge writes to a CloudWatch Logs target through the log group's resource policy, never
+    through a role ("For Amazon CloudWatch Logs targets, do not specify a RoleArn"). The policy is
+    the one the EventBridge User Guide documents (CloudWatch Logs permissions): principals
+    ``events.amazonaws.com`` and ``delivery.logs.amazonaws.com``, ``logs:CreateLogStream`` and
+    ``logs:PutLogEvents`` on ``<log group ARN>:*``, narrowed from the guide's ``/aws/events/*`` to
+    this one log group. The documented policy has no ``aws:SourceArn``/``aws:SourceAccount``
+    condition, and EventBridge does not send ``aws:SourceArn`` with ``CreateLogStream`` (AWS's
+    serverless-patterns sample had to drop it there), so a condition would stop delivery at the
+    first event; the resource, one log group of this account, is what limits the grant.
+    """
 
     def __init__(
         self,
@@ -35,7 +46,7 @@ class GovernanceEvents(Construct):
     ) -> None:
         """
         :param name: name prefix of the rules (``Names.base``).
-        :param account_id: the environment's account (confused-deputy conditions).
+        :param account_id: the environment's account (ARNs of the rules and the log group).
         :param region: the environment's region.
         :param log_group_name: ``Names.governance_log_group``.
         :param group_names: model package groups whose state changes are recorded.
@@ -72,7 +83,6 @@ class GovernanceEvents(Construct):
                 self, f"{key}-target", rule=rule.name, target_id="governance-log", arn=self.log_group.arn
             )
             self.rules[key] = rule
-        rule_arns = [f"arn:aws:events:{region}:{account_id}:rule/{name}-{key}" for key in patterns]
         log_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
         self.resource_policy = CloudwatchLogResourcePolicy(
             self,
@@ -80,14 +90,10 @@ class GovernanceEvents(Construct):
             policy_name=f"{name}-governance-events",
             policy_document=document(
                 statement(
-                    "EventBridgeRulesOfThisEnvironment",
+                    "TrustEventsToStoreLogEvent",
                     ["logs:CreateLogStream", "logs:PutLogEvents"],
                     [f"{log_arn}:*"],
                     principal={"Service": ["delivery.logs.amazonaws.com", "events.amazonaws.com"]},
-                    condition={
-                        "ArnEquals": {"aws:SourceArn": rule_arns},
-                        "StringEquals": {"aws:SourceAccount": account_id},
-                    },
                 )
             ),
         )

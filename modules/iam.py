@@ -1,8 +1,10 @@
 """The platform roles of one environment and their least-privilege policies.
 
 Separation of duties: in a strict tier (staging, prod) only the approver role may change a model
-version's ModelApprovalStatus or its model card; the data-scientist role is denied both
-explicitly, so no later grant can reopen the path.
+version's ModelApprovalStatus or its model card. Every other role that can register versions (the
+execution role, which runs whatever a Studio user runs; the data scientist; the promotion role) is
+denied both explicitly, and denied registering a version already ``Approved``, so no later grant
+can reopen the path. No role of a downstream environment may change an upstream version at all.
 
 Each role is one function below returning its trust and permissions (:class:`RoleDocuments`) from
 the environment's resource ARNs (:class:`EnvironmentArns`); :class:`PlatformRoles` creates them.
@@ -16,6 +18,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from environments.naming import Names
@@ -24,6 +27,9 @@ from .policy import Statement, document, statement
 
 #: Actions that change approval or card status: only the approver role in strict tiers.
 APPROVAL_ACTIONS = ("sagemaker:UpdateModelPackage", "sagemaker:UpdateModelCard")
+#: The AWS managed policy the DataZone documentation attaches to the domain execution role
+#: (docs/aws-references.md); it carries every DataZone API the data portal calls.
+DATAZONE_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonDataZoneDomainExecutionRolePolicy"
 
 _REGISTRY_READ = (
     "sagemaker:DescribeModelPackage",
@@ -98,6 +104,8 @@ class RoleDocuments:
 
     trust: list[Statement]
     permissions: list[Statement]
+    managed_policies: tuple[str, ...] = ()
+    """AWS managed policies attached beside the inline policy."""
 
 
 # -- statements and trusts several roles share ---------------------------------------------------
@@ -146,6 +154,29 @@ def _platform_basics(arns: EnvironmentArns) -> list[Statement]:
     ]
 
 
+def _separation_of_duties(*, strict: bool) -> list[Statement]:
+    """In strict tiers: no approval by this role, not by update and not at registration.
+
+    Resource "*": a deny narrowed to today's ARNs would leave every other card and package open to
+    a later Allow. CreateModelPackage may set ``ModelApprovalStatus`` itself; IAM exposes it as
+    ``sagemaker:ModelApprovalStatus``, so registering an already approved version is denied while
+    registering a pending one (the default when the key is absent) stays allowed. The card status
+    at registration has no condition key: ``promote`` registers cards PendingReview.
+    """
+    if not strict:
+        return []
+    return [
+        statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny"),
+        statement(
+            "SeparationOfDutiesNoApprovedRegistration",
+            ["sagemaker:CreateModelPackage"],
+            ["*"],
+            effect="Deny",
+            condition={"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
+        ),
+    ]
+
+
 def _model_development(arns: EnvironmentArns) -> list[Statement]:
     """Read and write model artifacts, register versions in this environment's groups."""
     return [
@@ -160,8 +191,9 @@ def _model_development(arns: EnvironmentArns) -> list[Statement]:
 
 
 # -- one function per role ------------------------------------------------------------------------
-def execution_role(arns: EnvironmentArns) -> RoleDocuments:
-    """SageMaker execution role: Studio apps and jobs of this account only."""
+def execution_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments:
+    """SageMaker execution role: Studio apps and jobs of this account only. In IAM-auth Studio it
+    is also the identity of the Studio web UI (``studio_statements``)."""
     return RoleDocuments(
         trust=[_service_trust("SageMakerOfThisAccount", "sagemaker.amazonaws.com", arns.account)],
         permissions=[
@@ -172,18 +204,81 @@ def execution_role(arns: EnvironmentArns) -> RoleDocuments:
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                 [f"arn:aws:logs:{arns.region}:{arns.account}:log-group:/aws/sagemaker/*"],
             ),
+            *_separation_of_duties(strict=strict),
         ],
     )
+
+
+def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -> list[Statement]:
+    """What the execution role needs for a user to open this Studio domain and run a JupyterLab
+    space in it (IAM auth: the Studio UI calls SageMaker with the execution role's credentials).
+
+    Scoped to this domain's ARNs (Service Authorization Reference: ``domain/<id>``,
+    ``user-profile/<id>/<name>``, ``space/<id>/<name>``, ``app/<id>/<owner>/<type>/<name>``).
+    CreatePresignedDomainUrl is not granted: it is the human's call (data-scientist role), and
+    granted to the execution role it would let code in any space mint a login URL for any other
+    user profile of the domain.
+
+    :param domain_id: the Studio domain id (a Terraform reference).
+    :param role_arn: the execution role itself (PassRole when Studio creates a space or app).
+    """
+
+    def this_domain(resource: str) -> str:
+        return arns.sagemaker(f"{resource}/{domain_id}")
+
+    return [
+        statement(
+            "OpenStudioDomain",
+            ["sagemaker:DescribeDomain", "sagemaker:DescribeUserProfile"],
+            [this_domain("domain"), f"{this_domain('user-profile')}/*"],
+        ),
+        statement(
+            "ManageSpacesAndApps",
+            [
+                "sagemaker:CreateApp",
+                "sagemaker:CreateSpace",
+                "sagemaker:DeleteApp",
+                "sagemaker:DeleteSpace",
+                "sagemaker:DescribeApp",
+                "sagemaker:DescribeSpace",
+                "sagemaker:UpdateSpace",
+            ],
+            [f"{this_domain('space')}/*", f"{this_domain('app')}/*"],
+        ),
+        # The Studio UI tags a space when it creates it (AmazonSageMakerFullAccess grants the
+        # same AddTags, limited to sagemaker:TaggingAction CreateSpace).
+        statement(
+            "TagNewSpaces",
+            ["sagemaker:AddTags"],
+            [f"{this_domain('space')}/*"],
+            condition={"StringEquals": {"sagemaker:TaggingAction": "CreateSpace"}},
+        ),
+        # ListSpaces and ListApps support no resource-level permissions (Service Authorization
+        # Reference): a resource ARN here would deny them.
+        statement("ListSpacesAndApps", ["sagemaker:ListApps", "sagemaker:ListSpaces"], ["*"]),
+        statement(
+            "PassItselfToSageMaker",
+            ["iam:PassRole"],
+            [role_arn],
+            condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+        # The domain's volumes are encrypted with the platform key: SageMaker creates grants on
+        # it for each app, as the caller.
+        statement(
+            "GrantDomainKeyToSageMaker",
+            ["kms:CreateGrant"],
+            [arns.kms_key],
+            condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    ]
 
 
 def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments:
     """Data scientist: register versions and edit Draft cards; approve only outside strict tiers."""
     if strict:
-        # Resource "*": a deny narrowed to today's ARNs would leave every other card and package
-        # open to a later Allow.
-        approval = statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny")
+        approval = _separation_of_duties(strict=True)
     else:
-        approval = statement("DevSelfApproval", APPROVAL_ACTIONS, [*arns.packages, *arns.cards])
+        approval = [statement("DevSelfApproval", APPROVAL_ACTIONS, [*arns.packages, *arns.cards])]
     return RoleDocuments(
         trust=[_account_trust("PeopleOfThisAccount", arns)],
         permissions=[
@@ -195,7 +290,7 @@ def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments
                 ["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],
                 [arns.sagemaker("user-profile/*/*")],
             ),
-            approval,
+            *approval,
         ],
     )
 
@@ -225,9 +320,15 @@ def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str]) -> RoleDoc
 
 
 def promotion_role(
-    arns: EnvironmentArns, *, upstream: Names | None, use_cases: Sequence[str]
+    arns: EnvironmentArns, *, upstream: Names | None, use_cases: Sequence[str], strict: bool
 ) -> RoleDocuments:
-    """Promotion role: pull approved versions from upstream, write them here."""
+    """Promotion role: pull approved versions from upstream, register them here.
+
+    It never holds UpdateModelPackage, in any tier: IAM cannot limit that action to some of its
+    parameters, so holding it means being able to approve. Registration carries everything the
+    target version needs at CreateModelPackage (card, lifecycle, metadata, lineage source); the
+    upstream version is only read. In strict tiers it is also denied approval explicitly.
+    """
     permissions = [
         *_platform_basics(arns),
         statement("WriteOwnArtifacts", _OBJECT_READ_WRITE, [arns.models]),
@@ -241,7 +342,7 @@ def promotion_role(
         statement("AbortOwnMultipartCopies", ["s3:AbortMultipartUpload"], [arns.models]),
         statement(
             "RegisterPromotedVersions",
-            ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage", *_REGISTRY_READ, *_CARD_READ],
+            ["sagemaker:CreateModelPackage", *_REGISTRY_READ, *_CARD_READ],
             [*arns.groups, *arns.packages, *arns.cards],
         ),
         statement(
@@ -258,6 +359,7 @@ def promotion_role(
     ]
     if upstream is not None:
         permissions += _upstream_reads(upstream, use_cases)
+    permissions += _separation_of_duties(strict=strict)
     return RoleDocuments(trust=[_account_trust("PromoteJobsOfThisAccount", arns)], permissions=permissions)
 
 
@@ -267,7 +369,7 @@ def _upstream_reads(upstream: Names, use_cases: Sequence[str]) -> list[Statement
     return [
         statement(
             "ReadUpstreamRegistry",
-            [*_REGISTRY_READ, "sagemaker:UpdateModelPackage"],
+            _REGISTRY_READ,
             [upstream.model_package_group_arn(u) for u in use_cases]
             + [upstream.model_package_arn_pattern(u) for u in use_cases],
         ),
@@ -288,7 +390,10 @@ def _upstream_reads(upstream: Names, use_cases: Sequence[str]) -> list[Statement
 
 
 def datazone_role(arns: EnvironmentArns) -> RoleDocuments:
-    """DataZone domain execution role: the service, acting for this account only."""
+    """DataZone domain execution role as the DataZone documentation defines it: the service, acting
+    for this account only (``aws:SourceAccount``, session tags ``datazone*``), with the AWS managed
+    ``AmazonDataZoneDomainExecutionRolePolicy``. The managed policy grants no KMS use; the domain is
+    encrypted with the platform key, so the inline policy adds exactly that."""
     return RoleDocuments(
         trust=[
             _service_trust(
@@ -299,21 +404,8 @@ def datazone_role(arns: EnvironmentArns) -> RoleDocuments:
                 conditions={"ForAllValues:StringLike": {"aws:TagKeys": ["datazone*"]}},
             )
         ],
-        permissions=[
-            statement(
-                "OperateDomainsOfThisAccount",
-                [
-                    "datazone:Get*",
-                    "datazone:List*",
-                    "datazone:Search*",
-                    "datazone:CreateAsset",
-                    "datazone:CreateListingChangeSet",
-                    "datazone:StartDataSourceRun",
-                ],
-                [f"arn:aws:datazone:{arns.region}:{arns.account}:domain/*"],
-            ),
-            _use_platform_key(arns),
-        ],
+        permissions=[_use_platform_key(arns)],
+        managed_policies=(DATAZONE_EXECUTION_POLICY_ARN,),
     )
 
 
@@ -339,24 +431,44 @@ class PlatformRoles(Construct):
             bucket and key are what the promotion role reads.
         :param use_cases: use case slugs; each has a model package group.
         :param approvers: principals (ARNs) allowed to assume the model-approver role.
-        :param strict: staging/prod tier: the data scientist may not approve or edit cards.
+        :param strict: staging/prod tier: only the approver may approve or edit cards; the
+            execution, data-scientist and promotion roles are denied it.
         :param kms_key_arn: this environment's platform key.
         """
         super().__init__(scope, id)
         self._names = names
-        arns = EnvironmentArns.of(names, use_cases, kms_key_arn)
+        self._arns = EnvironmentArns.of(names, use_cases, kms_key_arn)
+        arns = self._arns
         documents = {
-            "execution": execution_role(arns),
+            "execution": execution_role(arns, strict=strict),
             "data_scientist": data_scientist_role(arns, strict=strict),
             "approver": approver_role(arns, approvers=approvers),
-            "promotion": promotion_role(arns, upstream=upstream, use_cases=use_cases),
+            "promotion": promotion_role(arns, upstream=upstream, use_cases=use_cases, strict=strict),
             "datazone": datazone_role(arns),
         }
         self.roles: dict[str, IamRole] = {key: self._role(key, docs) for key, docs in documents.items()}
+        self.studio_policy: IamRolePolicy | None = None
+
+    def grant_studio(self, *, domain_id: str) -> IamRolePolicy:
+        """The execution role's Studio permissions (``studio_statements``) for the domain
+        ``domain_id``, as a second inline policy ``execution-studio-policy``: the domain is created
+        after the role (it names the role as its default execution role), so the policy that names
+        the domain comes after both."""
+        names = self._names
+        self.studio_policy = IamRolePolicy(
+            self,
+            "execution-studio-policy",
+            name=f"{names.role_name('execution')}-studio",
+            role=self.roles["execution"].id,
+            policy=document(
+                *studio_statements(self._arns, domain_id=domain_id, role_arn=names.role_arn("execution"))
+            ),
+        )
+        return self.studio_policy
 
     def _role(self, key: str, documents: RoleDocuments) -> IamRole:
-        """The role ``Names.role_name(key)`` and its inline policy (construct ids ``<key>`` and
-        ``<key>-policy`` with dashes)."""
+        """The role ``Names.role_name(key)``, its inline policy and its managed policies (construct
+        ids ``<key>``, ``<key>-policy`` and ``<key>-<managed policy name>``, key with dashes)."""
         names, slug = self._names, key.replace("_", "-")
         role = IamRole(
             self,
@@ -373,4 +485,6 @@ class PlatformRoles(Construct):
             role=role.id,
             policy=document(*documents.permissions),
         )
+        for arn in documents.managed_policies:
+            IamRolePolicyAttachment(self, f"{slug}-{arn.rsplit('/', 1)[-1]}", role=role.name, policy_arn=arn)
         return role

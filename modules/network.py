@@ -23,15 +23,102 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from .policy import document, statement
+from .policy import Statement, document, statement
 
-#: Interface endpoints Studio and the platform's jobs need without an internet path.
-INTERFACE_ENDPOINTS = ("sagemaker.api", "sagemaker.runtime", "sts", "ssm", "logs")
+#: Interface endpoints (``com.amazonaws.<region>.<service>``) a VpcOnly Studio and the platform's
+#: jobs need without an internet path: the SageMaker API and runtime, STS (SDK sessions), SSM
+#: (published ids), CloudWatch Logs (job logs), KMS (the platform key), ECR API and registry
+#: (training and Studio images; layers come through the S3 gateway), EventBridge (audit events).
+INTERFACE_ENDPOINTS = (
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "sts",
+    "ssm",
+    "logs",
+    "kms",
+    "ecr.api",
+    "ecr.dkr",
+    "events",
+)
+#: IAM action prefix of each interface endpoint's service (its endpoint policy allows only it).
+ENDPOINT_ACTION_PREFIX = {
+    "sagemaker.api": "sagemaker",
+    "sagemaker.runtime": "sagemaker",
+    "sts": "sts",
+    "ssm": "ssm",
+    "logs": "logs",
+    "kms": "kms",
+    "ecr.api": "ecr",
+    "ecr.dkr": "ecr",
+    "events": "events",
+}
+
+
+def principal_scope(account_id: str, organization_id: str | None) -> dict[str, dict[str, str]]:
+    """The condition limiting an endpoint to principals of the organization, or of the account
+    when the platform has no organization."""
+    if organization_id:
+        return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+    return {"StringEquals": {"aws:PrincipalAccount": account_id}}
+
+
+def endpoint_policy(service: str, account_id: str, organization_id: str | None) -> list[Statement]:
+    """Interface endpoint policy: the service's actions, by principals of the account or
+    organization only (a stolen credential of another account cannot use this VPC's path)."""
+    return [
+        statement(
+            "PrincipalsOfThisPlatform",
+            [f"{ENDPOINT_ACTION_PREFIX[service]}:*"],
+            ["*"],
+            principal={"AWS": "*"},
+            condition=principal_scope(account_id, organization_id),
+        )
+    ]
+
+
+def s3_endpoint_policy(region: str, account_id: str, organization_id: str | None) -> list[Statement]:
+    """S3 gateway endpoint policy: principals of the account or organization, plus reads of the
+    AWS-owned bucket holding ECR image layers, which ECR hands out as presigned URLs signed by
+    AWS (the Amazon ECR User Guide names this bucket for gateway endpoint policies)."""
+    return [
+        statement(
+            "PrincipalsOfThisPlatform",
+            ["s3:*"],
+            ["*"],
+            principal={"AWS": "*"},
+            condition=principal_scope(account_id, organization_id),
+        ),
+        statement(
+            "EcrImageLayers",
+            ["s3:GetObject"],
+            [f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"],
+            principal={"AWS": "*"},
+        ),
+    ]
+
+
+def studio_endpoint_policy(region: str, account_id: str) -> list[Statement]:
+    """Studio endpoint (``aws.sagemaker.<region>.studio``) policy, the shape the SageMaker guide
+    documents for it: CreateApp and CreatePresignedDomainUrl on user profiles, here those of this
+    account (and its apps). Requests to the Studio web app are authorised by the presigned URL's
+    session, not signed by an IAM principal of ours, so the limit is the resource's account."""
+    return [
+        statement(
+            "StudioOfThisAccount",
+            ["sagemaker:CreateApp", "sagemaker:CreatePresignedDomainUrl"],
+            [
+                f"arn:aws:sagemaker:{region}:{account_id}:user-profile/*",
+                f"arn:aws:sagemaker:{region}:{account_id}:app/*",
+            ],
+            principal={"AWS": "*"},
+        )
+    ]
 
 
 class Network(Construct):
-    """VPC with one private subnet per availability zone, VPC endpoints, flow logs, and the
-    Studio security group (NFS and TCP within the group only)."""
+    """VPC with one private subnet per availability zone, VPC endpoints (each with a policy
+    limited to the platform's principals or resources), flow logs, and the Studio security group
+    (NFS and TCP within the group only)."""
 
     def __init__(
         self,
@@ -40,6 +127,7 @@ class Network(Construct):
         *,
         name: str,
         account_id: str,
+        organization_id: str | None,
         region: str,
         cidr: str,
         availability_zones: Sequence[str],
@@ -50,7 +138,10 @@ class Network(Construct):
     ) -> None:
         """
         :param name: name prefix of the network resources (``Names.base``).
-        :param account_id: the environment's account (confused-deputy condition of flow logs).
+        :param account_id: the environment's account (confused-deputy condition of flow logs;
+            endpoint policies).
+        :param organization_id: when set, endpoint policies admit the organization's principals
+            (aws:PrincipalOrgID) instead of only this account's.
         :param region: region of the endpoint service names.
         :param cidr: VPC CIDR from the environment file; subnets are carved from it.
         :param availability_zones: one private subnet per entry (tokens from the AZ data source).
@@ -102,6 +193,7 @@ class Network(Construct):
             service_name=f"com.amazonaws.{region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[self.route_table.id],
+            policy=document(*s3_endpoint_policy(region, account_id, organization_id)),
         )
 
         self.endpoint_security_group = SecurityGroup(
@@ -178,16 +270,20 @@ class Network(Construct):
 
         self.interface_endpoints: dict[str, VpcEndpoint] = {}
         for service in INTERFACE_ENDPOINTS:
-            self.interface_endpoints[service] = VpcEndpoint(
-                self,
-                f"{service.replace('.', '-')}-endpoint",
-                vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{region}.{service}",
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id],
+            self.interface_endpoints[service] = self._interface_endpoint(
+                service,
+                f"com.amazonaws.{region}.{service}",
+                endpoint_policy(service, account_id, organization_id),
+                subnet_ids,
             )
+        # A VpcOnly domain's web app is reached through this endpoint (SageMaker AI guide: "SageMaker
+        # Studio: aws.sagemaker.region.studio"); note the service name is not com.amazonaws.*.
+        self.interface_endpoints["studio"] = self._interface_endpoint(
+            "studio",
+            f"aws.sagemaker.{region}.studio",
+            studio_endpoint_policy(region, account_id),
+            subnet_ids,
+        )
 
         self.flow_log_group = CloudwatchLogGroup(
             self,
@@ -239,6 +335,21 @@ class Network(Construct):
             log_destination_type="cloud-watch-logs",
             log_destination=self.flow_log_group.arn,
             iam_role_arn=self.flow_log_role.arn,
+        )
+
+    def _interface_endpoint(
+        self, service: str, service_name: str, policy: list[Statement], subnet_ids: list[str]
+    ) -> VpcEndpoint:
+        return VpcEndpoint(
+            self,
+            f"{service.replace('.', '-')}-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=service_name,
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+            subnet_ids=subnet_ids,
+            security_group_ids=[self.endpoint_security_group.id],
+            policy=document(*policy),
         )
 
     @property

@@ -14,13 +14,14 @@ from environments.naming import Names
 
 from .policy import document, org_condition, statement
 
-#: Exactly what a downstream promotion role may do on an upstream group: read versions, and
-#: UpdateModelPackage to write the lifecycle back-reference on the source version.
+#: Exactly what a downstream promotion role may do on an upstream group: read versions. Never
+#: UpdateModelPackage: IAM cannot limit it to some parameters, so a downstream role holding it
+#: could set an upstream version's approval and card status, then promote it through gates it
+#: satisfied itself. Where a version went is recorded downstream (lineage, the target's metadata).
 CROSS_ACCOUNT_ACTIONS = (
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
-    "sagemaker:UpdateModelPackage",
 )
 
 

@@ -91,6 +91,7 @@ class PlatformStack(TerraformStack):
             "network",
             name=names.base,
             account_id=env.account_id,
+            organization_id=self.platform.organization_id,
             region=env.region,
             cidr=env.network.cidr,
             availability_zones=[Fn.element(azs.names, i) for i in range(env.network.az_count)],
@@ -130,7 +131,9 @@ class PlatformStack(TerraformStack):
         )
 
     def _studio(self) -> Studio:
-        return Studio(
+        """The Studio domain, then the execution role's permissions on it (IAM-auth Studio calls
+        SageMaker as the user profile's execution role)."""
+        studio = Studio(
             self,
             "studio",
             domain_name=self.names.studio_domain,
@@ -142,6 +145,8 @@ class PlatformStack(TerraformStack):
             user_profiles=self.env.studio.user_profiles,
             retain_home_efs=self.env.retention.retain_studio_home_efs,
         )
+        self.roles.grant_studio(domain_id=studio.domain.id)
+        return studio
 
     def _registry(self) -> ModelRegistry:
         return ModelRegistry(

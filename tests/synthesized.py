@@ -20,6 +20,7 @@ POLICY_ATTRIBUTES = {
     "aws_s3_bucket_policy": "policy",
     "aws_sagemaker_model_package_group_policy": "resource_policy",
     "aws_cloudwatch_log_resource_policy": "policy_document",
+    "aws_vpc_endpoint": "policy",
 }
 
 
@@ -67,10 +68,12 @@ class Stack:
         return json.loads(self.resource(rtype, path)[POLICY_ATTRIBUTES[rtype]])
 
     def policies(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """Every policy document in the stack as ``(type, path, document)``."""
+        """Every policy document in the stack as ``(type, path, document)``; a resource whose
+        policy is optional and unset (a VPC endpoint without one) yields nothing."""
         for rtype, attribute in POLICY_ATTRIBUTES.items():
             for path, config in self.resources(rtype).items():
-                yield rtype, path, json.loads(config[attribute])
+                if attribute in config:
+                    yield rtype, path, json.loads(config[attribute])
 
 
 def statements(policy: dict[str, Any], *, effect: str | None = None) -> list[dict[str, Any]]:

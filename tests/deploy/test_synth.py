@@ -119,6 +119,14 @@ def test_state_bucket_is_versioned_encrypted_private_tls_only_and_logged(rs_out:
     log_bucket = by_path(doc, S3Bucket.TF_RESOURCE_TYPE, f"{p}/access-logs/bucket")
     assert log_bucket["bucket"] == "mlgov-tfstate-logs-333333333333"
     assert logging_["target_bucket"] == _ref(S3Bucket.TF_RESOURCE_TYPE, log_bucket, "id")
+    # S3 delivers no server access logs to an SSE-KMS target: the log bucket is SSE-S3, and the
+    # state key grants log delivery nothing.
+    log_sse = by_path(
+        doc, S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE, f"{p}/access-logs/encryption"
+    )
+    assert log_sse["bucket"] == _ref(S3Bucket.TF_RESOURCE_TYPE, log_bucket, "id")
+    assert log_sse["rule"] == [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+    assert "logging.s3.amazonaws.com" not in key["policy"]
 
 
 def test_bootstrap_provider_refuses_other_accounts_and_keeps_local_state(rs_out: Path) -> None:

@@ -13,6 +13,7 @@ import json
 import cdktf
 import pytest
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.cloudwatch_log_resource_policy import CloudwatchLogResourcePolicy
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import DataAwsAvailabilityZones
@@ -22,6 +23,7 @@ from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
@@ -58,13 +60,45 @@ from tests.synthesized import (
 )
 
 ENVS = ("dev", "staging", "prod")
+#: What a downstream promotion role may do on an upstream group: read, never UpdateModelPackage.
 GROUP_ACTIONS = {
     "sagemaker:DescribeModelPackage",
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:ListModelPackages",
-    "sagemaker:UpdateModelPackage",
 }
 APPROVAL = {"sagemaker:UpdateModelPackage", "sagemaker:UpdateModelCard"}
+#: Everything the promotion role may do, in every tier (the promote job is checked against it):
+#: platform basics, its own artifacts and promotion records, registration, lineage, and, where
+#: the environment has an upstream, reads of the upstream registry, bucket and key.
+PROMOTION_ACTIONS = {
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "s3:PutObject",
+    "events:PutEvents",
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "sagemaker:ListModelPackageGroups",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "sagemaker:CreateModelPackage",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+    "sagemaker:DescribeModelCard",
+    "sagemaker:ListModelCardVersions",
+    "sagemaker:AddAssociation",
+    "sagemaker:CreateAction",
+    "sagemaker:CreateArtifact",
+    "sagemaker:ListActions",
+    "sagemaker:ListArtifacts",
+    "sagemaker:ListAssociations",
+}
 
 
 def names(synth, env: str) -> Names:
@@ -166,6 +200,47 @@ def test_studio_domain_matcher_rejects_public_internet(synth):
 
 
 @pytest.mark.parametrize("env", ENVS)
+def test_execution_role_can_open_studio_and_run_a_space_in_this_domain(synth, env):
+    """IAM-auth Studio calls SageMaker as the user profile's execution role: it must describe the
+    domain and profile, list/create/describe/delete spaces and apps of THIS domain (ARNs built
+    from the domain id), pass itself to SageMaker only, and let SageMaker create grants on the
+    domain key for AWS resources only. No presigned URLs: that is the person's call."""
+    stack = synth[env]
+    n = names(synth, env)
+    cfg = synth.platform.env(env)
+    domain_id = stack.ref(SagemakerDomain.TF_RESOURCE_TYPE, "studio/domain", "id")
+    prefix = f"arn:aws:sagemaker:{cfg.region}:{cfg.account_id}"
+    config = stack.resource(IamRolePolicy.TF_RESOURCE_TYPE, "iam/execution-studio-policy")
+    assert config["role"] == stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/execution", "id")
+    by_sid = {s["Sid"]: s for s in statements(json.loads(config["policy"]))}
+    granted = {
+        (a, r)
+        for s in by_sid.values()
+        if s["Effect"] == "Allow"
+        for a in as_list(s["Action"])
+        for r in as_list(s["Resource"])
+    }
+    assert ("sagemaker:DescribeDomain", f"{prefix}:domain/{domain_id}") in granted
+    assert ("sagemaker:DescribeUserProfile", f"{prefix}:user-profile/{domain_id}/*") in granted
+    for action in ("CreateSpace", "DescribeSpace", "UpdateSpace", "DeleteSpace"):
+        assert (f"sagemaker:{action}", f"{prefix}:space/{domain_id}/*") in granted, action
+    for action in ("CreateApp", "DescribeApp", "DeleteApp"):
+        assert (f"sagemaker:{action}", f"{prefix}:app/{domain_id}/*") in granted, action
+    # List calls take no resource ARN (Service Authorization Reference): "*" or they are denied.
+    assert {("sagemaker:ListSpaces", "*"), ("sagemaker:ListApps", "*")} <= granted
+    assert not {a for a, _ in granted} & {"sagemaker:CreatePresignedDomainUrl", *APPROVAL}
+    sagemaker_resources = {r for a, r in granted if a.startswith("sagemaker:") and r != "*"}
+    assert all(domain_id in r for r in sagemaker_resources), sagemaker_resources
+    pass_role = by_sid["PassItselfToSageMaker"]
+    assert pass_role["Action"] == ["iam:PassRole"] and pass_role["Resource"] == [n.role_arn("execution")]
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    grant = by_sid["GrantDomainKeyToSageMaker"]
+    assert grant["Action"] == ["kms:CreateGrant"]
+    assert grant["Resource"] == [stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")]
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_user_profiles_from_config(synth, env):
     profiles = synth[env].resources(SagemakerUserProfile.TF_RESOURCE_TYPE)
     got = sorted(p["user_profile_name"] for p in profiles.values())
@@ -209,15 +284,64 @@ def test_security_groups_stay_inside_the_vpc(synth, env):
     assert default["ingress"] == [] and default["egress"] == []
 
 
+#: Interface endpoints a VpcOnly Studio and the kit's jobs call (besides S3 and the Studio one).
+INTERFACE_SERVICES = (
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "sts",
+    "ssm",
+    "logs",
+    "kms",
+    "ecr.api",
+    "ecr.dkr",
+    "events",
+)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_endpoint_policy_is_limited_to_this_account(synth, env):
+    """Each interface endpoint admits its own service's actions by principals of this account
+    only; the S3 gateway adds the AWS-owned ECR layer bucket (presigned URLs signed by AWS); the
+    Studio endpoint admits the documented Studio calls on this account's resources."""
+    stack = synth[env]
+    cfg = synth.platform.env(env)
+    by_service = {
+        e["service_name"]: json.loads(e["policy"])
+        for e in stack.resources(VpcEndpoint.TF_RESOURCE_TYPE).values()
+    }
+    account_only = {"StringEquals": {"aws:PrincipalAccount": cfg.account_id}}
+    for service in INTERFACE_SERVICES:
+        (stmt,) = statements(by_service[f"com.amazonaws.{cfg.region}.{service}"])
+        prefix = "sagemaker" if service.startswith("sagemaker") else service.split(".")[0]
+        assert stmt["Action"] == [f"{prefix}:*"] and stmt["Condition"] == account_only, service
+    s3 = {s["Sid"]: s for s in statements(by_service[f"com.amazonaws.{cfg.region}.s3"])}
+    assert s3["PrincipalsOfThisPlatform"]["Condition"] == account_only
+    assert s3["EcrImageLayers"] == {
+        "Sid": "EcrImageLayers",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::prod-{cfg.region}-starport-layer-bucket/*"],
+    }
+    (studio,) = statements(by_service[f"aws.sagemaker.{cfg.region}.studio"])
+    assert set(studio["Action"]) == {"sagemaker:CreateApp", "sagemaker:CreatePresignedDomainUrl"}
+    assert all(r.startswith(f"arn:aws:sagemaker:{cfg.region}:{cfg.account_id}:") for r in studio["Resource"])
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_vpc_endpoints_and_flow_logs(synth, env):
     stack = synth[env]
     region = synth.platform.env(env).region
     endpoints = {e["service_name"]: e for e in stack.resources(VpcEndpoint.TF_RESOURCE_TYPE).values()}
-    for service in ("sagemaker.api", "sagemaker.runtime", "sts", "ssm", "logs"):
-        ep = endpoints[f"com.amazonaws.{region}.{service}"]
+    interface = [f"com.amazonaws.{region}.{service}" for service in INTERFACE_SERVICES]
+    for name in [*interface, f"aws.sagemaker.{region}.studio"]:
+        ep = endpoints[name]
         assert ep["vpc_endpoint_type"] == "Interface" and ep["private_dns_enabled"] is True
+        assert ep["security_group_ids"] == [
+            stack.ref(SecurityGroup.TF_RESOURCE_TYPE, "network/endpoint-sg", "id")
+        ]
     assert endpoints[f"com.amazonaws.{region}.s3"]["vpc_endpoint_type"] == "Gateway"
+    assert len(endpoints) == len(interface) + 2
     flow = stack.resource(FlowLog.TF_RESOURCE_TYPE, "network/flow-log")
     assert flow["traffic_type"] == "ALL"
     assert flow["log_destination"] == stack.ref(
@@ -306,6 +430,26 @@ def test_artifact_bucket_hardening(synth, env):
 
 
 @pytest.mark.parametrize("env", ENVS)
+def test_access_log_bucket_is_sse_s3_and_the_key_serves_no_log_delivery(synth, env):
+    """S3 delivers no server access logs to a target whose default encryption is SSE-KMS (S3 User
+    Guide, troubleshooting server access logging): the log bucket is SSE-S3 while the artifact
+    bucket keeps the platform key, and the key policy no longer grants S3 log delivery."""
+    stack = synth[env]
+    log_bucket = stack.ref(S3Bucket.TF_RESOURCE_TYPE, "artifacts/access-logs/bucket", "id")
+    sse = stack.resource(
+        S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE, "artifacts/access-logs/encryption"
+    )
+    assert sse["bucket"] == log_bucket
+    assert sse["rule"] == [{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}]
+    data = stack.resource(
+        S3BucketServerSideEncryptionConfigurationA.TF_RESOURCE_TYPE, "artifacts/artifacts/encryption"
+    )
+    assert data["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
+    key_policy = stack.policy(KmsKey.TF_RESOURCE_TYPE, "encryption/key")
+    assert "logging.s3.amazonaws.com" not in json.dumps(key_policy)
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_bucket_policies_deny_plain_http(synth, env):
     stack = synth[env]
     for path in ("artifacts/policy", "artifacts/access-logs-policy"):
@@ -364,7 +508,10 @@ def test_artifact_bucket_grants_exactly_the_downstream_promotion_role_read(synth
 
 # -- registry -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("env", ENVS)
-def test_group_policy_grants_exactly_four_actions_to_downstream_promotion(synth, env):
+def test_group_policy_grants_downstream_promotion_reads_only(synth, env):
+    """The upstream group policy lets the downstream promotion role read, and nothing that could
+    change a version: with UpdateModelPackage, staging's promotion role could approve a dev
+    version and its card, then promote it through gates it satisfied itself."""
     stack = synth[env]
     n = names(synth, env)
     expected = downstream_promotion(synth, env)
@@ -382,7 +529,8 @@ def test_group_policy_grants_exactly_four_actions_to_downstream_promotion(synth,
         )
         (stmt,) = statements(stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path))
         assert stmt["Effect"] == "Allow"
-        assert set(stmt["Action"]) == GROUP_ACTIONS and len(stmt["Action"]) == 4
+        assert set(stmt["Action"]) == GROUP_ACTIONS and len(stmt["Action"]) == 3
+        assert not APPROVAL & set(stmt["Action"])
         assert sorted(principals(stmt)) == expected
         assert stmt["Resource"] == [n.model_package_group_arn(uc.name), n.model_package_arn_pattern(uc.name)]
 
@@ -434,21 +582,44 @@ def test_dev_lets_the_data_scientist_approve(synth):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_only_approver_and_promotion_may_change_approval(synth, env):
-    """Outside dev, no role but the approver and the promotion role (which registers the
-    promoted version and writes the lifecycle back-reference) may call the approval actions."""
+def test_only_the_approver_may_change_approval(synth, env):
+    """No role but the approver may call the approval actions (in dev, also the data scientist).
+    The promotion role holds neither, in any tier: IAM cannot limit UpdateModelPackage to some
+    parameters, so holding it on its own versions would let it approve what it just registered."""
     stack = synth[env]
     strict = synth.platform.env(env).tier.strict
     for path in stack.resources(IamRolePolicy.TF_RESOURCE_TYPE):
         granted = allowed_actions(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, path)) & APPROVAL
-        if path in ("iam/approver-policy",):
-            assert granted == APPROVAL
-        elif path == "iam/promotion-policy":
-            assert granted == {"sagemaker:UpdateModelPackage"}
-        elif path == "iam/data-scientist-policy" and not strict:
-            assert granted == APPROVAL
-        else:
-            assert granted == set(), path
+        approves = path == "iam/approver-policy" or (path == "iam/data-scientist-policy" and not strict)
+        assert granted == (APPROVAL if approves else set()), path
+
+
+@pytest.mark.parametrize("env", ("staging", "prod"))
+@pytest.mark.parametrize("role", ("execution", "data-scientist", "promotion"))
+def test_strict_tiers_deny_approval_to_every_registering_role(synth, env, role):
+    """Every role of a strict tier that can register versions is denied, on every resource, the
+    approval actions and registering a version already Approved (CreateModelPackage takes
+    ModelApprovalStatus; IAM exposes it as sagemaker:ModelApprovalStatus). The execution role is
+    included: in IAM-auth Studio, whatever a data scientist runs in a space runs as it."""
+    policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, f"iam/{role}-policy")
+    denies = {s["Sid"]: s for s in statements(policy, effect="Deny")}
+    approval = denies["SeparationOfDutiesNoApproval"]
+    assert set(as_list(approval["Action"])) == APPROVAL and approval["Resource"] == ["*"]
+    assert "Condition" not in approval
+    registration = denies["SeparationOfDutiesNoApprovedRegistration"]
+    assert registration["Action"] == ["sagemaker:CreateModelPackage"] and registration["Resource"] == ["*"]
+    assert registration["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_promotion_role_holds_exactly_the_promotion_actions(synth, env):
+    """The promotion role's whole grant, per tier: the same actions everywhere (dev has no
+    upstream, so no upstream reads; nothing promotes into dev, and not being able to approve costs
+    nothing there), plus the strict tiers' explicit denies."""
+    policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/promotion-policy")
+    assert allowed_actions(policy) == PROMOTION_ACTIONS
+    strict = synth.platform.env(env).tier.strict
+    assert denied_actions(policy) == ({*APPROVAL, "sagemaker:CreateModelPackage"} if strict else set())
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -471,6 +642,26 @@ def test_trust_policies(synth, env):
     (stmt,) = statements(datazone)
     assert stmt["Principal"] == {"Service": "datazone.amazonaws.com"}
     assert set(stmt["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+    assert stmt["Condition"]["ForAllValues:StringLike"] == {"aws:TagKeys": ["datazone*"]}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_datazone_execution_role_carries_the_documented_managed_policy(synth, env):
+    """The DataZone guide's domain execution role has AmazonDataZoneDomainExecutionRolePolicy
+    attached (every API the portal calls: projects, memberships, subscriptions); the kit's inline
+    policy adds only the platform key, which the managed policy does not grant."""
+    stack = synth[env]
+    attachments = stack.resources(IamRolePolicyAttachment.TF_RESOURCE_TYPE)
+    assert attachments == {
+        "iam/datazone-AmazonDataZoneDomainExecutionRolePolicy": {
+            "//": attachments["iam/datazone-AmazonDataZoneDomainExecutionRolePolicy"]["//"],
+            "policy_arn": "arn:aws:iam::aws:policy/service-role/AmazonDataZoneDomainExecutionRolePolicy",
+            "role": stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/datazone", "name"),
+        }
+    }
+    (inline,) = statements(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/datazone-policy"))
+    assert {a.split(":")[0] for a in inline["Action"]} == {"kms"}
+    assert inline["Resource"] == [stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")]
 
 
 def test_approver_trust_names_exactly_the_configured_principal(named_approver_synth):
@@ -494,6 +685,7 @@ def test_promotion_role_reads_exactly_its_upstream(synth, env):
     policy = stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/promotion-policy")
     by_sid = {s["Sid"]: s for s in statements(policy)}
     registry = by_sid["ReadUpstreamRegistry"]
+    assert set(registry["Action"]) == GROUP_ACTIONS  # read only: nothing downstream changes upstream
     ucs = [u.name for u in synth.platform.env(env).use_cases]
     assert sorted(registry["Resource"]) == sorted(
         [up.model_package_group_arn(u) for u in ucs] + [up.model_package_arn_pattern(u) for u in ucs]
@@ -514,14 +706,25 @@ def test_dev_promotion_role_reads_no_other_account(synth):
 # -- every policy ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("env", ENVS)
 def test_no_allow_to_star_principal_and_no_star_action(synth, env):
+    """No policy allows "*" as principal, except VPC endpoint policies (whose principal is always
+    "*"), and each of those is limited by the principal's account or by resources of this
+    account."""
+    account = synth.platform.env(env).account_id
     count = 0
     for rtype, path, policy in synth[env].policies():
         count += 1
         for stmt in statements(policy, effect="Allow"):
-            assert "*" not in principals(stmt), (rtype, path)
             assert "NotPrincipal" not in stmt and "NotAction" not in stmt
             assert "*" not in as_list(stmt["Action"]), (rtype, path)
-    assert count >= 15  # roles, role policies, key, buckets, groups, log resource policy
+            if "*" not in principals(stmt):
+                continue
+            assert rtype == VpcEndpoint.TF_RESOURCE_TYPE, (rtype, path)
+            scoped = stmt.get("Condition", {}).get("StringEquals", {}).get("aws:PrincipalAccount")
+            in_account = all(
+                f":{account}:" in r or "starport-layer-bucket" in r for r in as_list(stmt["Resource"])
+            )
+            assert scoped == account or in_account, (path, stmt["Sid"])
+    assert count >= 25  # roles, role policies, key, buckets, groups, log policy, endpoints
 
 
 #: Condition keys that tie a service principal to this account (confused-deputy protection).
@@ -537,11 +740,16 @@ def test_every_service_principal_is_tied_to_this_account(synth, env):
             if not isinstance(stmt.get("Principal"), dict) or "Service" not in stmt["Principal"]:
                 continue
             seen += 1
+            if rtype == CloudwatchLogResourcePolicy.TF_RESOURCE_TYPE:
+                # The documented EventBridge-to-Logs policy carries no condition (EventBridge sends
+                # no aws:SourceArn with CreateLogStream); its resource is this account's log group.
+                assert all(f":{account}:log-group:" in r for r in as_list(stmt["Resource"]))
+                continue
             keys = {k: v for block in stmt.get("Condition", {}).values() for k, v in block.items()}
             tied = DEPUTY_KEYS & set(keys)
             assert tied, (rtype, path, stmt["Sid"])
             assert all(account in json.dumps(keys[k]) for k in tied), (rtype, path, stmt["Sid"])
-    assert seen >= 6  # sagemaker, datazone, flow logs, logs (key), S3 log delivery (key, bucket), events
+    assert seen >= 6  # sagemaker, datazone, flow logs, logs (key), S3 log delivery (bucket), events
 
 
 # -- DataZone ---------------------------------------------------------------------------------
@@ -593,14 +801,32 @@ def test_governance_events_to_encrypted_log_group(synth, env):
     assert group["name"] == n.governance_log_group
     assert group["kms_key_id"] == stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
     assert group["retention_in_days"] >= 365
-    (stmt,) = statements(
-        stack.policy(CloudwatchLogResourcePolicy.TF_RESOURCE_TYPE, "governance-events/log-policy")
+    for target in stack.resources(CloudwatchEventTarget.TF_RESOURCE_TYPE).values():
+        assert target["arn"] == stack.ref(
+            CloudwatchLogGroup.TF_RESOURCE_TYPE, "governance-events/log-group", "arn"
+        )
+        assert "role_arn" not in target  # Logs targets are authorised by the resource policy only
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_governance_log_policy_is_the_documented_eventbridge_shape(synth, env):
+    """EventBridge User Guide, CloudWatch Logs permissions: both service principals, CreateLogStream
+    and PutLogEvents on the log group's streams (``<log group ARN>:*``), no condition. An
+    aws:SourceArn condition (the kit's earlier shape) stops delivery: EventBridge does not send it
+    with CreateLogStream."""
+    cfg = synth.platform.env(env)
+    policy = synth[env].policy(CloudwatchLogResourcePolicy.TF_RESOURCE_TYPE, "governance-events/log-policy")
+    (stmt,) = statements(policy)
+    log_group = (
+        f"arn:aws:logs:{cfg.region}:{cfg.account_id}:log-group:{names(synth, env).governance_log_group}"
     )
-    assert stmt["Condition"]["StringEquals"] == {"aws:SourceAccount": cfg.account_id}
-    assert sorted(stmt["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
-        f"arn:aws:events:{cfg.region}:{cfg.account_id}:rule/{r['name']}"
-        for r in stack.resources(CloudwatchEventRule.TF_RESOURCE_TYPE).values()
-    )
+    assert stmt == {
+        "Sid": "TrustEventsToStoreLogEvent",
+        "Effect": "Allow",
+        "Principal": {"Service": ["delivery.logs.amazonaws.com", "events.amazonaws.com"]},
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [f"{log_group}:*"],
+    }
 
 
 # -- SSM contract ---------------------------------------------------------------------------------

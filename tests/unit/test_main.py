@@ -141,6 +141,25 @@ def test_organization_id_conditions_every_cross_account_grant(variant):
     assert checked == 8
 
 
+def test_organization_id_opens_the_vpc_endpoints_to_the_organization(variant):
+    """With an organization, endpoint policies admit its principals (aws:PrincipalOrgID) instead
+    of the account's alone; the Studio endpoint stays limited to this account's resources."""
+    _, stacks = variant
+    checked = 0
+    for stack in stacks.values():
+        for path, endpoint in stack.resources("aws_vpc_endpoint").items():
+            if endpoint["service_name"].endswith(".studio"):
+                continue
+            scoped = [
+                s
+                for s in statements(json.loads(endpoint["policy"]))
+                if s["Sid"] == "PrincipalsOfThisPlatform"
+            ]
+            assert [s["Condition"] for s in scoped] == [{"StringEquals": {"aws:PrincipalOrgID": ORG}}], path
+            checked += 1
+    assert checked == 4 * 10  # dev, staging, prod, qa: nine interface endpoints and the S3 gateway
+
+
 def test_config_error_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
     config = _copy_config(tmp_path / "environments")
     _edit(config / "staging.yaml", account_id="12345")
