@@ -11,6 +11,8 @@ parameters the platform stack publishes, at the paths computed by :class:`enviro
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -131,10 +133,38 @@ def base_session() -> boto3.Session:
     return new_session()
 
 
+#: Role through which a job enters each environment's account before assuming the job's role
+#: (role chaining). Unset: the job's role is assumed straight from your credentials, which must
+#: be in that account (or trusted by the role). ``deploy``: the environment's deploy role (what
+#: the local cloud sets: its admin user lives in a management account, as a CI principal would).
+#: Any other value: the name of a role that exists in every environment's account, e.g. your
+#: SSO permission set's role.
+ENTRY_ROLE_VAR = "MLGOV_ENTRY_ROLE"
+
+
+def entry_role_arn(names: Names) -> str | None:
+    """The role to enter ``names.env``'s account through, from ``$MLGOV_ENTRY_ROLE``."""
+    value = os.environ.get(ENTRY_ROLE_VAR, "").strip()
+    if not value:
+        return None
+    if value == "deploy":
+        return names.env.deploy_role_arn
+    if not re.fullmatch(r"[\w+=,.@/-]{1,64}", value):
+        raise UsageError(f"{ENTRY_ROLE_VAR}={value!r}: expected 'deploy' or an IAM role name")
+    return f"arn:aws:iam::{names.env.account_id}:role/{value}"
+
+
 def assumed_session(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
     """A session acting as ``role_key`` of ``names.env``. The role is assumed now, and again by
-    botocore whenever the credentials come within minutes of expiring."""
-    role_arn = names.role_arn(role_key)
+    botocore whenever the credentials come within minutes of expiring. With
+    ``$MLGOV_ENTRY_ROLE`` set, the account is entered through that role first."""
+    entry = entry_role_arn(names)
+    if entry is not None and entry != names.role_arn(role_key):
+        source = _assumed(entry, names, job, source)
+    return _assumed(names.role_arn(role_key), names, job, source)
+
+
+def _assumed(role_arn: str, names: Names, job: str, source: boto3.Session) -> boto3.Session:
     sts = _observed(source.client("sts", region_name=names.env.region, config=RETRY_CONFIG))
 
     def assume() -> dict[str, str]:

@@ -139,3 +139,45 @@ def test_table_aligns_columns():
     out = table([{"a": "x", "b": None}, {"a": "longer", "b": 2}], ["a", "b"])
     lines = out.splitlines()
     assert lines[0].startswith("A     ") and lines[2] == "x       -" and lines[3] == "longer  2"
+
+
+def test_entry_role_from_the_environment(platform, monkeypatch):
+    from environments import Names
+    from scripts.governance.context import ENTRY_ROLE_VAR, entry_role_arn
+
+    names = Names.of(platform, platform.env("staging"))
+    monkeypatch.delenv(ENTRY_ROLE_VAR, raising=False)
+    assert entry_role_arn(names) is None
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "deploy")
+    assert entry_role_arn(names) == names.env.deploy_role_arn
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "AWSReservedSSO_Admin")
+    assert entry_role_arn(names) == f"arn:aws:iam::{names.env.account_id}:role/AWSReservedSSO_Admin"
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "not a role!")
+    with pytest.raises(UsageError, match="MLGOV_ENTRY_ROLE='not a role!'"):
+        entry_role_arn(names)
+
+
+def test_jobs_enter_the_account_through_the_entry_role(cloud, platform, monkeypatch):
+    """With MLGOV_ENTRY_ROLE=deploy the job's role is assumed from inside the account, by the
+    deploy role's session (role chaining), not from the caller's own account."""
+    from scripts.governance.context import ENTRY_ROLE_VAR
+
+    calls: list[tuple[str, str]] = []
+
+    def observe(client):
+        def record(params, context, **_):
+            calls.append((client.meta.service_model.service_name, params.get("RoleArn", "")))
+
+        client.meta.events.register("provide-client-params.sts.AssumeRole", record)
+
+    from scripts.governance.context import add_client_observer, remove_client_observer
+
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "deploy")
+    add_client_observer(observe)
+    try:
+        ctx = env_context(platform, "staging", "approver", job="test")
+        assert ctx.caller_arn().startswith("arn:aws:sts::222222222222:assumed-role/mlgov-staging-model-approver/")
+    finally:
+        remove_client_observer(observe)
+    env = platform.env("staging")
+    assert [arn for _, arn in calls] == [env.deploy_role_arn, ctx.role_arn]
