@@ -392,14 +392,50 @@ class UseCase(_Section):
     description: Str = ""
 
 
+def _abs_limit(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise refuse(f"expected a number from 0 to 1 (|DPPL| is at most 1), got {value:g}")
+    return value
+
+
+def _di_range(value: Any) -> tuple[float, float]:
+    expected = "expected [low, high] with 0 <= low <= 1 <= high (disparate impact 1 is parity)"
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise refuse(f"{expected}, got {value!r}")
+    low, high = (_number(v) for v in value)
+    if not (0 <= low <= 1 <= high and low < high):
+        raise refuse(f"{expected}, got [{low:g}, {high:g}]")
+    return low, high
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class BiasLimits(_Section):
+    """Post-training bias a version may show and still be promoted *into* the environment, in
+    SageMaker Clarify's metric definitions (computed on the version's holdout predictions for the
+    protected facet). A limit that is set requires the metric in the card: a version without it
+    is refused, never waved through."""
+
+    max_abs_dppl: Annotated[float, BeforeValidator(_number), AfterValidator(_abs_limit)] | None = None
+    """Largest accepted |DPPL| (difference in positive proportions in predicted labels)."""
+    disparate_impact: Annotated[tuple[float, float], BeforeValidator(_di_range)] | None = None
+    """Accepted ``[low, high]`` of DI (ratio of predicted positive proportions; 1 is parity; the
+    four-fifths rule is ``[0.8, 1.25]``)."""
+
+
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class GovernanceConfig(_Section):
+    """The gates a version must pass to be promoted *into* this environment."""
+
     required_card_sections: tuple[CardSection, ...] = ()
     """Card sections a version must carry before it may be promoted *into* this environment."""
     metric_minimums: Annotated[Mapping[Str, Number], AfterValidator(_read_only)] = dataclasses.field(
         default_factory=_empty
     )
     """Evaluation metric floors a version must meet to be promoted *into* this environment."""
+    bias_limits: BiasLimits | None = None
+    """Post-training bias limits (none: bias is not gated here)."""
+    require_explainability: Bool = False
+    """Refuse a version whose card carries no explainability section (global attributions)."""
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))

@@ -315,6 +315,26 @@ def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str]) -> RoleDoc
                 [arns.bucket],
                 condition={"StringLike": {"s3:prefix": [f"{arns.audit_prefix}*"]}},
             ),
+            # The report reads whole versions 100 at a time (Search) and walks their lineage;
+            # Search and the lineage List calls support no resource-level permissions.
+            statement(
+                "ReportSearchAndLineage",
+                ["sagemaker:Search", "sagemaker:ListArtifacts", "sagemaker:ListAssociations"],
+                ["*"],
+            ),
+            statement(
+                "ReportDescribeLineage",
+                ["sagemaker:DescribeAction", "sagemaker:DescribeArtifact"],
+                [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
+            ),
+            # `mlgov stage --status Deployed` records a ModelDeployment action fed by the
+            # version's package artifact (scripts/governance/review.py, lineage.record_deployment).
+            statement(
+                "RecordDeployments",
+                ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
+                [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
+            ),
+            statement("FindDeployments", ["sagemaker:ListActions"], ["*"]),
         ],
     )
 

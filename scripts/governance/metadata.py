@@ -1,19 +1,22 @@
-"""The ``mlgov-*`` keys the kit writes into a model version's CustomerMetadataProperties.
+"""What the kit writes into a model version besides its card: the ``mlgov-*`` keys of its
+CustomerMetadataProperties and the ModelLifeCycle stage statuses.
 
-Seed writes the identity of a training run; promote writes where a version came from (on the
-target) and where it went (on the source). Report and the bench read them back, so each key is
-spelled once, here.
+Seed writes the identity of a training run; promote writes, on the version it creates, where that
+version came from. Report and the bench read them back, so each key is spelled once, here.
 """
 
 from __future__ import annotations
 
-# Written by seed on every version it registers.
-#: Deterministic key of the training run (algorithm + hyperparameters + data hash); also the
-#: ClientToken of the registration.
+# Written by registration (register, and seed through it) on every version it creates.
+#: Deterministic key of the version: everything that makes it distinct (use case, group, artifact
+#: SHA-256, image, metrics, card, reports, dataset); also the ClientToken of the registration.
 META_KEY = "mlgov-idempotency-key"
-#: Human label of the training run, e.g. ``v1-logreg``.
+#: Seed only: key of the training run and what seed registers with it (use case, group, spec, data
+#: hash, image, card), known before training, so a rerun finds the version without training.
+META_RUN_KEY = "mlgov-run-key"
+#: Human label of the version, e.g. ``v1-logreg``.
 META_LABEL = "mlgov-version-label"
-#: SHA-256 of the training data.
+#: SHA-256 of the training data, or ``unknown`` when registration could not hash it.
 META_DATA_HASH = "mlgov-data-sha256"
 #: SHA-256 of the uploaded ``model.tar.gz`` and evaluation report.
 META_MODEL_SHA256 = "mlgov-model-sha256"
@@ -27,7 +30,10 @@ META_SOURCE_VERSION = "mlgov-source-version"
 #: The promotion's idempotency token (finds a target whose registration was not recorded).
 META_TOKEN = "mlgov-promotion-token"
 
-# Written by promote on the source version: one key per downstream environment.
+# Written on the source version by promote in earlier releases, one key per downstream
+# environment. Promote no longer writes them: the promotion role may not update an upstream
+# version (separation of duties), so where a version went is read from the downstream versions'
+# META_SOURCE_ARN. Kept so that report can still read versions promoted before.
 META_PROMOTED_TO_PREFIX = "mlgov-promoted-to-"
 
 
@@ -43,3 +49,21 @@ def promoted_to(meta: dict[str, str]) -> dict[str, str]:
         for key, value in sorted(meta.items())
         if key.startswith(META_PROMOTED_TO_PREFIX)
     }
+
+
+# ModelLifeCycle StageStatus: one vocabulary (SageMaker accepts any name; a typo would become the
+# record). Its words follow the stage-construct examples of the SageMaker Model Registry guide
+# (InProgress, OnHold, Retired) plus the kit's own.
+#: Set at registration (seed, register, promote): the version exists at its environment's stage.
+STAGE_REGISTERED = "Registered"
+#: Set by ``mlgov stage --status Deployed``, which also records a deployment in lineage.
+STAGE_DEPLOYED = "Deployed"
+#: Every status a version's stage may have, in the order a version usually goes through them.
+STAGE_STATUSES = (
+    STAGE_REGISTERED,  # registered, nothing done with it here yet
+    "InProgress",  # being validated or rolled out in this environment
+    "OnHold",  # validation or rollout paused
+    STAGE_DEPLOYED,  # serving in this environment
+    "RolledBack",  # was deployed, taken back out after a problem
+    "Retired",  # out of service for good
+)

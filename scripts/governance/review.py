@@ -9,13 +9,20 @@ nothing.
     python -m scripts.governance.review card    --env dev --version 1 --status PendingReview --reason "..."
     python -m scripts.governance.review approve --env dev --version 1 --reason "..." [--decision Rejected]
     python -m scripts.governance.review stage   --env prod --version 1 --status Deployed --reason "..."
+
+Stage statuses come from one vocabulary (:data:`scripts.governance.metadata.STAGE_STATUSES`);
+anything else is refused before any call. Marking a version Deployed also records the deployment
+in lineage (a ModelDeployment action fed by the version's package artifact), so the chain from the
+dataset ends where the model serves.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -23,10 +30,11 @@ from botocore.exceptions import ClientError
 
 from environments import PlatformConfig
 
-from . import audit
+from . import audit, lineage
 from .cards import CARD_STATUSES
 from .context import EnvContext, env_context, load_config, resolve_use_case
 from .errors import RefusedError, UsageError, describe_client_error
+from .metadata import STAGE_DEPLOYED, STAGE_STATUSES
 from .output import common_parser, run_job
 from .versions import describe_version, resolve_version, version_number
 
@@ -38,7 +46,6 @@ CARD_TRANSITIONS = {
     "Archived": (),
 }
 APPROVAL_DECISIONS = ("Approved", "Rejected", "PendingManualApproval")
-_STAGE_STATUS_CHARS = "letters, digits and hyphens, starting with a letter or digit (max 63)"
 
 
 def _require_reason(reason: str | None) -> str:
@@ -177,6 +184,18 @@ def set_approval(
     )
 
 
+def check_stage_status(status: str) -> str:
+    """``status`` if it is in the kit's vocabulary; else a usage error listing the vocabulary."""
+    if status in STAGE_STATUSES:
+        return status
+    close = difflib.get_close_matches(status, STAGE_STATUSES, n=1)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise UsageError(
+        f"unknown stage status {status!r}{hint}: expected one of {', '.join(STAGE_STATUSES)} "
+        "(docs/GOVERNANCE.md, Lifecycle stage status)"
+    )
+
+
 def set_stage_status(
     platform: PlatformConfig,
     env: str,
@@ -189,18 +208,17 @@ def set_stage_status(
     dry_run: bool = False,
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
-    """Set the version's ModelLifeCycle stage status (e.g. Deployed) at its environment's stage."""
-    import re
-
+    """Set the version's ModelLifeCycle stage status (one of :data:`STAGE_STATUSES`) at its
+    environment's stage. ``Deployed`` also records the deployment in lineage; that is ensured on
+    every call, so a run stopped between the two steps completes when repeated."""
     reason = _require_reason(reason)
-    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", status):
-        raise UsageError(f"stage status {status!r} is not valid: use {_STAGE_STATUS_CHARS}")
+    status = check_stage_status(status)
     ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
     life = desc.get("ModelLifeCycle") or {}
     stage = life.get("Stage") or ctx.lifecycle_stage
     before = {"Stage": life.get("Stage"), "StageStatus": life.get("StageStatus")}
     after = {"Stage": stage, "StageStatus": status}
-    return _apply(
+    result = _apply(
         ctx,
         arn,
         desc,
@@ -211,6 +229,18 @@ def set_stage_status(
         after=after,
         dry_run=dry_run,
     )
+    if status == STAGE_DEPLOYED and not dry_run:
+        try:
+            result["deployment"] = lineage.record_deployment(
+                ctx.client("sagemaker"),
+                package_arn=arn,
+                env=ctx.env.name,
+                reason=reason,
+                when=datetime.now(UTC).isoformat(),
+            )
+        except ClientError as err:
+            raise describe_client_error(err, role_arn=ctx.role_arn) from err
+    return result
 
 
 def render(result: dict[str, Any]) -> str:
@@ -290,7 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Set the version's ModelLifeCycle StageStatus at its "
         "environment's stage, --reason as StageDescription. Audited.",
     )
-    stage.add_argument("--status", required=True, help="new StageStatus, e.g. Deployed")
+    stage.add_argument(
+        "--status",
+        required=True,
+        help=f"new StageStatus, one of {', '.join(STAGE_STATUSES)}; Deployed also records the "
+        "deployment in lineage",
+    )
     for p in (card, approve, reject, stage):
         _add_common(p)
     return top

@@ -35,7 +35,15 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     platform = deployed_cloud.platform
     assert len(out["seed"]["versions"]) >= 3
     assert len(out["promotions"]) == 2
-    assert {f["gate"] for f in out["refused"]["failures"]} == {"approval", "card_status"}
+    # The refusals the demo shows: prod's bias gate (v2), staging's quality floors (v3).
+    assert {f["gate"] for f in out["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
+    assert {"metric:accuracy", "metric:roc_auc"} <= {f["gate"] for f in out["refused_quality"]["failures"]}
+    # IAM is enforced on the session's cloud: the data scientist's approval in staging is denied.
+    duty = out["separation_of_duties"]
+    assert (duty["env"], duty["denied"]) == ("staging", True), duty
+    assert "mlgov-staging-data-scientist" in duty["error"]
+    assert any(line.strip().startswith("DENIED (as expected)") for line in lines)
+    assert {"DPPL", "DI"} <= set(out["evaluation"]["post_training_bias"])
     prod_arn = out["promotions"][-1]["target_arn"]
     assert ":333333333333:" in prod_arn
     rows = {r["arn"]: r for r in out["report"]["versions"]}
@@ -67,8 +75,18 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket, key = report_uri[5:].split("/", 1)
     assert bucket == prod_names.artifact_bucket
-    head = prod.client("s3").head_object(Bucket=bucket, Key=key)
-    assert head["SSEKMSKeyId"] == prod_key
+    # The evaluation, bias and explainability reports travelled with the model, under prod's key,
+    # and the card names each copy.
+    prefix = key.rsplit("/", 1)[0]
+    for name in ("evaluation.json", "bias.json", "explainability.json"):
+        head = prod.client("s3").head_object(Bucket=bucket, Key=f"{prefix}/{name}")
+        assert head["SSEKMSKeyId"] == prod_key
+    datasets = {d for item in card.evaluation_details for d in item.datasets or []}
+    assert {f"s3://{bucket}/{prefix}/{n}" for n in ("bias.json", "explainability.json")} <= datasets
+    # The source versions were only read: nothing downstream wrote on them.
+    dev_sm = deployed_cloud.account("dev").client("sagemaker")
+    source = dev_sm.describe_model_package(ModelPackageName=out["promotions"][0]["source_arn"])
+    assert not [k for k in source.get("CustomerMetadataProperties", {}) if k.startswith("mlgov-promoted-to-")]
     # Audit records of the prod changes are in prod's bucket under the audit prefix.
     s3 = prod.client("s3")
     keys = [
@@ -79,6 +97,8 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
         json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys
     )
     assert actions == ["approve", "card-status", "promote", "stage-status"]
+    deployments = prod.client("sagemaker").list_actions(ActionType="ModelDeployment")["ActionSummaries"]
+    assert [a["Source"]["SourceUri"] for a in deployments] == [f"{prod_arn}#deployment"]
 
 
 def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
@@ -88,7 +108,8 @@ def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
     assert [p["created"] for p in out["promotions"]] == [False, False]
     assert [p["target_arn"] for p in out["promotions"]] == [p["target_arn"] for p in first["promotions"]]
     assert all(v["status"] == "exists" for v in out["seed"]["versions"])
-    for env in ("staging", "prod"):
+    # staging holds v1 and the forest (v2) that prod refused; prod holds v1 only.
+    for env, count in (("staging", 2), ("prod", 1)):
         sm = deployed_cloud.account(env).client("sagemaker")
         listed = sm.list_model_packages(ModelPackageGroupName="mlgov-credit-risk")["ModelPackageSummaryList"]
-        assert len(listed) == 1
+        assert len(listed) == count

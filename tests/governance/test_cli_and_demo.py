@@ -12,16 +12,72 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     out = demo.run_workflow(platform, say=lines.append)
     assert out["chain"] == ["dev", "staging", "prod"]
     assert [p["created"] for p in out["promotions"]] == [True, True]
-    assert {f["gate"] for f in out["refused"]["failures"]} == {"approval", "card_status"}
     rows = {(r["env"], r["version"]): r for r in out["report"]["versions"]}
     assert rows[("prod", 1)]["stage_status"] == "Deployed"
     assert rows[("prod", 1)]["approval"] == "Approved" and rows[("prod", 1)]["card"] == "Approved"
-    assert out["report"]["chains"] == [["dev v1", "staging v1", "prod v1"]]
-    assert any("REFUSED (as expected)" in line for line in lines)
-    # Run again: nothing registered or promoted twice, still refused.
+    assert ["dev v1", "staging v1", "prod v1"] in out["report"]["chains"]
+    # The deployed version's evaluation, printed section by section.
+    sections = out["evaluation"]
+    assert {"accuracy", "roc_auc"} <= set(sections["quality"])
+    assert {"CI", "DPL"} <= set(sections["pre_training_bias"])
+    assert {"DPPL", "DI"} <= set(sections["post_training_bias"])
+    assert len(sections["top_features"]) == demo.TOP_FEATURES
+    for label in ("quality:", "pre-training bias:", "post-training bias:", "explainability (mean |SHAP|"):
+        assert any(line.strip().startswith(label) for line in lines), label
+    # v2 passes staging and is refused by prod's bias gate, naming DPPL and DI with the limit.
+    bias = {f["gate"]: f["reason"] for f in out["refused_bias"]["failures"]}
+    assert set(bias) == {"bias:DPPL", "bias:DI"}
+    assert "(prod governance.bias_limits.max_abs_dppl)" in bias["bias:DPPL"]
+    assert any("- bias:DI: post-training bias DI " in line for line in lines)
+    # v3, approved in dev, is refused by staging's quality floors.
+    quality = {f["gate"] for f in out["refused_quality"]["failures"]}
+    assert {"metric:accuracy", "metric:roc_auc"} <= quality and "approval" not in quality
+    # The data scientist's attempt in staging happened and is reported as it went: moto in process
+    # does not enforce IAM, so it is not denied here, and the demo says so instead of claiming it.
+    duty = out["separation_of_duties"]
+    assert (duty["env"], duty["decision"], duty["denied"]) == ("staging", "Approved", False)
+    assert any("NOT DENIED" in line and "does not enforce IAM" in line for line in lines)
+    # Run again: nothing registered or promoted twice, still refused, a real attempt again.
     again = demo.run_workflow(platform, say=lambda _: None)
     assert [p["created"] for p in again["promotions"]] == [False, False]
-    assert len(again["report"]["versions"]) == 5
+    assert again["separation_of_duties"]["decision"] == "Rejected"
+    assert {f["gate"] for f in again["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
+    versions = {(r["env"], r["version"]) for r in again["report"]["versions"]}
+    assert versions == {("dev", 1), ("dev", 2), ("dev", 3), ("staging", 1), ("staging", 2), ("prod", 1)}
+    assert again["report"]["versions"] and rows[("staging", 1)]["approval"] == "Approved"
+
+
+def test_separation_of_duties_denial_is_reported_as_denied(cloud, platform, monkeypatch):
+    """Where IAM denies the data scientist (AWS, the enforcing local cloud), the demo says DENIED
+    and nothing changes. The denial is what AWS returns for an explicit Deny."""
+    import boto3
+    import botocore.client
+    from botocore.exceptions import ClientError
+
+    real = botocore.client.BaseClient._make_api_call
+
+    def caller(client):
+        frozen = client._request_signer._credentials.get_frozen_credentials()
+        sts = boto3.client(
+            "sts",
+            region_name="us-east-1",
+            aws_access_key_id=frozen.access_key,
+            aws_secret_access_key=frozen.secret_key,
+            aws_session_token=frozen.token,
+        )
+        return sts.get_caller_identity()["Arn"]
+
+    def deny_data_scientist(self, op, params):
+        if op == "UpdateModelPackage" and "-data-scientist/" in caller(self):
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "explicit deny"}}, op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_data_scientist)
+    lines = []
+    out = demo.run_workflow(platform, say=lines.append)
+    duty = out["separation_of_duties"]
+    assert duty["denied"] is True and "mlgov-staging-data-scientist" in duty["error"]
+    assert any(line.strip().startswith("DENIED (as expected)") for line in lines)
 
 
 def test_cli_dispatches_to_each_job(cloud, capsys):
@@ -35,11 +91,14 @@ def test_cli_dispatches_to_each_job(cloud, capsys):
     )
     assert cli.main(["approve", "--env", "dev", "--version", "1", "--reason", "r"]) == 0
     assert cli.main(["promote", "--env", "staging", "--version", "1"]) == 0
-    assert cli.main(["promote", "--env", "staging", "--version", "2"]) == 1
+    assert cli.main(["promote", "--env", "staging", "--version", "2"]) == 1  # not approved
     assert cli.main(["reject", "--env", "dev", "--version", "2", "--reason", "r"]) == 0
     assert (
         cli.main(["stage", "--env", "staging", "--version", "1", "--status", "Deployed", "--reason", "r"])
         == 0
+    )
+    assert (
+        cli.main(["stage", "--env", "staging", "--version", "1", "--status", "Deployd", "--reason", "r"]) == 2
     )
     assert cli.main(["report"]) == 0
     assert "dev v1 -> staging v1" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """promote: gates, server-side copy under the target key, verification, registration with card,
-metrics and metadata, lineage, source annotation, audit; idempotent, resumable, concurrent."""
+metrics and metadata, lineage, audit; the source never written; idempotent, resumable,
+concurrent."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
+from sagemaker.core.shapes.model_card_shapes import ModelCardContent
 
 from scripts.governance import cards
+from scripts.governance import evaluation as ev
 from scripts.governance import promote as promote_job
 from scripts.governance.cards import evaluation_metrics, parse_card
 from scripts.governance.errors import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
-from scripts.governance.promote import register
+from scripts.governance.promote import gates, register
+from scripts.governance.versions import version_number
 
 from .conftest import audit_records, make_promotable
 
@@ -30,6 +34,30 @@ def _versions(cloud, env):
 def _objects(cloud, env, prefix="models/"):
     resp = cloud.client(env, "s3").list_objects_v2(Bucket=cloud.bucket(env), Prefix=prefix)
     return sorted(o["Key"] for o in resp.get("Contents", []))
+
+
+#: What a promotion copies of a version: model archive, evaluation, bias, explainability.
+COPIED = ("model.tar.gz", "evaluation.json", "bias.json", "explainability.json")
+
+
+def _record_calls(monkeypatch):
+    """Every AWS operation any client makes from here on, in order."""
+    import botocore.client
+
+    calls = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def record(self, op, params):
+        calls.append(op)
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return calls
+
+
+def _card(cloud, env, arn):
+    desc = cloud.client(env, "sagemaker").describe_model_package(ModelPackageName=arn)
+    return parse_card(desc["ModelCard"]["ModelCardContent"])
 
 
 def test_promote_dev_to_staging(seeded, platform, cloud):
@@ -57,11 +85,21 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     assert card.model_overview.model_artifact == [
         desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
     ]
-    assert card.evaluation_details[0].datasets == [report_uri]
     assert evaluation_metrics(card)["accuracy"] == seeded["versions"][0]["metrics"]["accuracy"]
+    # Every report travelled with the model, and each evaluation entry names its own copy.
+    staged = _objects(cloud, "staging")
+    assert sorted(k.rsplit("/", 1)[1] for k in staged) == sorted(COPIED)
+    prefix = f"s3://{cloud.bucket('staging')}/{staged[0].rsplit('/', 1)[0]}/"
+    datasets = {item.name: item.datasets for item in card.evaluation_details}
+    assert datasets.pop(ev.EVAL_PRE_BIAS) == datasets.pop(ev.EVAL_POST_BIAS) == [prefix + "bias.json"]
+    assert datasets.pop(ev.EVAL_EXPLAINABILITY) == [prefix + "explainability.json"]
+    assert list(datasets.values()) == [[report_uri]] and report_uri == prefix + "evaluation.json"
+    source_card = _card(cloud, "dev", source_arn)
+    assert ev.bias_metrics(card) == ev.bias_metrics(source_card)
+    assert ev.has_explainability(card)
     s3 = cloud.client("staging", "s3")
     dev_s3 = cloud.client("dev", "s3")
-    for key in _objects(cloud, "staging"):
+    for key in staged:
         head = s3.head_object(Bucket=cloud.bucket("staging"), Key=key, ChecksumMode="ENABLED")
         src = dev_s3.head_object(Bucket=cloud.bucket("dev"), Key=key, ChecksumMode="ENABLED")
         assert head["SSEKMSKeyId"] == cloud.kms_keys["staging"]
@@ -74,15 +112,29 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     arts = {a["Source"]["SourceUri"]: a["ArtifactArn"] for a in sm.list_artifacts()["ArtifactSummaries"]}
     assocs = sm.list_associations(SourceArn=arts[source_arn])["AssociationSummaries"]
     assert [a["DestinationArn"] for a in assocs] == [arts[target_arn]]
-    # The source says where it went.
+    # The source is only read: where it went is the target's mlgov-source-arn and the lineage.
     src_desc = cloud.client("dev", "sagemaker").describe_model_package(ModelPackageName=source_arn)
-    assert src_desc["CustomerMetadataProperties"]["mlgov-promoted-to-staging"] == target_arn
-    assert src_desc["ModelLifeCycle"]["StageStatus"] == "Promoted"
+    assert not [k for k in src_desc["CustomerMetadataProperties"] if k.startswith("mlgov-promoted-to-")]
+    assert src_desc["ModelLifeCycle"]["StageStatus"] == "Registered"
     # Audit in the target environment; no lock left.
     promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
     assert len(promo) == 1 and promo[0]["before"]["source_arn"] == source_arn
     assert ":assumed-role/mlgov-staging-promotion/" in promo[0]["who"]
     assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+
+
+def test_promotion_registers_everything_at_create_and_updates_no_version(
+    seeded, platform, cloud, monkeypatch
+):
+    """Separation of duties: the promotion role holds no UpdateModelPackage, upstream or in its
+    own environment, so the one CreateModelPackage carries all the target needs."""
+    make_promotable(platform, "dev", "1")
+    calls = _record_calls(monkeypatch)
+    promote_job.promote(platform, "staging", "1")
+    assert calls.count("CreateModelPackage") == 1
+    assert "UpdateModelPackage" not in calls
+    promote_job.promote(platform, "staging", "1")  # a rerun neither
+    assert calls.count("CreateModelPackage") == 1 and "UpdateModelPackage" not in calls
 
 
 def test_second_run_returns_existing_target(seeded, platform, cloud):
@@ -153,15 +205,114 @@ def test_version_approved_but_card_not(seeded, platform, cloud):
     assert set(_refusal(platform, "staging", "1")) == {"card_status"}
 
 
-def test_metric_gate_of_prod(seeded, platform, cloud):
-    """The stump (v3) passes staging's 0.90 floors but not prod's roc_auc 0.95."""
+def test_quality_gate_refuses_the_stump(seeded, platform, cloud):
+    """The stump (v3), approved in dev where no floors apply, is below staging's floors: both
+    metrics are named with their values."""
     make_promotable(platform, "dev", "3")
-    promote_job.promote(platform, "staging", "3")
-    make_promotable(platform, "staging", "1")
-    gates = _refusal(platform, "prod", "1")
-    assert list(gates) == ["metric:roc_auc"]
-    assert gates["metric:roc_auc"] == "roc_auc = 0.9079 is below prod's minimum 0.95"
+    metrics = seeded["versions"][2]["metrics"]
+    gates_failed = _refusal(platform, "staging", "3")
+    assert {g for g in gates_failed if g.startswith("metric:")} == {"metric:accuracy", "metric:roc_auc"}
+    assert gates_failed["metric:accuracy"] == (
+        f"accuracy = {metrics['accuracy']} is below staging's minimum 0.72"
+    )
+    assert gates_failed["metric:roc_auc"] == f"roc_auc = {metrics['roc_auc']} is below staging's minimum 0.78"
+    assert _versions(cloud, "staging") == []
+
+
+def test_bias_gate_of_prod_names_metric_value_and_limit(seeded, platform, cloud):
+    """The forest (v2) passes staging's limits; prod refuses it for DPPL and DI, each named with
+    its value, its limit and the configuration field that set it. Nothing is written in prod."""
+    make_promotable(platform, "dev", "2")
+    staged = promote_job.promote(platform, "staging", "2")
+    in_staging = str(version_number(staged["target_arn"]))
+    make_promotable(platform, "staging", in_staging)
+    bias = ev.bias_metrics(_card(cloud, "staging", staged["target_arn"]))
+    assert abs(bias["DPPL"]) > 0.1 and not 0.8 <= bias["DI"] <= 1.25  # the sample's known bias
+    gates_failed = _refusal(platform, "prod", in_staging)
+    assert gates_failed == {
+        "bias:DPPL": f"post-training bias DPPL {bias['DPPL']:.3f} exceeds 0.1 "
+        "(prod governance.bias_limits.max_abs_dppl)",
+        "bias:DI": f"post-training bias DI {bias['DI']:.3f} is outside [0.8, 1.25] "
+        "(prod governance.bias_limits.disparate_impact)",
+    }
     assert _versions(cloud, "prod") == []
+    assert cloud.client("prod", "s3").list_objects_v2(Bucket=cloud.bucket("prod")).get("KeyCount") == 0
+
+
+def _stripping(monkeypatch, *names):
+    """Cards read back without the evaluation entries ``names``."""
+    real = cards.parse_card
+
+    def stripped(content):
+        card = real(content)
+        if card is None:
+            return card
+        kept = [i for i in card.evaluation_details or [] if i.name not in names]
+        return card.model_copy(update={"evaluation_details": kept})
+
+    monkeypatch.setattr(cards, "parse_card", stripped)
+
+
+def test_missing_bias_metrics_are_refused_by_name(seeded, platform, cloud, monkeypatch):
+    make_promotable(platform, "dev", "1")
+    _stripping(monkeypatch, ev.EVAL_POST_BIAS)
+    gates_failed = _refusal(platform, "staging", "1")
+    assert gates_failed == {
+        "bias:DPPL": "post-training bias DPPL is not in the card's evaluation details; a version "
+        "without it is refused (staging governance.bias_limits.max_abs_dppl)",
+        "bias:DI": "post-training bias DI is not in the card's evaluation details; a version "
+        "without it is refused (staging governance.bias_limits.disparate_impact)",
+    }
+
+
+def test_missing_explainability_is_refused(seeded, platform, cloud, monkeypatch):
+    make_promotable(platform, "dev", "1")
+    _stripping(monkeypatch, ev.EVAL_EXPLAINABILITY)
+    assert _refusal(platform, "staging", "1") == {
+        "explainability": "the card carries no explainability section (global feature "
+        "attributions), which staging requires (staging governance.require_explainability)"
+    }
+
+
+def _bias_card(dppl, di):
+    """A card whose post-training bias entry carries exactly ``dppl`` and ``di``."""
+
+    def section(metrics):
+        return {
+            "label": "good_credit",
+            "label_value_or_threshold": "1",
+            "facets": {
+                "age_group": [
+                    {
+                        "value_or_threshold": "under_25",
+                        "metrics": [{"name": k, "description": k, "value": v} for k, v in metrics.items()],
+                    }
+                ]
+            },
+        }
+
+    report = {ev.PRE_TRAINING: section({"DPL": 0.176}), ev.POST_TRAINING: section({"DPPL": dppl, "DI": di})}
+    return ModelCardContent(evaluation_details=ev.card_evaluations(report, None))
+
+
+@pytest.mark.parametrize(
+    ("dppl", "di", "failed"),
+    [
+        (0.1, 0.8, set()),  # both exactly at prod's limits: allowed
+        (-0.1, 1.25, set()),
+        (0.1001, 1.0, {"bias:DPPL"}),
+        (-0.15, 1.0, {"bias:DPPL"}),  # the limit is on |DPPL|: a bias against the other group too
+        (0.0, 0.79, {"bias:DI"}),
+        (0.0, 1.26, {"bias:DI"}),
+        (None, 1.0, {"bias:DPPL"}),  # undefined (smclarify's inf/NaN): not in the card, refused
+    ],
+)
+def test_bias_limits_boundaries(platform, dppl, di, failed):
+    assert {f["gate"] for f in gates.bias_failures(platform.env("prod"), _bias_card(dppl, di))} == failed
+
+
+def test_no_bias_limits_no_bias_gate(platform):
+    assert gates.bias_failures(platform.env("dev"), _bias_card(0.9, 0.1)) == []
 
 
 def test_required_sections_gate(seeded, platform, cloud, monkeypatch):
@@ -176,8 +327,7 @@ def test_required_sections_gate(seeded, platform, cloud, monkeypatch):
         return card.model_copy(update={"business_details": None, "training_details": None}) if card else card
 
     monkeypatch.setattr(cards, "parse_card", stripped)
-    gates = _refusal(platform, "staging", "1")
-    assert gates == {
+    assert _refusal(platform, "staging", "1") == {
         "card_sections": "card lacks section(s) business_details, training_details required by staging"
     }
 
@@ -203,17 +353,23 @@ def test_metric_missing_from_card_and_report_is_refused(seeded, platform, cloud,
     for section in ("metrics", "binary_classification_metrics"):
         del report[section]["roc_auc"]
     s3.put_object(Bucket=cloud.bucket("dev"), Key=key, Body=json.dumps(report).encode())
-    gates = _refusal(platform, "staging", "1")
-    assert gates == {
+    assert _refusal(platform, "staging", "1") == {
         "metric:roc_auc": "roc_auc is not in the card's evaluation metrics nor the evaluation report; "
-        "staging requires >= 0.9"
+        "staging requires >= 0.78"
     }
     assert _versions(cloud, "staging") == []
 
 
-def test_unknown_version(seeded, platform):
-    with pytest.raises(UnknownVersionError, match="unknown version"):
-        promote_job.promote(platform, "staging", "9")
+def test_unknown_version_names_the_upstream_environment(seeded, platform, capsys):
+    """--version names a version of the environment promoted FROM; the error says which."""
+    with pytest.raises(
+        UnknownVersionError,
+        match=r"unknown version arn:aws:sagemaker:us-east-1:111111111111:model-package/mlgov-credit-risk/42 "
+        r"in environment 'dev', where 'staging' promotes from",
+    ):
+        promote_job.promote(platform, "staging", "42")
+    assert promote_job.main(["--env", "staging", "--version", "42"]) == 2
+    assert "in environment 'dev'" in capsys.readouterr().err
 
 
 def test_unknown_environment_cli(seeded, capsys):
@@ -235,7 +391,8 @@ def test_refusal_cli_exit_1_names_gates(seeded, capsys):
 def test_dry_run_writes_nothing(seeded, platform, cloud):
     make_promotable(platform, "dev", "1")
     result = promote_job.promote(platform, "staging", "1", dry_run=True)
-    assert result["gates"] == "passed" and len(result["would_copy"]) == 2
+    assert result["gates"] == "passed"
+    assert sorted(c.rsplit("/", 1)[1] for c in result["would_copy"]) == sorted(COPIED)
     assert _versions(cloud, "staging") == []
     assert cloud.client("staging", "s3").list_objects_v2(Bucket=cloud.bucket("staging")).get("KeyCount") == 0
 
@@ -258,14 +415,12 @@ def test_failure_after_each_step_then_rerun(seeded, platform, cloud, step):
     result = promote_job.promote(platform, "staging", "1")
     versions = _versions(cloud, "staging")
     assert len(versions) == 1 and versions[0]["ModelPackageArn"] == result["target_arn"]
-    assert len(_objects(cloud, "staging")) == 2
+    assert len(_objects(cloud, "staging")) == len(COPIED)
     assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
     promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
     assert len(promo) == 1
     sm = cloud.client("staging", "sagemaker")
     assert len(sm.list_associations()["AssociationSummaries"]) == 1
-    src = cloud.client("dev", "sagemaker").describe_model_package(ModelPackageName=result["source_arn"])
-    assert src["CustomerMetadataProperties"]["mlgov-promoted-to-staging"] == result["target_arn"]
 
 
 def test_crash_between_create_and_record(seeded, platform, cloud, monkeypatch):

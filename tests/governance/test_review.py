@@ -59,16 +59,65 @@ def test_unchanged_value_writes_nothing(seeded, platform, cloud):
     assert len(audit_records(cloud, "dev")) == before
 
 
-def test_stage_status(seeded, platform, cloud):
-    review.set_stage_status(platform, "dev", "3", "Deployed", "canary")
-    life = cloud.client("dev", "sagemaker").describe_model_package(
-        ModelPackageName=seeded["versions"][2]["arn"]
-    )["ModelLifeCycle"]
+def _deployments(cloud, env):
+    sm = cloud.client(env, "sagemaker")
+    return sm.list_actions(ActionType="ModelDeployment")["ActionSummaries"]
+
+
+def test_stage_status_deployed_records_the_deployment_in_lineage(seeded, platform, cloud):
+    arn = seeded["versions"][2]["arn"]
+    result = review.set_stage_status(platform, "dev", "3", "Deployed", "canary")
+    sm = cloud.client("dev", "sagemaker")
+    life = sm.describe_model_package(ModelPackageName=arn)["ModelLifeCycle"]
     assert (life["Stage"], life["StageStatus"], life["StageDescription"]) == (
         "Development",
         "Deployed",
         "canary",
     )
+    (action,) = _deployments(cloud, "dev")
+    assert result["deployment"] == action["ActionArn"]
+    package = sm.list_artifacts(SourceUri=arn, ArtifactType="ModelPackage")["ArtifactSummaries"]
+    assert [
+        a["DestinationArn"]
+        for a in sm.list_associations(SourceArn=package[0]["ArtifactArn"])["AssociationSummaries"]
+    ] == [action["ActionArn"]]
+    # Again (e.g. after a run stopped between the two steps): one deployment, nothing audited twice.
+    records = len(audit_records(cloud, "dev"))
+    again = review.set_stage_status(platform, "dev", "3", "Deployed", "canary")
+    assert again["changed"] is False and again["deployment"] == action["ActionArn"]
+    assert len(_deployments(cloud, "dev")) == 1 and len(audit_records(cloud, "dev")) == records
+
+
+def test_other_stage_statuses_record_no_deployment(seeded, platform, cloud):
+    review.set_stage_status(platform, "dev", "1", "InProgress", "validation under way")
+    assert _deployments(cloud, "dev") == []
+    assert review.set_stage_status(platform, "dev", "1", "Deployed", "x", dry_run=True)["would_change"]
+    assert _deployments(cloud, "dev") == []
+
+
+@pytest.mark.parametrize("status", ["Deployd", "deployed", "Promoted", "Live"])
+def test_stage_status_outside_the_vocabulary_is_refused_and_nothing_written(
+    seeded, platform, cloud, status, capsys
+):
+    sm = cloud.client("dev", "sagemaker")
+    before = sm.describe_model_package(ModelPackageName=seeded["versions"][0]["arn"])["ModelLifeCycle"]
+    records = len(audit_records(cloud, "dev"))
+    with pytest.raises(UsageError, match=r"expected one of Registered, InProgress, OnHold, Deployed, "):
+        review.set_stage_status(platform, "dev", "1", status, "typo")
+    code = review.main(["stage", "--env", "dev", "--version", "1", "--status", status, "--reason", "typo"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"unknown stage status {status!r}" in err and "RolledBack, Retired" in err
+    assert (
+        sm.describe_model_package(ModelPackageName=seeded["versions"][0]["arn"])["ModelLifeCycle"] == before
+    )
+    assert len(audit_records(cloud, "dev")) == records
+
+
+def test_stage_status_typo_names_the_fix():
+    with pytest.raises(UsageError, match=r"unknown stage status 'Deployd' \(did you mean Deployed\?\)"):
+        review.check_stage_status("Deployd")
+    assert review.check_stage_status("RolledBack") == "RolledBack"
 
 
 def test_dry_run_changes_nothing(seeded, platform, cloud):

@@ -55,7 +55,24 @@ def test_shipped_configuration_loads_as_a_dev_staging_prod_chain() -> None:
     assert platform.datazone_home.name == "dev"
     assert [e.name for e in platform.downstream_of("dev")] == ["staging"]
     assert platform.downstream_of("prod") == ()
-    assert platform.env("staging").governance.metric_minimums["roc_auc"] == 0.90
+    assert platform.env("staging").governance.metric_minimums["roc_auc"] == 0.78
+
+
+def test_shipped_bias_and_explainability_gates() -> None:
+    """Staging tolerates the sample forest's bias, prod does not (the demo's bias refusal)."""
+    platform = load_platform()
+    staging, prod = platform.env("staging").governance, platform.env("prod").governance
+    assert staging.bias_limits is not None and prod.bias_limits is not None
+    assert (staging.bias_limits.max_abs_dppl, staging.bias_limits.disparate_impact) == (0.25, (0.5, 2.0))
+    assert (prod.bias_limits.max_abs_dppl, prod.bias_limits.disparate_impact) == (0.1, (0.8, 1.25))
+    assert staging.require_explainability and prod.require_explainability
+    assert platform.env("dev").governance.bias_limits is None
+
+
+def test_bias_limits_are_optional_field_by_field(env_dir: Path) -> None:
+    edit(env_dir, "prod", lambda d: d["governance"].update(bias_limits={"disparate_impact": [0.8, 1.25]}))
+    limits = load_platform(env_dir).env("prod").governance.bias_limits
+    assert limits is not None and (limits.max_abs_dppl, limits.disparate_impact) == (None, (0.8, 1.25))
 
 
 def test_configuration_objects_are_frozen() -> None:
@@ -237,6 +254,58 @@ BAD_CONFIGS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
         "prod",
         lambda d: d["governance"]["metric_minimums"].update(accuracy="high"),
         r"prod\.yaml: governance\.metric_minimums\.accuracy: expected a number, got 'high'",
+    ),
+    (
+        "bias-dppl-limit-above-one",
+        "prod",
+        lambda d: d["governance"]["bias_limits"].update(max_abs_dppl=1.5),
+        r"prod\.yaml: governance\.bias_limits\.max_abs_dppl: expected a number from 0 to 1 "
+        r"\(\|DPPL\| is at most 1\), got 1\.5",
+    ),
+    (
+        "bias-dppl-limit-not-a-number",
+        "staging",
+        lambda d: d["governance"]["bias_limits"].update(max_abs_dppl="low"),
+        r"staging\.yaml: governance\.bias_limits\.max_abs_dppl: expected a number, got 'low'",
+    ),
+    (
+        "disparate-impact-reversed",
+        "prod",
+        lambda d: d["governance"]["bias_limits"].update(disparate_impact=[1.25, 0.8]),
+        r"prod\.yaml: governance\.bias_limits\.disparate_impact: expected \[low, high\] with "
+        r"0 <= low <= 1 <= high \(disparate impact 1 is parity\), got \[1\.25, 0\.8\]",
+    ),
+    (
+        "disparate-impact-excluding-parity",
+        "staging",
+        lambda d: d["governance"]["bias_limits"].update(disparate_impact=[1.1, 1.5]),
+        r"staging\.yaml: governance\.bias_limits\.disparate_impact: expected \[low, high\] .* "
+        r"got \[1\.1, 1\.5\]",
+    ),
+    (
+        "disparate-impact-one-number",
+        "prod",
+        lambda d: d["governance"]["bias_limits"].update(disparate_impact=0.8),
+        r"prod\.yaml: governance\.bias_limits\.disparate_impact: expected \[low, high\] .* got 0\.8$",
+    ),
+    (
+        "disparate-impact-not-numbers",
+        "prod",
+        lambda d: d["governance"]["bias_limits"].update(disparate_impact=["0.8", True]),
+        r"prod\.yaml: governance\.bias_limits\.disparate_impact: expected a number, got '0\.8'",
+    ),
+    (
+        "bias-limits-unknown-key",
+        "prod",
+        lambda d: d["governance"]["bias_limits"].update(max_dppl=0.1),
+        r"prod\.yaml: governance\.bias_limits\.max_dppl: unknown key; allowed keys are "
+        r"disparate_impact, max_abs_dppl$",
+    ),
+    (
+        "require-explainability-as-string",
+        "staging",
+        lambda d: d["governance"].update(require_explainability="yes"),
+        r"staging\.yaml: governance\.require_explainability: expected true or false, got str 'yes'",
     ),
     (
         "bad-profile-name",

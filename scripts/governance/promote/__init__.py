@@ -1,25 +1,28 @@
 """Promote: pull an approved model version from the upstream environment into this one.
 
 Runs as the TARGET environment's promotion role, which the upstream group policy, bucket policy
-and key policy grant read access (and UpdateModelPackage on the source, to record where it went).
+and key policy grant read access only: it never updates the upstream version, nor (separation of
+duties) any version of its own after creating it.
 
 1. **gates** on the source version: ModelApprovalStatus Approved; card status Approved; the
    target's ``governance.required_card_sections`` present; the target's ``metric_minimums`` met
    (from the card's evaluation metrics, else from the evaluation report; a metric in neither
-   fails). A refusal names every failed gate, writes nothing and exits 1.
+   fails); the card's post-training bias within ``bias_limits``; an explainability section when
+   ``require_explainability``. A refusal names every failed gate with the value and the limit,
+   writes nothing and exits 1.
 2. **lock**: an S3 object (``promotions/<token>.lock``) created with ``If-None-Match: *``, so
    concurrent runs for one version serialize; the others wait and then find the work done.
-3. **copy**: model artifact and evaluation report copied server side (boto3's managed copy:
-   CopyObject, multipart UploadPartCopy from 5 GiB) into the target bucket under the target KMS
-   key. No artifact byte passes through this process.
+3. **copy**: model artifact, evaluation report, bias and explainability reports copied server
+   side (boto3's managed copy: CopyObject, multipart UploadPartCopy from 5 GiB) into the target
+   bucket under the target KMS key. No artifact byte passes through this process.
 4. **verify**: size, KMS key and S3-computed SHA-256 of every copy against its source.
-5. **register**: the target version (card re-pointed at the copies, metrics at the copied
-   report, the target's lifecycle stage, PendingManualApproval, metadata naming source ARN,
+5. **register**: everything the target needs in one CreateModelPackage (card re-pointed at the
+   copies, each evaluation entry at its own report, metrics at the copied reports, the target's
+   lifecycle stage, PendingManualApproval and a PendingReview card, metadata naming source ARN,
    account, environment and version) with a ClientToken derived from source ARN + target.
 6. **lineage**: lineage artifacts for source and target model packages, associated source ->
-   target.
-7. **annotate source**: the source version's metadata and lifecycle say where it went.
-8. **audit**: the promotion's audit record and event in the target environment.
+   target. Where a version went is read from here and from the target's ``mlgov-source-arn``.
+7. **audit**: the promotion's audit record and event in the target environment.
 
 Every step is "ensure": it checks whether its result already exists first. A promotion record
 (``promotions/<token>.json`` in the target bucket) notes the registration before and after it

@@ -1,4 +1,8 @@
-"""The governance gates a source version must pass before it is promoted into an environment."""
+"""The governance gates a source version must pass before it is promoted into an environment.
+
+Each gate reads what the target environment's ``governance:`` section asks for and, when it
+refuses, names what it read, its value and the limit with the configuration field that set it, so
+a person knows whether to fix the model or the file."""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import cards
+from environments import EnvironmentConfig
+
+from .. import cards, evaluation
 from ..context import EnvContext
 from ..errors import describe_client_error
 from .plan import report_uri, split_s3
@@ -22,7 +28,9 @@ def check_gates(ctx: EnvContext, source: Mapping[str, Any], card: Any) -> list[d
 
     Gates of the target environment ``ctx.env``: ModelApprovalStatus Approved; card status
     Approved; ``governance.required_card_sections`` present; every ``metric_minimums`` entry
-    present (card first, then the evaluation report) and at or above its floor."""
+    present (card first, then the evaluation report) and at or above its floor; the card's
+    post-training bias within ``bias_limits``; an explainability section when
+    ``require_explainability``."""
     gov = ctx.env.governance
     failures: list[dict[str, str]] = []
     approval = source.get("ModelApprovalStatus")
@@ -68,6 +76,47 @@ def check_gates(ctx: EnvContext, source: Mapping[str, Any], card: Any) -> list[d
                         "reason": f"{name} = {value} is below {ctx.env.name}'s minimum {floor}",
                     }
                 )
+    failures += bias_failures(ctx.env, card)
+    if gov.require_explainability and not evaluation.has_explainability(card):
+        failures.append(
+            {
+                "gate": "explainability",
+                "reason": "the card carries no explainability section (global feature "
+                f"attributions), which {ctx.env.name} requires "
+                f"({ctx.env.name} governance.require_explainability)",
+            }
+        )
+    return failures
+
+
+def bias_failures(env: EnvironmentConfig, card: Any) -> list[dict[str, str]]:
+    """The bias gates of ``env`` on the card's post-training bias metrics (Clarify names)."""
+    limits = env.governance.bias_limits
+    if limits is None:
+        return []
+    metrics = evaluation.bias_metrics(card)
+    failures = []
+    checks: list[tuple[str, str, Any]] = []
+    if limits.max_abs_dppl is not None:
+        checks.append(("DPPL", "max_abs_dppl", limits.max_abs_dppl))
+    if limits.disparate_impact is not None:
+        checks.append(("DI", "disparate_impact", limits.disparate_impact))
+    for metric, field, limit in checks:
+        where = f"({env.name} governance.bias_limits.{field})"
+        value = metrics.get(metric)
+        if value is None:
+            reason = (
+                f"post-training bias {metric} is not in the card's evaluation details; "
+                f"a version without it is refused {where}"
+            )
+        elif metric == "DPPL" and abs(value) > limit:
+            sign = "" if value >= 0 else " in absolute value"
+            reason = f"post-training bias DPPL {value:.3f} exceeds {limit:g}{sign} {where}"
+        elif metric == "DI" and not limit[0] <= value <= limit[1]:
+            reason = f"post-training bias DI {value:.3f} is outside [{limit[0]:g}, {limit[1]:g}] {where}"
+        else:
+            continue
+        failures.append({"gate": f"bias:{metric}", "reason": reason})
     return failures
 
 

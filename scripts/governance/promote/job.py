@@ -19,12 +19,12 @@ from .copy import MULTIPART_PART_SIZE, MULTIPART_THRESHOLD, ensure_copies, verif
 from .gates import check_gates
 from .lock import LOCK_WAIT_SECONDS, acquire_lock, release_lock
 from .plan import plan_promotion, read_record
-from .register import ensure_audit, ensure_lineage, ensure_registered, ensure_source_annotated
+from .register import ensure_audit, ensure_lineage, ensure_registered
 
 logger = logging.getLogger(__name__)
 
 #: Steps after the gates, in order (fault-injection tests stop a run after each one).
-STEPS = ("lock", "copy", "verify", "register", "lineage", "annotate-source", "audit")
+STEPS = ("lock", "copy", "verify", "register", "lineage", "audit")
 
 
 def promote(
@@ -88,7 +88,6 @@ def promote(
         target_arn, created = ensure_registered(ctx, plan)
         done("register", "done" if created else "skipped")
         done("lineage", ensure_lineage(ctx, plan, target_arn))
-        done("annotate-source", ensure_source_annotated(ctx, plan, target_arn))
         done("audit", ensure_audit(ctx, plan, target_arn, created))
     finally:
         release_lock(ctx, plan, owner)

@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 
 from environments import Names, PlatformConfig
 
-from .. import cards
+from .. import cards, evaluation
 from ..context import EnvContext
-from ..errors import AwsCallError, UsageError, describe_client_error, error_code
+from ..errors import AwsCallError, UnknownVersionError, UsageError, describe_client_error, error_code
 from ..versions import describe_version, version_arn
 
 #: Lock and promotion record share one prefix, so the promotion role needs one grant for both.
@@ -62,6 +62,37 @@ def report_uri(version: dict[str, Any]) -> str | None:
     return str(uri) if uri else None
 
 
+#: The card's evaluation entries whose report travels with the version, by copy role.
+EVALUATION_REPORT_ROLES = {
+    evaluation.EVAL_PRE_BIAS: "bias",
+    evaluation.EVAL_POST_BIAS: "bias",
+    evaluation.EVAL_EXPLAINABILITY: "explainability",
+}
+
+
+def artifact_uris(version: dict[str, Any], card: Any) -> list[tuple[str, str]]:
+    """``(role, S3 URI)`` of everything a promotion copies, each URI once: the model archive,
+    the evaluation report of ModelMetrics, and the bias and explainability reports the card's
+    evaluation entries (and ModelMetrics, when it names them) point at."""
+    containers = (version.get("InferenceSpecification") or {}).get("Containers") or []
+    found: list[tuple[str, str | None]] = [
+        ("model", next((c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")), None)),
+        ("report", report_uri(version)),
+    ]
+    metrics = version.get("ModelMetrics") or {}
+    for role, section in (("bias", "Bias"), ("explainability", "Explainability")):
+        for source in (metrics.get(section) or {}).values():
+            found.append((role, (source or {}).get("S3Uri")))
+    for item in (card.evaluation_details or []) if card is not None else []:
+        if item.name in EVALUATION_REPORT_ROLES:
+            found += [(EVALUATION_REPORT_ROLES[item.name], uri) for uri in item.datasets or []]
+    out: list[tuple[str, str]] = []
+    for kind, uri in found:
+        if uri and uri.startswith("s3://") and uri not in {u for _, u in out}:
+            out.append((kind, uri))
+    return out
+
+
 def source_arn_of(platform: PlatformConfig, source_env: str, use_case: str, version: str) -> str:
     """The source version's ARN, computed from names (the source account's SSM is not ours)."""
     names = Names.of(platform, source_env)
@@ -77,7 +108,14 @@ def plan_promotion(ctx: EnvContext, use_case: str, version: str) -> Plan:
             "downstream environment"
         )
     arn = source_arn_of(ctx.platform, source_env, use_case, version)
-    source = describe_version(ctx, arn)  # cross-account read, granted by the group policy
+    try:
+        source = describe_version(ctx, arn)  # cross-account read, granted by the group policy
+    except UnknownVersionError:
+        raise UnknownVersionError(
+            f"unknown version {arn} in environment {source_env!r}, where {ctx.env.name!r} promotes "
+            f"from: --version names a version of {source_env!r} (list them with "
+            f"`mlgov report --env {source_env}`)"
+        ) from None
     card = cards.parse_card((source.get("ModelCard") or {}).get("ModelCardContent"))
     names = ctx.names
     params = ctx.params(
@@ -101,12 +139,11 @@ def plan_promotion(ctx: EnvContext, use_case: str, version: str) -> Plan:
         target_key_arn=params[names.ssm_kms_key_arn],
         target_stage=params[names.ssm_lifecycle_stage],
     )
-    containers = (source.get("InferenceSpecification") or {}).get("Containers") or []
-    model_uri = next((c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")), None)
-    for role, uri in (("model", model_uri), ("report", report_uri(source))):
-        if uri:
-            bucket, key = split_s3(uri)
-            plan.copies.append({"role": role, "source_bucket": bucket, "source_key": key, "key": key})
+    for role, uri in artifact_uris(source, card):
+        bucket, key = split_s3(uri)
+        plan.copies.append(
+            {"role": role, "source_uri": uri, "source_bucket": bucket, "source_key": key, "key": key}
+        )
     return plan
 
 

@@ -1,5 +1,10 @@
-"""Registration of the target version and what records it: lineage, the source's annotation and
-the audit record. Each function is an "ensure": it returns what exists instead of doing it twice."""
+"""Registration of the target version and what records it: lineage and the audit record. Each
+function is an "ensure": it returns what exists instead of doing it twice.
+
+Everything the target needs is in its CreateModelPackage request (card, metrics, lifecycle,
+metadata naming its source): the promotion role holds no UpdateModelPackage, neither on the
+upstream version nor on its own (separation of duties), so nothing is written after creation.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
-
-from environments import Names
+from sagemaker.core.shapes.model_card_shapes import ModelCardContent
 
 from .. import audit, cards, lineage
 from ..context import EnvContext, paginate
@@ -21,10 +25,10 @@ from ..metadata import (
     META_SOURCE_ENV,
     META_SOURCE_VERSION,
     META_TOKEN,
-    promoted_to_key,
+    STAGE_REGISTERED,
 )
 from ..versions import describe_version, version_number
-from .plan import Plan, read_record, write_record
+from .plan import EVALUATION_REPORT_ROLES, Plan, read_record, write_record
 
 #: How far before the noted start of a registration the metadata scan looks (clock skew).
 REGISTRATION_SKEW = timedelta(minutes=5)
@@ -59,11 +63,48 @@ def find_target(ctx: EnvContext, plan: Plan) -> str | None:
     return None
 
 
+def repoint_reports(
+    card: ModelCardContent, original: ModelCardContent, copies: dict[str, str]
+) -> ModelCardContent:
+    """``card`` (re-pointed by :func:`cards.repoint`, which re-points the artifact and the quality
+    entry) with each bias and explainability entry naming the copy of its OWN report, as
+    ``original`` named it (``copies``: source URI -> copy URI)."""
+    own = {
+        item.name: item.datasets
+        for item in original.evaluation_details or []
+        if item.name in EVALUATION_REPORT_ROLES and item.datasets
+    }
+    if not own:
+        return card
+    items = [
+        item.model_copy(update={"datasets": [copies.get(d, d) for d in own[item.name]]})
+        if item.name in own
+        else item
+        for item in card.evaluation_details or []
+    ]
+    return card.model_copy(update={"evaluation_details": items})
+
+
+def _repoint_metrics(metrics: dict[str, Any], copies: dict[str, str]) -> dict[str, Any]:
+    """ModelMetrics with every MetricsSource S3Uri replaced by its copy."""
+    out = json.loads(json.dumps(metrics))
+    for section in out.values():
+        for source in (section or {}).values():
+            if isinstance(source, dict) and source.get("S3Uri") in copies:
+                source["S3Uri"] = copies[source["S3Uri"]]
+    return out
+
+
 def target_request(plan: Plan) -> dict[str, Any]:
     """CreateModelPackage of the target: the source's content re-pointed at the copies, pending
     the target's own review, with metadata naming the source and the promotion token."""
     src = plan.source
-    by_role = {c["role"]: f"s3://{plan.target_bucket}/{c['key']}" for c in plan.copies}
+    by_role: dict[str, str] = {}
+    copies: dict[str, str] = {}
+    for c in plan.copies:
+        uri = f"s3://{plan.target_bucket}/{c['key']}"
+        by_role.setdefault(c["role"], uri)
+        copies[c["source_uri"]] = uri
     inference = json.loads(json.dumps(src.get("InferenceSpecification") or {}))
     for container in inference.get("Containers", []):
         if container.get("ModelDataUrl") and "model" in by_role:
@@ -74,6 +115,7 @@ def target_request(plan: Plan) -> dict[str, Any]:
         report_uri=by_role.get("report", ""),
         extra_details={"promoted_from": plan.source_arn, "promoted_from_env": plan.source_env},
     )
+    card = repoint_reports(card, plan.card, copies)
     # Where the source went next is not the target's history.
     meta = {
         k: v
@@ -98,7 +140,7 @@ def target_request(plan: Plan) -> dict[str, Any]:
         "SecurityConfig": {"KmsKeyId": plan.target_key_arn},
         "ModelLifeCycle": {
             "Stage": plan.target_stage,
-            "StageStatus": "Registered",
+            "StageStatus": STAGE_REGISTERED,
             "StageDescription": f"promoted from {plan.source_env}: {plan.source_arn}",
         },
         "CustomerMetadataProperties": meta,
@@ -106,10 +148,8 @@ def target_request(plan: Plan) -> dict[str, Any]:
     }
     if inference:
         request["InferenceSpecification"] = inference
-    if "report" in by_role:
-        request["ModelMetrics"] = {
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": by_role["report"]}}
-        }
+    if src.get("ModelMetrics"):
+        request["ModelMetrics"] = _repoint_metrics(src["ModelMetrics"], copies)
     return request
 
 
@@ -144,28 +184,6 @@ def ensure_lineage(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
     except ClientError as err:
         raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return "done" if added else "skipped"
-
-
-def ensure_source_annotated(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
-    """The source version's metadata and lifecycle say where it went."""
-    key = promoted_to_key(plan.target_env)
-    current = describe_version(ctx, plan.source_arn)
-    if (current.get("CustomerMetadataProperties") or {}).get(key) == target_arn:
-        return "skipped"
-    life = current.get("ModelLifeCycle") or {}
-    try:
-        ctx.client("sagemaker").update_model_package(
-            ModelPackageArn=plan.source_arn,
-            CustomerMetadataProperties={key: target_arn},
-            ModelLifeCycle={
-                "Stage": life.get("Stage") or Names.of(ctx.platform, plan.source_env).env.lifecycle_stage,
-                "StageStatus": "Promoted",
-                "StageDescription": f"promoted to {plan.target_env}: {target_arn}",
-            },
-        )
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    return "done"
 
 
 def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) -> str:
