@@ -6,7 +6,8 @@ the default bus with ``Source = Names.audit_event_source``; the stack's rule del
 governance log group.
 
 Keys sort by time within a version and carry the action, so the report finds the last entry of
-every version from one paginated listing, without reading a record per version::
+every version from one paginated listing, without reading a record per version (it reads the
+records of a version only for the HTML page's history, :func:`history`)::
 
     audit/<group>/v000003/20261128T203501123456Z_approve_1f2e3d4c.json
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -145,11 +146,20 @@ def read(ctx: EnvContext, key: str) -> dict[str, Any]:
     return json.loads(body)
 
 
-def last_entries(ctx: EnvContext, group: str) -> dict[int, AuditKey]:
-    """The latest audit entry of every version of ``group``, from one paginated listing."""
-    latest: dict[int, AuditKey] = {}
+def entries(ctx: EnvContext, group: str) -> dict[int, list[AuditKey]]:
+    """Every audit entry of every version of ``group``, oldest first, from one paginated listing
+    (keys only: no record is read)."""
+    found: dict[int, list[AuditKey]] = {}
     for key in list_keys(ctx, f"{ctx.names.audit_prefix}{group}/"):
         parsed = AuditKey.parse(ctx.names.audit_prefix, key)
-        if parsed and (parsed.version not in latest or parsed.when > latest[parsed.version].when):
-            latest[parsed.version] = parsed
-    return latest
+        if parsed:
+            found.setdefault(parsed.version, []).append(parsed)
+    for listed in found.values():
+        listed.sort(key=lambda k: (k.when, k.key))
+    return found
+
+
+def history(ctx: EnvContext, keys: Sequence[AuditKey]) -> list[dict[str, Any]]:
+    """The records behind ``keys`` (one GetObject each), newest last: a version's approval, card
+    and stage history as the audit trail recorded it."""
+    return [read(ctx, k.key) for k in sorted(keys, key=lambda k: (k.when, k.key))]
