@@ -10,6 +10,12 @@ or from Python::
 
 Each environment's account is provisioned with its deploy role at start-up; reach an account by
 STS AssumeRole into that role, as on AWS. moto extensions live in ``moto_ext`` (see its README).
+
+IAM is enforced by default, as on AWS: every request is SigV4-checked and authorized against the
+caller's policies, role trust policies and KMS key policies, and ``env()`` hands out the keys of
+the management account's admin user. Turn it off for debugging only, with
+``LocalCloud(enforce_iam=False)`` or ``python -m scripts.localcloud start --no-enforce-iam``.
+What the local cloud checks, and what it does not, is in docs/emulator-gaps.md.
 """
 
 from .cloud import LocalCloud, LocalCloudError

@@ -1,4 +1,9 @@
-"""``python -m scripts.localcloud start|stop|status|env``: run the local multi-account cloud."""
+"""``python -m scripts.localcloud start|stop|status|env``: run the local multi-account cloud.
+
+``start`` enforces IAM (SigV4 and IAM policies, as AWS does) unless given ``--no-enforce-iam``;
+``env`` then prints the admin user's keys, which ``eval "$(python -m scripts.localcloud env)"``
+puts in the shell.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Start, stop and describe the local multi-account AWS emulator (moto server with the "
             "kit's extensions on 127.0.0.1 and a free port). Each environment's account gets its "
-            "deploy role at start-up; reach it with STS AssumeRole."
+            "deploy role at start-up; reach it with STS AssumeRole. IAM is enforced unless "
+            "`start --no-enforce-iam`: `env` prints the admin user's keys to sign with."
         ),
     )
     parser.add_argument(
@@ -29,13 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", help="Start the emulator, or reuse the running one.")
     start.add_argument(
         "--enforce-iam",
-        action="store_true",
-        help="Authenticate and authorize every call with IAM (moto INITIAL_NO_AUTH_ACTION_COUNT=0).",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=(
+            "Authenticate and authorize every call with IAM, as AWS does (the default). "
+            "--no-enforce-iam accepts any credentials and allows every call: for debugging only, "
+            "a run without enforcement proves nothing about permissions. Without either flag a "
+            "running cloud is reused whichever way it was started."
+        ),
     )
     start.add_argument(
         "--managed-policies",
         action="store_true",
-        help="Create the AWS-managed IAM policies in every account (for stacks that attach them).",
+        help=(
+            "Create every AWS-managed IAM policy in every account at start-up (slow). Not needed: "
+            "an AWS-managed policy appears in an account the first time a call names it."
+        ),
     )
     start.add_argument("--no-reuse", action="store_true", help="Fail if an emulator is already running.")
     start.add_argument(

@@ -56,19 +56,23 @@ class LocalCloud:
         state_dir: where ``state.json`` and ``server.log`` live (default ``<repo>/.localcloud``,
             or ``$MLGOV_LOCALCLOUD_DIR``).
         region: ``AWS_DEFAULT_REGION`` handed to clients.
-        enforce_iam: authenticate and authorize every request with IAM (moto's
-            ``INITIAL_NO_AUTH_ACTION_COUNT=0``); clients then sign with the admin user's keys.
+        enforce_iam: authenticate every request (SigV4 against known keys) and authorize it with
+            IAM as AWS does, which is the default: clients then sign with the admin user's keys
+            (``env()`` hands them out). ``False`` accepts any credentials and allows every call
+            (for debugging only: a local run then proves nothing about permissions). ``None``
+            (the default) starts an enforcing cloud, and reuses a running one whichever way it
+            was started; ``True`` / ``False`` refuse to reuse a cloud started the other way.
         environments_dir: environment YAMLs whose accounts are provisioned (default: the kit's).
-        load_managed_policies: create the AWS-managed IAM policies (``arn:aws:iam::aws:policy/...``)
-            in every account, for stacks that attach them; slower account creation. Also on when
-            ``MOTO_IAM_LOAD_MANAGED_POLICIES=true`` is in the environment.
+        load_managed_policies: create every AWS-managed IAM policy in every account at start-up
+            (moto's ``MOTO_IAM_LOAD_MANAGED_POLICIES``; slow). Not needed: without it an
+            AWS-managed policy appears in an account the first time a call names it.
     """
 
     def __init__(
         self,
         state_dir: str | Path | None = None,
         region: str = DEFAULT_REGION,
-        enforce_iam: bool = False,
+        enforce_iam: bool | None = None,
         environments_dir: str | Path | None = None,
         load_managed_policies: bool = False,
     ) -> None:
@@ -124,6 +128,10 @@ class LocalCloud:
             "AWS_SECRET_ACCESS_KEY": self._state["admin_secret_access_key"] if enforced else "test",
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
+            # The admin user lives in the management account, as a CI principal would: jobs enter
+            # each environment's account through its deploy role, then assume their own role
+            # (scripts/governance/context.py, MLGOV_ENTRY_ROLE).
+            "MLGOV_ENTRY_ROLE": "deploy",
             # No instance metadata lookups on a laptop or CI runner.
             "AWS_EC2_METADATA_DISABLED": "true",
             # A corporate proxy must not see (or break) calls to the loopback emulator.
@@ -135,7 +143,8 @@ class LocalCloud:
         """Start the emulator (or reuse a running one recorded in ``state.json``)."""
         running = self.running_state()
         if running is not None:
-            if reuse and bool(running.get("enforce_iam")) == self.enforce_iam:
+            enforced = bool(running.get("enforce_iam"))
+            if reuse and self.enforce_iam in (None, enforced):
                 log.info("reusing the local cloud at %s (pid %s)", running["url"], running["pid"])
                 self._state = running
                 return self
@@ -161,7 +170,7 @@ class LocalCloud:
         ]
         if self.environments_dir:
             command += ["--environments-dir", str(self.environments_dir)]
-        if self.enforce_iam:
+        if self.enforce_iam is not False:
             command.append("--enforce-iam")
         if self.load_managed_policies:
             command.append("--load-managed-policies")

@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import re
+import time
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from scripts.localcloud.moto_ext.datazone.models import READY_DELAY_ENV
+
 ROLE = "arn:aws:iam::123456789012:role/mlgov-dev-datazone-execution"
 
 
 @pytest.fixture
-def dz(mocked: None):
+def dz(mocked: None, monkeypatch: pytest.MonkeyPatch):
+    # Domains ready at once, except in the test of the provisioning delay itself.
+    monkeypatch.setenv(READY_DELAY_ENV, "0")
     return boto3.client("datazone", config=Config(retries={"mode": "standard"}))
+
+
+def test_a_new_domain_is_creating_until_its_provisioning_delay_has_passed(dz, monkeypatch):
+    """AWS provisions a domain for minutes (CREATING) before AVAILABLE; the provider's
+    aws_datazone_domain waits for AVAILABLE, and so must anything that polls a domain."""
+    monkeypatch.setenv(READY_DELAY_ENV, "0.5")
+    domain = dz.create_domain(name="slow", domainExecutionRole=ROLE)
+    assert domain["status"] == "CREATING"
+    assert dz.get_domain(identifier=domain["id"])["status"] == "CREATING"
+    assert [d["status"] for d in dz.list_domains(status="AVAILABLE")["items"]] == []
+    time.sleep(0.6)
+    assert dz.get_domain(identifier=domain["id"])["status"] == "AVAILABLE"
+    assert [d["id"] for d in dz.list_domains(status="AVAILABLE")["items"]] == [domain["id"]]
 
 
 def test_domain_and_project_lifecycle(dz):

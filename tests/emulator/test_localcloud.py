@@ -18,9 +18,13 @@ from scripts.localcloud.cloud import REPO_ROOT
 CONFIG = Config(retries={"mode": "standard", "max_attempts": 2})
 
 
-def session_for(cloud: LocalCloud, role_arn: str | None = None) -> boto3.Session:
+def session_for(
+    cloud: LocalCloud, role_arn: str | None = None, via: boto3.Session | None = None
+) -> boto3.Session:
+    """The admin user's session, or ``role_arn`` assumed from it (or from ``via``: a role that
+    trusts only its own account is assumed from inside that account, as on AWS)."""
     env = cloud.env()
-    base = boto3.Session(
+    base = via or boto3.Session(
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         region_name=env["AWS_DEFAULT_REGION"],
@@ -39,17 +43,15 @@ def session_for(cloud: LocalCloud, role_arn: str | None = None) -> boto3.Session
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory):
+    """The local cloud as a user gets it: IAM enforced by default."""
     with LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def enforced(tmp_path_factory: pytest.TempPathFactory):
-    cloud = LocalCloud(
-        state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True, load_managed_policies=True
-    )
-    with cloud as running:
-        yield running
+def enforced(cloud: LocalCloud) -> LocalCloud:
+    assert cloud.status()["enforce_iam"] is True
+    return cloud
 
 
 def test_every_environment_account_has_its_deploy_role(cloud):
@@ -81,7 +83,7 @@ def test_extensions_are_served_in_server_mode(cloud):
     dz = session.client("datazone", endpoint_url=cloud.url, config=CONFIG)
     domain = dz.create_domain(name="server-mode", domainExecutionRole="arn:aws:iam::111111111111:role/r")
     assert domain["arn"].startswith("arn:aws:datazone:us-east-1:111111111111:domain/dzd_")
-    assert dz.get_domain(identifier=domain["id"])["status"] == "AVAILABLE"
+    assert dz.get_domain(identifier=domain["id"])["status"] == "CREATING"
 
 
 def test_reuse_returns_the_running_server(cloud):
@@ -104,7 +106,11 @@ def test_cli_status_and_env(cloud):
     assert status.returncode == 0 and json.loads(status.stdout)["url"] == cloud.url
     env = run("env")
     assert f"export AWS_ENDPOINT_URL={cloud.url}" in env.stdout.splitlines()
-    assert "export AWS_ACCESS_KEY_ID=test" in env.stdout.splitlines()
+    # IAM is enforced by default, so the admin user's keys are handed out, not "test".
+    assert f"export AWS_ACCESS_KEY_ID={cloud.env()['AWS_ACCESS_KEY_ID']}" in env.stdout.splitlines()
+    assert "export AWS_ACCESS_KEY_ID=test" not in env.stdout.splitlines()
+    usage = run("start", "--help")
+    assert usage.returncode == 0 and "--no-enforce-iam" in usage.stdout
     assert run("--help").returncode == 0
     assert run("bogus").returncode == 2
 
@@ -164,7 +170,9 @@ def test_iam_enforcement_denies_what_a_policy_denies(enforced):
     sm_deploy.create_model_package_group(ModelPackageGroupName="enforced")
     arn = sm_deploy.create_model_package(ModelPackageGroupName="enforced")["ModelPackageArn"]
 
-    denied = session_for(enforced, scientist).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    denied = session_for(enforced, scientist, via=deploy).client(
+        "sagemaker", endpoint_url=enforced.url, config=CONFIG
+    )
     assert (
         denied.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "PendingManualApproval"
     )
@@ -172,7 +180,9 @@ def test_iam_enforcement_denies_what_a_policy_denies(enforced):
         denied.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
 
-    allowed = session_for(enforced, approver).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    allowed = session_for(enforced, approver, via=deploy).client(
+        "sagemaker", endpoint_url=enforced.url, config=CONFIG
+    )
     allowed.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     assert allowed.describe_model_package(ModelPackageName=arn)["ModelApprovalStatus"] == "Approved"
 
@@ -189,7 +199,7 @@ def test_iam_enforcement_rejects_unknown_keys(enforced):
 
 
 def test_aws_managed_policies_exist_in_every_account(enforced):
-    """Loaded on request (the enforced cloud asks for them): the bootstrap attaches them."""
+    """Without any switch: an AWS-managed policy appears in an account when a call names it."""
     staging = load_platform().env("staging")
     iam = session_for(enforced, staging.deploy_role_arn).client(
         "iam", endpoint_url=enforced.url, config=CONFIG
@@ -232,9 +242,8 @@ def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforc
     )
     upstream.create_model_package_group(ModelPackageGroupName="shared-group")
     package = upstream.create_model_package(ModelPackageGroupName="shared-group")["ModelPackageArn"]
-    iam = session_for(enforced, staging.deploy_role_arn).client(
-        "iam", endpoint_url=enforced.url, config=CONFIG
-    )
+    staging_deploy = session_for(enforced, staging.deploy_role_arn)
+    iam = staging_deploy.client("iam", endpoint_url=enforced.url, config=CONFIG)
     granted = make_role(iam, "emulator-promotion", ALLOW_ALL_SAGEMAKER, staging.account_id)
     other = make_role(iam, "emulator-other", ALLOW_ALL_SAGEMAKER, staging.account_id)
     policy = {
@@ -255,13 +264,17 @@ def test_cross_account_reads_need_the_group_resource_policy_when_enforced(enforc
         ModelPackageGroupName="shared-group", ResourcePolicy=json.dumps(policy)
     )
 
-    reader = session_for(enforced, granted).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    reader = session_for(enforced, granted, via=staging_deploy).client(
+        "sagemaker", endpoint_url=enforced.url, config=CONFIG
+    )
     assert reader.describe_model_package(ModelPackageName=package)["ModelPackageArn"] == package
     with pytest.raises(ClientError) as error:
         reader.update_model_package(ModelPackageArn=package, ApprovalDescription="not granted")
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
 
-    stranger = session_for(enforced, other).client("sagemaker", endpoint_url=enforced.url, config=CONFIG)
+    stranger = session_for(enforced, other, via=staging_deploy).client(
+        "sagemaker", endpoint_url=enforced.url, config=CONFIG
+    )
     with pytest.raises(ClientError) as error:
         stranger.describe_model_package(ModelPackageName=package)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -326,7 +339,7 @@ def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
         }
     )
     iam = deploy.client("iam", endpoint_url=enforced.url, config=CONFIG)
-    role = session_for(enforced, make_role(iam, "emulator-scoped", policy, account))
+    role = session_for(enforced, make_role(iam, "emulator-scoped", policy, account), via=deploy)
     ssm = role.client("ssm", endpoint_url=enforced.url, config=CONFIG)
     assert ssm.get_parameters(Names=["/app/a"])["Parameters"][0]["Value"] == "1"
     with pytest.raises(ClientError) as error:

@@ -126,7 +126,13 @@ def test_update_rejects_bad_card_status_and_bad_content(sm):
     assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == "Draft"
 
 
-def test_group_policy_put_get_delete(sm):
+def test_group_policy_put_get_delete(sm, monkeypatch):
+    # The principal must exist, as AWS requires of a resource policy.
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
+    boto3.client("iam", config=CONFIG).create_role(
+        RoleName="mlgov-staging-promotion", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )
+    monkeypatch.delenv("MOTO_ACCOUNT_ID")
     policy = json.dumps(
         {
             "Version": "2012-10-17",
@@ -226,9 +232,11 @@ def test_list_associations_pages(sm):
     assert sizes == [2, 2, 1]
 
 
-def test_domain_ids_follow_the_aws_format_and_user_profiles_work(sm):
+def test_domain_ids_follow_the_aws_format_and_user_profiles_work(sm, monkeypatch):
     import re
 
+    # Provisioning time is tested on its own (test_sagemaker_search_cards.py).
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_SAGEMAKER_DELAY_S", "0")
     domain = sm.create_domain(
         DomainName="mlgov-dev-studio",
         AuthMode="IAM",

@@ -198,13 +198,17 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 @pytest.fixture(scope="module")
 def session(cloud: LocalCloud) -> boto3.Session:
+    return session_for(cloud, "dev")
+
+
+def session_for(cloud: LocalCloud, environment: str) -> boto3.Session:
     env = cloud.env()
     base = boto3.Session(
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         region_name=env["AWS_DEFAULT_REGION"],
     )
-    role = load_platform().env("dev").deploy_role_arn
+    role = load_platform().env(environment).deploy_role_arn
     creds = base.client("sts", endpoint_url=cloud.url).assume_role(RoleArn=role, RoleSessionName="shapes")[
         "Credentials"
     ]
@@ -283,18 +287,27 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
     rec.call(sm, "DescribeModelPackage", expect_error="ValidationException", ModelPackageName=f"{first}0")
     rec.call(sm, "ListModelPackages", ModelPackageGroupName=group)
     rec.call(sm, "DescribeModelPackageGroup", ModelPackageGroupName=group)
+    # A role that exists: the local cloud refuses a principal that does not (checked below).
+    grantee = load_platform().env("staging").deploy_role_arn
     policy = json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": "arn:aws:iam::222222222222:role/mlgov-staging-promotion"},
+                    "Principal": {"AWS": grantee},
                     "Action": ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"],
                     "Resource": "*",
                 }
             ],
         }
+    )
+    rec.call(
+        sm,
+        "PutModelPackageGroupPolicy",
+        expect_error="ValidationException",
+        ModelPackageGroupName=group,
+        ResourcePolicy=policy.replace(grantee, grantee.rsplit("/", 1)[0] + "/no-such-role"),
     )
     rec.call(sm, "PutModelPackageGroupPolicy", ModelPackageGroupName=group, ResourcePolicy=policy)
     rec.call(sm, "GetModelPackageGroupPolicy", ModelPackageGroupName=group)
@@ -410,9 +423,104 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
     rec.call(sm, "DeleteDomain", DomainId=domain_id)
     rec.call(sm, "DescribeDomain", expect_error="ResourceNotFound", DomainId=domain_id)
 
+    search_scenario(rec, sm, group, first)
+    model_card_scenario(rec, sm)
+
     rec.call(sm, "DeleteModelPackageGroup", expect_error="ConflictException", ModelPackageGroupName=group)
     rec.call(sm, "DeleteModelPackage", ModelPackageName=first)
     rec.call(sm, "DeleteModelPackageGroup", ModelPackageGroupName=group)
+
+
+def search_scenario(rec: Recorder, sm: Any, group: str, first: str) -> None:
+    for _ in range(2):
+        sm.create_model_package(
+            ModelPackageGroupName=group,
+            ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": "Draft"},
+        )
+    in_group = {"Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": group}]}
+    page = rec.call(
+        sm,
+        "Search",
+        Resource="ModelPackage",
+        SearchExpression=in_group,
+        SortBy="CreationTime",
+        SortOrder="Ascending",
+        MaxResults=2,
+    )
+    assert page["Results"][0]["ModelPackage"]["ModelPackageArn"] == first and page["NextToken"]
+    rest = rec.call(
+        sm,
+        "Search",
+        Resource="ModelPackage",
+        SearchExpression=in_group,
+        SortBy="CreationTime",
+        SortOrder="Ascending",
+        MaxResults=2,
+        NextToken=page["NextToken"],
+    )
+    assert len(rest["Results"]) == 1 and "NextToken" not in rest
+    rec.call(
+        sm,
+        "Search",
+        Resource="ModelPackage",
+        SearchExpression={
+            "Filters": [{"Name": "ModelApprovalStatus", "Value": "Approved"}],
+            "SubExpressions": [
+                {
+                    "Operator": "Or",
+                    "Filters": [
+                        {"Name": "CreationTime", "Operator": "GreaterThan", "Value": "2020-01-01T00:00:00"}
+                    ],
+                }
+            ],
+        },
+    )
+    rec.call(sm, "Search", Resource="ModelPackageGroup")
+    rec.call(
+        sm,
+        "Search",
+        expect_error="ValidationException",
+        Resource="ModelPackage",
+        SearchExpression={"Filters": [{"Name": "NoSuchProperty", "Value": "x"}]},
+    )
+    for version in range(2, 4):
+        sm.delete_model_package(ModelPackageName=f"{first.rsplit('/', 1)[0]}/{version}")
+
+
+def model_card_scenario(rec: Recorder, sm: Any) -> None:
+    content = json.dumps({"model_overview": {"model_id": "m-1"}, "intended_uses": {"risk_rating": "Low"}})
+    rec.call(sm, "CreateModelCard", ModelCardName="shape-card", Content=content, ModelCardStatus="Draft")
+    rec.call(sm, "DescribeModelCard", ModelCardName="shape-card", IncludedData="MetadataOnly")
+    rec.call(sm, "UpdateModelCard", ModelCardName="shape-card", ModelCardStatus="PendingReview")
+    rec.call(
+        sm,
+        "UpdateModelCard",
+        expect_error="ValidationException",
+        ModelCardName="shape-card",
+        Content=content,
+        ModelCardStatus="Approved",
+    )
+    rec.call(sm, "ListModelCardVersions", ModelCardName="shape-card")
+    rec.call(sm, "Search", Resource="ModelCard")
+    rec.call(
+        sm,
+        "CreateModelCardExportJob",
+        expect_error="ResourceNotFound",
+        ModelCardName="no-such-card",
+        ModelCardExportJobName="shape-export",
+        OutputConfig={"S3OutputPath": "s3://shape-exports/cards"},
+    )
+    job = rec.call(
+        sm,
+        "CreateModelCardExportJob",
+        ModelCardName="shape-card",
+        ModelCardExportJobName="shape-export",
+        OutputConfig={"S3OutputPath": "s3://shape-exports/cards"},
+    )["ModelCardExportJobArn"]
+    described = rec.call(sm, "DescribeModelCardExportJob", ModelCardExportJobArn=job)
+    assert described["Status"] == "Failed"  # no such bucket in this account
+    rec.call(sm, "ListModelCardExportJobs", ModelCardName="shape-card")
+    sm.delete_model_card(ModelCardName="shape-card")
 
 
 def datazone_scenario(rec: Recorder, dz: Any) -> None:
@@ -461,7 +569,7 @@ def datazone_scenario(rec: Recorder, dz: Any) -> None:
     rec.call(dz, "GetDomain", expect_error="ResourceNotFoundException", identifier=domain_id)
 
 
-def ram_scenario(rec: Recorder, ram: Any, domain_arn: str) -> None:
+def ram_scenario(rec: Recorder, ram: Any, domain_arn: str, receiver: Any) -> None:
     share = rec.call(
         ram,
         "CreateResourceShare",
@@ -480,6 +588,25 @@ def ram_scenario(rec: Recorder, ram: Any, domain_arn: str) -> None:
     rec.call(ram, "UntagResource", resourceShareArn=share, tagKeys=["env"])
     associated = ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=[share])
     assert [a["associatedEntity"] for a in associated["resourceShareAssociations"]] == ["222222222222"]
+    [invitation] = rec.call(receiver, "GetResourceShareInvitations", resourceShareArns=[share])[
+        "resourceShareInvitations"
+    ]
+    assert invitation["status"] == "PENDING"
+    rec.call(receiver, "ListResources", resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[share])
+    rec.call(
+        receiver,
+        "AcceptResourceShareInvitation",
+        resourceShareInvitationArn=invitation["resourceShareInvitationArn"],
+    )
+    rec.call(
+        receiver,
+        "RejectResourceShareInvitation",
+        expect_error="ResourceShareInvitationAlreadyAcceptedException",
+        resourceShareInvitationArn=invitation["resourceShareInvitationArn"],
+    )
+    rec.call(receiver, "GetResourceShares", resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[share])
+    listed = rec.call(receiver, "ListResources", resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[share])
+    assert [r["arn"] for r in listed["resources"]] == [domain_arn]
     rec.call(ram, "DisassociateResourceShare", resourceShareArn=share, principals=["222222222222"])
     rec.call(ram, "DisassociateResourceShare", resourceShareArn=share, resourceArns=[domain_arn])
     ram.delete_resource_share(resourceShareArn=share)
@@ -528,7 +655,8 @@ def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     domain_arn = dz.create_domain(
         name="shape-shared", domainExecutionRole="arn:aws:iam::111111111111:role/r"
     )["arn"]
-    ram_scenario(rec, rec.client(session, "ram", cloud.url), domain_arn)
+    receiver = rec.client(session_for(cloud, "staging"), "ram", cloud.url)
+    ram_scenario(rec, rec.client(session, "ram", cloud.url), domain_arn, receiver)
     s3_scenario(rec, rec.client(session, "s3", cloud.url))
     assert rec.checker.problems == [], "\n".join(rec.checker.problems)
     for service, operations in OPERATIONS.items():

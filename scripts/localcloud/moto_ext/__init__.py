@@ -54,6 +54,14 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "AddTags",
         "ListTags",
         "DeleteTags",
+        "Search",
+        "CreateModelCard",
+        "DescribeModelCard",
+        "UpdateModelCard",
+        "ListModelCardVersions",
+        "CreateModelCardExportJob",
+        "DescribeModelCardExportJob",
+        "ListModelCardExportJobs",
     ),
     "ram": (
         "CreateResourceShare",
@@ -63,6 +71,10 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "ListResourceSharePermissions",
         "TagResource",
         "UntagResource",
+        "GetResourceShareInvitations",
+        "AcceptResourceShareInvitation",
+        "RejectResourceShareInvitation",
+        "ListResources",
     ),
     "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration"),
     "datazone": (
@@ -94,7 +106,21 @@ def install() -> None:
             return
         from moto.sagemaker.exceptions import ValidationError as SageMakerValidation
 
-        from . import auth_errors, datazone, iam_resources, ram, s3, s3_policy, sagemaker, validation
+        from . import (
+            auth_errors,
+            authentication,
+            datazone,
+            iam_managed_policies,
+            iam_resources,
+            kms,
+            principals,
+            ram,
+            resource_policies,
+            s3,
+            s3_policy,
+            sagemaker,
+            validation,
+        )
         from .datazone.exceptions import ValidationException as DataZoneValidation
         from .datazone.responses import DataZoneResponse
         from .sagemaker.responses import GovernanceSageMakerResponse
@@ -108,8 +134,13 @@ def install() -> None:
         ram.register()
         s3.register()
         s3_policy.register()
+        authentication.register()
         auth_errors.register()
         iam_resources.register()
+        resource_policies.register()
+        iam_managed_policies.register()
+        kms.register()
+        principals.register()
         _installed = True
 
 

@@ -6,7 +6,8 @@ services (SageMaker, DataZone, KMS, CloudWatch Logs, EventBridge, SSM) AWS sends
 ``__type`` (``AccessDeniedException``, ``UnrecognizedClientException``, ...); botocore then
 reports the code. Without this the SDK sees only "403", and a script cannot tell a denied call
 from any other failure. :func:`register` replaces the method on moto's mixin, which a type checker
-refuses (``type: ignore[method-assign]``).
+refuses (``type: ignore[method-assign]``). It wraps ``authentication.authenticate_and_authorize``
+(moto's authenticator with the signed request fixed), so it supersedes that module's patch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from moto.core.exceptions import (
     JsonRESTError,
     SignatureDoesNotMatchError,
 )
+
+from .authentication import authenticate_and_authorize
 
 #: moto's XML error code -> the code JSON-protocol services use.
 JSON_CODES: dict[
@@ -49,16 +52,14 @@ def _is_json_protocol(response: Any) -> bool:
         return False
 
 
-_original = ActionAuthenticatorMixin._authenticate_and_authorize_action
-
-
 def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     try:
-        _original(self, iam_request_cls, resource)
+        authenticate_and_authorize(self, iam_request_cls, resource)
     except tuple(JSON_CODES) as error:
         if not _is_json_protocol(self):
             raise
-        raise JsonAuthError(JSON_CODES[type(error)], error.message, error.code) from None
+        code = next(json_code for cls, json_code in JSON_CODES.items() if isinstance(error, cls))
+        raise JsonAuthError(code, error.message, error.code) from None
 
 
 def register() -> None:

@@ -1,11 +1,15 @@
 """IAM enforcement against the resources a request names, not against ``"*"``.
 
 moto authorizes a request against the resource its response class reports
-(``_determine_resource``), and only IAM, SQS and STS report one; every SSM, SageMaker and
-EventBridge call is checked against ``"*"``. A policy scoped to real ARNs, as every role policy of
+(``_determine_resource``), and only IAM, SQS and STS report one; every SSM, SageMaker,
+EventBridge, KMS and CloudWatch Logs call is checked against ``"*"``. A policy scoped to real ARNs, as every role policy of
 the platform's stacks is (``ssm:GetParameters`` on ``parameter/mlgov/staging/*``), then never
 matches and the call is denied although AWS would allow it. Here each such request is authorized
 against the ARNs AWS evaluates (all of them: GetParameters with three names needs all three).
+KMS calls are authorized against the key ARN (``kms.key_arns``: the alias is resolved, a key of
+another account included), which is also where ``resource_policies`` brings in the key policy;
+CloudWatch Logs calls against ``log-group:<name>:*``, the log stream ARN for stream calls, and
+``log-group:<name>`` for the tagging calls, as the CloudWatch Logs User Guide lists them.
 
 Applied only while IAM is enforced; otherwise moto's behaviour is unchanged. :func:`register`
 replaces the method on moto's mixin, which a type checker refuses (``type: ignore[method-assign]``).
@@ -95,10 +99,39 @@ def events_resources(response: Any, action: str, body: dict[str, Any]) -> list[s
     return sorted(arns) or ["*"]
 
 
+#: CloudWatch Logs actions authorized against the log group ARN without the trailing ``:*``
+#: (CloudWatch Logs User Guide, "CloudWatch Logs resources and operations").
+LOGS_UNSUFFIXED = ("TagResource", "UntagResource", "ListTagsForResource")
+
+
+def logs_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    prefix = f"arn:aws:logs:{response.region}:{response.current_account}:log-group:"
+    if action in LOGS_UNSUFFIXED and body.get("resourceArn"):
+        return [str(body["resourceArn"]).removesuffix(":*")]
+    group = body.get("logGroupName") or body.get("logGroupIdentifier")
+    if isinstance(group, str) and group.startswith("arn:"):
+        group = group.split(":log-group:", 1)[-1].removesuffix(":*")
+    if not group:
+        return [f"{prefix}*"] if action == "DescribeLogGroups" else ["*"]
+    if body.get("logStreamName"):
+        return [f"{prefix}{group}:log-stream:{body['logStreamName']}"]
+    if action in ("TagLogGroup", "UntagLogGroup", "ListTagsLogGroup"):
+        return [f"{prefix}{group}"]
+    return [f"{prefix}{group}:*"]
+
+
+def kms_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    from .kms import key_arns
+
+    return key_arns(response, action, body)
+
+
 RESOLVERS: dict[str, Callable[[Any, str, dict[str, Any]], list[str]]] = {
     "ssm": ssm_resources,
     "sagemaker": sagemaker_resources,
     "events": events_resources,
+    "kms": kms_resources,
+    "logs": logs_resources,
 }
 
 _original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -114,7 +147,8 @@ def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") ->
 
 
 def register() -> None:
-    """Authorize SSM, SageMaker and EventBridge calls against their resources (idempotent)."""
+    """Authorize SSM, SageMaker, EventBridge, KMS and Logs calls against their resources
+    (idempotent)."""
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (  # type: ignore[method-assign]
         _authenticate_and_authorize_normal_action
     )

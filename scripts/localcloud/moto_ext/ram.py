@@ -2,28 +2,108 @@
 
 ``aws_ram_resource_share`` reads ListResourceSharePermissions after every create/refresh;
 ``aws_ram_resource_association`` and ``aws_ram_principal_association`` call
-AssociateResourceShare / DisassociateResourceShare. DataZone domains (``datazone:Domain``, ARN
-resource type ``domain``) are shareable, as on AWS; moto's list of shareable types lacks them.
+AssociateResourceShare / DisassociateResourceShare; ``aws_ram_resource_share_accepter`` (run in
+the receiving account) calls GetResourceShareInvitations, AcceptResourceShareInvitation,
+GetResourceShares and ListResources with ``resourceOwner=OTHER-ACCOUNTS``, and leaves the share
+with DisassociateResourceShare. DataZone domains (``datazone:Domain``, ARN resource type
+``domain``) are shareable, as on AWS; moto's list of shareable types lacks them.
+
+Invitations as AWS sends them (RAM User Guide, "Sharing your AWS resources" and "Accepting and
+rejecting invitations", https://docs.aws.amazon.com/ram/latest/userguide/working-with-sharing.html):
+associating another account with a share sends that account an invitation that stays ``PENDING``
+until the account accepts or rejects it; until then the account does not see the share or its
+resources. The exception: an account in the owner's AWS Organization, once the organization's
+management account has called EnableSharingWithAwsOrganization, gets access without an
+invitation.
 
 Operations (botocore names): AssociateResourceShare, DisassociateResourceShare,
-ListResourceSharePermissions, TagResource, UntagResource; CreateResourceShare and
-GetResourceShares keep and return tags (the provider's default_tags otherwise drift forever) and
-GetResourceShares honours its resourceShareArns/name/status filters.
+ListResourceSharePermissions, TagResource, UntagResource, GetResourceShareInvitations,
+AcceptResourceShareInvitation, RejectResourceShareInvitation, ListResources,
+EnableSharingWithAwsOrganization; CreateResourceShare and GetResourceShares keep and return tags
+(the provider's default_tags otherwise drift forever), GetResourceShares honours its
+resourceShareArns/name/status filters and answers ``OTHER-ACCOUNTS`` (moto raised).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, cast
 
-from moto.core.utils import unix_time
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import unix_time, utcnow
+from moto.moto_api._internal import mock_random
 from moto.ram import models as ram_models
-from moto.ram.exceptions import UnknownResourceException
+from moto.ram.exceptions import InvalidParameterException, UnknownResourceException
 from moto.ram.models import ResourceAccessManagerBackend, ResourceShare
 from moto.ram.responses import ResourceAccessManagerResponse
 
 #: ARN resource types RAM shares that moto's list lacks.
 EXTRA_SHAREABLE = ("domain",)
+ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+class InvitationError(JsonRESTError):
+    """RAM's invitation errors (their codes are the botocore error shape names)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+
+
+class Invitation:
+    """A resource share invitation to one account (kept by the share owner's backend)."""
+
+    def __init__(self, share: ResourceShare, receiver: str) -> None:
+        self.arn = (
+            f"arn:{share.partition}:ram:{share.region}:{share.owning_account_id}:"
+            f"resource-share-invitation/{mock_random.uuid4()}"
+        )
+        self.share = share
+        self.receiver = receiver
+        self.timestamp = utcnow()
+        self.status = "PENDING"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "resourceShareInvitationArn": self.arn,
+            "resourceShareName": self.share.name,
+            "resourceShareArn": self.share.arn,
+            "senderAccountId": self.share.owning_account_id,
+            "receiverAccountId": self.receiver,
+            "invitationTimestamp": unix_time(self.timestamp),
+            "status": self.status,
+        }
+
+
+def _organization_management_account(account_id: str) -> str | None:
+    """The management account of the AWS Organization ``account_id`` belongs to (moto keeps an
+    organization and its accounts in the management account's backend)."""
+    from moto.organizations.models import organizations_backends
+
+    for management, per_partition in list(organizations_backends.items()):
+        backend = per_partition.get("aws")
+        org = backend.org if backend is not None else None
+        if backend is None or org is None:
+            continue
+        if account_id == org.master_account_id or any(a.id == account_id for a in backend.accounts):
+            return management
+    return None
+
+
+def _region_backends(region: str) -> list[GovernanceRamBackend]:
+    found = []
+    for per_region in list(ram_models.ram_backends.values()):
+        backend = per_region.get(region)
+        if isinstance(backend, GovernanceRamBackend):
+            found.append(backend)
+    return found
+
+
+def _type_of(resource_arn: str) -> str:
+    """RAM's resource type of an ARN (``datazone:Domain``, ``ec2:Subnet``)."""
+    parts = resource_arn.split(":", 5)
+    kind = re.split(r"[/:]", parts[5])[0]
+    return f"{parts[2]}:{''.join(word.title() for word in kind.split('-'))}"
 
 
 class GovernanceRamBackend(ResourceAccessManagerBackend):
@@ -36,6 +116,12 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
     def init_governance_state(self) -> None:
         # Tags by share ARN: moto's ResourceShare keeps none.
         self.share_tags: dict[str, dict[str, str]] = {}
+        self.invitations: dict[str, Invitation] = {}
+        # (share ARN, account) associated inside the organization with sharing enabled: access
+        # without an invitation, decided when the account was associated, as on AWS.
+        self.organization_grants: set[tuple[str, str]] = set()
+        # Set in an organization's management account by EnableSharingWithAwsOrganization.
+        self.sharing_with_organization = False
 
     @property
     def _url_module(self) -> Any:
@@ -48,12 +134,17 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         result = super().create_resource_share(**kwargs)
         share = self._share(result["resourceShare"]["resourceShareArn"])
         self.share_tags[share.arn] = {t["key"]: t.get("value", "") for t in kwargs.get("tags") or []}
+        self._invite(share, kwargs.get("principals") or [])
         result["resourceShare"]["tags"] = self._tag_list(share.arn)
         return result
 
     def get_resource_shares(self, resource_owner: str | None, **filters: Any) -> dict[str, Any]:
-        """GetResourceShares with the filters the Terraform provider sends, and tags."""
-        result = super().get_resource_shares(resource_owner)
+        """GetResourceShares with the filters the Terraform provider sends, and tags;
+        ``OTHER-ACCOUNTS``: the shares other accounts gave this one access to."""
+        if resource_owner == "OTHER-ACCOUNTS":
+            result = {"resourceShares": [share.describe() for share in self.shares_received()]}
+        else:
+            result = super().get_resource_shares(resource_owner)
         arns = filters.get("resourceShareArns") or []
         name = filters.get("name")
         status = filters.get("resourceShareStatus")
@@ -65,9 +156,145 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
                 continue
             if status and described["status"] != status:
                 continue
-            described["tags"] = self._tag_list(described["resourceShareArn"])
+            owner = self._owner_backend(described["resourceShareArn"])
+            described["tags"] = owner._tag_list(described["resourceShareArn"]) if owner else []
             shares.append(described)
         return {"resourceShares": shares}
+
+    # -- invitations -------------------------------------------------------------------------
+    def enable_sharing_with_aws_organization(self) -> dict[str, Any]:
+        result = super().enable_sharing_with_aws_organization()
+        self.sharing_with_organization = True
+        return result
+
+    def _organization_shares_without_invitation(self, account_id: str) -> bool:
+        """Whether this (owner) account shares with ``account_id`` without an invitation: both in
+        one organization whose management account enabled sharing with AWS Organizations."""
+        management = _organization_management_account(self.account_id)
+        if management is None or management != _organization_management_account(account_id):
+            return False
+        backend = ram_models.ram_backends[management].get(self.region_name)
+        return isinstance(backend, GovernanceRamBackend) and backend.sharing_with_organization
+
+    def _invite(self, share: ResourceShare, principals: list[str]) -> None:
+        for principal in principals:
+            if not ACCOUNT_ID.fullmatch(principal) or principal == self.account_id:
+                continue
+            if self._organization_shares_without_invitation(principal):
+                self.organization_grants.add((share.arn, principal))
+                continue
+            open_ = [
+                i
+                for i in self.invitations.values()
+                if i.share is share and i.receiver == principal and i.status in ("PENDING", "ACCEPTED")
+            ]
+            if not open_:
+                invitation = Invitation(share, principal)
+                self.invitations[invitation.arn] = invitation
+
+    def has_access(self, share: ResourceShare, account_id: str) -> bool:
+        """Whether ``account_id`` (not the owner) has access to this backend's ``share``."""
+        if share.status != "ACTIVE" or account_id not in share.principals:
+            return False
+        if (share.arn, account_id) in self.organization_grants:
+            return True
+        return any(
+            i.share is share and i.receiver == account_id and i.status == "ACCEPTED"
+            for i in self.invitations.values()
+        )
+
+    def shares_received(self) -> list[ResourceShare]:
+        return [
+            share
+            for owner in _region_backends(self.region_name)
+            if owner.account_id != self.account_id
+            for share in owner.resource_shares
+            if owner.has_access(share, self.account_id)
+        ]
+
+    def _owner_backend(self, share_arn: str) -> GovernanceRamBackend | None:
+        parts = share_arn.split(":")
+        if len(parts) < 6:
+            return None
+        backend = ram_models.ram_backends[parts[4]].get(parts[3])
+        return backend if isinstance(backend, GovernanceRamBackend) else None
+
+    def _received_invitations(self) -> list[Invitation]:
+        return [
+            invitation
+            for owner in _region_backends(self.region_name)
+            for invitation in list(owner.invitations.values())
+            if invitation.receiver == self.account_id
+        ]
+
+    def get_resource_share_invitations(
+        self, invitation_arns: list[str] | None, share_arns: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """GetResourceShareInvitations: the invitations this account received."""
+        received = self._received_invitations()
+        if invitation_arns:
+            known = {i.arn for i in received}
+            missing = [arn for arn in invitation_arns if arn not in known]
+            if missing:
+                raise InvitationError(
+                    "ResourceShareInvitationArnNotFoundException",
+                    f"ResourceShareInvitationArn {missing[0]} could not be found.",
+                )
+            received = [i for i in received if i.arn in invitation_arns]
+        if share_arns:
+            received = [i for i in received if i.share.arn in share_arns]
+        return [i.describe() for i in received]
+
+    def respond_to_invitation(self, invitation_arn: str, accept: bool) -> dict[str, Any]:
+        """AcceptResourceShareInvitation / RejectResourceShareInvitation (the receiver only)."""
+        invitation = next((i for i in self._received_invitations() if i.arn == invitation_arn), None)
+        if invitation is None:
+            raise InvitationError(
+                "ResourceShareInvitationArnNotFoundException",
+                f"ResourceShareInvitationArn {invitation_arn} could not be found.",
+            )
+        errors = {
+            "ACCEPTED": "ResourceShareInvitationAlreadyAcceptedException",
+            "REJECTED": "ResourceShareInvitationAlreadyRejectedException",
+            "EXPIRED": "ResourceShareInvitationExpiredException",
+        }
+        if invitation.status in errors:
+            raise InvitationError(
+                errors[invitation.status],
+                f"The invitation {invitation_arn} is already {invitation.status.lower()}.",
+            )
+        invitation.status = "ACCEPTED" if accept else "REJECTED"
+        return invitation.describe()
+
+    def list_resources(
+        self, resource_owner: str, share_arns: list[str] | None, resource_arns: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """ListResources: the resources of this account's shares (``SELF``) or of the shares it
+        was given access to (``OTHER-ACCOUNTS``)."""
+        if resource_owner == "SELF":
+            shares = [s for s in self.resource_shares if s.status == "ACTIVE"]
+        elif resource_owner == "OTHER-ACCOUNTS":
+            shares = self.shares_received()
+        else:
+            raise InvalidParameterException(
+                f"{resource_owner} is not a valid resource owner. "
+                "Specify either SELF or OTHER-ACCOUNTS and try again."
+            )
+        return [
+            {
+                "arn": arn,
+                "type": _type_of(arn),
+                "resourceShareArn": share.arn,
+                "status": "AVAILABLE",
+                "creationTime": unix_time(share.creation_time),
+                "lastUpdatedTime": unix_time(share.last_updated_time),
+                "resourceRegionScope": "REGIONAL",
+            }
+            for share in shares
+            if not share_arns or share.arn in share_arns
+            for arn in share.resource_arns
+            if not resource_arns or arn in resource_arns
+        ]
 
     def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
         share = self._share(arn)
@@ -113,6 +340,7 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         share = self._share(arn)
         share.add_resources([r for r in resource_arns if r not in share.resource_arns])
         share.add_principals([p for p in principals if p not in share.principals])
+        self._invite(share, principals)
         return self._associations(share, resource_arns, principals, "ASSOCIATED")
 
     def disassociate_resource_share(
@@ -121,6 +349,10 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         share = self._share(arn)
         share.resource_arns = [r for r in share.resource_arns if r not in resource_arns]
         share.principals = [p for p in share.principals if p not in principals]
+        # A removed account's invitation goes with it; associating it again invites it again.
+        for key in [k for k, i in self.invitations.items() if i.share is share and i.receiver in principals]:
+            del self.invitations[key]
+        self.organization_grants -= {(share.arn, p) for p in principals}
         return self._associations(share, resource_arns, principals, "DISASSOCIATED")
 
     def list_resource_share_permissions(self, arn: str) -> list[dict[str, Any]]:
@@ -128,6 +360,17 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         their type's default permission, which AWS does not list until a resource is added)."""
         self._share(arn)
         return []
+
+
+def shared_with(account_id: str, region: str, resource_arn: str) -> bool:
+    """Whether ``resource_arn`` is shared with ``account_id`` and the account has access (its
+    invitation accepted, or shared inside an organization with sharing enabled): what another
+    service checks before it lets an account use a shared resource."""
+    for owner in _region_backends(region):
+        for share in owner.resource_shares:
+            if resource_arn in share.resource_arns and owner.has_access(share, account_id):
+                return True
+    return False
 
 
 def _with_token(body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -153,6 +396,19 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
             params.get("principals", []),
         )
 
+    def _share_owner_backend(self, arn: str, principals: list[str]) -> GovernanceRamBackend:
+        """The caller's backend, or the owner's when the caller leaves a share it was given
+        (DisassociateResourceShare naming only itself, as ``aws_ram_resource_share_accepter``
+        does on destroy)."""
+        owner = self.ram_backend._owner_backend(arn)
+        if (
+            owner is not None
+            and owner.account_id != self.current_account
+            and principals == [self.current_account]
+        ):
+            return owner
+        return self.ram_backend
+
     def associate_resource_share(self) -> str:
         arn, resources, principals = self._entities()
         associations = self.ram_backend.associate_resource_share(arn, resources, principals)
@@ -160,7 +416,8 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
 
     def disassociate_resource_share(self) -> str:
         arn, resources, principals = self._entities()
-        associations = self.ram_backend.disassociate_resource_share(arn, resources, principals)
+        backend = self._share_owner_backend(arn, principals) if not resources else self.ram_backend
+        associations = backend.disassociate_resource_share(arn, resources, principals)
         return json.dumps(_with_token({"resourceShareAssociations": associations}, self.request_params))
 
     def get_resource_shares(self) -> str:
@@ -190,6 +447,34 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
         )
         return json.dumps({"permissions": permissions})
 
+    def get_resource_share_invitations(self) -> str:
+        params = self.request_params
+        invitations = self.ram_backend.get_resource_share_invitations(
+            params.get("resourceShareInvitationArns"), params.get("resourceShareArns")
+        )
+        return json.dumps({"resourceShareInvitations": invitations})
+
+    def accept_resource_share_invitation(self) -> str:
+        params = self.request_params
+        invitation = self.ram_backend.respond_to_invitation(
+            params.get("resourceShareInvitationArn", ""), True
+        )
+        return json.dumps(_with_token({"resourceShareInvitation": invitation}, params))
+
+    def reject_resource_share_invitation(self) -> str:
+        params = self.request_params
+        invitation = self.ram_backend.respond_to_invitation(
+            params.get("resourceShareInvitationArn", ""), False
+        )
+        return json.dumps(_with_token({"resourceShareInvitation": invitation}, params))
+
+    def list_resources(self) -> str:
+        params = self.request_params
+        resources = self.ram_backend.list_resources(
+            params.get("resourceOwner", ""), params.get("resourceShareArns"), params.get("resourceArns")
+        )
+        return json.dumps({"resources": resources})
+
 
 def register() -> None:
     """Swap the extended RAM backend and response into moto (idempotent)."""
@@ -215,5 +500,9 @@ def register() -> None:
         "listresourcesharepermissions",
         "tagresource",
         "untagresource",
+        "getresourceshareinvitations",
+        "acceptresourceshareinvitation",
+        "rejectresourceshareinvitation",
+        "listresources",
     ):
         urls.url_paths[f"{{0}}/{operation}$"] = GovernanceRamResponse.dispatch

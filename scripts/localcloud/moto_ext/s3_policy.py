@@ -14,62 +14,23 @@ This replaces ``FakeBucket.get_permission`` with an evaluation that gives each s
 request context the emulator knows: ``aws:SecureTransport`` is ``true`` (the emulator stands in
 for AWS's HTTPS endpoints; its loopback HTTP is the emulator's own transport). As on AWS, a
 condition on a key missing from the context is not met (``...IfExists`` operators and ``Null``
-excepted), so such a statement does not apply. Statement matching (action, resource, wildcard
+excepted), so such a statement does not apply (``conditions.py``). Statement matching (action, resource, wildcard
 principal) is moto's own; only the condition step changes. :func:`register` replaces the method
 on moto's class, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Any
 
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 from moto.s3.models import FakeBucket
 
+from .conditions import conditions_met
 from .utils import as_list
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
-
-
-def _values(value: Any) -> list[str]:
-    items = value if isinstance(value, list) else [value]
-    return [str(v).lower() if isinstance(v, bool) else str(v) for v in items]
-
-
-def _condition_met(operator: str, key: str, expected: Any) -> bool:
-    actual = REQUEST_CONTEXT.get(key.lower())
-    base = operator.removeprefix("ForAnyValue:").removeprefix("ForAllValues:")
-    if_exists = base.endswith("IfExists")
-    base = base.removesuffix("IfExists")
-    if base == "Null":
-        return (actual is None) == (_values(expected)[0].lower() == "true")
-    if actual is None:
-        return if_exists
-    wanted = _values(expected)
-    if base == "Bool":
-        return actual.lower() in [w.lower() for w in wanted]
-    if base in ("StringEquals", "ArnEquals"):
-        return actual in wanted
-    if base == "StringEqualsIgnoreCase":
-        return actual.lower() in [w.lower() for w in wanted]
-    if base in ("StringLike", "ArnLike"):
-        return any(fnmatch.fnmatchcase(actual, w) for w in wanted)
-    if base in ("StringNotEquals", "ArnNotEquals"):
-        return actual not in wanted
-    if base in ("StringNotLike", "ArnNotLike"):
-        return not any(fnmatch.fnmatchcase(actual, w) for w in wanted)
-    # Operators on keys the emulator never has (numbers, dates, IPs) cannot be met.
-    return False
-
-
-def _conditions_met(statement: dict[str, Any]) -> bool:
-    for operator, pairs in (statement.get("Condition") or {}).items():
-        for key, expected in pairs.items():
-            if not _condition_met(operator, key, expected):
-                return False
-    return True
 
 
 def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
@@ -80,7 +41,7 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     statements = as_list(document["Statement"])
     permitted = False
     for statement in statements:
-        if not _conditions_met(statement):
+        if not conditions_met(statement, REQUEST_CONTEXT):
             continue  # the statement does not apply to this request
         unconditional = {k: v for k, v in statement.items() if k != "Condition"}
         verdict = IAMPolicyStatement(unconditional).is_action_permitted(action, resource)

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import string
+import time
 import uuid
 from typing import Any
 
@@ -15,6 +17,19 @@ from moto.utilities.paginator import paginate
 
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .utils import PAGINATION_MODEL
+
+#: Seconds a new domain stays CREATING before it is AVAILABLE (AWS takes minutes; the provider's
+#: aws_datazone_domain waits for AVAILABLE, and so must anything that polls a domain).
+READY_DELAY_ENV = "MLGOV_LOCALCLOUD_DATAZONE_READY_S"
+DEFAULT_READY_DELAY_S = 2.0
+
+
+def ready_delay_s() -> float:
+    """The configured provisioning time of a domain (``$MLGOV_LOCALCLOUD_DATAZONE_READY_S``)."""
+    try:
+        return max(0.0, float(os.environ.get(READY_DELAY_ENV, DEFAULT_READY_DELAY_S)))
+    except ValueError:
+        return DEFAULT_READY_DELAY_S
 
 
 def _alnum(length: int) -> str:
@@ -50,11 +65,15 @@ class Domain(BaseModel):
         self.tags = dict(tags or {})
         self.domain_version = domain_version or "V1"
         self.service_role = service_role
-        # Provisioning is instantaneous here; AWS passes through CREATING first.
-        self.status = "AVAILABLE"
+        self._ready_at = time.monotonic() + ready_delay_s()
         self.portal_url = f"https://{self.id}.datazone.{region_name}.on.aws"
         self.created_at = utcnow()
         self.last_updated_at = self.created_at
+
+    @property
+    def status(self) -> str:
+        """CREATING until the provisioning delay has passed, then AVAILABLE (as AWS reports)."""
+        return "AVAILABLE" if time.monotonic() >= self._ready_at else "CREATING"
 
     def to_dict(self) -> dict[str, Any]:
         result = {

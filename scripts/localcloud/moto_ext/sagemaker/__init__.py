@@ -22,6 +22,12 @@ Operations (botocore names) added or changed here:
   DescribeAction, ListActions, DeleteAction, CreateContext, DescribeContext, ListContexts,
   DeleteContext, AddAssociation, DeleteAssociation, ListAssociations.
 * AddTags / ListTags / DeleteTags on the new resource types (and tag keys replaced, not doubled).
+* Search on ModelPackage, ModelPackageGroup and ModelCard (``search.py``): whole records, the
+  SearchExpression grammar, SortBy/SortOrder, 100 a page with NextToken, the caller's account only.
+* DescribeModelPackage / DescribeModelCard ``IncludedData=MetadataOnly``; an Archived package
+  card's content cannot change; UpdateModelCard changes content or status, not both.
+* CreateModelCardExportJob / DescribeModelCardExportJob / ListModelCardExportJobs (``pdf.py``).
+* Studio domains and user profiles are ``Pending`` for a short, configurable time.
 
 Model package state changes are published to the account's default EventBridge bus as
 "SageMaker Model Package State Change" events, the way SageMaker does.

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, ClassVar
 
 from moto.core.common_models import BaseModel
@@ -32,12 +34,25 @@ from moto.sagemaker.exceptions import (
     ResourceNotFound,
     ValidationError,
 )
-from moto.sagemaker.models import Domain, ModelPackage, ModelPackageGroup, SageMakerModelBackend
+from moto.sagemaker.models import (
+    Domain,
+    FakeModelCard,
+    ModelPackage,
+    ModelPackageGroup,
+    SageMakerModelBackend,
+)
 from moto.sagemaker.utils import arn_formatter
 from moto.utilities.paginator import paginate
 
+from . import search
+from .pdf import card_pdf
 from .utils import PAGINATION_MODEL, short_id
-from .validators import validate_approval_status, validate_life_cycle, validate_model_package_card
+from .validators import (
+    validate_approval_status,
+    validate_life_cycle,
+    validate_model_package_card,
+    validate_not_archived,
+)
 
 STATE_CHANGE_DETAIL_TYPE = "SageMaker Model Package State Change"
 #: botocore's AssociationEntityArn pattern.
@@ -46,6 +61,64 @@ ASSOCIATION_ENTITY_ARN = re.compile(
     r"(experiment|experiment-trial-component|artifact|action|context)/.*"
 )
 LINEAGE_ARN_TYPES = {"Artifact": "artifact", "Action": "action", "Context": "context"}
+#: Seconds a new Studio domain or user profile stays ``Pending`` before it is ``InService``
+#: (AWS takes minutes; the provider and the scripts must wait either way).
+PROVISIONING_DELAY_ENV = "MLGOV_LOCALCLOUD_SAGEMAKER_DELAY_S"
+DEFAULT_PROVISIONING_DELAY_S = 2.0
+#: The JSON paths of a card's content that ``IncludedData=MetadataOnly`` keeps (the API reference
+#: of DescribeModelCard's Content and DescribeModelPackage's ModelCard).
+METADATA_ONLY_PATHS = (
+    ("model_overview", "model_id"),
+    ("model_overview", "model_name"),
+    ("intended_uses", "risk_rating"),
+    ("model_package_details", "model_package_group_name"),
+    ("model_package_details", "model_package_arn"),
+)
+
+
+def provisioning_delay() -> timedelta:
+    """How long a new domain or user profile is ``Pending`` (read at creation, so a test or the
+    server's environment can change it)."""
+    raw = os.environ.get(PROVISIONING_DELAY_ENV)
+    seconds = DEFAULT_PROVISIONING_DELAY_S if raw in (None, "") else float(raw)
+    return timedelta(seconds=max(seconds, 0.0))
+
+
+class Provisioned:
+    """A resource that is ``Pending`` until ``ready_at`` and then ``InService`` (moto sets the
+    status once, so the attribute is a property computed on every read)."""
+
+    ready_at: datetime | None = None
+    _status: str = "InService"
+
+    def start_provisioning(self) -> None:
+        self.ready_at = utcnow() + provisioning_delay()
+
+    @property
+    def status(self) -> str:
+        if self._status == "InService" and self.ready_at is not None and utcnow() < self.ready_at:
+            return "Pending"
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+
+
+def metadata_only(content: str | None) -> str | None:
+    """A card's content trimmed to what ``IncludedData=MetadataOnly`` returns."""
+    if content is None:
+        return None
+    try:
+        document = json.loads(content)
+    except ValueError:
+        return "{}"
+    kept: dict[str, dict[str, Any]] = {}
+    for section, field in METADATA_ONLY_PATHS:
+        value = document.get(section, {}).get(field) if isinstance(document.get(section), dict) else None
+        if value is not None:
+            kept.setdefault(section, {})[field] = value
+    return json.dumps(kept)
 
 
 #: ``BaseResponse._get_param``: a request member's value by botocore name, or the default given.
@@ -142,8 +215,18 @@ _MOTO_PACKAGE_ARGUMENTS = (
 )
 
 
+@cache
+def _camel_case(key: str) -> str:
+    return "".join(word.title() for word in key.split("_"))
+
+
 class GovernanceModelPackage(ModelPackage):
     """moto's ModelPackage plus the members moto does not keep, and AWS's defaults."""
+
+    def camelCase(self, key: str) -> str:
+        # moto recomputes it for every attribute of every record; Search builds a record per
+        # version on every page, so the names are computed once.
+        return _camel_case(key)
 
     # Class-level defaults: register() turns packages made before install() into this class.
     model_card: dict[str, Any] | None = None
@@ -220,6 +303,14 @@ class GovernanceModelPackage(ModelPackage):
             response["ModelLifeCycle"] = self.model_life_cycle
         return response
 
+    def search_record(self) -> dict[str, Any]:
+        """``SearchRecord.ModelPackage``: the whole package as DescribeModelPackage gives it, plus
+        its tags."""
+        record = self.describe()
+        if self.tags:
+            record["Tags"] = list(self.tags)
+        return record
+
 
 def governed(package: ModelPackage) -> GovernanceModelPackage:
     """A stored package as the governance class (every one is: this backend creates them and
@@ -229,14 +320,15 @@ def governed(package: ModelPackage) -> GovernanceModelPackage:
     return package
 
 
-class StudioDomain(Domain):
-    """moto's Studio Domain with AWS's id format (``d-`` + 12 lowercase alphanumerics) and
-    TagPropagation, which moto ignores."""
+class StudioDomain(Provisioned, Domain):
+    """moto's Studio Domain with AWS's id format (``d-`` + 12 lowercase alphanumerics),
+    TagPropagation (which moto ignores) and AWS's ``Pending`` while it is created."""
 
     tag_propagation: str = "DISABLED"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.start_provisioning()
         self.id = f"d-{short_id()}"
         self.arn = arn_formatter("domain", self.id, self.account_id, self.region_name)
         self.url = f"https://{self.id}.studio.{self.region_name}.sagemaker.aws"
@@ -252,8 +344,8 @@ class StudioDomain(Domain):
         return described
 
 
-class UserProfile(BaseModel):
-    """A SageMaker Studio user profile (CreateUserProfile)."""
+class UserProfile(Provisioned, BaseModel):
+    """A SageMaker Studio user profile (CreateUserProfile), ``Pending`` while it is created."""
 
     def __init__(
         self,
@@ -273,7 +365,7 @@ class UserProfile(BaseModel):
         self.single_sign_on_user_identifier = single_sign_on_user_identifier
         self.single_sign_on_user_value = single_sign_on_user_value
         self.tags = list(tags or [])
-        self.status = "InService"
+        self.start_provisioning()
         self.home_efs_file_system_uid = str(200000 + random.randint(0, 99999))
         self.creation_time = utcnow()
         self.last_modified_time = self.creation_time
@@ -396,6 +488,88 @@ class Association(BaseModel):
         return {k: v for k, v in result.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class SearchHit:
+    """One Search result: the resource's ARN (what a NextToken points at) and its record."""
+
+    arn: str
+    record: dict[str, Any]
+
+
+class ModelCardExportJob(BaseModel):
+    """A model card export job (CreateModelCardExportJob). The export runs at creation: the
+    document is written to the output path, or the job fails with the reason, as AWS reports."""
+
+    def __init__(
+        self, name: str, card: FakeModelCard, output_path: str, account_id: str, region_name: str
+    ) -> None:
+        self.name = name
+        self.card_name = card.model_card_name
+        self.card_version = card.model_card_version
+        self.arn = arn_formatter(
+            "model-card", f"{card.model_card_name}/export-job/{name}", account_id, region_name
+        )
+        self.output_path = output_path
+        self.created_at = utcnow()
+        self.last_modified_at = self.created_at
+        self.status = "InProgress"
+        self.failure_reason: str | None = None
+        self.artifact: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        result = {
+            "ModelCardExportJobName": self.name,
+            "ModelCardExportJobArn": self.arn,
+            "Status": self.status,
+            "ModelCardName": self.card_name,
+            "ModelCardVersion": self.card_version,
+            "OutputConfig": {"S3OutputPath": self.output_path},
+            "CreatedAt": self.created_at,
+            "LastModifiedAt": self.last_modified_at,
+            "FailureReason": self.failure_reason,
+            "ExportArtifacts": {"S3ExportArtifacts": self.artifact} if self.artifact else None,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "ModelCardExportJobName": self.name,
+            "ModelCardExportJobArn": self.arn,
+            "Status": self.status,
+            "ModelCardName": self.card_name,
+            "ModelCardVersion": self.card_version,
+            "CreatedAt": self.created_at,
+            "LastModifiedAt": self.last_modified_at,
+        }
+
+
+def card_search_record(card: FakeModelCard) -> dict[str, Any]:
+    """``SearchRecord.ModelCard``: the card with the fields Search derives from its content."""
+    try:
+        document = json.loads(card.content or "{}")
+    except ValueError:
+        document = {}
+    overview = document.get("model_overview") or {}
+    details = document.get("model_package_details") or {}
+    record = {
+        "ModelCardArn": card.arn,
+        "ModelCardName": card.model_card_name,
+        "ModelCardVersion": card.model_card_version,
+        "Content": card.content,
+        "ModelCardStatus": card.model_card_status,
+        "SecurityConfig": card.security_config,
+        "CreationTime": card.creation_time,
+        "CreatedBy": {},
+        "LastModifiedTime": card.last_modified_time,
+        "LastModifiedBy": {},
+        "Tags": list(card.tags or []) or None,
+        "ModelId": overview.get("model_id"),
+        "RiskRating": (document.get("intended_uses") or {}).get("risk_rating"),
+        "ModelPackageGroupName": details.get("model_package_group_name"),
+    }
+    return {k: v for k, v in record.items() if v is not None}
+
+
 def _sort(items: list[Any], key: Callable[[Any], Any], sort_order: str | None) -> list[Any]:
     return sorted(items, key=key, reverse=(sort_order or "Descending") == "Descending")
 
@@ -423,6 +597,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         self.user_profiles: dict[tuple[str, str], UserProfile] = {}
         self.lineage: dict[str, LineageEntity] = {}
         self.associations: dict[tuple[str, str], Association] = {}
+        self.model_card_export_jobs: dict[str, ModelCardExportJob] = {}
 
     # -- model packages --------------------------------------------------------------------
     def create_model_package(  # type: ignore[override]
@@ -491,6 +666,7 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         with self.registry_lock:
             package = self._find_model_package(request.model_package_arn)
             validate_model_package_card(request.model_card)
+            validate_not_archived(package.model_card, request.model_card)
             validate_life_cycle(request.model_life_cycle)
             validate_approval_status(request.model_approval_status)
             to_remove = request.customer_metadata_properties_to_remove or []
@@ -911,6 +1087,155 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         ]
         attribute = self._ASSOCIATION_SORT_KEYS.get(sort_by or "", "creation_time")
         return _sort(found, lambda a: getattr(a, attribute), sort_order)
+
+    # -- Search ---------------------------------------------------------------------------------
+    def _search_records(self, resource: str) -> list[dict[str, Any]]:
+        if resource == "ModelPackage":
+            return [governed(p).search_record() for p in list(self.model_packages.values())]
+        if resource == "ModelPackageGroup":
+            records = []
+            for group in list(self.model_package_groups.values()):
+                record = group.gen_response_object()
+                record["CreatedBy"] = {}
+                record["Tags"] = list(group.tags or [])
+                records.append({k: v for k, v in record.items() if v not in (None, [])})
+            return records
+        return [card_search_record(versions[-1]) for versions in list(self.model_cards.values()) if versions]
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def search_records(
+        self,
+        resource: str,
+        search_expression: dict[str, Any] | None,
+        sort_by: str | None,
+        sort_order: str | None,
+        cross_account_filter_option: str | None,
+        visibility_conditions: list[dict[str, str]] | None,
+    ) -> list[SearchHit]:
+        """Search over model packages, model package groups and model cards of this account and
+        region (other resources are moto's :meth:`search`)."""
+        search.check_expression(resource, search_expression)
+        if sort_by is not None:
+            search.check_property(resource, sort_by)
+        if cross_account_filter_option == "CrossAccount":
+            # Only resources other accounts made discoverable (ResourceCatalogs) are searched
+            # then; the local cloud has no resource catalogs.
+            return []
+        conditions = [
+            {"Name": c["Key"], "Operator": "Equals", "Value": c["Value"]} for c in visibility_conditions or []
+        ]
+        records = [
+            r
+            for r in self._search_records(resource)
+            if search.matches(r, search_expression) and all(search.filter_matches(r, c) for c in conditions)
+        ]
+        order_by = sort_by or "LastModifiedTime"
+        arn_member = f"{search.RECORD_MEMBERS[resource]}Arn"
+
+        def key(record: dict[str, Any]) -> tuple[Any, ...]:
+            primary = search.sort_key(record, order_by)
+            if order_by == "LastModifiedTime" and primary[0] == 0:
+                # Never modified: AWS orders it by when it was created.
+                primary = search.sort_key(record, "CreationTime")
+            return (primary, record[arn_member])
+
+        records.sort(key=key, reverse=(sort_order or "Descending") == "Descending")
+        return [SearchHit(arn=r[arn_member], record=r) for r in records]
+
+    # -- model cards (moto serves Create/Describe/List/Delete) -------------------------------
+    def update_model_card(
+        self, model_card_name: str, content: str | None, model_card_status: str | None
+    ) -> str:
+        """UpdateModelCard: content or status, never both in one call (the API reference); the
+        member not named keeps its value (moto blanked it)."""
+        if content is not None and model_card_status is not None:
+            raise ValidationError(
+                "You cannot update both model card content and model card status in a single call."
+            )
+        if model_card_name not in self.model_cards:
+            raise ResourceNotFound(f"Modelcard {model_card_name} does not exist.")
+        latest = self.model_cards[model_card_name][-1]
+        return super().update_model_card(
+            model_card_name,
+            content if content is not None else latest.content,
+            model_card_status if model_card_status is not None else latest.model_card_status,
+        )
+
+    def create_model_card_export_job(
+        self, model_card_name: str, model_card_version: int | None, job_name: str, output_path: str
+    ) -> str:
+        """CreateModelCardExportJob: writes the card's PDF to ``<S3OutputPath>/<card>/<job>.pdf``
+        in this account's bucket, or fails the job with the reason when it cannot."""
+        from moto.s3.exceptions import MissingBucket
+        from moto.s3.models import s3_backends
+
+        card = self.describe_model_card_version(model_card_name, model_card_version)
+        job = ModelCardExportJob(job_name, card, output_path, self.account_id, self.region_name)
+        if job.arn in self.model_card_export_jobs:
+            raise ConflictException(f"Model card export job {job_name} already exists for {model_card_name}.")
+        bucket, _, prefix = output_path.split("://", 1)[1].partition("/")
+        key = "/".join(part for part in (prefix.strip("/"), card.model_card_name, f"{job_name}.pdf") if part)
+        document = card_pdf(
+            card.model_card_name, card.model_card_version, card.model_card_status, card.content
+        )
+        try:
+            s3_backends[self.account_id][self.partition].put_object(bucket, key, document)
+        except MissingBucket:
+            job.status = "Failed"
+            job.failure_reason = f"The S3 bucket {bucket} does not exist or is not accessible."
+        else:
+            job.status = "Completed"
+            job.artifact = f"s3://{bucket}/{key}"
+        job.last_modified_at = utcnow()
+        self.model_card_export_jobs[job.arn] = job
+        return job.arn
+
+    def describe_model_card_version(
+        self, model_card_name: str, model_card_version: int | None
+    ) -> FakeModelCard:
+        """A card version (the latest when none is named); ResourceNotFound as DescribeModelCard."""
+        versions = self.model_cards.get(model_card_name)
+        if not versions:
+            raise ResourceNotFound(f"Modelcard {model_card_name} does not exist.")
+        if model_card_version is None:
+            return versions[-1]
+        for version in versions:
+            if version.model_card_version == model_card_version:
+                return version
+        raise ResourceNotFound(
+            f"Modelcard with name {model_card_name} and version: {model_card_version} does not exist"
+        )
+
+    def describe_model_card_export_job(self, job_arn: str) -> ModelCardExportJob:
+        job = self.model_card_export_jobs.get(job_arn)
+        if job is None:
+            raise ResourceNotFound(f"Model card export job {job_arn} does not exist.")
+        return job
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_model_card_export_jobs(
+        self,
+        model_card_name: str,
+        model_card_version: int | None,
+        creation_time_after: datetime | None,
+        creation_time_before: datetime | None,
+        name_contains: str | None,
+        status_equals: str | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[ModelCardExportJob]:
+        jobs = [
+            j
+            for j in self.model_card_export_jobs.values()
+            if j.card_name == model_card_name
+            and (model_card_version is None or j.card_version == model_card_version)
+            and (creation_time_after is None or j.created_at > creation_time_after)
+            and (creation_time_before is None or j.created_at < creation_time_before)
+            and (name_contains is None or name_contains in j.name)
+            and (status_equals is None or j.status == status_equals)
+        ]
+        attribute = {"Name": "name", "Status": "status"}.get(sort_by or "", "created_at")
+        return _sort(jobs, lambda j: getattr(j, attribute), sort_order)
 
     # -- tags on the resource types added here ---------------------------------------------
     def _get_resource_from_arn(self, arn: str) -> Any:

@@ -19,8 +19,10 @@ from .models import (
     GovernanceSageMakerBackend,
     UpdateModelPackageRequest,
     governed,
+    metadata_only,
 )
 from .policy import authorize_cross_account, group_name
+from .search import RECORD_MEMBERS
 
 
 def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMakerBackend:
@@ -85,9 +87,15 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         return ActionResult({"ModelPackageArn": arn})
 
     def describe_model_package(self) -> ActionResult:
+        """DescribeModelPackage; ``IncludedData=MetadataOnly`` trims the card's content to the
+        unencrypted metadata fields (status kept, every other member unchanged)."""
         name = self._get_param("ModelPackageName")
         package = self._backend_for(name, "DescribeModelPackage").describe_model_package(name)
-        return ActionResult(package.describe())
+        described = package.describe()
+        card = described.get("ModelCard")
+        if self._get_param("IncludedData") == "MetadataOnly" and card and "ModelCardContent" in card:
+            described["ModelCard"] = {**card, "ModelCardContent": metadata_only(card["ModelCardContent"])}
+        return ActionResult(described)
 
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
@@ -136,6 +144,74 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def delete_model_package_group_policy(self) -> ActionResult:
         self.sagemaker_backend.delete_model_package_group_policy(self._get_param("ModelPackageGroupName"))
         return EmptyResult()
+
+    # -- Search -----------------------------------------------------------------------------
+    def search(self) -> ActionResult:
+        """Search: model packages, groups and cards as AWS returns them (whole records, 100 a
+        page, filters, sorting); other resources are left to moto."""
+        resource = self._get_param("Resource")
+        if resource not in RECORD_MEMBERS:
+            return super().search()
+        hits, token = self.sagemaker_backend.search_records(
+            resource=resource,
+            search_expression=self._get_param("SearchExpression"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            cross_account_filter_option=self._get_param("CrossAccountFilterOption"),
+            visibility_conditions=self._get_param("VisibilityConditions"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        member = RECORD_MEMBERS[resource]
+        return ActionResult({"Results": [{member: hit.record} for hit in hits], "NextToken": token})
+
+    # -- model cards ---------------------------------------------------------------------------
+    def describe_model_card(self) -> ActionResult:
+        """moto's DescribeModelCard, with ``IncludedData=MetadataOnly``."""
+        card = self.sagemaker_backend.describe_model_card_version(
+            self._get_param("ModelCardName"), self._get_param("ModelCardVersion")
+        )
+        described = card.describe()
+        described["LastModifiedTime"] = card.last_modified_time
+        if described.get("SecurityConfig") is None:
+            described.pop("SecurityConfig", None)
+        if self._get_param("IncludedData") == "MetadataOnly":
+            described["Content"] = metadata_only(described["Content"])
+        return ActionResult(described)
+
+    def update_model_card(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_model_card(
+            self._get_param("ModelCardName"), self._get_param("Content"), self._get_param("ModelCardStatus")
+        )
+        return ActionResult({"ModelCardArn": arn})
+
+    def create_model_card_export_job(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_model_card_export_job(
+            self._get_param("ModelCardName"),
+            self._get_param("ModelCardVersion"),
+            self._get_param("ModelCardExportJobName"),
+            self._get_param("OutputConfig")["S3OutputPath"],
+        )
+        return ActionResult({"ModelCardExportJobArn": arn})
+
+    def describe_model_card_export_job(self) -> ActionResult:
+        job = self.sagemaker_backend.describe_model_card_export_job(self._get_param("ModelCardExportJobArn"))
+        return ActionResult(job.describe())
+
+    def list_model_card_export_jobs(self) -> ActionResult:
+        jobs, token = self.sagemaker_backend.list_model_card_export_jobs(
+            model_card_name=self._get_param("ModelCardName"),
+            model_card_version=self._get_param("ModelCardVersion"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            name_contains=self._get_param("ModelCardExportJobNameContains"),
+            status_equals=self._get_param("StatusEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"ModelCardExportJobSummaries": [j.summary() for j in jobs], "NextToken": token})
 
     # -- Studio domains and user profiles --------------------------------------------------
     def create_domain(self) -> ActionResult:

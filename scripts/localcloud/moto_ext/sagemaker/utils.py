@@ -21,6 +21,18 @@ PAGINATION_MODEL: dict[str, dict[str, Any]] = {
         "limit_default": 100,
         "unique_attribute": "arn",
     },
+    "search_records": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
+    "list_model_card_export_jobs": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
     "list_associations": {
         "input_token": "next_token",
         "limit_key": "max_results",

@@ -68,3 +68,13 @@ def validate_approval_status(status: str | None) -> None:
             f"Value '{status}' at 'modelApprovalStatus' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [{', '.join(APPROVAL_STATUSES)}]"
         )
+
+
+def validate_not_archived(current: dict[str, Any] | None, requested: dict[str, Any] | None) -> None:
+    """An Archived model package card's content cannot change (API reference of
+    ModelPackageModelCard: "If you try to update the model card content, you will receive the
+    message Model Card is in Archived state."). Its status may still change."""
+    if current is None or requested is None or requested.get("ModelCardContent") is None:
+        return
+    if current.get("ModelCardStatus") == "Archived":
+        raise ValidationError("Model Card is in Archived state.")
