@@ -65,11 +65,20 @@ bench: $(VENV)/.installed
 synth: $(VENV)/.installed
 	$(VENV)/bin/python main.py
 
-# Generated files only, never Terraform state: .terraform-work/<target>/<env>/ holds the deploy
-# runner's state (for --target aws with local state, the only record of real resources), so
-# only its logs and saved plans go. Not yet true of cdktf.out: a stack applied in place there
-# (the bootstrap stacks, as docs/OPERATOR_GUIDE.md does it, or any `cdktf deploy`) keeps its
-# local state in cdktf.out/stacks/<stack>/, which this removes.
+# Generated files only, never Terraform state. The deploy runner keeps every stack's local state
+# in its working directory .terraform-work/<target>/<stack>/ (platform stacks and, through
+# `mlgov deploy bootstrap`, the bootstrap-<env> stacks; for --target aws with local state the
+# only record of real resources), so only its logs and saved plans go. cdktf.out is rewritten by
+# every synthesis and holds no state when stacks are applied through the kit; a state file found
+# there (a `terraform apply` or `cdktf deploy` run inside cdktf.out/stacks/<stack>) stops the
+# clean instead of being deleted with it. (.terraform/ folders only hold backend settings.)
 clean:
+	@found=$$(find cdktf.out -path '*/.terraform' -prune -o \( -name '*.tfstate' -o -name '*.tfstate.backup' \) -print 2>/dev/null); \
+	if [ -n "$$found" ]; then \
+		echo "error: Terraform state in cdktf.out, which make clean deletes:" >&2; \
+		echo "$$found" >&2; \
+		echo "move each file into its stack's working directory .terraform-work/<target>/<stack>/ (docs/OPERATOR_GUIDE.md, Bootstrap), then run make clean again" >&2; \
+		exit 1; \
+	fi
 	rm -rf cdktf.out bench-results .terraform-work/*/logs
 	rm -f .terraform-work/*/*/tfplan .terraform-work/*/*/drift.tfplan

@@ -13,8 +13,11 @@ environment's account:
   itself (the platform stack's provider assumes the deploy role, also when CI is already in it);
 - the read-only plan role (``Names.plan_role_name``) for pull-request plans and drift detection.
 
-The bootstrap keeps its own state locally (it creates the bucket the other state lives in); the
-operator guide shows how to move it into the bucket afterwards.
+The bootstrap keeps its own state locally (it creates the bucket the other state lives in), in a
+path relative to the directory Terraform runs in: ``mlgov deploy bootstrap``
+(``scripts/deploy/bootstrap.py``) runs it in ``.terraform-work/<target>/bootstrap-<env>/``, never in
+``cdktf.out``, which every synthesis rewrites and ``make clean`` deletes. The operator guide shows
+how to move that state into the bucket afterwards.
 """
 
 from __future__ import annotations
@@ -329,7 +332,8 @@ class BootstrapStack(TerraformStack):
         names = Names.of(platform, env)
         self.names = names
         aws_provider(self, platform, env, component="bootstrap")
-        # Its own state stays local: it creates the bucket the other stacks' state lives in.
+        # Its own state stays local: it creates the bucket the other stacks' state lives in. The
+        # path is relative to the working directory the kit applies it in (.terraform-work/...).
         state_backend(self, remote_state=None, local_path=f"terraform.bootstrap-{env.name}.tfstate")
 
         self.state = StateStore(self, "state", names=names, deletion_window_days=deletion_window_days)

@@ -1,13 +1,27 @@
-"""``make bench``: the kit's speed measurements, printed and written to ``bench-results/bench.json``.
+"""``make bench``: the kit's speed measurements, printed and written to ``bench-results/``.
 
     python -m scripts.bench                     # every section
     python -m scripts.bench --only synth        # one section (repeatable)
     python -m scripts.bench --json              # the JSON document on stdout as well
 
-Sections register themselves with :func:`section`; this module brings ``synth`` (all stacks vs. a
-bare import of the prebuilt provider, as a ratio) and ``apply`` (the three environments on the
-emulator, then a second apply with no changes, as a ratio). Other modules add theirs the same
-way and are listed in :data:`SECTION_MODULES` (imported when present)::
+Results go to ``bench-results/bench.json`` and a table, ``bench-results/summary.md``, that puts
+each figure beside its goal (:data:`FIGURES`) and beside the previous run's figure (read from the
+``bench.json`` being replaced).
+
+Sections register themselves with :func:`section`; this module brings
+
+- ``synth``: all stacks vs. a bare import of the prebuilt provider (a ratio), and a second
+  synthesis with unchanged inputs, which must be skipped;
+- ``apply``: the three environments into empty emulated accounts, one at a time downstream
+  first and then in two phases (identities, then everything at once) on a second fresh
+  emulator, as a ratio; then a second apply with no changes;
+- ``demo``: the README's main command (``python -m scripts.demo``) end to end in a subprocess
+  with a cold synthesis, its own emulator and working directories, and the share of its wall
+  time spent starting, synthesizing, applying and running the workflow, read from the time
+  each line of its output arrives.
+
+Other modules add theirs the same way and are listed in :data:`SECTION_MODULES` (imported when
+present)::
 
     from scripts.bench import BenchContext, section
 
@@ -29,6 +43,7 @@ import json
 import logging
 import os
 import platform as _platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -39,13 +54,14 @@ from pathlib import Path
 from typing import Any
 
 from environments import load_platform
-from scripts.deploy import runner
+from scripts.deploy import runner, synthesis
 from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "bench.json"
+SUMMARY_FILE = "summary.md"
 #: Modules that contribute sections (imported if they exist; each calls ``section`` at import).
 SECTION_MODULES = ("scripts.bench.governance",)
 
@@ -113,16 +129,26 @@ class BenchContext:
             self.cloud = LocalCloud(state_dir=self.scratch / "localcloud").start(reuse=False)
         return self.cloud
 
-    def deploy(self, action: str, env_names: Sequence[str] | None = None) -> list[runner.StepResult]:
+    def deploy(
+        self,
+        action: str,
+        env_names: Sequence[str] | None = None,
+        *,
+        cloud: Any = None,
+        work_root: Path | None = None,
+        parallel: bool = True,
+    ) -> list[runner.StepResult]:
+        """The deploy runner on this run's emulator (or ``cloud``), two-phase unless not ``parallel``."""
         return runner.deploy(
             action,
             env_names,
             target="local",
-            cloud=self.local_cloud(),
+            cloud=cloud or self.local_cloud(),
             platform=self.platform,
-            work_root=self.work_root,
+            work_root=work_root or self.work_root,
             outdir=self.synthesized(),
             synthesize=False,
+            parallel=parallel,
             progress=self.progress,
         )
 
@@ -144,7 +170,7 @@ def _timed_python(code_or_args: Sequence[str], cwd: Path) -> float:
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     started = time.monotonic()
     proc = subprocess.run(
-        [runner._python(cwd), *code_or_args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [synthesis.python(cwd), *code_or_args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
     seconds = time.monotonic() - started
     if proc.returncode != 0:
@@ -164,10 +190,19 @@ def bench_synth(ctx: BenchContext) -> dict[str, Any]:
     ctx.outdir = outdir
     stacks = sorted(p.name for p in (outdir / "stacks").iterdir())
     ctx.progress(f"[bench] synth of {len(stacks)} stacks {synth_s:.1f}s")
+    # What a second `make demo` does: the inputs are unchanged, so the runner must skip main.py.
+    again = runner.Runner(
+        ctx.platform, target="aws", work_root=ctx.work_root, outdir=outdir, progress=ctx.progress
+    )
+    started = time.monotonic()
+    (second,) = again.run("synth", [])
+    second_s = time.monotonic() - started
     return {
         "bare_provider_import_s": round(bare, 2),
         "synth_all_s": round(synth_s, 2),
         "synth_over_import_ratio": round(synth_s / bare, 2),
+        "second_synth_skipped": second.skipped,
+        "second_synth_s": round(second_s, 3),
         "stacks": stacks,
     }
 
@@ -186,11 +221,24 @@ def _apply_summary(results: Sequence[runner.StepResult], wall: float) -> dict[st
 
 @section("apply", order=20)
 def bench_apply(ctx: BenchContext) -> dict[str, Any]:
-    """Apply of every environment on the emulator, then a second apply with no changes."""
+    """Three environments into empty accounts: sequential vs. two-phase, then a no-change apply."""
+    from scripts.localcloud import LocalCloud
+
     ctx.synthesized()
+    # Sequential on an emulator of its own (stopped after), so both first applies meet empty
+    # accounts; the two-phase one runs on the run's emulator, which later sections reuse.
     started = time.monotonic()
-    ctx.local_cloud()
+    scratch_cloud = LocalCloud(state_dir=ctx.scratch / "localcloud-sequential").start(reuse=False)
     emulator_start = time.monotonic() - started
+    try:
+        started = time.monotonic()
+        sequential = ctx.deploy(
+            "apply", cloud=scratch_cloud, work_root=ctx.scratch / "terraform-work-sequential", parallel=False
+        )
+        sequential_wall = time.monotonic() - started
+    finally:
+        scratch_cloud.stop()
+    ctx.local_cloud()
     started = time.monotonic()
     first = ctx.deploy("apply")
     first_wall = time.monotonic() - started
@@ -200,19 +248,257 @@ def bench_apply(ctx: BenchContext) -> dict[str, Any]:
     second_wall = time.monotonic() - started
     # The second run's plan must find nothing to do; any environment listed here is not idempotent.
     changed = [r.env for r in second if r.step == "plan" and r.changes]
-    out = {
+    phase1 = [r for r in first if r.step == "identities"]
+    out: dict[str, Any] = {
         "environments": [r.env for r in first if r.step == "apply"],
         "emulator_start_s": round(emulator_start, 2),
-        "first": _apply_summary(first, first_wall),
+        "sequential": _apply_summary(sequential, sequential_wall),
+        "two_phase": {
+            **_apply_summary(first, first_wall),
+            "identities_s": round(max((r.seconds for r in phase1), default=0.0), 2),
+        },
+        "two_phase_over_sequential_ratio": round(first_wall / sequential_wall, 2),
         "second_no_changes": _apply_summary(second, second_wall),
         "second_over_first_ratio": round(second_wall / first_wall, 2),
         "second_apply_changed_something_in": changed,
     }
     ctx.progress(
-        f"[bench] apply {first_wall:.1f}s, second apply {second_wall:.1f}s "
-        f"(ratio {out['second_over_first_ratio']})"
+        f"[bench] apply of {len(out['environments'])} environments: sequential {sequential_wall:.1f}s, "
+        f"two-phase {first_wall:.1f}s (ratio {out['two_phase_over_sequential_ratio']}); "
+        f"second apply {second_wall:.1f}s (ratio {out['second_over_first_ratio']})"
     )
     return out
+
+
+#: Lines of the demo's output that end a stretch of its run (time of arrival is measured).
+_CLOUD_UP = re.compile(r"^local cloud at ")
+_SYNTH_DONE = re.compile(r"^\s*\[local\]\s+\*\s+synth\s")
+_DEPLOY_LINE = re.compile(r"^\s*(\[local\]\s|phase \d/\d)")
+
+
+def demo_shares(lines: Sequence[tuple[float, str]], wall: float) -> dict[str, Any] | None:
+    """Where the demo's wall time went, from the arrival time of its output lines: startup (to
+    "local cloud at"), synth (to the synth step's line), apply (to the last deploy line) and the
+    workflow (the rest). None when the demo did not print those lines."""
+    cloud = next((t for t, line in lines if _CLOUD_UP.search(line)), None)
+    synth = next((t for t, line in lines if _SYNTH_DONE.search(line)), None)
+    deploy = [t for t, line in lines if _DEPLOY_LINE.search(line)]
+    if cloud is None or synth is None or not deploy or not (cloud <= synth <= deploy[-1] <= wall):
+        return None
+    parts = {
+        "startup": cloud,
+        "synth": synth - cloud,
+        "apply": deploy[-1] - synth,
+        "workflow": wall - deploy[-1],
+    }
+    return {
+        "seconds": {k: round(v, 2) for k, v in parts.items()},
+        "share": {k: round(v / wall, 3) for k, v in parts.items()},
+        "source": "arrival time of the demo's own output lines",
+    }
+
+
+@section("demo", order=30)
+def bench_demo(ctx: BenchContext) -> dict[str, Any]:
+    """The README's main command end to end after install: cold synth, fresh emulator."""
+    # A run of its own: an emulator in the scratch folder (not one the user has running),
+    # working directories in the scratch folder, and no synthesis key, so that main.py runs as
+    # after a fresh clone. cdktf.out is the clone's own, as for `make demo`.
+    (REPO_ROOT / "cdktf.out" / synthesis.KEY_FILE).unlink(missing_ok=True)
+    env = dict(os.environ)
+    env.update(
+        {
+            "PYTHONUNBUFFERED": "1",
+            "MLGOV_LOCALCLOUD_DIR": str(ctx.scratch / "localcloud-demo"),
+            runner.WORK_DIR_VAR: str(ctx.scratch / "terraform-work-demo"),
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+    )
+    lines: list[tuple[float, str]] = []
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [synthesis.python(REPO_ROOT), "-m", "scripts.demo"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append((time.monotonic() - started, line.rstrip("\n")))
+    code = proc.wait()
+    wall = time.monotonic() - started
+    if code != 0:
+        tail = "\n".join(line for _, line in lines[-20:])
+        raise RuntimeError(f"python -m scripts.demo exited {code} after {wall:.1f}s:\n{tail}")
+    shares = demo_shares(lines, wall)
+    if shares is None:
+        # The demo did not say when synth and apply ended: time them through the runner.
+        synth_s = ctx.results.get("synth", {}).get("synth_all_s") or _timed_synth(ctx)
+        apply_s = ctx.results.get("apply", {}).get("two_phase", {}).get("wall_s")
+        if apply_s is None:
+            started = time.monotonic()
+            ctx.deployed()
+            apply_s = time.monotonic() - started
+        parts = {"synth": synth_s, "apply": apply_s, "workflow": max(wall - synth_s - apply_s, 0.0)}
+        shares = {
+            "seconds": {k: round(v, 2) for k, v in parts.items()},
+            "share": {k: round(v / wall, 3) for k, v in parts.items()},
+            "source": "synth and apply timed separately through the runner; workflow = the rest",
+        }
+    ctx.progress(
+        f"[bench] demo {wall:.1f}s: "
+        + ", ".join(f"{k} {v:.1f}s ({shares['share'][k]:.0%})" for k, v in shares["seconds"].items())
+    )
+    return {
+        "wall_s": round(wall, 2),
+        "goal_s": DEMO_GOAL_S,
+        "over_goal_ratio": round(wall / DEMO_GOAL_S, 2),
+        **shares,
+    }
+
+
+def _timed_synth(ctx: BenchContext) -> float:
+    _, seconds = runner.synth(ctx.scratch / "cdktf.out-demo", log_dir=ctx.scratch / "logs")
+    return seconds
+
+
+# -- the summary table -------------------------------------------------------------------------
+DEMO_GOAL_S = 120.0
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One row of the summary: where the figure is in bench.json, and its goal."""
+
+    label: str
+    path: tuple[str, ...]
+    """Keys below ``sections``."""
+    goal: str = ""
+    met: Callable[[Any], bool] | None = None
+    unit: str = ""
+
+
+def _report_growth(report: Any) -> Any:
+    """API calls added by 900 more versions (3 accounts): 27 more pages of 100 at most."""
+    try:
+        return report["1000"]["api_calls"] - report["100"]["api_calls"]
+    except (KeyError, TypeError):
+        return None
+
+
+FIGURES: tuple[Figure, ...] = (
+    Figure(
+        "demo: `python -m scripts.demo` end to end",
+        ("demo", "wall_s"),
+        "≤ 120 s",
+        lambda v: v <= DEMO_GOAL_S,
+        "s",
+    ),
+    Figure("demo: startup (emulator up)", ("demo", "seconds", "startup"), unit="s"),
+    Figure("demo: synth", ("demo", "seconds", "synth"), unit="s"),
+    Figure("demo: apply (3 environments)", ("demo", "seconds", "apply"), unit="s"),
+    Figure("demo: workflow", ("demo", "seconds", "workflow"), unit="s"),
+    Figure("synth: every stack", ("synth", "synth_all_s"), unit="s"),
+    Figure(
+        "synth: second synth, inputs unchanged",
+        ("synth", "second_synth_skipped"),
+        "skipped",
+        lambda v: v is True,
+    ),
+    Figure("apply: 3 environments, sequential", ("apply", "sequential", "wall_s"), unit="s"),
+    Figure("apply: 3 environments, two-phase", ("apply", "two_phase", "wall_s"), unit="s"),
+    Figure(
+        "apply: two-phase / sequential",
+        ("apply", "two_phase_over_sequential_ratio"),
+        "< 1 (the waits overlap)",
+        lambda v: v < 1,
+    ),
+    Figure("apply: second apply, no changes", ("apply", "second_no_changes", "wall_s"), unit="s"),
+    Figure(
+        "report: 1,000 versions x 3 accounts",
+        ("report", "1000", "seconds"),
+        "≤ 5 s",
+        lambda v: v <= 5,
+        "s",
+    ),
+    Figure("report: API calls, 1,000 versions", ("report", "1000", "api_calls")),
+    Figure(
+        "report: API calls added by 900 versions",
+        ("report", "@growth"),
+        "≤ 27 (3 accounts x 9 pages)",
+        lambda v: v <= 27,
+    ),
+    Figure("promotion: API calls", ("promotion", "api_calls")),
+    Figure(
+        "promotion: artifact bytes through the client",
+        ("promotion", "artifact_bytes_through_client"),
+        "0",
+        lambda v: v == 0,
+    ),
+)
+
+
+def figure_value(doc: dict[str, Any] | None, figure: Figure) -> Any:
+    """The figure's value in a bench.json document, or None when that run did not measure it."""
+    node: Any = (doc or {}).get("sections", {})
+    for key in figure.path:
+        if key == "@growth":
+            return _report_growth(node)
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _cell(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}{' ' + unit if unit else ''}"
+    return f"{value}{' ' + unit if unit else ''}"
+
+
+def summary_table(doc: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    """Markdown: each figure, its goal, whether it is met, and the previous run's figure."""
+    rows = [
+        "# Bench summary",
+        "",
+        f"This run: {doc.get('started_at', '?')} on {doc.get('machine', {}).get('cpus', '?')} CPUs; "
+        f"previous run: {(previous or {}).get('started_at', 'none')}.",
+        "",
+        "| figure | this run | goal | met | previous run |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for figure in FIGURES:
+        value, before = figure_value(doc, figure), figure_value(previous, figure)
+        met = "" if figure.met is None or value is None else ("yes" if figure.met(value) else "**no**")
+        rows.append(
+            f"| {figure.label} | {_cell(value, figure.unit)} | {figure.goal or '—'} | {met} | "
+            f"{_cell(before, figure.unit)} |"
+        )
+    failed = {name: sec["error"] for name, sec in doc.get("sections", {}).items() if "error" in sec}
+    if failed:
+        rows += ["", "Sections that failed:", ""]
+        rows += [f"- `{name}`: {error.splitlines()[0]}" for name, error in failed.items()]
+    rows += [
+        "",
+        "CI (`.ci/run` on a clean clone, goal ≤ 12 min) is timed by the CI run itself, not here.",
+        "",
+    ]
+    return "\n".join(rows)
+
+
+def read_previous(path: Path) -> dict[str, Any] | None:
+    """The bench.json a new run is about to replace, if there is a readable one."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[str, Any]:
@@ -242,7 +528,7 @@ def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[st
                 try:
                     result = sec.fn(ctx)
                     result.setdefault("section_s", round(time.monotonic() - started, 2))
-                    doc["sections"][sec.name] = result
+                    doc["sections"][sec.name] = ctx.results[sec.name] = result
                 except (runner.DeployError, RuntimeError) as exc:
                     doc["sections"][sec.name] = {"error": str(exc)}
                     progress(f"[bench] {sec.name} failed: {exc}")
@@ -275,9 +561,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    previous = read_previous(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2))
-    print(f"results written to {args.out}", file=sys.stderr)
+    summary = args.out.with_name(SUMMARY_FILE)
+    summary.write_text(summary_table(doc, previous), encoding="utf-8")
+    print(f"results written to {args.out} and {summary}", file=sys.stderr)
     if args.json:
         print(json.dumps(doc, indent=2))
     else:

@@ -1,13 +1,19 @@
 """Helpers for the GitHub Actions workflows in ``.github/workflows/`` (needs only PyYAML).
 
     python -m scripts.deploy.ci matrix                          # {"include": [...]} for a job matrix
+    python -m scripts.deploy.ci matrix --identities             # only environments with a phase 1
+    python -m scripts.deploy.ci identity-targets --env staging  # phase 1's -target addresses
     python -m scripts.deploy.ci env --env prod                  # key=value lines for $GITHUB_OUTPUT
     python -m scripts.deploy.ci plan-override --env dev --stack-dir cdktf.out/stacks/dev
 
-``matrix`` lists the environments in apply order, downstream first (apply runs them in this
-order, one at a time: an environment's resource policies name its downstream promotion role)
-with the role ARNs the bootstrap created; it refuses an environment without ``remote_state``,
-because a CI run with local state would forget everything it applied.
+``matrix`` lists the environments (in apply order, downstream first) with the role ARNs the
+bootstrap created; it refuses an environment without ``remote_state``, because a CI run with
+local state would forget everything it applied. The apply workflow runs the deploy runner's two
+phases (:mod:`.phases`) as two jobs: ``identities`` (``matrix --identities``: the environments
+whose roles another environment's policies name) applies ``identity-targets`` with
+``terraform apply -target``, every environment at once; then ``apply`` applies every
+environment at once. ``identity-targets`` reads the addresses from the synthesized stack
+(one per line, nothing when the environment has none to create first).
 
 ``plan-override`` writes ``zz_ci_plan_override.tf.json`` beside a synthesized stack: the stack's
 provider assumes the *deploy* role, which pull-request and drift jobs must not hold; the override
@@ -31,6 +37,8 @@ from environments import ConfigError, PlatformConfig, load_platform
 from environments.naming import Names
 from scripts.errors import EXIT_OK, EXIT_USAGE, UsageError
 
+from .phases import Identity, identity_roles, read_stack
+from .phases import identity_targets as identity_targets_in
 from .runner import environments_dir
 from .targets import STACK_FILE
 
@@ -55,9 +63,15 @@ def describe(platform: PlatformConfig, env_name: str) -> dict[str, Any]:
     }
 
 
-def matrix(platform: PlatformConfig, *, require_remote_state: bool = True) -> dict[str, Any]:
-    """``{"include": [...]}``, one entry per environment, in apply order (downstream first)."""
+def matrix(
+    platform: PlatformConfig, *, require_remote_state: bool = True, identities: bool = False
+) -> dict[str, Any]:
+    """``{"include": [...]}``, one entry per environment, in apply order (downstream first);
+    ``identities``: only the environments that create roles in phase 1 (may be empty)."""
     envs = platform.apply_order()
+    if identities:
+        phase1 = identity_roles(platform)
+        envs = [e for e in envs if phase1[e.name]]
     if require_remote_state:
         missing = [e for e in envs if e.remote_state is None]
         if missing:
@@ -67,6 +81,13 @@ def matrix(platform: PlatformConfig, *, require_remote_state: bool = True) -> di
                 "remote_state output into the file; CI never runs with local state"
             )
     return {"include": [describe(platform, e.name) for e in envs]}
+
+
+def identity_targets(platform: PlatformConfig, env_name: str, stack_dir: Path) -> list[Identity]:
+    """Phase 1 of the apply for one environment, every environment being applied: the roles
+    other environments' policies name, with their addresses in the synthesized stack."""
+    roles = identity_roles(platform)[platform.env(env_name).name]
+    return identity_targets_in(read_stack(stack_dir), roles, env=env_name)
 
 
 def plan_override(platform: PlatformConfig, env_name: str, stack_dir: Path) -> dict[str, Any]:
@@ -110,6 +131,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list environments without remote_state too (for a dry run of the workflows)",
     )
+    m.add_argument(
+        "--identities",
+        action="store_true",
+        help="only environments whose roles other environments' policies name (phase 1 of apply)",
+    )
+    t = sub.add_parser(
+        "identity-targets",
+        help="print the Terraform addresses phase 1 of apply creates in one environment (one per line)",
+    )
+    t.add_argument("--env", required=True, help="environment name (a file in environments/)")
+    t.add_argument(
+        "--stack-dir", type=Path, default=None, help="the synthesized stack (default: cdktf.out/stacks/<env>)"
+    )
+    t.add_argument("--json", action="store_true", help="print [{role_name, address, named_by}] as JSON")
     e = sub.add_parser("env", help="print one environment's facts as key=value lines (for $GITHUB_OUTPUT)")
     e.add_argument("--env", required=True, help="environment name (a file in environments/)")
     e.add_argument("--json", action="store_true", help="print JSON instead of key=value lines")
@@ -133,7 +168,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         platform = load_platform(environments_dir(args.config_dir))
         if args.command == "matrix":
-            print(json.dumps(matrix(platform, require_remote_state=not args.allow_local_state)))
+            doc = matrix(
+                platform, require_remote_state=not args.allow_local_state, identities=args.identities
+            )
+            print(json.dumps(doc))
+        elif args.command == "identity-targets":
+            stack_dir = args.stack_dir or Path("cdktf.out") / "stacks" / args.env
+            found = identity_targets(platform, args.env, stack_dir)
+            if args.json:
+                print(
+                    json.dumps(
+                        [
+                            {"role_name": i.role_name, "address": i.address, "named_by": i.named_by}
+                            for i in found
+                        ]
+                    )
+                )
+            else:
+                for i in found:
+                    print(i.address)
         elif args.command == "env":
             facts = describe(platform, args.env)
             print(json.dumps(facts) if args.json else "\n".join(f"{k}={v}" for k, v in facts.items()))

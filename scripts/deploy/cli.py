@@ -1,17 +1,26 @@
 """``mlgov deploy`` / ``python -m scripts.deploy``: the deploy runner's command line.
 
     python -m scripts.deploy apply                       # every environment, local emulator
+    python -m scripts.deploy apply --sequential          # one at a time, downstream first
     python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
     python -m scripts.deploy destroy                     # upstream first
     python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
-    python -m scripts.deploy synth                       # only write cdktf.out/
+    python -m scripts.deploy synth --force-synth         # only write cdktf.out/, even if unchanged
     python -m scripts.deploy plan --config-dir my-envs   # another configuration folder
+    python -m scripts.deploy apply --env dev --migrate-state   # after setting remote_state
+    python -m scripts.deploy bootstrap --env dev         # the bootstrap-<env> stacks (.bootstrap)
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
 emulator this command starts all come from it. ``--target local`` (default) starts the local
 emulator or reuses the running one, which outlives the command so that the deployed resources
 stay available to the governance jobs.
+
+``apply`` runs in two phases by default: the roles that other environments' policies name are
+created first in every environment at once, then every environment is applied at once
+(:mod:`.phases`); ``--sequential`` applies one environment after another, downstream first.
+``destroy`` always runs one environment at a time, upstream first. Synthesis is skipped when
+nothing it reads changed since ``cdktf.out`` was written (``--force-synth`` runs it anyway).
 
 Exit codes: 0 done (``drift``: no drift), 1 a step failed (the message names environment,
 resource and log file) or ``drift`` found drift, 2 bad usage (an unknown environment or a bad
@@ -33,17 +42,28 @@ from environments import ConfigError, load_platform
 from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 from . import terraform as tf
-from .runner import ACTIONS, REPO_ROOT, DeployError, Runner, StepResult, environments_dir, select_environments
+from .runner import (
+    ACTIONS,
+    DeployError,
+    Runner,
+    StepResult,
+    default_work_root,
+    environments_dir,
+    select_environments,
+)
 from .targets import TARGETS
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m scripts.deploy",
-        description="Synthesize every stack once and run Terraform per environment, downstream first "
-        "(destroy: upstream first), against the local multi-account emulator or AWS.",
+        description="Synthesize every stack once (skipped when its inputs are unchanged) and run "
+        "Terraform per environment against the local multi-account emulator or AWS: apply in two "
+        "phases (the roles other environments' policies name, then everything, each phase in every "
+        "environment at once); destroy one environment at a time, upstream first.",
         epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
-        "Logs: .terraform-work/<target>/logs/<env>-<step>.log",
+        "Logs: .terraform-work/<target>/logs/<env>-<step>.log. "
+        "The bootstrap-<env> stacks: `python -m scripts.deploy bootstrap --help`.",
     )
     p.add_argument(
         "action",
@@ -76,17 +96,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="print a machine-readable summary of every step on stdout"
     )
-    p.add_argument(
+    order = p.add_mutually_exclusive_group()
+    order.add_argument(
         "--parallel",
+        dest="parallel",
         action="store_true",
-        help="run the environments concurrently (they are wired by names, not by each other's "
-        "state); default: one after another, downstream first",
+        default=True,
+        help="the default: every environment at once (they are wired by names, not by each other's "
+        "state); apply in two phases, identities first",
+    )
+    order.add_argument(
+        "--sequential",
+        dest="parallel",
+        action="store_false",
+        help="one environment after another, apply downstream first (the order alone makes every "
+        "principal a policy names exist); destroy is always sequential, upstream first",
+    )
+    p.add_argument(
+        "--force-synth",
+        action="store_true",
+        help="run main.py even when nothing it reads changed since cdktf.out was written",
+    )
+    p.add_argument(
+        "--migrate-state",
+        action="store_true",
+        help="when an environment's backend changed (remote_state set on a deployed environment), "
+        "copy its existing state into the new backend (terraform init -migrate-state -force-copy)",
     )
     p.add_argument(
         "--work-dir",
         type=Path,
-        default=REPO_ROOT / ".terraform-work",
-        help="root of the Terraform working directories and logs (default: .terraform-work)",
+        default=None,
+        help="root of the Terraform working directories and logs "
+        "(default: $MLGOV_DEPLOY_WORK_DIR, else .terraform-work)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
@@ -115,6 +157,12 @@ def _progress(line: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bootstrap"]:
+        # Its own options (--admin-role, --plan) and stacks: scripts/deploy/bootstrap.py.
+        from .bootstrap import main as bootstrap_main
+
+        return bootstrap_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -130,8 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             platform,
             target=args.target,
             cloud=cloud if cloud is not None else _NoCloud(),
-            work_root=args.work_dir,
+            work_root=args.work_dir or default_work_root(),
             parallel=args.parallel,
+            force_synth=args.force_synth,
+            migrate_state=args.migrate_state,
             progress=_progress,
             config_dir=config_dir,
         )
@@ -161,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if failure is None
             else {
                 "env": failure.env,
+                "phase": failure.phase,
                 "step": failure.step,
                 "resource": failure.resource,
                 "log": failure.log,

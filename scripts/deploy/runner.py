@@ -3,24 +3,37 @@
 :func:`deploy` is the short way in (``mlgov deploy`` / ``python -m scripts.deploy`` is the
 command line, :mod:`.cli`); :class:`Runner` does the work:
 
-1. :func:`synth` runs ``main.py`` once in a subprocess for every environment of the
-   configuration folder (:func:`environments_dir`: the one the environments were selected from).
+1. Synthesis (:mod:`.synthesis`): ``main.py`` runs once in a subprocess for every environment of
+   the configuration folder (:func:`environments_dir`), unless nothing it reads changed since the
+   output in ``cdktf.out`` was written ("synthesis skipped: inputs unchanged (key ...)");
+   ``force_synth`` synthesizes anyway.
 2. Each environment gets a Terraform working directory ``.terraform-work/<target>/<env>/``
-   holding a copy of the synthesized ``cdk.tf.json`` (``cdktf.out`` stays free of
-   ``.terraform`` directories and state), made right for the target by :mod:`.targets`
-   (``local``: an override file pointing at the emulator; ``aws``: the stack unchanged).
+   (root: ``work_root``, else ``$MLGOV_DEPLOY_WORK_DIR``) holding a copy of the synthesized
+   ``cdk.tf.json`` (``cdktf.out`` stays free of ``.terraform`` directories and state), made right
+   for the target by :mod:`.targets` (``local``: an override file pointing at the emulator;
+   ``aws``: the stack unchanged).
 3. ``init`` (only when providers, backend or CLI configuration changed), then the action.
    ``apply`` is ``plan -out`` (its exit code records whether anything changes), ``apply`` of
    that plan, then ``apply -refresh-only`` so that state holds what the provider reads back and a
    later ``drift`` reports only real out-of-band changes.
 
-Environments run downstream first (prod, staging, dev: ``PlatformConfig.apply_order``), because
-an environment's bucket, key and group policies name its downstream promotion role, which AWS
-requires to exist; ``destroy`` runs upstream first; ``parallel=True`` runs them concurrently.
-Terraform's full output is kept per environment and step in
-``.terraform-work/<target>/logs/<env>-<step>.log``; ``progress`` gets one line per step.
-Bad input raises :class:`scripts.errors.UsageError` before anything runs; a failed step raises
-:class:`DeployError` naming environment, step, resource and log file.
+Order. An environment's bucket, key and group policies name its downstream promotion role, which
+AWS requires to exist. By default (``parallel=True``) ``apply`` runs in two phases
+(:mod:`.phases`): phase 1 ("identities") creates, in every environment at once, only the roles
+another selected environment's policies name (``terraform apply -target``); phase 2 ("apply")
+applies every environment at once, so the provider's minute-long waits overlap. ``plan`` and
+``drift`` run every environment at once. ``parallel=False`` runs one environment after another,
+``apply`` downstream first (``PlatformConfig.apply_order``: the order alone satisfies the
+principals). ``destroy`` always runs one environment at a time, upstream first
+(``promotion_order``): when a role is deleted, AWS rewrites every policy that names it to the
+role's unique id, so a destroy stopped halfway must not leave an upstream policy naming a
+downstream role that is already gone (re-creating the role would not restore that grant); upstream
+first, a surviving environment's policies only ever name roles that still exist.
+
+Terraform's full output is kept per environment and step (so per phase: phase 1 writes
+``<env>-identities.log``) in ``.terraform-work/<target>/logs/<env>-<step>.log``; ``progress``
+gets one line per step. Bad input raises :class:`scripts.errors.UsageError` before anything runs;
+a failed step raises :class:`DeployError` naming environment, phase, step, resource and log file.
 """
 
 from __future__ import annotations
@@ -29,31 +42,50 @@ import json
 import logging
 import os
 import shutil
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from environments import DEFAULT_DIR, EnvironmentConfig, PlatformConfig, load_platform
+from environments import EnvironmentConfig, PlatformConfig, load_platform
 from scripts.errors import KitError, UsageError
 
+from . import synthesis
 from . import terraform as tf
+from .phases import PHASE_APPLY, PHASE_IDENTITIES, Identity, phase_plan
+from .synthesis import ENVIRONMENTS_DIR_VAR, environments_dir
 from .targets import OVERRIDE_FILE, STACK_FILE, Target, make_target
 
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACTIONS = ("apply", "plan", "destroy", "drift", "synth")
-#: The variable main.py reads its configuration folder from (``main.ENVIRONMENTS_DIR_VAR``).
-ENVIRONMENTS_DIR_VAR = "MLGOV_ENVIRONMENTS_DIR"
+#: Root of the Terraform working directories and logs when ``work_root`` is not given.
+WORK_DIR_VAR = "MLGOV_DEPLOY_WORK_DIR"
 #: Saved plan that ``apply`` applies (inside the environment's working directory).
 PLAN_FILE = "tfplan"
 DRIFT_PLAN_FILE = "drift.tfplan"
+#: How the phases of a two-phase apply are named in messages.
+PHASE_LABELS = {PHASE_IDENTITIES: "phase 1/2 (identities)", PHASE_APPLY: "phase 2/2 (apply)"}
+
+__all__ = [
+    "ACTIONS",
+    "ENVIRONMENTS_DIR_VAR",
+    "DeployError",
+    "Runner",
+    "StepResult",
+    "deploy",
+    "environments_dir",
+    "select_environments",
+    "synth",
+]
+
+
+def default_work_root() -> Path:
+    """``$MLGOV_DEPLOY_WORK_DIR``, else ``.terraform-work`` in the repository."""
+    return Path(os.environ.get(WORK_DIR_VAR) or REPO_ROOT / ".terraform-work")
 
 
 # -- results and errors ---------------------------------------------------------------------
@@ -64,7 +96,8 @@ class StepResult:
     env: str
     """Environment name (``*`` for the synth step, which covers all of them)."""
     step: str
-    """``synth``, ``init``, ``plan``, ``apply``, ``refresh`` (after an apply), ``destroy`` or ``drift``."""
+    """``synth``, ``init``, ``identities`` (phase 1's targeted apply), ``plan``, ``apply``,
+    ``refresh`` (after an apply), ``destroy`` or ``drift``."""
     target: str
     returncode: int
     seconds: float
@@ -77,18 +110,26 @@ class StepResult:
     error: str | None = None
     drifted: list[str] | None = None
     """``drift``: addresses Terraform reports as changed outside Terraform."""
+    phase: str | None = None
+    """``identities`` or ``apply`` in a two-phase apply; None otherwise."""
+    skipped: bool = False
+    """Nothing to do (synthesis with unchanged inputs, identities already in state)."""
+    note: str | None = None
 
     def line(self) -> str:
         status = "ok" if self.ok else "FAILED"
-        if self.ok and self.changes is not None:
+        if self.skipped:
+            status = "skipped"
+        elif self.ok and self.changes is not None:
             status = "changes" if self.changes else "no changes"
             if self.step == "drift":
                 status = "DRIFT" if self.changes else "no drift"
-        return f"[{self.target}] {self.env:<10} {self.step:<8} {status:<10} {self.seconds:6.1f}s"
+        text = f"[{self.target}] {self.env:<10} {self.step:<10} {status:<10} {self.seconds:6.1f}s"
+        return f"{text}  {self.note}" if self.note else text
 
 
 class DeployError(KitError):
-    """A step failed. Names the environment, the step, the resource and the log to read."""
+    """A step failed. Names the environment, the phase, the step, the resource and the log."""
 
     def __init__(
         self,
@@ -98,22 +139,24 @@ class DeployError(KitError):
         log: str | Path,
         detail: str | None = None,
         results: Sequence[StepResult] = (),
+        *,
+        phase: str | None = None,
+        others: Sequence[DeployError] = (),
     ) -> None:
         self.env, self.step, self.resource, self.log, self.detail = env, step, resource, str(log), detail
+        self.phase = phase
         self.results = list(results)
+        self.others = list(others)
+        when = f" in {PHASE_LABELS.get(phase, phase)}" if phase else ""
         where = f" at {resource}" if resource else ""
         why = f": {detail}" if detail else ""
-        super().__init__(f"{step} failed in environment {env!r}{where}{why} (full output: {self.log})")
+        also = "".join(f"; {o.step} also failed in {o.env!r} (full output: {o.log})" for o in self.others)
+        super().__init__(
+            f"{step} failed in environment {env!r}{when}{where}{why} (full output: {self.log}){also}"
+        )
 
 
 # -- environment selection --------------------------------------------------------------------
-def environments_dir(directory: str | Path | None = None) -> Path:
-    """The configuration folder: ``directory``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
-    ``environments/``: the rule main.py follows, made explicit so that the environments selected
-    and the stacks synthesized come from the same files."""
-    return Path(directory or os.environ.get(ENVIRONMENTS_DIR_VAR) or DEFAULT_DIR).resolve()
-
-
 def select_environments(
     platform: PlatformConfig, env_names: Iterable[str] | None, action: str
 ) -> list[EnvironmentConfig]:
@@ -125,6 +168,13 @@ def select_environments(
         unknown = [n for n in wanted if n not in platform.environments]
         if unknown:
             known = ", ".join(e.name for e in platform.promotion_order())
+            # bootstrap-<env> is a stack main.py synthesizes, applied by its own command.
+            account = unknown[0].removeprefix("bootstrap-")
+            if account != unknown[0] and account in platform.environments:
+                raise UsageError(
+                    f"{unknown[0]!r} is the bootstrap stack of environment {account!r}, not an "
+                    f"environment: apply it with `mlgov deploy bootstrap --env {account}`"
+                )
             raise UsageError(
                 f"unknown environment {unknown[0]!r}: known environments are {known} "
                 f"(add environments/{unknown[0]}.yaml to create it)"
@@ -137,41 +187,16 @@ def select_environments(
 def synth(
     outdir: Path | None = None,
     *,
-    repo: Path = REPO_ROOT,
+    repo: Path | None = None,
     log_dir: Path | None = None,
     config_dir: str | Path | None = None,
 ) -> tuple[Path, float]:
-    """Synthesize every stack by running ``main.py`` in a subprocess; returns (outdir, seconds).
-
-    ``config_dir`` is the configuration folder (default: :func:`environments_dir`), handed to
-    main.py in ``MLGOV_ENVIRONMENTS_DIR``. The runner never imports cdktf (about 13 s of
-    provider import per process): one subprocess synthesizes all environments at once.
-    """
-    outdir = Path(outdir or repo / "cdktf.out").resolve()
-    env = dict(os.environ)
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
-    env["CDKTF_OUTDIR"] = str(outdir)
-    env[ENVIRONMENTS_DIR_VAR] = str(environments_dir(config_dir))
-    python = _python(repo)
-    started = time.monotonic()
-    proc = subprocess.run([python, "main.py"], cwd=repo, env=env, capture_output=True, text=True, check=False)
-    seconds = time.monotonic() - started
-    if log_dir is not None:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        (log_dir / "synth.log").write_text(
-            f"$ {ENVIRONMENTS_DIR_VAR}={env[ENVIRONMENTS_DIR_VAR]} {python} main.py\n"
-            f"{proc.stdout}{proc.stderr}\n# exit {proc.returncode}\n"
-        )
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        log = (log_dir / "synth.log") if log_dir else "main.py output"
-        raise DeployError("*", "synth", None, log, f"main.py exited {proc.returncode}:\n{tail}")
-    return outdir, seconds
-
-
-def _python(repo: Path) -> str:
-    venv = repo / ".venv" / "bin" / "python"
-    return str(venv) if venv.exists() else sys.executable
+    """:func:`.synthesis.synth` (always runs main.py; returns (outdir, seconds)), raising
+    :class:`DeployError` for step ``synth`` when main.py fails."""
+    try:
+        return synthesis.synth(outdir, repo=repo, log_dir=log_dir, config_dir=config_dir)
+    except synthesis.SynthFailed as exc:
+        raise DeployError("*", "synth", None, exc.log, exc.detail) from None
 
 
 def stack_dir(outdir: Path, env: str) -> Path:
@@ -209,18 +234,24 @@ class Runner:
     """``local`` or ``aws`` (:mod:`.targets`)."""
     cloud: Any = None
     """A running ``scripts.localcloud.LocalCloud`` (anything with ``.url``) for target local."""
-    work_root: Path = field(default_factory=lambda: REPO_ROOT / ".terraform-work")
+    work_root: Path = field(default_factory=default_work_root)
     outdir: Path | None = None
     """Where ``main.py`` writes stacks (default ``cdktf.out``)."""
     synthesize: bool = True
-    """Run ``main.py`` first; False reuses the stacks already in ``outdir``."""
-    parallel: bool = False
-    """Run the environments concurrently instead of one after another in apply order."""
+    """Synthesize first (skipped when the inputs are unchanged); False reuses the stacks in ``outdir``."""
+    force_synth: bool = False
+    """Run ``main.py`` even when the inputs are unchanged since the last synthesis."""
+    parallel: bool = True
+    """Environments at once (``apply``: in two phases); False: one after another, ``apply``
+    downstream first. ``destroy`` is always one at a time, upstream first."""
     progress: Callable[[str], None] | None = None
     config_dir: str | Path | None = None
     """The configuration folder ``platform`` was loaded from (default: :func:`environments_dir`);
     the synth step synthesizes the stacks of the same folder."""
     results: list[StepResult] = field(default_factory=list)
+    migrate_state: bool = False
+    """When ``init`` is due, run it with ``-migrate-state -force-copy``: a backend that changed
+    (``remote_state`` set on a deployed environment) gets the existing state copied into it."""
 
     def __post_init__(self) -> None:
         self.destination: Target = make_target(self.target, self.cloud)
@@ -230,24 +261,40 @@ class Runner:
         self.cli_config = tf.write_cli_config(self.work_root)
         self._lock = threading.Lock()
 
-    def _emit(self, result: StepResult, sink: list[StepResult] | None = None) -> None:
-        (self.results if sink is None else sink).append(result)
+    def _say(self, line: str) -> None:
         if self.progress:
             with self._lock:
-                self.progress(result.line())
+                self.progress(line)
+
+    def _emit(self, result: StepResult, sink: list[StepResult] | None = None) -> None:
+        (self.results if sink is None else sink).append(result)
+        self._say(result.line())
 
     def _fail(self, result: StepResult, sink: list[StepResult] | None = None) -> DeployError:
         done = self.results if sink is None else sink
-        return DeployError(result.env, result.step, result.resource, result.log, result.error, done)
+        return DeployError(
+            result.env, result.step, result.resource, result.log, result.error, done, phase=result.phase
+        )
 
     def synth(self) -> Path:
+        outdir = Path(self.outdir or REPO_ROOT / "cdktf.out").resolve()
+        if not self.force_synth:
+            key = synthesis.synth_key(self.config_dir)
+            if synthesis.up_to_date(outdir, key):
+                note = f"synthesis skipped: inputs unchanged (key {key})"
+                log = str(outdir / synthesis.KEY_FILE)
+                self._emit(StepResult("*", "synth", self.target, 0, 0.0, log, skipped=True, note=note))
+                self.outdir = outdir
+                return outdir
         try:
-            outdir, seconds = synth(self.outdir, log_dir=self.log_dir, config_dir=self.config_dir)
+            outdir, seconds = synth(outdir, log_dir=self.log_dir, config_dir=self.config_dir)
         except DeployError as exc:
             self._emit(StepResult("*", "synth", self.target, 1, 0.0, exc.log, ok=False, error=exc.detail))
             exc.results = list(self.results)
             raise
-        self._emit(StepResult("*", "synth", self.target, 0, seconds, str(self.log_dir / "synth.log")))
+        self._emit(
+            StepResult("*", "synth", self.target, 0, round(seconds, 2), str(self.log_dir / "synth.log"))
+        )
         self.outdir = outdir
         return outdir
 
@@ -290,6 +337,36 @@ class Runner:
     def _mark_initialized(self, env: str) -> None:
         (self.workdir(env) / ".terraform" / "mlgov-init.json").write_text(self._init_key(env))
 
+    def _init(
+        self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult], phase: str | None
+    ) -> None:
+        if self._needs_init(env.name):
+            if self.migrate_state:
+                run = runner.run(
+                    "init", ["init", "-input=false", "-no-color", "-migrate-state", "-force-copy"]
+                )
+            else:
+                run = runner.init()
+            try:
+                self._step(env.name, "init", run, sink=sink, phase=phase)
+            except DeployError as exc:
+                if "Backend configuration changed" not in (exc.detail or ""):
+                    raise
+                hint = (
+                    "remote_state was set or changed on a deployed environment; rerun with "
+                    "--migrate-state to copy its existing state into the new backend"
+                )
+                raise DeployError(
+                    exc.env,
+                    exc.step,
+                    exc.resource,
+                    exc.log,
+                    f"{exc.detail}: {hint}",
+                    exc.results,
+                    phase=phase,
+                ) from None
+            self._mark_initialized(env.name)
+
     def _drift(self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult]) -> None:
         """``plan -refresh-only -detailed-exitcode``, confirmed from the saved plan.
 
@@ -328,7 +405,11 @@ class Runner:
         *,
         detailed: bool = False,
         sink: list[StepResult] | None = None,
+        phase: str | None = None,
+        resource: str | None = None,
     ) -> StepResult:
+        """Record one Terraform run; raise :class:`DeployError` if it failed. ``resource`` names
+        what the step was working on when Terraform's output names no resource."""
         ok = run.returncode in ((tf.PLAN_CLEAN, tf.PLAN_CHANGES) if detailed else (0,))
         result = StepResult(
             env=env,
@@ -339,8 +420,9 @@ class Runner:
             log=str(run.log),
             changes=(run.returncode == tf.PLAN_CHANGES) if detailed and ok else None,
             ok=ok,
-            resource=None if ok else run.resource,
+            resource=None if ok else (run.resource or resource),
             error=None if ok else run.error,
+            phase=phase,
         )
         self._emit(result, sink)
         if not ok:
@@ -359,47 +441,120 @@ class Runner:
         self.outdir = outdir.resolve()
         if action == "synth":
             return self.results
-        if not self.parallel or len(envs) < 2:
+        if action == "destroy" or not self.parallel:
+            # The order of ``envs`` is the one that works one at a time (select_environments).
             for env in envs:
                 self._run_env(action, env, self.results)
-            return self.results
-        # Environments are wired by names, never by each other's state, so their Terraform runs
-        # are independent; run together, the provider's long waits (S3 lifecycle propagation,
-        # about a minute per stack) overlap. Results are reported in environment order.
-        per_env: dict[str, list[StepResult]] = {e.name: [] for e in envs}
-        errors: dict[str, DeployError] = {}
-        with ThreadPoolExecutor(max_workers=len(envs), thread_name_prefix="deploy") as pool:
-            futures = {pool.submit(self._run_env, action, e, per_env[e.name]): e.name for e in envs}
-            for future in as_completed(futures):
-                exc = future.exception()
-                if isinstance(exc, DeployError):
-                    errors[futures[future]] = exc
-                elif exc is not None:
-                    raise exc
-        for env in envs:
-            self.results.extend(per_env[env.name])
-        if errors:
-            first = errors[next(e.name for e in envs if e.name in errors)]
-            first.results = list(self.results)
-            raise first
+        elif action == "apply":
+            self._two_phase(envs)
+        else:
+            # Environments are wired by names, never by each other's state: plans are independent.
+            self._at_once(envs, lambda env, sink: self._run_env(action, env, sink))
         return self.results
 
-    def _run_env(self, action: str, env: EnvironmentConfig, sink: list[StepResult]) -> None:
+    def _two_phase(self, envs: Sequence[EnvironmentConfig]) -> None:
+        """Phase 1 creates the roles other environments' policies name, phase 2 the rest."""
+        assert self.outdir is not None
+        plan = phase_plan(self.platform, envs, Path(self.outdir))
+        first = [e for e in envs if plan.identities.get(e.name)]
+        if first:
+            listed = "; ".join(
+                f"{e.name}: {', '.join(i.role_name for i in plan.identities[e.name])}" for e in first
+            )
+            self._say(f"{PHASE_LABELS[PHASE_IDENTITIES]}: roles other environments' policies name ({listed})")
+            self._at_once(first, lambda env, sink: self._identities(env, plan.identities[env.name], sink))
+        self._say(f"{PHASE_LABELS[PHASE_APPLY]}: {', '.join(e.name for e in envs)} at once")
+        self._at_once(envs, lambda env, sink: self._run_env("apply", env, sink, phase=PHASE_APPLY))
+
+    def _identities(
+        self, env: EnvironmentConfig, identities: Sequence[Identity], sink: list[StepResult]
+    ) -> None:
+        """``terraform apply -target`` of the roles not yet in this environment's state."""
         runner = self.prepare(env)
-        if self._needs_init(env.name):
-            self._step(env.name, "init", runner.init(), sink=sink)
-            self._mark_initialized(env.name)
+        self._init(env, runner, sink, PHASE_IDENTITIES)
+        present = set(runner.state_list())
+        todo = [i for i in identities if i.address not in present]
+        if not todo:
+            log = str(runner.log_path("identities"))
+            note = "already in state: " + ", ".join(i.role_name for i in identities)
+            self._emit(
+                StepResult(
+                    env.name,
+                    "identities",
+                    self.target,
+                    0,
+                    0.0,
+                    log,
+                    phase=PHASE_IDENTITIES,
+                    skipped=True,
+                    note=note,
+                ),
+                sink,
+            )
+            return
+        run = runner.apply_targets([i.address for i in todo], step="identities")
+        self._step(env.name, "identities", run, sink=sink, phase=PHASE_IDENTITIES, resource=todo[0].address)
+
+    def _at_once(
+        self,
+        envs: Sequence[EnvironmentConfig],
+        work: Callable[[EnvironmentConfig, list[StepResult]], None],
+    ) -> None:
+        """Run ``work`` for every environment concurrently; results are kept in environment
+        order. A failure lets the others finish (a Terraform run cut short would leave its state
+        locked), then raises the first failure in environment order, naming the others too."""
+        per_env: dict[str, list[StepResult]] = {e.name: [] for e in envs}
+        errors: dict[str, DeployError] = {}
+
+        def one(env: EnvironmentConfig) -> None:
+            try:
+                work(env, per_env[env.name])
+            except DeployError as exc:
+                errors[env.name] = exc
+
+        if len(envs) == 1:
+            one(envs[0])
+        else:
+            with ThreadPoolExecutor(max_workers=len(envs), thread_name_prefix="deploy") as pool:
+                # list(): re-raise anything but a DeployError (a bug) here, not lose it.
+                list(pool.map(one, envs))
+        for env in envs:
+            self.results.extend(per_env[env.name])
+        failed = [errors[e.name] for e in envs if e.name in errors]
+        if failed:
+            head = failed[0]
+            raise DeployError(
+                head.env,
+                head.step,
+                head.resource,
+                head.log,
+                head.detail,
+                self.results,
+                phase=head.phase,
+                others=failed[1:],
+            )
+
+    def _run_env(
+        self, action: str, env: EnvironmentConfig, sink: list[StepResult], *, phase: str | None = None
+    ) -> None:
+        runner = self.prepare(env)
+        self._init(env, runner, sink, phase)
         if action == "apply":
             # plan -out then apply that plan: the plan step records whether anything changes
             # (exit 2), and apply does not refresh and plan a second time.
-            plan = self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink)
+            plan = self._step(
+                env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink, phase=phase
+            )
             if plan.changes:
-                self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink)
+                self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink, phase=phase)
                 # Without this, the first drift check reports the provider's read-back
                 # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
-                self._step(env.name, "refresh", runner.refresh(), sink=sink)
+                self._step(env.name, "refresh", runner.refresh(), sink=sink, phase=phase)
             else:
-                self._emit(StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False), sink)
+                self._emit(
+                    StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False, phase=phase),
+                    sink,
+                )
         elif action == "plan":
             self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
         elif action == "drift":
@@ -418,20 +573,27 @@ def deploy(
     work_root: Path | None = None,
     outdir: Path | None = None,
     synthesize: bool = True,
-    parallel: bool = False,
+    force_synth: bool = False,
+    parallel: bool = True,
     progress: Callable[[str], None] | None = None,
     config_dir: str | Path | None = None,
+    migrate_state: bool = False,
 ) -> list[StepResult]:
     """Run ``action`` over the chosen environments and return every step's result.
 
     ``cloud`` is a running :class:`scripts.localcloud.LocalCloud` for ``target="local"``.
-    ``outdir`` is where ``main.py`` writes (default ``cdktf.out``); ``synthesize=False`` reuses
-    the stacks already there (tests synthesize once per session). ``parallel=True`` runs the
-    environments concurrently (they share no state); results stay in environment order.
+    ``outdir`` is where ``main.py`` writes (default ``cdktf.out``); the synthesis is skipped when
+    nothing it reads changed since that output was written, ``force_synth=True`` runs it anyway,
+    ``synthesize=False`` never runs it and reuses the stacks already there (tests synthesize once
+    per session). ``parallel=True`` (default) runs the environments at once, ``apply`` in two
+    phases (identities, then everything); ``parallel=False`` one after another, ``apply``
+    downstream first; ``destroy`` always one at a time, upstream first. ``work_root`` defaults to
+    ``$MLGOV_DEPLOY_WORK_DIR``, else ``.terraform-work``.
     ``config_dir`` is the configuration folder (default: :func:`environments_dir`); ``platform``,
     when given, must have been loaded from it, since the stacks are synthesized from it.
     Raises :class:`UsageError` for bad input (before anything runs) and :class:`DeployError`
-    naming environment, step, resource and log file when a step fails.
+    naming environment, phase, step, resource and log file when a step fails.
+    ``migrate_state=True`` copies existing state into a changed backend (``Runner.migrate_state``).
     """
     config = environments_dir(config_dir)
     platform = platform or load_platform(config)
@@ -440,11 +602,13 @@ def deploy(
         platform,
         target=target,
         cloud=cloud,
-        work_root=work_root or REPO_ROOT / ".terraform-work",
+        work_root=work_root or default_work_root(),
         outdir=outdir,
         synthesize=synthesize,
+        force_synth=force_synth,
         parallel=parallel,
         progress=progress,
         config_dir=config,
+        migrate_state=migrate_state,
     )
     return runner.run(action, envs)

@@ -112,8 +112,15 @@ def local_override(
     override: dict[str, Any] = {"provider": {"aws": out_providers}}
     backend = stack.get("terraform", {}).get("backend", {})
     if "s3" in backend:
+        s3 = dict(backend["s3"])
+        role = next((p["assume_role"][0].get("role_arn") for p in providers if p.get("assume_role")), None)
+        if role and "assume_role" not in s3:
+            # The local cloud's caller lives in its management account, and the state bucket and
+            # key grant only their own account; on AWS the backend runs with credentials inside
+            # the account (CI's deploy role session). The provider's deploy role stands in for them.
+            s3["assume_role"] = {"role_arn": role, "session_name": "mlgov-state"}
         override["terraform"] = {
-            "backend": {"s3": local_s3_backend(backend["s3"], endpoint, region, access_key, secret_key)}
+            "backend": {"s3": local_s3_backend(s3, endpoint, region, access_key, secret_key)}
         }
     return override
 

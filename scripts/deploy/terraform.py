@@ -245,6 +245,18 @@ class Terraform:
             return self.run("apply", ["apply", "-input=false", "-no-color", plan_file])
         return self.run("apply", ["apply", "-input=false", "-no-color", "-auto-approve"])
 
+    def apply_targets(self, addresses: Sequence[str], *, step: str = "identities") -> TfRun:
+        """``apply -target=<address> ...``: only those resources (and what they depend on).
+
+        Terraform warns that targeting is for exceptional use; creating the principals other
+        stacks' policies name before those policies is such a use (deploy runner, phase 1)."""
+        if not addresses:
+            raise ValueError(
+                "apply_targets needs at least one address: without -target it applies everything"
+            )
+        targets = [f"-target={a}" for a in addresses]
+        return self.run(step, ["apply", "-input=false", "-no-color", "-auto-approve", *targets])
+
     def plan(self, *, refresh_only: bool = False, step: str | None = None, out: str | None = None) -> TfRun:
         """``plan -detailed-exitcode``: returncode 0 clean, 2 changes (or drift), 1 error."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"]

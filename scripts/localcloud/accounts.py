@@ -51,30 +51,47 @@ class AdminCredentials:
     secret_access_key: str
 
 
-def provision_deploy_roles(environments_dir: Path | None = None) -> dict[str, str]:
-    """Create each environment's deploy role in its account; returns env name -> role ARN."""
+#: The role AWS Organizations creates in every member account it creates, trusted by the
+#: management account and holding AdministratorAccess: what `mlgov deploy bootstrap` acts
+#: through before the bootstrap's own deploy role exists.
+ORGANIZATION_ACCESS_ROLE = "OrganizationAccountAccessRole"
+
+
+def _admin_role(account_id: str, name: str, description: str) -> str:
+    """An administrator role in ``account_id`` trusted by the management account (idempotent)."""
     from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
 
+    iam = iam_backends[account_id]["global"]
+    try:
+        role = iam.get_role(name)
+    except NotFoundException:
+        role = iam.create_role(
+            role_name=name,
+            assume_role_policy_document=trust_policy(MANAGEMENT_ACCOUNT_ID),
+            path="/",
+            permissions_boundary=None,
+            description=description,
+            tags=[],
+            max_session_duration="3600",
+        )
+    iam.put_role_policy(name, "administrator", ADMIN_POLICY)
+    return str(role.arn)
+
+
+def provision_deploy_roles(environments_dir: Path | None = None) -> dict[str, str]:
+    """Create each environment's deploy role in its account (and the organization access role
+    every member account has); returns env name -> deploy role ARN."""
     platform = load_platform(environments_dir)
     created: dict[str, str] = {}
     for env in platform.environments.values():
-        iam = iam_backends[env.account_id]["global"]
-        try:
-            role = iam.get_role(env.deploy_role_name)
-        except NotFoundException:
-            role = iam.create_role(
-                role_name=env.deploy_role_name,
-                assume_role_policy_document=trust_policy(MANAGEMENT_ACCOUNT_ID),
-                path="/",
-                permissions_boundary=None,
-                description=f"Deploy role of {env.name} (created by the local cloud's bootstrap)",
-                tags=[],
-                max_session_duration="3600",
-            )
-        iam.put_role_policy(env.deploy_role_name, "administrator", ADMIN_POLICY)
-        created[env.name] = role.arn
-        log.info("deploy role %s in account %s", role.arn, env.account_id)
+        _admin_role(env.account_id, ORGANIZATION_ACCESS_ROLE, "Created by AWS Organizations (local cloud)")
+        created[env.name] = _admin_role(
+            env.account_id,
+            env.deploy_role_name,
+            f"Deploy role of {env.name} (created by the local cloud's bootstrap)",
+        )
+        log.info("deploy role %s in account %s", created[env.name], env.account_id)
     return created
 
 

@@ -90,7 +90,7 @@ def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tupl
         json.dumps(targets.local_override(stack, cloud.url, "us-east-1"))
     )
     env = {**cli_env}
-    for key, value in targets.local_environment(cloud.url, "us-east-1").items():
+    for key, value in targets.local_environment(cloud.url, "us-east-1", cloud.env()).items():
         if value is None:
             env.pop(key, None)
         else:
@@ -105,7 +105,7 @@ def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tupl
             label="dev",
             env={
                 "TF_CLI_CONFIG_FILE": env["TF_CLI_CONFIG_FILE"],
-                **targets.local_environment(cloud.url, "us-east-1"),
+                **targets.local_environment(cloud.url, "us-east-1", cloud.env()),
             },
         ).init()
         assert init.returncode == 0, init.log.read_text()

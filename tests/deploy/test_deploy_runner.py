@@ -7,16 +7,21 @@ No Terraform run and no emulator here (tests/e2e/test_deploy.py applies the real
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+import yaml
 
 import main as synth_app
 from environments import DEFAULT_DIR, load_platform
-from scripts.deploy import cli, runner, targets
+from environments.naming import ROLE_SUFFIXES, Names
+from scripts.deploy import cli, phases, runner, synthesis, targets
 from scripts.deploy import terraform as tf
 from scripts.errors import EXIT_USAGE, UsageError
 
@@ -286,9 +291,10 @@ def test_environments_selected_are_the_ones_synthesized(how, two_envs, tmp_path,
         synthesized.extend(load_platform(env.get(synth_app.ENVIRONMENTS_DIR_VAR) or None).environments)
         return subprocess.CompletedProcess(cmd, 0, "", "")
 
-    monkeypatch.setattr(runner.subprocess, "run", main_py)
+    monkeypatch.setattr(synthesis.subprocess, "run", main_py)
+    monkeypatch.setattr(runner, "REPO_ROOT", tmp_path)  # cdktf.out of this test, not the clone's
     monkeypatch.setattr(runner.Runner, "_run_env", lambda self, action, env, sink: selected.append(env.name))
-    argv = ["plan", "--target", "aws", "--work-dir", str(tmp_path / "work")]
+    argv = ["plan", "--target", "aws", "--work-dir", str(tmp_path / "work"), "--sequential"]
     if how == "variable":
         monkeypatch.setenv(runner.ENVIRONMENTS_DIR_VAR, str(two_envs))
     else:
@@ -313,8 +319,388 @@ def test_synth_names_the_configuration_folder_in_its_log(two_envs, tmp_path, mon
         seen.update(env)
         return subprocess.CompletedProcess(cmd, 0, "synthesized\n", "")
 
-    monkeypatch.setattr(runner.subprocess, "run", main_py)
+    monkeypatch.setattr(synthesis.subprocess, "run", main_py)
     outdir, _ = runner.synth(tmp_path / "out", log_dir=tmp_path / "logs", config_dir=two_envs)
     assert outdir == tmp_path / "out"
     assert seen[runner.ENVIRONMENTS_DIR_VAR] == str(two_envs) and seen["CDKTF_OUTDIR"] == str(outdir)
     assert f"{runner.ENVIRONMENTS_DIR_VAR}={two_envs}" in Path(tmp_path / "logs" / "synth.log").read_text()
+
+
+# -- the two-phase apply: which roles come first ---------------------------------------------
+def _promotion(platform, env: str) -> str:
+    return Names.of(platform, env).role_name("promotion")
+
+
+def test_phase_one_creates_each_promotion_role_an_upstream_s_policies_name(platform):
+    plan = phases.identity_roles(platform)
+    assert {env: [(i.role_name, i.named_by) for i in ids] for env, ids in plan.items()} == {
+        "dev": [],  # dev promotes from nothing: no policy names its roles
+        "staging": [(_promotion(platform, "staging"), "dev")],
+        "prod": [(_promotion(platform, "prod"), "staging")],
+    }
+    # only when the environment whose policies name the role is applied in the same run
+    selected = [platform.env("staging"), platform.env("prod")]
+    assert {e: [i.env for i in ids] for e, ids in phases.identity_roles(platform, selected).items()} == {
+        "staging": [],
+        "prod": ["prod"],
+    }
+
+
+@pytest.fixture
+def staging_without_upstream(tmp_path):
+    """staging promotes from nothing: two roots, dev and staging."""
+    folder = tmp_path / "no-upstream"
+    folder.mkdir()
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        if path.name == "staging.yaml":
+            data["promotes_from"] = None
+        (folder / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return load_platform(folder)
+
+
+def test_an_environment_without_an_upstream_has_no_phase_one(staging_without_upstream):
+    platform = staging_without_upstream
+    plan = phases.identity_roles(platform)
+    assert plan["staging"] == () and plan["dev"] == ()
+    assert [i.role_name for i in plan["prod"]] == [_promotion(platform, "prod")]
+
+
+def test_phase_one_targets_are_read_from_the_synthesized_stacks(platform, synth):
+    plan = phases.phase_plan(platform, platform.apply_order(), synth.outdir)
+    assert plan.apply == ("prod", "staging", "dev")
+    assert plan.phase1_envs() == ["prod", "staging"]
+    for env in ("staging", "prod"):
+        (identity,) = plan.identities[env]
+        # the address of the role at construct path <env>/iam/promotion, whatever its hashed id
+        assert identity.address == f"aws_iam_role.{synth[env].logical_id('aws_iam_role', 'iam/promotion')}"
+        assert synth[env].resource("aws_iam_role", "iam/promotion")["name"] == identity.role_name
+    assert plan.identities["dev"] == ()
+    # and the synthesized policies name no other role of another environment
+    stacks = {e: synth[e].data for e in ("dev", "staging", "prod")}
+    assert phases.unplanned_principals(platform, stacks, plan.identities) == []
+
+
+def _role(name: str, path: str) -> dict:
+    return {"name": name, "assume_role_policy": "{}", "//": {"metadata": {"path": path}}}
+
+
+def _platform_stacks(platform, **extra_policy: str) -> dict[str, dict]:
+    """Small stand-ins for the three synthesized stacks: every role of the environment, and in
+    each upstream a bucket policy naming the downstream promotion roles (as modules/ does)."""
+    stacks = {}
+    for env in platform.environments.values():
+        names = Names.of(platform, env)
+        roles = {
+            f"iam_{key}_{i:08X}": _role(names.role_name(key), f"{env.name}/iam/{key}")
+            for i, key in enumerate(ROLE_SUFFIXES)
+        }
+        readers = [Names.of(platform, d).role_arn("promotion") for d in platform.downstream_of(env.name)]
+        readers += [extra_policy[env.name]] if env.name in extra_policy else []
+        policy = json.dumps({"Statement": [{"Principal": {"AWS": readers}}]})
+        stacks[env.name] = {
+            **_stack(),
+            "resource": {"aws_iam_role": roles, "aws_s3_bucket_policy": {"bp": {"policy": policy}}},
+        }
+    return stacks
+
+
+def test_identity_targets_from_a_hand_made_stack_and_a_missing_role_named(platform):
+    stack = _platform_stacks(platform)["staging"]
+    (found,) = phases.identity_targets(stack, phases.identity_roles(platform)["staging"])
+    promotion_index = list(ROLE_SUFFIXES).index("promotion")
+    assert found.address == f"aws_iam_role.iam_promotion_{promotion_index:08X}"
+    del stack["resource"]["aws_iam_role"][found.address.split(".")[1]]
+    with pytest.raises(
+        UsageError, match=r"creates no aws_iam_role named 'mlgov-staging-promotion'.*dev's policies"
+    ):
+        phases.identity_targets(stack, phases.identity_roles(platform)["staging"])
+
+
+def test_a_policy_naming_another_role_of_another_environment_is_refused_before_applying(platform, tmp_path):
+    # A grant added to a module (here: dev's bucket policy naming staging's approver role) that
+    # phase 1 does not create would fail on a strict cloud; the plan refuses it up front.
+    approver = Names.of(platform, "staging").role_arn("approver")
+    stacks = _platform_stacks(platform, dev=approver)
+    for env, doc in stacks.items():
+        (tmp_path / "stacks" / env).mkdir(parents=True)
+        (tmp_path / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
+    with pytest.raises(
+        UsageError, match=r"dev's synthesized policies name the role 'mlgov-staging-model-approver'"
+    ):
+        phases.phase_plan(platform, platform.apply_order(), tmp_path)
+    # the shipped shape (only downstream promotion roles named) passes
+    for env, doc in _platform_stacks(platform).items():
+        (tmp_path / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
+    assert phases.phase_plan(platform, platform.apply_order(), tmp_path).phase1_envs() == ["prod", "staging"]
+
+
+# -- the two-phase apply against a fake Terraform that records calls and times -----------------
+FAKE_TERRAFORM = """\
+import json, os, sys, time
+started = time.time()
+args = sys.argv[1:]
+env = os.path.basename(os.getcwd())
+targets = [a.split("=", 1)[1] for a in args if a.startswith("-target=")]
+state = "fake-state.json"
+have = json.load(open(state)) if os.path.exists(state) else []
+code = 0
+if args[0] == "init":
+    os.makedirs(".terraform", exist_ok=True)
+    open(".terraform.lock.hcl", "w").close()
+elif args[0] == "state":
+    print("\\n".join(have))
+    code = 0 if have else 1
+elif args[0] == "plan":
+    code = 2
+if args[0] in ("apply", "destroy") and "-refresh-only" not in args:
+    time.sleep(float(os.environ.get("FAKE_TF_SLEEP", "0")))
+fails = [f.split(":", 1) for f in os.environ.get("FAKE_TF_FAIL", "").split(",") if f]
+if any(where == env and needle in " ".join(args) for where, needle in fails):
+    print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
+    code = 1
+elif args[0] == "apply" and targets:
+    json.dump(have + targets, open(state, "w"))
+with open(os.environ["FAKE_TF_CALLS"], "a") as fh:
+    fh.write(json.dumps({"env": env, "args": args, "start": started, "end": time.time()}) + "\\n")
+sys.exit(code)
+"""
+
+
+@pytest.fixture
+def fake_terraform(tmp_path, monkeypatch, platform):
+    """A Runner (target aws) over hand-made stacks of the shipped environments, with
+    ``terraform`` replaced by a script that records every call with its start and end."""
+    binary = tmp_path / "terraform"
+    binary.write_text(f"#!{sys.executable}\n{FAKE_TERRAFORM}")
+    binary.chmod(0o755)
+    calls = tmp_path / "calls.jsonl"
+    monkeypatch.setenv(tf.TERRAFORM_ENV, str(binary))
+    monkeypatch.setenv("FAKE_TF_CALLS", str(calls))
+    monkeypatch.setenv("FAKE_TF_SLEEP", "0.6")
+    monkeypatch.delenv("FAKE_TF_FAIL", raising=False)
+    outdir = tmp_path / "out"
+    for env, doc in _platform_stacks(platform).items():
+        (outdir / "stacks" / env).mkdir(parents=True)
+        (outdir / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
+
+    def run(action: str, *, parallel: bool = True, work: str = "work") -> tuple[list, list[dict]]:
+        calls.unlink(missing_ok=True)
+        r = runner.Runner(
+            platform,
+            target="aws",
+            work_root=tmp_path / work,
+            outdir=outdir,
+            synthesize=False,
+            parallel=parallel,
+        )
+        try:
+            results = r.run(action, runner.select_environments(platform, None, action))
+        finally:
+            recorded = [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+        return results, sorted(recorded, key=lambda c: c["start"])
+
+    return run
+
+
+def _of(calls: list[dict], first_arg: str, *, targeted: bool | None = None) -> list[dict]:
+    return [
+        c
+        for c in calls
+        if c["args"][0] == first_arg
+        and "-refresh-only" not in c["args"]
+        and (targeted is None or targeted == any(a.startswith("-target=") for a in c["args"]))
+    ]
+
+
+def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_at_once(
+    fake_terraform, platform
+):
+    results, calls = fake_terraform("apply")
+    identities = _of(calls, "apply", targeted=True)
+    promotion_index = list(ROLE_SUFFIXES).index("promotion")
+    assert {c["env"]: [a for a in c["args"] if a.startswith("-target")] for c in identities} == {
+        "staging": [f"-target=aws_iam_role.iam_promotion_{promotion_index:08X}"],
+        "prod": [f"-target=aws_iam_role.iam_promotion_{promotion_index:08X}"],
+    }
+    # phase 1 ran at once in both, and ended before phase 2 started anywhere
+    assert max(c["start"] for c in identities) < min(c["end"] for c in identities)
+    plans = _of(calls, "plan")
+    assert sorted(c["env"] for c in plans) == ["dev", "prod", "staging"]
+    assert max(c["end"] for c in identities) <= min(c["start"] for c in plans)
+    # phase 2: the three applies overlap in time
+    applies = _of(calls, "apply", targeted=False)
+    assert sorted(c["env"] for c in applies) == ["dev", "prod", "staging"]
+    assert max(c["start"] for c in applies) < min(c["end"] for c in applies)
+    assert [(r.env, r.phase) for r in results if r.step == "identities"] == [
+        ("prod", "identities"),
+        ("staging", "identities"),
+    ]
+    assert {r.phase for r in results if r.step in ("plan", "apply", "refresh")} == {"apply"}
+    assert all(Path(r.log).name == f"{r.env}-{r.step}.log" for r in results)
+    # a second apply finds the roles in state: no targeted apply, phase 1 says why it skipped
+    again, calls = fake_terraform("apply")
+    assert _of(calls, "apply", targeted=True) == []
+    assert [(r.env, r.skipped) for r in again if r.step == "identities"] == [
+        ("prod", True),
+        ("staging", True),
+    ]
+
+
+def test_sequential_apply_is_one_environment_at_a_time_downstream_first(fake_terraform):
+    _, calls = fake_terraform("apply", parallel=False)
+    assert _of(calls, "apply", targeted=True) == [], "the order alone makes the principals exist"
+    envs = [c["env"] for c in calls]
+    assert list(dict.fromkeys(envs)) == ["prod", "staging", "dev"]
+    assert all(a["end"] <= b["start"] for a, b in pairwise(calls)), "no overlap"
+
+
+def test_destroy_is_sequential_upstream_first_even_when_parallel(fake_terraform):
+    _, calls = fake_terraform("destroy", parallel=True)
+    destroys = _of(calls, "destroy")
+    assert [c["env"] for c in destroys] == ["dev", "staging", "prod"]
+    assert all(a["end"] <= b["start"] for a, b in pairwise(destroys))
+
+
+def test_a_phase_one_failure_names_environment_phase_resource_and_log_and_stops(fake_terraform, monkeypatch):
+    monkeypatch.setenv("FAKE_TF_FAIL", "staging:-target")
+    with pytest.raises(runner.DeployError) as info:
+        fake_terraform("apply")
+    err = info.value
+    assert (err.env, err.phase, err.step) == ("staging", "identities", "identities")
+    assert err.resource is not None and err.resource.startswith("aws_iam_role.iam_promotion_")
+    assert Path(err.log).name == "staging-identities.log" and "AccessDenied" in Path(err.log).read_text()
+    assert "in phase 1/2 (identities)" in str(err) and err.log in str(err)
+    calls = [json.loads(line) for line in Path(os.environ["FAKE_TF_CALLS"]).read_text().splitlines()]
+    assert not [c for c in calls if c["args"][0] == "plan"], "phase 2 must not start after a phase 1 failure"
+    # prod's phase 1 still ran to the end (its state is not left half-written)
+    assert {c["env"] for c in _of(calls, "apply", targeted=True)} == {"prod", "staging"}
+
+
+def test_a_phase_two_failure_names_the_first_and_the_other_failed_environments(fake_terraform, monkeypatch):
+    monkeypatch.setenv("FAKE_TF_FAIL", "dev:-no-color tfplan,prod:-no-color tfplan")
+    with pytest.raises(runner.DeployError) as info:
+        fake_terraform("apply")
+    err = info.value
+    # the first in environment order, then the others
+    assert (err.env, err.phase, err.step, err.resource) == ("prod", "apply", "apply", "aws_s3_bucket.b")
+    assert "in phase 2/2 (apply)" in str(err) and Path(err.log).name == "prod-apply.log"
+    assert [(o.env, o.step) for o in err.others] == [("dev", "apply")]
+    assert "apply also failed in 'dev'" in str(err) and str(Path(err.others[0].log)) in str(err)
+    # staging's apply was not cut short
+    assert ("staging", "refresh") in {(r.env, r.step) for r in err.results if r.ok}
+
+
+def test_cli_order_options(tmp_path):
+    parser = cli.build_parser()
+    assert parser.parse_args(["apply"]).parallel is True
+    assert parser.parse_args(["apply", "--parallel"]).parallel is True
+    assert parser.parse_args(["apply", "--sequential"]).parallel is False
+    with pytest.raises(SystemExit):
+        parser.parse_args(["apply", "--parallel", "--sequential"])
+    assert parser.parse_args(["synth", "--force-synth"]).force_synth is True
+
+
+# -- no synthesis when nothing it reads has changed --------------------------------------------
+@pytest.fixture
+def fake_repo(tmp_path):
+    """What synthesis reads, in miniature: main.py, cdktf.json, pyproject.toml, modules/,
+    environments/ (code) and a configuration folder, plus files it does not read."""
+    repo = tmp_path / "repo"
+    for rel, text in {
+        "main.py": "app",
+        "cdktf.json": "{}",
+        "pyproject.toml": 'dependencies = ["cdktf==0.20.12"]',
+        "modules/stack.py": "stack = 1",
+        "modules/__pycache__/stack.cpython-311.pyc": "bytecode",
+        "environments/schema.py": "defaults = 1",
+        "environments/dev.yaml": "name: dev  # the kit's own file, not the configuration in use",
+        "config/dev.yaml": "name: dev",
+        "config/platform.yaml": "name_prefix: mlgov",
+        "README.md": "readme",
+        "scripts/governance/report.py": "report = 1",
+        "tests/test_x.py": "x = 1",
+    }.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("rel", "changes_key"),
+    [
+        ("modules/stack.py", True),
+        ("modules/new_construct.py", True),
+        ("environments/schema.py", True),
+        ("config/dev.yaml", True),
+        ("config/qa.yaml", True),
+        ("pyproject.toml", True),
+        ("main.py", True),
+        ("cdktf.json", True),
+        ("README.md", False),
+        ("scripts/governance/report.py", False),
+        ("tests/test_x.py", False),
+        ("modules/__pycache__/stack.cpython-311.pyc", False),
+        ("environments/dev.yaml", False),
+        ("config/notes.txt", False),
+    ],
+)
+def test_synth_key_changes_exactly_when_an_input_changes(fake_repo, rel, changes_key):
+    before = synthesis.synth_key(fake_repo / "config", repo=fake_repo)
+    assert synthesis.synth_key(fake_repo / "config", repo=fake_repo) == before, "the key is stable"
+    (fake_repo / rel).parent.mkdir(parents=True, exist_ok=True)
+    (fake_repo / rel).write_text("changed")
+    assert (synthesis.synth_key(fake_repo / "config", repo=fake_repo) != before) is changes_key
+
+
+def test_synthesis_is_skipped_when_inputs_and_output_are_unchanged(
+    fake_repo, tmp_path, monkeypatch, platform
+):
+    runs: list[str] = []
+
+    def main_py(cmd, *, cwd, env, **_):
+        out = Path(env["CDKTF_OUTDIR"])
+        for name in ("dev", "staging", "prod"):
+            (out / "stacks" / name).mkdir(parents=True, exist_ok=True)
+            (out / "stacks" / name / "cdk.tf.json").write_text(json.dumps(_stack()))
+        runs.append(env[runner.ENVIRONMENTS_DIR_VAR])
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(synthesis.subprocess, "run", main_py)
+    monkeypatch.setattr(synthesis, "REPO_ROOT", fake_repo)
+    lines: list[str] = []
+
+    def synth_once(**kw) -> runner.StepResult:
+        r = runner.Runner(
+            platform,
+            target="aws",
+            work_root=tmp_path / "work",
+            outdir=tmp_path / "cdktf.out",
+            config_dir=fake_repo / "config",
+            progress=lines.append,
+            **kw,
+        )
+        (result,) = r.run("synth", [])
+        return result
+
+    assert not synth_once().skipped and len(runs) == 1
+    key = synthesis.synth_key(fake_repo / "config")
+    second = synth_once()
+    assert second.skipped and len(runs) == 1
+    assert f"synthesis skipped: inputs unchanged (key {key})" in lines[-1]
+    assert not synth_once(force_synth=True).skipped and len(runs) == 2, "--force-synth overrides"
+    (fake_repo / "modules" / "stack.py").write_text("stack = 2")
+    assert not synth_once().skipped and len(runs) == 3, "a changed module is synthesized"
+    assert synth_once().skipped
+    # an output edited (or deleted) by hand is not vouched for by the key
+    (tmp_path / "cdktf.out" / "stacks" / "dev" / "cdk.tf.json").write_text("{}")
+    assert not synth_once().skipped and len(runs) == 4
+    (tmp_path / "cdktf.out" / "stacks" / "dev" / "cdk.tf.json").unlink()
+    assert not synth_once().skipped and len(runs) == 5
+
+
+def test_deploy_takes_force_synth():
+    import inspect
+
+    params = inspect.signature(runner.deploy).parameters
+    assert params["force_synth"].default is False and params["parallel"].default is True

@@ -18,7 +18,6 @@ What stands in for the real world here, and why:
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -45,18 +44,10 @@ def cloud(
 ) -> Iterator[Any]:
     from scripts.localcloud import LocalCloud
 
+    # IAM enforced, as the local cloud runs by default: every call below signs with the admin
+    # user's keys (cloud.env()), and AWS-managed policies exist on first reference.
     instance = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud"), environments_dir=rs_dir)
-    # The bootstrap attaches AWS-managed policies (PowerUserAccess, ReadOnlyAccess); moto knows
-    # them only with this switch of its own, read by the server process at start-up.
-    previous = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    try:
-        instance.start(reuse=False)
-    finally:
-        if previous is None:
-            os.environ.pop("MOTO_IAM_LOAD_MANAGED_POLICIES")
-        else:
-            os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = previous
+    instance.start(reuse=False)
     try:
         yield instance
     finally:
@@ -80,8 +71,8 @@ def _session(cloud: Any, env: EnvironmentConfig, role: str):
         "sts",
         endpoint_url=cloud.url,
         region_name=env.region,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
+        aws_access_key_id=cloud.env()["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=cloud.env()["AWS_SECRET_ACCESS_KEY"],
         config=cfg,
     )
     creds = sts.assume_role(
@@ -102,7 +93,7 @@ def _client(cloud: Any, env: EnvironmentConfig, service: str, role: str = ADMIN_
 
 def _terraform(cloud: Any, env: EnvironmentConfig, workdir: Path, work: Path, label: str) -> tf.Terraform:
     extra: dict[str, str | None] = {"TF_CLI_CONFIG_FILE": str(tf.write_cli_config(work))}
-    extra.update(targets.local_environment(cloud.url, env.region))
+    extra.update(targets.local_environment(cloud.url, env.region, cloud.env()))
     return tf.Terraform(workdir, log_dir=work / "logs", label=label, env=extra)
 
 

@@ -152,17 +152,28 @@ def listings(deployed_cloud: DeployedCloud) -> dict[str, dict[str, Any]]:
     return {e: listed(deployed_cloud, platform.env(e), f"/{platform.name_prefix}/") for e in ENVS}
 
 
-# -- lifecycle: plan shows changes, apply (downstream first) ---------------------------------------
+# -- lifecycle: plan shows changes, apply (roles other environments name first, then all at once) --
 def test_plan_before_apply_showed_changes_in_every_environment(deployed_cloud):
     plans = [r for r in deployed_cloud.plan_before_apply if r.step == "plan"]
-    assert [r.env for r in plans] == list(APPLY_ORDER)
+    assert sorted(r.env for r in plans) == sorted(APPLY_ORDER)  # concurrent: any order
     assert all(r.returncode == 2 and r.changes for r in plans), [(r.env, r.returncode) for r in plans]
 
 
 def test_apply_planned_applied_and_refreshed_each_environment_with_a_log_per_step(deployed_cloud):
-    order = [e.name for e in deployed_cloud.platform.apply_order()]
+    """Two phases: first the roles other environments' policies name (each environment with an
+    upstream creates its promotion role), then every environment's plan, apply, refresh."""
+    platform = deployed_cloud.platform
     steps = [(r.env, r.step) for r in deployed_cloud.apply if r.step != "init"]
-    assert steps == [(env, step) for env in order for step in ("plan", "apply", "refresh")]
+    identities = {env for env, step in steps if step == "identities"}
+    assert identities == {e.name for e in platform.environments.values() if e.promotes_from}
+    first_plan = next(i for i, (_, step) in enumerate(steps) if step == "plan")
+    assert all(step != "identities" for _, step in steps[first_plan:]), "phase 1 must end before phase 2"
+    for env in ENVS:
+        assert [step for e, step in steps if e == env and step != "identities"] == [
+            "plan",
+            "apply",
+            "refresh",
+        ]
     for r in deployed_cloud.apply:
         log = Path(r.log)
         assert r.ok and log == deployed_cloud.work_root / "local" / "logs" / f"{r.env}-{r.step}.log"
@@ -250,7 +261,7 @@ def test_ssm_parameters_hold_the_names_the_scripts_expect(deployed_cloud):
 # -- idempotent ---------------------------------------------------------------------------------
 def test_plan_after_apply_is_clean_in_every_environment(deployed_cloud):
     plans = [r for r in deployed_cloud.run("plan", parallel=True) if r.step == "plan"]
-    assert [r.env for r in plans] == list(APPLY_ORDER)
+    assert sorted(r.env for r in plans) == sorted(APPLY_ORDER)  # concurrent: any order
     dirty = {r.env: r.log for r in plans if r.returncode != 0}
     assert not dirty, f"plan -detailed-exitcode not clean after apply (see logs): {dirty}"
 
