@@ -285,6 +285,18 @@ def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments
             *_platform_basics(arns),
             *_model_development(arns),
             statement("ReadModelCards", _CARD_READ, arns.cards),
+            # Registration (seed, register) records dataset -> training -> model -> package
+            # lineage (scripts/governance/lineage.py); the List calls take no resource ARN.
+            statement(
+                "RecordRegistrationLineage",
+                ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
+                [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
+            ),
+            statement(
+                "FindLineage",
+                ["sagemaker:ListActions", "sagemaker:ListArtifacts", "sagemaker:ListAssociations"],
+                ["*"],
+            ),
             statement(
                 "OpenStudio",
                 ["sagemaker:CreatePresignedDomainUrl", "sagemaker:DescribeUserProfile"],

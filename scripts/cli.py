@@ -1,12 +1,15 @@
 """``mlgov``: the one console entry for everything a user runs.
 
     mlgov seed    --env dev
+    mlgov register --env dev --use-case credit-risk --artifact model.tar.gz --image URI
+                   --metrics evaluation.json --card card.json [--dataset URI] [--bias-report ...]
     mlgov review  --env dev --version 1 --status PendingReview --reason "..."   (card status)
     mlgov approve --env dev --version 1 --reason "..." [--decision Rejected]
     mlgov reject  --env dev --version 1 --reason "..."
     mlgov stage   --env prod --version 1 --status Deployed --reason "..."
     mlgov promote --env staging --version 1
     mlgov report  [--json | --html report.html]
+    mlgov lineage --env prod --version 1 [--json]
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov cloud   start|status|env|stop
@@ -42,6 +45,10 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "seed": Command("register the sample model versions with their cards", "scripts.governance.seed"),
+    "register": Command(
+        "register a model your team trained: its archive, card, metrics, reports, lineage",
+        "scripts.governance.register",
+    ),
     "review": Command(
         "move a model card: Draft -> PendingReview -> Approved (and back)",
         "scripts.governance.review",
@@ -59,6 +66,10 @@ COMMANDS: dict[str, Command] = {
     ),
     "report": Command(
         "every version in every environment: approval, card, lifecycle, lineage", "scripts.governance.report"
+    ),
+    "lineage": Command(
+        "a version's lineage: back through every promotion to its training run and dataset",
+        "scripts.governance.lineage",
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(

@@ -6,12 +6,18 @@ misspelled section or a wrong type fails here, locally, with a message naming th
 single AWS call is made. For cards attached to a model package AWS accepts only
 ``model_creator`` and ``model_artifact`` in ``model_overview`` (the rest of the overview is taken
 from the package itself); that rule is checked too.
+
+Every registered card is put together by :func:`assemble`, for the sample versions and for a
+team's own model alike: the sections a team writes (intended uses, business and training details,
+caveats: a card file, or :func:`sample_sections` for the sample) plus what the kit registers
+(the archive, the quality entry of the metrics, the bias and explainability entries of the
+reports, the use case's DataZone project).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,10 +28,10 @@ from sagemaker.core.shapes.model_card_shapes import (
     IntendedUses,
     MetricGroupsItem,
     ModelCardContent,
-    ModelOverview,
     RiskRating,
     SimpleMetric,
     TrainingDetails,
+    TrainingHyperParameter,
     TrainingJobDetails,
     TrainingMetric,
 )
@@ -33,6 +39,7 @@ from sagemaker.core.shapes.model_card_shapes import (
 from environments import CARD_SECTIONS
 
 from .errors import CardValidationError
+from .evaluation import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
 
 #: The only model_overview fields AWS accepts in a card attached to a model package.
 MODEL_PACKAGE_OVERVIEW_FIELDS = frozenset({"model_creator", "model_artifact"})
@@ -44,25 +51,34 @@ DATAZONE_PROJECT_KEY = "datazone_project_id"
 CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
 
 
-def build_card(
+#: Name of the card's model-quality evaluation entry (the bias and explainability entries are
+#: named in :mod:`.evaluation`).
+EVAL_QUALITY = "holdout-evaluation"
+#: The evaluation entries built from a bias or explainability report (:mod:`.evaluation`).
+REPORT_EVALUATIONS = frozenset({EVAL_PRE_BIAS, EVAL_POST_BIAS, EVAL_EXPLAINABILITY})
+
+#: Sections the kit writes itself in every card it registers; a team's card file supplies the
+#: others (and may add to these: see :func:`assemble`).
+KIT_SECTIONS = ("model_overview", "evaluation_details", "additional_information")
+#: Evaluation entries the kit builds, and the custom_details keys it writes.
+KIT_EVALUATIONS = frozenset({EVAL_QUALITY, *REPORT_EVALUATIONS})
+KIT_CUSTOM_DETAILS = (DATAZONE_PROJECT_KEY, "use_case")
+
+
+def sample_sections(
     *,
-    creator: str,
-    artifact_uri: str,
     use_case: str,
     use_case_description: str,
     risk_rating: str,
     algorithm: str,
     training_metrics: Mapping[str, float],
-    evaluation_metrics: Mapping[str, float],
-    evaluation_report_uri: str,
     dataset: str,
     hyperparameters: Mapping[str, Any],
-    datazone_project_id: str,
     business_stakeholders: str = "Credit risk office; model risk management",
-) -> ModelCardContent:
-    """The full card of one trained version: every section a strict environment requires."""
-    return ModelCardContent(
-        model_overview=ModelOverview(model_creator=creator, model_artifact=[artifact_uri]),
+) -> dict[str, Any]:
+    """The sections a team writes about its model, as the kit writes them for its own sample
+    versions (intended uses, business and training details, caveats)."""
+    card = ModelCardContent(
         intended_uses=IntendedUses(
             purpose_of_model=use_case_description,
             intended_uses=f"Decision support for the {use_case} use case; a person reviews "
@@ -84,30 +100,142 @@ def build_card(
                 training_metrics=[
                     TrainingMetric(name=k, value=float(v)) for k, v in sorted(training_metrics.items())
                 ],
-                user_provided_hyper_parameters=None,
+                user_provided_hyper_parameters=[
+                    TrainingHyperParameter(name=str(k), value=json.dumps(v))
+                    for k, v in sorted(hyperparameters.items())
+                ],
             ),
         ),
-        evaluation_details=[
-            EvaluationDetailsItem(
-                name="holdout-evaluation",
-                evaluation_observation="Stratified 25% holdout of the training dataset.",
-                datasets=[evaluation_report_uri],
-                metadata={"hyperparameters": json.dumps(dict(hyperparameters), sort_keys=True)},
-                metric_groups=[
-                    MetricGroupsItem(
-                        name="binary_classification",
-                        metric_data=[
-                            SimpleMetric(name=k, type="number", value=float(v))
-                            for k, v in sorted(evaluation_metrics.items())
-                        ],
-                    )
+        additional_information=AdditionalInformation(
+            caveats_and_recommendations="Demonstration model of the governance kit.",
+        ),
+    )
+    return card.model_dump(exclude_none=True)
+
+
+def quality_evaluation(
+    metrics: Mapping[str, float],
+    *,
+    report_uri: str,
+    observation: str = "Stratified 25% holdout of the training dataset.",
+    group: str = "binary_classification",
+    metadata: Mapping[str, str] | None = None,
+) -> EvaluationDetailsItem:
+    """The card's model-quality entry: the metrics of the quality report at ``report_uri``."""
+    return EvaluationDetailsItem(
+        name=EVAL_QUALITY,
+        evaluation_observation=observation,
+        datasets=[report_uri],
+        metadata=dict(metadata) if metadata else None,
+        metric_groups=[
+            MetricGroupsItem(
+                name=group,
+                metric_data=[
+                    SimpleMetric(name=k, type="number", value=float(v)) for k, v in sorted(metrics.items())
                 ],
             )
         ],
-        additional_information=AdditionalInformation(
-            caveats_and_recommendations="Demonstration model of the governance kit.",
-            custom_details={DATAZONE_PROJECT_KEY: datazone_project_id, "use_case": use_case},
-        ),
+    )
+
+
+def kit_owned(sections: Mapping[str, Any]) -> list[str]:
+    """The fields of card ``sections`` (validated content) that the kit writes itself, which a
+    team's card must leave out: the overview's artifact, the evaluation entries the kit builds
+    from the metrics and reports, the use case and DataZone project of ``custom_details``."""
+    found = []
+    if "model_artifact" in (sections.get("model_overview") or {}):
+        found.append("model_overview.model_artifact (the archive registered)")
+    for i, item in enumerate(sections.get("evaluation_details") or []):
+        if item.get("name") in KIT_EVALUATIONS:
+            found.append(
+                f"evaluation_details[{i}].name {item['name']!r} (built from the metrics and reports)"
+            )
+    details = (sections.get("additional_information") or {}).get("custom_details") or {}
+    for key in KIT_CUSTOM_DETAILS:
+        if key in details:
+            found.append(f"additional_information.custom_details.{key} (from the use case)")
+    return found
+
+
+def assemble(
+    sections: Mapping[str, Any],
+    *,
+    creator: str,
+    artifact_uri: str,
+    evaluations: Sequence[EvaluationDetailsItem],
+    datazone_project_id: str,
+    use_case: str,
+) -> ModelCardContent:
+    """The card of a version: the ``sections`` a team supplies (card content without the
+    :func:`kit_owned` fields) plus what the kit registers and measured:
+
+    * ``model_overview``: the archive the version registers (the team may name the creator);
+    * ``evaluation_details``: ``evaluations`` (quality, bias, explainability) first, then the
+      team's own entries;
+    * ``additional_information.custom_details``: the use case and its DataZone project, beside
+      the team's own details.
+    """
+    owned = kit_owned(sections)
+    if owned:
+        raise CardValidationError(f"card content sets what the kit writes: {'; '.join(owned)}")
+    data = validate_card(dict(sections)).model_dump(exclude_none=True)
+    data["model_overview"] = {
+        "model_creator": (data.get("model_overview") or {}).get("model_creator") or creator,
+        "model_artifact": [artifact_uri],
+    }
+    data["evaluation_details"] = [item.model_dump(exclude_none=True) for item in evaluations] + (
+        data.get("evaluation_details") or []
+    )
+    info = data.setdefault("additional_information", {})
+    info["custom_details"] = {
+        **(info.get("custom_details") or {}),
+        DATAZONE_PROJECT_KEY: datazone_project_id,
+        "use_case": use_case,
+    }
+    return validate_card(data)
+
+
+def build_card(
+    *,
+    creator: str,
+    artifact_uri: str,
+    use_case: str,
+    use_case_description: str,
+    risk_rating: str,
+    algorithm: str,
+    training_metrics: Mapping[str, float],
+    evaluation_metrics: Mapping[str, float],
+    evaluation_report_uri: str,
+    dataset: str,
+    hyperparameters: Mapping[str, Any],
+    datazone_project_id: str,
+    business_stakeholders: str = "Credit risk office; model risk management",
+    evaluations: Sequence[EvaluationDetailsItem] = (),
+) -> ModelCardContent:
+    """The full card of one sample version: every section a strict environment requires
+    (:func:`sample_sections` assembled with the quality entry, then ``evaluations``)."""
+    sections = sample_sections(
+        use_case=use_case,
+        use_case_description=use_case_description,
+        risk_rating=risk_rating,
+        algorithm=algorithm,
+        training_metrics=training_metrics,
+        dataset=dataset,
+        hyperparameters=hyperparameters,
+        business_stakeholders=business_stakeholders,
+    )
+    quality = quality_evaluation(
+        evaluation_metrics,
+        report_uri=evaluation_report_uri,
+        metadata={"hyperparameters": json.dumps(dict(hyperparameters), sort_keys=True)},
+    )
+    return assemble(
+        sections,
+        creator=creator,
+        artifact_uri=artifact_uri,
+        evaluations=[quality, *evaluations],
+        datazone_project_id=datazone_project_id,
+        use_case=use_case,
     )
 
 
@@ -135,6 +263,15 @@ def validate_card(
                 f"malformed model card content: unknown section(s) {', '.join(sorted(unknown))}; "
                 f"known sections are {', '.join(CARD_SECTIONS)}"
             )
+    if for_model_package and card.training_details and card.training_details.objective_function:
+        # The SDK's shape is {function, facet, condition}; the schema AWS validates a card
+        # against nests them: {function: {function, facet, condition}, notes}. Either way one
+        # side refuses it, and AWS would only say so after the artifacts were uploaded.
+        raise CardValidationError(
+            "malformed model card content: training_details.objective_function: the SageMaker "
+            "SDK's shape of it differs from the model card schema CreateModelPackage checks; leave "
+            "it out and describe the objective in training_details.training_observations"
+        )
     if for_model_package and card.model_overview is not None:
         extra = {
             k
@@ -151,31 +288,35 @@ def validate_card(
 
 
 def load_overrides(path_or_data: str | Mapping[str, Any] | None) -> dict[str, Any]:
-    """Card sections a team supplies (``--card-file``), validated as card content before any
-    AWS call: a file that is not JSON, an unknown section or a wrong type is rejected here."""
+    """Card sections a team supplies (``--card-file``, ``--card``), validated as card content
+    before any AWS call: a file that is not JSON, an unknown section or a wrong type is rejected
+    here, the message naming the file and the field."""
     if path_or_data is None:
         return {}
+    source = "card content"
     if isinstance(path_or_data, Mapping):
         data = dict(path_or_data)
     else:
+        source = f"card file {path_or_data}"
         try:
             with open(path_or_data, encoding="utf-8") as fh:
                 data = json.load(fh)
         except OSError as err:
-            raise CardValidationError(f"cannot read card file {path_or_data}: {err.strerror}") from None
-        except json.JSONDecodeError as err:
-            raise CardValidationError(f"card file {path_or_data} is not JSON: {err}") from None
+            raise CardValidationError(f"cannot read {source}: {err.strerror}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise CardValidationError(f"{source} is not JSON: {err}") from None
     if not isinstance(data, dict):
-        raise CardValidationError("card content must be a JSON object of card sections")
-    validate_card(data)
+        raise CardValidationError(f"{source}: expected a JSON object of card sections")
+    try:
+        validate_card(data)
+    except CardValidationError as err:
+        raise CardValidationError(f"{source}: {err}") from None
+    owned = kit_owned(data)
+    if owned:
+        raise CardValidationError(
+            f"{source}: sets what the kit writes from what it registers, remove: {'; '.join(owned)}"
+        )
     return data
-
-
-def merge(card: ModelCardContent, overrides: Mapping[str, Any]) -> ModelCardContent:
-    """``card`` with whole sections replaced by ``overrides`` (validated again)."""
-    if not overrides:
-        return card
-    return validate_card({**card.model_dump(exclude_none=True), **dict(overrides)})
 
 
 def card_json(card: ModelCardContent) -> str:
@@ -211,11 +352,15 @@ def present_sections(card: ModelCardContent | None) -> set[str]:
 
 
 def evaluation_metrics(card: ModelCardContent | None) -> dict[str, float]:
-    """Numeric evaluation metrics of the card, by name (first occurrence wins)."""
+    """Numeric model-quality metrics of the card, by name (first occurrence wins). The bias and
+    explainability entries are not read: their metrics are read by :mod:`.evaluation`, and an
+    attribution is named after a feature, which could be called ``accuracy``."""
     out: dict[str, float] = {}
     if card is None:
         return out
     for item in card.evaluation_details or []:
+        if item.name in REPORT_EVALUATIONS:
+            continue
         for group in item.metric_groups or []:
             for metric in group.metric_data:
                 if isinstance(metric, SimpleMetric) and not isinstance(metric.value, (bool, str)):
@@ -226,11 +371,14 @@ def evaluation_metrics(card: ModelCardContent | None) -> dict[str, float]:
 def repoint(
     card: ModelCardContent, *, artifact_uri: str, report_uri: str, extra_details: Mapping[str, str]
 ) -> ModelCardContent:
-    """A copy of ``card`` whose artifact and evaluation dataset point at the promoted copies."""
+    """A copy of ``card`` whose artifact and model-quality entries point at the promoted copies
+    (``artifact_uri``, ``report_uri``). The bias and explainability entries keep their own
+    datasets: each names its own report, which the caller re-points to that report's copy."""
     data = card.model_dump(exclude_none=True)
     data.setdefault("model_overview", {})["model_artifact"] = [artifact_uri]
     for item in data.get("evaluation_details", []):
-        item["datasets"] = [report_uri]
+        if item["name"] not in REPORT_EVALUATIONS:
+            item["datasets"] = [report_uri]
     info = data.setdefault("additional_information", {})
     info["custom_details"] = {**info.get("custom_details", {}), **dict(extra_details)}
     return validate_card(data)

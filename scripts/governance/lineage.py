@@ -20,18 +20,31 @@ artifacts that stand for packages.
 
 Every ``record_*`` function is idempotent: an entity is looked up by its SourceUri (or name)
 before it is created, and an association that exists is not added again.
+
+``mlgov lineage`` prints the chain of one version, reading every account it crosses as that
+environment's approver role (:data:`READER_ROLE`)::
+
+    mlgov lineage --env prod --version 1 [--use-case credit-risk] [--json]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 from botocore.exceptions import ClientError
 
-from .context import paginate
+from environments import PlatformConfig
+
+from .context import ROLE_KEYS, EnvContext, env_context, load_config, paginate, resolve_use_case
+from .errors import GovernanceError, describe_client_error
+from .output import common_parser, run_job
+from .versions import resolve_version
 
 DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
     "DataSet",
@@ -42,6 +55,8 @@ DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
 )
 #: Property values are strings of at most 256 characters on AWS (StringParameterValue).
 _MAX_VALUE = 256
+#: What lineage says where it does not know, e.g. the hash of a dataset it could not read.
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -156,39 +171,64 @@ def record_registration(
     *,
     package_arn: str,
     env: str,
-    dataset_uri: str,
-    dataset_hash: str,
+    dataset_uri: str | None,
+    dataset_hash: str | None,
     model_uri: str,
     training: Mapping[str, Any],
 ) -> dict[str, str]:
     """Dataset -> training run -> model -> model package, in the caller's account.
 
-    ``training`` carries ``algorithm``, ``hyperparameters`` and ``metrics`` (mappings are stored
-    as ``hp.<name>`` / ``metric.<name>`` properties). Returns the entity ARNs by kind."""
-    dataset = _artifact(
-        sm,
-        uri=dataset_uri,
-        kind=DATASET,
-        name=f"dataset-{dataset_hash[:12]}",
-        properties={"sha256": dataset_hash},
-        content_hash=dataset_hash,
-    )
+    ``dataset_hash`` is the SHA-256 of the dataset's content, or None when the registration could
+    not read it (a dataset in another bucket): the entity then says ``unknown``, never a hash of
+    something else. Without ``dataset_uri`` the chain starts at the training run. ``training``
+    carries ``algorithm``, ``hyperparameters`` and ``metrics`` (mappings are stored as
+    ``hp.<name>`` / ``metric.<name>`` properties). Returns the entity ARNs by kind."""
+    digest = dataset_hash or UNKNOWN
     run_id = f"{model_uri}#training"
     props: dict[str, Any] = {
-        "algorithm": training.get("algorithm", "unknown"),
-        "dataset_sha256": dataset_hash,
+        "algorithm": training.get("algorithm") or UNKNOWN,
+        "dataset": dataset_uri or "not recorded",
+        "dataset_sha256": digest,
     }
     props.update({f"hp.{k}": v for k, v in (training.get("hyperparameters") or {}).items()})
     props.update({f"metric.{k}": v for k, v in (training.get("metrics") or {}).items()})
     run = _action(
-        sm, uri=run_id, kind=TRAINING, name=f"training-{training.get('algorithm', 'model')}", properties=props
+        sm,
+        uri=run_id,
+        kind=TRAINING,
+        name=f"training-{training.get('algorithm') or 'model'}",
+        properties=props,
     )
     model = _artifact(sm, uri=model_uri, kind=MODEL, name="model", properties={"package": package_arn})
     package = package_artifact(sm, package_arn, env=env)
-    associate(sm, dataset, run, "ContributedTo")
+    out = {TRAINING: run, MODEL: model, PACKAGE: package}
+    if dataset_uri:
+        out[DATASET] = _artifact(
+            sm,
+            uri=dataset_uri,
+            kind=DATASET,
+            name=f"dataset-{digest[:12]}",
+            properties={"sha256": digest},
+            content_hash=dataset_hash,
+        )
+        associate(sm, out[DATASET], run, "ContributedTo")
     associate(sm, run, model, "Produced")
+    # Last: a package artifact something leads to is what is_recorded() takes for a whole chain.
     associate(sm, model, package, "ContributedTo")
-    return {DATASET: dataset, TRAINING: run, MODEL: model, PACKAGE: package}
+    return out
+
+
+def is_recorded(sm: Any, package_arn: str) -> bool:
+    """Whether the registration lineage of ``package_arn`` was recorded to its end (the model ->
+    package association, which :func:`record_registration` adds last)."""
+    for found in paginate(
+        sm, "list_artifacts", "ArtifactSummaries", SourceUri=package_arn, ArtifactType=PACKAGE
+    ):
+        for _ in paginate(
+            sm, "list_associations", "AssociationSummaries", DestinationArn=found["ArtifactArn"]
+        ):
+            return True
+    return False
 
 
 def record_deployment(sm: Any, *, package_arn: str, env: str, reason: str, when: str) -> str:
@@ -214,12 +254,13 @@ def _describe(sm: Any, arn: str) -> tuple[str, str, dict[str, str]]:
     return d.get("ActionType", ""), d.get("Source", {}).get("SourceUri", ""), d.get("Properties") or {}
 
 
-class LineageError(RuntimeError):
+class LineageError(GovernanceError):
     """The chain could not be followed: the message names the entity and the account."""
 
 
 def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int = 50) -> list[Node]:
-    """The chain from ``package_arn`` back to its dataset, newest first, across accounts.
+    """The chain from ``package_arn`` back to its dataset (or to its training run, when it was
+    registered without one), newest first, across accounts.
 
     ``reader(account_id)`` returns a SageMaker client that can read lineage in that account.
     The deployment action of the starting version, when there is one, comes first."""
@@ -267,9 +308,124 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
             a["SourceArn"]
             for a in paginate(sm, "list_associations", "AssociationSummaries", DestinationArn=current)
         ]
+        if not sources and kind == TRAINING:
+            return chain  # registered without a dataset: the training run is where it starts
         if not sources:
             raise LineageError(
                 f"lineage of {package_arn} stops at {kind} {uri} in account {account}: nothing leads to it"
             )
         current = sorted(sources)[0]
     raise LineageError(f"lineage of {package_arn} is longer than {max_steps} steps")
+
+
+# -- mlgov lineage -------------------------------------------------------------------------------
+#: The role a lineage walk reads every account as, by default: the model approver, the one role
+#: whose policy grants the whole lineage read (List and Describe of artifacts and actions,
+#: modules/iam.py ``ReportSearchAndLineage``/``ReportDescribeLineage``; the promotion role may list
+#: but not describe) and nothing that writes an artifact or registers a version. The reviewer who
+#: reads a version's lineage is the one who approves it.
+READER_ROLE = "approver"
+
+
+def lineage_of(
+    platform: PlatformConfig,
+    env_name: str,
+    version: str,
+    *,
+    use_case: str | None = None,
+    role: str = READER_ROLE,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """The chain of ``version`` of ``use_case`` in ``env_name``, back to its dataset, each
+    account read as that environment's ``role``."""
+    ctx = env_context(platform, env_name, role, job="lineage", source=source)
+    use_case = resolve_use_case(ctx.env, use_case)
+    arn = resolve_version(ctx, use_case, version)
+    env_of_account = {e.account_id: e.name for e in platform.environments.values()}
+    contexts: dict[str, EnvContext] = {ctx.env.account_id: ctx}
+
+    def reader(account: str) -> Any:
+        if account not in contexts:
+            if account not in env_of_account:
+                raise LineageError(
+                    f"the lineage of {arn} leads to account {account}, which is no environment of "
+                    "this platform (no file in environments/ has that account_id)"
+                )
+            contexts[account] = env_context(
+                platform, env_of_account[account], role, job="lineage", source=source
+            )
+        return contexts[account].client("sagemaker")
+
+    try:
+        chain = walk_back(reader, arn)
+    except ClientError as err:
+        raise describe_client_error(err) from err
+    nodes = [{**n.to_dict(), "environment": env_of_account.get(n.account, "?")} for n in chain]
+    return {
+        "environment": env_name,
+        "use_case": use_case,
+        "version": arn,
+        "reaches_dataset": bool(chain) and chain[-1].kind == DATASET,
+        "chain": nodes,
+    }
+
+
+_DETAIL_KEYS = {
+    DATASET: ("sha256",),
+    TRAINING: ("algorithm", "dataset_sha256"),
+    MODEL: (),
+    PACKAGE: (),
+    DEPLOYMENT: ("reason", "deployed_at"),
+}
+
+
+def render(result: dict[str, Any]) -> str:
+    """The chain, newest first, one entity a line: kind, environment (account), what it stands
+    for, and the properties a reader checks (the dataset hash, the algorithm)."""
+    lines = [f"lineage of {result['version']} ({result['environment']}, use case {result['use_case']})"]
+    for i, node in enumerate(result["chain"]):
+        props = node["properties"]
+        details = [f"{k}={props[k]}" for k in _DETAIL_KEYS.get(node["kind"], ()) if k in props]
+        details += [f"{k}={v}" for k, v in sorted(props.items()) if k.startswith(("hp.", "metric."))]
+        arrow = "   " if i == 0 else "<- "
+        lines.append(
+            f"{arrow}{node['kind']:<16} {node['environment']} ({node['account']})  {node['source_uri']}"
+            + (f"\n      {' '.join(details)}" if details else "")
+        )
+    if not result["reaches_dataset"]:
+        lines.append("   (no dataset was recorded when this version was registered)")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = common_parser(
+        "Print the lineage of a model version: back from the version (and its deployment) "
+        "through every promotion to the training run and the dataset in the first environment.",
+        writes=False,
+    )
+    p.add_argument("--version", required=True, help="version number (or model package ARN) in --env")
+    p.add_argument(
+        "--use-case",
+        default=None,
+        help="use case name from the environment file (default: its first use case)",
+    )
+    p.add_argument(
+        "--role",
+        default=READER_ROLE,
+        choices=ROLE_KEYS,
+        help=f"role to read each environment's lineage as (default: {READER_ROLE})",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def job(a: argparse.Namespace) -> dict[str, Any]:
+        return lineage_of(load_config(a.config_dir), a.env, a.version, use_case=a.use_case, role=a.role)
+
+    return run_job(job, args, render)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,23 +1,25 @@
 """Seed: register the sample use case's model versions in the first environment, each with its card.
 
-Runs as the environment's data-scientist role. For every :data:`scripts.governance.train.DEFAULT_SPECS`
-entry it trains a real small model, uploads ``model.tar.gz`` and the evaluation report to the
-environment's artifact bucket (SSE-KMS under the environment's key) and registers a model
-version: ModelMetrics pointing at the report, the model card (Draft, content encrypted with the
-environment's key through SecurityConfig), ``PendingManualApproval`` and ``ModelLifeCycle`` at the
-environment's stage.
+For every :data:`scripts.governance.train.DEFAULT_SPECS` entry it trains a real small model on the
+kit's credit data and hands the run to the one registration path (:mod:`.register`) as a
+submission: ``model.tar.gz``, ``evaluation.json``, ``bias.json`` and ``explainability.json``
+under the environment's KMS key, a version with its card (Draft; quality, bias and explainability
+entries; the DataZone project), ``PendingManualApproval``, ``ModelLifeCycle`` at the
+environment's stage, and lineage from the credit dataset (uploaded beside the models) to the
+version. Runs as the environment's data-scientist role.
 
-Idempotent: each version has a deterministic key (algorithm + hyperparameters + data hash) stored
-in CustomerMetadataProperties and sent as ClientToken, so a second run registers nothing twice
-(and does not train again for a version that exists).
+Idempotent: each version carries a run key naming the use case, the group, the spec, the data,
+the image and the card file, known before training, so a second run finds it without training
+again (and completes its lineage if a run stopped before that); registration's own key and
+ClientToken guard the version itself.
 
-    python -m scripts.governance.seed --env dev [--dry-run] [--json]
+    python -m scripts.governance.seed --env dev [--use-case credit-risk] [--card-file card.json] [--dry-run] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
@@ -28,165 +30,103 @@ from botocore.exceptions import ClientError
 
 from environments import PlatformConfig
 
-from . import audit, cards
-from .context import EnvContext, datazone_project_id, env_context, load_config, resolve_use_case
-from .errors import UsageError, describe_client_error, error_code
-from .metadata import META_DATA_HASH, META_KEY, META_LABEL, META_MODEL_SHA256, META_REPORT_SHA256
+from . import cards, credit_data, lineage
+from .context import load_config
+from .errors import describe_client_error
+from .metadata import META_RUN_KEY
 from .output import common_parser, run_job, table
-from .train import DATASET, DEFAULT_SPECS, TrainingSpec, data_hash, idempotency_key, train
-from .versions import describe_version, list_versions, version_number
+from .register import Artifact, Submission, Target, check_group, key_of, prepare, register_submission, upload
+from .train import DATASET, DEFAULT_SPECS, TrainingResult, TrainingSpec, data_hash, run_key, train
+from .versions import version_number
 
 logger = logging.getLogger(__name__)
 
 SKLEARN_FRAMEWORK_VERSION = "1.2-1"
 
 
-def _image_uri(region: str) -> str:
+def image_uri(region: str) -> str:
     """The SageMaker scikit-learn serving image of the region (from the SageMaker SDK's table)."""
     from sagemaker.core import image_uris
 
-    return image_uris.retrieve("sklearn", region=region, version=SKLEARN_FRAMEWORK_VERSION)
+    return str(image_uris.retrieve("sklearn", region=region, version=SKLEARN_FRAMEWORK_VERSION))
 
 
-def ensure_group(ctx: EnvContext, use_case: str, *, dry_run: bool) -> tuple[str, bool]:
-    """The group name from SSM; created only when missing (normally Terraform made it)."""
-    group = ctx.group_name(use_case)
-    sm = ctx.client("sagemaker")
-    try:
-        sm.describe_model_package_group(ModelPackageGroupName=group)
-        return group, False
-    except ClientError as err:
-        if error_code(err) not in ("ValidationException", "ResourceNotFound"):
-            raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    if dry_run:
-        logger.info("dry run: would create model package group %s", group)
-        return group, True
-    description = ctx.env.use_case(use_case).description
-    try:
-        sm.create_model_package_group(ModelPackageGroupName=group, ModelPackageGroupDescription=description)
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    logger.info("created model package group %s", group)
-    return group, True
+def seed_key(
+    target: Target, spec: TrainingSpec, dataset_hash: str, image: str, overrides: Mapping[str, Any]
+) -> str:
+    """The run key of ``spec`` registered by seed into ``target``: the training run (spec and
+    data) and everything seed registers with it, the use case and the group first."""
+    return key_of(
+        {
+            "use_case": target.use_case,
+            "group": target.group,
+            "run": run_key(spec, dataset_hash),
+            "image": image,
+            "card": dict(overrides),
+        }
+    )
 
 
-def existing_keys(ctx: EnvContext, group: str) -> dict[str, str]:
-    """Idempotency key -> ARN of every version already registered in the group."""
-    found: dict[str, str] = {}
-    for summary in list_versions(ctx, group):
-        desc = describe_version(ctx, summary["ModelPackageArn"])
-        key = (desc.get("CustomerMetadataProperties") or {}).get(META_KEY)
-        if key:
-            found[key] = summary["ModelPackageArn"]
-    return found
+def dataset_key(use_case: str, dataset_hash: str) -> str:
+    """Where the credit data lies in the artifact bucket (under models/, which is what the
+    data-scientist role may write)."""
+    return f"models/{use_case}/datasets/{dataset_hash[:16]}/credit.csv"
 
 
-def _upload(ctx: EnvContext, key: str, body: bytes, content_type: str) -> dict[str, str]:
-    """Upload under the environment's KMS key with an S3-computed SHA-256 checksum."""
-    digest = hashlib.sha256(body).digest()
-    try:
-        ctx.client("s3").put_object(
-            Bucket=ctx.artifact_bucket,
-            Key=key,
-            Body=body,
-            ContentType=content_type,
-            ServerSideEncryption="aws:kms",
-            SSEKMSKeyId=ctx.kms_key_arn,
-            ChecksumAlgorithm="SHA256",  # S3 keeps the checksum; promotion verifies copies by it
-            Metadata={"sha256": digest.hex()},
-        )
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    return {"uri": f"s3://{ctx.artifact_bucket}/{key}", "sha256": digest.hex()}
-
-
-def register_version(
-    ctx: EnvContext,
-    use_case: str,
-    group: str,
-    spec: TrainingSpec,
-    project_id: str,
-    card_overrides: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Train one spec, upload its artifacts and register the version (with its card)."""
-    logger.info("training %s (%s %s)", spec.label, spec.algorithm, spec.hyperparameters)
-    result = train(spec)
-    prefix = f"models/{use_case}/{result.idempotency_key}/"
-    model_uri = f"s3://{ctx.artifact_bucket}/{prefix}model.tar.gz"
-    report_uri = f"s3://{ctx.artifact_bucket}/{prefix}evaluation.json"
-    card = cards.build_card(
-        creator=ctx.caller_arn(),
-        artifact_uri=model_uri,
-        use_case=use_case,
-        use_case_description=ctx.env.use_case(use_case).description,
+def submission(
+    target: Target,
+    result: TrainingResult,
+    *,
+    image: str,
+    dataset_uri: str,
+    overrides: Mapping[str, Any],
+    run: str,
+) -> Submission:
+    """One training run as a registration: the card sections seed writes (replaced whole by the
+    card file's), its reports, and the run key."""
+    spec = result.spec
+    sections = cards.sample_sections(
+        use_case=target.use_case,
+        use_case_description=target.ctx.env.use_case(target.use_case).description,
         risk_rating=spec.risk_rating,
         algorithm=spec.algorithm,
         training_metrics=result.training_metrics,
-        evaluation_metrics=result.evaluation_metrics,
-        evaluation_report_uri=report_uri,
         dataset=DATASET,
         hyperparameters=spec.hyperparameters,
-        datazone_project_id=project_id,
     )
-    # Validated before anything is written: a bad card leaves no orphan artifacts behind.
-    content = cards.card_json(cards.merge(card, card_overrides or {}))
-    model = _upload(ctx, prefix + "model.tar.gz", result.model_tar_gz, "application/gzip")
-    report = _upload(ctx, prefix + "evaluation.json", result.evaluation_report, "application/json")
-    request = {
-        "ModelPackageGroupName": group,
-        "ModelPackageDescription": f"{spec.label}: {spec.algorithm} {spec.hyperparameters}",
-        "InferenceSpecification": {
-            "Containers": [{"Image": _image_uri(ctx.env.region), "ModelDataUrl": model["uri"]}],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
+    return Submission(
+        use_case=target.use_case,
+        image=image,
+        artifact=Artifact(f"training run {spec.label}", result.model_tar_gz),
+        metrics_report=result.evaluation_report,
+        metrics=result.evaluation_metrics,
+        sections={**sections, **overrides},
+        bias_report=result.bias_report,
+        explainability_report=result.explainability_report,
+        dataset_uri=dataset_uri,
+        dataset_hash=result.dataset_hash,
+        label=spec.label,
+        description=f"{spec.label}: {spec.algorithm} on {', '.join(spec.features)} {spec.hyperparameters}",
+        training={
+            "algorithm": spec.algorithm,
+            "hyperparameters": spec.hyperparameters,
+            "metrics": result.evaluation_metrics,
         },
-        "ModelMetrics": {
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": report["uri"]}}
+        quality_observation="Stratified 25% holdout of the training dataset.",
+        quality_metadata={
+            "hyperparameters": json.dumps(spec.hyperparameters, sort_keys=True),
+            "features": ",".join(spec.features),
         },
-        "ModelApprovalStatus": "PendingManualApproval",
-        "ModelCard": {"ModelCardContent": content, "ModelCardStatus": "Draft"},
-        "SecurityConfig": {"KmsKeyId": ctx.kms_key_arn},
-        "ModelLifeCycle": {
-            "Stage": ctx.lifecycle_stage,
-            "StageStatus": "Registered",
-            "StageDescription": f"registered by seed from training run {spec.label}",
-        },
-        "CustomerMetadataProperties": {
-            META_KEY: result.idempotency_key,
-            META_LABEL: spec.label,
-            META_DATA_HASH: data_hash(),
-            META_MODEL_SHA256: model["sha256"],
-            META_REPORT_SHA256: report["sha256"],
-        },
-        "ClientToken": result.idempotency_key,
-    }
-    try:
-        arn = ctx.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    version = version_number(arn)
-    audit.record(
-        ctx,
-        action="register",
-        model_package_arn=arn,
-        group=group,
-        version=version,
+        metadata={META_RUN_KEY: run},
         reason=f"seed: training run {spec.label}",
-        before={},
-        after={
-            "ModelApprovalStatus": "PendingManualApproval",
-            "ModelCardStatus": "Draft",
-            "Stage": ctx.lifecycle_stage,
-        },
-        extra={"evaluation_metrics": result.evaluation_metrics, "idempotency_key": result.idempotency_key},
     )
-    return {
-        "label": spec.label,
-        "arn": arn,
-        "version": version,
-        "status": "created",
-        "metrics": result.evaluation_metrics,
-    }
+
+
+def _lineage_recorded(target: Target, arn: str) -> bool:
+    try:
+        return lineage.is_recorded(target.ctx.client("sagemaker"), arn)
+    except ClientError as err:
+        raise describe_client_error(err, role_arn=target.ctx.role_arn) from err
 
 
 def seed(
@@ -201,25 +141,19 @@ def seed(
 ) -> dict[str, Any]:
     """Register ``specs`` in ``env_name`` as its data-scientist role; returns what happened.
 
-    ``card_overrides`` (a JSON file path or a mapping of card sections) replaces the generated
-    sections of every card; it is validated before any AWS call."""
+    ``card_overrides`` (a JSON file path or a mapping of card sections) replaces the sections seed
+    writes (evaluation entries are added to the kit's); it is validated before any AWS call."""
     overrides = cards.load_overrides(card_overrides)
-    ctx = env_context(platform, env_name, "data_scientist", job="seed", source=source)
-    use_case = resolve_use_case(ctx.env, use_case)
-    if ctx.env.promotes_from is not None:
-        raise UsageError(
-            f"seed registers new versions only where versions are born; {env_name!r} promotes "
-            f"from {ctx.env.promotes_from!r} (use `mlgov promote` to bring versions in)"
-        )
-    project_id = datazone_project_id(platform, use_case, job="seed", source=source)
-    group, created = ensure_group(ctx, use_case, dry_run=dry_run)
-    existing = {} if (dry_run and created) else existing_keys(ctx, group)
+    target = prepare(platform, env_name, use_case, job="seed", dry_run=dry_run, source=source)
+    image = image_uri(target.ctx.env.region)
     dh = data_hash()
+    dataset_uri: str | None = None
     versions = []
     for spec in specs:
-        key = idempotency_key(spec, dh)
-        if key in existing:
-            arn = existing[key]
+        run = seed_key(target, spec, dh, image, overrides)
+        arn = target.find(run, META_RUN_KEY)
+        if arn is not None and (dry_run or _lineage_recorded(target, arn)):
+            check_group(target, arn, run)
             versions.append(
                 {"label": spec.label, "arn": arn, "version": version_number(arn), "status": "exists"}
             )
@@ -228,13 +162,20 @@ def seed(
         if dry_run:
             versions.append({"label": spec.label, "arn": None, "version": None, "status": "would-create"})
             continue
-        versions.append(register_version(ctx, use_case, group, spec, project_id, overrides))
+        logger.info("training %s (%s %s)", spec.label, spec.algorithm, spec.hyperparameters)
+        result = train(spec)
+        if dataset_uri is None:
+            csv = credit_data.generate().to_csv().encode()
+            dataset_uri = upload(target.ctx, dataset_key(target.use_case, dh), csv, "text/csv")["uri"]
+        sub = submission(target, result, image=image, dataset_uri=dataset_uri, overrides=overrides, run=run)
+        row = register_submission(target, sub)
+        versions.append({k: row[k] for k in ("label", "arn", "version", "status", "metrics")})
     return {
         "environment": env_name,
-        "use_case": use_case,
-        "group": group,
-        "group_created": created,
-        "datazone_project_id": project_id,
+        "use_case": target.use_case,
+        "group": target.group,
+        "group_created": target.group_created,
+        "datazone_project_id": target.project_id,
         "dry_run": dry_run,
         "versions": versions,
     }
@@ -251,8 +192,8 @@ def render(result: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = common_parser(
-        "Register the sample use case's model versions (real training runs) with "
-        "their model cards in the first environment of the chain."
+        "Register the sample use case's model versions (real training runs on the kit's credit "
+        "data) with their model cards, reports and lineage in the first environment of the chain."
     )
     p.add_argument(
         "--use-case",
