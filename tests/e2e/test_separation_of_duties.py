@@ -100,9 +100,11 @@ def test_data_scientist_denied_approver_allowed(enforced, env_name, monkeypatch,
 
 def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     """The promotion role's real policies (prod) and the upstream resource policies (staging)
-    suffice for every promotion step: cross-account read, server-side copy under prod's key,
-    registration, lineage, source annotation and audit; a rerun returns the same target."""
+    suffice for every promotion step: cross-account read, server-side copy of the artifact and
+    its reports under prod's key, registration, lineage and audit, with no write on the source
+    version; a rerun returns the same target."""
     from scripts.governance import cards, promote, train
+    from scripts.governance import evaluation as ev
 
     for key, value in enforced.env().items():
         monkeypatch.setenv(key, value)
@@ -116,7 +118,13 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     result = train.train(train.DEFAULT_SPECS[0])
     s3 = session.client("s3", endpoint_url=enforced.url)
     prefix = f"s3://{names.artifact_bucket}/models/credit-risk/{result.idempotency_key}/"
-    for name, body in (("model.tar.gz", result.model_tar_gz), ("evaluation.json", result.evaluation_report)):
+    reports = {
+        "model.tar.gz": result.model_tar_gz,
+        "evaluation.json": result.evaluation_report,
+        "bias.json": result.bias_report,
+        "explainability.json": result.explainability_report,
+    }
+    for name, body in reports.items():
         s3.put_object(
             Bucket=names.artifact_bucket,
             Key=f"models/credit-risk/{result.idempotency_key}/{name}",
@@ -138,6 +146,12 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
         dataset=train.DATASET,
         hyperparameters=result.spec.hyperparameters,
         datazone_project_id="prj",
+        evaluations=ev.card_evaluations(
+            json.loads(result.bias_report),
+            json.loads(result.explainability_report),
+            bias_uri=prefix + "bias.json",
+            explainability_uri=prefix + "explainability.json",
+        ),
     )
     arn = session.client("sagemaker", endpoint_url=enforced.url).create_model_package(
         ModelPackageGroupName=names.model_package_group("credit-risk"),
@@ -168,3 +182,41 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     assert set(first["steps"].values()) == {"done"}
     again = promote.promote(platform, "prod", version)
     assert again["created"] is False and again["target_arn"] == first["target_arn"]
+
+
+@pytest.mark.parametrize("env_name", STRICT)
+def test_promotion_role_cannot_approve_in_its_own_environment(enforced, env_name, monkeypatch):
+    """IAM cannot limit UpdateModelPackage to some parameters, so the promotion role holds none:
+    it registers everything at CreateModelPackage and never approves what it registered."""
+    for key, value in enforced.env().items():
+        monkeypatch.setenv(key, value)
+    platform = load_platform()
+    version = _register(enforced, env_name).rsplit("/", 1)[1]
+    denied = f"UpdateModelPackage was denied as .*mlgov-{env_name}-promotion"
+    with pytest.raises(PermissionDeniedError, match=denied):
+        review.set_approval(platform, env_name, version, "self-approval", role="promotion")
+    with pytest.raises(PermissionDeniedError, match=denied):
+        review.set_card_status(platform, env_name, version, "PendingReview", "self-review", role="promotion")
+
+
+def test_downstream_promotion_role_cannot_change_an_upstream_version(enforced, monkeypatch):
+    """prod's promotion role may read staging's versions (staging's group policy) but change
+    nothing there: neither approval nor card status nor metadata."""
+    from botocore.exceptions import ClientError
+
+    from scripts.governance.context import env_context
+
+    for key, value in enforced.env().items():
+        monkeypatch.setenv(key, value)
+    platform = load_platform()
+    upstream_arn = _register(enforced, "staging")
+    sm = env_context(platform, "prod", "promotion", job="sod-test").client("sagemaker")
+    assert sm.describe_model_package(ModelPackageName=upstream_arn)["ModelPackageArn"] == upstream_arn
+    for change in (
+        {"ModelApprovalStatus": "Approved"},
+        {"ModelCard": {"ModelCardStatus": "Approved"}},
+        {"CustomerMetadataProperties": {"mlgov-promoted-to-prod": "x"}},
+    ):
+        with pytest.raises(ClientError) as denied:
+            sm.update_model_package(ModelPackageArn=upstream_arn, **change)
+        assert denied.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException"), change

@@ -403,3 +403,43 @@ def test_enforcement_can_be_turned_off_for_debugging(tmp_path):
         with pytest.raises(Exception, match="already runs"):
             LocalCloud(state_dir=tmp_path, enforce_iam=True).start(reuse=True)
         assert LocalCloud(state_dir=tmp_path).start(reuse=True).url == lenient.url
+
+
+def test_a_conditional_deny_applies_only_to_requests_that_match_it(cloud, deploy):
+    """IAM policy evaluation: a Deny with a Condition denies only when the request's context
+    satisfies the condition. The strict tiers deny their promotion role CreateModelPackage with
+    ``sagemaker:ModelApprovalStatus = Approved`` (registering an approved version would bypass
+    the approver); registering PendingManualApproval stays allowed."""
+    dev = deploy["dev"]
+    account = DEV.account_id
+    sm_admin = dev.client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+    sm_admin.create_model_package_group(ModelPackageGroupName="strict-conditional")
+    role = make_role(
+        cloud,
+        dev,
+        "strict-conditional",
+        trust(root(account)),
+        document(
+            allow(["sagemaker:CreateModelPackage"]),
+            {
+                "Effect": "Deny",
+                "Action": "sagemaker:CreateModelPackage",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
+            },
+        ),
+    )
+    sm = assume(cloud, role, dev).client("sagemaker", endpoint_url=cloud.url, config=CONFIG)
+    spec = {
+        "ModelPackageGroupName": "strict-conditional",
+        "InferenceSpecification": {
+            "Containers": [{"Image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    }
+    sm.create_model_package(ModelApprovalStatus="PendingManualApproval", **spec)
+    with pytest.raises(ClientError) as denied:
+        sm.create_model_package(ModelApprovalStatus="Approved", **spec)
+    assert code_of(denied) == "AccessDeniedException"
+    assert "sagemaker:CreateModelPackage" in message_of(denied)

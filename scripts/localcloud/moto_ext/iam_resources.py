@@ -11,19 +11,49 @@ another account included), which is also where ``resource_policies`` brings in t
 CloudWatch Logs calls against ``log-group:<name>:*``, the log stream ARN for stream calls, and
 ``log-group:<name>`` for the tagging calls, as the CloudWatch Logs User Guide lists them.
 
+Conditional Deny statements of identity policies. moto treats every condition of an identity
+policy as met, so a Deny with a condition denies every request; AWS applies it only when the
+request's context matches. For the calls authorized here (SSM, SageMaker, EventBridge, KMS, Logs)
+a Deny's condition is evaluated (``conditions.py``) against what the request carries: the
+service's condition keys the kit's policies use (``sagemaker:ModelApprovalStatus`` on
+Create/UpdateModelPackage) and ``aws:SecureTransport``. A conditional *Allow* keeps moto's
+reading (a documented gap: it allows). Elsewhere (S3, IAM, STS) moto's behaviour is unchanged.
+
 Applied only while IAM is enforced; otherwise moto's behaviour is unchanged. :func:`register`
-replaces the method on moto's mixin, which a type checker refuses (``type: ignore[method-assign]``).
+replaces methods on moto's classes, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
+from .conditions import Context, conditions_met
 from .utils import iam_enforced
+
+#: The request context of the call being authorized (set only around our resolvers' checks).
+_REQUEST_CONTEXT: ContextVar[Context | None] = ContextVar("mlgov_request_context", default=None)
+
+#: Request members that become condition keys, per service (the Service Authorization
+#: Reference's condition keys of the actions the kit's policies condition on).
+_CONTEXT_KEYS: dict[str, dict[str, str]] = {
+    "sagemaker": {"ModelApprovalStatus": "sagemaker:modelapprovalstatus"},
+}
+
+
+def request_context(service: str, body: dict[str, Any]) -> dict[str, str | list[str]]:
+    """Condition keys (lower-case) of one request: AWS's global keys the local cloud knows and
+    the service keys read from the request body."""
+    context: dict[str, str | list[str]] = {"aws:securetransport": "true"}
+    for member, key in _CONTEXT_KEYS.get(service, {}).items():
+        if isinstance(body.get(member), str):
+            context[key] = body[member]
+    return context
 
 
 def _body(response: Any) -> dict[str, Any]:
@@ -142,8 +172,33 @@ def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") ->
     if resource != "*" or resolver is None or not iam_enforced():
         _original(self, resource)
         return
-    for arn in resolver(self, self._get_action(), _body(self)):
-        _original(self, arn)
+    body = _body(self)
+    token = _REQUEST_CONTEXT.set(request_context(self.service_name, body))
+    try:
+        for arn in resolver(self, self._get_action(), body):
+            _original(self, arn)
+    finally:
+        _REQUEST_CONTEXT.reset(token)
+
+
+_original_statement_check = IAMPolicyStatement.is_action_permitted
+
+
+def _statement_permitted(
+    self: IAMPolicyStatement,
+    action: str,
+    resource: str = "*",
+    principal: str | None = None,
+    incoming_condition_values: dict[str, str] | None = None,
+) -> PermissionResult:
+    statement = self._statement
+    context = _REQUEST_CONTEXT.get()
+    if context is None or statement.get("Effect") != "Deny" or not statement.get("Condition"):
+        return _original_statement_check(self, action, resource, principal, incoming_condition_values)
+    if not conditions_met(statement, context):
+        return PermissionResult.NEUTRAL
+    unconditioned = IAMPolicyStatement({k: v for k, v in statement.items() if k != "Condition"})
+    return _original_statement_check(unconditioned, action, resource, principal, incoming_condition_values)
 
 
 def register() -> None:
@@ -152,3 +207,4 @@ def register() -> None:
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (  # type: ignore[method-assign]
         _authenticate_and_authorize_normal_action
     )
+    IAMPolicyStatement.is_action_permitted = _statement_permitted  # type: ignore[method-assign]
