@@ -331,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"local cloud at {cloud.url}")
         if not args.skip_deploy:
             say(
-                "deploying every environment (downstream first: upstream policies name the downstream promotion roles)"
+                "deploying every environment (roles other environments' policies name first, then all at once)"
             )
             deploy(
                 "apply",

@@ -53,6 +53,10 @@ def setup_logging(verbose: bool = False) -> None:
     # botocore is chatty at DEBUG; the jobs' own progress is what a person wants to see.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # The evaluation libraries log every column's type and every explained row's SHAP values at
+    # INFO; the reports they produce are what matters.
+    logging.getLogger("shap").setLevel(logging.WARNING)
+    logging.getLogger("smclarify").setLevel(logging.WARNING)
 
 
 def common_parser(

@@ -14,6 +14,7 @@ callers use the admin user's keys written to the ready file (``LocalCloud.env()`
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,52 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class SerializedApp:
+    """The WSGI app of the local cloud: one request at a time, each logged with its operation.
+
+    moto's backends are dicts and lists changed without locks (security group rules, model
+    packages, tags ...), and each request is served on a thread of its own. Two Terraform
+    processes applying into two accounts at once then raced inside moto: a security group got
+    no default egress rule, or an ingress rule it already had (InvalidPermission.NotFound and
+    InvalidPermission.Duplicate in concurrent applies). Serving requests one at a time removes
+    the race at its root. It costs little: moto's work is Python under the GIL, so threads never
+    ran it in parallel; the clients' long waits (provider polling) happen on their side.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        operation = environ.get("HTTP_X_AMZ_TARGET") or _query_action(body) or ""
+        status: list[str] = []
+
+        def recording_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
+            status.append(code)
+            return start_response(code, headers, exc_info)
+
+        with self.lock:
+            chunks = self.app(environ, recording_start_response)
+            try:
+                payload = b"".join(chunks)
+            finally:
+                getattr(chunks, "close", lambda: None)()
+        if operation:
+            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+            log.info("%s %s %s -> %s", method, path, operation, status[0] if status else "?")
+        return [payload]
+
+
+def _query_action(body: bytes) -> str:
+    """The Action of a query-protocol request (EC2, IAM, STS ...), for the server log."""
+    if not body.startswith(b"Action="):
+        return ""
+    return body.split(b"&", 1)[0].removeprefix(b"Action=").decode("ascii", "replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -66,6 +114,17 @@ def main(argv: list[str] | None = None) -> int:
         # account on a busy machine, so it is opt-in (or inherited from the environment).
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    class SerializedMotoServer(ThreadedMotoServer):
+        """moto's server, serving one request at a time (see :class:`SerializedApp`)."""
+
+        def _server_entry(self) -> None:
+            app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True)
+            self._server_ready_event.set()
+            self._server.serve_forever()
 
     from .accounts import provision_admin_user, provision_deploy_roles
     from .moto_ext import install
@@ -73,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     install()
     roles = provision_deploy_roles(args.environments_dir)
     admin = provision_admin_user()
-    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    server = SerializedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     state = {
