@@ -30,9 +30,9 @@ class PlatformStack(TerraformStack):
     published as an SSM parameter at the path ``environments.naming.Names`` defines.
 
     Cross-account grants (key, bucket and group policies) name the downstream environments'
-    promotion roles exactly. AWS checks that a principal named in a resource policy exists, so
-    the deploy runner and the CI apply workflow apply downstream first
-    (``PlatformConfig.apply_order``: prod, staging, dev). The emulator does not check principals.
+    promotion roles exactly. AWS checks that a principal named in a resource policy exists (and
+    so does the local cloud), so the deploy runner and the CI apply workflow create those roles
+    first in every environment, then apply every environment (scripts/deploy/phases.py).
     """
 
     def __init__(self, scope: Construct, platform: PlatformConfig, env: EnvironmentConfig) -> None:

@@ -1,6 +1,6 @@
 """Shared fixtures: the shipped configuration synthesized once per test session.
 
-Importing the AWS provider bindings costs about 20 s per process, so every construct, policy and
+Importing the AWS provider bindings costs about 13 s per process on an idle machine, so every construct, policy and
 validate test reads the same in-process synthesis of all stacks (``main.build_app``). A variant
 configuration synthesized in the same process costs a few seconds more (``named_approver_synth``).
 """
@@ -73,7 +73,7 @@ SYNTH_FIXTURES = frozenset({"synth", "named_approver_synth"})
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), every test that reads the
-    shared synthesis runs on one worker, so the ~20 s provider import and the synth happen once
+    shared synthesis runs on one worker, so the provider import (~13 s idle) and the synth happen once
     rather than once per worker. e2e groups are set in tests/e2e/conftest.py."""
     for item in items:
         uses_synth = SYNTH_FIXTURES.intersection(getattr(item, "fixturenames", ()))

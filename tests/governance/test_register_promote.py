@@ -46,9 +46,19 @@ def test_a_team_model_is_promoted_to_prod_and_traced_back_to_its_dataset(
 
     capsys.readouterr()
     code = cli.main(
-        ["lineage", "--env", "prod", "--version", prod_version, "--use-case", USE_CASE, "--json",
-         "--config-dir", str(tmp_path / "environments")]
-    )  # fmt: skip
+        [
+            "lineage",
+            "--env",
+            "prod",
+            "--version",
+            prod_version,
+            "--use-case",
+            USE_CASE,
+            "--json",
+            "--config-dir",
+            str(tmp_path / "environments"),
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     kinds = [(n["kind"], n["environment"]) for n in result["chain"]]
