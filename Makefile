@@ -4,13 +4,15 @@
 #   make lint   ruff format --check, ruff check and mypy
 #   make test   lint, then the whole test suite (unit, policy, governance, deploy, emulator, e2e)
 #   make bench  benchmarks; results in bench-results/
+#   make mutation  mutation testing of the gates, card evaluation, lineage and config code (slow;
+#               not part of make test or CI; docs/mutation.md)
 PYTHON ?= python3.11
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo lint test bench synth install clean
+.PHONY: demo lint test bench mutation synth install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +63,21 @@ test: lint $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.bench
+
+# mutmut (configured in pyproject.toml) copies the project into mutants/, then reruns the selected
+# tests against each mutant of the functions named here; `mutmut results` lists every mutant not
+# killed (the functions outside this list are never run: "not checked", left out of the listing).
+# Fresh each time, so the listing never mixes runs. About 3 minutes on two cores.
+MUTATION_SCOPE := 'environments.schema.*' 'scripts.governance.promote.gates.*' \
+	'scripts.governance.metadata.*' 'scripts.governance.evaluation.x_validate_*' \
+	'scripts.governance.evaluation.x_card_evaluations__*' 'scripts.governance.evaluation.x__group_name__*' \
+	'scripts.governance.evaluation.x_bias_metrics__*' 'scripts.governance.evaluation.x_has_explainability__*' \
+	'scripts.governance.lineage.x_walk_back__*' 'scripts.governance.lineage.x__describe__*' \
+	'scripts.governance.review.x_check_stage_status__*' 'scripts.governance.review.x__require_reason__*'
+mutation: $(VENV)/.installed
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2 $(MUTATION_SCOPE)
+	$(VENV)/bin/mutmut results | grep -v ': not checked$$' || true
 
 synth: $(VENV)/.installed
 	$(VENV)/bin/python main.py
