@@ -10,7 +10,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _policy import as_list, policy_dict, statements  # noqa: E402
+from _policy import as_list, policy_dict, statements
 
 DATAZONE = "datazone.amazonaws.com"
 

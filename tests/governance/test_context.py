@@ -176,7 +176,9 @@ def test_jobs_enter_the_account_through_the_entry_role(cloud, platform, monkeypa
     add_client_observer(observe)
     try:
         ctx = env_context(platform, "staging", "approver", job="test")
-        assert ctx.caller_arn().startswith("arn:aws:sts::222222222222:assumed-role/mlgov-staging-model-approver/")
+        assert ctx.caller_arn().startswith(
+            "arn:aws:sts::222222222222:assumed-role/mlgov-staging-model-approver/"
+        )
     finally:
         remove_client_observer(observe)
     env = platform.env("staging")
