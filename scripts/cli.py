@@ -73,7 +73,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(
-        "synthesize once, then plan|apply|drift|destroy every environment with Terraform",
+        "synthesize once, then plan|apply|drift|destroy every environment with Terraform; bootstrap the accounts",
         "scripts.deploy",
     ),
     # The emulator's command line lives in its __main__ (python -m scripts.localcloud).

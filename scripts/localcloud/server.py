@@ -60,12 +60,11 @@ class SerializedApp:
     """The WSGI app of the local cloud: one request at a time, each logged with its operation.
 
     moto's backends are dicts and lists changed without locks (security group rules, model
-    packages, tags ...), and each request is served on a thread of its own. Two Terraform
-    processes applying into two accounts at once then raced inside moto: a security group got
-    no default egress rule, or an ingress rule it already had (InvalidPermission.NotFound and
-    InvalidPermission.Duplicate in concurrent applies). Serving requests one at a time removes
-    the race at its root. It costs little: moto's work is Python under the GIL, so threads never
-    ran it in parallel; the clients' long waits (provider polling) happen on their side.
+    packages, tags ...), and each request would be served on a thread of its own; serving one
+    at a time keeps every request's view of the backends consistent. It costs little: moto's
+    work is Python under the GIL, so threads never ran it in parallel, and the clients' long
+    waits (provider polling) happen on their side. The operation log is how the remaining
+    concurrent-apply race was narrowed to repeated requests (docs/emulator-gaps.md).
     """
 
     def __init__(self, app: Any) -> None:

@@ -15,7 +15,18 @@ from scripts import cli
 
 REPO = Path(__file__).resolve().parents[2]
 #: Every command a user runs (ARCHITECTURE.md: jobs, deploy, cloud, bench, demo).
-EXPECTED = {"seed", "review", "approve", "reject", "stage", "promote", "report", "demo"}
+EXPECTED = {
+    "register",
+    "seed",
+    "review",
+    "approve",
+    "reject",
+    "stage",
+    "promote",
+    "lineage",
+    "report",
+    "demo",
+}
 EXPECTED |= {"deploy", "cloud", "bench"}
 
 
