@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -67,30 +68,51 @@ class SerializedApp:
     concurrent-apply race was narrowed to repeated requests (docs/emulator-gaps.md).
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, remembered: int = 4096) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.remembered = remembered
+        #: Answers by SDK invocation id (the ``amz-sdk-invocation-id`` header, the same on every
+        #: attempt of one call): a retry of a call that already succeeded gets that answer again.
+        self.answers: OrderedDict[str, tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         operation = environ.get("HTTP_X_AMZ_TARGET") or _query_action(body) or ""
-        status: list[str] = []
-
-        def recording_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
-            status.append(code)
-            return start_response(code, headers, exc_info)
-
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
         with self.lock:
+            if invocation and invocation in self.answers:
+                # The client sent this call again although it succeeded: its first answer was
+                # lost on the way (the transport, not AWS's semantics). AWS's client would have
+                # received it, so the local cloud repeats it instead of doing the write twice.
+                code, headers, payload = self.answers[invocation]
+                attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+                log.info(
+                    "%s %s %s -> %s (repeated, %s %s)", method, path, operation, code, invocation, attempt
+                )
+                start_response(code, headers)
+                return [payload]
+            answer: list[Any] = []
+
+            def recording_start_response(code: str, headers: Any, exc_info: Any = None) -> Any:
+                answer[:] = [code, list(headers)]
+                return start_response(code, headers, exc_info)
+
             chunks = self.app(environ, recording_start_response)
             try:
                 payload = b"".join(chunks)
             finally:
                 getattr(chunks, "close", lambda: None)()
+            code = answer[0] if answer else "?"
+            if invocation and code.startswith("2"):
+                self.answers[invocation] = (code, answer[1], payload)
+                while len(self.answers) > self.remembered:
+                    self.answers.popitem(last=False)
         if operation:
-            method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
-            log.info("%s %s %s -> %s", method, path, operation, status[0] if status else "?")
+            log.info("%s %s %s -> %s", method, path, operation, code)
         return [payload]
 
 

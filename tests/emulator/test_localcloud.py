@@ -357,3 +357,42 @@ def test_enforced_policies_scoped_to_arns_allow_what_they_name(enforced):
     with pytest.raises(ClientError) as error:
         events.put_events(Entries=[{**entry, "EventBusName": "other-bus"}])
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_a_repeated_sdk_call_gets_its_first_answer_instead_of_a_second_write():
+    """An SDK retries a call whose answer it did not receive, with the same invocation id; the
+    server answers it again instead of doing the write twice (a created resource would otherwise
+    answer 'already exists' to a client that never saw it created). Failed calls are not kept."""
+    import io
+
+    from scripts.localcloud.server import SerializedApp
+
+    calls: list[bytes] = []
+
+    def app(environ, start_response):
+        calls.append(environ["wsgi.input"].read())
+        code = "400 BAD REQUEST" if b"fail" in calls[-1] else "200 OK"
+        start_response(code, [("Content-Type", "text/xml")])
+        return [f"answer {len(calls)}".encode()]
+
+    served = SerializedApp(app)
+
+    def call(body: bytes, invocation: str) -> tuple[str, bytes]:
+        seen: list[str] = []
+        environ = {
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/",
+            "HTTP_AMZ_SDK_INVOCATION_ID": invocation,
+        }
+        payload = b"".join(served(environ, lambda code, headers, exc=None: seen.append(code)))
+        return seen[0], payload
+
+    assert call(b"Action=CreateSecurityGroup", "a") == ("200 OK", b"answer 1")
+    assert call(b"Action=CreateSecurityGroup", "a") == ("200 OK", b"answer 1")
+    assert len(calls) == 1
+    assert call(b"Action=CreateSecurityGroup", "b") == ("200 OK", b"answer 2")
+    assert call(b"Action=fail", "c")[0] == "400 BAD REQUEST"
+    assert call(b"Action=fail", "c")[0] == "400 BAD REQUEST"
+    assert len(calls) == 4
