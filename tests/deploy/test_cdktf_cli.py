@@ -9,6 +9,7 @@ skip reason says so; under ``CI=true`` that is a failure instead (``node_tools.p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -129,10 +130,58 @@ def test_cdktf_diff_plans_an_environment_against_the_emulator(
     assert (stack_dir / ".terraform" / "providers").is_dir()
 
 
+def _downstream_promotion_roles(cloud: Any) -> None:
+    """dev's key, bucket and group policies name staging's promotion role (and the local cloud,
+    like AWS, refuses a policy naming a role that does not exist): create the roles other
+    environments' policies name first, as the deploy runner's phase 1 does."""
+    import boto3
+    from botocore.config import Config
+
+    from environments import Names, load_platform
+
+    platform = load_platform()
+    config = Config(retries={"mode": "standard"})
+    admin = boto3.client(
+        "sts",
+        endpoint_url=cloud.url,
+        region_name="us-east-1",
+        config=config,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    for env in platform.environments.values():
+        if not env.promotes_from:
+            continue
+        creds = admin.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="phase-1")["Credentials"]
+        iam = boto3.client(
+            "iam",
+            endpoint_url=cloud.url,
+            region_name="us-east-1",
+            config=config,
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{env.account_id}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        name = Names.of(platform, env).role_name("promotion")
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+
+
 def test_cdktf_deploy_applies_an_environment_to_the_emulator(
     synthesized: Path, cli_env: dict[str, str], cloud: Any
 ) -> None:
     stack_dir, env = _prepare_dev(synthesized, cli_env, cloud)
+    _downstream_promotion_roles(cloud)
     proc = _cdktf(
         ["deploy", "dev", "--skip-synth", "--auto-approve", "--output", str(synthesized), "--no-color"], env
     )
