@@ -59,7 +59,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
 test: lint $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
-	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup
+	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup --durations=25
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.bench

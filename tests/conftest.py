@@ -71,11 +71,32 @@ def named_approver_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesize
 SYNTH_FIXTURES = frozenset({"synth", "named_approver_synth"})
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered by pytest-xdist when it is active; declared here so -p no:xdist runs too.
+    config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as the group")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), every test that reads the
-    shared synthesis runs on one worker, so the provider import (~13 s idle) and the synth happen once
-    rather than once per worker. e2e groups are set in tests/e2e/conftest.py."""
+    """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), tests that share expensive
+    state run on one worker, in file order:
+
+    - every e2e test of tests/e2e on one worker (one deployed cloud for all of them); every other
+      e2e module on a worker of its own per module (its module-scoped emulator starts once, and
+      its tests may build on each other's applies);
+    - every test that reads the shared synthesis on one worker, so the provider import (~13 s
+      idle) and the synth happen once rather than once per worker.
+
+    Here, not in tests/e2e/conftest.py: a conftest below tests/ is not loaded when only
+    tests/deploy is run, and the groups must not depend on what else was selected. ``tryfirst``:
+    xdist turns the marker into the node id's group suffix in its own hook of this name."""
     for item in items:
-        uses_synth = SYNTH_FIXTURES.intersection(getattr(item, "fixturenames", ()))
-        if uses_synth and item.get_closest_marker("xdist_group") is None:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        if item.get_closest_marker("e2e") is not None:
+            in_e2e_dir = item.path.parent.name == "e2e"
+            item.add_marker(
+                pytest.mark.xdist_group("e2e-deployed" if in_e2e_dir else f"e2e-{item.path.stem}")
+            )
+        elif SYNTH_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("synth"))

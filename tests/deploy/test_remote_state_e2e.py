@@ -216,14 +216,17 @@ def _lock_exists(cloud: Any, env: EnvironmentConfig, names: Names) -> bool:
     return f"{names.state_key}.tflock" in {o["Key"] for o in listed.get("Contents", [])}
 
 
-def _identities_first(
-    cloud: Any, platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
+@pytest.fixture(scope="module")
+def identities_first(
+    cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
     """Phase 1 of the kit's apply, through each environment's own remote state: the roles other
     environments' policies name (staging's and prod's promotion roles) exist before dev's key,
-    bucket and group policies name them, as AWS (and the local cloud) require."""
+    bucket and group policies name them, as AWS (and the local cloud) require. A fixture, so each
+    test that applies a platform stack has it whichever tests were selected."""
     from scripts.deploy.phases import phase_plan
 
+    platform = rs_platform
     envs = list(platform.apply_order())
     plan = phase_plan(platform, envs, rs_out)
     for env in envs:
@@ -237,10 +240,10 @@ def _identities_first(
             assert run.returncode == 0, _log(run)
 
 
+@pytest.mark.usefixtures("identities_first")
 def test_platform_stack_state_lives_in_the_bucket_and_the_lock_refuses_a_second_apply(
     cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
-    _identities_first(cloud, rs_platform, rs_out, work, bootstrap)
     bootstrap("dev")
     env = rs_platform.env("dev")
     names = Names.of(rs_platform, env)
@@ -315,6 +318,7 @@ def test_platform_stack_state_lives_in_the_bucket_and_the_lock_refuses_a_second_
     assert plan.returncode == tf.PLAN_CLEAN, _log(plan)
 
 
+@pytest.mark.usefixtures("identities_first")
 def test_other_platform_stacks_apply_through_their_own_buckets(
     cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
@@ -325,8 +329,7 @@ def test_other_platform_stacks_apply_through_their_own_buckets(
         for run in (terraform.init(), terraform.apply()):
             assert run.returncode == 0, _log(run)
 
-    # dev was applied (and locked) by the test above, after staging's and prod's promotion roles
-    # (phase 1). Names wire the environments together, never state: staging and prod apply
+    # After staging's and prod's promotion roles (phase 1, the fixture). Names wire the environments together, never state: staging and prod apply
     # independently, one after the other (the local cloud's concurrent-apply race,
     # docs/emulator-gaps.md).
     others = [e for e in rs_platform.promotion_order() if e.name != "dev"]

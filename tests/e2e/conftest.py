@@ -8,7 +8,8 @@ Tests marked ``e2e_destroy`` tear the stacks down, so they are moved to the very
 session (``pytest_collection_modifyitems``); every other test sees the deployed state.
 
 With pytest-xdist, run the e2e tests in one worker (``-p no:xdist`` or ``--dist loadgroup``: they
-carry ``xdist_group("e2e")``); a worker of their own would start a second emulator and apply again.
+carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own would start a
+second emulator and apply again.
 """
 
 from __future__ import annotations
@@ -27,19 +28,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e_destroy: destroys the deployed stacks; runs after every other test of the session"
     )
-    # Registered by pytest-xdist when it is active; declared here so -p no:xdist runs too.
-    config.addinivalue_line("markers", "xdist_group(name): run in the same xdist worker as the group")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Destroying tests last (stable order otherwise); e2e tests grouped for xdist so each
-    group's emulator and applied stacks live on one worker: tests/e2e shares one deployed
-    cloud, every other e2e module (tests/real_accounts) starts its own."""
-    for item in items:
-        if item.get_closest_marker("e2e") is not None:
-            in_e2e_dir = item.path.parent.name == "e2e"
-            group = "e2e-deployed" if in_e2e_dir else f"e2e-{item.path.stem}"
-            item.add_marker(pytest.mark.xdist_group(group))
+    """Destroying tests last (stable order otherwise). The xdist groups are set in
+    tests/conftest.py."""
     last = [i for i in items if i.get_closest_marker("e2e_destroy") is not None]
     if last:
         rest = [i for i in items if i.get_closest_marker("e2e_destroy") is None]
