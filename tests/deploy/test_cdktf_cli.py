@@ -73,10 +73,9 @@ def test_cdktf_synth_writes_every_stack(synthesized: Path) -> None:
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from scripts.localcloud import LocalCloud
 
-    # IAM enforcement off: with it on, the STS AssumeRole of the cdktf CLI's Terraform is refused
-    # (403, body the Go SDK cannot read) although the deploy runner's runs assume the same role;
-    # not yet explained. This module is about the CLI's synth, diff and deploy.
-    instance = LocalCloud(state_dir=tmp_path_factory.mktemp("cdktf-cli-cloud"), enforce_iam=False)
+    # IAM enforced, as every local cloud of the kit by default: the CLI's Terraform signs with
+    # the cloud's admin keys (``_prepare_dev``), as the deploy runner's runs do.
+    instance = LocalCloud(state_dir=tmp_path_factory.mktemp("cdktf-cli-cloud"))
     instance.start(reuse=False)
     try:
         yield instance
@@ -91,7 +90,15 @@ def _prepare_dev(synthesized: Path, cli_env: dict[str, str], cloud: Any) -> tupl
     stack_dir = synthesized / "stacks" / "dev"
     stack = json.loads((stack_dir / targets.STACK_FILE).read_text())
     (stack_dir / targets.OVERRIDE_FILE).write_text(
-        json.dumps(targets.local_override(stack, cloud.url, "us-east-1"))
+        json.dumps(
+            targets.local_override(
+                stack,
+                cloud.url,
+                "us-east-1",
+                cloud.env()["AWS_ACCESS_KEY_ID"],
+                cloud.env()["AWS_SECRET_ACCESS_KEY"],
+            )
+        )
     )
     env = {**cli_env}
     for key, value in targets.local_environment(cloud.url, "us-east-1", cloud.env()).items():

@@ -44,14 +44,9 @@ def cloud(
 ) -> Iterator[Any]:
     from scripts.localcloud import LocalCloud
 
-    # This module is about the S3 backend and its lock file, and runs with IAM enforcement off:
-    # with it on, the STS AssumeRole of the Terraform runs configured by hand below is refused
-    # (403, body the Go SDK cannot read), although the deploy runner's own runs assume the same
-    # roles; not yet explained. tests/deploy/test_bootstrap_e2e.py bootstraps and moves state
-    # through the kit's commands with IAM enforced.
-    instance = LocalCloud(
-        state_dir=tmp_path_factory.mktemp("localcloud"), environments_dir=rs_dir, enforce_iam=False
-    )
+    # IAM enforced, as every local cloud of the kit by default: the Terraform runs configured by
+    # hand below sign with the cloud's admin keys (``_prepare``), as the deploy runner's do.
+    instance = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud"), environments_dir=rs_dir)
     instance.start(reuse=False)
     try:
         yield instance
@@ -113,7 +108,10 @@ def _prepare(
 ) -> dict[str, Any]:
     runner.prepare_workdir(rs_out / "stacks" / stack_name, workdir)
     stack = json.loads((workdir / targets.STACK_FILE).read_text())
-    override = targets.local_override(stack, cloud.url, env.region)
+    keys = cloud.env()
+    override = targets.local_override(
+        stack, cloud.url, env.region, keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"]
+    )
     if assume_role:
         for block in override["provider"]["aws"]:
             block["assume_role"] = [{"role_arn": assume_role, "session_name": "bootstrap"}]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from xml.etree import ElementTree
 
 import boto3
 import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from environments import load_platform
@@ -196,6 +201,38 @@ def test_iam_enforcement_rejects_unknown_keys(enforced):
     with pytest.raises(ClientError) as error:
         sagemaker.list_model_package_groups()
     assert error.value.response["Error"]["Code"] == "UnrecognizedClientException"
+
+
+def _raw_error(cloud: LocalCloud, service: str, body: str) -> tuple[int, ElementTree.Element]:
+    """A signed query request with unknown keys, sent as is; the status and the parsed body."""
+    request = AWSRequest(
+        method="POST",
+        url=cloud.url + "/",
+        data=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
+    SigV4Auth(Credentials("test", "test"), service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    response = requests.post(prepared.url, data=prepared.body, headers=dict(prepared.headers), timeout=30)
+    return response.status_code, ElementTree.fromstring(response.content)
+
+
+def test_refusals_come_in_the_error_envelope_of_the_service_protocol(enforced):
+    """Read the way the Go SDK (Terraform's provider) reads them, not botocore's lenient way:
+    query protocol (STS, IAM) ``Error>Code`` directly under the root; EC2 ``Errors>Error>Code``.
+    In moto's one envelope for all, Terraform saw a refused AssumeRole as "403 UnknownError"."""
+    status, sts = _raw_error(enforced, "sts", "Action=GetCallerIdentity&Version=2011-06-15")
+    assert status == 403
+    assert sts.tag == "ErrorResponse"
+    assert sts.findtext("Error/Code") == "InvalidClientTokenId"
+    assert sts.findtext("Error/Message") == "The security token included in the request is invalid."
+    assert sts.findtext("Error/Type") == "Sender"
+    assert sts.findtext("RequestId")
+    status, iam = _raw_error(enforced, "iam", "Action=ListRoles&Version=2010-05-08")
+    assert (status, iam.findtext("Error/Code")) == (403, "InvalidClientTokenId")
+    status, ec2 = _raw_error(enforced, "ec2", "Action=DescribeVpcs&Version=2016-11-15")
+    assert status in (401, 403)
+    assert ec2.findtext("Errors/Error/Code") in ("AuthFailure", "InvalidClientTokenId")
 
 
 def test_aws_managed_policies_exist_in_every_account(enforced):

@@ -1,18 +1,31 @@
 """IAM enforcement errors in the protocol of the service that was called.
 
 moto's authorizer (``ActionAuthenticatorMixin``) answers every denied or unauthenticated request
-with a query/XML error body. That is right for IAM, STS, S3 and EC2, but for JSON-protocol
-services (SageMaker, DataZone, KMS, CloudWatch Logs, EventBridge, SSM) AWS sends a JSON body with
-``__type`` (``AccessDeniedException``, ``UnrecognizedClientException``, ...); botocore then
-reports the code. Without this the SDK sees only "403", and a script cannot tell a denied call
-from any other failure. :func:`register` replaces the method on moto's mixin, which a type checker
-refuses (``type: ignore[method-assign]``). It wraps ``authentication.authenticate_and_authorize``
-(moto's authenticator with the signed request fixed), so it supersedes that module's patch.
+with one XML body, ``<ErrorResponse><Errors><Error>...``. That envelope is EC2's (the Go SDK's
+``ec2query`` decoder reads ``Errors>Error>Code``) and botocore reads it for every service, but AWS
+answers each protocol in its own:
+
+- JSON-protocol services (SageMaker, DataZone, KMS, CloudWatch Logs, EventBridge, SSM): a JSON
+  body with ``__type`` (``AccessDeniedException``, ``UnrecognizedClientException``, ...);
+- query-protocol services (STS, IAM): ``<ErrorResponse><Error><Type/><Code/><Message/></Error>
+  <RequestId/></ErrorResponse>``, one ``Error`` directly under the root. The Go SDK (Terraform's
+  provider) reads ``Error>Code`` there (aws-sdk-go-v2 ``aws/protocol/xml/error_utils.go``,
+  ``wrappedErrorResponse``), so in moto's envelope it found no code: Terraform reported a refused
+  ``sts:AssumeRole`` or an unknown access key as a bare "403 UnknownError". Followed: [Query API
+  error responses](https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html) and
+  the STS sample error in the [IAM query API
+  guide](https://docs.aws.amazon.com/IAM/latest/UserGuide/programming.html).
+
+Without this an SDK sees only "403", and a script cannot tell a denied call from any other
+failure. :func:`register` replaces the method on moto's mixin, which a type checker refuses
+(``type: ignore[method-assign]``). It wraps ``authentication.authenticate_and_authorize`` (moto's
+authenticator with the signed request fixed), so it supersedes that module's patch.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from botocore.exceptions import DataNotFoundError
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -22,6 +35,7 @@ from moto.core.exceptions import (
     InvalidClientTokenIdError,
     JsonRESTError,
     SignatureDoesNotMatchError,
+    _RESTError,
 )
 
 from .authentication import authenticate_and_authorize
@@ -43,23 +57,42 @@ class JsonAuthError(JsonRESTError):
         self.code = status
 
 
-def _is_json_protocol(response: Any) -> bool:
+class QueryAuthError(_RESTError):
+    """An authorization failure in the query protocol's envelope (one ``Error`` under the root)."""
+
+    def __init__(self, error_type: str, message: str, status: int) -> None:
+        super().__init__(error_type, message)
+        self.code = status
+        self.description = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            "<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{escape(error_type)}</Code><Message>{escape(message)}</Message>"
+            # moto writes the response's request id into an empty RequestId (_enrich_response).
+            "</Error><RequestId></RequestId></ErrorResponse>"
+        )
+        self.content_type = "text/xml"
+
+
+def _protocol(response: Any) -> str:
     from moto.core.utils import get_service_model
 
     try:
-        return get_service_model(response.boto3_service_name).protocol in ("json", "rest-json")
+        return str(get_service_model(response.boto3_service_name).protocol)
     except DataNotFoundError:  # a service botocore has no model of: keep moto's behaviour
-        return False
+        return ""
 
 
 def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     try:
         authenticate_and_authorize(self, iam_request_cls, resource)
     except tuple(JSON_CODES) as error:
-        if not _is_json_protocol(self):
-            raise
-        code = next(json_code for cls, json_code in JSON_CODES.items() if isinstance(error, cls))
-        raise JsonAuthError(code, error.message, error.code) from None
+        protocol = _protocol(self)
+        if protocol in ("json", "rest-json"):
+            code = next(json_code for cls, json_code in JSON_CODES.items() if isinstance(error, cls))
+            raise JsonAuthError(code, error.message, error.code) from None
+        if protocol == "query":
+            raise QueryAuthError(error.error_type, error.message, error.code) from None
+        raise
 
 
 def register() -> None:
