@@ -12,6 +12,7 @@
     mlgov lineage --env prod --version 1 [--json]
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|destroy|synth [--env dev] [--target local|aws] [--json]
+    mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
     mlgov cloud   start|status|env|stop
     mlgov bench   [--only synth]
 

@@ -9,6 +9,7 @@
     python -m scripts.deploy plan --config-dir my-envs   # another configuration folder
     python -m scripts.deploy apply --env dev --migrate-state   # after setting remote_state
     python -m scripts.deploy bootstrap --env dev         # the bootstrap-<env> stacks (.bootstrap)
+    python -m scripts.deploy principals                  # policies naming a recreated role (.principals)
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
@@ -21,6 +22,10 @@ created first in every environment at once, then every environment is applied at
 (:mod:`.phases`); ``--sequential`` applies one environment after another, downstream first.
 ``destroy`` always runs one environment at a time, upstream first. Synthesis is skipped when
 nothing it reads changed since ``cdktf.out`` was written (``--force-synth`` runs it anyway).
+
+``drift`` also reports the key, bucket and model package group policies that show a principal as
+a unique id (a role deleted or recreated since the policy was written: :mod:`.principals`) and
+the environment to apply again.
 
 Exit codes: 0 done (``drift``: no drift), 1 a step failed (the message names environment,
 resource and log file) or ``drift`` found drift, 2 bad usage (an unknown environment or a bad
@@ -63,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         "environment at once); destroy one environment at a time, upstream first.",
         epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
         "Logs: .terraform-work/<target>/logs/<env>-<step>.log. "
-        "The bootstrap-<env> stacks: `python -m scripts.deploy bootstrap --help`.",
+        "The bootstrap-<env> stacks: `python -m scripts.deploy bootstrap --help`. "
+        "Key, bucket and group policies naming a deleted or recreated role: "
+        "`python -m scripts.deploy principals --help`.",
     )
     p.add_argument(
         "action",
@@ -152,6 +159,24 @@ class _NoCloud:
     url = "http://127.0.0.1:0"
 
 
+def _orphaned_principals(platform: Any, envs: Sequence[Any], target: str, config_dir: Path) -> bool:
+    """Print every principal the policies of ``envs`` show as a unique id; whether there was one.
+    A policy that cannot be read (credentials without the read permissions) is a warning only:
+    Terraform's drift above already compared every policy it manages."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .principals import find_orphans, sessions_for_target
+
+    try:
+        orphans = find_orphans(platform, envs, sessions_for_target(target, config_dir), target)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"warning: resource policies not checked for recreated principals: {exc}", file=sys.stderr)
+        return False
+    for orphan in orphans:
+        print(orphan, file=sys.stderr)
+    return bool(orphans)
+
+
 def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -163,6 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bootstrap import main as bootstrap_main
 
         return bootstrap_main(argv[1:])
+    if argv[:1] == ["principals"]:
+        # Reads policies through the deploy roles; runs no Terraform: scripts/deploy/principals.py.
+        from .principals import main as principals_main
+
+        return principals_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -193,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(
                         f"drift in {r.env}: {', '.join(r.drifted or [])} (details: {r.log})", file=sys.stderr
                     )
+        if args.action == "drift" and _orphaned_principals(platform, envs, args.target, config_dir):
+            status = EXIT_FAILED
     except (UsageError, ConfigError, tf.TerraformNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -27,6 +27,7 @@ from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionRes
 from moto.s3.models import FakeBucket
 
 from .conditions import conditions_met
+from .principals import present
 from .utils import as_list
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
@@ -37,7 +38,8 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     """The bucket policy's verdict on ``action`` over ``resource`` for this emulator's requests."""
     if self.policy is None:
         return PermissionResult.NEUTRAL
-    document = IAMPolicy(self.policy.decode() if isinstance(self.policy, bytes) else self.policy)._policy_json
+    policy = present(self.policy)  # a recreated role no longer matches (principals.py)
+    document = IAMPolicy(policy.decode() if isinstance(policy, bytes) else policy)._policy_json
     statements = as_list(document["Statement"])
     permitted = False
     for statement in statements:

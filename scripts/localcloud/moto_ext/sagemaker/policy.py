@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from ..auth_errors import JsonAuthError
+from ..principals import present
 from ..utils import as_list
 
 
@@ -63,7 +64,8 @@ def group_name(arn: str) -> str:
 def authorize_cross_account(policy: str | None, caller: str, operation: str, arn: str) -> None:
     """AccessDeniedException unless the group's resource policy ``policy`` allows ``caller``."""
     action = f"sagemaker:{operation}"
-    if policy is None or not resource_policy_allows(json.loads(policy), caller, action, arn):
+    # As SageMaker evaluates it: a role recreated since the policy was written is not matched.
+    if policy is None or not resource_policy_allows(json.loads(present(policy)), caller, action, arn):
         raise JsonAuthError(
             "AccessDeniedException",
             f"User: {caller} is not authorized to perform: {action} on resource: {arn} "

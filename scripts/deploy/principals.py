@@ -1,0 +1,238 @@
+"""``mlgov deploy principals``: find resource policies whose grants a recreated role has lost.
+
+AWS stores an IAM role or user named in a resource policy by its unique id. When that principal is
+deleted, reads of the policy show the id (``"AWS": "AROA..."``) instead of the ARN, and a role
+recreated under the same name is not granted: the policy must be written again (IAM User Guide,
+"AWS JSON policy elements: Principal", IAM role principals; "IAM identifiers", unique ID
+prefixes). A downstream promotion role destroyed and recreated (its stack destroyed and applied
+again, say) silently loses the upstream key, bucket and model package group grants this way.
+
+For each environment this reads, in its account (through its deploy role), the KMS key policy of
+the platform key, the bucket policies of the artifact and access-log buckets and the policy of
+each model package group, and reports every principal shown as a unique id with the command that
+writes the policy again: ``mlgov deploy apply --env <environment>`` (Terraform also shows the
+change in ``mlgov deploy drift``/``plan``, as an id in place of the ARN it wrote).
+
+    python -m scripts.deploy principals                  # every environment, local cloud
+    python -m scripts.deploy principals --target aws --env dev --json
+
+Exit codes: 0 no policy names a unique id, 1 one does (or a policy could not be read), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from environments import ConfigError, EnvironmentConfig, PlatformConfig, load_platform
+from environments.naming import Names
+from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+
+from .runner import environments_dir, select_environments
+from .targets import TARGETS
+
+RETRY = Config(retries={"mode": "standard"})
+
+#: Unique ids of IAM roles (AROA) and users (AIDA), as a policy shows a principal it can no longer
+#: map to an ARN (IAM User Guide, "IAM identifiers", unique ID prefixes).
+UNIQUE_ID = re.compile(r"^A(ROA|IDA)[A-Z0-9]{12,}$")
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A principal a policy shows by its unique id: the role or user it granted is gone."""
+
+    env: str
+    policy: str
+    """What the policy is attached to (``KMS key alias/...``, ``bucket ...``, ``model package group ...``)."""
+    unique_id: str
+    reapply: str
+    """The command that writes the policy again, bound to the principals as they are now."""
+
+    def __str__(self) -> str:
+        return (
+            f"{self.env}: the {self.policy} policy names {self.unique_id}, a principal deleted or "
+            f"recreated since the policy was written; run `{self.reapply}`"
+        )
+
+
+def unique_ids(document: dict[str, Any]) -> list[str]:
+    """The principals of ``document`` (Principal / NotPrincipal ``AWS``) shown as unique ids."""
+    found: list[str] = []
+    statements = document.get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict):
+            continue
+        for element in ("Principal", "NotPrincipal"):
+            principal = statement.get(element)
+            if not isinstance(principal, dict):
+                continue
+            entries = principal.get("AWS")
+            for entry in entries if isinstance(entries, list) else [entries]:
+                if isinstance(entry, str) and UNIQUE_ID.match(entry) and entry not in found:
+                    found.append(entry)
+    return found
+
+
+def _policies(session: boto3.Session, names: Names) -> Iterator[tuple[str, str | None]]:
+    """(what the policy is attached to, the policy as read; None when there is none)."""
+    region = names.env.region
+    kms = session.client("kms", region_name=region, config=RETRY)
+    key_id = kms.describe_key(KeyId=names.kms_alias)["KeyMetadata"]["KeyId"]
+    yield f"KMS key {names.kms_alias}", kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    s3 = session.client("s3", region_name=region, config=RETRY)
+    for bucket in (names.artifact_bucket, names.access_log_bucket):
+        try:
+            yield f"bucket {bucket}", s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+                raise
+            yield f"bucket {bucket}", None
+    sagemaker = session.client("sagemaker", region_name=region, config=RETRY)
+    for use_case in names.env.use_cases:
+        group = names.model_package_group(use_case.name)
+        try:
+            policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
+        except ClientError as err:
+            # SageMaker answers ValidationException for a group without a policy.
+            if err.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            policy = None
+        yield f"model package group {group}", policy
+
+
+def reapply_command(env: EnvironmentConfig, target: str) -> str:
+    return f"mlgov deploy apply --env {env.name}" + (" --target aws" if target == "aws" else "")
+
+
+def find_orphans(
+    platform: PlatformConfig,
+    envs: Sequence[EnvironmentConfig],
+    session_for: Callable[[EnvironmentConfig], boto3.Session],
+    target: str = "local",
+) -> list[Orphan]:
+    """Every principal shown as a unique id in the key, bucket and group policies of ``envs``."""
+    orphans: list[Orphan] = []
+    for env in envs:
+        names = Names.of(platform, env)
+        session = session_for(env)
+        for attached_to, policy in _policies(session, names):
+            if policy is None:
+                continue
+            for unique_id in unique_ids(json.loads(policy)):
+                orphans.append(Orphan(env.name, attached_to, unique_id, reapply_command(env, target)))
+    return orphans
+
+
+def deploy_role_sessions(
+    source: boto3.Session, endpoint_url: str | None = None
+) -> Callable[[EnvironmentConfig], boto3.Session]:
+    """Sessions acting as each environment's deploy role, assumed from ``source``; their clients
+    go to ``endpoint_url`` when given (the local cloud)."""
+
+    def session_for(env: EnvironmentConfig) -> boto3.Session:
+        sts = source.client("sts", region_name=env.region, config=RETRY, endpoint_url=endpoint_url)
+        creds = sts.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="mlgov-principals")[
+            "Credentials"
+        ]
+        keys = {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+            "region_name": env.region,
+        }
+        return boto3.Session(**keys) if endpoint_url is None else _EndpointSession(endpoint_url, **keys)
+
+    return session_for
+
+
+class _EndpointSession(boto3.Session):
+    """A session whose clients all go to one endpoint (the local cloud)."""
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return super().client(*args, **kwargs)
+
+
+def sessions_for_target(target: str, config_dir: Path) -> Callable[[EnvironmentConfig], boto3.Session]:
+    """aws: the normal credential chain; local: the local cloud's admin (started if not running)."""
+    if target == "aws":
+        return deploy_role_sessions(boto3.Session())
+    from scripts.localcloud import LocalCloud, LocalCloudError
+
+    try:
+        cloud = LocalCloud(environments_dir=config_dir).start(reuse=True)
+    except LocalCloudError as exc:
+        raise UsageError(f"the local cloud is not available: {exc}") from None
+    env = cloud.env()
+    admin = boto3.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
+    )
+    return deploy_role_sessions(admin, cloud.url)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m scripts.deploy principals",
+        description="Report every principal the KMS key, bucket and model package group policies "
+        "of each environment show as a unique id (AROA.../AIDA...): a role or user deleted or "
+        "recreated since the policy was written, which the policy no longer grants. Each finding "
+        "names the environment to apply again.",
+        epilog="Exit codes: 0 none found, 1 found (or a policy could not be read), 2 bad usage.",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        dest="envs",
+        metavar="NAME",
+        help="environment whose policies to read (repeatable); default: every environment",
+    )
+    p.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="directory of environment YAML files (default: $MLGOV_ENVIRONMENTS_DIR, else environments/)",
+    )
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="local",
+        help="local: the local cloud, started if not running (default); aws: the normal AWS "
+        "credential chain, entering each account through its deploy role",
+    )
+    p.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config_dir = environments_dir(args.config_dir)
+        platform = load_platform(config_dir)
+        envs = select_environments(platform, args.envs, "plan")
+        orphans = find_orphans(platform, envs, sessions_for_target(args.target, config_dir), args.target)
+    except (UsageError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ClientError, BotoCoreError) as exc:
+        print(f"error: cannot read the policies: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for orphan in orphans:
+        print(orphan, file=sys.stderr)
+    if args.json:
+        print(json.dumps({"ok": not orphans, "orphans": [asdict(o) for o in orphans]}, indent=2))
+    return EXIT_FAILED if orphans else EXIT_OK
