@@ -86,6 +86,11 @@ class Names:
     def datazone_domain(self) -> str:
         return f"{self.prefix}-governance"
 
+    @property
+    def datazone_share(self) -> str:
+        """The RAM share of the DataZone domain (the associated accounts accept it by this name)."""
+        return f"{self.datazone_domain}-domain"
+
     def datazone_project(self, use_case: str) -> str:
         return f"{self.prefix}-{use_case}"
 

@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from .policy import document, org_condition, statement
+from .policy import Statement, document, org_condition, statement
 
 
 class PlatformKey(Construct):
@@ -16,6 +16,16 @@ class PlatformKey(Construct):
     this account's log groups only, and grants each downstream environment's promotion role
     exactly Decrypt and DescribeKey so a promotion can read the artifacts it copies. (S3 server
     access logs are not encrypted with it: their buckets are SSE-S3, see ``AccessLogBucket``.)
+
+    In the DataZone home environment the key also encrypts the domain, and the accounts associated
+    with it get the use of the key the DataZone User Guide requires ("Request association with
+    other AWS accounts" > "Provide account access to your customer-managed KMS key",
+    https://docs.aws.amazon.com/datazone/latest/userguide/invite-account-to-associate.html): the
+    console's "Other AWS accounts" control, i.e. the two statements of the KMS Developer Guide's
+    "Allowing users in other accounts to use a KMS key" (key-policy-modifying-external-accounts.html)
+    with the account as principal (its IAM decides who inside it). Both are limited to requests
+    DataZone makes for them (``kms:ViaService``): the key protects the artifacts too, and an
+    associated account has no other business with it.
     """
 
     def __init__(
@@ -29,6 +39,7 @@ class PlatformKey(Construct):
         downstream_reader_arns: tuple[str, ...],
         organization_id: str | None,
         deletion_window_days: int,
+        datazone_associated_accounts: tuple[str, ...] = (),
     ) -> None:
         """
         :param account_id: the environment's account; its root administers the key.
@@ -38,6 +49,8 @@ class PlatformKey(Construct):
             one; they may decrypt (read) what this key protects, nothing else.
         :param organization_id: when set, cross-account grants also require aws:PrincipalOrgID.
         :param deletion_window_days: waiting period before a scheduled deletion (7-30).
+        :param datazone_associated_accounts: accounts associated with the DataZone domain this key
+            encrypts (home environment only; empty elsewhere).
         """
         super().__init__(scope, id)
         statements = [
@@ -78,6 +91,10 @@ class PlatformKey(Construct):
                     condition=org_condition(organization_id) or None,
                 )
             )
+        if datazone_associated_accounts:
+            statements.extend(
+                _datazone_associated_accounts(region, datazone_associated_accounts, organization_id)
+            )
         self.key = KmsKey(
             self,
             "key",
@@ -92,3 +109,30 @@ class PlatformKey(Construct):
     def key_arn(self) -> str:
         """ARN of the key (a Terraform reference)."""
         return self.key.arn
+
+
+def _datazone_associated_accounts(
+    region: str, accounts: tuple[str, ...], organization_id: str | None
+) -> list[Statement]:
+    """What the KMS console's "Other AWS accounts" adds for ``accounts``, through DataZone only."""
+    principal = {"AWS": [f"arn:aws:iam::{account}:root" for account in sorted(accounts)]}
+    via_datazone = {"StringEquals": {"kms:ViaService": f"datazone.{region}.amazonaws.com"}}
+    org = org_condition(organization_id).get("StringEquals", {})
+    use = {"StringEquals": {**via_datazone["StringEquals"], **org}}
+    grants = {**use, "Bool": {"kms:GrantIsForAWSResource": "true"}}
+    return [
+        statement(
+            "DataZoneAssociatedAccountsUse",
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            ["*"],
+            principal=principal,
+            condition=use,
+        ),
+        statement(
+            "DataZoneAssociatedAccountsGrants",
+            ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            ["*"],
+            principal=principal,
+            condition=grants,
+        ),
+    ]

@@ -253,9 +253,21 @@ def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -
             [f"{this_domain('space')}/*"],
             condition={"StringEquals": {"sagemaker:TaggingAction": "CreateSpace"}},
         ),
-        # ListSpaces and ListApps support no resource-level permissions (Service Authorization
-        # Reference): a resource ARN here would deny them.
-        statement("ListSpacesAndApps", ["sagemaker:ListApps", "sagemaker:ListSpaces"], ["*"]),
+        # The Studio UI lists the domain's user profiles, spaces and apps (the list calls of the
+        # Developer Guide's "Give your users access to spaces",
+        # https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-jl-admin-guide-permissions.html).
+        # List calls support no resource-level permissions (Service Authorization Reference): a
+        # resource ARN here would deny them.
+        statement(
+            "ListStudioResources",
+            [
+                "sagemaker:ListApps",
+                "sagemaker:ListDomains",
+                "sagemaker:ListSpaces",
+                "sagemaker:ListUserProfiles",
+            ],
+            ["*"],
+        ),
         statement(
             "PassItselfToSageMaker",
             ["iam:PassRole"],
@@ -441,6 +453,25 @@ def datazone_role(arns: EnvironmentArns) -> RoleDocuments:
     )
 
 
+def datazone_project_statements(*, domain_account: str, region: str) -> list[Statement]:
+    """The data scientist of an account associated with the DataZone domain of ``domain_account``:
+    find the domain and create and read projects in it.
+
+    Cross-account DataZone calls need both halves: the RAM share's permission (what the domain's
+    account lets associated accounts do, modules/datazone.py) and the caller's own IAM policy
+    (DataZone User Guide, "Associated accounts in Amazon DataZone"; Service Authorization
+    Reference, "Actions defined by Amazon DataZone": these actions take the ``domain`` resource).
+    The domain's id is generated, so the statement names the domain account's domains.
+    """
+    return [
+        statement(
+            "ProjectsInAssociatedDomain",
+            ["datazone:CreateProject", "datazone:GetDomain", "datazone:GetProject", "datazone:ListProjects"],
+            [f"arn:aws:datazone:{region}:{domain_account}:domain/*"],
+        )
+    ]
+
+
 class PlatformRoles(Construct):
     """SageMaker execution, data-scientist, model-approver, promotion and DataZone domain
     execution roles, named by ``Names.role_name``; ``self.roles[key]`` holds each."""
@@ -480,6 +511,7 @@ class PlatformRoles(Construct):
         }
         self.roles: dict[str, IamRole] = {key: self._role(key, docs) for key, docs in documents.items()}
         self.studio_policy: IamRolePolicy | None = None
+        self.datazone_policy: IamRolePolicy | None = None
 
     def grant_studio(self, *, domain_id: str) -> IamRolePolicy:
         """The execution role's Studio permissions (``studio_statements``) for the domain
@@ -497,6 +529,20 @@ class PlatformRoles(Construct):
             ),
         )
         return self.studio_policy
+
+    def grant_datazone_projects(self, *, domain_account: str, region: str) -> IamRolePolicy:
+        """The data-scientist role's use of the DataZone domain this account is associated with
+        (``datazone_project_statements``), as a second inline policy ``data-scientist-datazone``
+        so the role's own policy, and its address, stay as they are."""
+        names = self._names
+        self.datazone_policy = IamRolePolicy(
+            self,
+            "data-scientist-datazone-policy",
+            name=f"{names.role_name('data_scientist')}-datazone",
+            role=self.roles["data_scientist"].id,
+            policy=document(*datazone_project_statements(domain_account=domain_account, region=region)),
+        )
+        return self.datazone_policy
 
     def _role(self, key: str, documents: RoleDocuments) -> IamRole:
         """The role ``Names.role_name(key)``, its inline policy and its managed policies (construct

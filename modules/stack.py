@@ -55,6 +55,8 @@ class PlatformStack(TerraformStack):
         self.registry = self._registry()
         self.events = self._events()
         self.datazone = self._datazone() if env.datazone_home else None
+        if not env.datazone_home:
+            self._datazone_association()
         self.parameters = self._publish()
 
     def _provider_and_backend(self) -> None:
@@ -81,6 +83,7 @@ class PlatformStack(TerraformStack):
             downstream_reader_arns=self.downstream_promotion,
             organization_id=self.platform.organization_id,
             deletion_window_days=env.retention.kms_deletion_window_days,
+            datazone_associated_accounts=self._datazone_associated_accounts,
         )
 
     def _network(self) -> Network:
@@ -189,9 +192,26 @@ class PlatformStack(TerraformStack):
             execution_role_arn=self.roles.roles["datazone"].arn,
             kms_key_arn=self.key.key_arn,
             projects=sorted(projects.values()),
-            share_with_accounts=sorted({e.account_id for e in environments} - {self.env.account_id}),
+            share_with_accounts=list(self._datazone_associated_accounts),
+            share_name=self.names.datazone_share,
             allow_external_principals=self.platform.organization_id is None,
         )
+
+    @property
+    def _datazone_associated_accounts(self) -> tuple[str, ...]:
+        """Home environment: the other environments' accounts, associated with its domain (their
+        principals in the RAM share and the key policy). Elsewhere: none."""
+        if not self.env.datazone_home:
+            return ()
+        accounts = {e.account_id for e in self.platform.environments.values()}
+        return tuple(sorted(accounts - {self.env.account_id}))
+
+    def _datazone_association(self) -> None:
+        """An account associated with the home environment's domain: its data scientists may
+        create projects there (the association itself is accepted by the deploy runner)."""
+        home = self.platform.datazone_home
+        if home.account_id != self.env.account_id:
+            self.roles.grant_datazone_projects(domain_account=home.account_id, region=home.region)
 
     def _publish(self) -> dict[str, SsmParameter]:
         """SSM parameters: the contract between this stack and the scripts."""

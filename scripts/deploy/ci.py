@@ -15,12 +15,19 @@ whose roles another environment's policies name) applies ``identity-targets`` wi
 environment at once. ``identity-targets`` reads the addresses from the synthesized stack
 (one per line, nothing when the environment has none to create first).
 
+``associate`` runs in each environment associated with the DataZone domain, with that
+environment's deploy role (the job's OIDC credentials), after every environment is applied: it
+accepts the pending invitation of the domain's RAM share and checks the account has the domain
+(:mod:`.association`, the step ``mlgov deploy apply`` ends with); ``matrix --datazone-associated``
+lists those environments.
+
 ``plan-override`` writes ``zz_ci_plan_override.tf.json`` beside a synthesized stack: the stack's
 provider assumes the *deploy* role, which pull-request and drift jobs must not hold; the override
 makes it assume the read-only plan role instead (Terraform merges ``*_override.tf.json`` files
 into the configuration; the stack JSON itself is unchanged).
 
-Exit codes: 0 done, 2 bad usage or configuration (the message says what to fix).
+Exit codes: 0 done, 1 the association failed (``associate``), 2 bad usage or configuration (the
+message says what to fix).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from typing import Any
 
 from environments import ConfigError, PlatformConfig, load_platform
 from environments.naming import Names
-from scripts.errors import EXIT_OK, EXIT_USAGE, UsageError
+from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 from .phases import Identity, identity_roles, read_stack
 from .phases import identity_targets as identity_targets_in
@@ -64,14 +71,21 @@ def describe(platform: PlatformConfig, env_name: str) -> dict[str, Any]:
 
 
 def matrix(
-    platform: PlatformConfig, *, require_remote_state: bool = True, identities: bool = False
+    platform: PlatformConfig,
+    *,
+    require_remote_state: bool = True,
+    identities: bool = False,
+    datazone_associated: bool = False,
 ) -> dict[str, Any]:
     """``{"include": [...]}``, one entry per environment, in apply order (downstream first);
-    ``identities``: only the environments that create roles in phase 1 (may be empty)."""
+    ``identities``: only the environments that create roles in phase 1 (may be empty);
+    ``datazone_associated``: only the accounts associated with the DataZone domain."""
     envs = platform.apply_order()
     if identities:
         phase1 = identity_roles(platform)
         envs = [e for e in envs if phase1[e.name]]
+    if datazone_associated:
+        envs = [e for e in envs if e.account_id != platform.datazone_home.account_id]
     if require_remote_state:
         missing = [e for e in envs if e.remote_state is None]
         if missing:
@@ -115,6 +129,37 @@ def plan_override(platform: PlatformConfig, env_name: str, stack_dir: Path) -> d
     return {"provider": {"aws": blocks}}
 
 
+def _associate(platform: PlatformConfig, env_name: str, *, as_json: bool) -> int:
+    """``associate``: :func:`.association.accept` with the caller's credentials."""
+    import boto3
+
+    from .association import RETRY_CONFIG, AssociationError, accept
+
+    env = platform.env(env_name)
+    if env.account_id == platform.datazone_home.account_id:
+        raise UsageError(f"{env_name!r} holds the DataZone domain: there is nothing to accept there")
+    ram = boto3.client("ram", region_name=env.region, config=RETRY_CONFIG)
+    try:
+        done = accept(platform, env, ram)
+    except AssociationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "env": done.env,
+                    "share_arn": done.share_arn,
+                    "domain_arn": done.domain_arn,
+                    "accepted": done.accepted,
+                }
+            )
+        )
+    else:
+        print(f"{done.env}: {done.note()} ({done.domain_arn})")
+    return EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m scripts.deploy.ci", description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -136,6 +181,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only environments whose roles other environments' policies name (phase 1 of apply)",
     )
+    m.add_argument(
+        "--datazone-associated",
+        action="store_true",
+        help="only environments whose accounts are associated with the DataZone domain",
+    )
+    a = sub.add_parser(
+        "associate",
+        help="accept the DataZone domain's RAM share in one environment, with its deploy role's "
+        "credentials (the caller's), and check the domain is shared",
+    )
+    a.add_argument("--env", required=True, help="environment name (a file in environments/)")
+    a.add_argument("--json", action="store_true", help="print {env, share_arn, domain_arn, accepted} as JSON")
     t = sub.add_parser(
         "identity-targets",
         help="print the Terraform addresses phase 1 of apply creates in one environment (one per line)",
@@ -169,9 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         platform = load_platform(environments_dir(args.config_dir))
         if args.command == "matrix":
             doc = matrix(
-                platform, require_remote_state=not args.allow_local_state, identities=args.identities
+                platform,
+                require_remote_state=not args.allow_local_state,
+                identities=args.identities,
+                datazone_associated=args.datazone_associated,
             )
             print(json.dumps(doc))
+        elif args.command == "associate":
+            return _associate(platform, args.env, as_json=args.json)
         elif args.command == "identity-targets":
             stack_dir = args.stack_dir or Path("cdktf.out") / "stacks" / args.env
             found = identity_targets(platform, args.env, stack_dir)

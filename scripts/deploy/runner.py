@@ -43,6 +43,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -157,8 +158,8 @@ class DeployError(KitError):
 
 
 # -- environment selection --------------------------------------------------------------------
-#: Set to 1 to let phase 2 apply every environment at once on the local cloud too (see
-#: :meth:`Runner._two_phase`); on AWS it always does.
+#: Set to 0 to make phase 2 apply one environment at a time on the local cloud (see
+#: :meth:`Runner._two_phase`); by default it applies every environment at once, as on AWS.
 LOCAL_CONCURRENT_APPLY_VAR = "MLGOV_LOCAL_CONCURRENT_APPLY"
 
 
@@ -257,6 +258,9 @@ class Runner:
     migrate_state: bool = False
     """When ``init`` is due, run it with ``-migrate-state -force-copy``: a backend that changed
     (``remote_state`` set on a deployed environment) gets the existing state copied into it."""
+    datazone_association: bool = True
+    """After ``apply``, accept the DataZone domain's RAM share in every associated account
+    (:meth:`_associate`). False only where nothing was really applied (a fake Terraform)."""
 
     def __post_init__(self) -> None:
         self.destination: Target = make_target(self.target, self.cloud)
@@ -455,7 +459,46 @@ class Runner:
         else:
             # Environments are wired by names, never by each other's state: plans are independent.
             self._at_once(envs, lambda env, sink: self._run_env(action, env, sink))
+        if action == "apply" and self.datazone_association:
+            self._associate(envs)
         return self.results
+
+    def _associate(self, envs: Sequence[EnvironmentConfig]) -> None:
+        """After the applies: every account associated with the DataZone domain accepts the
+        domain's RAM share, and the home account sees it ASSOCIATED (:mod:`.association`).
+        One ``associate`` step per associated environment; its log is ``<env>-associate.log``."""
+        # boto3 only here: the rest of the runner (and .ci, which imports it) needs no AWS SDK.
+        from . import association
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+
+        def ram(env: EnvironmentConfig) -> Any:
+            return association.deploy_role_ram(env, self.destination.environment(env))
+
+        home_applied = any(e.name == self.platform.datazone_home.name for e in envs)
+        for env in association.associated_environments(self.platform, tuple(envs)):
+            log = self.log_dir / f"{env.name}-associate.log"
+            started = time.monotonic()
+            try:
+                done = association.settle_one(self.platform, env, ram, home_applied=home_applied)
+            except association.AssociationError as exc:
+                result = self._associate_result(env, log, started, f"{exc}", ok=False)
+                result.resource, result.error = exc.share, str(exc)
+                self._emit(result)
+                raise self._fail(result) from exc
+            text = f"{done.note()}\nshare {done.share_arn}\ndomain {done.domain_arn}"
+            result = self._associate_result(env, log, started, text, ok=True)
+            result.skipped, result.note = done.skipped, done.note()
+            self._emit(result)
+
+    def _associate_result(
+        self, env: EnvironmentConfig, log: Path, started: float, text: str, *, ok: bool
+    ) -> StepResult:
+        """The ``associate`` step's result; its log ends as a Terraform step's does."""
+        seconds = time.monotonic() - started
+        code = 0 if ok else 1
+        log.write_text(f"{text}\n\n# exit {code} after {seconds:.1f}s\n", encoding="utf-8")
+        return StepResult(env.name, "associate", self.target, code, round(seconds, 2), str(log), ok=ok)
 
     def _two_phase(self, envs: Sequence[EnvironmentConfig]) -> None:
         """Phase 1 creates the roles other environments' policies name, phase 2 the rest."""
@@ -468,10 +511,10 @@ class Runner:
             )
             self._say(f"{PHASE_LABELS[PHASE_IDENTITIES]}: roles other environments' policies name ({listed})")
             self._at_once(first, lambda env, sink: self._identities(env, plan.identities[env.name], sink))
-        if self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) != "1":
-            # The local cloud has a known race when several Terraform processes apply into it at
-            # once (a security group rule or a Studio domain created twice; docs/emulator-gaps.md),
-            # so on it phase 2 applies one environment at a time. Phase 1 still comes first.
+        if self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) == "0":
+            # One at a time on the local cloud, on request: to tell a problem of concurrent
+            # applies from any other (docs/emulator-gaps.md, "Repeated calls"). Phase 1 still
+            # comes first.
             self._say(
                 f"{PHASE_LABELS[PHASE_APPLY]}: {', '.join(e.name for e in envs)}, one at a time (local cloud)"
             )

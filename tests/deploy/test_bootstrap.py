@@ -226,7 +226,13 @@ def test_empty_admin_principals_are_warned_about_before_the_bootstrap(platform, 
 # -- moving a deployed environment to remote state -------------------------------------------
 def _platform_runner(platform, outdir: Path, work: Path, *, migrate: bool) -> runner.Runner:
     return runner.Runner(
-        platform, target="aws", work_root=work, outdir=outdir, synthesize=False, migrate_state=migrate
+        platform,
+        target="aws",
+        work_root=work,
+        outdir=outdir,
+        synthesize=False,
+        migrate_state=migrate,
+        datazone_association=False,  # a fake Terraform created no share to accept
     )
 
 

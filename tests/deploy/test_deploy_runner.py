@@ -493,6 +493,7 @@ def fake_terraform(tmp_path, monkeypatch, platform):
             outdir=outdir,
             synthesize=False,
             parallel=parallel,
+            datazone_association=False,  # a fake Terraform created no share to accept
         )
         try:
             results = r.run(action, runner.select_environments(platform, None, action))

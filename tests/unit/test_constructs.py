@@ -227,7 +227,10 @@ def test_execution_role_can_open_studio_and_run_a_space_in_this_domain(synth, en
     for action in ("CreateApp", "DescribeApp", "DeleteApp"):
         assert (f"sagemaker:{action}", f"{prefix}:app/{domain_id}/*") in granted, action
     # List calls take no resource ARN (Service Authorization Reference): "*" or they are denied.
-    assert {("sagemaker:ListSpaces", "*"), ("sagemaker:ListApps", "*")} <= granted
+    # The Studio UI lists domains, user profiles, spaces and apps (Developer Guide, "Give your
+    # users access to spaces").
+    lists = ("ListApps", "ListDomains", "ListSpaces", "ListUserProfiles")
+    assert {(f"sagemaker:{action}", "*") for action in lists} <= granted
     assert not {a for a, _ in granted} & {"sagemaker:CreatePresignedDomainUrl", *APPROVAL}
     sagemaker_resources = {r for a, r in granted if a.startswith("sagemaker:") and r != "*"}
     assert all(domain_id in r for r in sagemaker_resources), sagemaker_resources

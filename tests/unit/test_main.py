@@ -137,8 +137,9 @@ def test_organization_id_conditions_every_cross_account_grant(variant):
                     continue
                 assert stmt["Condition"]["StringEquals"]["aws:PrincipalOrgID"] == ORG, (name, path)
                 checked += 1
-    # key, bucket (objects + list) and group policy in each of the two upstream environments
-    assert checked == 8
+    # key, bucket (objects + list) and group policy in each of the two upstream environments (8),
+    # and the DataZone home's key: use and grants for the associated accounts (2)
+    assert checked == 8 + 2
 
 
 def test_organization_id_opens_the_vpc_endpoints_to_the_organization(variant):

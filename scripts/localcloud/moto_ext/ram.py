@@ -22,6 +22,22 @@ AcceptResourceShareInvitation, RejectResourceShareInvitation, ListResources,
 EnableSharingWithAwsOrganization; CreateResourceShare and GetResourceShares keep and return tags
 (the provider's default_tags otherwise drift forever), GetResourceShares honours its
 resourceShareArns/name/status filters and answers ``OTHER-ACCOUNTS`` (moto raised).
+
+Managed permissions (RAM User Guide, "Managed permissions",
+https://docs.aws.amazon.com/ram/latest/userguide/security-ram-permissions.html, and the
+CreateResourceShare API reference): ``permissionArns`` given at creation are attached to the
+share and ListResourceSharePermissions returns them (``aws_ram_resource_share`` reads them back
+into ``permission_arns``, a ForceNew attribute: an empty answer would replace the share on every
+plan); a permission ARN RAM does not publish is refused with ``UnknownResourceException``, one
+for another resource type with ``InvalidParameterException``. moto's list of AWS managed
+permissions lacks DataZone's; :data:`DATAZONE_DOMAIN_PERMISSIONS` adds the four the AWS managed
+policy SageMakerStudioAdminIAMPermissiveExecutionPolicy names for ``datazone:Domain``.
+
+Principal association status (GetResourceShareAssociations, RAM API reference; the provider's
+``aws_ram_principal_association`` says "AWS Account ID principals need to be accepted to become
+ASSOCIATED" and does not wait for them): an account invited outside an organization is
+``ASSOCIATING`` while its invitation is pending, ``ASSOCIATED`` once accepted (or at once, inside
+an organization with sharing enabled), ``FAILED`` when it rejected or let the invitation expire.
 """
 
 from __future__ import annotations
@@ -35,11 +51,20 @@ from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random
 from moto.ram import models as ram_models
 from moto.ram.exceptions import InvalidParameterException, UnknownResourceException
-from moto.ram.models import ResourceAccessManagerBackend, ResourceShare
+from moto.ram.models import ManagedPermission, ResourceAccessManagerBackend, ResourceShare
 from moto.ram.responses import ResourceAccessManagerResponse
 
 #: ARN resource types RAM shares that moto's list lacks.
 EXTRA_SHAREABLE = ("domain",)
+#: RAM's AWS managed permissions for ``datazone:Domain`` (the ``ram:PermissionArn`` values the AWS
+#: managed policy SageMakerStudioAdminIAMPermissiveExecutionPolicy allows in
+#: AssociateResourceSharePermission); the first is the resource type's default.
+DATAZONE_DOMAIN_PERMISSIONS = (
+    "AWSRAMDefaultPermissionAmazonDataZoneDomain",
+    "AWSRAMPermissionAmazonDataZoneDomainFullAccessWithPortalAccess",
+    "AWSRAMPermissionsAmazonDatazoneDomainExtendedServiceAccess",
+    "AWSRAMPermissionsAmazonDatazoneDomainExtendedServiceWithPortalAccess",
+)
 ACCOUNT_ID = re.compile(r"\d{12}")
 
 
@@ -116,12 +141,25 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
     def init_governance_state(self) -> None:
         # Tags by share ARN: moto's ResourceShare keeps none.
         self.share_tags: dict[str, dict[str, str]] = {}
+        # Managed permissions attached by CreateResourceShare, by share ARN.
+        self.share_permissions: dict[str, list[dict[str, Any]]] = {}
         self.invitations: dict[str, Invitation] = {}
         # (share ARN, account) associated inside the organization with sharing enabled: access
         # without an invitation, decided when the account was associated, as on AWS.
         self.organization_grants: set[tuple[str, str]] = set()
         # Set in an organization's management account by EnableSharingWithAwsOrganization.
         self.sharing_with_organization = False
+        published = {p.arn for p in self.managed_permissions}
+        for name in DATAZONE_DOMAIN_PERMISSIONS:
+            permission = ManagedPermission(
+                self.account_id,
+                self.region_name,
+                name=name,
+                resource_type="datazone:Domain",
+                is_resource_type_default=name == DATAZONE_DOMAIN_PERMISSIONS[0],
+            )
+            if permission.arn not in published:
+                self.managed_permissions.append(permission)
 
     @property
     def _url_module(self) -> Any:
@@ -129,10 +167,27 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
 
         return urls
 
+    def _managed_permission(self, arn: str, resource_types: set[str]) -> dict[str, Any]:
+        """The published permission ``arn`` (described as ListPermissions does), refused as RAM
+        refuses it when it does not exist or is for another resource type than the share's."""
+        found = next((p.describe() for p in self.managed_permissions if p.arn == arn), None)
+        if found is None:
+            raise UnknownResourceException(f"Permission {arn} could not be found.")
+        kind = str(found["resourceType"]).lower()
+        if resource_types and kind not in resource_types:
+            raise InvalidParameterException(
+                f"Permission {arn} is for resource type {found['resourceType']}, which is not "
+                "the type of a resource in this resource share."
+            )
+        return found
+
     def create_resource_share(self, **kwargs: Any) -> dict[str, Any]:
-        """CreateResourceShare, keeping the tags moto dropped."""
+        """CreateResourceShare, keeping the tags moto dropped and attaching ``permissionArns``."""
+        types = {_type_of(arn).lower() for arn in kwargs.get("resourceArns") or []}
+        permissions = [self._managed_permission(a, types) for a in kwargs.get("permissionArns") or []]
         result = super().create_resource_share(**kwargs)
         share = self._share(result["resourceShare"]["resourceShareArn"])
+        self.share_permissions[share.arn] = permissions
         self.share_tags[share.arn] = {t["key"]: t.get("value", "") for t in kwargs.get("tags") or []}
         self._invite(share, kwargs.get("principals") or [])
         result["resourceShare"]["tags"] = self._tag_list(share.arn)
@@ -356,10 +411,55 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
         return self._associations(share, resource_arns, principals, "DISASSOCIATED")
 
     def list_resource_share_permissions(self, arn: str) -> list[dict[str, Any]]:
-        """ListResourceSharePermissions: none attached explicitly (the share's resources use
-        their type's default permission, which AWS does not list until a resource is added)."""
-        self._share(arn)
-        return []
+        """ListResourceSharePermissions: the permissions CreateResourceShare attached (none given:
+        the share's resources use their type's default, not listed here, as before a resource is
+        added on AWS)."""
+        share = self._share(arn)
+        return [
+            {**p, "status": "ASSOCIATED", "featureSet": "STANDARD"}
+            for p in self.share_permissions.get(share.arn, [])
+        ]
+
+    def principal_status(self, share: ResourceShare, principal: str) -> str:
+        """GetResourceShareAssociations' status of ``principal`` in this backend's ``share``."""
+        if not ACCOUNT_ID.fullmatch(principal) or principal == self.account_id:
+            return "ASSOCIATED"
+        if (share.arn, principal) in self.organization_grants:
+            return "ASSOCIATED"
+        statuses = {
+            i.status for i in self.invitations.values() if i.share is share and i.receiver == principal
+        }
+        if "ACCEPTED" in statuses:
+            return "ASSOCIATED"
+        if "PENDING" in statuses:
+            return "ASSOCIATING"
+        return "FAILED" if statuses else "ASSOCIATING"
+
+    def get_resource_share_associations(
+        self,
+        association_type: str | None,
+        association_status: str | None,
+        resource_share_arns: list[str],
+        resource_arn: str | None,
+        principal: str | None,
+    ) -> dict[str, Any]:
+        """moto's answer with each account principal's real status (pending invitation:
+        ``ASSOCIATING``), filtered by ``associationStatus`` after that."""
+        result = super().get_resource_share_associations(
+            association_type, None, resource_share_arns, resource_arn, principal
+        )
+        shares = {s.arn: s for s in self.resource_shares}
+        associations = []
+        for association in result["resourceShareAssociations"]:
+            share = shares.get(association["resourceShareArn"])
+            if association["associationType"] == "PRINCIPAL" and share is not None:
+                entity = association["associatedEntity"]
+                association["status"] = self.principal_status(share, entity)
+                association["external"] = bool(ACCOUNT_ID.fullmatch(entity)) and entity != self.account_id
+            if association_status and association["status"] != association_status:
+                continue
+            associations.append(association)
+        return {"resourceShareAssociations": associations}
 
 
 def shared_with(account_id: str, region: str, resource_arn: str) -> bool:

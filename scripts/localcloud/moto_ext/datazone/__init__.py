@@ -18,9 +18,14 @@ URL_PATTERN = re.compile(r"https?://datazone\.(.+)\.(api\.aws|amazonaws\.com)")
 
 
 def register() -> None:
-    """Make ``datazone`` a moto service (idempotent)."""
+    """Make ``datazone`` a moto service (idempotent), authorized by IAM against the domain a
+    request names (``responses.iam_resources``) rather than ``*``."""
     import moto.backend_index as backend_index
 
+    from ..iam_resources import RESOLVERS
+    from .responses import iam_resources
+
+    RESOLVERS[SERVICE] = iam_resources
     sys.modules.setdefault(f"moto.{SERVICE}", sys.modules[__name__])
     if not any(name == SERVICE for name, _ in backend_index.backend_url_patterns):
         backend_index.backend_url_patterns.append((SERVICE, URL_PATTERN))

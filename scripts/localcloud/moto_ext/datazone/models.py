@@ -235,6 +235,26 @@ class DataZoneBackend(BaseBackend):
             raise ResourceNotFoundException(f"Domain {identifier} does not exist.")
         return domain
 
+    def domain_in_reach(self, identifier: str) -> tuple[DataZoneBackend, Domain]:
+        """The backend holding domain ``identifier`` and the domain, for the calls an associated
+        account may make: its own domain, or another account's domain shared with this account
+        through RAM and accepted (DataZone User Guide, "Associated accounts in Amazon DataZone",
+        https://docs.aws.amazon.com/datazone/latest/userguide/working-with-associated-accounts.html).
+        A domain of another account that is not (yet) associated is not found, as if it did not
+        exist: the error an account gets before it accepted the association."""
+        if identifier in self.domains:
+            return self, self.domains[identifier]
+        from ..ram import shared_with
+
+        for per_region in list(datazone_backends.values()):
+            owner = per_region.get(self.region_name)
+            if not isinstance(owner, DataZoneBackend) or owner is self:
+                continue
+            domain = owner.domains.get(identifier)
+            if domain is not None and shared_with(self.account_id, self.region_name, domain.arn):
+                return owner, domain
+        raise ResourceNotFoundException(f"Domain {identifier} does not exist.")
+
     def update_domain(self, identifier: str, **changes: Any) -> Domain:
         """UpdateDomain: sets what the request names."""
         domain = self.get_domain(identifier)
@@ -260,12 +280,16 @@ class DataZoneBackend(BaseBackend):
         return sorted(found, key=lambda d: d.created_at)
 
     # -- projects ---------------------------------------------------------------------------
-    def create_project(self, domain_identifier: str, name: str, **kwargs: Any) -> Project:
+    def create_project(
+        self, domain_identifier: str, name: str, created_by: str | None = None, **kwargs: Any
+    ) -> Project:
+        """CreateProject in this account's domain; ``created_by``: the caller's user id when the
+        caller is an associated account (the project lives in the domain's account)."""
         domain = self.get_domain(domain_identifier)
         projects = self.projects.setdefault(domain.id, {})
         if any(p.name == name for p in projects.values()):
             raise ConflictException(f"A project with the name {name} already exists in {domain.id}.")
-        project = Project(domain=domain, name=name, created_by=self.caller_user_id, **kwargs)
+        project = Project(domain=domain, name=name, created_by=created_by or self.caller_user_id, **kwargs)
         projects[project.id] = project
         return project
 

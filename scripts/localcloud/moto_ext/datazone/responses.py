@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
 
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
 from .models import DataZoneBackend, datazone_backends
+
+_DOMAIN_PATH = re.compile(r"^/v2/domains/([^/]+)")
+
+
+def domain_arn(region: str, caller_account: str, identifier: str) -> str:
+    """The ARN of domain ``identifier`` as IAM evaluates it: the account that holds the domain,
+    else (no such domain) the caller's own account."""
+    for per_region in list(datazone_backends.values()):
+        backend = per_region.get(region)
+        if isinstance(backend, DataZoneBackend) and identifier in backend.domains:
+            return backend.domains[identifier].arn
+    return f"arn:aws:datazone:{region}:{caller_account}:domain/{identifier}"
+
+
+def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    """What IAM authorizes a DataZone call against (``iam_resources.RESOLVERS``): the domain the
+    request names, in its path (``/v2/domains/{id}/...``) or, for ListProjects, its
+    ``domainIdentifier`` query; ``*`` for calls that name no domain (CreateDomain, ListDomains,
+    the tagging calls). Service Authorization Reference, "Actions defined by Amazon DataZone":
+    the domain-scoped actions take the ``domain`` resource type."""
+    url = urlparse(str(getattr(response, "uri", "") or getattr(response, "path", "")))
+    match = _DOMAIN_PATH.match(url.path)
+    identifier = unquote(match.group(1)) if match else None
+    if identifier is None:
+        identifier = next(iter(parse_qs(url.query).get("domainIdentifier", [])), None)
+    if not identifier:
+        return ["*"]
+    return [domain_arn(response.region, response.current_account, identifier)]
 
 
 class DataZoneResponse(BaseResponse):
@@ -39,7 +69,8 @@ class DataZoneResponse(BaseResponse):
         return ActionResult(body)
 
     def get_domain(self) -> ActionResult:
-        return ActionResult(self.datazone_backend.get_domain(self._p("identifier")).to_dict())
+        _, domain = self.datazone_backend.domain_in_reach(self._p("identifier"))
+        return ActionResult(domain.to_dict())
 
     def update_domain(self) -> ActionResult:
         domain = self.datazone_backend.update_domain(
@@ -83,9 +114,12 @@ class DataZoneResponse(BaseResponse):
         }
 
     def create_project(self) -> ActionResult:
-        project = self.datazone_backend.create_project(
-            self._p("domainIdentifier"),
+        caller = self.datazone_backend
+        owner, domain = caller.domain_in_reach(self._p("domainIdentifier"))
+        project = owner.create_project(
+            domain.id,
             self._p("name"),
+            created_by=caller.caller_user_id,
             project_profile_id=self._p("projectProfileId"),
             project_category=self._p("projectCategory"),
             **self._project_kwargs(),
@@ -93,7 +127,8 @@ class DataZoneResponse(BaseResponse):
         return ActionResult(project.to_dict())
 
     def get_project(self) -> ActionResult:
-        project = self.datazone_backend.get_project(self._p("domainIdentifier"), self._p("identifier"))
+        owner, domain = self.datazone_backend.domain_in_reach(self._p("domainIdentifier"))
+        project = owner.get_project(domain.id, self._p("identifier"))
         return ActionResult(project.to_dict())
 
     def update_project(self) -> ActionResult:
@@ -110,8 +145,9 @@ class DataZoneResponse(BaseResponse):
         return EmptyResult()
 
     def list_projects(self) -> ActionResult:
-        page, token = self.datazone_backend.list_projects(
-            domain_identifier=self._p("domainIdentifier"),
+        owner, domain = self.datazone_backend.domain_in_reach(self._p("domainIdentifier"))
+        page, token = owner.list_projects(
+            domain_identifier=domain.id,
             name=self._p("name"),
             next_token=self._p("nextToken"),
             max_results=self._p("maxResults"),
