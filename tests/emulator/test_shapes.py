@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -412,6 +413,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         UserSettings={"ExecutionRole": "arn:aws:iam::111111111111:role/mlgov-dev-data-scientist"},
     )
     rec.call(sm, "ListUserProfiles", DomainIdEquals=domain_id)
+    studio_space_scenario(rec, sm, domain_id, "data-scientist-1")
     rec.call(sm, "DeleteUserProfile", DomainId=domain_id, UserProfileName="data-scientist-1")
     rec.call(
         sm,
@@ -610,6 +612,55 @@ def ram_scenario(rec: Recorder, ram: Any, domain_arn: str, receiver: Any) -> Non
     rec.call(ram, "DisassociateResourceShare", resourceShareArn=share, principals=["222222222222"])
     rec.call(ram, "DisassociateResourceShare", resourceShareArn=share, resourceArns=[domain_arn])
     ram.delete_resource_share(resourceShareArn=share)
+
+
+def studio_space_scenario(rec: Recorder, sm: Any, domain_id: str, profile: str) -> None:
+    """A private JupyterLab space of ``profile`` and its app, created, read and deleted."""
+    space = {"DomainId": domain_id, "SpaceName": "shape-lab"}
+    rec.call(
+        sm,
+        "CreateSpace",
+        **space,
+        Tags=[{"Key": "k", "Value": "v"}],
+        SpaceSettings={
+            "AppType": "JupyterLab",
+            "SpaceStorageSettings": {"EbsStorageSettings": {"EbsVolumeSizeInGb": 5}},
+        },
+        OwnershipSettings={"OwnerUserProfileName": profile},
+        SpaceSharingSettings={"SharingType": "Private"},
+        SpaceDisplayName="Shape lab",
+    )
+    rec.call(
+        sm,
+        "CreateSpace",
+        expect_error="ResourceInUse",
+        **space,
+        OwnershipSettings={"OwnerUserProfileName": profile},
+        SpaceSharingSettings={"SharingType": "Private"},
+    )
+    rec.call(sm, "DescribeSpace", **space)
+    rec.call(sm, "ListSpaces", DomainIdEquals=domain_id, SortBy="LastModifiedTime")
+    app = {**space, "AppType": "JupyterLab", "AppName": "default"}
+    rec.call(
+        sm,
+        "CreateApp",
+        **app,
+        ResourceSpec={"InstanceType": "ml.t3.medium"},
+        Tags=[{"Key": "k", "Value": "v"}],
+    )
+    rec.call(sm, "CreateApp", expect_error="ResourceInUse", **app)
+    rec.call(sm, "DescribeApp", **app)
+    rec.call(sm, "ListApps", DomainIdEquals=domain_id, SpaceNameEquals="shape-lab", SortBy="CreationTime")
+    rec.call(sm, "DeleteSpace", expect_error="ResourceInUse", **space)
+    rec.call(sm, "DeleteApp", **app)
+    deadline = time.monotonic() + 30
+    while sm.describe_app(**app)["Status"] != "Deleted":
+        assert time.monotonic() < deadline, "the app never reached Deleted"
+        time.sleep(0.25)
+    rec.call(sm, "DescribeApp", **app)  # Deleted apps are still described
+    rec.call(sm, "DeleteApp", expect_error="ResourceNotFound", **app)
+    rec.call(sm, "DeleteSpace", **space)
+    rec.call(sm, "DescribeSpace", expect_error="ResourceNotFound", **space)
 
 
 def s3_scenario(rec: Recorder, s3: Any) -> None:

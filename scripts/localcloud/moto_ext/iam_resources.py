@@ -112,6 +112,17 @@ def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> lis
         return [body["ResourceArn"]]
     if action.endswith("UserProfile") and body.get("DomainId") and body.get("UserProfileName"):
         return [_sagemaker_arn(response, "user-profile", f"{body['DomainId']}/{body['UserProfileName']}")]
+    # Studio resources as the Service Authorization Reference names them: domain/<id>,
+    # space/<id>/<name>, app/<id>/<space or user profile>/<app type>/<name>.
+    domain_id = body.get("DomainId")
+    if action in ("DescribeDomain", "UpdateDomain", "DeleteDomain") and domain_id:
+        return [_sagemaker_arn(response, "domain", domain_id)]
+    if action.endswith("Space") and domain_id and body.get("SpaceName"):
+        return [_sagemaker_arn(response, "space", f"{domain_id}/{body['SpaceName']}")]
+    owner = body.get("SpaceName") or body.get("UserProfileName")
+    if action.endswith("App") and domain_id and owner and body.get("AppType") and body.get("AppName"):
+        name = f"{domain_id}/{owner}/{body['AppType']}/{body['AppName']}"
+        return [_sagemaker_arn(response, "app", name)]
     return ["*"]
 
 

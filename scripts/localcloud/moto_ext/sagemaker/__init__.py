@@ -18,6 +18,10 @@ Operations (botocore names) added or changed here:
 * PutModelPackageGroupPolicy, GetModelPackageGroupPolicy, DeleteModelPackageGroupPolicy.
 * CreateDomain / DescribeDomain / UpdateDomain / DeleteDomain: ids in AWS's format, TagPropagation.
 * CreateUserProfile, DescribeUserProfile, UpdateUserProfile, DeleteUserProfile, ListUserProfiles.
+* Studio spaces and apps: CreateSpace, DescribeSpace, ListSpaces, DeleteSpace, CreateApp,
+  DescribeApp, ListApps, DeleteApp (a space in an existing domain, its owner a user profile of
+  it; an app of a space or user profile; ResourceInUse for duplicates and for deleting what still
+  has apps; DeleteUserProfile and DeleteDomain refused while spaces or apps remain).
 * Lineage: CreateArtifact, DescribeArtifact, ListArtifacts, DeleteArtifact, CreateAction,
   DescribeAction, ListActions, DeleteAction, CreateContext, DescribeContext, ListContexts,
   DeleteContext, AddAssociation, DeleteAssociation, ListAssociations.
@@ -27,7 +31,8 @@ Operations (botocore names) added or changed here:
 * DescribeModelPackage / DescribeModelCard ``IncludedData=MetadataOnly``; an Archived package
   card's content cannot change; UpdateModelCard changes content or status, not both.
 * CreateModelCardExportJob / DescribeModelCardExportJob / ListModelCardExportJobs (``pdf.py``).
-* Studio domains and user profiles are ``Pending`` for a short, configurable time.
+* Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
+  a deleted app is ``Deleting`` as long, then ``Deleted``.
 
 Model package state changes are published to the account's default EventBridge bus as
 "SageMaker Model Package State Change" events, the way SageMaker does.

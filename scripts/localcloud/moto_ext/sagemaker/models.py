@@ -395,6 +395,156 @@ class UserProfile(Provisioned, BaseModel):
         }
 
 
+#: App types whose space runs one app of the space's own type (SpaceSettings.AppType); the
+#: Studio Classic types (JupyterServer, KernelGateway) are not tied to a space's type.
+SPACE_APP_TYPES = ("JupyterLab", "CodeEditor")
+
+
+class Space(Provisioned, BaseModel):
+    """A Studio space (CreateSpace), ``Pending`` while it is created. Private spaces have an
+    owner (OwnershipSettings) and SpaceSharingSettings ``Private``; shared ones ``Shared``."""
+
+    def __init__(
+        self,
+        domain_id: str,
+        name: str,
+        account_id: str,
+        region_name: str,
+        space_settings: dict[str, Any] | None,
+        ownership_settings: dict[str, str] | None,
+        space_sharing_settings: dict[str, str] | None,
+        space_display_name: str | None,
+        tags: list[dict[str, str]] | None,
+    ) -> None:
+        self.domain_id = domain_id
+        self.name = name
+        self.arn = arn_formatter("space", f"{domain_id}/{name}", account_id, region_name)
+        self.space_settings = space_settings
+        self.ownership_settings = ownership_settings
+        self.space_sharing_settings = space_sharing_settings
+        self.space_display_name = space_display_name
+        self.tags = list(tags or [])
+        self.start_provisioning()
+        self.home_efs_file_system_uid = str(200000 + random.randint(0, 99999))
+        self.creation_time = utcnow()
+        self.last_modified_time = self.creation_time
+
+    @property
+    def owner(self) -> str | None:
+        return (self.ownership_settings or {}).get("OwnerUserProfileName")
+
+    @property
+    def app_type(self) -> str | None:
+        return (self.space_settings or {}).get("AppType")
+
+    def describe(self) -> dict[str, Any]:
+        result = {
+            "DomainId": self.domain_id,
+            "SpaceArn": self.arn,
+            "SpaceName": self.name,
+            "HomeEfsFileSystemUid": self.home_efs_file_system_uid,
+            "Status": self.status,
+            "LastModifiedTime": self.last_modified_time,
+            "CreationTime": self.creation_time,
+            "SpaceSettings": self.space_settings,
+            "OwnershipSettings": self.ownership_settings,
+            "SpaceSharingSettings": self.space_sharing_settings,
+            "SpaceDisplayName": self.space_display_name,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        """A SpaceDetails entry of ListSpaces."""
+        settings = self.space_settings or {}
+        settings_summary = {
+            k: settings[k] for k in ("AppType", "RemoteAccess", "SpaceStorageSettings") if k in settings
+        }
+        result = {
+            "DomainId": self.domain_id,
+            "SpaceName": self.name,
+            "Status": self.status,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+            "SpaceSettingsSummary": settings_summary or None,
+            "SpaceSharingSettingsSummary": self.space_sharing_settings,
+            "OwnershipSettingsSummary": self.ownership_settings,
+            "SpaceDisplayName": self.space_display_name,
+        }
+        return {k: v for k, v in result.items() if v is not None}
+
+
+class StudioApp(Provisioned, BaseModel):
+    """A Studio app (CreateApp) of a space or a user profile: ``Pending``, then ``InService``;
+    after DeleteApp ``Deleting`` for the same delay, then ``Deleted``, and still described (AWS
+    keeps a deleted app visible, and a new app may then take its name)."""
+
+    deleting_until: datetime | None = None
+
+    def __init__(
+        self,
+        domain_id: str,
+        user_profile_name: str | None,
+        space_name: str | None,
+        app_type: str,
+        name: str,
+        account_id: str,
+        region_name: str,
+        resource_spec: dict[str, Any] | None,
+        tags: list[dict[str, str]] | None,
+    ) -> None:
+        self.domain_id = domain_id
+        self.user_profile_name = user_profile_name
+        self.space_name = space_name
+        self.app_type = app_type
+        self.name = name
+        owner = space_name or user_profile_name
+        # Service Authorization Reference, SageMaker resource types:
+        # app/${DomainId}/${UserProfileName}/${AppType}/${AppName} (a space's name for its apps).
+        self.arn = arn_formatter("app", f"{domain_id}/{owner}/{app_type}/{name}", account_id, region_name)
+        self.resource_spec = resource_spec
+        self.tags = list(tags or [])
+        self.start_provisioning()
+        self.creation_time = utcnow()
+
+    @property
+    def status(self) -> str:
+        if self.deleting_until is not None:
+            return "Deleting" if utcnow() < self.deleting_until else "Deleted"
+        return super().status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+
+    def start_deleting(self) -> None:
+        self.deleting_until = utcnow() + provisioning_delay()
+
+    @property
+    def live(self) -> bool:
+        """Not yet ``Deleted`` (what keeps its space or profile from being deleted)."""
+        return self.status != "Deleted"
+
+    def _members(self) -> dict[str, Any]:
+        return {
+            "DomainId": self.domain_id,
+            "UserProfileName": self.user_profile_name,
+            "SpaceName": self.space_name,
+            "AppType": self.app_type,
+            "AppName": self.name,
+            "Status": self.status,
+            "CreationTime": self.creation_time,
+            "ResourceSpec": self.resource_spec,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        result = {"AppArn": self.arn, **self._members()}
+        return {k: v for k, v in result.items() if v is not None}
+
+    def summary(self) -> dict[str, Any]:
+        """An AppDetails entry of ListApps."""
+        return {k: v for k, v in self._members().items() if v is not None}
+
+
 class LineageEntity(BaseModel):
     """An artifact, action or context: the lineage entities SageMaker ML Lineage Tracking keeps."""
 
@@ -595,6 +745,8 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         self.model_package_version_counters: dict[str, int] = {}
         self.model_package_client_tokens: dict[str, str] = {}
         self.user_profiles: dict[tuple[str, str], UserProfile] = {}
+        self.spaces: dict[tuple[str, str], Space] = {}
+        self.apps: dict[str, StudioApp] = {}
         self.lineage: dict[str, LineageEntity] = {}
         self.associations: dict[tuple[str, str], Association] = {}
         self.model_card_export_jobs: dict[str, ModelCardExportJob] = {}
@@ -822,6 +974,8 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         self.studio_domain(domain_id)
         if any(d == domain_id for d, _ in self.user_profiles):
             raise ResourceInUseException(f"Domain {domain_id} still has user profiles.")
+        if any(d == domain_id for d, _ in self.spaces):
+            raise ResourceInUseException(f"Domain {domain_id} still has spaces.")
         del self.domains[domain_id]
 
     def update_domain(self, domain_id: str, **changes: Any) -> str:
@@ -880,7 +1034,16 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         return profile.arn
 
     def delete_user_profile(self, domain_id: str, user_profile_name: str) -> None:
+        """DeleteUserProfile: refused while the profile owns a space or has an app that is not
+        ``Deleted`` (ResourceInUse)."""
         self.describe_user_profile(domain_id, user_profile_name)
+        owned = [
+            s.name for s in self.spaces.values() if s.domain_id == domain_id and s.owner == user_profile_name
+        ]
+        if owned or self._live_apps(domain_id, user_profile=user_profile_name):
+            raise ResourceInUseException(
+                f"User profile {user_profile_name} still owns spaces {owned} or has apps that are not Deleted."
+            )
         del self.user_profiles[(domain_id, user_profile_name)]
 
     @paginate(pagination_model=PAGINATION_MODEL)
@@ -899,6 +1062,208 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
         ]
         key = (lambda p: p.name) if sort_by == "UserProfileName" else (lambda p: p.creation_time)
         return _sort(profiles, key, sort_order)
+
+    # -- Studio spaces and apps ------------------------------------------------------------
+    def _check_owner(
+        self,
+        domain_id: str,
+        ownership_settings: dict[str, str] | None,
+        space_sharing_settings: dict[str, str] | None,
+    ) -> None:
+        """A space with an owner names its sharing type and the reverse (a private space is
+        "OwnershipSettings + SpaceSharingSettings Private", Studio's "Create a space"), and the
+        owner is a user profile of the space's domain."""
+        if (ownership_settings is None) != (space_sharing_settings is None):
+            raise ValidationError("OwnershipSettings and SpaceSharingSettings must be specified together.")
+        if ownership_settings is None:
+            return
+        owner = ownership_settings.get("OwnerUserProfileName")
+        if (domain_id, owner) not in self.user_profiles:
+            raise ResourceNotFound(f"User profile {owner} does not exist in domain {domain_id}.")
+
+    def create_space(
+        self,
+        domain_id: str,
+        space_name: str,
+        tags: list[dict[str, str]] | None,
+        space_settings: dict[str, Any] | None,
+        ownership_settings: dict[str, str] | None,
+        space_sharing_settings: dict[str, str] | None,
+        space_display_name: str | None,
+    ) -> str:
+        """CreateSpace: in an existing domain, a name not yet taken there, an owner (private or
+        shared space) that is a user profile of that domain."""
+        with self.registry_lock:
+            self.studio_domain(domain_id)
+            if (domain_id, space_name) in self.spaces:
+                raise ResourceInUseException(
+                    f"Resource Already Exists: Space with name {space_name} already exists in "
+                    f"domain {domain_id}. Choose a different name."
+                )
+            self._check_owner(domain_id, ownership_settings, space_sharing_settings)
+            space = Space(
+                domain_id=domain_id,
+                name=space_name,
+                account_id=self.account_id,
+                region_name=self.region_name,
+                space_settings=space_settings,
+                ownership_settings=ownership_settings,
+                space_sharing_settings=space_sharing_settings,
+                space_display_name=space_display_name,
+                tags=tags,
+            )
+            self.spaces[(domain_id, space_name)] = space
+            return space.arn
+
+    def describe_space(self, domain_id: str, space_name: str) -> Space:
+        space = self.spaces.get((domain_id, space_name))
+        if space is None:
+            raise ResourceNotFound(f"Space {space_name} does not exist in domain {domain_id}.")
+        return space
+
+    def _live_apps(
+        self, domain_id: str, *, space_name: str | None = None, user_profile: str | None = None
+    ) -> list[StudioApp]:
+        return [
+            a
+            for a in self.apps.values()
+            if a.domain_id == domain_id
+            and a.live
+            and (space_name is None or a.space_name == space_name)
+            and (user_profile is None or a.user_profile_name == user_profile)
+        ]
+
+    def delete_space(self, domain_id: str, space_name: str) -> None:
+        """DeleteSpace: refused while an app of the space is not ``Deleted`` (ResourceInUse)."""
+        with self.registry_lock:
+            self.describe_space(domain_id, space_name)
+            if self._live_apps(domain_id, space_name=space_name):
+                raise ResourceInUseException(
+                    f"Space {space_name} in domain {domain_id} has apps that are not Deleted; "
+                    "delete them first."
+                )
+            del self.spaces[(domain_id, space_name)]
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_spaces(
+        self,
+        domain_id_equals: str | None,
+        space_name_contains: str | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[Space]:
+        spaces = [
+            s
+            for s in self.spaces.values()
+            if (domain_id_equals is None or s.domain_id == domain_id_equals)
+            and (space_name_contains is None or space_name_contains in s.name)
+        ]
+        attribute = "last_modified_time" if sort_by == "LastModifiedTime" else "creation_time"
+        return _sort(spaces, lambda s: getattr(s, attribute), sort_order)
+
+    def create_app(
+        self,
+        domain_id: str,
+        user_profile_name: str | None,
+        space_name: str | None,
+        app_type: str,
+        app_name: str,
+        tags: list[dict[str, str]] | None,
+        resource_spec: dict[str, Any] | None,
+    ) -> str:
+        """CreateApp: of exactly one space or user profile, which must exist in an existing
+        domain; a JupyterLab or Code Editor space runs apps of its own type only; a name is taken
+        again only once its app is ``Deleted``."""
+        with self.registry_lock:
+            self.studio_domain(domain_id)
+            if (user_profile_name is None) == (space_name is None):
+                raise ValidationError("Specify exactly one of UserProfileName and SpaceName.")
+            if space_name is not None:
+                space = self.describe_space(domain_id, space_name)
+                if space.app_type in SPACE_APP_TYPES and app_type != space.app_type:
+                    raise ValidationError(
+                        f"Space {space_name} is a {space.app_type} space; it cannot run a {app_type} app."
+                    )
+            else:
+                self.describe_user_profile(domain_id, str(user_profile_name))
+            app = StudioApp(
+                domain_id=domain_id,
+                user_profile_name=user_profile_name,
+                space_name=space_name,
+                app_type=app_type,
+                name=app_name,
+                account_id=self.account_id,
+                region_name=self.region_name,
+                resource_spec=resource_spec,
+                tags=tags,
+            )
+            existing = self.apps.get(app.arn)
+            if existing is not None and existing.live:
+                raise ResourceInUseException(f"App {app.arn} already exists with status {existing.status}.")
+            self.apps[app.arn] = app
+            return app.arn
+
+    def _find_app(
+        self,
+        domain_id: str,
+        user_profile_name: str | None,
+        space_name: str | None,
+        app_type: str,
+        app_name: str,
+    ) -> StudioApp:
+        owner = space_name or user_profile_name
+        arn = arn_formatter(
+            "app", f"{domain_id}/{owner}/{app_type}/{app_name}", self.account_id, self.region_name
+        )
+        app = self.apps.get(arn)
+        if app is None:
+            raise ResourceNotFound(f"App {arn} does not exist.")
+        return app
+
+    def describe_app(
+        self,
+        domain_id: str,
+        user_profile_name: str | None,
+        space_name: str | None,
+        app_type: str,
+        app_name: str,
+    ) -> StudioApp:
+        """DescribeApp: a deleted app is still described, with Status ``Deleted``."""
+        return self._find_app(domain_id, user_profile_name, space_name, app_type, app_name)
+
+    def delete_app(
+        self,
+        domain_id: str,
+        user_profile_name: str | None,
+        space_name: str | None,
+        app_type: str,
+        app_name: str,
+    ) -> None:
+        """DeleteApp: the app is ``Deleting``, then ``Deleted``; one already being deleted or deleted
+        is not found."""
+        with self.registry_lock:
+            app = self._find_app(domain_id, user_profile_name, space_name, app_type, app_name)
+            if app.deleting_until is not None:
+                raise ResourceNotFound(f"App {app.arn} has already been deleted.")
+            app.start_deleting()
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def list_apps(
+        self,
+        domain_id_equals: str | None,
+        user_profile_name_equals: str | None,
+        space_name_equals: str | None,
+        sort_by: str | None,
+        sort_order: str | None,
+    ) -> list[StudioApp]:
+        apps = [
+            a
+            for a in self.apps.values()
+            if (domain_id_equals is None or a.domain_id == domain_id_equals)
+            and (user_profile_name_equals is None or a.user_profile_name == user_profile_name_equals)
+            and (space_name_equals is None or a.space_name == space_name_equals)
+        ]
+        return _sort(apps, lambda a: a.creation_time, sort_order)
 
     # -- lineage ----------------------------------------------------------------------------
     def create_lineage_entity(
@@ -1255,6 +1620,14 @@ class GovernanceSageMakerBackend(SageMakerModelBackend):
             return self.model_package_group(arn)
         if resource_type == "domain":
             return self.studio_domain(resource_id)
+        if resource_type == "space":
+            domain_id, _, name = resource_id.partition("/")
+            return self.describe_space(domain_id, name)
+        if resource_type == "app":
+            app = self.apps.get(arn)
+            if app is None:
+                raise ResourceNotFound(f"App {arn} does not exist.")
+            return app
         return super()._get_resource_from_arn(arn)
 
     def add_tags(self, arn: str, tags: list[dict[str, str]]) -> list[dict[str, str]]:

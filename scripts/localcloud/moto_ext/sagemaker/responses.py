@@ -275,6 +275,75 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         )
         return ActionResult({"UserProfiles": [p.summary() for p in profiles], "NextToken": token})
 
+    # -- Studio spaces and apps --------------------------------------------------------------
+    def create_space(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_space(
+            domain_id=self._get_param("DomainId"),
+            space_name=self._get_param("SpaceName"),
+            tags=self._get_param("Tags"),
+            space_settings=self._get_param("SpaceSettings"),
+            ownership_settings=self._get_param("OwnershipSettings"),
+            space_sharing_settings=self._get_param("SpaceSharingSettings"),
+            space_display_name=self._get_param("SpaceDisplayName"),
+        )
+        return ActionResult({"SpaceArn": arn})
+
+    def describe_space(self) -> ActionResult:
+        space = self.sagemaker_backend.describe_space(
+            self._get_param("DomainId"), self._get_param("SpaceName")
+        )
+        return ActionResult(space.describe())
+
+    def delete_space(self) -> ActionResult:
+        self.sagemaker_backend.delete_space(self._get_param("DomainId"), self._get_param("SpaceName"))
+        return EmptyResult()
+
+    def list_spaces(self) -> ActionResult:
+        spaces, token = self.sagemaker_backend.list_spaces(
+            domain_id_equals=self._get_param("DomainIdEquals"),
+            space_name_contains=self._get_param("SpaceNameContains"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"Spaces": [s.summary() for s in spaces], "NextToken": token})
+
+    def _app_key(self) -> dict[str, Any]:
+        """The members that name one app (DescribeApp, DeleteApp)."""
+        return {
+            "domain_id": self._get_param("DomainId"),
+            "user_profile_name": self._get_param("UserProfileName"),
+            "space_name": self._get_param("SpaceName"),
+            "app_type": self._get_param("AppType"),
+            "app_name": self._get_param("AppName"),
+        }
+
+    def create_app(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_app(
+            **self._app_key(), tags=self._get_param("Tags"), resource_spec=self._get_param("ResourceSpec")
+        )
+        return ActionResult({"AppArn": arn})
+
+    def describe_app(self) -> ActionResult:
+        return ActionResult(self.sagemaker_backend.describe_app(**self._app_key()).describe())
+
+    def delete_app(self) -> ActionResult:
+        self.sagemaker_backend.delete_app(**self._app_key())
+        return EmptyResult()
+
+    def list_apps(self) -> ActionResult:
+        apps, token = self.sagemaker_backend.list_apps(
+            domain_id_equals=self._get_param("DomainIdEquals"),
+            user_profile_name_equals=self._get_param("UserProfileNameEquals"),
+            space_name_equals=self._get_param("SpaceNameEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"Apps": [a.summary() for a in apps], "NextToken": token})
+
     # -- lineage ----------------------------------------------------------------------------
     def create_artifact(self) -> ActionResult:
         arn = self.sagemaker_backend.create_lineage_entity(

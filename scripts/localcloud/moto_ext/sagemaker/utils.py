@@ -15,6 +15,18 @@ PAGINATION_MODEL: dict[str, dict[str, Any]] = {
         "limit_default": 100,
         "unique_attribute": ["domain_id", "name"],
     },
+    "list_spaces": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
+    "list_apps": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
     "list_lineage_entities": {
         "input_token": "next_token",
         "limit_key": "max_results",
