@@ -4,8 +4,16 @@
 it): the local cloud running, every environment planned (changes expected) and then applied
 with the deploy runner. The apply happens once per session however many tests use it.
 
+Before the kit's deploy, the most upstream stack (dev) is applied alone with a plain
+``terraform apply`` into the still empty accounts, as an operator who ignores the order would: it
+must fail the way AWS fails (its key, bucket and group policies name staging's promotion role,
+which does not exist yet). The kit's deploy then starts from the state that apply left, in the
+same working directory (``DeployedCloud.upstream_first``; asserted in test_deploy.py).
+
 Tests marked ``e2e_destroy`` tear the stacks down, so they are moved to the very end of the
-session (``pytest_collection_modifyitems``); every other test sees the deployed state.
+session (``pytest_collection_modifyitems``); every other test sees the deployed state. Tests
+marked ``e2e_after_workflow`` register versions or write audit records in the shared accounts,
+which test_workflow.py counts, so they run after every unmarked test and before the destroy.
 
 With pytest-xdist, run the e2e tests in one worker (``-p no:xdist`` or ``--dist loadgroup``: they
 carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own would start a
@@ -21,22 +29,30 @@ from typing import Any
 import pytest
 
 from environments import load_platform
-from tests.e2e.deployed import DeployedCloud, run_deploy
+from tests.e2e.deployed import DeployedCloud, apply_upstream_first, run_deploy
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "e2e_destroy: destroys the deployed stacks; runs after every other test of the session"
     )
+    config.addinivalue_line(
+        "markers",
+        "e2e_after_workflow: writes versions or audit records into the shared accounts; runs after "
+        "every unmarked test (test_workflow.py counts them) and before e2e_destroy",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Destroying tests last (stable order otherwise). The xdist groups are set in
-    tests/conftest.py."""
-    last = [i for i in items if i.get_closest_marker("e2e_destroy") is not None]
-    if last:
-        rest = [i for i in items if i.get_closest_marker("e2e_destroy") is None]
-        items[:] = rest + last
+    """Unmarked tests, then ``e2e_after_workflow``, then ``e2e_destroy`` (file order within
+    each). The xdist groups are set in tests/conftest.py."""
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("e2e_destroy") is not None:
+            return 2
+        return 1 if item.get_closest_marker("e2e_after_workflow") is not None else 0
+
+    items[:] = sorted(items, key=rank)  # stable: file order within a rank
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +62,9 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         pytest.fail("terraform is not on PATH: the e2e tests apply the stacks with Terraform >= 1.10")
     from scripts.localcloud import LocalCloud
 
-    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud")).start(reuse=False)
+    # IAM enforced explicitly (it is the default): test_separation_of_duties.py proves denials
+    # on this cloud, which would pass nothing on a cloud that allows every call.
+    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud"), enforce_iam=True).start(reuse=False)
     try:
         yield cloud
     finally:
@@ -55,7 +73,8 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPathFactory) -> DeployedCloud:
-    """Every environment planned (before anything exists) and applied, once per session."""
+    """dev applied alone into the empty accounts (recorded, expected to fail), then every
+    environment planned and applied by the deploy runner, once per session."""
     platform = load_platform()
     target = DeployedCloud(
         cloud=local_cloud,
@@ -65,10 +84,12 @@ def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPa
         plan_before_apply=[],
         apply=[],
     )
+    # Upstream-first: the stack whose policies name other environments' roles, before them.
+    target.upstream_first = apply_upstream_first(target, platform.promotion_order()[0].name)
     # The runner's apply is plan -out (exit 2: changes) then apply of that plan, so one run
-    # shows both that the plan had changes before anything existed and the apply.
-    # Concurrently: the environments share no Terraform state, and the provider's minute-long
-    # waits overlap (the sequential promotion order is covered by the runner's unit tests).
+    # shows both that each plan had changes (dev's too: the failed apply created only part of
+    # it) and the apply. parallel=True is the runner's two-phase apply, the kit's order (the
+    # sequential promotion order is covered by the runner's unit tests).
     target.apply = run_deploy("apply", target, parallel=True)
     target.plan_before_apply = [r for r in target.apply if r.step == "plan"]
     return target

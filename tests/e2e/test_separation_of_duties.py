@@ -1,49 +1,35 @@
 """Separation of duties on the emulator with IAM enforced, with the roles and policies the stacks
 create: in staging and prod the data-scientist role is denied approving a version and moving its
-card; the approver role succeeds. (IAM decides: the review job does not check roles itself.)"""
+card; the approver role succeeds. (IAM decides: the review job does not check roles itself.)
+
+Runs on the session's deployed cloud (``deployed_cloud``, IAM enforced), after test_workflow.py:
+the versions registered here and the audit records their approvals write would change the
+version and audit counts that test checks in staging and prod.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from environments import Names, load_platform
-from scripts.deploy import deploy
 from scripts.governance import review
 from scripts.governance.errors import PermissionDeniedError
-from tests.e2e.deployed import assume
+from tests.e2e.deployed import DeployedCloud, assume
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_after_workflow]
 
 STRICT = ("staging", "prod")
 
 
 @pytest.fixture(scope="module")
-def enforced(synth: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """An IAM-enforcing emulator of its own with the staging and prod stacks applied."""
-    from scripts.localcloud import LocalCloud
-
-    platform = load_platform()
-    cloud = LocalCloud(state_dir=tmp_path_factory.mktemp("localcloud-iam"), enforce_iam=True).start(
-        reuse=False
-    )
-    try:
-        deploy(
-            "apply",
-            list(STRICT),
-            target="local",
-            cloud=cloud,
-            platform=platform,
-            work_root=tmp_path_factory.mktemp("terraform-work-iam"),
-            outdir=synth.outdir,
-            synthesize=False,
-        )
-        yield cloud
-    finally:
-        cloud.stop()
+def enforced(deployed_cloud: DeployedCloud) -> Any:
+    """The session's cloud with every stack applied; refuses to stand in unless IAM is enforced."""
+    cloud = deployed_cloud.cloud
+    assert cloud.status().get("enforce_iam") is True, "separation of duties needs IAM enforced"
+    return cloud
 
 
 def _register(cloud: Any, env_name: str) -> str:
