@@ -12,7 +12,7 @@ CHECKOV_VENV := .venv-checkov
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo lint test bench mutation synth install clean
+.PHONY: demo lint test bench stress mutation synth install clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,10 @@ test: lint $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.bench
+
+# The concurrency proofs ten times in a row each (about an hour; not part of `make test`).
+stress: $(VENV)/.installed
+	$(VENV)/bin/python -m scripts.bench.stress
 
 # mutmut (configured in pyproject.toml) copies the project into mutants/, then reruns the selected
 # tests against each mutant of the functions named here; `mutmut results` lists every mutant not

@@ -21,6 +21,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -83,15 +84,28 @@ class SerializedApp:
         operation = environ.get("HTTP_X_AMZ_TARGET") or _query_action(body) or ""
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
         method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")
+        #: Where a request's time goes (waiting for the lock vs served), and which connection it
+        #: came on: what tells a slow answer from a lost one in the log.
+        arrived = time.monotonic()
+        peer = f"{environ.get('REMOTE_ADDR', '')}:{environ.get('REMOTE_PORT', '')}"
+        attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
         with self.lock:
+            started = time.monotonic()
             if invocation and invocation in self.answers:
                 # The client sent this call again although it succeeded: its first answer was
                 # lost on the way (the transport, not AWS's semantics). AWS's client would have
                 # received it, so the local cloud repeats it instead of doing the write twice.
                 code, headers, payload = self.answers[invocation]
-                attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
                 log.info(
-                    "%s %s %s -> %s (repeated, %s %s)", method, path, operation, code, invocation, attempt
+                    "%s %s %s -> %s (repeated, %s %s) from %s waited %.3fs",
+                    method,
+                    path,
+                    operation,
+                    code,
+                    invocation,
+                    attempt,
+                    peer,
+                    started - arrived,
                 )
                 start_response(code, headers)
                 return [payload]
@@ -112,7 +126,18 @@ class SerializedApp:
                 while len(self.answers) > self.remembered:
                     self.answers.popitem(last=False)
         if operation:
-            log.info("%s %s %s -> %s", method, path, operation, code)
+            log.info(
+                "%s %s %s -> %s [%s %s] from %s waited %.3fs served %.3fs",
+                method,
+                path,
+                operation,
+                code,
+                invocation,
+                attempt,
+                peer,
+                started - arrived,
+                time.monotonic() - started,
+            )
         return [payload]
 
 
