@@ -1,11 +1,15 @@
 """SageMaker operations the platform needs and moto 5.2.1 does not serve (or serves partly).
 
-Laid out like moto's own service package: ``models.py`` (:class:`GovernanceSageMakerBackend`, a
-subclass of moto's ``SageMakerModelBackend``, with the state and rules), ``responses.py``
-(:class:`GovernanceSageMakerResponse`, one handler per botocore operation), ``urls.py``,
-``validators.py`` (model card and life cycle checks), ``policy.py`` (model package group resource
-policies for cross-account calls) and ``utils.py`` (pagination model). :func:`register` makes moto
-build the governance backend for every account and region.
+Laid out like moto's own service package: ``models.py`` (:class:`GovernanceSageMakerBackend`, the
+backend moto builds, with the model registry, Search and tags), composed of one
+``SageMakerModelBackend`` subclass per further concern: ``studio.py`` (domains, user profiles,
+spaces and apps, their provisioning delay), ``lineage.py`` (artifacts, actions, contexts and
+associations) and ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``);
+``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
+``urls.py``, ``validators.py`` (model card and life cycle checks), ``policy.py`` (model package
+group resource policies for cross-account calls), ``search.py`` (the SearchExpression grammar) and
+``utils.py`` (pagination model, shared helpers). :func:`register` makes moto build the governance
+backend for every account and region.
 
 Operations (botocore names) added or changed here:
 
@@ -45,8 +49,9 @@ from typing import cast
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.models import Domain, ModelPackage
 
-from .models import GovernanceModelPackage, GovernanceSageMakerBackend, StudioDomain
+from .models import GovernanceModelPackage, GovernanceSageMakerBackend
 from .responses import GovernanceSageMakerResponse
+from .studio import StudioDomain
 
 
 def register() -> None:

@@ -14,12 +14,12 @@ from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 
 from ..utils import iam_enforced
+from .cards import metadata_only
 from .models import (
     CreateModelPackageRequest,
     GovernanceSageMakerBackend,
     UpdateModelPackageRequest,
     governed,
-    metadata_only,
 )
 from .policy import authorize_cross_account, group_name
 from .search import RECORD_MEMBERS
@@ -345,43 +345,43 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         return ActionResult({"Apps": [a.summary() for a in apps], "NextToken": token})
 
     # -- lineage ----------------------------------------------------------------------------
-    def create_artifact(self) -> ActionResult:
+    def _create_lineage(
+        self,
+        kind: str,
+        *,
+        description: str | None = None,
+        status: str | None = None,
+        metadata_properties: dict[str, Any] | None = None,
+    ) -> ActionResult:
+        """CreateArtifact, CreateAction, CreateContext: the members all three take, and those
+        only some take (an Artifact has no Description, a Context no MetadataProperties and only
+        an Action a Status)."""
         arn = self.sagemaker_backend.create_lineage_entity(
-            "Artifact",
-            name=self._get_param("ArtifactName"),
+            kind,
+            name=self._get_param(f"{kind}Name"),
             source=self._get_param("Source"),
-            entity_type=self._get_param("ArtifactType"),
+            entity_type=self._get_param(f"{kind}Type"),
+            description=description,
+            status=status,
             properties=self._get_param("Properties"),
-            metadata_properties=self._get_param("MetadataProperties"),
+            metadata_properties=metadata_properties,
             tags=self._get_param("Tags"),
         )
-        return ActionResult({"ArtifactArn": arn})
+        return ActionResult({f"{kind}Arn": arn})
+
+    def create_artifact(self) -> ActionResult:
+        return self._create_lineage("Artifact", metadata_properties=self._get_param("MetadataProperties"))
 
     def create_action(self) -> ActionResult:
-        arn = self.sagemaker_backend.create_lineage_entity(
+        return self._create_lineage(
             "Action",
-            name=self._get_param("ActionName"),
-            source=self._get_param("Source"),
-            entity_type=self._get_param("ActionType"),
             description=self._get_param("Description"),
             status=self._get_param("Status"),
-            properties=self._get_param("Properties"),
             metadata_properties=self._get_param("MetadataProperties"),
-            tags=self._get_param("Tags"),
         )
-        return ActionResult({"ActionArn": arn})
 
     def create_context(self) -> ActionResult:
-        arn = self.sagemaker_backend.create_lineage_entity(
-            "Context",
-            name=self._get_param("ContextName"),
-            source=self._get_param("Source"),
-            entity_type=self._get_param("ContextType"),
-            description=self._get_param("Description"),
-            properties=self._get_param("Properties"),
-            tags=self._get_param("Tags"),
-        )
-        return ActionResult({"ContextArn": arn})
+        return self._create_lineage("Context", description=self._get_param("Description"))
 
     def describe_artifact(self) -> ActionResult:
         entity = self.sagemaker_backend.get_lineage_entity("Artifact", self._get_param("ArtifactArn"))

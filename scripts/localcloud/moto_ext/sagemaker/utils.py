@@ -1,10 +1,14 @@
-"""Pagination of the list operations added here, in moto's ``paginate`` model."""
+"""Pagination of the list operations added here, in moto's ``paginate`` model, and the small
+helpers the backend's modules share."""
 
 from __future__ import annotations
 
 import random
 import string
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: Backend method -> how ``moto.utilities.paginator.paginate`` pages it (SageMaker's MaxResults
 #: defaults to 100). ``unique_attribute`` names what the NextToken points at.
@@ -58,3 +62,13 @@ def short_id(length: int = 12) -> str:
     """Lowercase alphanumerics, as in AWS's Studio domain ids (``d-`` + 12)."""
     alphabet = string.ascii_lowercase + string.digits
     return "".join(random.choice(alphabet) for _ in range(length))
+
+
+def sort_by_order(items: list[T], key: Callable[[T], Any], sort_order: str | None) -> list[T]:
+    """A list operation's items in its SortOrder (``Descending`` unless named, as SageMaker)."""
+    return sorted(items, key=key, reverse=(sort_order or "Descending") == "Descending")
+
+
+def without_none(members: dict[str, Any]) -> dict[str, Any]:
+    """A response's members less the absent ones (AWS leaves them out rather than send null)."""
+    return {k: v for k, v in members.items() if v is not None}
