@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import fields
+from typing import Any
 
 import boto3
 import pytest
@@ -282,7 +283,28 @@ def test_user_profile_needs_an_existing_domain(sm):
     assert error.value.response["Error"]["Code"] == "ResourceNotFound"
 
 
-def test_approval_change_reaches_an_eventbridge_rule_target(sm):
+GOVERNANCE_LOG = "arn:aws:logs:us-east-1:123456789012:log-group:/mlgov/dev/governance-events"
+
+
+def _log_policy(resource: str, effect: str = "Allow") -> str:
+    """The EventBridge User Guide's log group policy (CloudWatch Logs permissions)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "TrustEventsToStoreLogEvent",
+                    "Effect": effect,
+                    "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": resource,
+                }
+            ],
+        }
+    )
+
+
+def _governance_rule() -> Any:
     logs = boto3.client("logs", config=CONFIG)
     events = boto3.client("events", config=CONFIG)
     logs.create_log_group(logGroupName="/mlgov/dev/governance-events")
@@ -292,14 +314,34 @@ def test_approval_change_reaches_an_eventbridge_rule_target(sm):
             {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"]}
         ),
     )
-    events.put_targets(
-        Rule="model-package-state",
-        Targets=[
-            {
-                "Id": "log",
-                "Arn": "arn:aws:logs:us-east-1:123456789012:log-group:/mlgov/dev/governance-events",
-            }
-        ],
+    events.put_targets(Rule="model-package-state", Targets=[{"Id": "log", "Arn": GOVERNANCE_LOG}])
+    return logs
+
+
+@pytest.mark.parametrize(
+    "policies",
+    [
+        pytest.param([], id="no-policy"),
+        pytest.param(
+            [_log_policy("arn:aws:logs:us-east-1:123456789012:log-group:/other:*")], id="other-group"
+        ),
+        pytest.param([_log_policy(f"{GOVERNANCE_LOG}:*"), _log_policy("*", "Deny")], id="denied"),
+    ],
+)
+def test_no_event_lands_without_the_log_group_policy(sm, policies):
+    """EventBridge writes into a log group only through its resource policies (EventBridge User
+    Guide, CloudWatch Logs permissions); a refused delivery leaves nothing, as on AWS."""
+    logs = _governance_rule()
+    for n, policy in enumerate(policies):
+        logs.put_resource_policy(policyName=f"p{n}", policyDocument=policy)
+    register(sm)
+    assert logs.describe_log_streams(logGroupName="/mlgov/dev/governance-events")["logStreams"] == []
+
+
+def test_approval_change_reaches_an_eventbridge_rule_target(sm):
+    logs = _governance_rule()
+    logs.put_resource_policy(
+        policyName="governance-events", policyDocument=_log_policy(f"{GOVERNANCE_LOG}:*")
     )
     arn = register(sm)
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
@@ -317,6 +359,19 @@ def test_approval_change_reaches_an_eventbridge_rule_target(sm):
     statuses = sorted(m["detail"]["ModelApprovalStatus"] for m in messages)
     assert statuses == ["Approved", "PendingManualApproval"]
     assert all(m["source"] == "aws.sagemaker" for m in messages)
+    # The whole event, as AWS delivers it to a target without an input transformer.
+    assert all(m["account"] == "123456789012" and m["region"] == "us-east-1" for m in messages)
+    assert list(messages[0]) == [
+        "version",
+        "id",
+        "detail-type",
+        "source",
+        "account",
+        "time",
+        "region",
+        "resources",
+        "detail",
+    ]
     approved = next(m for m in messages if m["detail"]["ModelApprovalStatus"] == "Approved")
     assert approved["detail-type"] == "SageMaker Model Package State Change"
     assert approved["detail"]["ModelPackageArn"] == arn

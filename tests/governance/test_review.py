@@ -137,13 +137,31 @@ def test_audit_event_reaches_event_bus(seeded, platform, cloud):
     logs = cloud.client("dev", "logs")
     names = cloud.names("dev")
     logs.create_log_group(logGroupName=names.governance_log_group)
+    # As the stack writes it (modules/events.py): EventBridge delivers through this policy only.
+    log_group = f"arn:aws:logs:us-east-1:111111111111:log-group:{names.governance_log_group}"
+    logs.put_resource_policy(
+        policyName="governance-events",
+        policyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": f"{log_group}:*",
+                    }
+                ],
+            }
+        ),
+    )
     events.put_rule(Name="audit", EventPattern=json.dumps({"source": [names.audit_event_source]}))
     events.put_targets(
         Rule="audit",
         Targets=[
             {
                 "Id": "log",
-                "Arn": f"arn:aws:logs:us-east-1:111111111111:log-group:{names.governance_log_group}",
+                "Arn": log_group,
             }
         ],
     )

@@ -118,6 +118,7 @@ def install() -> None:
             auth_errors,
             authentication,
             datazone,
+            events_logs,
             iam_managed_policies,
             iam_resources,
             kms,
@@ -149,6 +150,7 @@ def install() -> None:
         iam_managed_policies.register()
         kms.register()
         principals.register()
+        events_logs.register()
         _installed = True
 
 
