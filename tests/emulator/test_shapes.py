@@ -44,8 +44,13 @@ class ShapeChecker:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self.json_wire = False
 
-    def check(self, operation: OperationModel, body: Any, where: str) -> None:
+    def check(self, operation: OperationModel, body: Any, where: str, *, json_wire: bool = False) -> None:
+        """``json_wire``: ``body`` is the raw JSON body, whose timestamps must be on the wire as
+        the model says (epoch-second numbers unless the member's ``timestampFormat`` says
+        otherwise): botocore reads text as well, the Go SDK of Terraform's provider does not."""
+        self.json_wire = json_wire
         shape = operation.output_shape
         if shape is None:
             if body not in (None, {}, ""):
@@ -114,8 +119,12 @@ class ShapeChecker:
         elif shape.type_name == "boolean":
             if not isinstance(value, bool):
                 self.problems.append(f"{where}: expected a boolean, got {value!r}")
-        elif shape.type_name == "timestamp" and not isinstance(value, (int, float, str, datetime)):
-            self.problems.append(f"{where}: expected a timestamp, got {value!r}")
+        elif shape.type_name == "timestamp":
+            if not isinstance(value, (int, float, str, datetime)):
+                self.problems.append(f"{where}: expected a timestamp, got {value!r}")
+            wire_format = shape.serialization.get("timestampFormat", "unixTimestamp")
+            if self.json_wire and wire_format == "unixTimestamp" and not isinstance(value, (int, float)):
+                self.problems.append(f"{where}: expected epoch seconds (a JSON number), got {value!r}")
 
 
 class Recorder:
@@ -166,7 +175,7 @@ class Recorder:
         )
         if service_model.protocol in ("json", "rest-json"):
             body = json.loads(raw["body"]) if raw["body"] else {}
-            self.checker.check(model, body, where)
+            self.checker.check(model, body, where, json_wire=True)
         elif model.output_shape is not None:
             # XML: botocore's parser keeps only modelled members, so check the parsed result.
             parsed = {k: v for k, v in result.items() if k != "ResponseMetadata"}
@@ -586,6 +595,17 @@ def ram_scenario(rec: Recorder, ram: Any, domain_arn: str, receiver: Any) -> Non
     ]
     assert [s["tags"] for s in shares] == [[{"key": "env", "value": "dev"}]]
     rec.call(ram, "ListResourceSharePermissions", resourceShareArn=share)
+    # A share carrying a permission, as the stack's does: its timestamps on the wire too.
+    with_permission = rec.call(
+        ram,
+        "CreateResourceShare",
+        name="shape-share-with-permission",
+        resourceArns=[domain_arn],
+        permissionArns=["arn:aws:ram::aws:permission/AWSRAMDefaultPermissionAmazonDataZoneDomain"],
+    )["resourceShare"]["resourceShareArn"]
+    listed = rec.call(ram, "ListResourceSharePermissions", resourceShareArn=with_permission)["permissions"]
+    assert [p["name"] for p in listed] == ["AWSRAMDefaultPermissionAmazonDataZoneDomain"]
+    rec.call(ram, "DeleteResourceShare", resourceShareArn=with_permission)
     rec.call(ram, "TagResource", resourceShareArn=share, tags=[{"key": "owner", "value": "platform"}])
     rec.call(ram, "UntagResource", resourceShareArn=share, tagKeys=["env"])
     associated = ram.get_resource_share_associations(associationType="PRINCIPAL", resourceShareArns=[share])

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from moto.core.exceptions import JsonRESTError
@@ -576,9 +577,35 @@ class GovernanceRamResponse(ResourceAccessManagerResponse):
         return json.dumps({"resources": resources})
 
 
+_moto_describe_permission = ManagedPermission.describe
+
+
+def _epoch(value: Any) -> Any:
+    """RAM's timestamps are epoch seconds on the wire (botocore's rest-json ``timestamp``)."""
+    if isinstance(value, str):
+        parsed = datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+        return parsed.timestamp()
+    return value
+
+
+def _describe_permission(self: ManagedPermission) -> dict[str, Any]:
+    """moto's description of a permission with ``creationTime`` and ``lastUpdatedTime`` as epoch
+    numbers: moto gave text, which botocore reads but the Go SDK (Terraform's provider) refuses
+    ("expected DateTime to be a JSON Number, got string"), failing the read of every share that
+    carries ``permission_arns``; and a last update time where moto left none."""
+    described = _moto_describe_permission(self)
+    # A permission created without times (moto's default) was never updated: null is not a time.
+    described["lastUpdatedTime"] = described["lastUpdatedTime"] or described["creationTime"]
+    for key in ("creationTime", "lastUpdatedTime"):
+        described[key] = _epoch(described[key])
+    return described
+
+
 def register() -> None:
     """Swap the extended RAM backend and response into moto (idempotent)."""
     from moto.ram import urls
+
+    ManagedPermission.describe = _describe_permission  # type: ignore[method-assign]
 
     for resource_type in EXTRA_SHAREABLE:
         if resource_type not in ResourceShare.SHAREABLE_RESOURCES:
