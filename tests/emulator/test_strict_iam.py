@@ -378,6 +378,36 @@ def test_kms_and_logs_calls_are_authorized_against_their_arns(cloud, deploy):
     assert code_of(error) == "AccessDeniedException"
 
 
+def test_iam_calls_are_authorized_against_the_role_they_name_before_it_exists(cloud, deploy):
+    """Service Authorization Reference, IAM: CreateRole acts on ``role/<path><name>``, the role to
+    be created. The bootstrap's deploy role may create ``<prefix>-<env>-*`` roles only, and the
+    platform stack's apply creates them through it."""
+    dev = deploy["dev"]
+    account = DEV.account_id
+    creator = make_role(
+        cloud,
+        dev,
+        "strict-role-creator",
+        trust(root(account)),
+        document(
+            allow(["iam:CreateRole", "iam:GetRole"], [f"arn:aws:iam::{account}:role/strict-made-*"]),
+            {
+                "Effect": "Deny",
+                "Action": ["iam:CreateRole"],
+                "Resource": [f"arn:aws:iam::{account}:role/strict-made-protected"],
+            },
+        ),
+    )
+    iam = assume(cloud, creator, dev).client("iam", endpoint_url=cloud.url, config=CONFIG)
+    made = iam.create_role(RoleName="strict-made-1", AssumeRolePolicyDocument=trust(root(account)))
+    assert made["Role"]["Arn"] == f"arn:aws:iam::{account}:role/strict-made-1"
+    for name in ("strict-other", "strict-made-protected"):
+        with pytest.raises(ClientError) as error:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(root(account)))
+        assert code_of(error) == "AccessDenied"
+        assert "is not authorized to perform: iam:CreateRole" in message_of(error)
+
+
 def test_datazone_works_with_iam_enforced_and_domains_take_time(cloud, deploy):
     """Every DataZone call signs (GET without body, ARN in the path, query string); a new domain
     is CREATING until its provisioning delay has passed (the provider waits for AVAILABLE)."""

@@ -6,18 +6,19 @@ EventBridge, KMS and CloudWatch Logs call is checked against ``"*"``. A policy s
 the platform's stacks is (``ssm:GetParameters`` on ``parameter/mlgov/staging/*``), then never
 matches and the call is denied although AWS would allow it. Here each such request is authorized
 against the ARNs AWS evaluates (all of them: GetParameters with three names needs all three).
-KMS calls are authorized against the key ARN (``kms.key_arns``: the alias is resolved, a key of
+IAM calls naming a role or policy are authorized against its ARN even before it exists
+(``CreateRole``; moto reported ``"*"`` until the role existed). KMS calls are authorized against the key ARN (``kms.key_arns``: the alias is resolved, a key of
 another account included), which is also where ``resource_policies`` brings in the key policy;
 CloudWatch Logs calls against ``log-group:<name>:*``, the log stream ARN for stream calls, and
 ``log-group:<name>`` for the tagging calls, as the CloudWatch Logs User Guide lists them.
 
 Conditional Deny statements of identity policies. moto treats every condition of an identity
 policy as met, so a Deny with a condition denies every request; AWS applies it only when the
-request's context matches. For the calls authorized here (SSM, SageMaker, EventBridge, KMS, Logs)
+request's context matches. For the calls authorized here (IAM, SSM, SageMaker, EventBridge, KMS, Logs)
 a Deny's condition is evaluated (``conditions.py``) against what the request carries: the
 service's condition keys the kit's policies use (``sagemaker:ModelApprovalStatus`` on
 Create/UpdateModelPackage) and ``aws:SecureTransport``. A conditional *Allow* keeps moto's
-reading (a documented gap: it allows). Elsewhere (S3, IAM, STS) moto's behaviour is unchanged.
+reading (a documented gap: it allows). Elsewhere (S3, STS) moto's behaviour is unchanged.
 
 Applied only while IAM is enforced; otherwise moto's behaviour is unchanged. :func:`register`
 replaces methods on moto's classes, which a type checker refuses (``type: ignore[method-assign]``).
@@ -167,7 +168,30 @@ def kms_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]
     return key_arns(response, action, body)
 
 
+def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    """The role or policy an IAM call names, existing or not. moto reports a role's ARN only once
+    the role exists, so ``CreateRole`` (and any call on a missing role) was checked against
+    ``"*"``, which a policy scoped to ``role/<prefix>-*`` never matches: the bootstrap's deploy
+    role could not create the platform's roles here although AWS lets it. AWS authorizes them
+    against ``arn:aws:iam::<account>:role<path><name>`` and ``policy<path><name>`` (Service
+    Authorization Reference, IAM: resource types ``role`` and ``policy``). Query protocol: the
+    parameters are read from the form, not ``body``."""
+    account = response.current_account
+    role = response._get_param("RoleName")
+    if role:
+        return [f"arn:aws:iam::{account}:role{response._get_param('Path') or '/'}{role}"]
+    policy_arn = response._get_param("PolicyArn")
+    if policy_arn:
+        return [policy_arn]
+    if action == "CreatePolicy" and response._get_param("PolicyName"):
+        return [
+            f"arn:aws:iam::{account}:policy{response._get_param('Path') or '/'}{response._get_param('PolicyName')}"
+        ]
+    return ["*"]
+
+
 RESOLVERS: dict[str, Callable[[Any, str, dict[str, Any]], list[str]]] = {
+    "iam": iam_resources,
     "ssm": ssm_resources,
     "sagemaker": sagemaker_resources,
     "events": events_resources,
