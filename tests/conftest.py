@@ -81,9 +81,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), tests that share expensive
     state run on one worker, in file order:
 
-    - every e2e test of tests/e2e on one worker (one deployed cloud for all of them); every other
-      e2e module on a worker of its own per module (its module-scoped emulator starts once, and
-      its tests may build on each other's applies);
+    - every e2e test that uses ``deployed_cloud`` on one worker (one deployed cloud for all of
+      them); every other e2e module on a worker of its own per module (its module-scoped
+      emulator starts once, and its tests may build on each other's applies);
     - every test that reads the shared synthesis on one worker, so the provider import (~13 s
       idle) and the synth happen once rather than once per worker.
 
@@ -94,9 +94,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("xdist_group") is not None:
             continue
         if item.get_closest_marker("e2e") is not None:
-            in_e2e_dir = item.path.parent.name == "e2e"
-            item.add_marker(
-                pytest.mark.xdist_group("e2e-deployed" if in_e2e_dir else f"e2e-{item.path.stem}")
-            )
+            deployed = "deployed_cloud" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group("e2e-deployed" if deployed else f"e2e-{item.path.stem}"))
         elif SYNTH_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("synth"))

@@ -141,34 +141,14 @@ def _downstream_promotion_roles(cloud: Any) -> None:
     """dev's key, bucket and group policies name staging's promotion role (and the local cloud,
     like AWS, refuses a policy naming a role that does not exist): create the roles other
     environments' policies name first, as the deploy runner's phase 1 does."""
-    import boto3
-    from botocore.config import Config
-
     from environments import Names, load_platform
+    from tests.e2e.deployed import assume
 
     platform = load_platform()
-    config = Config(retries={"mode": "standard"})
-    admin = boto3.client(
-        "sts",
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        config=config,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
     for env in platform.environments.values():
         if not env.promotes_from:
             continue
-        creds = admin.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="phase-1")["Credentials"]
-        iam = boto3.client(
-            "iam",
-            endpoint_url=cloud.url,
-            region_name="us-east-1",
-            config=config,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-        )
+        iam = assume(cloud, env.deploy_role_arn, env.region).client("iam", endpoint_url=cloud.url)
         trust = {
             "Version": "2012-10-17",
             "Statement": [
@@ -198,27 +178,9 @@ def test_cdktf_deploy_applies_an_environment_to_the_emulator(
     types = {r["type"] for r in state["resources"]}
     assert {"aws_s3_bucket", "aws_kms_key", "aws_iam_role", "aws_ssm_parameter"} <= types
     # The resources exist in dev's account of the emulator, not in the default account.
-    import boto3
-    from botocore.config import Config
+    from tests.e2e.deployed import assume
 
-    sts = boto3.client(
-        "sts",
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"mode": "standard"}),
-    )
-    creds = sts.assume_role(RoleArn="arn:aws:iam::111111111111:role/mlgov-deploy", RoleSessionName="check")[
-        "Credentials"
-    ]
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=cloud.url,
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        config=Config(retries={"mode": "standard"}),
+    s3 = assume(cloud, "arn:aws:iam::111111111111:role/mlgov-deploy", "us-east-1").client(
+        "s3", endpoint_url=cloud.url
     )
     assert "mlgov-dev-artifacts-111111111111" in {b["Name"] for b in s3.list_buckets()["Buckets"]}

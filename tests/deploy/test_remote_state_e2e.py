@@ -26,16 +26,39 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from environments import EnvironmentConfig, PlatformConfig
 from environments.naming import Names
+from scripts.deploy import bootstrap as kit_bootstrap
 from scripts.deploy import runner, targets
 from scripts.deploy import terraform as tf
+from tests.deploy.conftest import ENV_DIR, synth, write_remote_state_config
 
 pytestmark = pytest.mark.e2e
 
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 PROMPT_TIMEOUT_S = 600
+
+
+@pytest.fixture(scope="module")
+def rs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rs-operator-environments")
+
+
+@pytest.fixture(scope="module")
+def rs_platform(rs_dir: Path) -> PlatformConfig:
+    """The remote-state configuration with this machine's operator in ``ci.admin_principals``
+    (step 1 of the operator guide): the bootstrap writes it into the deploy role's trust, and the
+    platform stacks' Terraform runs assume that role as the operator, IAM enforced."""
+    ci = yaml.safe_load((ENV_DIR / "platform.yaml").read_text())["ci"]
+    ci["admin_principals"] = [kit_bootstrap.LOCAL_ADMIN_PRINCIPAL]
+    return write_remote_state_config(rs_dir, ci=ci)
+
+
+@pytest.fixture(scope="module")
+def rs_out(rs_platform: PlatformConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synth(rs_platform, tmp_path_factory.mktemp("rs-operator-cdktf.out"))
 
 
 @pytest.fixture(scope="module")

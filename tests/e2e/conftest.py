@@ -4,20 +4,19 @@
 it): the local cloud running, every environment planned (changes expected) and then applied
 with the deploy runner. The apply happens once per session however many tests use it.
 
-Before the kit's deploy, the most upstream stack (dev) is applied alone with a plain
-``terraform apply`` into the still empty accounts, as an operator who ignores the order would: it
-must fail the way AWS fails (its key, bucket and group policies name staging's promotion role,
-which does not exist yet). The kit's deploy then starts from the state that apply left, in the
-same working directory (``DeployedCloud.upstream_first``; asserted in test_deploy.py).
+The accounts are empty before it, so this deploy is also the proof that the kit's order (the
+roles other environments' policies name first) succeeds where the upstream-first order fails
+(test_apply_order.py, on an emulator of its own, in parallel under xdist).
 
 Tests marked ``e2e_destroy`` tear the stacks down, so they are moved to the very end of the
 session (``pytest_collection_modifyitems``); every other test sees the deployed state. Tests
 marked ``e2e_after_workflow`` register versions or write audit records in the shared accounts,
 which test_workflow.py counts, so they run after every unmarked test and before the destroy.
 
-With pytest-xdist, run the e2e tests in one worker (``-p no:xdist`` or ``--dist loadgroup``: they
-carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own would start a
-second emulator and apply again.
+With pytest-xdist, the tests that use ``deployed_cloud`` run in one worker (``--dist
+loadgroup``: they carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own
+would start a second emulator and apply again. e2e modules with an emulator of their own
+(test_extend.py, test_apply_order.py) get a group each.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 
 from environments import load_platform
-from tests.e2e.deployed import DeployedCloud, apply_upstream_first, run_deploy
+from tests.e2e.deployed import DeployedCloud, run_deploy
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,8 +72,8 @@ def local_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPathFactory) -> DeployedCloud:
-    """dev applied alone into the empty accounts (recorded, expected to fail), then every
-    environment planned and applied by the deploy runner, once per session."""
+    """Every environment planned (before anything exists) and applied by the deploy runner,
+    once per session."""
     platform = load_platform()
     target = DeployedCloud(
         cloud=local_cloud,
@@ -84,12 +83,10 @@ def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPa
         plan_before_apply=[],
         apply=[],
     )
-    # Upstream-first: the stack whose policies name other environments' roles, before them.
-    target.upstream_first = apply_upstream_first(target, platform.promotion_order()[0].name)
     # The runner's apply is plan -out (exit 2: changes) then apply of that plan, so one run
-    # shows both that each plan had changes (dev's too: the failed apply created only part of
-    # it) and the apply. parallel=True is the runner's two-phase apply, the kit's order (the
-    # sequential promotion order is covered by the runner's unit tests).
+    # shows both that each plan had changes before anything existed and the apply.
+    # parallel=True is the runner's two-phase apply, the kit's order (the sequential promotion
+    # order is covered by the runner's unit tests).
     target.apply = run_deploy("apply", target, parallel=True)
     target.plan_before_apply = [r for r in target.apply if r.step == "plan"]
     return target

@@ -13,7 +13,8 @@ import pytest
 from environments import Names
 from tests.e2e.deployed import DeployedCloud
 
-pytestmark = [pytest.mark.e2e]
+# after_workflow: its second apply rewrites the runner's step logs, which test_deploy.py reads.
+pytestmark = [pytest.mark.e2e, pytest.mark.e2e_after_workflow]
 
 PERMISSION = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionAmazonDataZoneDomain"
 

@@ -19,7 +19,6 @@ the scripts use) and the synthesized stack JSON (what Terraform was told to crea
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -197,64 +196,6 @@ def test_apply_planned_applied_and_refreshed_each_environment_with_a_log_per_ste
     for env in ENVS:
         assert (deployed_cloud.work_root / "local" / env / runner.OVERRIDE_FILE).exists()
         assert not (deployed_cloud.outdir / "stacks" / env / ".terraform").exists()
-
-
-# -- upstream first into empty accounts: refused as AWS refuses, then the kit's order ----------
-_DIAGNOSTIC = re.compile(r"Error: (?P<message>.*?)^[\s│|]*with (?P<address>[\w.-]+),", re.M | re.S)
-
-
-def _failures(output: str) -> dict[str, str]:
-    """Terraform's error diagnostics: resource address -> error message (up to its ``with``
-    line, so a message Terraform wrapped is whole)."""
-    return {m["address"]: m["message"] for m in _DIAGNOSTIC.finditer(output)}
-
-
-def test_upstream_first_into_empty_accounts_fails_naming_a_missing_principal(deployed_cloud):
-    """A plain ``terraform apply`` of dev before staging's promotion role exists: each resource
-    policy naming that role is refused with the error its service returns on AWS (KMS CreateKey
-    MalformedPolicyDocumentException, S3 PutBucketPolicy MalformedPolicy "Invalid principal in
-    policy", SageMaker PutModelPackageGroupPolicy ValidationException), and nothing else fails."""
-    first = deployed_cloud.upstream_first
-    assert first is not None and first.env == "dev"
-    assert first.returncode == 1, first.output[-3000:]
-    failures = _failures(first.output)
-    by_type = {address.split(".")[0]: message for address, message in failures.items()}
-    assert sorted(by_type) == [
-        "aws_kms_key",
-        "aws_s3_bucket_policy",
-        "aws_sagemaker_model_package_group_policy",
-    ], failures
-    assert len(failures) == 3, failures
-    assert "MalformedPolicyDocumentException" in by_type["aws_kms_key"]
-    assert "MalformedPolicy" in by_type["aws_s3_bucket_policy"]
-    assert "Invalid principal in policy" in by_type["aws_s3_bucket_policy"]
-    missing = Names.of(deployed_cloud.platform, "staging").role_arn("promotion")
-    group_error = by_type["aws_sagemaker_model_package_group_policy"]
-    assert "ValidationException" in group_error and missing in group_error
-    # The failing bucket policy is the artifact bucket's (it grants staging's promotion role).
-    dev = Names.of(deployed_cloud.platform, "dev")
-    assert f"putting S3 Bucket ({dev.artifact_bucket}) Policy" in by_type["aws_s3_bucket_policy"]
-    # Terraform carried on with what does not depend on the refused policies: partial state.
-    assert any(a.startswith("aws_vpc.") for a in first.state), first.state
-    assert not any(a.startswith(("aws_kms_key.", "aws_sagemaker_domain.")) for a in first.state)
-
-
-def test_the_kit_s_order_then_succeeds_from_the_partial_state(deployed_cloud):
-    """The recovery an operator makes: the kit's deploy (the roles other environments' policies
-    name first) in the same working directories succeeds, and continues dev from the state the
-    failed apply left instead of creating its resources a second time."""
-    first = deployed_cloud.upstream_first
-    assert first is not None and len(first.vpc_ids) == 1, first.vpc_ids
-    assert all(r.ok for r in deployed_cloud.apply)
-    applied = {r.env for r in deployed_cloud.apply if r.step == "apply" and r.changes is not False}
-    assert applied == set(ENVS)
-    dev = deployed_cloud.platform.env("dev")
-    vpcs = (
-        deployed_cloud.account(dev)
-        .client("ec2")
-        .describe_vpcs(Filters=[{"Name": "cidr", "Values": [dev.network.cidr]}])["Vpcs"]
-    )
-    assert [v["VpcId"] for v in vpcs] == first.vpc_ids, "dev's VPC created twice: state not continued"
 
 
 # -- every resource in the right account, and only there ----------------------------------------
