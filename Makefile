@@ -58,8 +58,11 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: lint $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
-	$(VENV)/bin/python -m pytest -n 3 --dist loadgroup --durations=25
+# The three installs are independent: they run at once (-j3), then lint, then the suite.
+test:
+	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
+	@$(MAKE) --no-print-directory lint
+	$(VENV)/bin/python -m pytest -n 4 --dist loadgroup --durations=25
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.bench

@@ -78,7 +78,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist (``make test`` runs ``-n 3 --dist loadgroup``), tests that share expensive
+    """Under xdist (``make test`` runs ``-n 4 --dist loadgroup``), tests that share expensive
     state run on one worker, in file order:
 
     - every e2e test that uses ``deployed_cloud`` on one worker (one deployed cloud for all of

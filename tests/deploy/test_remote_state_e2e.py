@@ -350,12 +350,12 @@ def test_other_platform_stacks_apply_through_their_own_buckets(
         for run in (terraform.init(), terraform.apply()):
             assert run.returncode == 0, _log(run)
 
-    # After staging's and prod's promotion roles (phase 1, the fixture). Names wire the environments together, never state: staging and prod apply
-    # independently, one after the other (the local cloud's concurrent-apply race,
-    # docs/emulator-gaps.md).
+    # After staging's and prod's promotion roles (phase 1, the fixture). Names wire the
+    # environments together, never state: staging and prod apply at once, each into its own
+    # account through its own bucket, as the runner's phase 2 does.
     others = [e for e in rs_platform.promotion_order() if e.name != "dev"]
-    for env in others:
-        apply(env)
+    with ThreadPoolExecutor(max_workers=len(others)) as pool:
+        list(pool.map(apply, others))
     for env in others:
         names = Names.of(rs_platform, env)
         state, _ = _state(cloud, env, names)
