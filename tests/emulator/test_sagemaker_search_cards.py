@@ -9,7 +9,6 @@ UpdateModelCard.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -314,8 +313,8 @@ def test_export_job_writes_the_document_to_the_output_path(sm, model_card):
 
 
 # -- things take time -----------------------------------------------------------------------
-def test_domains_and_user_profiles_are_pending_before_in_service(sm, monkeypatch):
-    monkeypatch.setenv("MLGOV_LOCALCLOUD_SAGEMAKER_DELAY_S", "0.5")
+def test_domains_and_user_profiles_are_pending_before_in_service(sm, monkeypatch, clock):
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_SAGEMAKER_DELAY_S", "60")
     domain = sm.create_domain(
         DomainName="mlgov-dev-studio",
         AuthMode="IAM",
@@ -327,6 +326,6 @@ def test_domains_and_user_profiles_are_pending_before_in_service(sm, monkeypatch
     assert sm.describe_domain(DomainId=domain)["Status"] == "Pending"
     assert sm.describe_user_profile(DomainId=domain, UserProfileName="ds-1")["Status"] == "Pending"
     assert [p["Status"] for p in sm.list_user_profiles(DomainIdEquals=domain)["UserProfiles"]] == ["Pending"]
-    time.sleep(0.6)
+    clock.advance(61)
     assert sm.describe_domain(DomainId=domain)["Status"] == "InService"
     assert sm.describe_user_profile(DomainId=domain, UserProfileName="ds-1")["Status"] == "InService"

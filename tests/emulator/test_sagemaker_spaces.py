@@ -221,15 +221,17 @@ def test_an_app_belongs_to_exactly_one_existing_space_or_user_profile(sm, studio
     assert code(error) == "ResourceNotFound"
 
 
-def test_spaces_and_apps_are_pending_then_in_service_and_apps_deleting_then_deleted(sm, studio, monkeypatch):
-    monkeypatch.setenv(DELAY_ENV, "0.5")
+def test_spaces_and_apps_are_pending_then_in_service_and_apps_deleting_then_deleted(
+    sm, studio, monkeypatch, clock
+):
+    monkeypatch.setenv(DELAY_ENV, "60")
     private_space(sm, studio)
     app = {"DomainId": studio, "SpaceName": "ds-1-lab", "AppType": "JupyterLab", "AppName": "default"}
     sm.create_app(**app)
     assert sm.describe_space(DomainId=studio, SpaceName="ds-1-lab")["Status"] == "Pending"
     assert [s["Status"] for s in sm.list_spaces()["Spaces"]] == ["Pending"]
     assert sm.describe_app(**app)["Status"] == "Pending"
-    time.sleep(0.6)
+    clock.advance(61)
     assert sm.describe_space(DomainId=studio, SpaceName="ds-1-lab")["Status"] == "InService"
     assert sm.describe_app(**app)["Status"] == "InService"
     sm.delete_app(**app)
@@ -238,7 +240,7 @@ def test_spaces_and_apps_are_pending_then_in_service_and_apps_deleting_then_dele
     with pytest.raises(ClientError) as error:
         sm.delete_space(DomainId=studio, SpaceName="ds-1-lab")  # its app is still deleting
     assert code(error) == "ResourceInUse"
-    time.sleep(0.6)
+    clock.advance(61)
     assert sm.describe_app(**app)["Status"] == "Deleted"
     sm.delete_space(DomainId=studio, SpaceName="ds-1-lab")
 
