@@ -11,7 +11,7 @@
     mlgov report  [--json | --html report.html]
     mlgov lineage --env prod --version 1 [--json]
     mlgov demo    [--keep-running]
-    mlgov deploy  plan|apply|drift|destroy|synth [--env dev] [--target local|aws] [--json]
+    mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
     mlgov cloud   start|status|env|stop
     mlgov bench   [--only synth]
@@ -74,7 +74,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(
-        "synthesize once, then plan|apply|drift|destroy every environment with Terraform; bootstrap the accounts",
+        "synthesize once, then plan|apply|drift|refresh|destroy every environment with Terraform; bootstrap the accounts",
         "scripts.deploy",
     ),
     # The emulator's command line lives in its __main__ (python -m scripts.localcloud).

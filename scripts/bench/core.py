@@ -277,23 +277,25 @@ _DEPLOY_LINE = re.compile(r"^\s*(\[local\]\s|phase \d/\d)")
 
 
 def demo_shares(lines: Sequence[tuple[float, str]], wall: float) -> dict[str, Any] | None:
-    """Where the demo's wall time went, from the arrival time of its output lines: startup (to
-    "local cloud at"), synth (to the synth step's line), apply (to the last deploy line) and the
-    workflow (the rest). None when the demo did not print those lines."""
+    """Where the demo's wall time went, from the arrival time of its output lines.
+
+    The emulator starts while the stacks synthesize, so ``setup`` ends with whichever of "local
+    cloud at" and the synth step's line comes last (``setup_parts`` has each one's end); ``apply``
+    ends with the last deploy line, and ``workflow`` is the rest (the closing state refresh runs
+    beside it). None when the demo did not print those lines."""
     cloud = next((t for t, line in lines if _CLOUD_UP.search(line)), None)
     synth = next((t for t, line in lines if _SYNTH_DONE.search(line)), None)
     deploy = [t for t, line in lines if _DEPLOY_LINE.search(line)]
-    if cloud is None or synth is None or not deploy or not (cloud <= synth <= deploy[-1] <= wall):
+    if cloud is None or synth is None or not deploy:
         return None
-    parts = {
-        "startup": cloud,
-        "synth": synth - cloud,
-        "apply": deploy[-1] - synth,
-        "workflow": wall - deploy[-1],
-    }
+    setup = max(cloud, synth)
+    if not setup <= deploy[-1] <= wall:
+        return None
+    parts = {"setup": setup, "apply": deploy[-1] - setup, "workflow": wall - deploy[-1]}
     return {
         "seconds": {k: round(v, 2) for k, v in parts.items()},
         "share": {k: round(v / wall, 3) for k, v in parts.items()},
+        "setup_parts": {"startup": round(cloud, 2), "synth": round(synth, 2)},
         "source": "arrival time of the demo's own output lines",
     }
 
@@ -341,7 +343,7 @@ def bench_demo(ctx: BenchContext) -> dict[str, Any]:
             started = time.monotonic()
             ctx.deployed()
             apply_s = time.monotonic() - started
-        parts = {"synth": synth_s, "apply": apply_s, "workflow": max(wall - synth_s - apply_s, 0.0)}
+        parts = {"setup": synth_s, "apply": apply_s, "workflow": max(wall - synth_s - apply_s, 0.0)}
         shares = {
             "seconds": {k: round(v, 2) for k, v in parts.items()},
             "share": {k: round(v / wall, 3) for k, v in parts.items()},
@@ -396,10 +398,11 @@ FIGURES: tuple[Figure, ...] = (
         lambda v: v <= DEMO_GOAL_S,
         "s",
     ),
-    Figure("demo: startup (emulator up)", ("demo", "seconds", "startup"), unit="s"),
-    Figure("demo: synth", ("demo", "seconds", "synth"), unit="s"),
+    Figure("demo: emulator start and synth, at once", ("demo", "seconds", "setup"), unit="s"),
+    Figure("demo: of which emulator up", ("demo", "setup_parts", "startup"), unit="s"),
+    Figure("demo: of which synth done", ("demo", "setup_parts", "synth"), unit="s"),
     Figure("demo: apply (3 environments)", ("demo", "seconds", "apply"), unit="s"),
-    Figure("demo: workflow", ("demo", "seconds", "workflow"), unit="s"),
+    Figure("demo: workflow (state refresh beside it)", ("demo", "seconds", "workflow"), unit="s"),
     Figure("synth: every stack", ("synth", "synth_all_s"), unit="s"),
     Figure(
         "synth: second synth, inputs unchanged",

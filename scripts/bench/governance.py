@@ -188,15 +188,14 @@ def provision(platform: PlatformConfig) -> dict[str, Any]:
 @section("promotion", order=50)
 def bench_promotion(ctx: BenchContext) -> dict[str, Any]:
     """One promotion dev -> staging: API calls and artifact bytes through the client (must be 0)."""
-    from scripts import demo
-    from scripts.governance import promote, seed
+    from scripts.governance import promote, seed, workflow
 
     platform = ctx.platform
     with inprocess_cloud():
         provision(platform)
         seeded = seed.seed(platform, "dev")
         version = str(seeded["versions"][0]["version"])
-        demo._approve(platform, "dev", version, lambda _: None, None, card_from="Draft")
+        workflow._approve(platform, "dev", version, lambda _: None, None, card_from="Draft")
         meter = ApiMeter()
         started = time.perf_counter()
         with meter.active():

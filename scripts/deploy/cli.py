@@ -5,6 +5,7 @@
     python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
     python -m scripts.deploy destroy                     # upstream first
     python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
+    python -m scripts.deploy refresh                     # apply -refresh-only (apply's last step)
     python -m scripts.deploy synth --force-synth         # only write cdktf.out/, even if unchanged
     python -m scripts.deploy plan --config-dir my-envs   # another configuration folder
     python -m scripts.deploy apply --env dev --migrate-state   # after setting remote_state
@@ -77,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ACTIONS,
         help="apply: create/update; plan: show changes (reports whether there are any); "
         "destroy: remove every resource; drift: plan -refresh-only -detailed-exitcode; "
-        "synth: only run main.py",
+        "refresh: apply -refresh-only (what apply ends with: state records what the provider "
+        "reads back, so drift reports only out-of-band changes); synth: only run main.py",
     )
     p.add_argument(
         "--env",

@@ -15,7 +15,8 @@ command line, :mod:`.cli`); :class:`Runner` does the work:
 3. ``init`` (only when providers, backend or CLI configuration changed), then the action.
    ``apply`` is ``plan -out`` (its exit code records whether anything changes), ``apply`` of
    that plan, then ``apply -refresh-only`` so that state holds what the provider reads back and a
-   later ``drift`` reports only real out-of-band changes.
+   later ``drift`` reports only real out-of-band changes (``refresh_after_apply=False`` leaves
+   that last step to a later ``refresh`` action, which the demo runs beside its workflow).
 
 Order. An environment's bucket, key and group policies name its downstream promotion role, which
 AWS requires to exist. By default (``parallel=True``) ``apply`` runs in two phases
@@ -62,7 +63,7 @@ from .targets import OVERRIDE_FILE, STACK_FILE, Target, make_target
 logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ACTIONS = ("apply", "plan", "destroy", "drift", "synth")
+ACTIONS = ("apply", "plan", "destroy", "drift", "refresh", "synth")
 #: Root of the Terraform working directories and logs when ``work_root`` is not given.
 WORK_DIR_VAR = "MLGOV_DEPLOY_WORK_DIR"
 #: Saved plan that ``apply`` applies (inside the environment's working directory).
@@ -98,7 +99,7 @@ class StepResult:
     """Environment name (``*`` for the synth step, which covers all of them)."""
     step: str
     """``synth``, ``init``, ``identities`` (phase 1's targeted apply), ``plan``, ``apply``,
-    ``refresh`` (after an apply), ``destroy`` or ``drift``."""
+    ``refresh`` (after an apply, or the action of that name), ``destroy`` or ``drift``."""
     target: str
     returncode: int
     seconds: float
@@ -258,6 +259,10 @@ class Runner:
     migrate_state: bool = False
     """When ``init`` is due, run it with ``-migrate-state -force-copy``: a backend that changed
     (``remote_state`` set on a deployed environment) gets the existing state copied into it."""
+    refresh_after_apply: bool = True
+    """End each environment's ``apply`` with ``apply -refresh-only``. False leaves it to a later
+    ``refresh`` action (the demo runs it beside its workflow); until then ``drift`` reports the
+    provider's read-back normalisation as changes."""
     datazone_association: bool = True
     """After ``apply``, accept the DataZone domain's RAM share in every associated account
     (:meth:`_associate`). False only where nothing was really applied (a fake Terraform)."""
@@ -607,7 +612,8 @@ class Runner:
                 self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink, phase=phase)
                 # Without this, the first drift check reports the provider's read-back
                 # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
-                self._step(env.name, "refresh", runner.refresh(), sink=sink, phase=phase)
+                if self.refresh_after_apply:
+                    self._step(env.name, "refresh", runner.refresh(), sink=sink, phase=phase)
             else:
                 self._emit(
                     StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False, phase=phase),
@@ -617,6 +623,8 @@ class Runner:
             self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
         elif action == "drift":
             self._drift(env, runner, sink)
+        elif action == "refresh":
+            self._step(env.name, "refresh", runner.refresh(), sink=sink)
         elif action == "destroy":
             self._step(env.name, "destroy", runner.destroy(), sink=sink)
 
@@ -636,6 +644,7 @@ def deploy(
     progress: Callable[[str], None] | None = None,
     config_dir: str | Path | None = None,
     migrate_state: bool = False,
+    refresh_after_apply: bool = True,
 ) -> list[StepResult]:
     """Run ``action`` over the chosen environments and return every step's result.
 
@@ -652,6 +661,8 @@ def deploy(
     Raises :class:`UsageError` for bad input (before anything runs) and :class:`DeployError`
     naming environment, phase, step, resource and log file when a step fails.
     ``migrate_state=True`` copies existing state into a changed backend (``Runner.migrate_state``).
+    ``refresh_after_apply=False`` ends ``apply`` without its ``apply -refresh-only`` step; run the
+    ``refresh`` action later (``Runner.refresh_after_apply``).
     """
     config = environments_dir(config_dir)
     platform = platform or load_platform(config)
@@ -668,5 +679,6 @@ def deploy(
         progress=progress,
         config_dir=config,
         migrate_state=migrate_state,
+        refresh_after_apply=refresh_after_apply,
     )
     return runner.run(action, envs)

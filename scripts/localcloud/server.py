@@ -201,9 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     stopping.wait()
-    server.stop()
+    # Everything the emulator holds is in memory, so there is nothing to save or close: exit at
+    # once instead of waiting for werkzeug's poll loop and the interpreter's teardown of a large
+    # heap (about a second after a three-environment apply).
     log.info("local cloud stopped")
-    return 0
+    logging.shutdown()
+    os._exit(0)
 
 
 if __name__ == "__main__":

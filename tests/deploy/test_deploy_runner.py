@@ -455,6 +455,8 @@ elif args[0] == "plan":
     code = 2
 if args[0] in ("apply", "destroy") and "-refresh-only" not in args:
     time.sleep(float(os.environ.get("FAKE_TF_SLEEP", "0")))
+elif "-refresh-only" in args:
+    time.sleep(float(os.environ.get("FAKE_TF_SLEEP_REFRESH", "0")))
 fails = [f.split(":", 1) for f in os.environ.get("FAKE_TF_FAIL", "").split(",") if f]
 if any(where == env and needle in " ".join(args) for where, needle in fails):
     print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
@@ -484,7 +486,9 @@ def fake_terraform(tmp_path, monkeypatch, platform):
         (outdir / "stacks" / env).mkdir(parents=True)
         (outdir / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
 
-    def run(action: str, *, parallel: bool = True, work: str = "work") -> tuple[list, list[dict]]:
+    def run(
+        action: str, *, parallel: bool = True, work: str = "work", **options: object
+    ) -> tuple[list, list[dict]]:
         calls.unlink(missing_ok=True)
         r = runner.Runner(
             platform,
@@ -494,6 +498,7 @@ def fake_terraform(tmp_path, monkeypatch, platform):
             synthesize=False,
             parallel=parallel,
             datazone_association=False,  # a fake Terraform created no share to accept
+            **options,  # type: ignore[arg-type]
         )
         try:
             results = r.run(action, runner.select_environments(platform, None, action))
@@ -545,6 +550,32 @@ def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_a
     assert [(r.env, r.skipped) for r in again if r.step == "identities"] == [
         ("prod", True),
         ("staging", True),
+    ]
+
+
+def _refreshes(calls: list[dict]) -> list[dict]:
+    return [c for c in calls if c["args"][0] == "apply" and "-refresh-only" in c["args"]]
+
+
+def test_apply_ends_with_a_refresh_unless_it_is_left_to_the_refresh_action(fake_terraform, monkeypatch):
+    monkeypatch.setenv("FAKE_TF_SLEEP_REFRESH", "0.3")
+    results, calls = fake_terraform("apply")
+    assert sorted(c["env"] for c in _refreshes(calls)) == ["dev", "prod", "staging"]
+    for env in ("dev", "staging", "prod"):
+        mine = [c for c in calls if c["env"] == env]
+        assert mine[-1] in _refreshes(calls), f"{env}: the refresh is its apply's last step"
+    # refresh_after_apply=False: the applies end without it (the demo runs it beside its
+    # workflow), and the refresh action then refreshes every environment at once.
+    results, calls = fake_terraform("apply", work="deferred", refresh_after_apply=False)
+    assert _refreshes(calls) == [] and "refresh" not in {r.step for r in results}
+    assert sorted(c["env"] for c in _of(calls, "apply", targeted=False)) == ["dev", "prod", "staging"]
+    results, calls = fake_terraform("refresh", work="deferred")
+    assert [c["args"][0] for c in calls] == ["apply"] * 3 and len(_refreshes(calls)) == 3
+    assert max(c["start"] for c in calls) < min(c["end"] for c in calls), "at once"
+    assert [(r.env, r.step, r.ok) for r in results] == [
+        ("prod", "refresh", True),
+        ("staging", "refresh", True),
+        ("dev", "refresh", True),
     ]
 
 

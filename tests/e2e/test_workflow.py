@@ -1,6 +1,6 @@
 """The governance workflow end to end on the emulator with every stack applied by Terraform.
 
-Runs :func:`scripts.demo.run_workflow` (the function ``make demo`` runs) against the session's
+Runs :func:`scripts.governance.workflow.run_workflow` (the function ``make demo`` runs) against the session's
 deployed emulator: the jobs find everything through the SSM parameters the stacks published and
 act through the roles the stacks created. Then checks the result from each account.
 """
@@ -12,8 +12,8 @@ import json
 import pytest
 
 from environments import Names
-from scripts.demo import run_workflow
 from scripts.governance.cards import DATAZONE_PROJECT_KEY, parse_card
+from scripts.governance.workflow import run_workflow
 from tests.e2e.deployed import DeployedCloud
 
 pytestmark = pytest.mark.e2e

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from scripts import cli, demo
+from scripts import cli
+from scripts.governance import workflow
 
 
 def test_workflow_runs_the_whole_chain(cloud, platform):
     lines = []
-    out = demo.run_workflow(platform, say=lines.append)
+    out = workflow.run_workflow(platform, say=lines.append)
     assert out["chain"] == ["dev", "staging", "prod"]
     assert [p["created"] for p in out["promotions"]] == [True, True]
     rows = {(r["env"], r["version"]): r for r in out["report"]["versions"]}
@@ -21,7 +22,7 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert {"accuracy", "roc_auc"} <= set(sections["quality"])
     assert {"CI", "DPL"} <= set(sections["pre_training_bias"])
     assert {"DPPL", "DI"} <= set(sections["post_training_bias"])
-    assert len(sections["top_features"]) == demo.TOP_FEATURES
+    assert len(sections["top_features"]) == workflow.TOP_FEATURES
     for label in ("quality:", "pre-training bias:", "post-training bias:", "explainability (mean |SHAP|"):
         assert any(line.strip().startswith(label) for line in lines), label
     # v2 passes staging and is refused by prod's bias gate, naming DPPL and DI with the limit.
@@ -38,7 +39,7 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert (duty["env"], duty["decision"], duty["denied"]) == ("staging", "Approved", False)
     assert any("NOT DENIED" in line and "does not enforce IAM" in line for line in lines)
     # Run again: nothing registered or promoted twice, still refused, a real attempt again.
-    again = demo.run_workflow(platform, say=lambda _: None)
+    again = workflow.run_workflow(platform, say=lambda _: None)
     assert [p["created"] for p in again["promotions"]] == [False, False]
     assert again["separation_of_duties"]["decision"] == "Rejected"
     assert {f["gate"] for f in again["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
@@ -74,7 +75,7 @@ def test_separation_of_duties_denial_is_reported_as_denied(cloud, platform, monk
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_data_scientist)
     lines = []
-    out = demo.run_workflow(platform, say=lines.append)
+    out = workflow.run_workflow(platform, say=lines.append)
     duty = out["separation_of_duties"]
     assert duty["denied"] is True and "mlgov-staging-data-scientist" in duty["error"]
     assert any(line.strip().startswith("DENIED (as expected)") for line in lines)

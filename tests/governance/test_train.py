@@ -3,11 +3,14 @@ bias and explainability reports of each run (the numbers the gates are tuned to)
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import json
 import tarfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -116,3 +119,34 @@ def test_run_key_names_spec_features_and_data():
     fewer = train.TrainingSpec(V1.label, V1.algorithm, V1.hyperparameters, features=V1.features[:-1])
     assert train.run_key(fewer, "d" * 64) != base
     assert train.run_key(V1, "e" * 64) != base
+
+
+def test_train_ahead_hands_back_its_runs_and_trains_anything_else_on_the_spot(monkeypatch):
+    """The demo trains while Terraform applies: the run started ahead is the one seed gets (not
+    trained twice), a spec not started ahead is trained when asked, and a failed run raises its
+    error when asked for, as train() would have."""
+    calls: list[tuple[str, str]] = []
+    release = threading.Event()
+
+    def fake_train(spec: train.TrainingSpec) -> object:
+        calls.append((spec.label, threading.current_thread().name))
+        if spec.label == "broken":
+            raise ValueError("the fit diverged")
+        release.wait(5)  # still running when the trainer is asked: it must wait, not retrain
+        return ("result", spec.label, spec.hyperparameters.get("max_depth"))
+
+    monkeypatch.setattr(train, "train", fake_train)
+    broken = dataclasses.replace(V3, label="broken")
+    with ThreadPoolExecutor(1, thread_name_prefix="ahead") as pool:
+        trainer = train.train_ahead(pool, (V1, broken, V3))
+        threading.Timer(0.2, release.set).start()
+        assert trainer(V1) == ("result", "v1-logreg", None)
+        assert trainer(V1) == ("result", "v1-logreg", None)
+        with pytest.raises(ValueError, match="diverged"):
+            trainer(broken)
+        assert trainer(V3) == ("result", "v3-stump", 1)
+        # Same label, other hyperparameters: another run, trained here and now.
+        deeper = dataclasses.replace(V3, hyperparameters={"max_depth": 2})
+        assert trainer(deeper) == ("result", "v3-stump", 2)
+    assert [label for label, _ in calls] == ["v1-logreg", "broken", "v3-stump", "v3-stump"]
+    assert [thread.startswith("ahead") for _, thread in calls] == [True, True, True, False]

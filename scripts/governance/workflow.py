@@ -1,0 +1,255 @@
+"""The governance workflow ``make demo`` runs once the stacks are applied, step by step.
+
+:func:`run_workflow` seeds the first environment of the chain with the sample versions, reviews and
+approves, promotes along the chain behind each environment's gates (a data scientist's attempt to
+approve in the first strict environment is denied by IAM: separation of duties), marks the last
+environment's version Deployed, shows its card's evaluation, has the biased and the weak samples
+refused by the gates that must refuse them, and prints the report. ``scripts.demo`` runs it after
+deploying; ``tests/e2e/test_workflow.py`` runs it against the session's deployed cloud, and
+``tests/governance/test_cli_and_demo.py`` against moto in process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import boto3
+
+from environments import PlatformConfig
+
+from . import evaluation, review
+from . import promote as promote_job
+from . import report as report_job
+from . import seed as seed_job
+from .cards import parse_card
+from .context import env_context
+from .errors import PermissionDeniedError, RefusedError
+from .train import TrainingResult, TrainingSpec, train
+from .versions import describe_version, resolve_version, version_number
+
+#: How many of the strongest feature attributions the demo prints.
+TOP_FEATURES = 4
+
+
+def _approve(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    say: Callable[[str], None],
+    source: boto3.Session | None,
+    *,
+    card_from: str,
+) -> None:
+    """Card review to Approved (from ``card_from``), then the version approved, as the approver."""
+    steps = ["PendingReview", "Approved"] if card_from == "Draft" else ["Approved"]
+    for status in steps:
+        r = review.set_card_status(
+            platform, env, version, status, f"demo: card reviewed ({status})", source=source
+        )
+        say(f"  {env} v{version}: card {r['before']['ModelCardStatus']} -> {status}")
+    r = review.set_approval(platform, env, version, "demo: metrics and card reviewed", source=source)
+    say(f"  {env} v{version}: approval {r['before']['ModelApprovalStatus']} -> Approved (approver role)")
+
+
+def _separation_of_duties(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    say: Callable[[str], None],
+    source: boto3.Session | None,
+) -> dict[str, Any]:
+    """A data scientist tries to change the approval of ``env``'s version: IAM must deny it.
+
+    The attempt asks for a decision other than the current one, so a call is really made on every
+    run (the job skips a change to the value already set). Without IAM enforcement the call goes
+    through; that is reported as it happened, never as a denial."""
+    ctx = env_context(platform, env, "approver", job="demo", source=source)
+    current = describe_version(ctx, resolve_version(ctx, _use_case(platform, env), version)).get(
+        "ModelApprovalStatus"
+    )
+    decision = "Rejected" if current == "Approved" else "Approved"
+    say(f"  a data scientist tries to set {env} v{version} {decision} (expected: denied by IAM)")
+    try:
+        review.set_approval(
+            platform,
+            env,
+            version,
+            "demo: separation-of-duties check",
+            decision=decision,
+            role="data_scientist",
+            source=source,
+        )
+    except PermissionDeniedError as denied:
+        say(f"  DENIED (as expected): {denied}")
+        return {"env": env, "decision": decision, "denied": True, "error": str(denied)}
+    say(
+        f"  NOT DENIED: the data-scientist role set {env} v{version} {decision}. This local cloud "
+        "does not enforce IAM (started with --no-enforce-iam?); on AWS, and on a local cloud with "
+        "IAM enforced, this call is denied. The approver's decision below replaces it."
+    )
+    return {"env": env, "decision": decision, "denied": False, "error": None}
+
+
+def _use_case(platform: PlatformConfig, env: str) -> str:
+    return platform.env(env).use_cases[0].name
+
+
+def evaluation_sections(card: Any) -> dict[str, Any]:
+    """The card's evaluation as the demo prints it: quality metrics, pre- and post-training bias
+    metrics (Clarify names) and the strongest global feature attributions."""
+    out: dict[str, Any] = {
+        "quality": {},
+        "pre_training_bias": {},
+        "post_training_bias": {},
+        "top_features": [],
+    }
+    key = {
+        evaluation.EVAL_PRE_BIAS: "pre_training_bias",
+        evaluation.EVAL_POST_BIAS: "post_training_bias",
+    }
+    for item in (card.evaluation_details if card is not None else None) or []:
+        values = {
+            m.name: float(m.value)
+            for group in item.metric_groups or []
+            for m in group.metric_data
+            if isinstance(getattr(m, "value", None), (int, float)) and not isinstance(m.value, bool)
+        }
+        if item.name == evaluation.EVAL_EXPLAINABILITY:
+            out["top_features"] = sorted(values.items(), key=lambda kv: -abs(kv[1]))[:TOP_FEATURES]
+        else:
+            out[key.get(item.name, "quality")].update(values)
+    return out
+
+
+def _show_evaluation(sections: dict[str, Any], say: Callable[[str], None]) -> None:
+    def line(values: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:.3f}" for k, v in sorted(values.items())) or "(none)"
+
+    say(f"  quality:            {line(sections['quality'])}")
+    say(f"  pre-training bias:  {line(sections['pre_training_bias'])}")
+    say(f"  post-training bias: {line(sections['post_training_bias'])}")
+    top = ", ".join(f"{name} {value:.3f}" for name, value in sections["top_features"]) or "(none)"
+    say(f"  explainability (mean |SHAP|, top {TOP_FEATURES}): {top}")
+
+
+def _expect_refusal(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    say: Callable[[str], None],
+    source: boto3.Session | None,
+    *,
+    gate_prefix: str,
+) -> dict[str, Any]:
+    """Promote ``version`` into ``env``; it must be refused by a gate starting with ``gate_prefix``."""
+    try:
+        promote_job.promote(platform, env, version, source=source)
+    except RefusedError as refusal:
+        say(f"  REFUSED (as expected): {len(refusal.failures)} gate(s) failed")
+        for failure in refusal.failures:
+            say(f"    - {failure['gate']}: {failure['reason']}")
+        if not any(f["gate"].startswith(gate_prefix) for f in refusal.failures):
+            raise AssertionError(
+                f"promotion into {env} was refused, but not by a {gate_prefix} gate"
+            ) from None
+        return refusal.to_dict()
+    raise AssertionError(f"promotion of v{version} into {env} was not refused by its {gate_prefix} gate")
+
+
+def run_workflow(
+    platform: PlatformConfig,
+    *,
+    say: Callable[[str], None] = print,
+    source: boto3.Session | None = None,
+    html_path: str | None = None,
+    trainer: Callable[[TrainingSpec], TrainingResult] = train,
+) -> dict[str, Any]:
+    """Seed, review, approve, promote along the chain, deploy, show, refuse, report.
+
+    Every environment in :meth:`PlatformConfig.promotion_order` after the first gets the first
+    sample version promoted into it and approved there; the last one marks it Deployed. The second
+    sample version goes as far as the environment before the last, whose successor's bias gate
+    must refuse it; the third is refused by the first downstream environment's quality floors.
+    ``trainer`` makes seed's training runs (see :func:`scripts.governance.seed.seed`).
+    Raises :class:`scripts.errors.KitError` if a step that should succeed does not, or
+    AssertionError if a promotion that must be refused is not."""
+    chain = [e.name for e in platform.promotion_order()]
+    first, rest = chain[0], chain[1:]
+    strict = next((e for e in rest if platform.env(e).tier.strict), None)
+    out: dict[str, Any] = {"chain": chain}
+    step = iter(range(1, 100))
+
+    say(f"{next(step)}. seed {first} (data-scientist role): real training runs, cards, artifacts under KMS")
+    seeded = seed_job.seed(platform, first, source=source, trainer=trainer)
+    for v in seeded["versions"]:
+        say(f"  v{v['version']} {v['label']}: {v['status']}")
+    out["seed"] = seeded
+    good, biased, weak = (str(v["version"]) for v in seeded["versions"][:3])
+
+    def promote_along(version: str, targets: Sequence[str], *, check_duties: bool) -> list[dict[str, Any]]:
+        """Approve ``version`` in ``first``, then promote and approve it in each of ``targets``."""
+        say(f"{next(step)}. review and approve {first} v{version} (approver role)")
+        _approve(platform, first, version, say, source, card_from="Draft")
+        results = []
+        for target in targets:
+            say(
+                f"{next(step)}. promote {platform.env(target).promotes_from} v{version} -> {target} "
+                f"({target}'s promotion role, behind {target}'s gates)"
+            )
+            result = promote_job.promote(platform, target, version, source=source)
+            say(f"  {'created' if result['created'] else 'already there'}: {result['target_arn']}")
+            results.append(result)
+            version = str(version_number(result["target_arn"]))
+            if check_duties and target == strict:
+                say(f"{next(step)}. separation of duties in {target}")
+                out["separation_of_duties"] = _separation_of_duties(platform, target, version, say, source)
+            say(f"{next(step)}. review and approve in {target} (promoted cards arrive PendingReview)")
+            _approve(platform, target, version, say, source, card_from="PendingReview")
+        return results
+
+    promotions = promote_along(good, rest, check_duties=True)
+    out["promotions"] = promotions
+    last = chain[-1]
+    deployed_version = str(version_number(promotions[-1]["target_arn"])) if promotions else good
+    say(f"{next(step)}. mark {last} v{deployed_version} Deployed (recorded in lineage)")
+    deployed = review.set_stage_status(
+        platform,
+        last,
+        deployed_version,
+        "Deployed",
+        "demo: deployed to the production endpoint",
+        source=source,
+    )
+    say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
+    say(f"  deployment in lineage: {deployed['deployment']}")
+
+    say(f"{next(step)}. evaluation in the card of {last} v{deployed_version}")
+    ctx = env_context(platform, last, "approver", job="demo", source=source)
+    desc = describe_version(ctx, resolve_version(ctx, _use_case(platform, last), deployed_version))
+    sections = evaluation_sections(parse_card((desc.get("ModelCard") or {}).get("ModelCardContent")))
+    _show_evaluation(sections, say)
+    out["evaluation"] = sections
+
+    if rest:
+        say(f"--- v{biased}: a model that uses age; {last}'s bias gate must refuse it")
+        biased_promotions = promote_along(biased, rest[:-1], check_duties=False)
+        upstream = str(version_number(biased_promotions[-1]["target_arn"])) if biased_promotions else biased
+        say(
+            f"{next(step)}. promote {platform.env(last).promotes_from} v{upstream} -> {last} (expected: refused)"
+        )
+        out["refused_bias"] = _expect_refusal(platform, last, upstream, say, source, gate_prefix="bias:")
+
+        say(f"--- v{weak}: a decision stump; {rest[0]}'s quality floors must refuse it")
+        say(f"{next(step)}. review and approve {first} v{weak} (dev has no floors)")
+        _approve(platform, first, weak, say, source, card_from="Draft")
+        say(f"{next(step)}. promote {first} v{weak} -> {rest[0]} (expected: refused)")
+        out["refused_quality"] = _expect_refusal(platform, rest[0], weak, say, source, gate_prefix="metric:")
+
+    say(f"{next(step)}. report")
+    data = report_job.collect(platform, source=source, details=bool(html_path))
+    say(report_job.render_table(data))
+    if html_path:
+        say(f"  HTML report: {report_job.write_html(data, html_path)}")
+    out["report"] = data
+    return out
