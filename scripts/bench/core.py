@@ -280,9 +280,9 @@ def demo_shares(lines: Sequence[tuple[float, str]], wall: float) -> dict[str, An
     """Where the demo's wall time went, from the arrival time of its output lines.
 
     The emulator starts while the stacks synthesize, so ``setup`` ends with whichever of "local
-    cloud at" and the synth step's line comes last (``setup_parts`` has each one's end); ``apply``
-    ends with the last deploy line, and ``workflow`` is the rest (the closing state refresh runs
-    beside it). None when the demo did not print those lines."""
+    cloud at" and the synth step's line comes last; ``apply`` ends with the last deploy line, and
+    ``workflow`` is the rest (the closing state refresh runs beside it). None when the demo did
+    not print those lines."""
     cloud = next((t for t, line in lines if _CLOUD_UP.search(line)), None)
     synth = next((t for t, line in lines if _SYNTH_DONE.search(line)), None)
     deploy = [t for t, line in lines if _DEPLOY_LINE.search(line)]
@@ -295,7 +295,6 @@ def demo_shares(lines: Sequence[tuple[float, str]], wall: float) -> dict[str, An
     return {
         "seconds": {k: round(v, 2) for k, v in parts.items()},
         "share": {k: round(v / wall, 3) for k, v in parts.items()},
-        "setup_parts": {"startup": round(cloud, 2), "synth": round(synth, 2)},
         "source": "arrival time of the demo's own output lines",
     }
 
@@ -399,8 +398,6 @@ FIGURES: tuple[Figure, ...] = (
         "s",
     ),
     Figure("demo: emulator start and synth, at once", ("demo", "seconds", "setup"), unit="s"),
-    Figure("demo: of which emulator up", ("demo", "setup_parts", "startup"), unit="s"),
-    Figure("demo: of which synth done", ("demo", "setup_parts", "synth"), unit="s"),
     Figure("demo: apply (3 environments)", ("demo", "seconds", "apply"), unit="s"),
     Figure("demo: workflow (state refresh beside it)", ("demo", "seconds", "workflow"), unit="s"),
     Figure("synth: every stack", ("synth", "synth_all_s"), unit="s"),

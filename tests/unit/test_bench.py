@@ -29,7 +29,6 @@ def test_demo_shares_split_setup_apply_and_workflow_at_the_demo_s_own_lines():
     # setup ends with the later of the emulator and the synthesis; the refresh line is the
     # workflow's, not a deploy line
     assert shares["seconds"] == {"setup": 11.4, "apply": 82.6, "workflow": 18.6}
-    assert shares["setup_parts"] == {"startup": 11.4, "synth": 11.4}
     assert abs(sum(shares["share"].values()) - 1) < 0.01
 
 

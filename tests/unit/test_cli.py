@@ -47,7 +47,10 @@ def test_the_console_script_is_this_main() -> None:
 @pytest.mark.parametrize(
     ("command", "options"),
     [
-        ("deploy", ["{apply,plan,destroy,drift,refresh,synth}", "--env", "--config-dir", "--target", "--parallel"]),
+        (
+            "deploy",
+            ["{apply,plan,destroy,drift,refresh,synth}", "--env", "--config-dir", "--target", "--parallel"],
+        ),
         ("cloud", ["{start,stop,status,env}", "--state-dir", "--json"]),
         ("bench", ["--only", "--out", "--json"]),
     ],
