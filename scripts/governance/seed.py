@@ -138,14 +138,14 @@ def seed(
     dry_run: bool = False,
     source: boto3.Session | None = None,
     card_overrides: str | Mapping[str, Any] | None = None,
-    trainer: Callable[[TrainingSpec], TrainingResult] = train,
+    trainer: Callable[[TrainingSpec], TrainingResult] | None = None,
 ) -> dict[str, Any]:
     """Register ``specs`` in ``env_name`` as its data-scientist role; returns what happened.
 
     ``card_overrides`` (a JSON file path or a mapping of card sections) replaces the sections seed
     writes (evaluation entries are added to the kit's); it is validated before any AWS call.
-    ``trainer`` makes a training run (:func:`.train.train`; the demo passes
-    :func:`.train.train_ahead`'s, whose runs started while the stacks applied)."""
+    ``trainer`` makes a training run (default: this module's ``train``, looked up at call time;
+    the demo passes :func:`.train.train_ahead`'s, whose runs started while the stacks applied)."""
     overrides = cards.load_overrides(card_overrides)
     target = prepare(platform, env_name, use_case, job="seed", dry_run=dry_run, source=source)
     image = image_uri(target.ctx.env.region)
@@ -166,7 +166,7 @@ def seed(
             versions.append({"label": spec.label, "arn": None, "version": None, "status": "would-create"})
             continue
         logger.info("training %s (%s %s)", spec.label, spec.algorithm, spec.hyperparameters)
-        result = trainer(spec)
+        result = (trainer or train)(spec)
         if dataset_uri is None:
             csv = credit_data.generate().to_csv().encode()
             dataset_uri = upload(target.ctx, dataset_key(target.use_case, dh), csv, "text/csv")["uri"]

@@ -25,7 +25,7 @@ from . import seed as seed_job
 from .cards import parse_card
 from .context import env_context
 from .errors import PermissionDeniedError, RefusedError
-from .train import TrainingResult, TrainingSpec, train
+from .train import TrainingResult, TrainingSpec
 from .versions import describe_version, resolve_version, version_number
 
 #: How many of the strongest feature attributions the demo prints.
@@ -163,7 +163,7 @@ def run_workflow(
     say: Callable[[str], None] = print,
     source: boto3.Session | None = None,
     html_path: str | None = None,
-    trainer: Callable[[TrainingSpec], TrainingResult] = train,
+    trainer: Callable[[TrainingSpec], TrainingResult] | None = None,
 ) -> dict[str, Any]:
     """Seed, review, approve, promote along the chain, deploy, show, refuse, report.
 
@@ -171,7 +171,8 @@ def run_workflow(
     sample version promoted into it and approved there; the last one marks it Deployed. The second
     sample version goes as far as the environment before the last, whose successor's bias gate
     must refuse it; the third is refused by the first downstream environment's quality floors.
-    ``trainer`` makes seed's training runs (see :func:`scripts.governance.seed.seed`).
+    ``trainer`` makes seed's training runs (default: seed's own; see
+    :func:`scripts.governance.seed.seed`).
     Raises :class:`scripts.errors.KitError` if a step that should succeed does not, or
     AssertionError if a promotion that must be refused is not."""
     chain = [e.name for e in platform.promotion_order()]

@@ -251,3 +251,21 @@ def test_a_response_naming_another_group_is_refused(two_use_cases, tmp_path, mon
     assert "a version of group mlgov-credit-risk" in capsys.readouterr().err
     assert audit_records(two_use_cases, "dev") == []
     assert not lineage.is_recorded(two_use_cases.client("dev", "sagemaker"), forged)
+
+
+def test_seed_and_the_workflow_train_through_seed_s_train_looked_up_when_they_run(
+    cloud, platform, monkeypatch
+):
+    """seed's default trainer is its module's ``train`` at call time, and the workflow passes no
+    trainer of its own: so the session's training cache (conftest) serves every test. A default
+    bound when the module is imported trained again in every test (about a minute of CI)."""
+    import inspect
+
+    from scripts.governance import workflow
+
+    calls: list[str] = []
+    cached = seed_job.train
+    monkeypatch.setattr(seed_job, "train", lambda spec: calls.append(spec.label) or cached(spec))
+    seed_job.seed(platform, "dev")
+    assert calls == ["v1-logreg", "v2-forest", "v3-stump"]
+    assert inspect.signature(workflow.run_workflow).parameters["trainer"].default is None
