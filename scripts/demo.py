@@ -17,8 +17,8 @@ Exits 0 when every step behaved as expected. The emulator is stopped at the end 
 ``--keep-running`` (an emulator that was already running is left alone).
 
 What overlaps, so that the command stays short: the stacks are synthesized while the emulator
-starts; the sample models train while Terraform waits on the provider's polling; the applies'
-closing ``apply -refresh-only`` (the deploy runner's ``refresh`` action) runs beside the
+starts, the workflow's modules load and the sample models train (main.py keeps one core busy);
+the applies' closing ``apply -refresh-only`` (the deploy runner's ``refresh`` action) runs beside the
 workflow, which touches nothing Terraform manages. The demo ends only when all of it has.
 
 The workflow itself is :func:`scripts.governance.workflow.run_workflow`; the end-to-end test

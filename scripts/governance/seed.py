@@ -145,7 +145,7 @@ def seed(
     ``card_overrides`` (a JSON file path or a mapping of card sections) replaces the sections seed
     writes (evaluation entries are added to the kit's); it is validated before any AWS call.
     ``trainer`` makes a training run (default: this module's ``train``, looked up at call time;
-    the demo passes :func:`.train.train_ahead`'s, whose runs started while the stacks applied)."""
+    the demo passes :func:`.train.train_ahead`'s, whose runs started while the stacks synthesized)."""
     overrides = cards.load_overrides(card_overrides)
     target = prepare(platform, env_name, use_case, job="seed", dry_run=dry_run, source=source)
     image = image_uri(target.ctx.env.region)

@@ -182,8 +182,8 @@ def train_ahead(
     """Start training ``specs`` on ``pool`` now; returns a drop-in for :func:`train` that hands
     back a run started here (waiting for it if need be) and trains any other spec on the spot.
 
-    The demo trains while Terraform waits on the provider's polling, so its workflow does not
-    wait for the fits. Training is deterministic, so a run made ahead is the run seed would make.
+    The demo trains while main.py synthesizes the stacks, so its workflow does not wait for
+    the fits. Training is deterministic, so a run made ahead is the run seed would make.
     A run that failed raises its error when asked for, as :func:`train` would have."""
     ahead: list[tuple[TrainingSpec, Future[TrainingResult]]] = [
         (spec, pool.submit(train, spec)) for spec in specs
