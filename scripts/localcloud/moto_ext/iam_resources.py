@@ -34,8 +34,8 @@ from typing import Any
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
-from .conditions import Context, conditions_met
-from .utils import iam_enforced
+from .core.conditions import Context, conditions_met
+from .core.utils import iam_enforced
 
 #: The request context of the call being authorized (set only around our resolvers' checks).
 _REQUEST_CONTEXT: ContextVar[Context | None] = ContextVar("mlgov_request_context", default=None)

@@ -46,9 +46,9 @@ from moto.iam.access_control import (
     PermissionResult,
 )
 
-from .conditions import Context, conditions_met
-from .principals import present
-from .utils import as_list
+from .core.bindings import present
+from .core.conditions import Context, conditions_met
+from .core.utils import as_list
 
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.+/)?([^/]+)$")
 _KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:([\w-]+):(\d{12}):key/(.+)$")
@@ -262,7 +262,7 @@ def check_action_permitted(self: IAMRequestBase, resource: str) -> None:
         return
     message = f"User: {caller.acting_arn} is not authorized to perform: {action} on resource: {resource}"
     if is_key:
-        from .auth_errors import JsonAuthError
+        from .core.errors import JsonAuthError
 
         reason = (
             f"with an explicit deny in a {'resource' if grant is Grant.DENY else 'identity'}-based policy"

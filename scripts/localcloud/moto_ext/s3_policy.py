@@ -26,9 +26,9 @@ from typing import Any
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 from moto.s3.models import FakeBucket
 
-from .conditions import conditions_met
-from .principals import present
-from .utils import as_list
+from .core.bindings import present
+from .core.conditions import conditions_met
+from .core.utils import as_list
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}

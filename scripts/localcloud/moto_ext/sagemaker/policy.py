@@ -18,9 +18,9 @@ import fnmatch
 import json
 from typing import Any
 
-from ..auth_errors import JsonAuthError
-from ..principals import present
-from ..utils import as_list
+from ..core.bindings import present
+from ..core.errors import JsonAuthError
+from ..core.utils import as_list
 
 
 def _principal_matches(principal: Any, caller: str) -> bool:

@@ -13,7 +13,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 
-from ..utils import iam_enforced
+from ..core.utils import iam_enforced
 from .cards import metadata_only
 from .models import (
     CreateModelPackageRequest,
