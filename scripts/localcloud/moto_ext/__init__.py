@@ -128,6 +128,7 @@ def install() -> None:
             s3,
             s3_policy,
             sagemaker,
+            sts,
             validation,
         )
         from .datazone.exceptions import ValidationException as DataZoneValidation
@@ -151,6 +152,7 @@ def install() -> None:
         kms.register()
         principals.register()
         events_logs.register()
+        sts.register()
         _installed = True
 
 

@@ -33,6 +33,8 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.responses import BaseResponse
 from moto.iam.access_control import IAMRequestBase
 
+from .resource_policies import CURRENT
+
 
 def _signed_path(response: Any) -> str:
     raw = _request_uris.get(response)
@@ -75,7 +77,11 @@ def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str =
         action=self._get_action(),
     )
     iam_request.check_signature()
-    iam_request.check_action_permitted(resource)
+    token = CURRENT.set(self)
+    try:
+        iam_request.check_action_permitted(resource)
+    finally:
+        CURRENT.reset(token)
 
 
 def _create_aws_request(self: IAMRequestBase) -> AWSRequest:

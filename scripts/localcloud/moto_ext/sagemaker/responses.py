@@ -13,7 +13,6 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.responses import SageMakerResponse
 
-from ..core.utils import iam_enforced
 from .cards import metadata_only
 from .models import (
     CreateModelPackageRequest,
@@ -21,7 +20,6 @@ from .models import (
     UpdateModelPackageRequest,
     governed,
 )
-from .policy import authorize_cross_account, group_name
 from .search import RECORD_MEMBERS
 
 
@@ -39,17 +37,14 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:
         return _governance_backend(self.current_account, self.region)
 
-    def _backend_for(self, name_or_arn: str | None, operation: str) -> GovernanceSageMakerBackend:
-        """The backend of the account and region an ARN names (the caller's for a plain name);
-        a cross-account call is authorized by the group's resource policy while IAM is enforced."""
+    def _backend_for(self, name_or_arn: str | None) -> GovernanceSageMakerBackend:
+        """The backend of the account and region an ARN names (the caller's for a plain name).
+        With IAM enforced, a call into another account was already authorized against the
+        group's resource policy (``resource_policies.py``)."""
         if name_or_arn and name_or_arn.startswith("arn:"):
             parts = name_or_arn.split(":")
             if len(parts) > 5 and parts[2] == "sagemaker" and parts[4]:
-                backend = _governance_backend(parts[4], parts[3])
-                if parts[4] != self.current_account and iam_enforced():
-                    policy = backend.model_package_group_policies.get(group_name(name_or_arn))
-                    authorize_cross_account(policy, self._caller()[0], operation, name_or_arn)
-                return backend
+                return _governance_backend(parts[4], parts[3])
         return self.sagemaker_backend
 
     def _caller(self) -> tuple[str, dict[str, str]]:
@@ -77,12 +72,13 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     # -- model packages and groups ----------------------------------------------------------
     def create_model_package(self) -> ActionResult:
         request = CreateModelPackageRequest.from_params(self._get_param)
-        arn = self.sagemaker_backend.create_model_package(request, created_by=self._user_context())
+        backend = self._backend_for(request.model_package_group_name)
+        arn = backend.create_model_package(request, created_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
     def update_model_package(self) -> ActionResult:
         request = UpdateModelPackageRequest.from_params(self._get_param)
-        backend = self._backend_for(request.model_package_arn, "UpdateModelPackage")
+        backend = self._backend_for(request.model_package_arn)
         arn = backend.update_model_package(request, modified_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
@@ -90,7 +86,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         """DescribeModelPackage; ``IncludedData=MetadataOnly`` trims the card's content to the
         unencrypted metadata fields (status kept, every other member unchanged)."""
         name = self._get_param("ModelPackageName")
-        package = self._backend_for(name, "DescribeModelPackage").describe_model_package(name)
+        package = self._backend_for(name).describe_model_package(name)
         described = package.describe()
         card = described.get("ModelCard")
         if self._get_param("IncludedData") == "MetadataOnly" and card and "ModelCardContent" in card:
@@ -99,13 +95,13 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
-        group = self._backend_for(name, "DescribeModelPackageGroup").model_package_group(name)
+        group = self._backend_for(name).model_package_group(name)
         response = group.gen_response_object()
         response.setdefault("CreatedBy", {})
         return ActionResult(response)
 
     def list_model_packages(self) -> ActionResult:
-        backend = self._backend_for(self._get_param("ModelPackageGroupName"), "ListModelPackages")
+        backend = self._backend_for(self._get_param("ModelPackageGroupName"))
         packages, next_token = backend.list_model_packages(
             creation_time_after=self._get_param("CreationTimeAfter"),
             creation_time_before=self._get_param("CreationTimeBefore"),
