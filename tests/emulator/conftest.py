@@ -64,7 +64,9 @@ def policy_document(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def trusting(*principals: str, actions: tuple[str, ...] = ("sts:AssumeRole",), condition: dict | None = None) -> str:
+def trusting(
+    *principals: str, actions: tuple[str, ...] = ("sts:AssumeRole",), condition: dict | None = None
+) -> str:
     statement: dict = {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": list(actions)}
     if condition:
         statement["Condition"] = condition
@@ -112,7 +114,7 @@ def enforced(mocked: None) -> Iterator[EnforcedCloud]:
     from moto.core.authorization import enable_iam_authentication
     from moto.iam.models import iam_backends
 
-    from scripts.localcloud.accounts import MANAGEMENT_ACCOUNT_ID, ADMIN_POLICY, provision_admin_user
+    from scripts.localcloud.accounts import ADMIN_POLICY, MANAGEMENT_ACCOUNT_ID, provision_admin_user
 
     keys = provision_admin_user()
     admin = boto3.Session(

@@ -8,7 +8,6 @@ Followed: IAM User Guide, "Policy evaluation logic", "Cross-account policy evalu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
@@ -150,8 +149,9 @@ def test_model_package_group_policy_allows_across_accounts_only_when_it_names_th
     with pytest.raises(ClientError) as error:
         sm.list_model_packages(ModelPackageGroupName=arn)
     assert code(error) == "AccessDeniedException"
-    assert "because no resource-based policy allows the sagemaker:ListModelPackages action" in (
-        error.value.response["Error"]["Message"]
+    assert (
+        "because no resource-based policy allows the sagemaker:ListModelPackages action"
+        in (error.value.response["Error"]["Message"])
     )
 
 
@@ -186,7 +186,9 @@ def test_trust_policy_deny_wins(enforced: EnforcedCloud, deny_first: bool) -> No
     caller = enforced.role(DEV, "caller", trusting(root(DEV)), policy_document(allow("sts:AssumeRole")))
     grant = {"Effect": "Allow", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"}
     refusal = {"Effect": "Deny", "Principal": {"AWS": caller}, "Action": "sts:AssumeRole"}
-    target = enforced.role(DEV, "guarded", policy_document(*([refusal, grant] if deny_first else [grant, refusal])))
+    target = enforced.role(
+        DEV, "guarded", policy_document(*([refusal, grant] if deny_first else [grant, refusal]))
+    )
     as_caller = enforced.assume(caller, enforced.deploy[DEV])
     with pytest.raises(ClientError) as error:
         enforced.assume(target, as_caller)
@@ -266,7 +268,9 @@ def test_policy_variables_in_resources(enforced: EnforcedCloud) -> None:
         "team-reader",
         trusting(root(DEV)),
         policy_document(
-            allow("ssm:GetParameter", "arn:aws:ssm:us-east-1:111111111111:parameter/${aws:PrincipalTag/team}/*")
+            allow(
+                "ssm:GetParameter", "arn:aws:ssm:us-east-1:111111111111:parameter/${aws:PrincipalTag/team}/*"
+            )
         ),
     )
     iam.tag_role(RoleName="team-reader", Tags=[{"Key": "team", "Value": "ml"}])
@@ -300,7 +304,9 @@ def test_global_context_keys(enforced: EnforcedCloud, key: str, value: str) -> N
     matching = allow("sagemaker:DescribeModelPackageGroup", condition={"StringEquals": {key: value}})
     mismatching = allow("sagemaker:ListModelPackages", condition={"StringEquals": {key: f"{value}-other"}})
     role = enforced.role(DEV, "context-probe", trusting(root(DEV)), policy_document(matching, mismatching))
-    enforced.deploy[DEV].client("iam").tag_role(RoleName="context-probe", Tags=[{"Key": "team", "Value": "ml"}])
+    enforced.deploy[DEV].client("iam").tag_role(
+        RoleName="context-probe", Tags=[{"Key": "team", "Value": "ml"}]
+    )
     sm = enforced.assume(role, enforced.deploy[DEV]).client("sagemaker")
     sm.describe_model_package_group(ModelPackageGroupName="probed")
     with pytest.raises(ClientError):
@@ -325,7 +331,9 @@ def test_userid_and_username_of_users_and_sessions(enforced: EnforcedCloud) -> N
     enforced.deploy[DEV].client("ssm").put_parameter(Name="/ana/x", Value="v", Type="String")
     enforced.deploy[DEV].client("ssm").put_parameter(Name="/bob/x", Value="v", Type="String")
     ssm = boto3.Session(
-        aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"], region_name="us-east-1"
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        region_name="us-east-1",
     ).client("ssm")
     assert ssm.get_parameter(Name="/ana/x")["Parameter"]["Value"] == "v"
     with pytest.raises(ClientError):
