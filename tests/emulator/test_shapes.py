@@ -254,9 +254,12 @@ SPEC = {
 }
 
 
-def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
+def sagemaker_scenario(rec: Recorder, sm: Any, key_arn: str) -> None:
     group = "shape-group"
-    sm.create_model_package_group(ModelPackageGroupName=group)
+    rec.call(
+        sm, "CreateModelPackageGroup", ModelPackageGroupName=group, ModelPackageGroupDescription="shapes"
+    )
+    rec.call(sm, "CreateModelPackageGroup", expect_error="ValidationException", ModelPackageGroupName=group)
     first = rec.call(
         sm,
         "CreateModelPackage",
@@ -264,9 +267,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         InferenceSpecification=SPEC,
         ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": "Draft"},
         ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "seeded"},
-        SecurityConfig={
-            "KmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-        },
+        SecurityConfig={"KmsKeyId": key_arn},
         ModelMetrics={
             "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}
         },
@@ -332,6 +333,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         Properties={"k": "v"},
     )["ArtifactArn"]
     rec.call(sm, "DescribeArtifact", ArtifactArn=artifact)
+    rec.call(sm, "UpdateArtifact", ArtifactArn=artifact, Properties={"rows": "10"}, PropertiesToRemove=["k"])
     rec.call(sm, "ListArtifacts", SourceUri="s3://b/m.tar.gz")
     action = rec.call(
         sm,
@@ -342,6 +344,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         Status="Completed",
     )["ActionArn"]
     rec.call(sm, "DescribeAction", ActionName="shape-promotion")
+    rec.call(sm, "UpdateAction", ActionName="shape-promotion", Status="Completed", Description="promoted")
     rec.call(sm, "ListActions", ActionType="Promotion")
     context = rec.call(
         sm,
@@ -351,6 +354,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         ContextType="Endpoint",
     )["ContextArn"]
     rec.call(sm, "DescribeContext", ContextName="shape-endpoint")
+    rec.call(sm, "UpdateContext", ContextName="shape-endpoint", Description="endpoint")
     rec.call(sm, "ListContexts")
     version = rec.call(sm, "CreateArtifact", Source={"SourceUri": first}, ArtifactType="ModelPackage")[
         "ArtifactArn"
@@ -370,6 +374,33 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         sm, "AddAssociation", expect_error="ValidationException", SourceArn=artifact, DestinationArn=first
     )
     rec.call(sm, "ListAssociations", DestinationArn=version)
+    lineage = rec.call(
+        sm,
+        "QueryLineage",
+        StartArns=[action],
+        Direction="Ascendants",
+        IncludeEdges=True,
+        Filters={"LineageTypes": ["Artifact"]},
+        MaxDepth=5,
+        MaxResults=1,
+    )
+    assert lineage["Vertices"] and lineage["NextToken"]
+    rec.call(
+        sm,
+        "QueryLineage",
+        StartArns=[action],
+        Direction="Ascendants",
+        Filters={"LineageTypes": ["Artifact"]},
+        MaxDepth=5,
+        MaxResults=1,
+        NextToken=lineage["NextToken"],
+    )
+    rec.call(
+        sm,
+        "QueryLineage",
+        expect_error="ResourceNotFound",
+        StartArns=[artifact.replace("shape-model", "missing")],
+    )
     rec.call(sm, "ListAssociations", SourceArn=version, AssociationType="AssociatedWith")
     rec.call(sm, "DeleteAssociation", SourceArn=version, DestinationArn=action)
     rec.call(sm, "AddTags", ResourceArn=artifact, Tags=[{"Key": "a", "Value": "b"}])
@@ -436,6 +467,12 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
 
     search_scenario(rec, sm, group, first)
     model_card_scenario(rec, sm)
+    sm.create_model(
+        ModelName="shape-model",
+        ExecutionRoleArn="arn:aws:iam::111111111111:role/mlgov-dev-sagemaker-execution",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1"},
+    )
+    rec.call(sm, "DescribeModel", ModelName="shape-model")
 
     rec.call(sm, "DeleteModelPackageGroup", expect_error="ConflictException", ModelPackageGroupName=group)
     rec.call(sm, "DeleteModelPackage", ModelPackageName=first)
@@ -720,7 +757,8 @@ def s3_scenario(rec: Recorder, s3: Any) -> None:
 
 def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     rec = Recorder()
-    sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url))
+    key_arn = session.client("kms", endpoint_url=cloud.url).create_key()["KeyMetadata"]["Arn"]
+    sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url), key_arn)
     datazone_scenario(rec, rec.client(session, "datazone", cloud.url))
     dz = session.client("datazone", endpoint_url=cloud.url)
     domain_arn = dz.create_domain(

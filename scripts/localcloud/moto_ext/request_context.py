@@ -237,11 +237,12 @@ def _sts_keys(response: Any, action: str) -> Keys:
         value = response._get_param(member)
         if value:
             keys[key] = str(value)
-    source_identity = effective_source_identity(response) if action == "AssumeRole" else None
+    assuming = action in ("AssumeRole", "SetSourceIdentity", "TagSession")
+    source_identity = effective_source_identity(response) if assuming else None
     if source_identity:
         # The value the new session will carry: the request's, or the caller's in a chain.
         keys["sts:sourceidentity"] = source_identity
-    tags = query_list(response, "Tags") if action.startswith("AssumeRole") else []
+    tags = query_list(response, "Tags") if assuming else []
     _request_tags(keys, tags)
     return keys
 

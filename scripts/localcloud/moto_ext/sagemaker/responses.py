@@ -7,10 +7,12 @@ call is authorized by the model package group's resource policy (``policy.py``),
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker import models as sm_models
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 from .cards import metadata_only
@@ -21,6 +23,15 @@ from .models import (
     governed,
 )
 from .search import RECORD_MEMBERS
+from .utils import without_none
+
+
+def _timestamp(value: Any) -> datetime:
+    """A request timestamp (epoch seconds, as botocore sends them) as an aware datetime."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    # moto keeps naive UTC times (moto.core.utils.utcnow).
+    return datetime.fromtimestamp(float(value), tz=UTC).replace(tzinfo=None)
 
 
 def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMakerBackend:
@@ -30,8 +41,38 @@ def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMake
     return backend
 
 
+#: The KMS actions SageMaker performs, as the caller, with a registry key (module docstring).
+KEY_WRITE = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant")
+KEY_UPDATE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant")
+KEY_READ = ("kms:Decrypt",)
+
+
 class GovernanceSageMakerResponse(SageMakerResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
+
+    def _use_key(self, key_id: str | None, actions: tuple[str, ...]) -> None:
+        """SageMaker encrypts model package and model card content under the customer key a
+        ``SecurityConfig`` names, calling KMS as the caller through SageMaker: the caller's
+        identity policy and the key policy must allow each action with ``kms:ViaService`` =
+        ``sagemaker.<region>.amazonaws.com`` (what AmazonSageMakerModelRegistryFullAccess grants:
+        kms:CreateGrant, kms:GenerateDataKey, kms:Decrypt, kms:DescribeKey). A key that does not
+        exist is a ValidationException; a refusal is SageMaker's AccessDeniedException carrying
+        KMS's message (which action, which policy). Checked before anything changes."""
+        if not key_id:
+            return
+        from ..kms import existing_key_arn
+        from ..resource_policies import authorize_on_behalf
+
+        key_arn = existing_key_arn(self, key_id)
+        if key_arn is None:
+            raise ValidationError(f"The KMS key {key_id} does not exist or is not accessible to SageMaker.")
+        via = {
+            "kms:viaservice": f"sagemaker.{self.region}.amazonaws.com",
+            "aws:viaawsservice": "true",
+        }
+        for action in actions:
+            keys = {**via, "kms:grantisforawsresource": "true"} if action == "kms:CreateGrant" else via
+            authorize_on_behalf(self, action, key_arn, dict(keys))
 
     @property
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:
@@ -55,7 +96,12 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         for partition_backend in sts_backends[self.current_account].values():
             assumed = partition_backend.get_assumed_role_from_access_key(self.access_key)
             if assumed is not None:
-                return assumed.role_arn, {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
+                identity = {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
+                source_identity = getattr(assumed, "source_identity", None)
+                if source_identity:
+                    # The session's sts:SourceIdentity, as SageMaker records it (IamIdentity).
+                    identity["SourceIdentity"] = source_identity
+                return assumed.role_arn, identity
         for iam in iam_backends[self.current_account].values():
             key = iam.access_keys.get(self.access_key)
             if key is not None and key.user_name is not None:
@@ -73,12 +119,15 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     def create_model_package(self) -> ActionResult:
         request = CreateModelPackageRequest.from_params(self._get_param)
         backend = self._backend_for(request.model_package_group_name)
+        self._use_key((request.security_config or {}).get("KmsKeyId"), KEY_WRITE)
         arn = backend.create_model_package(request, created_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
     def update_model_package(self) -> ActionResult:
         request = UpdateModelPackageRequest.from_params(self._get_param)
         backend = self._backend_for(request.model_package_arn)
+        package = backend.describe_model_package(request.model_package_arn)
+        self._use_key((package.security_config or {}).get("KmsKeyId"), KEY_UPDATE)
         arn = backend.update_model_package(request, modified_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
@@ -87,18 +136,36 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         unencrypted metadata fields (status kept, every other member unchanged)."""
         name = self._get_param("ModelPackageName")
         package = self._backend_for(name).describe_model_package(name)
+        if self._get_param("IncludedData") != "MetadataOnly":
+            # "If you provided a KMS Key ID when you created your model package, you will see the
+            # KMS Decrypt API call" (DescribeModelPackage); MetadataOnly needs no kms:Decrypt.
+            self._use_key((package.security_config or {}).get("KmsKeyId"), KEY_READ)
         described = package.describe()
         card = described.get("ModelCard")
         if self._get_param("IncludedData") == "MetadataOnly" and card and "ModelCardContent" in card:
             described["ModelCard"] = {**card, "ModelCardContent": metadata_only(card["ModelCardContent"])}
         return ActionResult(described)
 
+    def create_model_package_group(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_model_package_group(
+            self._get_param("ModelPackageGroupName"),
+            self._get_param("ModelPackageGroupDescription"),
+            self._get_param("Tags"),
+            created_by=self._user_context(),
+        )
+        return ActionResult({"ModelPackageGroupArn": arn})
+
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
         group = self._backend_for(name).model_package_group(name)
         response = group.gen_response_object()
-        response.setdefault("CreatedBy", {})
+        response["CreatedBy"] = getattr(group, "created_by", None) or {}
         return ActionResult(response)
+
+    def describe_model(self) -> ActionResult:
+        """moto's DescribeModel without the members it sends as null (VpcConfig when unset)."""
+        model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+        return ActionResult({k: v for k, v in model.response_object.items() if v not in (None, {}, [])})
 
     def list_model_packages(self) -> ActionResult:
         backend = self._backend_for(self._get_param("ModelPackageGroupName"))
@@ -173,15 +240,30 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             described.pop("SecurityConfig", None)
         if self._get_param("IncludedData") == "MetadataOnly":
             described["Content"] = metadata_only(described["Content"])
+        else:
+            # AllData "requires kms:Decrypt permission when a customer-managed key is configured".
+            self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_READ)
         return ActionResult(described)
 
+    def create_model_card(self) -> ActionResult:
+        """moto's CreateModelCard; content under a customer key needs SageMaker's use of it."""
+        self._use_key((self._get_param("SecurityConfig") or {}).get("KmsKeyId"), KEY_WRITE)
+        return super().create_model_card()
+
     def update_model_card(self) -> ActionResult:
+        name = self._get_param("ModelCardName")
+        card = self.sagemaker_backend.describe_model_card_version(name, None)
+        self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_UPDATE)
         arn = self.sagemaker_backend.update_model_card(
             self._get_param("ModelCardName"), self._get_param("Content"), self._get_param("ModelCardStatus")
         )
         return ActionResult({"ModelCardArn": arn})
 
     def create_model_card_export_job(self) -> ActionResult:
+        card = self.sagemaker_backend.describe_model_card_version(
+            self._get_param("ModelCardName"), self._get_param("ModelCardVersion")
+        )
+        self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_READ)
         arn = self.sagemaker_backend.create_model_card_export_job(
             self._get_param("ModelCardName"),
             self._get_param("ModelCardVersion"),
@@ -426,6 +508,71 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     def list_contexts(self) -> ActionResult:
         return self._list_lineage("Context")
+
+    def update_artifact(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Artifact",
+            self._get_param("ArtifactArn"),
+            name=self._get_param("ArtifactName"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ArtifactArn": arn})
+
+    def update_action(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Action",
+            self._get_param("ActionName"),
+            description=self._get_param("Description"),
+            status=self._get_param("Status"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ActionArn": arn})
+
+    def update_context(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Context",
+            self._get_param("ContextName"),
+            description=self._get_param("Description"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ContextArn": arn})
+
+    def query_lineage(self) -> ActionResult:
+        """QueryLineage (moto answered HTTP 500): the graph from StartArns, Direction (default
+        Both), MaxDepth (default 10), Filters; IncludeEdges (default true) adds the associations
+        walked to reach the page's vertices; MaxResults (default 10) vertices a page."""
+        filters = self._get_param("Filters") or {}
+        for member in ("CreatedBefore", "CreatedAfter", "ModifiedBefore", "ModifiedAfter"):
+            if filters.get(member) is not None:
+                filters[member] = _timestamp(filters[member])
+        query: dict[str, Any] = {
+            "start_arns": list(self._get_param("StartArns") or []),
+            "direction": self._get_param("Direction") or "Both",
+            "filters": filters,
+            "max_depth": int(self._get_param("MaxDepth") or 10),
+        }
+        page, token = self.sagemaker_backend.query_lineage(
+            **query, next_token=self._get_param("NextToken"), max_results=self._get_param("MaxResults")
+        )
+        edges = self.sagemaker_backend.lineage_graph(**query)[1]
+        result: dict[str, Any] = {"Vertices": [v.describe() for v in page], "NextToken": token}
+        if self._get_param("IncludeEdges", True) is not False:
+            on_page = {v.arn for v in page}
+            result["Edges"] = [
+                without_none(
+                    {
+                        "SourceArn": e.source_arn,
+                        "DestinationArn": e.destination_arn,
+                        "AssociationType": e.association_type,
+                    }
+                )
+                for e in edges
+                if e.source_arn in on_page or e.destination_arn in on_page
+            ]
+        return ActionResult(result)
 
     def add_association(self) -> ActionResult:
         source, destination = self._get_param("SourceArn"), self._get_param("DestinationArn")
