@@ -36,7 +36,7 @@ COMMON_ERRORS = {
     "InternalServerException",
 }
 # S3's model lists almost no errors; these are from the S3 API reference's error-code table.
-DOCUMENTED_ERRORS = {"s3": {"InvalidTargetBucketForLogging"}}
+DOCUMENTED_ERRORS = {"s3": {"InvalidTargetBucketForLogging", "PreconditionFailed", "InvalidBucketState"}}
 
 
 class ShapeChecker:
@@ -753,6 +753,27 @@ def s3_scenario(rec: Recorder, s3: Any) -> None:
     )
     got = rec.call(s3, "GetBucketNotificationConfiguration", Bucket="shape-data")
     assert got["EventBridgeConfiguration"] == {}
+    s3.put_object(Bucket="shape-data", Key="models/a", Body=b"a")
+    source = {"Bucket": "shape-data", "Key": "models/a"}
+    rec.call(s3, "CopyObject", Bucket="shape-data", Key="models/b", CopySource=source, IfNoneMatch="*")
+    rec.call(
+        s3,
+        "CopyObject",
+        expect_error="PreconditionFailed",
+        Bucket="shape-data",
+        Key="models/b",
+        CopySource=source,
+        IfNoneMatch="*",
+    )
+    s3.create_bucket(Bucket="shape-locked", ObjectLockEnabledForBucket=True)
+    rec.call(s3, "PutBucketVersioning", Bucket="shape-data", VersioningConfiguration={"Status": "Enabled"})
+    rec.call(
+        s3,
+        "PutBucketVersioning",
+        expect_error="InvalidBucketState",
+        Bucket="shape-locked",
+        VersioningConfiguration={"Status": "Suspended"},
+    )
 
 
 def test_every_emulated_operation_matches_the_botocore_model(cloud, session):

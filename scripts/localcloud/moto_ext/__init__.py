@@ -90,7 +90,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "RejectResourceShareInvitation",
         "ListResources",
     ),
-    "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration"),
+    "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration", "CopyObject", "PutBucketVersioning"),
     "datazone": (
         "CreateDomain",
         "GetDomain",
@@ -133,6 +133,7 @@ def install() -> None:
             resource_policies,
             s3,
             s3_policy,
+            s3_writes,
             sagemaker,
             sts,
             validation,
@@ -150,6 +151,7 @@ def install() -> None:
         ram.register()
         s3.register()
         s3_policy.register()
+        s3_writes.register()
         authentication.register()
         auth_errors.register()
         iam_resources.register()

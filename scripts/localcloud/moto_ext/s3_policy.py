@@ -14,7 +14,8 @@ This replaces ``FakeBucket.get_permission``, which moto asks what the policy say
 (anonymous requests included), with the local cloud's evaluator (``core/evaluation.py``): only
 statements whose principal is everyone (``*`` or ``{"AWS": "*"}``) apply here, with the context
 every request to the emulator carries (``aws:SecureTransport`` is ``true``: the emulator stands
-in for AWS's HTTPS endpoints). Statements naming principals are decided, with the caller known,
+in for AWS's HTTPS endpoints) and the request's own keys (``s3:if-none-match`` ...,
+``request_context.py``). Statements naming principals are decided, with the caller known,
 by ``resource_policies.py`` on every request while IAM is enforced. :func:`register` replaces the
 method on moto's class, which a type checker refuses (``type: ignore[method-assign]``).
 """
@@ -30,6 +31,8 @@ from moto.s3.models import FakeBucket
 from .core.bindings import present
 from .core.evaluation import Caller, Grant, principal_grant, statement_applies
 from .core.utils import as_list
+from .request_context import request_keys
+from .s3_writes import SERVING
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
@@ -44,11 +47,13 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     policy = present(self.policy)  # a recreated role no longer matches (core/bindings.py)
     document = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
     version = str(document.get("Version") or "2008-10-17")
+    # The object request being served carries its own keys (s3:if-none-match, ...).
+    context = {**REQUEST_CONTEXT, **request_keys(SERVING.get(), "s3", action.partition(":")[2])}
     permitted = False
     for statement in as_list(document.get("Statement")):
         if principal_grant(statement, _ANYONE) is not Grant.DIRECT:
             continue
-        if not statement_applies(statement, action, resource, REQUEST_CONTEXT, version):
+        if not statement_applies(statement, action, resource, context, version):
             continue
         if statement.get("Effect") == "Deny":
             return PermissionResult.DENIED
