@@ -353,3 +353,85 @@ def test_userid_and_username_of_users_and_sessions(enforced: EnforcedCloud) -> N
     session.get_parameter(Name="/bob/x")
     with pytest.raises(ClientError):
         session.get_parameters(Names=["/bob/x"])
+
+
+def test_lineage_calls_are_authorized_against_the_entity(enforced: EnforcedCloud) -> None:
+    """Issue 20: the approver's policy grants DescribeAction / DescribeArtifact on ``action/*``
+    and ``artifact/*`` (the Service Authorization Reference's resource types); the local cloud
+    authorized them against ``*`` and denied every lineage read."""
+    admin = enforced.deploy[DEV].client("sagemaker")
+    artifact = admin.create_artifact(
+        ArtifactName="dataset", ArtifactType="DataSet", Source={"SourceUri": "s3://b/d"}
+    )["ArtifactArn"]
+    admin.create_action(ActionName="Training-1", ActionType="ModelTraining", Source={"SourceUri": "x"})
+    admin.create_context(ContextName="endpoint", ContextType="Endpoint", Source={"SourceUri": "e"})
+    lineage = "arn:aws:sagemaker:us-east-1:111111111111:"
+    role = enforced.role(
+        DEV,
+        "lineage-reader",
+        trusting(root(DEV)),
+        policy_document(
+            allow(
+                ["sagemaker:DescribeAction", "sagemaker:DescribeArtifact", "sagemaker:DescribeContext"],
+                [f"{lineage}action/*", f"{lineage}artifact/*"],
+            ),
+            allow(["sagemaker:ListArtifacts", "sagemaker:ListAssociations", "sagemaker:QueryLineage"]),
+        ),
+    )
+    sm = enforced.assume(role, enforced.deploy[DEV]).client("sagemaker")
+    assert sm.describe_artifact(ArtifactArn=artifact)["ArtifactName"] == "dataset"
+    assert sm.describe_action(ActionName="Training-1")["ActionType"] == "ModelTraining"
+    assert sm.describe_action(ActionName=f"{lineage}action/training-1")["ActionName"] == "Training-1"
+    sm.list_artifacts()
+    sm.list_associations()
+    sm.query_lineage(StartArns=[artifact], Direction="Descendants")
+    with pytest.raises(ClientError) as error:  # context/* is not granted
+        sm.describe_context(ContextName="endpoint")
+    assert code(error) == "AccessDeniedException"
+
+
+def test_kms_resource_aliases_and_caller_account(enforced: EnforcedCloud) -> None:
+    """The promotion role's upstream decrypt: ``ForAnyValue:StringEquals kms:ResourceAliases``
+    (the key's aliases; KMS Developer Guide, "kms:ResourceAliases")."""
+    key = _key(enforced)
+    enforced.deploy[DEV].client("kms").create_alias(AliasName="alias/mlgov-dev-platform", TargetKeyId=key)
+    other = _key(enforced)
+    role = enforced.role(
+        DEV,
+        "alias-reader",
+        trusting(root(DEV)),
+        policy_document(
+            allow(
+                ["kms:DescribeKey"],
+                "arn:aws:kms:us-east-1:111111111111:key/*",
+                {"ForAnyValue:StringEquals": {"kms:ResourceAliases": "alias/mlgov-dev-platform"}},
+            ),
+            allow(["kms:GetKeyRotationStatus"], condition={"StringEquals": {"kms:CallerAccount": DEV}}),
+        ),
+    )
+    kms = enforced.assume(role, enforced.deploy[DEV]).client("kms")
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Arn"] == key
+    kms.get_key_rotation_status(KeyId=key)
+    with pytest.raises(ClientError) as error:
+        kms.describe_key(KeyId=other)
+    assert code(error) == "AccessDeniedException"
+
+
+def test_s3_prefix_of_listings(enforced: EnforcedCloud) -> None:
+    """The approver's ListAuditRecords: ``StringLike s3:prefix audit/*`` (S3 condition keys)."""
+    s3_admin = enforced.deploy[DEV].client("s3")
+    s3_admin.create_bucket(Bucket="listed-bucket")
+    role = enforced.role(
+        DEV,
+        "auditor",
+        trusting(root(DEV)),
+        policy_document(
+            allow(["s3:ListBucket"], "arn:aws:s3:::listed-bucket", {"StringLike": {"s3:prefix": ["audit/*"]}})
+        ),
+    )
+    s3 = enforced.assume(role, enforced.deploy[DEV]).client("s3")
+    s3.list_objects_v2(Bucket="listed-bucket", Prefix="audit/v1/")
+    for prefix in ("models/", ""):
+        with pytest.raises(ClientError) as error:
+            s3.list_objects_v2(Bucket="listed-bucket", Prefix=prefix)
+        assert code(error) == "AccessDenied"

@@ -58,6 +58,13 @@ def _tags(keys: Keys, prefixes: tuple[str, ...], tags: Any) -> None:
             keys[f"{prefix}/{key}".lower()] = str(value)
 
 
+def request_tag_keys(tags: Any) -> Keys:
+    """``aws:RequestTag/*`` and ``aws:TagKeys`` of tags given in a request."""
+    keys: Keys = {}
+    _request_tags(keys, tags)
+    return keys
+
+
 def _request_tags(keys: Keys, tags: Any) -> None:
     """``aws:RequestTag/*`` and ``aws:TagKeys`` of tags given in a request."""
     if not tags:

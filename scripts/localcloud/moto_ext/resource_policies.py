@@ -311,8 +311,14 @@ def authorize_on_behalf(response: Any, action: str, resource: str, keys: dict[st
         authorize(request, action, resource)
     except JsonAuthError:
         raise
-    except AccessDeniedError as denied:
-        raise JsonAuthError("AccessDeniedException", denied.message, 400) from None
+    except AccessDeniedError:
+        caller = caller_of(request)
+        raise JsonAuthError(
+            "AccessDeniedException",
+            f"User: {caller.acting_arn} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action",
+            400,
+        ) from None
     finally:
         request_context.ON_BEHALF.reset(on_behalf)
         CURRENT.reset(current)

@@ -58,6 +58,12 @@ class DataZoneResponse(BaseResponse):
         return self._get_param(name, default)
 
     def create_domain(self) -> ActionResult:
+        """CreateDomain; its execution and service roles are passed to DataZone (``iam:PassRole``
+        with ``iam:PassedToService`` = ``datazone.amazonaws.com``, IAM enforced)."""
+        from ..resource_policies import authorize_on_behalf
+
+        for role in dict.fromkeys(r for r in (self._p("domainExecutionRole"), self._p("serviceRole")) if r):
+            authorize_on_behalf(self, "iam:PassRole", role, {"iam:passedtoservice": "datazone.amazonaws.com"})
         domain = self.datazone_backend.create_domain(
             name=self._p("name"),
             description=self._p("description"),

@@ -50,6 +50,30 @@ KEY_READ = ("kms:Decrypt",)
 class GovernanceSageMakerResponse(SageMakerResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
 
+    def _pass_roles(self, *settings: dict[str, Any] | None, roles: tuple[str | None, ...] = ()) -> None:
+        """A call that hands SageMaker a role (a domain's or profile's ExecutionRole, a model's
+        ExecutionRoleArn) needs ``iam:PassRole`` on it, with ``iam:PassedToService`` =
+        ``sagemaker.amazonaws.com`` (IAM User Guide, "Grant a user permissions to pass a role to
+        an AWS service"); refused with AccessDeniedException naming iam:PassRole."""
+        from ..resource_policies import authorize_on_behalf
+
+        arns = [*roles, *((s or {}).get("ExecutionRole") for s in settings)]
+        for arn in dict.fromkeys(a for a in arns if a):
+            authorize_on_behalf(self, "iam:PassRole", arn, {"iam:passedtoservice": "sagemaker.amazonaws.com"})
+
+    def _tag_on_create(self, arn: str, operation: str) -> None:
+        """Tags given to a Studio space or app on creation need ``sagemaker:AddTags`` on it too,
+        with ``sagemaker:TaggingAction`` = the creating operation (SageMaker Developer Guide,
+        "Provide permissions for tagging SageMaker AI resources": Studio tags what it creates,
+        and the managed policies allow AddTags only with that key)."""
+        from ..request_context import request_tag_keys
+        from ..resource_policies import authorize_on_behalf
+
+        tags = self._get_param("Tags")
+        if tags:
+            keys = {"sagemaker:taggingaction": operation, **request_tag_keys(tags)}
+            authorize_on_behalf(self, "sagemaker:AddTags", arn, keys)
+
     def _use_key(self, key_id: str | None, actions: tuple[str, ...]) -> None:
         """SageMaker encrypts model package and model card content under the customer key a
         ``SecurityConfig`` names, calling KMS as the caller through SageMaker: the caller's
@@ -161,6 +185,10 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         response = group.gen_response_object()
         response["CreatedBy"] = getattr(group, "created_by", None) or {}
         return ActionResult(response)
+
+    def create_model(self) -> ActionResult:
+        self._pass_roles(roles=(self._get_param("ExecutionRoleArn"),))
+        return super().create_model()
 
     def describe_model(self) -> ActionResult:
         """moto's DescribeModel without the members it sends as null (VpcConfig when unset)."""
@@ -294,12 +322,14 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     # -- Studio domains and user profiles --------------------------------------------------
     def create_domain(self) -> ActionResult:
         """moto's handler, plus TagPropagation, which moto's does not read."""
+        self._pass_roles(self._get_param("DefaultUserSettings"), self._get_param("DefaultSpaceSettings"))
         result = super().create_domain()
         domain = self.sagemaker_backend.studio_domain_named(self._get_param("DomainName"))
         domain.tag_propagation = self._get_param("TagPropagation") or "DISABLED"
         return result
 
     def update_domain(self) -> ActionResult:
+        self._pass_roles(self._get_param("DefaultUserSettings"), self._get_param("DefaultSpaceSettings"))
         arn = self.sagemaker_backend.update_domain(
             self._get_param("DomainId"),
             default_user_settings=self._get_param("DefaultUserSettings"),
@@ -312,6 +342,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         return ActionResult({"DomainArn": arn})
 
     def create_user_profile(self) -> ActionResult:
+        self._pass_roles(self._get_param("UserSettings"))
         arn = self.sagemaker_backend.create_user_profile(
             domain_id=self._get_param("DomainId"),
             user_profile_name=self._get_param("UserProfileName"),
@@ -329,6 +360,7 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         return ActionResult(profile.describe())
 
     def update_user_profile(self) -> ActionResult:
+        self._pass_roles(self._get_param("UserSettings"))
         arn = self.sagemaker_backend.update_user_profile(
             self._get_param("DomainId"),
             self._get_param("UserProfileName"),
@@ -355,6 +387,10 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     # -- Studio spaces and apps --------------------------------------------------------------
     def create_space(self) -> ActionResult:
+        domain_id, name = self._get_param("DomainId"), self._get_param("SpaceName")
+        self._tag_on_create(
+            f"arn:aws:sagemaker:{self.region}:{self.current_account}:space/{domain_id}/{name}", "CreateSpace"
+        )
         arn = self.sagemaker_backend.create_space(
             domain_id=self._get_param("DomainId"),
             space_name=self._get_param("SpaceName"),
@@ -398,6 +434,13 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         }
 
     def create_app(self) -> ActionResult:
+        key = self._app_key()
+        owner = key["space_name"] or key["user_profile_name"]
+        self._tag_on_create(
+            f"arn:aws:sagemaker:{self.region}:{self.current_account}:app/{key['domain_id']}/{owner}/"
+            f"{key['app_type']}/{key['app_name']}",
+            "CreateApp",
+        )
         arn = self.sagemaker_backend.create_app(
             **self._app_key(), tags=self._get_param("Tags"), resource_spec=self._get_param("ResourceSpec")
         )
