@@ -25,12 +25,18 @@ type checker refuses (``type: ignore[method-assign]``).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
 from typing import Any, cast
+from urllib.parse import urlparse
 
 from moto.sts.exceptions import STSValidationError
 from moto.sts.models import AssumedRole, sts_backends
 from moto.sts.responses import TokenResponse
+
+from .core.errors import QueryAuthError
 
 SOURCE_IDENTITY = re.compile(r"[\w+=,.@-]{2,64}")
 
@@ -103,3 +109,87 @@ def register() -> None:
     AssumedRole.session_tags = {}  # type: ignore[attr-defined]
     if getattr(TokenResponse.assume_role, "__name__", "") != "_assume_role":
         TokenResponse.assume_role = _assume_role  # type: ignore[method-assign]
+
+
+# -- AssumeRoleWithWebIdentity ---------------------------------------------------------------------
+class WebIdentityError(QueryAuthError):
+    """An STS error of AssumeRoleWithWebIdentity, in the query protocol's envelope."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message, 403 if code == "AccessDenied" else 400)
+
+
+def _claims(token: str) -> dict[str, Any] | None:
+    """The payload of a JWT (its signature is not verified here: the local cloud cannot reach
+    the identity provider's keys)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def web_identity_context(host: str, claims: dict[str, Any]) -> dict[str, str | list[str]]:
+    """The trust policy's context of a web identity: ``<provider>:aud``, ``<provider>:sub``,
+    ``<provider>:amr`` and, for GitHub Actions, the claims AWS exposes as keys
+    (IAM User Guide, "Available keys for AWS OIDC federation")."""
+    context: dict[str, str | list[str]] = {"aws:securetransport": "true"}
+    for claim in ("aud", "sub", "amr", "actor", "repository", "job_workflow_ref", "environment", "ref"):
+        value = claims.get(claim)
+        if isinstance(value, list):
+            context[f"{host}:{claim}".lower()] = [str(v) for v in value]
+        elif value is not None:
+            context[f"{host}:{claim}".lower()] = str(value)
+    return context
+
+
+def authorize_web_identity(response: Any) -> None:
+    """AssumeRoleWithWebIdentity is not signed: the token and the role's trust policy decide
+    (STS API reference, AssumeRoleWithWebIdentity; IAM User Guide, "Create a role for OpenID
+    Connect federation"). The token's issuer must be an OIDC provider of the role's account whose
+    client ids include the token's audience (``InvalidIdentityToken``); an expired token is
+    ``ExpiredTokenException``; the trust policy must allow ``sts:AssumeRoleWithWebIdentity`` to
+    that provider (``Principal.Federated``) with its conditions met on the token's claims
+    (``AccessDenied`` "Not authorized to perform sts:AssumeRoleWithWebIdentity")."""
+    from moto.iam.models import iam_backends
+
+    from .core.evaluation import statement_applies
+    from .core.utils import as_list
+
+    role_arn = str(response._get_param("RoleArn") or "")
+    claims = _claims(str(response._get_param("WebIdentityToken") or ""))
+    if claims is None or not claims.get("iss"):
+        raise WebIdentityError("InvalidIdentityToken", "The ID token provided is not a valid JWT.")
+    issuer = urlparse(str(claims["iss"]))
+    host = (issuer.netloc + issuer.path).rstrip("/")
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else response.current_account
+    backend = iam_backends[account]["aws"]
+    provider = backend.open_id_providers.get(f"arn:aws:iam::{account}:oidc-provider/{host}")
+    if provider is None:
+        raise WebIdentityError(
+            "InvalidIdentityToken", f"No OpenIDConnect provider found in your account for {claims['iss']}"
+        )
+    audiences = [str(a) for a in as_list(claims.get("aud"))]
+    if not set(audiences) & set(provider.client_id_list or []):
+        raise WebIdentityError("InvalidIdentityToken", "Incorrect token audience")
+    if isinstance(claims.get("exp"), (int, float)) and claims["exp"] < time.time():
+        raise WebIdentityError("ExpiredTokenException", "Token expired")
+    role = next((r for r in backend.roles.values() if r.arn == role_arn), None)
+    document = json.loads(role.assume_role_policy_document) if role is not None else {}
+    version = str(document.get("Version") or "2008-10-17")
+    context = web_identity_context(host, claims)
+    action = "sts:AssumeRoleWithWebIdentity"
+    allowed = denied = False
+    for statement in as_list(document.get("Statement")):
+        federated = [str(p) for p in as_list((statement.get("Principal") or {}).get("Federated"))]
+        if provider.arn not in federated or not statement_applies(
+            statement, action, role_arn, context, version
+        ):
+            continue
+        denied = denied or statement.get("Effect") == "Deny"
+        allowed = allowed or statement.get("Effect") == "Allow"
+    if denied or not allowed:
+        raise WebIdentityError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
