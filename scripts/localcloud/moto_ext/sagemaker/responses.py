@@ -2,7 +2,7 @@
 
 Calls that name a resource by ARN are served from the ARN's account (a downstream promotion role
 reads and annotates the upstream account's versions), and with IAM enforced such a cross-account
-call is authorized by the model package group's resource policy (``policy.py``), as on AWS.
+call is authorized by the model package group's resource policy (``resource_policies.py``), as on AWS.
 """
 
 from __future__ import annotations
