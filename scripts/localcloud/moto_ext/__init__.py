@@ -90,6 +90,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "RejectResourceShareInvitation",
         "ListResources",
     ),
+    "sts": ("AssumeRole", "AssumeRoleWithWebIdentity"),
     "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration", "CopyObject", "PutBucketVersioning"),
     "datazone": (
         "CreateDomain",
