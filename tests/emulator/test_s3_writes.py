@@ -203,3 +203,38 @@ def test_copy_reads_the_source_as_the_caller(enforced: EnforcedCloud):
     assert code(error) == "AccessDenied"
     listed = enforced.deploy[STAGING].client("s3").list_objects_v2(Bucket="downstream-bucket")
     assert [o["Key"] for o in listed["Contents"]] == ["models/m"]
+
+
+def test_bypassing_governance_retention_is_a_permission(enforced: EnforcedCloud):
+    s3_admin = enforced.deploy[DEV].client("s3")
+    s3_admin.create_bucket(Bucket="governed-bucket", ObjectLockEnabledForBucket=True)
+    s3_admin.put_object_lock_configuration(
+        Bucket="governed-bucket",
+        ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled",
+            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
+        },
+    )
+    first = s3_admin.put_object(Bucket="governed-bucket", Key="models/m", Body=b"1")["VersionId"]
+    second = s3_admin.put_object(Bucket="governed-bucket", Key="models/m", Body=b"2")["VersionId"]
+    deleter = enforced.role(
+        DEV,
+        "deleter",
+        trusting(root(DEV)),
+        policy_document(
+            {"Effect": "Allow", "Action": "s3:DeleteObjectVersion", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "*"},
+        ),
+    )
+    s3 = enforced.assume(deleter, enforced.deploy[DEV]).client("s3")
+    with pytest.raises(ClientError) as error:
+        s3.delete_object(
+            Bucket="governed-bucket", Key="models/m", VersionId=first, BypassGovernanceRetention=True
+        )
+    assert code(error) == "AccessDenied"
+    # The administrator (s3:* includes s3:BypassGovernanceRetention) may.
+    s3_admin.delete_object(
+        Bucket="governed-bucket", Key="models/m", VersionId=second, BypassGovernanceRetention=True
+    )
+    versions = s3_admin.list_object_versions(Bucket="governed-bucket")["Versions"]
+    assert [v["VersionId"] for v in versions] == [first]

@@ -768,6 +768,7 @@ def s3_scenario(rec: Recorder, s3: Any) -> None:
         CopySource=source,
         IfNoneMatch="*",
     )
+    rec.call(s3, "DeleteObject", Bucket="shape-data", Key="models/b")
     s3.create_bucket(Bucket="shape-locked", ObjectLockEnabledForBucket=True)
     rec.call(s3, "PutBucketVersioning", Bucket="shape-data", VersioningConfiguration={"Status": "Enabled"})
     rec.call(

@@ -91,7 +91,13 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "ListResources",
     ),
     "sts": ("AssumeRole", "AssumeRoleWithWebIdentity"),
-    "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration", "CopyObject", "PutBucketVersioning"),
+    "s3": (
+        "PutBucketLogging",
+        "GetBucketNotificationConfiguration",
+        "CopyObject",
+        "DeleteObject",
+        "PutBucketVersioning",
+    ),
     "datazone": (
         "CreateDomain",
         "GetDomain",

@@ -13,6 +13,10 @@ moto 5.2.1 already answers PutObject and CompleteMultipartUpload with ``If-None-
   ``s3:GetObjectVersion`` for a version) on the source as well as ``s3:PutObject`` on the
   destination (S3 API reference, CopyObject, "Permissions"), evaluated with the source bucket's
   policy (across accounts both halves); moto authorized the destination only. With IAM enforced.
+- **The governance-mode bypass is a permission**: DeleteObject with
+  ``x-amz-bypass-governance-retention: true`` needs ``s3:BypassGovernanceRetention`` on the object
+  (S3 User Guide, "Bypassing governance mode"); moto honoured the header for anyone. With IAM
+  enforced.
 - **Versioning of an Object Lock bucket stays Enabled** (S3 User Guide, "Object Lock
   considerations": "you can't disable Object Lock or suspend versioning for the bucket"):
   ``InvalidBucketState``. moto let it be suspended.
@@ -43,6 +47,7 @@ from .core.utils import iam_enforced
 SERVING: ContextVar[Any] = ContextVar("mlgov_s3_request", default=None)
 
 _moto_copy_object = S3Response.copy_object
+_moto_delete_object = S3Response.delete_object
 _moto_key_response = S3Response._key_response
 _moto_put_bucket_versioning = S3Backend.put_bucket_versioning
 
@@ -57,11 +62,16 @@ def _copy_source(response: S3Response) -> tuple[str, str, str | None]:
 
 
 def _authorize_source(response: S3Response, bucket: str, key: str, version: str | None) -> None:
+    _authorize_as_caller(response, "s3:GetObjectVersion" if version else "s3:GetObject", f"{bucket}/{key}")
+
+
+def _authorize_as_caller(response: S3Response, action: str, path: str) -> None:
+    """``action`` on ``arn:aws:s3:::<path>`` decided for the caller of ``response`` (S3's
+    ``AccessDenied`` when refused)."""
     from moto.iam.access_control import S3IAMRequest
 
     from .resource_policies import CURRENT, authorize
 
-    action = "s3:GetObjectVersion" if version else "s3:GetObject"
     request = S3IAMRequest(
         account_id=response.current_account,
         method="GET",
@@ -74,7 +84,7 @@ def _authorize_source(response: S3Response, bucket: str, key: str, version: str 
     request._action = action
     token = CURRENT.set(response)
     try:
-        authorize(request, action, f"arn:aws:s3:::{bucket}/{key}")
+        authorize(request, action, f"arn:aws:s3:::{path}")
     finally:
         CURRENT.reset(token)
 
@@ -95,6 +105,18 @@ def copy_object(self: S3Response) -> Any:
     if iam_enforced():
         _authorize_source(self, *_copy_source(self))
     return _moto_copy_object(self)
+
+
+def delete_object(self: S3Response) -> Any:
+    """DeleteObject with ``x-amz-bypass-governance-retention`` needs s3:BypassGovernanceRetention
+    on the object too (S3 User Guide, "Bypassing governance mode"); moto honoured the header
+    whatever the caller's permissions."""
+    bypass = str(self.headers.get("x-amz-bypass-governance-retention", "")).lower() == "true"
+    if bypass and iam_enforced():
+        _authorize_as_caller(
+            self, "s3:BypassGovernanceRetention", f"{self.bucket_name}/{self.parse_key_name()}"
+        )
+    return _moto_delete_object(self)
 
 
 def _key_response(self: S3Response, request: Any, full_url: str) -> Any:
@@ -121,5 +143,6 @@ def put_bucket_versioning(self: S3Backend, bucket_name: str, status: str) -> Non
 def register() -> None:
     """Install the checks above (idempotent)."""
     S3Response.copy_object = copy_object  # type: ignore[method-assign]
+    S3Response.delete_object = delete_object  # type: ignore[method-assign]
     S3Response._key_response = _key_response  # type: ignore[method-assign]
     S3Backend.put_bucket_versioning = put_bucket_versioning  # type: ignore[method-assign]
