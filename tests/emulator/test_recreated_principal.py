@@ -192,7 +192,10 @@ def test_a_recreated_downstream_role_loses_the_upstream_grants_until_they_are_re
             ModelPackageGroupName=group_arn
         )
     assert code_of(error) == "AccessDeniedException"
-    assert "because no resource-based policy allows the action" in message_of(error)
+    assert (
+        "because no resource-based policy allows the sagemaker:DescribeModelPackageGroup action"
+        in message_of(error)
+    )
     with pytest.raises(ClientError) as error:
         assume(cloud, trusting, session)
     assert code_of(error) == "AccessDenied"

@@ -45,11 +45,12 @@ def register(sm, **extra):
 
 
 def test_card_lifecycle_security_config_round_trip(sm):
+    key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
     arn = register(
         sm,
         ModelCard=card(),
         ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "new"},
-        SecurityConfig={"KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"},
+        SecurityConfig={"KmsKeyId": key},
     )
     described = sm.describe_model_package(ModelPackageName=arn)
     assert described["ModelCard"]["ModelCardStatus"] == "Draft"
@@ -61,7 +62,11 @@ def test_card_lifecycle_security_config_round_trip(sm):
         "StageStatus": "Registered",
         "StageDescription": "new",
     }
-    assert described["SecurityConfig"]["KmsKeyId"].endswith("key/abc")
+    assert described["SecurityConfig"]["KmsKeyId"] == key
+    # A key that does not exist cannot encrypt anything: SageMaker refuses the registration.
+    with pytest.raises(ClientError) as error:
+        register(sm, SecurityConfig={"KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/abc"})
+    assert error.value.response["Error"]["Code"] == "ValidationException"
     assert described["ModelApprovalStatus"] == "PendingManualApproval"
 
 

@@ -191,9 +191,14 @@ def test_an_archived_card_content_cannot_change(sm):
         json.loads(sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardContent"])
         == CONTENT
     )
-    # Its status may change; once it is no longer Archived, so may its content.
-    sm.update_model_package(ModelPackageArn=arn, ModelCard={"ModelCardStatus": "Draft"})
-    sm.update_model_package(ModelPackageArn=arn, ModelCard={"ModelCardContent": changed})
+    # Nor may it move back to Draft (or any other status), after which its content could change.
+    for status in ("Draft", "PendingReview", "Approved"):
+        with pytest.raises(ClientError) as error:
+            sm.update_model_package(ModelPackageArn=arn, ModelCard={"ModelCardStatus": status})
+        assert code(error) == "ValidationException"
+        assert error.value.response["Error"]["Message"] == "Model Card is in Archived state."
+    assert sm.describe_model_package(ModelPackageName=arn)["ModelCard"]["ModelCardStatus"] == "Archived"
+    sm.update_model_package(ModelPackageArn=arn, ModelCard={"ModelCardStatus": "Archived"})  # no change
 
 
 def test_content_and_status_change_in_one_update_model_package_call(sm):

@@ -31,12 +31,13 @@ from scripts.localcloud.moto_ext import OPERATIONS
 # Errors any AWS JSON service may return whatever the operation's model lists.
 COMMON_ERRORS = {
     "ValidationException",
+    "ValidationError",
     "AccessDeniedException",
     "ThrottlingException",
     "InternalServerException",
 }
 # S3's model lists almost no errors; these are from the S3 API reference's error-code table.
-DOCUMENTED_ERRORS = {"s3": {"InvalidTargetBucketForLogging"}}
+DOCUMENTED_ERRORS = {"s3": {"InvalidTargetBucketForLogging", "PreconditionFailed", "InvalidBucketState"}}
 
 
 class ShapeChecker:
@@ -156,7 +157,9 @@ class Recorder:
             result = method(**params)
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            known = {shape.name for shape in model.error_shapes} | COMMON_ERRORS
+            # The wire code: an error shape's own code where the model gives one (query protocol).
+            known = {shape.metadata.get("error", {}).get("code", shape.name) for shape in model.error_shapes}
+            known |= COMMON_ERRORS
             known |= DOCUMENTED_ERRORS.get(service_model.service_name, set())
             if expect_error is None:
                 raise
@@ -254,9 +257,12 @@ SPEC = {
 }
 
 
-def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
+def sagemaker_scenario(rec: Recorder, sm: Any, key_arn: str) -> None:
     group = "shape-group"
-    sm.create_model_package_group(ModelPackageGroupName=group)
+    rec.call(
+        sm, "CreateModelPackageGroup", ModelPackageGroupName=group, ModelPackageGroupDescription="shapes"
+    )
+    rec.call(sm, "CreateModelPackageGroup", expect_error="ValidationException", ModelPackageGroupName=group)
     first = rec.call(
         sm,
         "CreateModelPackage",
@@ -264,9 +270,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         InferenceSpecification=SPEC,
         ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": "Draft"},
         ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered", "StageDescription": "seeded"},
-        SecurityConfig={
-            "KmsKeyId": "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-        },
+        SecurityConfig={"KmsKeyId": key_arn},
         ModelMetrics={
             "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": "s3://b/eval.json"}}
         },
@@ -332,6 +336,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         Properties={"k": "v"},
     )["ArtifactArn"]
     rec.call(sm, "DescribeArtifact", ArtifactArn=artifact)
+    rec.call(sm, "UpdateArtifact", ArtifactArn=artifact, Properties={"rows": "10"}, PropertiesToRemove=["k"])
     rec.call(sm, "ListArtifacts", SourceUri="s3://b/m.tar.gz")
     action = rec.call(
         sm,
@@ -342,6 +347,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         Status="Completed",
     )["ActionArn"]
     rec.call(sm, "DescribeAction", ActionName="shape-promotion")
+    rec.call(sm, "UpdateAction", ActionName="shape-promotion", Status="Completed", Description="promoted")
     rec.call(sm, "ListActions", ActionType="Promotion")
     context = rec.call(
         sm,
@@ -351,6 +357,7 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         ContextType="Endpoint",
     )["ContextArn"]
     rec.call(sm, "DescribeContext", ContextName="shape-endpoint")
+    rec.call(sm, "UpdateContext", ContextName="shape-endpoint", Description="endpoint")
     rec.call(sm, "ListContexts")
     version = rec.call(sm, "CreateArtifact", Source={"SourceUri": first}, ArtifactType="ModelPackage")[
         "ArtifactArn"
@@ -370,6 +377,33 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
         sm, "AddAssociation", expect_error="ValidationException", SourceArn=artifact, DestinationArn=first
     )
     rec.call(sm, "ListAssociations", DestinationArn=version)
+    lineage = rec.call(
+        sm,
+        "QueryLineage",
+        StartArns=[action],
+        Direction="Ascendants",
+        IncludeEdges=True,
+        Filters={"LineageTypes": ["Artifact"]},
+        MaxDepth=5,
+        MaxResults=1,
+    )
+    assert lineage["Vertices"] and lineage["NextToken"]
+    rec.call(
+        sm,
+        "QueryLineage",
+        StartArns=[action],
+        Direction="Ascendants",
+        Filters={"LineageTypes": ["Artifact"]},
+        MaxDepth=5,
+        MaxResults=1,
+        NextToken=lineage["NextToken"],
+    )
+    rec.call(
+        sm,
+        "QueryLineage",
+        expect_error="ResourceNotFound",
+        StartArns=[artifact.replace("shape-model", "missing")],
+    )
     rec.call(sm, "ListAssociations", SourceArn=version, AssociationType="AssociatedWith")
     rec.call(sm, "DeleteAssociation", SourceArn=version, DestinationArn=action)
     rec.call(sm, "AddTags", ResourceArn=artifact, Tags=[{"Key": "a", "Value": "b"}])
@@ -436,6 +470,12 @@ def sagemaker_scenario(rec: Recorder, sm: Any) -> None:
 
     search_scenario(rec, sm, group, first)
     model_card_scenario(rec, sm)
+    sm.create_model(
+        ModelName="shape-model",
+        ExecutionRoleArn="arn:aws:iam::111111111111:role/mlgov-dev-sagemaker-execution",
+        PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/sk:1"},
+    )
+    rec.call(sm, "DescribeModel", ModelName="shape-model")
 
     rec.call(sm, "DeleteModelPackageGroup", expect_error="ConflictException", ModelPackageGroupName=group)
     rec.call(sm, "DeleteModelPackage", ModelPackageName=first)
@@ -716,11 +756,106 @@ def s3_scenario(rec: Recorder, s3: Any) -> None:
     )
     got = rec.call(s3, "GetBucketNotificationConfiguration", Bucket="shape-data")
     assert got["EventBridgeConfiguration"] == {}
+    s3.put_object(Bucket="shape-data", Key="models/a", Body=b"a")
+    source = {"Bucket": "shape-data", "Key": "models/a"}
+    rec.call(s3, "CopyObject", Bucket="shape-data", Key="models/b", CopySource=source, IfNoneMatch="*")
+    rec.call(
+        s3,
+        "CopyObject",
+        expect_error="PreconditionFailed",
+        Bucket="shape-data",
+        Key="models/b",
+        CopySource=source,
+        IfNoneMatch="*",
+    )
+    rec.call(s3, "DeleteObject", Bucket="shape-data", Key="models/b")
+    s3.create_bucket(Bucket="shape-locked", ObjectLockEnabledForBucket=True)
+    rec.call(s3, "PutBucketVersioning", Bucket="shape-data", VersioningConfiguration={"Status": "Enabled"})
+    rec.call(
+        s3,
+        "PutBucketVersioning",
+        expect_error="InvalidBucketState",
+        Bucket="shape-locked",
+        VersioningConfiguration={"Status": "Suspended"},
+    )
+
+
+def sts_scenario(rec: Recorder, session: boto3.Session, url: str) -> None:
+    """AssumeRole with a SourceIdentity (its answer carries it) and AssumeRoleWithWebIdentity
+    (unsigned) as the CI workflows make it."""
+    import base64
+
+    from botocore import UNSIGNED
+
+    iam = session.client("iam", endpoint_url=url)
+    account = session.client("sts", endpoint_url=url).get_caller_identity()["Account"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            },
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "Federated": f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
+                },
+            },
+        ],
+    }
+    iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com",
+        ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )
+    role = iam.create_role(RoleName="mlgov-dev-shape-sts", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    sts = rec.client(session, "sts", url)
+    answer = rec.call(sts, "AssumeRole", RoleArn=role, RoleSessionName="shapes", SourceIdentity="ana")
+    assert answer["SourceIdentity"] == "ana"
+    rec.call(
+        sts,
+        "AssumeRole",
+        expect_error="ValidationError",
+        RoleArn=role,
+        RoleSessionName="shapes",
+        SourceIdentity="a b",
+    )
+    claims = {
+        "iss": "https://token.actions.githubusercontent.com",
+        "aud": "sts.amazonaws.com",
+        "sub": "repo:o/r",
+    }
+    token = ".".join(
+        base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+        for part in ({"alg": "RS256"}, claims, {})
+    )
+    unsigned = session.client("sts", endpoint_url=url, config=Config(signature_version=UNSIGNED))
+    unsigned.meta.events.register("before-parse", rec._keep_raw)
+    rec.call(
+        unsigned, "AssumeRoleWithWebIdentity", RoleArn=role, RoleSessionName="gha", WebIdentityToken=token
+    )
+    rec.call(
+        unsigned,
+        "AssumeRoleWithWebIdentity",
+        expect_error="InvalidIdentityToken",
+        RoleArn=role,
+        RoleSessionName="gha",
+        WebIdentityToken="not-a-token",
+    )
 
 
 def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     rec = Recorder()
-    sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url))
+    key_arn = session.client("kms", endpoint_url=cloud.url).create_key()["KeyMetadata"]["Arn"]
+    sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url), key_arn)
     datazone_scenario(rec, rec.client(session, "datazone", cloud.url))
     dz = session.client("datazone", endpoint_url=cloud.url)
     domain_arn = dz.create_domain(
@@ -729,6 +864,7 @@ def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     receiver = rec.client(session_for(cloud, "staging"), "ram", cloud.url)
     ram_scenario(rec, rec.client(session, "ram", cloud.url), domain_arn, receiver)
     s3_scenario(rec, rec.client(session, "s3", cloud.url))
+    sts_scenario(rec, session, cloud.url)
     assert rec.checker.problems == [], "\n".join(rec.checker.problems)
     for service, operations in OPERATIONS.items():
         missing = set(operations) - rec.covered.get(service, set())

@@ -22,6 +22,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "DescribeModelPackage",
         "ListModelPackages",
         "DescribeModelPackageGroup",
+        "CreateModelPackageGroup",
         "DeleteModelPackage",
         "DeleteModelPackageGroup",
         "PutModelPackageGroupPolicy",
@@ -47,23 +48,28 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "CreateArtifact",
         "DescribeArtifact",
         "ListArtifacts",
+        "UpdateArtifact",
         "DeleteArtifact",
         "CreateAction",
         "DescribeAction",
         "ListActions",
+        "UpdateAction",
         "DeleteAction",
         "CreateContext",
         "DescribeContext",
         "ListContexts",
+        "UpdateContext",
         "DeleteContext",
         "AddAssociation",
         "DeleteAssociation",
         "ListAssociations",
+        "QueryLineage",
         "AddTags",
         "ListTags",
         "DeleteTags",
         "Search",
         "CreateModelCard",
+        "DescribeModel",
         "DescribeModelCard",
         "UpdateModelCard",
         "ListModelCardVersions",
@@ -84,7 +90,14 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "RejectResourceShareInvitation",
         "ListResources",
     ),
-    "s3": ("PutBucketLogging", "GetBucketNotificationConfiguration"),
+    "sts": ("AssumeRole", "AssumeRoleWithWebIdentity"),
+    "s3": (
+        "PutBucketLogging",
+        "GetBucketNotificationConfiguration",
+        "CopyObject",
+        "DeleteObject",
+        "PutBucketVersioning",
+    ),
     "datazone": (
         "CreateDomain",
         "GetDomain",
@@ -127,7 +140,9 @@ def install() -> None:
             resource_policies,
             s3,
             s3_policy,
+            s3_writes,
             sagemaker,
+            sts,
             validation,
         )
         from .datazone.exceptions import ValidationException as DataZoneValidation
@@ -143,6 +158,7 @@ def install() -> None:
         ram.register()
         s3.register()
         s3_policy.register()
+        s3_writes.register()
         authentication.register()
         auth_errors.register()
         iam_resources.register()
@@ -151,6 +167,7 @@ def install() -> None:
         kms.register()
         principals.register()
         events_logs.register()
+        sts.register()
         _installed = True
 
 

@@ -25,7 +25,6 @@ authenticator with the signed request fixed), so it supersedes that module's pat
 from __future__ import annotations
 
 from typing import Any
-from xml.sax.saxutils import escape
 
 from botocore.exceptions import DataNotFoundError
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -33,12 +32,11 @@ from moto.core.exceptions import (
     AccessDeniedError,
     AuthFailureError,
     InvalidClientTokenIdError,
-    JsonRESTError,
     SignatureDoesNotMatchError,
-    _RESTError,
 )
 
 from .authentication import authenticate_and_authorize
+from .core.errors import JsonAuthError, QueryAuthError
 
 #: moto's XML error code -> the code JSON-protocol services use.
 JSON_CODES: dict[
@@ -49,28 +47,6 @@ JSON_CODES: dict[
     SignatureDoesNotMatchError: "InvalidSignatureException",
     AuthFailureError: "UnrecognizedClientException",
 }
-
-
-class JsonAuthError(JsonRESTError):
-    def __init__(self, error_type: str, message: str, status: int) -> None:
-        super().__init__(error_type, message)
-        self.code = status
-
-
-class QueryAuthError(_RESTError):
-    """An authorization failure in the query protocol's envelope (one ``Error`` under the root)."""
-
-    def __init__(self, error_type: str, message: str, status: int) -> None:
-        super().__init__(error_type, message)
-        self.code = status
-        self.description = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            "<ErrorResponse><Error><Type>Sender</Type>"
-            f"<Code>{escape(error_type)}</Code><Message>{escape(message)}</Message>"
-            # moto writes the response's request id into an empty RequestId (_enrich_response).
-            "</Error><RequestId></RequestId></ErrorResponse>"
-        )
-        self.content_type = "text/xml"
 
 
 def _protocol(response: Any) -> str:

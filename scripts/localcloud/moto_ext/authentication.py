@@ -33,6 +33,8 @@ from moto.core.authorization import ActionAuthenticatorMixin
 from moto.core.responses import BaseResponse
 from moto.iam.access_control import IAMRequestBase
 
+from .resource_policies import CURRENT
+
 
 def _signed_path(response: Any) -> str:
     raw = _request_uris.get(response)
@@ -65,6 +67,11 @@ def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str =
         return
     if self.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
         return
+    if _unsigned_web_identity(self):
+        from .sts import authorize_web_identity
+
+        authorize_web_identity(self)
+        return
     iam_request = iam_request_cls(
         account_id=self.current_account,
         method=self.method,
@@ -75,7 +82,21 @@ def authenticate_and_authorize(self: Any, iam_request_cls: type, resource: str =
         action=self._get_action(),
     )
     iam_request.check_signature()
-    iam_request.check_action_permitted(resource)
+    token = CURRENT.set(self)
+    try:
+        iam_request.check_action_permitted(resource)
+    finally:
+        CURRENT.reset(token)
+
+
+def _unsigned_web_identity(response: Any) -> bool:
+    """AssumeRoleWithWebIdentity is called without AWS credentials (moto failed with a KeyError
+    on the missing Authorization header, HTTP 500); ``sts.authorize_web_identity`` decides it."""
+    return (
+        getattr(response, "service_name", "") == "sts"
+        and response._get_action() == "AssumeRoleWithWebIdentity"
+        and "Authorization" not in response.headers
+    )
 
 
 def _create_aws_request(self: IAMRequestBase) -> AWSRequest:

@@ -29,7 +29,7 @@ from typing import Any
 
 from moto.events.models import Rule
 
-from .conditions import conditions_met
+from .core.conditions import conditions_met
 
 log = logging.getLogger(__name__)
 

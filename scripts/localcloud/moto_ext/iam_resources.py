@@ -1,60 +1,38 @@
 """IAM enforcement against the resources a request names, not against ``"*"``.
 
 moto authorizes a request against the resource its response class reports
-(``_determine_resource``), and only IAM, SQS and STS report one; every SSM, SageMaker,
-EventBridge, KMS and CloudWatch Logs call is checked against ``"*"``. A policy scoped to real ARNs, as every role policy of
-the platform's stacks is (``ssm:GetParameters`` on ``parameter/mlgov/staging/*``), then never
-matches and the call is denied although AWS would allow it. Here each such request is authorized
-against the ARNs AWS evaluates (all of them: GetParameters with three names needs all three).
-IAM calls naming a role or policy are authorized against its ARN even before it exists
-(``CreateRole``; moto reported ``"*"`` until the role existed). KMS calls are authorized against the key ARN (``kms.key_arns``: the alias is resolved, a key of
-another account included), which is also where ``resource_policies`` brings in the key policy;
-CloudWatch Logs calls against ``log-group:<name>:*``, the log stream ARN for stream calls, and
-``log-group:<name>`` for the tagging calls, as the CloudWatch Logs User Guide lists them.
+(``_determine_resource``), and only IAM, SQS and STS report one; every other service's call is
+checked against ``"*"``, which a policy scoped to real ARNs never matches. Here each request of
+the services below is authorized against the ARNs AWS evaluates, as the Service Authorization
+Reference lists them per action ("Actions defined by ...", the *Resource types* column; an action
+without a resource type, such as every List and Search, takes ``*``), all of them when there are
+several (GetParameters with three names needs all three; AddAssociation both ends):
 
-Conditional Deny statements of identity policies. moto treats every condition of an identity
-policy as met, so a Deny with a condition denies every request; AWS applies it only when the
-request's context matches. For the calls authorized here (IAM, SSM, SageMaker, EventBridge, KMS, Logs)
-a Deny's condition is evaluated (``conditions.py``) against what the request carries: the
-service's condition keys the kit's policies use (``sagemaker:ModelApprovalStatus`` on
-Create/UpdateModelPackage) and ``aws:SecureTransport``. A conditional *Allow* keeps moto's
-reading (a documented gap: it allows). Elsewhere (S3, STS) moto's behaviour is unchanged.
+- SageMaker (:func:`sagemaker_resources`): model packages (``model-package/<group>/<version>``,
+  the version to be created for CreateModelPackage), groups, model cards and their export jobs,
+  models, lineage artifacts/actions/contexts (by ARN or name), Studio domains, user profiles,
+  spaces and apps, and tagged resources;
+- SSM parameters, EventBridge buses and rules, KMS keys and aliases (``kms.key_arns``), CloudWatch
+  Logs groups and streams, RAM resource shares and invitations, IAM roles and policies (even
+  before they exist: ``CreateRole`` is checked against the role to be created), DataZone domains
+  (``datazone/responses.py``).
 
-Applied only while IAM is enforced; otherwise moto's behaviour is unchanged. :func:`register`
-replaces methods on moto's classes, which a type checker refuses (``type: ignore[method-assign]``).
+``resolved_resources`` is the table the tests compare with the Service Authorization Reference.
+The decision itself (identity and resource-based policies, conditions) is
+``resource_policies.py``'s. Applied only while IAM is enforced; otherwise moto's behaviour is
+unchanged. :func:`register` replaces a method on moto's mixin, which a type checker refuses
+(``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextvars import ContextVar
 from typing import Any
 
 from moto.core.authorization import ActionAuthenticatorMixin
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
-from .conditions import Context, conditions_met
-from .utils import iam_enforced
-
-#: The request context of the call being authorized (set only around our resolvers' checks).
-_REQUEST_CONTEXT: ContextVar[Context | None] = ContextVar("mlgov_request_context", default=None)
-
-#: Request members that become condition keys, per service (the Service Authorization
-#: Reference's condition keys of the actions the kit's policies condition on).
-_CONTEXT_KEYS: dict[str, dict[str, str]] = {
-    "sagemaker": {"ModelApprovalStatus": "sagemaker:modelapprovalstatus"},
-}
-
-
-def request_context(service: str, body: dict[str, Any]) -> dict[str, str | list[str]]:
-    """Condition keys (lower-case) of one request: AWS's global keys the local cloud knows and
-    the service keys read from the request body."""
-    context: dict[str, str | list[str]] = {"aws:securetransport": "true"}
-    for member, key in _CONTEXT_KEYS.get(service, {}).items():
-        if isinstance(body.get(member), str):
-            context[key] = body[member]
-    return context
+from .core.utils import iam_enforced
 
 
 def _body(response: Any) -> dict[str, Any]:
@@ -81,64 +59,174 @@ def ssm_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]
         return [_ssm_parameter_arn(response, body["Path"].rstrip("/") or "/")]
     if body.get("Name"):
         return [_ssm_parameter_arn(response, body["Name"])]
+    tagging = action in ("AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource")
+    if tagging and body.get("ResourceType") == "Parameter" and body.get("ResourceId"):
+        return [_ssm_parameter_arn(response, body["ResourceId"])]
     return ["*"]
 
 
-def _sagemaker_arn(response: Any, kind: str, name: str) -> str:
+# -- SageMaker ----------------------------------------------------------------------------------------
+def _arn(response: Any, kind: str, name: str) -> str:
     if name.startswith("arn:"):
         return name
-    return f"arn:aws:sagemaker:{response.region}:{response.current_account}:{kind}/{name.lower() if kind == 'model-package' else name}"
+    return f"arn:aws:sagemaker:{response.region}:{response.current_account}:{kind}/{name}"
 
 
-LINEAGE_CREATES = {
-    "CreateArtifact": ("artifact", "ArtifactName"),
-    "CreateAction": ("action", "ActionName"),
-    "CreateContext": ("context", "ContextName"),
+def _group_parts(response: Any, name_or_arn: str) -> tuple[str, str, str]:
+    """(region, account, group name) of a group named or given by ARN."""
+    if name_or_arn.startswith("arn:"):
+        parts = name_or_arn.split(":", 5)
+        return parts[3], parts[4], parts[5].split("/", 1)[1]
+    return response.region, response.current_account, name_or_arn
+
+
+def _new_package_arn(response: Any, body: dict[str, Any]) -> str:
+    """The ARN CreateModelPackage will give: the group's next version (the group's account when
+    given by ARN), or an unversioned package's name."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    if not body.get("ModelPackageGroupName"):
+        return _arn(response, "model-package", str(body.get("ModelPackageName") or "*"))
+    region, account, group = _group_parts(response, str(body["ModelPackageGroupName"]))
+    backend = dict.get(sagemaker_backends.get(account, {}), region)
+    counters = getattr(backend, "model_package_version_counters", {}) if backend is not None else {}
+    version = counters.get(group, 0) + 1
+    return f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/{version}"
+
+
+#: SageMaker actions on one resource named by a request member: action -> (resource type, member).
+_NAMED: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("DescribeModelPackage", "DeleteModelPackage"), ("model-package", "ModelPackageName")),
+    "UpdateModelPackage": ("model-package", "ModelPackageArn"),
+    **dict.fromkeys(
+        (
+            "CreateModelPackageGroup",
+            "DescribeModelPackageGroup",
+            "DeleteModelPackageGroup",
+            "PutModelPackageGroupPolicy",
+            "GetModelPackageGroupPolicy",
+            "DeleteModelPackageGroupPolicy",
+        ),
+        ("model-package-group", "ModelPackageGroupName"),
+    ),
+    **dict.fromkeys(
+        (
+            "CreateModelCard",
+            "DescribeModelCard",
+            "UpdateModelCard",
+            "DeleteModelCard",
+            "ListModelCardVersions",
+            "CreateModelCardExportJob",
+            "ListModelCardExportJobs",
+        ),
+        ("model-card", "ModelCardName"),
+    ),
+    "DescribeModelCardExportJob": ("model-card-export-job", "ModelCardExportJobArn"),
+    **dict.fromkeys(("CreateModel", "DescribeModel", "DeleteModel"), ("model", "ModelName")),
+    **dict.fromkeys(("DescribeArtifact", "UpdateArtifact"), ("artifact", "ArtifactArn")),
+    **dict.fromkeys(
+        ("CreateAction", "DescribeAction", "UpdateAction", "DeleteAction"), ("action", "ActionName")
+    ),
+    **dict.fromkeys(
+        ("CreateContext", "DescribeContext", "UpdateContext", "DeleteContext"), ("context", "ContextName")
+    ),
+    **dict.fromkeys(("DescribeDomain", "UpdateDomain", "DeleteDomain"), ("domain", "DomainId")),
 }
+
+#: Lineage entity ids are the lower-cased name (the emulator's ARN, ``lineage.py``).
+_LOWERED = ("artifact", "action", "context")
 
 
 def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
-    if action in ("DescribeModelPackage", "DeleteModelPackage") and body.get("ModelPackageName"):
-        return [_sagemaker_arn(response, "model-package", body["ModelPackageName"])]
-    if action == "UpdateModelPackage" and body.get("ModelPackageArn"):
-        return [body["ModelPackageArn"]]
-    if body.get("ModelPackageGroupName") and action != "ListModelPackageGroups":
-        return [_sagemaker_arn(response, "model-package-group", body["ModelPackageGroupName"])]
-    if action in LINEAGE_CREATES:
-        kind, member = LINEAGE_CREATES[action]
-        return [_sagemaker_arn(response, kind, body.get(member) or "*")]
+    if action == "CreateModelPackage":
+        return [_new_package_arn(response, body)]
+    if action == "ListModelPackages" and body.get("ModelPackageGroupName"):
+        # The versions of one group (Service Authorization Reference: model-package).
+        region, account, group = _group_parts(response, str(body["ModelPackageGroupName"]))
+        return [f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/*"]
+    if action in _NAMED:
+        kind, member = _NAMED[action]
+        name = body.get(member)
+        if not name:
+            return ["*"]
+        name = str(name)
+        if kind in _LOWERED and not name.startswith("arn:"):
+            name = name.lower()
+        return [_arn(response, kind, name)]
+    if action == "CreateArtifact":
+        # Its ARN is known only once created; a named artifact's is its lower-cased name.
+        name = body.get("ArtifactName")
+        return [_arn(response, "artifact", str(name).lower() if name else "*")]
+    if action == "DeleteArtifact":
+        if body.get("ArtifactArn"):
+            return [str(body["ArtifactArn"])]
+        return [_artifact_by_source(response, (body.get("Source") or {}).get("SourceUri"))]
     if action in ("AddAssociation", "DeleteAssociation"):
         return [arn for arn in (body.get("SourceArn"), body.get("DestinationArn")) if arn] or ["*"]
     if action in ("AddTags", "DeleteTags", "ListTags") and body.get("ResourceArn"):
-        return [body["ResourceArn"]]
-    if action.endswith("UserProfile") and body.get("DomainId") and body.get("UserProfileName"):
-        return [_sagemaker_arn(response, "user-profile", f"{body['DomainId']}/{body['UserProfileName']}")]
+        return [str(body["ResourceArn"])]
+    domain_id = body.get("DomainId")
+    if action.endswith("UserProfile") and domain_id and body.get("UserProfileName"):
+        return [_arn(response, "user-profile", f"{domain_id}/{body['UserProfileName']}")]
+    if action == "CreatePresignedDomainUrl" and domain_id and body.get("UserProfileName"):
+        return [_arn(response, "user-profile", f"{domain_id}/{body['UserProfileName']}")]
     # Studio resources as the Service Authorization Reference names them: domain/<id>,
     # space/<id>/<name>, app/<id>/<space or user profile>/<app type>/<name>.
-    domain_id = body.get("DomainId")
-    if action in ("DescribeDomain", "UpdateDomain", "DeleteDomain") and domain_id:
-        return [_sagemaker_arn(response, "domain", domain_id)]
     if action.endswith("Space") and domain_id and body.get("SpaceName"):
-        return [_sagemaker_arn(response, "space", f"{domain_id}/{body['SpaceName']}")]
+        return [_arn(response, "space", f"{domain_id}/{body['SpaceName']}")]
     owner = body.get("SpaceName") or body.get("UserProfileName")
     if action.endswith("App") and domain_id and owner and body.get("AppType") and body.get("AppName"):
-        name = f"{domain_id}/{owner}/{body['AppType']}/{body['AppName']}"
-        return [_sagemaker_arn(response, "app", name)]
+        return [_arn(response, "app", f"{domain_id}/{owner}/{body['AppType']}/{body['AppName']}")]
+    if action == "CreateDomain" and body.get("DomainName"):
+        # The domain's id is generated: any domain of this account.
+        return [_arn(response, "domain", "*")]
     return ["*"]
 
 
+def _artifact_by_source(response: Any, source_uri: str | None) -> str:
+    from moto.sagemaker.models import sagemaker_backends
+
+    backend = dict.get(sagemaker_backends.get(response.current_account, {}), response.region)
+    for entity in list(getattr(backend, "lineage", {}).values()):
+        if entity.kind == "Artifact" and entity.source.get("SourceUri") == source_uri:
+            return str(entity.arn)
+    return _arn(response, "artifact", "*")
+
+
+# -- EventBridge, Logs, KMS, RAM, IAM --------------------------------------------------------------
+def _bus_arn(response: Any, bus: str) -> str:
+    if bus.startswith("arn:"):
+        return bus
+    return f"arn:aws:events:{response.region}:{response.current_account}:event-bus/{bus}"
+
+
 def events_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
-    if action != "PutEvents":
-        return ["*"]
-    arns = set()
-    for entry in body.get("Entries") or []:
-        bus = entry.get("EventBusName") or "default"
-        arns.add(
-            bus
-            if bus.startswith("arn:")
-            else f"arn:aws:events:{response.region}:{response.current_account}:event-bus/{bus}"
-        )
-    return sorted(arns) or ["*"]
+    if action == "PutEvents":
+        arns = {
+            _bus_arn(response, entry.get("EventBusName") or "default") for entry in body.get("Entries") or []
+        }
+        return sorted(arns) or ["*"]
+    rule = body.get("Name") or body.get("Rule")
+    if rule and action in (
+        "PutRule",
+        "DescribeRule",
+        "DeleteRule",
+        "EnableRule",
+        "DisableRule",
+        "PutTargets",
+        "RemoveTargets",
+        "ListTargetsByRule",
+    ):
+        bus = body.get("EventBusName") or "default"
+        if str(bus).startswith("arn:"):
+            bus = str(bus).rsplit("/", 1)[-1]
+        path = rule if bus == "default" else f"{bus}/{rule}"
+        return [f"arn:aws:events:{response.region}:{response.current_account}:rule/{path}"]
+    if action in ("TagResource", "UntagResource", "ListTagsForResource") and body.get("ResourceARN"):
+        return [str(body["ResourceARN"])]
+    if action in ("DescribeEventBus", "CreateEventBus", "DeleteEventBus") and body.get("Name"):
+        return [_bus_arn(response, str(body["Name"]))]
+    return ["*"]
 
 
 #: CloudWatch Logs actions authorized against the log group ARN without the trailing ``:*``
@@ -168,6 +256,29 @@ def kms_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]
     return key_arns(response, action, body)
 
 
+def ram_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    """RAM (restJson: members in the body or the query): the resource share an action names, or
+    the invitation AcceptResourceShareInvitation / RejectResourceShareInvitation answer."""
+    params = dict(body)
+    params.update({k: v[0] for k, v in (getattr(response, "querystring", None) or {}).items() if v})
+    if action in (
+        "AssociateResourceShare",
+        "DisassociateResourceShare",
+        "DeleteResourceShare",
+        "UpdateResourceShare",
+        "ListResourceSharePermissions",
+        "TagResource",
+        "UntagResource",
+        "AssociateResourceSharePermission",
+    ) and params.get("resourceShareArn"):
+        return [str(params["resourceShareArn"])]
+    if action in ("AcceptResourceShareInvitation", "RejectResourceShareInvitation") and params.get(
+        "resourceShareInvitationArn"
+    ):
+        return [str(params["resourceShareInvitationArn"])]
+    return ["*"]
+
+
 def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
     """The role or policy an IAM call names, existing or not. moto reports a role's ARN only once
     the role exists, so ``CreateRole`` (and any call on a missing role) was checked against
@@ -190,14 +301,24 @@ def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]
     return ["*"]
 
 
-RESOLVERS: dict[str, Callable[[Any, str, dict[str, Any]], list[str]]] = {
+Resolver = Callable[[Any, str, dict[str, Any]], list[str]]
+
+RESOLVERS: dict[str, Resolver] = {
     "iam": iam_resources,
     "ssm": ssm_resources,
     "sagemaker": sagemaker_resources,
     "events": events_resources,
     "kms": kms_resources,
     "logs": logs_resources,
+    "ram": ram_resources,
 }
+
+
+def resolved_resources(response: Any, service: str, action: str) -> list[str]:
+    """The ARNs a request of ``service`` is authorized against (what the tests check)."""
+    resolver = RESOLVERS.get(service)
+    return resolver(response, action, _body(response)) if resolver else ["*"]
+
 
 _original = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
@@ -207,39 +328,12 @@ def _authenticate_and_authorize_normal_action(self: Any, resource: str = "*") ->
     if resource != "*" or resolver is None or not iam_enforced():
         _original(self, resource)
         return
-    body = _body(self)
-    token = _REQUEST_CONTEXT.set(request_context(self.service_name, body))
-    try:
-        for arn in resolver(self, self._get_action(), body):
-            _original(self, arn)
-    finally:
-        _REQUEST_CONTEXT.reset(token)
-
-
-_original_statement_check = IAMPolicyStatement.is_action_permitted
-
-
-def _statement_permitted(
-    self: IAMPolicyStatement,
-    action: str,
-    resource: str = "*",
-    principal: str | None = None,
-    incoming_condition_values: dict[str, str] | None = None,
-) -> PermissionResult:
-    statement = self._statement
-    context = _REQUEST_CONTEXT.get()
-    if context is None or statement.get("Effect") != "Deny" or not statement.get("Condition"):
-        return _original_statement_check(self, action, resource, principal, incoming_condition_values)
-    if not conditions_met(statement, context):
-        return PermissionResult.NEUTRAL
-    unconditioned = IAMPolicyStatement({k: v for k, v in statement.items() if k != "Condition"})
-    return _original_statement_check(unconditioned, action, resource, principal, incoming_condition_values)
+    for arn in resolver(self, self._get_action(), _body(self)):
+        _original(self, arn)
 
 
 def register() -> None:
-    """Authorize SSM, SageMaker, EventBridge, KMS and Logs calls against their resources
-    (idempotent)."""
+    """Authorize the services above against their resources (idempotent)."""
     ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = (  # type: ignore[method-assign]
         _authenticate_and_authorize_normal_action
     )
-    IAMPolicyStatement.is_action_permitted = _statement_permitted  # type: ignore[method-assign]

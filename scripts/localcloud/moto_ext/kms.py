@@ -122,3 +122,13 @@ def _kms_backend(self: KmsResponse) -> KmsBackend:
 def register() -> None:
     """Serve KMS calls from the account their key belongs to (idempotent)."""
     KmsResponse.kms_backend = property(_kms_backend)  # type: ignore[method-assign,assignment]
+
+
+def existing_key_arn(response: Any, identifier: str) -> str | None:
+    """The ARN of the key a KeyId names (key id, key ARN, alias name or alias ARN; a name in the
+    caller's account and region), or None when there is no such key."""
+    account, region, key_id = _resolve(response, identifier)
+    backend = dict.get(kms_backends.get(account, {}), region)
+    if backend is None or not key_id or key_id not in backend.keys:
+        return None
+    return f"arn:aws:kms:{region}:{account}:key/{key_id}"

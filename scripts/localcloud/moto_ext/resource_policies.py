@@ -1,83 +1,66 @@
-"""Role trust policies and KMS key policies evaluated with the caller's identity policies.
+"""Every request authorized as AWS's policy evaluation logic does: identity policies with their
+conditions, and the resource-based policy of the resource it names.
 
-moto authorizes a request against the caller's identity policies only. It checks a role's trust
-policy on AssumeRole just when the role is in the caller's own account, and then compares the
-caller's session ARN with the principals as strings (``arn:aws:iam::<account>:root`` never
-matches); KMS key policies are consulted only for an explicit Deny. With IAM enforced, the
-local cloud then let any principal whose own policy allows ``sts:AssumeRole`` assume a role that
-does not trust it, and let a cross-account key user in without the key policy's half.
+moto evaluates identity policies only, treats every condition as met, checks a role's trust
+policy just in the caller's own account (comparing ARNs as strings), and consults KMS key
+policies only for an explicit Deny. With IAM enforced, the local cloud instead decides each
+request from (IAM User Guide, "Policy evaluation logic", "Cross-account policy evaluation logic";
+KMS Developer Guide, "Key policies", "Allowing users in other accounts to use a KMS key"; S3 User
+Guide, "How Amazon S3 authorizes a request"; SageMaker Developer Guide, cross-account model
+registry with model package group policies):
 
-Here, with IAM enforced, both requests are decided as AWS's policy evaluation logic does
-(IAM User Guide, "Policy evaluation logic" and "Cross-account policy evaluation logic"; KMS
-Developer Guide, "Key policies" and "Allowing users in other accounts to use a KMS key"):
+- the caller's identity policies, every statement's Action, Resource (policy variables
+  substituted) and Condition evaluated (``core/evaluation.py``) against the request context
+  (``request_context.py``);
+- the resource-based policy of the resource: a role's trust policy (``sts:AssumeRole``,
+  ``sts:SetSourceIdentity``, ``sts:TagSession``), a KMS key's policy (``kms:*`` on a key), a
+  bucket's policy (``s3:*``), a model package group's policy (``sagemaker:*`` on the group or its
+  versions);
+- an explicit Deny anywhere denies; a trust or key policy must allow (directly, or through the
+  caller's account plus the caller's own Allow); a bucket or group policy is optional in its own
+  account (identity Allow or a direct grant suffices) and required from another account (both
+  halves); another account's SageMaker resource of a type without a resource policy is denied.
 
-- an explicit Deny in the identity policies or in the trust / key policy denies;
-- the trust / key policy must allow the caller, either *directly* (naming its role or user ARN,
-  its session ARN, or ``*``) or *through its account* (``<account>`` / ``arn:aws:iam::<account>:root``,
-  which delegates the decision to that account's IAM policies);
-- same account: a direct grant suffices; a grant through the account also needs an Allow in the
-  caller's identity policies;
-- another account: the caller's identity policies must allow too, however the grant is made.
-
-Conditions are evaluated against what the local cloud knows of the request (``conditions.py``):
-``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``aws:PrincipalType``, ``aws:SecureTransport``,
-``kms:CallerAccount``, ``sts:ExternalId``, ``sts:RoleSessionName``; a condition on any other key
-is not met, so its statement does not apply. Denials use the wording of the service
-(``AccessDenied`` from STS, ``AccessDeniedException`` from KMS, each naming the caller, the
-action, the resource and which policy is missing). Every other request keeps moto's
-identity-only evaluation. :func:`register` replaces a method of moto's ``IAMRequestBase``, which a
-type checker refuses (``type: ignore[method-assign]``).
+Denials use the service's wording: STS ``AccessDenied`` "User: <caller> is not authorized to
+perform: sts:AssumeRole on resource: <role>", KMS ``AccessDeniedException`` naming the missing
+policy, SageMaker ``AccessDeniedException`` "... because no resource-based policy allows the
+<action> action", S3's plain ``AccessDenied``; otherwise moto's ``AccessDenied`` (in the
+service's protocol, ``auth_errors.py``). :func:`register` replaces a method of moto's
+``IAMRequestBase``, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
 
-import enum
-import fnmatch
 import json
 import re
-from dataclasses import dataclass
+from contextvars import ContextVar
 from typing import Any
 
 from moto.core.exceptions import AccessDeniedError
-from moto.iam.access_control import (
-    AssumedRoleAccessKey,
-    IAMPolicy,
-    IAMRequestBase,
-    PermissionResult,
-)
+from moto.iam.access_control import AssumedRoleAccessKey, IAMPolicy, IAMRequestBase
 
-from .conditions import Context, conditions_met
-from .principals import present
-from .utils import as_list
+from . import request_context
+from .core.bindings import present
+from .core.errors import JsonAuthError
+from .core.evaluation import (
+    Caller,
+    Decision,
+    Grant,
+    decide,
+    decide_same_account_optional,
+    identity_decision,
+    resource_policy_grant,
+)
 
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.+/)?([^/]+)$")
 _KEY_ARN = re.compile(r"^arn:aws[\w-]*:kms:([\w-]+):(\d{12}):key/(.+)$")
 _BUCKET_ARN = re.compile(r"^arn:aws[\w-]*:s3:::([^/*]+)(?:/.*)?$")
+_SAGEMAKER_ARN = re.compile(r"^arn:aws[\w-]*:sagemaker:([\w-]+):(\d{12}):([\w-]+)/(.+)$")
+#: The role's trust policy decides these STS actions (with the caller's identity policies).
+TRUST_ACTIONS = ("sts:assumerole", "sts:setsourceidentity", "sts:tagsession")
 
-
-class Grant(enum.IntEnum):
-    """What a resource-based policy says about one request, weakest first."""
-
-    NONE = 0
-    THROUGH_ACCOUNT = 1
-    DIRECT = 2
-    DENY = 3
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The principal a request is made as."""
-
-    account: str
-    arn: str
-    """The IAM user ARN, or the role ARN (with its path) for an assumed-role session."""
-    session_arn: str | None = None
-    """``arn:aws:sts::<account>:assumed-role/<role>/<session>`` for an assumed-role session."""
-
-    @property
-    def acting_arn(self) -> str:
-        """The ARN AWS names in an access denied message."""
-        return self.session_arn or self.arn
+#: The moto response object (the request) being authorized; set by ``authentication``.
+CURRENT: ContextVar[Any] = ContextVar("mlgov_current_request", default=None)
 
 
 class PolicyAccessDenied(AccessDeniedError):
@@ -99,111 +82,25 @@ def caller_of(request: IAMRequestBase) -> Caller:
     return Caller(key.account_id, key.arn)
 
 
-def _principal_grant(statement: dict[str, Any], caller: Caller) -> Grant:
-    def named(principal: Any) -> Grant:
-        if principal == "*":
-            return Grant.DIRECT
-        if not isinstance(principal, dict):
-            return Grant.NONE
-        entries = [str(e) for e in as_list(principal.get("AWS"))]
-        if "*" in entries or caller.arn in entries or (caller.session_arn in entries):
-            return Grant.DIRECT
-        if caller.account in entries or f"arn:aws:iam::{caller.account}:root" in entries:
-            return Grant.THROUGH_ACCOUNT
-        return Grant.NONE
-
-    if "NotPrincipal" in statement:
-        return Grant.NONE if named(statement["NotPrincipal"]) else Grant.DIRECT
-    return named(statement.get("Principal"))
+def identity_documents(access_key: Any) -> list[dict[str, Any]]:
+    """The caller's identity policies (inline, attached, and its groups') as documents."""
+    documents = []
+    for policy in access_key.collect_policies():
+        document = IAMPolicy(policy)._policy_json
+        if isinstance(document, dict):
+            documents.append(document)
+    return documents
 
 
-def _matches(statement: dict[str, Any], element: str, value: str, *, case: bool) -> bool | None:
-    """Whether ``value`` matches the statement's ``element`` (or its Not form); None if neither
-    is present."""
-    for name, negated in ((element, False), (f"Not{element}", True)):
-        if name in statement:
-            patterns = [str(p) for p in as_list(statement[name])]
-            if case:
-                hit = any(fnmatch.fnmatchcase(value, p) for p in patterns)
-            else:
-                hit = any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
-            return hit != negated
-    return None
-
-
-def resource_policy_grant(
-    document: dict[str, Any], caller: Caller, action: str, resource: str, context: Context
-) -> Grant:
-    """The strongest grant of ``document`` for the request; DENY if a statement denies it."""
-    grant = Grant.NONE
-    for statement in as_list(document.get("Statement")):
-        if not isinstance(statement, dict):
-            continue
-        principal = _principal_grant(statement, caller)
-        if principal is Grant.NONE or not _matches(statement, "Action", action, case=False):
-            continue
-        # A trust policy has no Resource: the role it is attached to is the resource.
-        if _matches(statement, "Resource", resource, case=True) is False:
-            continue
-        if not conditions_met(statement, context):
-            continue
-        if statement.get("Effect") == "Deny":
-            return Grant.DENY
-        if statement.get("Effect") == "Allow":
-            grant = max(grant, principal)
-    return grant
-
-
-def identity_result(request: IAMRequestBase, resource: str) -> PermissionResult:
-    """moto's evaluation of the caller's identity policies (inline and attached)."""
-    permitted = False
-    for policy in request._access_key.collect_policies():
-        result = IAMPolicy(policy).is_action_permitted(request._action, resource)
-        if result == PermissionResult.DENIED:
-            return result
-        permitted = permitted or result == PermissionResult.PERMITTED
-    return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
-
-
-def request_context(request: IAMRequestBase, caller: Caller) -> dict[str, str | list[str]]:
-    context: dict[str, str | list[str]] = {
-        "aws:principalarn": caller.arn,
-        "aws:principalaccount": caller.account,
-        "aws:principaltype": "AssumedRole" if caller.session_arn else "User",
-        "aws:securetransport": "true",
-        "kms:calleraccount": caller.account,
-    }
-    data = request._data if isinstance(request._data, dict) else {}
-    for member, key in (("ExternalId", "sts:externalid"), ("RoleSessionName", "sts:rolesessionname")):
-        value = data.get(member)
-        if value:
-            context[key] = str(value[0] if isinstance(value, list) else value)
-    return context
-
-
-def decide(grant: Grant, identity: PermissionResult, same_account: bool) -> str | None:
-    """None when allowed, else which half is missing ("resource-based" / "identity-based" /
-    "explicit deny")."""
-    if grant is Grant.DENY or identity == PermissionResult.DENIED:
-        return "explicit deny"
-    if grant is Grant.NONE:
-        return "resource-based"
-    if grant is Grant.DIRECT and same_account:
-        return None
-    return None if identity == PermissionResult.PERMITTED else "identity-based"
-
-
+# -- resource-based policies -----------------------------------------------------------------------
 def _role_document(resource: str) -> tuple[str, dict[str, Any] | None]:
     from moto.iam.models import iam_backends
 
     match = _ROLE_ARN.match(resource)
     assert match is not None
     account = match.group(1)
-    backend = iam_backends[account]["aws"]
-    role = next((r for r in backend.roles.values() if r.arn == resource), None)
-    if role is None:
-        return account, None
-    return account, json.loads(role.assume_role_policy_document)
+    role = next((r for r in iam_backends[account]["aws"].roles.values() if r.arn == resource), None)
+    return account, json.loads(role.assume_role_policy_document) if role is not None else None
 
 
 def _key_document(resource: str) -> tuple[str, dict[str, Any] | None]:
@@ -234,63 +131,194 @@ def _bucket_document(resource: str) -> tuple[str | None, dict[str, Any] | None]:
     return account, json.loads(policy) if policy else None
 
 
-def check_action_permitted(self: IAMRequestBase, resource: str) -> None:
-    """moto's ``check_action_permitted`` with trust and key policies in the decision."""
-    action = self._action
-    if action == "sts:GetCallerIdentity":  # AWS allows it whatever the policies say
-        return
-    identity = identity_result(self, resource)
-    is_role = action == "sts:AssumeRole" and _ROLE_ARN.match(resource)
-    is_key = action.startswith("kms:") and _KEY_ARN.match(resource)
-    if action.startswith("s3:") and _BUCKET_ARN.match(resource):
-        _check_bucket_request(self, resource, identity)
-        return
-    if not (is_role or is_key):
-        if identity != PermissionResult.PERMITTED:
-            self._raise_access_denied()
-        return
-    caller = caller_of(self)
-    account, document = _role_document(resource) if is_role else _key_document(resource)
-    if document is None:
-        # No such role: AWS answers AccessDenied. No such key: the handler answers NotFound.
-        if is_role or identity != PermissionResult.PERMITTED:
-            self._raise_access_denied()
-        return
-    grant = resource_policy_grant(document, caller, action, resource, request_context(self, caller))
-    missing = decide(grant, identity, caller.account == account)
-    if missing is None:
-        return
-    message = f"User: {caller.acting_arn} is not authorized to perform: {action} on resource: {resource}"
-    if is_key:
-        from .auth_errors import JsonAuthError
+def _group_document(resource: str) -> tuple[str, dict[str, Any] | None, bool]:
+    """(account, group policy, whether the resource type has resource policies) of a SageMaker
+    ARN: model package groups and their versions carry the group's policy."""
+    from moto.sagemaker.models import sagemaker_backends
 
+    match = _SAGEMAKER_ARN.match(resource)
+    assert match is not None
+    region, account, kind, path = match.groups()
+    if kind not in ("model-package", "model-package-group"):
+        return account, None, False
+    backend = dict.get(sagemaker_backends.get(account, {}), region)
+    policies = getattr(backend, "model_package_group_policies", {}) if backend is not None else {}
+    group = path.split("/")[0]
+    policy = policies.get(group) or next((p for g, p in policies.items() if g.lower() == group.lower()), None)
+    return account, json.loads(present(policy)) if policy else None, True
+
+
+# -- the decision ----------------------------------------------------------------------------------
+def _deny(
+    request: IAMRequestBase, caller: Caller, action: str, resource: str, kind: str, missing: str
+) -> None:
+    message = f"User: {caller.acting_arn} is not authorized to perform: {action} on resource: {resource}"
+    if kind == "key":
         reason = (
-            f"with an explicit deny in a {'resource' if grant is Grant.DENY else 'identity'}-based policy"
-            if missing == "explicit deny"
+            f"with an explicit deny in a {'resource' if missing == 'resource deny' else 'identity'}-based policy"
+            if missing in ("explicit deny", "resource deny")
             else f"because no {missing} policy allows the {action} action"
         )
         raise JsonAuthError("AccessDeniedException", f"{message} {reason}", 400)
-    raise PolicyAccessDenied(message)
+    if kind == "group":
+        reason = (
+            "with an explicit deny"
+            if missing in ("explicit deny", "resource deny")
+            else f"because no {missing} policy allows the {action} action"
+        )
+        raise JsonAuthError("AccessDeniedException", f"{message} {reason}", 400)
+    if kind == "role":
+        raise PolicyAccessDenied(message)
+    request._raise_access_denied()
 
 
-def _check_bucket_request(request: IAMRequestBase, resource: str, identity: PermissionResult) -> None:
-    """A request from another account than the bucket's needs the bucket policy's grant too;
-    within the bucket's account moto's identity-only evaluation stays (a documented gap)."""
+def authorize(request: IAMRequestBase, action: str, resource: str) -> None:
+    """Raise the service's access denied error unless ``action`` on ``resource`` is allowed."""
     caller = caller_of(request)
-    account, document = _bucket_document(resource)
-    if account is None or account == caller.account:
-        if identity != PermissionResult.PERMITTED:
-            request._raise_access_denied()
+    response = CURRENT.get()
+    service, _, operation = action.partition(":")
+    context = request_context.build(response, request._access_key, service, operation, resource)
+    identity = identity_decision(identity_documents(request._access_key), action, resource, context)
+    lowered = action.lower()
+
+    if lowered in TRUST_ACTIONS and _ROLE_ARN.match(resource):
+        account, document = _role_document(resource)
+        if document is None:  # no such role: AccessDenied, as AWS answers
+            _deny(request, caller, action, resource, "role", "resource-based")
+        grant = resource_policy_grant(document, caller, action, resource, context)
+        missing = decide(grant, identity, caller.account == account)
+        if missing is not None:
+            _deny(request, caller, action, resource, "role", missing)
         return
-    context = request_context(request, caller)
-    grant = resource_policy_grant(document or {}, caller, request._action, resource, context)
-    if decide(grant, identity, same_account=False) is not None:
-        # S3 answers a cross-account request with the plain "Access Denied" (its detailed
-        # messages are for requests from the bucket owner's own account).
-        request._raise_access_denied()
+    if service == "kms" and _KEY_ARN.match(resource):
+        account, document = _key_document(resource)
+        if document is None:  # no such key: the handler answers NotFoundException
+            if identity is not Decision.ALLOWED:
+                _deny(request, caller, action, resource, "identity", "identity-based")
+            return
+        grant = resource_policy_grant(document, caller, action, resource, context)
+        missing = decide(grant, identity, caller.account == account)
+        if missing is not None:
+            _deny(
+                request, caller, action, resource, "key", "resource deny" if grant is Grant.DENY else missing
+            )
+        return
+    if service == "s3" and _BUCKET_ARN.match(resource):
+        owner, document = _bucket_document(resource)
+        grant = resource_policy_grant(document, caller, action, resource, context)
+        if owner is None or owner == caller.account:
+            missing = decide_same_account_optional(grant, identity)
+        else:
+            # S3 answers a cross-account request with the plain "Access Denied".
+            missing = decide(grant, identity, same_account=False)
+        if missing is not None:
+            _deny(request, caller, action, resource, "bucket", missing)
+        return
+    if service == "sagemaker" and _SAGEMAKER_ARN.match(resource):
+        account, document, has_policies = _group_document(resource)
+        if account != caller.account:
+            grant = (
+                resource_policy_grant(document, caller, action, resource, context)
+                if has_policies
+                else Grant.NONE
+            )
+            missing = decide(grant, identity, same_account=False)
+            if missing is not None:
+                _deny(
+                    request,
+                    caller,
+                    action,
+                    resource,
+                    "group",
+                    "resource deny" if grant is Grant.DENY else missing,
+                )
+            return
+        grant = resource_policy_grant(document, caller, action, resource, context)
+        missing = decide_same_account_optional(grant, identity)
+        if missing == "explicit deny" and grant is Grant.DENY:
+            _deny(request, caller, action, resource, "group", "resource deny")
+        if missing is not None:
+            _deny(request, caller, action, resource, "identity", missing)
+        return
+    if identity is not Decision.ALLOWED:
+        _deny(request, caller, action, resource, "identity", "identity-based")
+
+
+def check_action_permitted(self: IAMRequestBase, resource: str) -> None:
+    """moto's ``check_action_permitted``, decided as the module docstring says."""
+    action = self._action
+    if action == "sts:GetCallerIdentity":  # AWS allows it whatever the policies say
+        return
+    authorize(self, action, resource)
+    if action == "sts:AssumeRole" and _ROLE_ARN.match(resource):
+        _check_session_attributes(self, resource)
+
+
+def _check_session_attributes(request: IAMRequestBase, resource: str) -> None:
+    """AssumeRole with a source identity (set or inherited) needs ``sts:SetSourceIdentity``,
+    with session tags ``sts:TagSession``; a chained session's source identity cannot change."""
+    from .sts import caller_session, query_list
+
+    response = CURRENT.get()
+    if response is None:
+        return
+    session = caller_session(response)
+    inherited = getattr(session, "source_identity", None) if session is not None else None
+    requested = response._get_param("SourceIdentity")
+    if inherited and requested and requested != inherited:
+        caller = caller_of(request)
+        raise PolicyAccessDenied(
+            f"User: {caller.acting_arn} is not authorized to perform: sts:SetSourceIdentity on "
+            f"resource: {resource}: the source identity of this session ({inherited}) cannot be "
+            "changed"
+        )
+    if inherited or requested:
+        authorize(request, "sts:SetSourceIdentity", resource)
+    if query_list(response, "Tags"):
+        authorize(request, "sts:TagSession", resource)
 
 
 def register() -> None:
-    """Evaluate trust, key and (across accounts) bucket policies on AssumeRole, KMS and S3 calls
-    (idempotent)."""
+    """Decide every enforced request from identity and resource-based policies (idempotent)."""
     IAMRequestBase.check_action_permitted = check_action_permitted  # type: ignore[method-assign]
+
+
+def authorize_on_behalf(response: Any, action: str, resource: str, keys: dict[str, str | list[str]]) -> None:
+    """Authorize a call a service makes for the caller of ``response`` (Forward access sessions:
+    SageMaker using a KMS key, passing a role), as the caller, with the extra context ``keys``
+    (``kms:ViaService``, ``aws:ViaAWSService``, ``iam:PassedToService`` ...). Refusals are the
+    calling service's ``AccessDeniedException`` carrying the inner service's message. Only while
+    IAM is enforced."""
+    from moto.iam.access_control import IAMRequest
+
+    from .core.utils import iam_enforced
+
+    if not iam_enforced():
+        return
+    operation = action.split(":", 1)[1]
+    request = IAMRequest(
+        account_id=response.current_account,
+        method=response.method,
+        path="/",
+        data=response.data,
+        body=b"",
+        headers=response.headers,
+        action=operation,
+    )
+    request._action = action
+    current, on_behalf = CURRENT.set(response), request_context.ON_BEHALF.set(keys)
+    try:
+        authorize(request, action, resource)
+    except JsonAuthError:
+        raise
+    except AccessDeniedError:
+        caller = caller_of(request)
+        raise JsonAuthError(
+            "AccessDeniedException",
+            f"User: {caller.acting_arn} is not authorized to perform: {action} on resource: {resource} "
+            f"because no identity-based policy allows the {action} action",
+            400,
+        ) from None
+    finally:
+        request_context.ON_BEHALF.reset(on_behalf)
+        CURRENT.reset(current)

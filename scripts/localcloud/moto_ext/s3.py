@@ -29,7 +29,7 @@ from moto.core.responses import ActionResult
 from moto.s3.models import FakeBucket
 from moto.s3.responses import S3Response
 
-from .utils import as_list
+from .core.utils import as_list
 
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
 

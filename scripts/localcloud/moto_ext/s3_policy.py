@@ -10,46 +10,54 @@ as met, so the TLS-only statement every kit bucket carries,
 denies every PutObject, GetObject and HeadObject (403 Forbidden), which breaks the Terraform S3
 backend, promotions and audit records on the emulator.
 
-This replaces ``FakeBucket.get_permission`` with an evaluation that gives each statement the
-request context the emulator knows: ``aws:SecureTransport`` is ``true`` (the emulator stands in
-for AWS's HTTPS endpoints; its loopback HTTP is the emulator's own transport). As on AWS, a
-condition on a key missing from the context is not met (``...IfExists`` operators and ``Null``
-excepted), so such a statement does not apply (``conditions.py``). Statement matching (action, resource, wildcard
-principal) is moto's own; only the condition step changes. :func:`register` replaces the method
-on moto's class, which a type checker refuses (``type: ignore[method-assign]``).
+This replaces ``FakeBucket.get_permission``, which moto asks what the policy says to *everyone*
+(anonymous requests included), with the local cloud's evaluator (``core/evaluation.py``): only
+statements whose principal is everyone (``*`` or ``{"AWS": "*"}``) apply here, with the context
+every request to the emulator carries (``aws:SecureTransport`` is ``true``: the emulator stands
+in for AWS's HTTPS endpoints) and the request's own keys (``s3:if-none-match`` ...,
+``request_context.py``). Statements naming principals are decided, with the caller known,
+by ``resource_policies.py`` on every request while IAM is enforced. :func:`register` replaces the
+method on moto's class, which a type checker refuses (``type: ignore[method-assign]``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
+from moto.iam.access_control import PermissionResult
 from moto.s3.models import FakeBucket
 
-from .conditions import conditions_met
-from .principals import present
-from .utils import as_list
+from .core.bindings import present
+from .core.evaluation import Caller, Grant, principal_grant, statement_applies
+from .core.utils import as_list
+from .request_context import request_keys
+from .s3_writes import SERVING
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
 REQUEST_CONTEXT = {"aws:securetransport": "true"}
+#: A caller no policy names: only statements for everyone name it.
+_ANYONE = Caller(account="", arn="")
 
 
 def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
-    """The bucket policy's verdict on ``action`` over ``resource`` for this emulator's requests."""
+    """The bucket policy's verdict on ``action`` over ``resource`` for anyone."""
     if self.policy is None:
         return PermissionResult.NEUTRAL
-    policy = present(self.policy)  # a recreated role no longer matches (principals.py)
-    document = IAMPolicy(policy.decode() if isinstance(policy, bytes) else policy)._policy_json
-    statements = as_list(document["Statement"])
+    policy = present(self.policy)  # a recreated role no longer matches (core/bindings.py)
+    document = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
+    version = str(document.get("Version") or "2008-10-17")
+    # The object request being served carries its own keys (s3:if-none-match, ...).
+    context = {**REQUEST_CONTEXT, **request_keys(SERVING.get(), "s3", action.partition(":")[2])}
     permitted = False
-    for statement in statements:
-        if not conditions_met(statement, REQUEST_CONTEXT):
-            continue  # the statement does not apply to this request
-        unconditional = {k: v for k, v in statement.items() if k != "Condition"}
-        verdict = IAMPolicyStatement(unconditional).is_action_permitted(action, resource)
-        if verdict == PermissionResult.DENIED:
-            return verdict
-        permitted = permitted or verdict == PermissionResult.PERMITTED
+    for statement in as_list(document.get("Statement")):
+        if principal_grant(statement, _ANYONE) is not Grant.DIRECT:
+            continue
+        if not statement_applies(statement, action, resource, context, version):
+            continue
+        if statement.get("Effect") == "Deny":
+            return PermissionResult.DENIED
+        permitted = permitted or statement.get("Effect") == "Allow"
     return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 
@@ -24,19 +24,25 @@ def domain_arn(region: str, caller_account: str, identifier: str) -> str:
 
 
 def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
-    """What IAM authorizes a DataZone call against (``iam_resources.RESOLVERS``): the domain the
-    request names, in its path (``/v2/domains/{id}/...``) or, for ListProjects, its
-    ``domainIdentifier`` query; ``*`` for calls that name no domain (CreateDomain, ListDomains,
-    the tagging calls). Service Authorization Reference, "Actions defined by Amazon DataZone":
-    the domain-scoped actions take the ``domain`` resource type."""
+    """What IAM authorizes a DataZone call against (``iam_resources.RESOLVERS``), as the Service
+    Authorization Reference's "Actions defined by Amazon DataZone" lists them: GetDomain,
+    UpdateDomain, DeleteDomain and the tagging calls take the ``domain`` they name (in the path,
+    ``/v2/domains/{id}`` or ``/tags/{domain ARN}``); CreateDomain, ListDomains and the project
+    calls (CreateProject, GetProject, ListProjects, UpdateProject, DeleteProject) take no resource
+    type, so ``*``: a statement scoped to domain ARNs does not allow them, on AWS as here."""
     url = urlparse(str(getattr(response, "uri", "") or getattr(response, "path", "")))
-    match = _DOMAIN_PATH.match(url.path)
-    identifier = unquote(match.group(1)) if match else None
-    if identifier is None:
-        identifier = next(iter(parse_qs(url.query).get("domainIdentifier", [])), None)
-    if not identifier:
-        return ["*"]
-    return [domain_arn(response.region, response.current_account, identifier)]
+    if action in DOMAIN_ACTIONS:
+        match = _DOMAIN_PATH.fullmatch(url.path.rstrip("/"))
+        if match:
+            return [domain_arn(response.region, response.current_account, unquote(match.group(1)))]
+    if action in TAG_ACTIONS and url.path.startswith("/tags/"):
+        return [unquote(url.path.removeprefix("/tags/"))]
+    return ["*"]
+
+
+#: DataZone actions on the domain they name (Service Authorization Reference: ``domain*``).
+DOMAIN_ACTIONS = ("GetDomain", "UpdateDomain", "DeleteDomain")
+TAG_ACTIONS = ("TagResource", "UntagResource", "ListTagsForResource")
 
 
 class DataZoneResponse(BaseResponse):
@@ -52,6 +58,12 @@ class DataZoneResponse(BaseResponse):
         return self._get_param(name, default)
 
     def create_domain(self) -> ActionResult:
+        """CreateDomain; its execution and service roles are passed to DataZone (``iam:PassRole``
+        with ``iam:PassedToService`` = ``datazone.amazonaws.com``, IAM enforced)."""
+        from ..resource_policies import authorize_on_behalf
+
+        for role in dict.fromkeys(r for r in (self._p("domainExecutionRole"), self._p("serviceRole")) if r):
+            authorize_on_behalf(self, "iam:PassRole", role, {"iam:passedtoservice": "datazone.amazonaws.com"})
         domain = self.datazone_backend.create_domain(
             name=self._p("name"),
             description=self._p("description"),

@@ -6,8 +6,7 @@ backend moto builds, with the model registry, Search and tags), composed of one
 spaces and apps, their provisioning delay), ``lineage.py`` (artifacts, actions, contexts and
 associations) and ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``);
 ``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
-``urls.py``, ``validators.py`` (model card and life cycle checks), ``policy.py`` (model package
-group resource policies for cross-account calls), ``search.py`` (the SearchExpression grammar) and
+``urls.py``, ``validators.py`` (model card and life cycle checks), ``search.py`` (the SearchExpression grammar) and
 ``utils.py`` (pagination model, shared helpers). :func:`register` makes moto build the governance
 backend for every account and region.
 
@@ -18,7 +17,8 @@ Operations (botocore names) added or changed here:
 * UpdateModelPackage: ModelCard, ModelLifeCycle, CustomerMetadataProperties merged (moto replaced
   them), InferenceSpecification, SourceUri, approval change events.
 * DescribeModelPackage / ListModelPackages: the fields above.
-* DescribeModelPackageGroup, DeleteModelPackage, DeleteModelPackageGroup.
+* CreateModelPackageGroup (an existing group refused), DescribeModelPackageGroup,
+  DeleteModelPackage, DeleteModelPackageGroup.
 * PutModelPackageGroupPolicy, GetModelPackageGroupPolicy, DeleteModelPackageGroupPolicy.
 * CreateDomain / DescribeDomain / UpdateDomain / DeleteDomain: ids in AWS's format, TagPropagation.
 * CreateUserProfile, DescribeUserProfile, UpdateUserProfile, DeleteUserProfile, ListUserProfiles.
@@ -28,12 +28,16 @@ Operations (botocore names) added or changed here:
   has apps; DeleteUserProfile and DeleteDomain refused while spaces or apps remain).
 * Lineage: CreateArtifact, DescribeArtifact, ListArtifacts, DeleteArtifact, CreateAction,
   DescribeAction, ListActions, DeleteAction, CreateContext, DescribeContext, ListContexts,
-  DeleteContext, AddAssociation, DeleteAssociation, ListAssociations.
+  DeleteContext, UpdateArtifact, UpdateAction, UpdateContext, AddAssociation, DeleteAssociation,
+  ListAssociations, QueryLineage.
 * AddTags / ListTags / DeleteTags on the new resource types (and tag keys replaced, not doubled).
 * Search on ModelPackage, ModelPackageGroup and ModelCard (``search.py``): whole records, the
   SearchExpression grammar, SortBy/SortOrder, 100 a page with NextToken, the caller's account only.
-* DescribeModelPackage / DescribeModelCard ``IncludedData=MetadataOnly``; an Archived package
-  card's content cannot change; UpdateModelCard changes content or status, not both.
+* DescribeModelPackage / DescribeModelCard ``IncludedData=MetadataOnly``; an Archived card
+  (package or standalone) changes no more; CreateModelCard / UpdateModelCard content held to the
+  model card schema, UpdateModelCard changes content or status, not both; DescribeModel.
+* A ``SecurityConfig`` key is used as the caller through SageMaker (kms:ViaService); roles a call
+  hands SageMaker need iam:PassRole; tags on a new Studio space or app need sagemaker:AddTags.
 * CreateModelCardExportJob / DescribeModelCardExportJob / ListModelCardExportJobs (``pdf.py``).
 * Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
   a deleted app is ``Deleting`` as long, then ``Deleted``.

@@ -21,6 +21,7 @@ from moto.utilities.paginator import paginate
 
 from .pdf import card_pdf
 from .utils import PAGINATION_MODEL, sort_by_order, without_none
+from .validators import ARCHIVED_MESSAGE, validate_model_card_content, validate_status_change
 
 #: The JSON paths of a card's content that ``IncludedData=MetadataOnly`` keeps (the API reference
 #: of DescribeModelCard's Content and DescribeModelPackage's ModelCard).
@@ -116,7 +117,8 @@ def card_search_record(card: FakeModelCard) -> dict[str, Any]:
         "LastModifiedTime": card.last_modified_time,
         "LastModifiedBy": {},
         "Tags": list(card.tags or []) or None,
-        "ModelId": overview.get("model_id"),
+        # A card made for a model package (model_package_details) is found by the package's ARN.
+        "ModelId": overview.get("model_id") or details.get("model_package_arn"),
         "RiskRating": (document.get("intended_uses") or {}).get("risk_rating"),
         "ModelPackageGroupName": details.get("model_package_group_name"),
     }
@@ -130,11 +132,37 @@ class ModelCardBackend(SageMakerModelBackend):
     def init_model_card_state(self) -> None:
         self.model_card_export_jobs: dict[str, ModelCardExportJob] = {}
 
+    def create_model_card(
+        self,
+        model_card_name: str,
+        security_config: dict[str, str] | None,
+        content: str,
+        model_card_status: str,
+        tags: list[dict[str, str]] | None,
+        model_card_version: int | None = None,
+        creation_time: datetime | None = None,
+        last_modified_time: datetime | None = None,
+    ) -> str:
+        """CreateModelCard with its content held to the model card JSON schema (moto stored any
+        string)."""
+        validate_model_card_content(content)
+        return super().create_model_card(
+            model_card_name,
+            security_config,
+            content,
+            model_card_status,
+            tags,
+            model_card_version,
+            creation_time,
+            last_modified_time,
+        )
+
     def update_model_card(
         self, model_card_name: str, content: str | None, model_card_status: str | None
     ) -> str:
         """UpdateModelCard: content or status, never both in one call (the API reference); the
-        member not named keeps its value (moto blanked it)."""
+        member not named keeps its value (moto blanked it); content held to the model card JSON
+        schema; an Archived card changes no more (``validators.validate_status_change``)."""
         if content is not None and model_card_status is not None:
             raise ValidationError(
                 "You cannot update both model card content and model card status in a single call."
@@ -142,6 +170,10 @@ class ModelCardBackend(SageMakerModelBackend):
         if model_card_name not in self.model_cards:
             raise ResourceNotFound(f"Modelcard {model_card_name} does not exist.")
         latest = self.model_cards[model_card_name][-1]
+        if latest.model_card_status == "Archived" and content is not None:
+            raise ValidationError(ARCHIVED_MESSAGE)
+        validate_status_change(latest.model_card_status, model_card_status)
+        validate_model_card_content(content)
         return super().update_model_card(
             model_card_name,
             content if content is not None else latest.content,

@@ -126,6 +126,45 @@ class Association(BaseModel):
         return without_none(result)
 
 
+class Vertex:
+    """A QueryLineage vertex: an entity reached from the start ARNs."""
+
+    def __init__(self, arn: str, entity_type: str | None, lineage_type: str | None, entity: Any) -> None:
+        self.arn = arn
+        self.entity_type = entity_type
+        self.lineage_type = lineage_type
+        self.entity = entity
+
+    def matches(self, filters: dict[str, Any]) -> bool:
+        """QueryFilters: every filter named must hold (Properties: any of the pairs)."""
+        if filters.get("Types") and self.entity_type not in filters["Types"]:
+            return False
+        if filters.get("LineageTypes") and self.lineage_type not in filters["LineageTypes"]:
+            return False
+        entity = self.entity
+        for member, attribute, after in (
+            ("CreatedBefore", "creation_time", False),
+            ("CreatedAfter", "creation_time", True),
+            ("ModifiedBefore", "last_modified_time", False),
+            ("ModifiedAfter", "last_modified_time", True),
+        ):
+            bound = filters.get(member)
+            if bound is None:
+                continue
+            value = getattr(entity, attribute, None) if entity is not None else None
+            if value is None or (value <= bound if after else value >= bound):
+                return False
+        wanted = filters.get("Properties")
+        if wanted:
+            properties = (entity.properties or {}) if entity is not None else {}
+            if not any(properties.get(k) == v for k, v in wanted.items()):
+                return False
+        return True
+
+    def describe(self) -> dict[str, Any]:
+        return without_none({"Arn": self.arn, "Type": self.entity_type, "LineageType": self.lineage_type})
+
+
 class LineageBackend(SageMakerModelBackend):
     """The lineage operations of the governance backend (state set by :meth:`init_lineage_state`)."""
 
@@ -329,6 +368,90 @@ class LineageBackend(SageMakerModelBackend):
         ]
         attribute = self._ASSOCIATION_SORT_KEYS.get(sort_by or "", "creation_time")
         return sort_by_order(found, lambda a: getattr(a, attribute), sort_order)
+
+    def update_lineage_entity(
+        self,
+        kind: str,
+        name_or_arn: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        status: str | None = None,
+        properties: dict[str, str] | None = None,
+        properties_to_remove: list[str] | None = None,
+    ) -> str:
+        """UpdateArtifact (its name), UpdateAction (description, status), UpdateContext
+        (description); properties merged, then those named in PropertiesToRemove removed."""
+        with self.registry_lock:
+            entity = self.get_lineage_entity(kind, name_or_arn)
+            if name is not None:
+                entity.name = name
+            if description is not None:
+                entity.description = description
+            if status is not None:
+                entity.status = status
+            merged = {**(entity.properties or {}), **(properties or {})}
+            for key in properties_to_remove or []:
+                merged.pop(key, None)
+            entity.properties = merged or None
+            entity.last_modified_time = utcnow()
+            return entity.arn
+
+    def lineage_graph(
+        self,
+        start_arns: list[str],
+        direction: str,
+        filters: dict[str, Any] | None,
+        max_depth: int,
+    ) -> tuple[list[Vertex], list[Association]]:
+        """QueryLineage's graph: the entities reached from ``start_arns`` along associations
+        (Ascendants: against their direction, Descendants: with it, Both: either), at most
+        ``max_depth`` associations away, that pass ``filters``; and the associations walked.
+        The start entities are where the query stands, not results (Developer Guide, "Querying
+        Lineage Entities")."""
+        for arn in start_arns:
+            self._check_lineage_endpoint(arn)
+        associations = list(self.associations.values())
+        seen = set(start_arns)
+        frontier = list(start_arns)
+        walked: list[Association] = []
+        reached: list[str] = []
+        for _ in range(max_depth):
+            following: list[str] = []
+            for current in frontier:
+                for edge in associations:
+                    if direction in ("Descendants", "Both") and edge.source_arn == current:
+                        neighbour = edge.destination_arn
+                    elif direction in ("Ascendants", "Both") and edge.destination_arn == current:
+                        neighbour = edge.source_arn
+                    else:
+                        continue
+                    if edge not in walked:
+                        walked.append(edge)
+                    if neighbour not in seen:
+                        seen.add(neighbour)
+                        following.append(neighbour)
+                        reached.append(neighbour)
+            frontier = following
+            if not frontier:
+                break
+        vertices = [self._vertex(arn) for arn in reached]
+        return [v for v in vertices if v.matches(filters or {})], walked
+
+    def _vertex(self, arn: str) -> Vertex:
+        entity = self.lineage.get(arn)
+        if entity is not None:
+            return Vertex(arn, entity.entity_type, entity.kind, entity)
+        resource_type = arn.split(":", 5)[-1].split("/")[0]
+        lineage_type = {"experiment-trial-component": "TrialComponent"}.get(resource_type)
+        return Vertex(arn, None, lineage_type, None)
+
+    @paginate(pagination_model=PAGINATION_MODEL)
+    def query_lineage(
+        self, start_arns: list[str], direction: str, filters: dict[str, Any] | None, max_depth: int
+    ) -> list[Vertex]:
+        """QueryLineage's vertices a page at a time (``lineage_graph``'s)."""
+        return self.lineage_graph(start_arns, direction, filters, max_depth)[0]
 
     def _get_resource_from_arn(self, arn: str) -> Any:
         """The artifact, action or context an ARN names (tag operations); others are the next

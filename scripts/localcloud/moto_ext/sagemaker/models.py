@@ -29,6 +29,7 @@ from typing import Any
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ConflictException, ValidationError
 from moto.sagemaker.models import ModelPackage, ModelPackageGroup
+from moto.sagemaker.utils import arn_formatter
 from moto.utilities.paginator import paginate
 
 from . import search
@@ -181,6 +182,10 @@ class GovernanceModelPackage(ModelPackage):
             **moto_arguments,
         )
         self.tags = list(request.tags or [])
+        # AWS keeps the group name's case in a version's ARN (moto lower-cased it).
+        self.arn = arn_formatter(
+            "model-package", f"{group_name}/{version}" if group_name else name, account_id, region_name
+        )
         # No validation profile or image scan ran, so AWS lists no statuses (moto put the ARN in
         # as a status name, which the model's name pattern forbids).
         self.model_package_status_details = {"ValidationStatuses": [], "ImageScanStatuses": []}
@@ -319,7 +324,8 @@ class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend
         package = self.model_packages.get(mapped)
         if package is None:
             # Versioned ARNs are matched case-insensitively on the group name, as on AWS.
-            package = self.model_packages.get(mapped.lower())
+            wanted = mapped.lower()
+            package = next((p for arn, p in self.model_packages.items() if arn.lower() == wanted), None)
         if package is None:
             raise ValidationError(f"Model package {name_or_arn} does not exist.")
         return governed(package)
@@ -387,6 +393,28 @@ class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend
                 del self.model_package_name_mapping[key]
             for token in [t for t, arn in self.model_package_client_tokens.items() if arn == package.arn]:
                 del self.model_package_client_tokens[token]
+
+    def create_model_package_group(
+        self,
+        model_package_group_name: str,
+        model_package_group_description: str | None,
+        tags: list[dict[str, str]] | None = None,
+        created_by: dict[str, Any] | None = None,
+    ) -> str:
+        """CreateModelPackageGroup: a group that exists is refused, not replaced (moto replaced it,
+        wiping its description, tags and policy); the SageMaker SDK's register creates the group
+        before every version and reads ``ValidationException`` "... already exists" as "exists"."""
+        with self.registry_lock:
+            existing = self.model_package_groups.get(model_package_group_name)
+            if existing is not None:
+                raise ValidationError(f"Model Package Group already exists: {existing.arn}")
+            arn = super().create_model_package_group(
+                model_package_group_name,
+                model_package_group_description,  # type: ignore[arg-type]  # moto types it str, keeps None
+                tags,
+            )
+            self.model_package_groups[model_package_group_name].created_by = created_by or {}
+            return arn
 
     def model_package_group(self, name_or_arn: str) -> ModelPackageGroup:
         """DescribeModelPackageGroup's group, named or by ARN."""
@@ -465,7 +493,7 @@ class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend
             records = []
             for group in list(self.model_package_groups.values()):
                 record = group.gen_response_object()
-                record["CreatedBy"] = {}
+                record["CreatedBy"] = getattr(group, "created_by", None) or {}
                 record["Tags"] = list(group.tags or [])
                 records.append({k: v for k, v in record.items() if v not in (None, [])})
             return records

@@ -2,18 +2,17 @@
 
 Calls that name a resource by ARN are served from the ARN's account (a downstream promotion role
 reads and annotates the upstream account's versions), and with IAM enforced such a cross-account
-call is authorized by the model package group's resource policy (``policy.py``), as on AWS.
+call is authorized by the model package group's resource policy (``resource_policies.py``), as on AWS.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
-from moto.sagemaker import models as sm_models
-from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemaker.exceptions import ValidationError
 
-from ..utils import iam_enforced
 from .cards import metadata_only
 from .models import (
     CreateModelPackageRequest,
@@ -21,35 +20,64 @@ from .models import (
     UpdateModelPackageRequest,
     governed,
 )
-from .policy import authorize_cross_account, group_name
 from .search import RECORD_MEMBERS
+from .studio_responses import StudioResponse, governance_backend
+from .utils import without_none
 
 
-def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMakerBackend:
-    backend = sm_models.sagemaker_backends[account_id][region_name]
-    if not isinstance(backend, GovernanceSageMakerBackend):
-        raise TypeError("moto_ext.install() has not swapped the SageMaker backend in")
-    return backend
+def _timestamp(value: Any) -> datetime:
+    """A request timestamp (epoch seconds, as botocore sends them) as an aware datetime."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    # moto keeps naive UTC times (moto.core.utils.utcnow).
+    return datetime.fromtimestamp(float(value), tz=UTC).replace(tzinfo=None)
 
 
-class GovernanceSageMakerResponse(SageMakerResponse):
+#: The KMS actions SageMaker performs, as the caller, with a registry key (module docstring).
+KEY_WRITE = ("kms:DescribeKey", "kms:GenerateDataKey", "kms:CreateGrant")
+KEY_UPDATE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant")
+KEY_READ = ("kms:Decrypt",)
+
+
+class GovernanceSageMakerResponse(StudioResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
+
+    def _use_key(self, key_id: str | None, actions: tuple[str, ...]) -> None:
+        """SageMaker encrypts model package and model card content under the customer key a
+        ``SecurityConfig`` names, calling KMS as the caller through SageMaker: the caller's
+        identity policy and the key policy must allow each action with ``kms:ViaService`` =
+        ``sagemaker.<region>.amazonaws.com`` (what AmazonSageMakerModelRegistryFullAccess grants:
+        kms:CreateGrant, kms:GenerateDataKey, kms:Decrypt, kms:DescribeKey). A key that does not
+        exist is a ValidationException; a refusal is SageMaker's AccessDeniedException carrying
+        KMS's message (which action, which policy). Checked before anything changes."""
+        if not key_id:
+            return
+        from ..kms import existing_key_arn
+        from ..resource_policies import authorize_on_behalf
+
+        key_arn = existing_key_arn(self, key_id)
+        if key_arn is None:
+            raise ValidationError(f"The KMS key {key_id} does not exist or is not accessible to SageMaker.")
+        via = {
+            "kms:viaservice": f"sagemaker.{self.region}.amazonaws.com",
+            "aws:viaawsservice": "true",
+        }
+        for action in actions:
+            keys = {**via, "kms:grantisforawsresource": "true"} if action == "kms:CreateGrant" else via
+            authorize_on_behalf(self, action, key_arn, dict(keys))
 
     @property
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:
-        return _governance_backend(self.current_account, self.region)
+        return governance_backend(self.current_account, self.region)
 
-    def _backend_for(self, name_or_arn: str | None, operation: str) -> GovernanceSageMakerBackend:
-        """The backend of the account and region an ARN names (the caller's for a plain name);
-        a cross-account call is authorized by the group's resource policy while IAM is enforced."""
+    def _backend_for(self, name_or_arn: str | None) -> GovernanceSageMakerBackend:
+        """The backend of the account and region an ARN names (the caller's for a plain name).
+        With IAM enforced, a call into another account was already authorized against the
+        group's resource policy (``resource_policies.py``)."""
         if name_or_arn and name_or_arn.startswith("arn:"):
             parts = name_or_arn.split(":")
             if len(parts) > 5 and parts[2] == "sagemaker" and parts[4]:
-                backend = _governance_backend(parts[4], parts[3])
-                if parts[4] != self.current_account and iam_enforced():
-                    policy = backend.model_package_group_policies.get(group_name(name_or_arn))
-                    authorize_cross_account(policy, self._caller()[0], operation, name_or_arn)
-                return backend
+                return governance_backend(parts[4], parts[3])
         return self.sagemaker_backend
 
     def _caller(self) -> tuple[str, dict[str, str]]:
@@ -60,7 +88,12 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         for partition_backend in sts_backends[self.current_account].values():
             assumed = partition_backend.get_assumed_role_from_access_key(self.access_key)
             if assumed is not None:
-                return assumed.role_arn, {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
+                identity = {"Arn": assumed.arn, "PrincipalId": assumed.user_id}
+                source_identity = getattr(assumed, "source_identity", None)
+                if source_identity:
+                    # The session's sts:SourceIdentity, as SageMaker records it (IamIdentity).
+                    identity["SourceIdentity"] = source_identity
+                return assumed.role_arn, identity
         for iam in iam_backends[self.current_account].values():
             key = iam.access_keys.get(self.access_key)
             if key is not None and key.user_name is not None:
@@ -77,12 +110,16 @@ class GovernanceSageMakerResponse(SageMakerResponse):
     # -- model packages and groups ----------------------------------------------------------
     def create_model_package(self) -> ActionResult:
         request = CreateModelPackageRequest.from_params(self._get_param)
-        arn = self.sagemaker_backend.create_model_package(request, created_by=self._user_context())
+        backend = self._backend_for(request.model_package_group_name)
+        self._use_key((request.security_config or {}).get("KmsKeyId"), KEY_WRITE)
+        arn = backend.create_model_package(request, created_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
     def update_model_package(self) -> ActionResult:
         request = UpdateModelPackageRequest.from_params(self._get_param)
-        backend = self._backend_for(request.model_package_arn, "UpdateModelPackage")
+        backend = self._backend_for(request.model_package_arn)
+        package = backend.describe_model_package(request.model_package_arn)
+        self._use_key((package.security_config or {}).get("KmsKeyId"), KEY_UPDATE)
         arn = backend.update_model_package(request, modified_by=self._user_context())
         return ActionResult({"ModelPackageArn": arn})
 
@@ -90,22 +127,44 @@ class GovernanceSageMakerResponse(SageMakerResponse):
         """DescribeModelPackage; ``IncludedData=MetadataOnly`` trims the card's content to the
         unencrypted metadata fields (status kept, every other member unchanged)."""
         name = self._get_param("ModelPackageName")
-        package = self._backend_for(name, "DescribeModelPackage").describe_model_package(name)
+        package = self._backend_for(name).describe_model_package(name)
+        if self._get_param("IncludedData") != "MetadataOnly":
+            # "If you provided a KMS Key ID when you created your model package, you will see the
+            # KMS Decrypt API call" (DescribeModelPackage); MetadataOnly needs no kms:Decrypt.
+            self._use_key((package.security_config or {}).get("KmsKeyId"), KEY_READ)
         described = package.describe()
         card = described.get("ModelCard")
         if self._get_param("IncludedData") == "MetadataOnly" and card and "ModelCardContent" in card:
             described["ModelCard"] = {**card, "ModelCardContent": metadata_only(card["ModelCardContent"])}
         return ActionResult(described)
 
+    def create_model_package_group(self) -> ActionResult:
+        arn = self.sagemaker_backend.create_model_package_group(
+            self._get_param("ModelPackageGroupName"),
+            self._get_param("ModelPackageGroupDescription"),
+            self._get_param("Tags"),
+            created_by=self._user_context(),
+        )
+        return ActionResult({"ModelPackageGroupArn": arn})
+
     def describe_model_package_group(self) -> ActionResult:
         name = self._get_param("ModelPackageGroupName")
-        group = self._backend_for(name, "DescribeModelPackageGroup").model_package_group(name)
+        group = self._backend_for(name).model_package_group(name)
         response = group.gen_response_object()
-        response.setdefault("CreatedBy", {})
+        response["CreatedBy"] = getattr(group, "created_by", None) or {}
         return ActionResult(response)
 
+    def create_model(self) -> ActionResult:
+        self._pass_roles(roles=(self._get_param("ExecutionRoleArn"),))
+        return super().create_model()
+
+    def describe_model(self) -> ActionResult:
+        """moto's DescribeModel without the members it sends as null (VpcConfig when unset)."""
+        model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
+        return ActionResult({k: v for k, v in model.response_object.items() if v not in (None, {}, [])})
+
     def list_model_packages(self) -> ActionResult:
-        backend = self._backend_for(self._get_param("ModelPackageGroupName"), "ListModelPackages")
+        backend = self._backend_for(self._get_param("ModelPackageGroupName"))
         packages, next_token = backend.list_model_packages(
             creation_time_after=self._get_param("CreationTimeAfter"),
             creation_time_before=self._get_param("CreationTimeBefore"),
@@ -177,15 +236,30 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             described.pop("SecurityConfig", None)
         if self._get_param("IncludedData") == "MetadataOnly":
             described["Content"] = metadata_only(described["Content"])
+        else:
+            # AllData "requires kms:Decrypt permission when a customer-managed key is configured".
+            self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_READ)
         return ActionResult(described)
 
+    def create_model_card(self) -> ActionResult:
+        """moto's CreateModelCard; content under a customer key needs SageMaker's use of it."""
+        self._use_key((self._get_param("SecurityConfig") or {}).get("KmsKeyId"), KEY_WRITE)
+        return super().create_model_card()
+
     def update_model_card(self) -> ActionResult:
+        name = self._get_param("ModelCardName")
+        card = self.sagemaker_backend.describe_model_card_version(name, None)
+        self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_UPDATE)
         arn = self.sagemaker_backend.update_model_card(
             self._get_param("ModelCardName"), self._get_param("Content"), self._get_param("ModelCardStatus")
         )
         return ActionResult({"ModelCardArn": arn})
 
     def create_model_card_export_job(self) -> ActionResult:
+        card = self.sagemaker_backend.describe_model_card_version(
+            self._get_param("ModelCardName"), self._get_param("ModelCardVersion")
+        )
+        self._use_key((card.security_config or {}).get("KmsKeyId"), KEY_READ)
         arn = self.sagemaker_backend.create_model_card_export_job(
             self._get_param("ModelCardName"),
             self._get_param("ModelCardVersion"),
@@ -212,137 +286,6 @@ class GovernanceSageMakerResponse(SageMakerResponse):
             max_results=self._get_param("MaxResults"),
         )
         return ActionResult({"ModelCardExportJobSummaries": [j.summary() for j in jobs], "NextToken": token})
-
-    # -- Studio domains and user profiles --------------------------------------------------
-    def create_domain(self) -> ActionResult:
-        """moto's handler, plus TagPropagation, which moto's does not read."""
-        result = super().create_domain()
-        domain = self.sagemaker_backend.studio_domain_named(self._get_param("DomainName"))
-        domain.tag_propagation = self._get_param("TagPropagation") or "DISABLED"
-        return result
-
-    def update_domain(self) -> ActionResult:
-        arn = self.sagemaker_backend.update_domain(
-            self._get_param("DomainId"),
-            default_user_settings=self._get_param("DefaultUserSettings"),
-            domain_settings=self._get_param("DomainSettings"),
-            default_space_settings=self._get_param("DefaultSpaceSettings"),
-            subnet_ids=self._get_param("SubnetIds"),
-            app_network_access_type=self._get_param("AppNetworkAccessType"),
-            tag_propagation=self._get_param("TagPropagation"),
-        )
-        return ActionResult({"DomainArn": arn})
-
-    def create_user_profile(self) -> ActionResult:
-        arn = self.sagemaker_backend.create_user_profile(
-            domain_id=self._get_param("DomainId"),
-            user_profile_name=self._get_param("UserProfileName"),
-            single_sign_on_user_identifier=self._get_param("SingleSignOnUserIdentifier"),
-            single_sign_on_user_value=self._get_param("SingleSignOnUserValue"),
-            tags=self._get_param("Tags"),
-            user_settings=self._get_param("UserSettings"),
-        )
-        return ActionResult({"UserProfileArn": arn})
-
-    def describe_user_profile(self) -> ActionResult:
-        profile = self.sagemaker_backend.describe_user_profile(
-            self._get_param("DomainId"), self._get_param("UserProfileName")
-        )
-        return ActionResult(profile.describe())
-
-    def update_user_profile(self) -> ActionResult:
-        arn = self.sagemaker_backend.update_user_profile(
-            self._get_param("DomainId"),
-            self._get_param("UserProfileName"),
-            self._get_param("UserSettings"),
-        )
-        return ActionResult({"UserProfileArn": arn})
-
-    def delete_user_profile(self) -> ActionResult:
-        self.sagemaker_backend.delete_user_profile(
-            self._get_param("DomainId"), self._get_param("UserProfileName")
-        )
-        return EmptyResult()
-
-    def list_user_profiles(self) -> ActionResult:
-        profiles, token = self.sagemaker_backend.list_user_profiles(
-            domain_id_equals=self._get_param("DomainIdEquals"),
-            user_profile_name_contains=self._get_param("UserProfileNameContains"),
-            sort_by=self._get_param("SortBy"),
-            sort_order=self._get_param("SortOrder"),
-            next_token=self._get_param("NextToken"),
-            max_results=self._get_param("MaxResults"),
-        )
-        return ActionResult({"UserProfiles": [p.summary() for p in profiles], "NextToken": token})
-
-    # -- Studio spaces and apps --------------------------------------------------------------
-    def create_space(self) -> ActionResult:
-        arn = self.sagemaker_backend.create_space(
-            domain_id=self._get_param("DomainId"),
-            space_name=self._get_param("SpaceName"),
-            tags=self._get_param("Tags"),
-            space_settings=self._get_param("SpaceSettings"),
-            ownership_settings=self._get_param("OwnershipSettings"),
-            space_sharing_settings=self._get_param("SpaceSharingSettings"),
-            space_display_name=self._get_param("SpaceDisplayName"),
-        )
-        return ActionResult({"SpaceArn": arn})
-
-    def describe_space(self) -> ActionResult:
-        space = self.sagemaker_backend.describe_space(
-            self._get_param("DomainId"), self._get_param("SpaceName")
-        )
-        return ActionResult(space.describe())
-
-    def delete_space(self) -> ActionResult:
-        self.sagemaker_backend.delete_space(self._get_param("DomainId"), self._get_param("SpaceName"))
-        return EmptyResult()
-
-    def list_spaces(self) -> ActionResult:
-        spaces, token = self.sagemaker_backend.list_spaces(
-            domain_id_equals=self._get_param("DomainIdEquals"),
-            space_name_contains=self._get_param("SpaceNameContains"),
-            sort_by=self._get_param("SortBy"),
-            sort_order=self._get_param("SortOrder"),
-            next_token=self._get_param("NextToken"),
-            max_results=self._get_param("MaxResults"),
-        )
-        return ActionResult({"Spaces": [s.summary() for s in spaces], "NextToken": token})
-
-    def _app_key(self) -> dict[str, Any]:
-        """The members that name one app (DescribeApp, DeleteApp)."""
-        return {
-            "domain_id": self._get_param("DomainId"),
-            "user_profile_name": self._get_param("UserProfileName"),
-            "space_name": self._get_param("SpaceName"),
-            "app_type": self._get_param("AppType"),
-            "app_name": self._get_param("AppName"),
-        }
-
-    def create_app(self) -> ActionResult:
-        arn = self.sagemaker_backend.create_app(
-            **self._app_key(), tags=self._get_param("Tags"), resource_spec=self._get_param("ResourceSpec")
-        )
-        return ActionResult({"AppArn": arn})
-
-    def describe_app(self) -> ActionResult:
-        return ActionResult(self.sagemaker_backend.describe_app(**self._app_key()).describe())
-
-    def delete_app(self) -> ActionResult:
-        self.sagemaker_backend.delete_app(**self._app_key())
-        return EmptyResult()
-
-    def list_apps(self) -> ActionResult:
-        apps, token = self.sagemaker_backend.list_apps(
-            domain_id_equals=self._get_param("DomainIdEquals"),
-            user_profile_name_equals=self._get_param("UserProfileNameEquals"),
-            space_name_equals=self._get_param("SpaceNameEquals"),
-            sort_by=self._get_param("SortBy"),
-            sort_order=self._get_param("SortOrder"),
-            next_token=self._get_param("NextToken"),
-            max_results=self._get_param("MaxResults"),
-        )
-        return ActionResult({"Apps": [a.summary() for a in apps], "NextToken": token})
 
     # -- lineage ----------------------------------------------------------------------------
     def _create_lineage(
@@ -430,6 +373,71 @@ class GovernanceSageMakerResponse(SageMakerResponse):
 
     def list_contexts(self) -> ActionResult:
         return self._list_lineage("Context")
+
+    def update_artifact(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Artifact",
+            self._get_param("ArtifactArn"),
+            name=self._get_param("ArtifactName"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ArtifactArn": arn})
+
+    def update_action(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Action",
+            self._get_param("ActionName"),
+            description=self._get_param("Description"),
+            status=self._get_param("Status"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ActionArn": arn})
+
+    def update_context(self) -> ActionResult:
+        arn = self.sagemaker_backend.update_lineage_entity(
+            "Context",
+            self._get_param("ContextName"),
+            description=self._get_param("Description"),
+            properties=self._get_param("Properties"),
+            properties_to_remove=self._get_param("PropertiesToRemove"),
+        )
+        return ActionResult({"ContextArn": arn})
+
+    def query_lineage(self) -> ActionResult:
+        """QueryLineage (moto answered HTTP 500): the graph from StartArns, Direction (default
+        Both), MaxDepth (default 10), Filters; IncludeEdges (default true) adds the associations
+        walked to reach the page's vertices; MaxResults (default 10) vertices a page."""
+        filters = self._get_param("Filters") or {}
+        for member in ("CreatedBefore", "CreatedAfter", "ModifiedBefore", "ModifiedAfter"):
+            if filters.get(member) is not None:
+                filters[member] = _timestamp(filters[member])
+        query: dict[str, Any] = {
+            "start_arns": list(self._get_param("StartArns") or []),
+            "direction": self._get_param("Direction") or "Both",
+            "filters": filters,
+            "max_depth": int(self._get_param("MaxDepth") or 10),
+        }
+        page, token = self.sagemaker_backend.query_lineage(
+            **query, next_token=self._get_param("NextToken"), max_results=self._get_param("MaxResults")
+        )
+        edges = self.sagemaker_backend.lineage_graph(**query)[1]
+        result: dict[str, Any] = {"Vertices": [v.describe() for v in page], "NextToken": token}
+        if self._get_param("IncludeEdges", True) is not False:
+            on_page = {v.arn for v in page}
+            result["Edges"] = [
+                without_none(
+                    {
+                        "SourceArn": e.source_arn,
+                        "DestinationArn": e.destination_arn,
+                        "AssociationType": e.association_type,
+                    }
+                )
+                for e in edges
+                if e.source_arn in on_page or e.destination_arn in on_page
+            ]
+        return ActionResult(result)
 
     def add_association(self) -> ActionResult:
         source, destination = self._get_param("SourceArn"), self._get_param("DestinationArn")

@@ -49,6 +49,12 @@ PAGINATION_MODEL: dict[str, dict[str, Any]] = {
         "limit_default": 100,
         "unique_attribute": "arn",
     },
+    "query_lineage": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 10,
+        "unique_attribute": "arn",
+    },
     "list_associations": {
         "input_token": "next_token",
         "limit_key": "max_results",

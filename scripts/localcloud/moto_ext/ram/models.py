@@ -1,59 +1,20 @@
-"""RAM operations the Terraform resources call and moto 5.2.1 does not serve.
-
-``aws_ram_resource_share`` reads ListResourceSharePermissions after every create/refresh;
-``aws_ram_resource_association`` and ``aws_ram_principal_association`` call
-AssociateResourceShare / DisassociateResourceShare; ``aws_ram_resource_share_accepter`` (run in
-the receiving account) calls GetResourceShareInvitations, AcceptResourceShareInvitation,
-GetResourceShares and ListResources with ``resourceOwner=OTHER-ACCOUNTS``, and leaves the share
-with DisassociateResourceShare. DataZone domains (``datazone:Domain``, ARN resource type
-``domain``) are shareable, as on AWS; moto's list of shareable types lacks them.
-
-Invitations as AWS sends them (RAM User Guide, "Sharing your AWS resources" and "Accepting and
-rejecting invitations", https://docs.aws.amazon.com/ram/latest/userguide/working-with-sharing.html):
-associating another account with a share sends that account an invitation that stays ``PENDING``
-until the account accepts or rejects it; until then the account does not see the share or its
-resources. The exception: an account in the owner's AWS Organization, once the organization's
-management account has called EnableSharingWithAwsOrganization, gets access without an
-invitation.
-
-Operations (botocore names): AssociateResourceShare, DisassociateResourceShare,
-ListResourceSharePermissions, TagResource, UntagResource, GetResourceShareInvitations,
-AcceptResourceShareInvitation, RejectResourceShareInvitation, ListResources,
-EnableSharingWithAwsOrganization; CreateResourceShare and GetResourceShares keep and return tags
-(the provider's default_tags otherwise drift forever), GetResourceShares honours its
-resourceShareArns/name/status filters and answers ``OTHER-ACCOUNTS`` (moto raised).
-
-Managed permissions (RAM User Guide, "Managed permissions",
-https://docs.aws.amazon.com/ram/latest/userguide/security-ram-permissions.html, and the
-CreateResourceShare API reference): ``permissionArns`` given at creation are attached to the
-share and ListResourceSharePermissions returns them (``aws_ram_resource_share`` reads them back
-into ``permission_arns``, a ForceNew attribute: an empty answer would replace the share on every
-plan); a permission ARN RAM does not publish is refused with ``UnknownResourceException``, one
-for another resource type with ``InvalidParameterException``. moto's list of AWS managed
-permissions lacks DataZone's; :data:`DATAZONE_DOMAIN_PERMISSIONS` adds the four the AWS managed
-policy SageMakerStudioAdminIAMPermissiveExecutionPolicy names for ``datazone:Domain``.
-
-Principal association status (GetResourceShareAssociations, RAM API reference; the provider's
-``aws_ram_principal_association`` says "AWS Account ID principals need to be accepted to become
-ASSOCIATED" and does not wait for them): an account invited outside an organization is
-``ASSOCIATING`` while its invitation is pending, ``ASSOCIATED`` once accepted (or at once, inside
-an organization with sharing enabled), ``FAILED`` when it rejected or let the invitation expire.
-"""
+"""The governance RAM backend: moto's ``ResourceAccessManagerBackend`` plus associations after
+creation, managed permissions, tags and invitations (see the package docstring for what AWS does
+and which pages were followed)."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time, utcnow
 from moto.moto_api._internal import mock_random
 from moto.ram import models as ram_models
 from moto.ram.exceptions import InvalidParameterException, UnknownResourceException
 from moto.ram.models import ManagedPermission, ResourceAccessManagerBackend, ResourceShare
-from moto.ram.responses import ResourceAccessManagerResponse
+
+from .exceptions import InvitationError
 
 #: ARN resource types RAM shares that moto's list lacks.
 EXTRA_SHAREABLE = ("domain",)
@@ -67,13 +28,6 @@ DATAZONE_DOMAIN_PERMISSIONS = (
     "AWSRAMPermissionsAmazonDatazoneDomainExtendedServiceWithPortalAccess",
 )
 ACCOUNT_ID = re.compile(r"\d{12}")
-
-
-class InvitationError(JsonRESTError):
-    """RAM's invitation errors (their codes are the botocore error shape names)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message)
 
 
 class Invitation:
@@ -164,7 +118,7 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
 
     @property
     def _url_module(self) -> Any:
-        from moto.ram import urls
+        from . import urls
 
         return urls
 
@@ -474,110 +428,8 @@ def shared_with(account_id: str, region: str, resource_arn: str) -> bool:
     return False
 
 
-def _with_token(body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    # The idempotency token is echoed only when the caller sent one.
-    if params.get("clientToken"):
-        body["clientToken"] = params["clientToken"]
-    return body
-
-
-class GovernanceRamResponse(ResourceAccessManagerResponse):
-    @property
-    def ram_backend(self) -> GovernanceRamBackend:
-        backend = ram_models.ram_backends[self.current_account][self.region]
-        if not isinstance(backend, GovernanceRamBackend):
-            raise TypeError("moto_ext.install() has not swapped the RAM backend in")
-        return backend
-
-    def _entities(self) -> tuple[str, list[str], list[str]]:
-        params = self.request_params
-        return (
-            params.get("resourceShareArn", ""),
-            params.get("resourceArns", []),
-            params.get("principals", []),
-        )
-
-    def _share_owner_backend(self, arn: str, principals: list[str]) -> GovernanceRamBackend:
-        """The caller's backend, or the owner's when the caller leaves a share it was given
-        (DisassociateResourceShare naming only itself, as ``aws_ram_resource_share_accepter``
-        does on destroy)."""
-        owner = self.ram_backend._owner_backend(arn)
-        if (
-            owner is not None
-            and owner.account_id != self.current_account
-            and principals == [self.current_account]
-        ):
-            return owner
-        return self.ram_backend
-
-    def associate_resource_share(self) -> str:
-        arn, resources, principals = self._entities()
-        associations = self.ram_backend.associate_resource_share(arn, resources, principals)
-        return json.dumps(_with_token({"resourceShareAssociations": associations}, self.request_params))
-
-    def disassociate_resource_share(self) -> str:
-        arn, resources, principals = self._entities()
-        backend = self._share_owner_backend(arn, principals) if not resources else self.ram_backend
-        associations = backend.disassociate_resource_share(arn, resources, principals)
-        return json.dumps(_with_token({"resourceShareAssociations": associations}, self.request_params))
-
-    def get_resource_shares(self) -> str:
-        params = self.request_params
-        return json.dumps(
-            self.ram_backend.get_resource_shares(
-                params.get("resourceOwner"),
-                resourceShareArns=params.get("resourceShareArns"),
-                name=params.get("name"),
-                resourceShareStatus=params.get("resourceShareStatus"),
-            )
-        )
-
-    def tag_resource(self) -> str:
-        params = self.request_params
-        self.ram_backend.tag_resource(params.get("resourceShareArn", ""), params.get("tags", []))
-        return json.dumps({})
-
-    def untag_resource(self) -> str:
-        params = self.request_params
-        self.ram_backend.untag_resource(params.get("resourceShareArn", ""), params.get("tagKeys", []))
-        return json.dumps({})
-
-    def list_resource_share_permissions(self) -> str:
-        permissions = self.ram_backend.list_resource_share_permissions(
-            self.request_params.get("resourceShareArn", "")
-        )
-        return json.dumps({"permissions": permissions})
-
-    def get_resource_share_invitations(self) -> str:
-        params = self.request_params
-        invitations = self.ram_backend.get_resource_share_invitations(
-            params.get("resourceShareInvitationArns"), params.get("resourceShareArns")
-        )
-        return json.dumps({"resourceShareInvitations": invitations})
-
-    def accept_resource_share_invitation(self) -> str:
-        params = self.request_params
-        invitation = self.ram_backend.respond_to_invitation(
-            params.get("resourceShareInvitationArn", ""), True
-        )
-        return json.dumps(_with_token({"resourceShareInvitation": invitation}, params))
-
-    def reject_resource_share_invitation(self) -> str:
-        params = self.request_params
-        invitation = self.ram_backend.respond_to_invitation(
-            params.get("resourceShareInvitationArn", ""), False
-        )
-        return json.dumps(_with_token({"resourceShareInvitation": invitation}, params))
-
-    def list_resources(self) -> str:
-        params = self.request_params
-        resources = self.ram_backend.list_resources(
-            params.get("resourceOwner", ""), params.get("resourceShareArns"), params.get("resourceArns")
-        )
-        return json.dumps({"resources": resources})
-
-
-_moto_describe_permission = ManagedPermission.describe
+#: moto's own ``ManagedPermission.describe``, which :func:`describe_permission` completes.
+moto_describe_permission = ManagedPermission.describe
 
 
 def _epoch(value: Any) -> Any:
@@ -588,48 +440,14 @@ def _epoch(value: Any) -> Any:
     return value
 
 
-def _describe_permission(self: ManagedPermission) -> dict[str, Any]:
+def describe_permission(self: ManagedPermission) -> dict[str, Any]:
     """moto's description of a permission with ``creationTime`` and ``lastUpdatedTime`` as epoch
     numbers: moto gave text, which botocore reads but the Go SDK (Terraform's provider) refuses
     ("expected DateTime to be a JSON Number, got string"), failing the read of every share that
     carries ``permission_arns``; and a last update time where moto left none."""
-    described = _moto_describe_permission(self)
+    described = moto_describe_permission(self)
     # A permission created without times (moto's default) was never updated: null is not a time.
     described["lastUpdatedTime"] = described["lastUpdatedTime"] or described["creationTime"]
     for key in ("creationTime", "lastUpdatedTime"):
         described[key] = _epoch(described[key])
     return described
-
-
-def register() -> None:
-    """Swap the extended RAM backend and response into moto (idempotent)."""
-    from moto.ram import urls
-
-    ManagedPermission.describe = _describe_permission  # type: ignore[method-assign]
-
-    for resource_type in EXTRA_SHAREABLE:
-        if resource_type not in ResourceShare.SHAREABLE_RESOURCES:
-            ResourceShare.SHAREABLE_RESOURCES.append(resource_type)
-    backends = ram_models.ram_backends
-    backends.backend = GovernanceRamBackend
-    for account_backends in backends.values():
-        account_backends.backend = GovernanceRamBackend
-        for backend in account_backends.values():
-            if not isinstance(backend, GovernanceRamBackend):
-                backend.__class__ = GovernanceRamBackend
-                # The class was swapped at run time, which a type checker cannot follow.
-                cast(GovernanceRamBackend, backend).init_governance_state()
-    for path in list(urls.url_paths):
-        urls.url_paths[path] = GovernanceRamResponse.dispatch
-    for operation in (
-        "associateresourceshare",
-        "disassociateresourceshare",
-        "listresourcesharepermissions",
-        "tagresource",
-        "untagresource",
-        "getresourceshareinvitations",
-        "acceptresourceshareinvitation",
-        "rejectresourceshareinvitation",
-        "listresources",
-    ):
-        urls.url_paths[f"{{0}}/{operation}$"] = GovernanceRamResponse.dispatch
