@@ -135,6 +135,21 @@ def _use_platform_key(arns: EnvironmentArns) -> Statement:
     return statement("UsePlatformKey", _KEY_USE, [arns.kms_key])
 
 
+def _registry_key_grants(arns: EnvironmentArns) -> Statement:
+    """SageMaker creates grants on the platform key as the caller when a model package or card
+    is written under it (``SecurityConfig.KmsKeyId``); AWS's ``AmazonSageMakerModelRegistryFullAccess``
+    grants ``kms:CreateGrant`` for exactly this, through SageMaker only."""
+    return statement(
+        "RegistryKeyGrantsThroughSageMaker",
+        ["kms:CreateGrant"],
+        [arns.kms_key],
+        condition={
+            "StringEquals": {"kms:ViaService": f"sagemaker.{arns.region}.amazonaws.com"},
+            "Bool": {"kms:GrantIsForAWSResource": "true"},
+        },
+    )
+
+
 def _platform_basics(arns: EnvironmentArns) -> list[Statement]:
     """What every human/job role needs: discover ids, write audit records and events."""
     return [
@@ -150,6 +165,7 @@ def _platform_basics(arns: EnvironmentArns) -> list[Statement]:
             [f"arn:aws:events:{arns.region}:{arns.account}:event-bus/default"],
         ),
         _use_platform_key(arns),
+        _registry_key_grants(arns),
         statement("ListGroups", ["sagemaker:ListModelPackageGroups"], ["*"]),
     ]
 
@@ -460,15 +476,24 @@ def datazone_project_statements(*, domain_account: str, region: str) -> list[Sta
     Cross-account DataZone calls need both halves: the RAM share's permission (what the domain's
     account lets associated accounts do, modules/datazone.py) and the caller's own IAM policy
     (DataZone User Guide, "Associated accounts in Amazon DataZone"; Service Authorization
-    Reference, "Actions defined by Amazon DataZone": these actions take the ``domain`` resource).
-    The domain's id is generated, so the statement names the domain account's domains.
+    Reference, "Actions defined by Amazon DataZone": GetDomain takes the ``domain`` resource, whose
+    id is generated, so the statement names the domain account's domains; CreateProject,
+    GetProject and ListProjects take no resource type, hence ``*``).
     """
     return [
         statement(
-            "ProjectsInAssociatedDomain",
-            ["datazone:CreateProject", "datazone:GetDomain", "datazone:GetProject", "datazone:ListProjects"],
+            "FindAssociatedDomain",
+            ["datazone:GetDomain"],
             [f"arn:aws:datazone:{region}:{domain_account}:domain/*"],
-        )
+        ),
+        # The Service Authorization Reference lists no resource type for these actions: a
+        # resource ARN would never match, so they take "*" (the domain's RAM share and DataZone's
+        # own project membership are what limit them).
+        statement(
+            "ProjectsInAssociatedDomain",
+            ["datazone:CreateProject", "datazone:GetProject", "datazone:ListProjects"],
+            ["*"],
+        ),
     ]
 
 

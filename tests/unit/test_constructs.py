@@ -80,6 +80,7 @@ PROMOTION_ACTIONS = {
     "kms:DescribeKey",
     "kms:Encrypt",
     "kms:GenerateDataKey",
+    "kms:CreateGrant",
     "sagemaker:ListModelPackageGroups",
     "s3:GetObject",
     "s3:GetObjectVersion",

@@ -66,12 +66,20 @@ def test_the_data_scientist_of_an_associated_account_may_create_projects_in_the_
         return
     config = stack.resource(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-datazone-policy")
     assert config["role"] == stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/data-scientist", "id")
-    (stmt,) = statements(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-datazone-policy"))
-    assert stmt["Effect"] == "Allow"
-    assert set(stmt["Action"]) == {
+    found = statements(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/data-scientist-datazone-policy"))
+    by_sid = {s["Sid"]: s for s in found}
+    assert set(by_sid) == {"FindAssociatedDomain", "ProjectsInAssociatedDomain"}
+    assert all(s["Effect"] == "Allow" for s in found)
+    # GetDomain takes the domain resource; the project calls take none (Service Authorization
+    # Reference), so a domain ARN there would never match and they take "*".
+    assert by_sid["FindAssociatedDomain"]["Action"] in ("datazone:GetDomain", ["datazone:GetDomain"])
+    assert by_sid["FindAssociatedDomain"]["Resource"] in (
+        f"arn:aws:datazone:{home.region}:{home.account_id}:domain/*",
+        [f"arn:aws:datazone:{home.region}:{home.account_id}:domain/*"],
+    )
+    assert set(by_sid["ProjectsInAssociatedDomain"]["Action"]) == {
         "datazone:CreateProject",
-        "datazone:GetDomain",
         "datazone:GetProject",
         "datazone:ListProjects",
     }
-    assert stmt["Resource"] == [f"arn:aws:datazone:{home.region}:{home.account_id}:domain/*"]
+    assert by_sid["ProjectsInAssociatedDomain"]["Resource"] in ("*", ["*"])
