@@ -64,7 +64,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "bench.json"
 SUMMARY_FILE = "summary.md"
 #: Modules that contribute sections (imported if they exist; each calls ``section`` at import).
-SECTION_MODULES = ("scripts.bench.governance",)
+SECTION_MODULES = ("scripts.bench.startup", "scripts.bench.governance")
 
 SectionFn = Callable[["BenchContext"], dict[str, Any]]
 
@@ -432,6 +432,23 @@ FIGURES: tuple[Figure, ...] = (
         lambda v: v <= 27,
     ),
     Figure("promotion: API calls", ("promotion", "api_calls")),
+    Figure(
+        "start-up: `mlgov --help` (min of 7)",
+        ("startup", "mlgov --help", "min_s"),
+        "≤ 0.5 s",
+        lambda v: v <= 0.5,
+        "s",
+    ),
+    Figure(
+        "start-up: `mlgov report --help` (min of 7)",
+        ("startup", "mlgov report --help", "min_s"),
+        "≤ 1 s (no SageMaker SDK, pandas, numpy)",
+        lambda v: v <= 1,
+        "s",
+    ),
+    Figure(
+        "start-up: `mlgov promote --help` (min of 7)", ("startup", "mlgov promote --help", "min_s"), unit="s"
+    ),
     Figure(
         "promotion: artifact bytes through the client",
         ("promotion", "artifact_bytes_through_client"),
