@@ -2,30 +2,28 @@
 
 As pip's base command does for pip's commands, :func:`main` is the one place where a command's
 arguments are parsed, logging is set up, the work runs, and its result or its failure is printed
-and becomes the exit code. Every entry point goes through it: the governance jobs
-(:func:`scripts.governance.output.run_job` is this edge with the jobs' common options), the
-deploy runner and its ``bootstrap``, ``principals`` and ``ci`` commands, the local cloud's
+and becomes the exit code. Every entry point's ``main(argv)`` hands it its parser and its work:
+the governance jobs (their common options: :func:`scripts.governance.output.common_parser`), the
+deploy runner and its ``bootstrap``, ``principals`` and ``ci`` command lines, the local cloud's
 command line, the demo and the benchmarks; ``mlgov`` (:mod:`scripts.cli`) dispatches to them.
 
-========================================  ==============================================  ======
-what happened                             printed                                          exit
-========================================  ==============================================  ======
-done                                      the result on stdout: its text, or JSON          0
-                                          with ``--json``
-done, with an exit code of its own        the same (:class:`Outcome`: drift found)         code
-a bad argument (argparse)                 usage, then ``<prog>: error: ...`` on stderr     2
-:class:`environments.ConfigError`         ``error: <file>: <field>: <expected>``           2
-:class:`scripts.errors.KitError`          ``error: <message>`` (a refusal adds one line     its code:
-                                          per failed gate); with ``--json`` also           1, or 2 for
-                                          ``{"error", "message", ...}`` on stdout          UsageError
-botocore ``ClientError`` not typed yet    ``error: <Operation> failed: <Code>: ...``       1
-                                          (:func:`scripts.aws.describe_client_error`)
-no connection to AWS or no credentials    ``error: <what botocore says>``                  1
-Ctrl-C                                    ``interrupted: <command>; rerun to resume``      130
-anything else                             the traceback: a bug to report                   1
-========================================  ==============================================  ======
+What happened, what is printed, the exit code:
 
-Errors go to stderr as one line (``error: ...``), so stdout carries only the result.
+- done: the result on stdout, its text (``render``) or JSON with ``--json``; 0, or the code an
+  :class:`Outcome` carries (drift found: 1);
+- a bad argument: argparse's usage line and ``<prog>: error: ...`` on stderr; 2;
+- :class:`environments.ConfigError` (a bad configuration file, an unknown environment):
+  ``error: <file>: <field>: <expected>``; 2. Here only: nothing else converts it;
+- :class:`scripts.errors.KitError`: ``error: <message>`` (a refusal adds one line per failed
+  gate), and with ``--json`` also ``{"error", "message", ...}`` on stdout; its code (1; 2 for a
+  :class:`scripts.errors.UsageError`);
+- a botocore ``ClientError`` no job has typed: the kit's AWS error
+  (:func:`scripts.aws.describe_client_error`), ``error: <Operation> failed: <Code>: ...``; 1;
+- no endpoint, no credentials, no region: ``error: <what botocore says>``; 1;
+- Ctrl-C: ``interrupted: <command>; rerun to resume`` (every job is idempotent); 130;
+- anything else: the traceback, a bug to report; 1.
+
+Errors go to stderr as one line, so stdout carries only the result.
 """
 
 from __future__ import annotations

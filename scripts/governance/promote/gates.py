@@ -225,15 +225,9 @@ def check_gates(
     ctx: EnvContext, source: Mapping[str, Any], card: ModelCardContent | None
 ) -> list[GateFailure]:
     """Every failed gate of the target environment ``ctx.env`` (empty: all pass), in
-    :data:`GATES` order. Reads, never writes; the evaluation report at most once."""
-    read: dict[str, Mapping[str, float]] = {}
-
-    def read_report() -> Mapping[str, float]:
-        if "report" not in read:
-            read["report"] = report_metrics(ctx, source)
-        return read["report"]
-
-    candidate = Candidate(ctx.env, source, card, read_report)
+    :data:`GATES` order. Reads, never writes; the evaluation report only when a metric floor
+    needs a metric the card lacks (the metric gate is its one reader)."""
+    candidate = Candidate(ctx.env, source, card, lambda: report_metrics(ctx, source))
     return [failure for gate in GATES for failure in gate.check(candidate)]
 
 
