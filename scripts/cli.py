@@ -18,9 +18,11 @@
 
 Every command hands the rest of its command line to the ``main(argv)`` of the module that
 defines it (the job, ``scripts.demo``, ``scripts.deploy``, ``scripts.localcloud``,
-``scripts.bench``), so its options are defined once and ``mlgov <command> --help`` shows them.
-``python -m <module>`` keeps working the same way. The exit code is the command's: 0 done,
-1 refused or failed, 2 bad usage or input.
+``scripts.bench``), imported only then, so its options are defined once and ``mlgov <command>
+--help`` shows them (its usage line names it as typed: ``usage: mlgov <command>``). Each
+``main`` runs through the command edge (:mod:`scripts.command`): logging, ``--json``, one
+``error: ...`` line and the exit code. ``python -m <module>`` keeps working the same way. The
+exit code is the command's: 0 done, 1 refused or failed, 2 bad usage or input, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from scripts.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The ML governance platform kit: governance jobs, the demo, the deploy runner, "
         "the local cloud and the benchmarks.",
         epilog="mlgov <command> --help shows the command's options. "
-        "Exit codes: 0 done, 1 refused or failed, 2 bad usage or input.",
+        "Exit codes: 0 done, 1 refused or failed, 2 bad usage or input, 130 interrupted.",
         # An unknown command is reported by main() in the kit's words, not argparse's.
         exit_on_error=False,
     )
@@ -136,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _entry(command)([*command.prefix, *rest])
     except SystemExit as exit_:  # the module's argparse: --help (0) or a usage error (2)
         return _code(exit_)
+    except KeyboardInterrupt:  # while the command's module loads; once it runs, its edge says it
+        print(f"\ninterrupted: mlgov {parsed.command}; rerun to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _code(exit_: SystemExit) -> int:

@@ -25,7 +25,7 @@ The workflow itself is :func:`scripts.governance.workflow.run_workflow`; the end
 calls the same function against its deployed emulator. This module imports it only once the
 synthesis is under way.
 
-    python -m scripts.demo [--keep-running] [--skip-deploy] [--force-synth] [--html report.html] [--json]
+    mlgov demo [--keep-running] [--skip-deploy] [--force-synth] [--html report.html] [--json]
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, KitError
-from .governance.context import load_config
-from .governance.output import dumps, setup_logging
+from environments import load_platform
+
+from . import command
 
 if TYPE_CHECKING:
     from .governance.train import TrainingResult, TrainingSpec
@@ -57,13 +57,14 @@ STACKS_DIR = Path(__file__).resolve().parents[1] / "cdktf.out"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
+        prog="mlgov demo",
         description="Deploy every environment on the local emulator and "
-        "run the whole governance workflow (make demo)."
+        "run the whole governance workflow (make demo).",
     )
     p.add_argument(
         "--keep-running",
         action="store_true",
-        help="leave the emulator running afterwards (stop: python -m scripts.localcloud stop)",
+        help="leave the emulator running afterwards (stop: mlgov cloud stop)",
     )
     p.add_argument(
         "--skip-deploy",
@@ -95,18 +96,24 @@ def _train_samples(pool: Executor) -> Callable[[TrainingSpec], TrainingResult]:
     return train_ahead(pool)
 
 
+#: What a demo step that misbehaved raises (a check that failed, an AWS error no job mapped, the
+#: emulator or Terraform failing): reported in one line by the command edge; anything else is a
+#: bug and keeps its traceback.
+DEMO_FAILURES = (AssertionError, BotoCoreError, OSError, subprocess.SubprocessError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+    return command.main(build_parser(), argv, demo, render=lambda _: None, expected=DEMO_FAILURES)
+
+
+def demo(args: argparse.Namespace) -> dict[str, Any]:
+    """Deploy and run the workflow; the workflow's result (printed with ``--json``). The emulator
+    is stopped either way (unless ``--keep-running``), once the threads have finished with it."""
     if not args.verbose:
         # The demo narrates each step itself; the jobs' progress lines are for --verbose.
         for name in ("scripts", "sagemaker"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    try:
-        platform = load_config(args.config_dir)
-    except KitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    platform = load_platform(args.config_dir)
     from scripts.deploy import deploy
     from scripts.localcloud import LocalCloud
 
@@ -161,22 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if refreshing is not None:
                 steps = refreshing.result()
                 say("state refreshed: " + ", ".join(f"{r.env} {r.seconds:.1f}s" for r in steps))
-    except KitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except (AssertionError, BotoCoreError, ClientError, OSError, subprocess.SubprocessError) as err:
-        # A step that misbehaved, an AWS error no job mapped, the emulator or Terraform failing:
-        # reported in one line (anything else is a bug and keeps its traceback). The emulator is
-        # stopped either way, once the threads above have finished with it.
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_FAILED
     finally:
         if ours and not args.keep_running:
             cloud.stop()
-    if args.json:
-        print(dumps(result))
     say("demo finished: every step behaved as expected")
-    return EXIT_OK
+    return result
 
 
 if __name__ == "__main__":

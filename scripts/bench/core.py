@@ -1,8 +1,8 @@
 """``make bench``: the kit's speed measurements, printed and written to ``bench-results/``.
 
-    python -m scripts.bench                     # every section
-    python -m scripts.bench --only synth        # one section (repeatable)
-    python -m scripts.bench --json              # the JSON document on stdout as well
+    mlgov bench                     # every section (or: python -m scripts.bench)
+    mlgov bench --only synth        # one section (repeatable)
+    mlgov bench --json              # the JSON document on stdout as well
 
 Results go to ``bench-results/bench.json`` and a table, ``bench-results/summary.md``, that puts
 each figure beside its goal (:data:`FIGURES`) and beside the previous run's figure (read from the
@@ -54,8 +54,9 @@ from pathlib import Path
 from typing import Any
 
 from environments import load_platform
+from scripts import command
 from scripts.deploy import runner, synthesis
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from scripts.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "bench.json"
 SUMMARY_FILE = "summary.md"
 #: Modules that contribute sections (imported if they exist; each calls ``section`` at import).
-SECTION_MODULES = ("scripts.bench.governance",)
+SECTION_MODULES = ("scripts.bench.startup", "scripts.bench.governance")
 
 SectionFn = Callable[["BenchContext"], dict[str, Any]]
 
@@ -432,6 +433,23 @@ FIGURES: tuple[Figure, ...] = (
     ),
     Figure("promotion: API calls", ("promotion", "api_calls")),
     Figure(
+        "start-up: `mlgov --help` (min of 7)",
+        ("startup", "mlgov --help", "min_s"),
+        "≤ 0.5 s",
+        lambda v: v <= 0.5,
+        "s",
+    ),
+    Figure(
+        "start-up: `mlgov report --help` (min of 7)",
+        ("startup", "mlgov report --help", "min_s"),
+        "≤ 1 s (no SageMaker SDK, pandas, numpy)",
+        lambda v: v <= 1,
+        "s",
+    ),
+    Figure(
+        "start-up: `mlgov promote --help` (min of 7)", ("startup", "mlgov promote --help", "min_s"), unit="s"
+    ),
+    Figure(
         "promotion: artifact bytes through the client",
         ("promotion", "artifact_bytes_through_client"),
         "0",
@@ -538,9 +556,9 @@ def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[st
     return doc
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     load_section_modules()
-    p = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="mlgov bench", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--only",
         action="append",
@@ -554,35 +572,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the JSON results are written (default: bench-results/bench.json)",
     )
     p.add_argument("--json", action="store_true", help="also print the JSON results on stdout")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    try:
-        doc = run(args.only, _progress)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return command.main(build_parser(), argv, bench, log_level=logging.WARNING, render=_summary_text)
+
+
+def bench(args: argparse.Namespace) -> command.Outcome:
+    """Run the sections, write bench.json and summary.md; exit 1 when a section failed."""
+    doc = run(args.only, _progress)
     previous = read_previous(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2))
     summary = args.out.with_name(SUMMARY_FILE)
     summary.write_text(summary_table(doc, previous), encoding="utf-8")
     print(f"results written to {args.out} and {summary}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(doc, indent=2))
-    else:
-        _print_summary(doc)
-    return EXIT_OK if doc["ok"] else EXIT_FAILED
+    return command.Outcome(doc, EXIT_OK if doc["ok"] else EXIT_FAILED)
 
 
 def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _print_summary(doc: dict[str, Any]) -> None:
+def _summary_text(doc: dict[str, Any]) -> str:
+    lines = []
     for name, result in doc["sections"].items():
-        print(f"== {name}")
+        lines.append(f"== {name}")
         for key, value in result.items():
-            if isinstance(value, dict):
-                print(f"  {key}: {json.dumps(value)}")
-            else:
-                print(f"  {key}: {value}")
+            lines.append(f"  {key}: {json.dumps(value)}" if isinstance(value, dict) else f"  {key}: {value}")
+    return "\n".join(lines)

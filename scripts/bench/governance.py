@@ -25,7 +25,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from environments import Names, PlatformConfig, load_platform
-from scripts.governance.context import ROLE_KEYS, add_client_observer, new_session, remove_client_observer
+from scripts.aws import add_client_observer, assume_role, new_session, remove_client_observer
+from scripts.governance.context import ROLE_KEYS
 from scripts.governance.metadata import META_KEY, META_SOURCE_ARN
 
 from .core import BenchContext, section
@@ -133,17 +134,7 @@ def inprocess_cloud() -> Iterator[None]:
 
 
 def _account(env: Any) -> Any:
-    creds = (
-        new_session()
-        .client("sts", region_name=env.region)
-        .assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="bench")["Credentials"]
-    )
-    return new_session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=env.region,
-    )
+    return assume_role(env.deploy_role_arn, source=new_session(), purpose="bench", region=env.region)
 
 
 def provision(platform: PlatformConfig) -> dict[str, Any]:
@@ -332,7 +323,7 @@ def bench_report(ctx: BenchContext) -> dict[str, Any]:
             with meter.active():
                 data = report.collect(platform)
             seconds = time.perf_counter() - started
-        assert len(data["versions"]) == size, f"report listed {len(data['versions'])} of {size} versions"
+        assert len(data.versions) == size, f"report listed {len(data.versions)} of {size} versions"
         summary = meter.summary()
         pages = summary["calls_by_operation"].get("sagemaker:Search", 0)
         out[str(size)] = {
@@ -342,10 +333,10 @@ def bench_report(ctx: BenchContext) -> dict[str, Any]:
             "cold_api_calls": cold_meter.summary()["api_calls"],
             "search_pages": pages,
             "calls_by_operation": summary["calls_by_operation"],
-            "chains": len(data["chains"]),
+            "chains": len(data.chains),
         }
         ctx.progress(
-            f"[bench] report over {size} versions x {len(data['environments'])} accounts: "
+            f"[bench] report over {size} versions x {len(data.environments)} accounts: "
             f"{seconds:.2f}s warm, {cold:.2f}s cold, {summary['api_calls']} API calls "
             f"({pages} Search pages)"
         )

@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from scripts.errors import EXIT_FAILED, EXIT_OK
+from scripts import command
+from scripts.errors import EXIT_FAILED, EXIT_OK, UsageError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "stress.json"
@@ -75,9 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--out", type=Path, default=DEFAULT_OUT, help="results file (default: bench-results/stress.json)"
     )
     p.add_argument("--stop-on-failure", action="store_true", help="stop at the first failed run")
-    args = p.parse_args(argv)
+    return command.main(p, argv, stress)
+
+
+def stress(args: argparse.Namespace) -> command.Outcome:
+    """Run each proof ``--runs`` times; write the results; exit 1 when a run failed."""
     if args.runs < 1:
-        p.error("--runs must be at least 1")
+        raise UsageError("--runs must be at least 1")
     doc: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "proofs": {}}
     failed = False
     with tempfile.TemporaryDirectory(prefix="mlgov-stress-") as scratch:
@@ -105,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     print(f"results written to {args.out}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+    return command.Outcome(code=EXIT_FAILED if failed else EXIT_OK)
 
 
 if __name__ == "__main__":

@@ -46,7 +46,6 @@ from scripts.errors import KitError
 
 logger = logging.getLogger(__name__)
 
-RETRY_CONFIG = Config(retries={"mode": "standard"})
 #: How long to wait for an accepted share to show its resources (RAM propagates in seconds).
 DEFAULT_TIMEOUT_S = 120.0
 DEFAULT_POLL_S = 5.0
@@ -285,32 +284,28 @@ def deploy_role_ram(env: EnvironmentConfig, environ: dict[str, str | None]) -> A
     """A RAM client acting as ``env``'s deploy role, from the process environment Terraform gets
     for that environment (``Target.environment``: the emulator's endpoint and keys on the local
     target; the normal credential chain on AWS, as the provider's ``assume_role``)."""
-    import boto3
+    from scripts.aws import assume_role, client, new_session
 
     endpoint = environ.get("AWS_ENDPOINT_URL") or None
     # The target removes AWS_ENDPOINT_URL for real accounts (a shell left pointing at the
     # emulator); boto3 would read it from this process's environment otherwise.
-    config = RETRY_CONFIG.merge(Config(ignore_configured_endpoint_urls=endpoint is None))
+    config = Config(ignore_configured_endpoint_urls=endpoint is None)
     keys: dict[str, Any] = {}
     if environ.get("AWS_ACCESS_KEY_ID"):
         keys = {
             "aws_access_key_id": environ.get("AWS_ACCESS_KEY_ID"),
             "aws_secret_access_key": environ.get("AWS_SECRET_ACCESS_KEY"),
         }
-    source = boto3.Session(region_name=env.region, **keys)
-    sts = source.client("sts", endpoint_url=endpoint, config=config)
+    source = new_session(region_name=env.region, **keys)
     try:
-        creds = sts.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="mlgov-datazone-association")[
-            "Credentials"
-        ]
-    except (ClientError, BotoCoreError) as err:
-        raise AssociationError(
-            env, "(not read)", f"cannot assume the deploy role {env.deploy_role_arn}: {_explain(err)}"
-        ) from err
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=env.region,
-    )
-    return session.client("ram", endpoint_url=endpoint, config=config)
+        session = assume_role(
+            env.deploy_role_arn,
+            source=source,
+            purpose="datazone-association",
+            region=env.region,
+            endpoint_url=endpoint,
+            config=config,
+        )
+    except (KitError, BotoCoreError) as err:  # CredentialsError: names the role and what to check
+        raise AssociationError(env, "(not read)", str(err)) from err
+    return client(session, "ram", region=env.region, endpoint_url=endpoint, config=config)

@@ -44,11 +44,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from environments import ConfigError, EnvironmentConfig, PlatformConfig, load_platform
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from environments import EnvironmentConfig, PlatformConfig, load_platform
+from scripts import command
+from scripts.errors import UsageError
 
 from . import terraform as tf
-from .runner import DeployError, Runner, StepResult, default_work_root, environments_dir, prepare_workdir
+from .runner import (
+    DeployError,
+    Runner,
+    StepResult,
+    default_work_root,
+    environments_dir,
+    prepare_workdir,
+    start_local_cloud,
+)
 from .targets import STACK_FILE, TARGETS
 
 logger = logging.getLogger(__name__)
@@ -326,26 +335,24 @@ def _remote_state_yaml(env: str, value: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    return command.main(build_parser(), argv, run, render=lambda _: None, log_level=logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> command.Outcome:
+    """Apply (or plan) the bootstrap stacks; the outcome carries the summary (printed with
+    ``--json``), each account's ``remote_state`` block and a failed step's error."""
     action = "plan" if args.plan else "apply"
     runner: BootstrapRunner | None = None
     results: list[StepResult] = []
     failure: DeployError | None = None
+    config_dir = environments_dir(args.config_dir)
+    platform = load_platform(config_dir)
+    envs = select_bootstrap_environments(platform, args.envs)
+    warning = admin_principals_warning(platform, args.target)
+    if warning:
+        _say(f"warning: {warning}")
     try:
-        config_dir = environments_dir(args.config_dir)
-        platform = load_platform(config_dir)
-        envs = select_bootstrap_environments(platform, args.envs)
-        warning = admin_principals_warning(platform, args.target)
-        if warning:
-            _say(f"warning: {warning}")
-        cloud = None
-        if args.target == "local":
-            from .cli import _local_cloud
-
-            cloud = _local_cloud(config_dir)
+        cloud = start_local_cloud(config_dir) if args.target == "local" else None
         runner = BootstrapRunner(
             platform,
             target=args.target,
@@ -357,12 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             admin_role=args.admin_role,
         )
         results = runner.bootstrap(action, envs)
-    except (UsageError, ConfigError, tf.TerraformNotFound) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except DeployError as exc:
         failure, results = exc, exc.results
-        print(f"error: {exc}", file=sys.stderr)
     remote: dict[str, Any] = {}
     if failure is None and action == "apply" and runner is not None:
         for env in envs:
@@ -375,29 +378,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "To keep a deployed environment's state in its bucket: add the block above to its file, "
                 "then `mlgov deploy apply --env <env> --migrate-state` (docs/OPERATOR_GUIDE.md)."
             )
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "action": f"bootstrap-{action}",
-                    "target": args.target,
-                    "ok": failure is None,
-                    "steps": [asdict(r) for r in results],
-                    "remote_state": remote,
-                    "error": None
-                    if failure is None
-                    else {
-                        "env": failure.env,
-                        "step": failure.step,
-                        "resource": failure.resource,
-                        "log": failure.log,
-                        "detail": failure.detail,
-                    },
-                },
-                indent=2,
-            )
-        )
-    return EXIT_OK if failure is None else EXIT_FAILED
+    summary = {
+        "action": f"bootstrap-{action}",
+        "target": args.target,
+        "ok": failure is None,
+        "steps": [asdict(r) for r in results],
+        "remote_state": remote,
+        "error": None
+        if failure is None
+        else {
+            "env": failure.env,
+            "step": failure.step,
+            "resource": failure.resource,
+            "log": failure.log,
+            "detail": failure.detail,
+        },
+    }
+    return command.Outcome(summary, error=failure)
 
 
 if __name__ == "__main__":

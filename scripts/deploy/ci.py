@@ -40,9 +40,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from environments import ConfigError, PlatformConfig, load_platform
+from environments import PlatformConfig, load_platform
 from environments.naming import Names
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from scripts import command
+from scripts.errors import UsageError
 
 from .phases import Identity, identity_roles, read_stack
 from .phases import identity_targets as identity_targets_in
@@ -129,21 +130,17 @@ def plan_override(platform: PlatformConfig, env_name: str, stack_dir: Path) -> d
     return {"provider": {"aws": blocks}}
 
 
-def _associate(platform: PlatformConfig, env_name: str, *, as_json: bool) -> int:
-    """``associate``: :func:`.association.accept` with the caller's credentials."""
-    import boto3
+def _associate(platform: PlatformConfig, env_name: str, *, as_json: bool) -> None:
+    """``associate``: :func:`.association.accept` with the caller's credentials (a failure is an
+    :class:`.association.AssociationError`: exit 1)."""
+    from scripts.aws import client, new_session
 
-    from .association import RETRY_CONFIG, AssociationError, accept
+    from .association import accept
 
     env = platform.env(env_name)
     if env.account_id == platform.datazone_home.account_id:
         raise UsageError(f"{env_name!r} holds the DataZone domain: there is nothing to accept there")
-    ram = boto3.client("ram", region_name=env.region, config=RETRY_CONFIG)
-    try:
-        done = accept(platform, env, ram)
-    except AssociationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    done = accept(platform, env, client(new_session(), "ram", region=env.region))
     if as_json:
         print(
             json.dumps(
@@ -157,7 +154,6 @@ def _associate(platform: PlatformConfig, env_name: str, *, as_json: bool) -> int
         )
     else:
         print(f"{done.env}: {done.note()} ({done.domain_arn})")
-    return EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -218,58 +214,51 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        platform = load_platform(environments_dir(args.config_dir))
-        if args.command == "matrix":
-            doc = matrix(
-                platform,
-                require_remote_state=not args.allow_local_state,
-                identities=args.identities,
-                datazone_associated=args.datazone_associated,
-            )
-            print(json.dumps(doc))
-        elif args.command == "associate":
-            return _associate(platform, args.env, as_json=args.json)
-        elif args.command == "identity-targets":
-            stack_dir = args.stack_dir or Path("cdktf.out") / "stacks" / args.env
-            found = identity_targets(platform, args.env, stack_dir)
-            if args.json:
-                print(
-                    json.dumps(
-                        [
-                            {"role_name": i.role_name, "address": i.address, "named_by": i.named_by}
-                            for i in found
-                        ]
-                    )
-                )
-            else:
-                for i in found:
-                    print(i.address)
-        elif args.command == "env":
-            facts = describe(platform, args.env)
-            print(json.dumps(facts) if args.json else "\n".join(f"{k}={v}" for k, v in facts.items()))
-        else:
-            override = plan_override(platform, args.env, args.stack_dir)
-            target = args.stack_dir / PLAN_OVERRIDE_FILE
-            if args.dry_run:
-                print(json.dumps(override, indent=2))
-                return EXIT_OK
-            target.write_text(json.dumps(override, indent=2), encoding="utf-8")
-            logger.info("wrote %s", target)
-            role = override["provider"]["aws"][0]["assume_role"][0]["role_arn"]
+    return command.main(_parser(), argv, run, log_level=logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> None:
+    """One subcommand; it prints what the workflow reads (stdout) itself."""
+    platform = load_platform(environments_dir(args.config_dir))
+    if args.command == "matrix":
+        doc = matrix(
+            platform,
+            require_remote_state=not args.allow_local_state,
+            identities=args.identities,
+            datazone_associated=args.datazone_associated,
+        )
+        print(json.dumps(doc))
+    elif args.command == "associate":
+        _associate(platform, args.env, as_json=args.json)
+    elif args.command == "identity-targets":
+        stack_dir = args.stack_dir or Path("cdktf.out") / "stacks" / args.env
+        found = identity_targets(platform, args.env, stack_dir)
+        if args.json:
             print(
-                json.dumps({"file": str(target), "role_arn": role})
-                if args.json
-                else f"wrote {target} (assumes {role})"
+                json.dumps(
+                    [{"role_name": i.role_name, "address": i.address, "named_by": i.named_by} for i in found]
+                )
             )
-    except (ConfigError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return EXIT_OK
+        else:
+            for i in found:
+                print(i.address)
+    elif args.command == "env":
+        facts = describe(platform, args.env)
+        print(json.dumps(facts) if args.json else "\n".join(f"{k}={v}" for k, v in facts.items()))
+    else:
+        override = plan_override(platform, args.env, args.stack_dir)
+        target = args.stack_dir / PLAN_OVERRIDE_FILE
+        if args.dry_run:
+            print(json.dumps(override, indent=2))
+            return
+        target.write_text(json.dumps(override, indent=2), encoding="utf-8")
+        logger.info("wrote %s", target)
+        role = override["provider"]["aws"][0]["assume_role"][0]["role_arn"]
+        print(
+            json.dumps({"file": str(target), "role_arn": role})
+            if args.json
+            else f"wrote {target} (assumes {role})"
+        )
 
 
 if __name__ == "__main__":

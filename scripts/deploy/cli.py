@@ -1,16 +1,16 @@
-"""``mlgov deploy`` / ``python -m scripts.deploy``: the deploy runner's command line.
+"""``mlgov deploy`` (or ``python -m scripts.deploy``): the deploy runner's command line.
 
-    python -m scripts.deploy apply                       # every environment, local emulator
-    python -m scripts.deploy apply --sequential          # one at a time, downstream first
-    python -m scripts.deploy plan --env dev --json       # one environment, JSON summary
-    python -m scripts.deploy destroy                     # upstream first
-    python -m scripts.deploy drift --target aws          # plan -refresh-only -detailed-exitcode
-    python -m scripts.deploy refresh                     # apply -refresh-only (apply's last step)
-    python -m scripts.deploy synth --force-synth         # only write cdktf.out/, even if unchanged
-    python -m scripts.deploy plan --config-dir my-envs   # another configuration folder
-    python -m scripts.deploy apply --env dev --migrate-state   # after setting remote_state
-    python -m scripts.deploy bootstrap --env dev         # the bootstrap-<env> stacks (.bootstrap)
-    python -m scripts.deploy principals                  # policies naming a recreated role (.principals)
+    mlgov deploy apply                       # every environment, local emulator
+    mlgov deploy apply --sequential          # one at a time, downstream first
+    mlgov deploy plan --env dev --json       # one environment, JSON summary
+    mlgov deploy destroy                     # upstream first
+    mlgov deploy drift --target aws          # plan -refresh-only -detailed-exitcode
+    mlgov deploy refresh                     # apply -refresh-only (apply's last step)
+    mlgov deploy synth --force-synth         # only write cdktf.out/, even if unchanged
+    mlgov deploy plan --config-dir my-envs   # another configuration folder
+    mlgov deploy apply --env dev --migrate-state   # after setting remote_state
+    mlgov deploy bootstrap --env dev         # the bootstrap-<env> stacks (.bootstrap)
+    mlgov deploy principals                  # policies naming a recreated role (.principals)
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
@@ -36,7 +36,6 @@ configuration, found before anything runs) or no terraform binary.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -44,10 +43,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from environments import ConfigError, load_platform
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from environments import load_platform
+from scripts import command
+from scripts.errors import EXIT_FAILED, EXIT_OK, AwsError
 
-from . import terraform as tf
 from .runner import (
     ACTIONS,
     DeployError,
@@ -56,22 +55,23 @@ from .runner import (
     default_work_root,
     environments_dir,
     select_environments,
+    start_local_cloud,
 )
 from .targets import TARGETS
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m scripts.deploy",
+        prog="mlgov deploy",
         description="Synthesize every stack once (skipped when its inputs are unchanged) and run "
         "Terraform per environment against the local multi-account emulator or AWS: apply in two "
         "phases (the roles other environments' policies name, then everything, each phase in every "
         "environment at once); destroy one environment at a time, upstream first.",
         epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
         "Logs: .terraform-work/<target>/logs/<env>-<step>.log. "
-        "The bootstrap-<env> stacks: `python -m scripts.deploy bootstrap --help`. "
+        "The bootstrap-<env> stacks: `mlgov deploy bootstrap --help`. "
         "Key, bucket and group policies naming a deleted or recreated role: "
-        "`python -m scripts.deploy principals --help`.",
+        "`mlgov deploy principals --help`.",
     )
     p.add_argument(
         "action",
@@ -143,18 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _local_cloud(config_dir: Path) -> Any:
-    """Start the local emulator with the accounts of ``config_dir``, or attach to the running one
-    (it outlives this command so the deployed resources stay available to the governance jobs)."""
-    from scripts.localcloud import LocalCloud, LocalCloudError
-
-    cloud = LocalCloud(environments_dir=config_dir)
-    try:
-        return cloud.start(reuse=True)
-    except LocalCloudError as exc:
-        raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
-
-
 class _NoCloud:
     """Stands in for the emulator where an action never talks to it (synth)."""
 
@@ -171,7 +159,7 @@ def _orphaned_principals(platform: Any, envs: Sequence[Any], target: str, config
 
     try:
         orphans = find_orphans(platform, envs, sessions_for_target(target, config_dir), target)
-    except (ClientError, BotoCoreError) as exc:
+    except (AwsError, ClientError, BotoCoreError) as exc:
         print(f"warning: resource policies not checked for recreated principals: {exc}", file=sys.stderr)
         return False
     for orphan in orphans:
@@ -195,17 +183,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .principals import main as principals_main
 
         return principals_main(argv[1:])
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    return command.main(build_parser(), argv, run, render=lambda _: None, log_level=logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> command.Outcome:
+    """The action over the selected environments; the outcome carries the summary of every step
+    (printed with ``--json``), the exit code (drift found: 1) and a failed step's error."""
     results: list[StepResult] = []
     status, failure = EXIT_OK, None
     try:
         config_dir = environments_dir(args.config_dir)
         platform = load_platform(config_dir)
         envs = select_environments(platform, args.envs, args.action)
-        cloud = _local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
+        cloud = start_local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
         runner = Runner(
             platform,
             target=args.target,
@@ -227,33 +217,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
         if args.action == "drift" and _orphaned_principals(platform, envs, args.target, config_dir):
             status = EXIT_FAILED
-    except (UsageError, ConfigError, tf.TerraformNotFound) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except DeployError as exc:
-        results = exc.results
-        failure = exc
-        print(f"error: {exc}", file=sys.stderr)
-        status = EXIT_FAILED
-    if args.json:
-        summary = {
-            "action": args.action,
-            "target": args.target,
-            "ok": status == EXIT_OK,
-            "steps": [asdict(r) for r in results],
-            "error": None
-            if failure is None
-            else {
-                "env": failure.env,
-                "phase": failure.phase,
-                "step": failure.step,
-                "resource": failure.resource,
-                "log": failure.log,
-                "detail": failure.detail,
-            },
-        }
-        print(json.dumps(summary, indent=2))
-    return status
+        results, failure = exc.results, exc
+    summary = {
+        "action": args.action,
+        "target": args.target,
+        "ok": status == EXIT_OK and failure is None,
+        "steps": [asdict(r) for r in results],
+        "error": None
+        if failure is None
+        else {
+            "env": failure.env,
+            "phase": failure.phase,
+            "step": failure.step,
+            "resource": failure.resource,
+            "log": failure.log,
+            "detail": failure.detail,
+        },
+    }
+    return command.Outcome(summary, status, failure)
 
 
 if __name__ == "__main__":

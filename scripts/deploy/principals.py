@@ -13,8 +13,8 @@ each model package group, and reports every principal shown as a unique id with 
 writes the policy again: ``mlgov deploy apply --env <environment>`` (Terraform also shows the
 change in ``mlgov deploy drift``/``plan``, as an id in place of the ARN it wrote).
 
-    python -m scripts.deploy principals                  # every environment, local cloud
-    python -m scripts.deploy principals --target aws --env dev --json
+    mlgov deploy principals                  # every environment, local cloud
+    mlgov deploy principals --target aws --env dev --json
 
 Exit codes: 0 no policy names a unique id, 1 one does (or a policy could not be read), 2 bad usage.
 """
@@ -31,17 +31,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError
 
-from environments import ConfigError, EnvironmentConfig, PlatformConfig, load_platform
+from environments import EnvironmentConfig, PlatformConfig, load_platform
 from environments.naming import Names
-from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from scripts import command
+from scripts.aws import assume_role, client, kit_errors, new_session
+from scripts.errors import EXIT_FAILED, EXIT_OK, AwsCallError, UsageError
 
-from .runner import environments_dir, select_environments
+from .runner import DeployError, environments_dir, select_environments, start_local_cloud
 from .targets import TARGETS
-
-RETRY = Config(retries={"mode": "standard"})
 
 #: Unique ids of IAM roles (AROA) and users (AIDA), as a policy shows a principal it can no longer
 #: map to an ARN (IAM User Guide, "IAM identifiers", unique ID prefixes).
@@ -87,27 +86,25 @@ def unique_ids(document: dict[str, Any]) -> list[str]:
 def _policies(session: boto3.Session, names: Names) -> Iterator[tuple[str, str | None]]:
     """(what the policy is attached to, the policy as read; None when there is none)."""
     region = names.env.region
-    kms = session.client("kms", region_name=region, config=RETRY)
-    key_id = kms.describe_key(KeyId=names.kms_alias)["KeyMetadata"]["KeyId"]
-    yield f"KMS key {names.kms_alias}", kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
-    s3 = session.client("s3", region_name=region, config=RETRY)
+    role = names.env.deploy_role_arn
+    kms = client(session, "kms", region=region)
+    with kit_errors(role):
+        key_id = kms.describe_key(KeyId=names.kms_alias)["KeyMetadata"]["KeyId"]
+        key_policy = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    yield f"KMS key {names.kms_alias}", key_policy
+    s3 = client(session, "s3", region=region)
     for bucket in (names.artifact_bucket, names.access_log_bucket):
-        try:
-            yield f"bucket {bucket}", s3.get_bucket_policy(Bucket=bucket)["Policy"]
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
-                raise
-            yield f"bucket {bucket}", None
-    sagemaker = session.client("sagemaker", region_name=region, config=RETRY)
+        policy: str | None = None
+        with kit_errors(role, allow=("NoSuchBucketPolicy",)):
+            policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        yield f"bucket {bucket}", policy
+    sagemaker = client(session, "sagemaker", region=region)
     for use_case in names.env.use_cases:
         group = names.model_package_group(use_case.name)
-        try:
+        policy = None
+        # SageMaker answers ValidationException for a group without a policy.
+        with kit_errors(role, allow=("ValidationException",)):
             policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"]
-        except ClientError as err:
-            # SageMaker answers ValidationException for a group without a policy.
-            if err.response.get("Error", {}).get("Code") != "ValidationException":
-                raise
-            policy = None
         yield f"model package group {group}", policy
 
 
@@ -137,49 +134,33 @@ def find_orphans(
 def deploy_role_sessions(
     source: boto3.Session, endpoint_url: str | None = None
 ) -> Callable[[EnvironmentConfig], boto3.Session]:
-    """Sessions acting as each environment's deploy role, assumed from ``source``; their clients
-    go to ``endpoint_url`` when given (the local cloud)."""
+    """Sessions acting as each environment's deploy role, assumed from ``source``
+    (:func:`scripts.aws.assume_role`); their clients go to ``endpoint_url`` when given (the local
+    cloud)."""
 
     def session_for(env: EnvironmentConfig) -> boto3.Session:
-        sts = source.client("sts", region_name=env.region, config=RETRY, endpoint_url=endpoint_url)
-        creds = sts.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="mlgov-principals")[
-            "Credentials"
-        ]
-        keys = {
-            "aws_access_key_id": creds["AccessKeyId"],
-            "aws_secret_access_key": creds["SecretAccessKey"],
-            "aws_session_token": creds["SessionToken"],
-            "region_name": env.region,
-        }
-        return boto3.Session(**keys) if endpoint_url is None else _EndpointSession(endpoint_url, **keys)
+        return assume_role(
+            env.deploy_role_arn,
+            source=source,
+            purpose="principals",
+            region=env.region,
+            endpoint_url=endpoint_url,
+            where=f"to read the policies of environment {env.name!r}",
+        )
 
     return session_for
-
-
-class _EndpointSession(boto3.Session):
-    """A session whose clients all go to one endpoint (the local cloud)."""
-
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.endpoint_url = endpoint_url
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("endpoint_url", self.endpoint_url)
-        return super().client(*args, **kwargs)
 
 
 def sessions_for_target(target: str, config_dir: Path) -> Callable[[EnvironmentConfig], boto3.Session]:
     """aws: the normal credential chain; local: the local cloud's admin (started if not running)."""
     if target == "aws":
-        return deploy_role_sessions(boto3.Session())
-    from scripts.localcloud import LocalCloud, LocalCloudError
-
+        return deploy_role_sessions(new_session())
     try:
-        cloud = LocalCloud(environments_dir=config_dir).start(reuse=True)
-    except LocalCloudError as exc:
-        raise UsageError(f"the local cloud is not available: {exc}") from None
+        cloud = start_local_cloud(config_dir)
+    except DeployError as exc:
+        raise UsageError(f"the local cloud is not available: {exc.detail}") from None
     env = cloud.env()
-    admin = boto3.Session(
+    admin = new_session(
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
     )
     return deploy_role_sessions(admin, cloud.url)
@@ -187,7 +168,7 @@ def sessions_for_target(target: str, config_dir: Path) -> Callable[[EnvironmentC
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m scripts.deploy principals",
+        prog="mlgov deploy principals",
         description="Report every principal the KMS key, bucket and model package group policies "
         "of each environment show as a unique id (AROA.../AIDA...): a role or user deleted or "
         "recreated since the policy was written, which the policy no longer grants. Each finding "
@@ -219,20 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return command.main(build_parser(), argv, run, render=lambda _: None)
+
+
+def run(args: argparse.Namespace) -> command.Outcome:
+    """Every orphaned principal, printed one a line on stderr; exit 1 when there is one."""
+    config_dir = environments_dir(args.config_dir)
+    platform = load_platform(config_dir)
+    envs = select_environments(platform, args.envs, "plan")
     try:
-        config_dir = environments_dir(args.config_dir)
-        platform = load_platform(config_dir)
-        envs = select_environments(platform, args.envs, "plan")
         orphans = find_orphans(platform, envs, sessions_for_target(args.target, config_dir), args.target)
-    except (UsageError, ConfigError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (ClientError, BotoCoreError) as exc:
-        print(f"error: cannot read the policies: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except BotoCoreError as exc:  # no endpoint or no credentials: the policies were not read
+        raise AwsCallError(f"cannot read the policies: {exc}") from exc
     for orphan in orphans:
         print(orphan, file=sys.stderr)
-    if args.json:
-        print(json.dumps({"ok": not orphans, "orphans": [asdict(o) for o in orphans]}, indent=2))
-    return EXIT_FAILED if orphans else EXIT_OK
+    return command.Outcome(
+        {"ok": not orphans, "orphans": [asdict(o) for o in orphans]}, EXIT_FAILED if orphans else EXIT_OK
+    )

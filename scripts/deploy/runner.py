@@ -158,6 +158,19 @@ class DeployError(KitError):
         )
 
 
+def start_local_cloud(config_dir: Path) -> Any:
+    """Start the local emulator with the accounts of ``config_dir``, or attach to the running one
+    (it outlives the command so the deployed resources stay available to the governance jobs).
+    The deploy runner's one door to ``scripts.localcloud`` (a local-cloud entry point)."""
+    from scripts.localcloud import LocalCloud, LocalCloudError
+
+    cloud = LocalCloud(environments_dir=config_dir)
+    try:
+        return cloud.start(reuse=True)
+    except LocalCloudError as exc:
+        raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
+
+
 # -- environment selection --------------------------------------------------------------------
 #: Set to 0 to make phase 2 apply one environment at a time on the local cloud (see
 #: :meth:`Runner._two_phase`); by default it applies every environment at once, as on AWS.

@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.errors import UsageError
+
 logger = logging.getLogger(__name__)
 
 #: Where the AWS provider is mirrored on machines without registry access.
@@ -49,8 +51,8 @@ _WITH_RESOURCE = re.compile(
 _ERROR_LINE = re.compile(r"^[\s│╷╵|]*Error: (.+)$", re.M)
 
 
-class TerraformNotFound(RuntimeError):
-    """No terraform binary on PATH (or at ``MLGOV_TERRAFORM``)."""
+class TerraformNotFound(UsageError):
+    """No terraform binary on PATH (or at ``MLGOV_TERRAFORM``): a usage error (exit 2)."""
 
 
 @dataclass(frozen=True)

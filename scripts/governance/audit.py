@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from scripts.aws import kit_errors
 
 from .context import EnvContext, paginate
-from .errors import describe_client_error
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +99,7 @@ def record(
         "key": key,
     }
     body = json.dumps(rec, sort_keys=True, default=str).encode()
-    try:
+    with kit_errors(ctx.role_arn):
         ctx.client("s3").put_object(
             Bucket=ctx.artifact_bucket,
             Key=key,
@@ -119,30 +118,24 @@ def record(
                 }
             ]
         )
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     logger.info("audit: %s %s by %s (%s)", action, model_package_arn, rec["who"], key)
     return rec
 
 
 def list_keys(ctx: EnvContext, prefix: str) -> list[str]:
     """Every key under ``prefix``."""
-    try:
+    with kit_errors(ctx.role_arn):
         return [
             o["Key"]
             for o in paginate(
                 ctx.client("s3"), "list_objects_v2", "Contents", Bucket=ctx.artifact_bucket, Prefix=prefix
             )
         ]
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
 
 
 def read(ctx: EnvContext, key: str) -> dict[str, Any]:
-    try:
+    with kit_errors(ctx.role_arn):
         body = ctx.client("s3").get_object(Bucket=ctx.artifact_bucket, Key=key)["Body"].read()
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return json.loads(body)
 
 

@@ -39,16 +39,10 @@ from sagemaker.core.shapes.model_card_shapes import (
 from environments import CARD_SECTIONS
 
 from .errors import CardValidationError
-from .evaluation import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+from .metadata import DATAZONE_PROJECT_KEY, EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
 
 #: The only model_overview fields AWS accepts in a card attached to a model package.
 MODEL_PACKAGE_OVERVIEW_FIELDS = frozenset({"model_creator", "model_artifact"})
-
-#: custom_details key carrying the DataZone project of the use case.
-DATAZONE_PROJECT_KEY = "datazone_project_id"
-
-#: Card statuses of a model package card (botocore ``ModelPackageModelCard.ModelCardStatus``).
-CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
 
 
 #: Name of the card's model-quality evaluation entry (the bias and explainability entries are

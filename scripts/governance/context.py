@@ -1,10 +1,12 @@
-"""How a job gets at an account: configuration, one session per environment role, clients, SSM.
+"""How a job gets at an account: one session per environment role, clients, SSM.
 
-Every job acts in an account through one of that environment's roles. :func:`env_context` is the
-one place that assumes a role (``execution | data_scientist | approver | promotion``) and hands
-out clients built with standard retries. The role's credentials are botocore
-``RefreshableCredentials``: botocore assumes the role again before they expire, for every client
-and thread of the session, so a long job never sees an expired token. Everything else a job needs
+Every job acts in an account through one of that environment's roles. :func:`env_context` is how
+a job gets one (``execution | data_scientist | approver | promotion``); the role is assumed
+through :func:`scripts.aws.assume_role` (refreshable credentials: botocore assumes the role
+again before they expire, for every client and thread of the session, so a long job never sees
+an expired token) and clients come from :func:`scripts.aws.client` (standard retries). An
+environment name that is not in the configuration raises :class:`environments.ConfigError`,
+which the command edge reports as a usage error (exit 2). Everything else a job needs
 (bucket, KMS key, group name, lifecycle stage, DataZone project id) is read from the SSM
 parameters the platform stack publishes, at the paths computed by :class:`environments.Names`.
 """
@@ -14,52 +16,22 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
-from botocore.config import Config
-from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError, NoCredentialsError
 
-from environments import (
-    ConfigError,
-    EnvironmentConfig,
-    Names,
-    PlatformConfig,
-    UnknownEnvironmentError,
-    load_platform,
-)
+from environments import EnvironmentConfig, Names, PlatformConfig
+from scripts.aws import assume_role, client, kit_errors, new_session
 
-from .errors import CredentialsError, UsageError, describe_client_error, error_code
+from .errors import UsageError
 
 #: Role keys a job may act as (see ``environments.naming.ROLE_SUFFIXES``).
 ROLE_KEYS = ("execution", "data_scientist", "approver", "promotion")
 
-RETRY_CONFIG = Config(retries={"mode": "standard"})
-
 #: GetParameters takes at most this many names per call.
 SSM_BATCH = 10
-
-
-# -- configuration -----------------------------------------------------------------------------
-def load_config(config_dir: str | None = None) -> PlatformConfig:
-    """Load ``environments/`` (or ``config_dir``); configuration errors become usage errors."""
-    try:
-        return load_platform(config_dir)
-    except ConfigError as err:
-        raise UsageError(str(err)) from err
-
-
-def resolve_env(platform: PlatformConfig, name: str) -> EnvironmentConfig:
-    try:
-        return platform.env(name)
-    except UnknownEnvironmentError as err:
-        raise UsageError(str(err)) from None
 
 
 def resolve_use_case(env: EnvironmentConfig, use_case: str | None) -> str:
@@ -78,56 +50,7 @@ def resolve_use_case(env: EnvironmentConfig, use_case: str | None) -> str:
         ) from None
 
 
-# -- client observers --------------------------------------------------------------------------
-#: Observers called with every client a job creates (the bench registers API counters here).
-_client_observers: list[Callable[[Any], None]] = []
-_observers_lock = threading.Lock()
-
-
-def add_client_observer(observer: Callable[[Any], None]) -> None:
-    with _observers_lock:
-        _client_observers.append(observer)
-
-
-def remove_client_observer(observer: Callable[[Any], None]) -> None:
-    with _observers_lock:
-        if observer in _client_observers:
-            _client_observers.remove(observer)
-
-
-def _observed(client: Any) -> Any:
-    with _observers_lock:
-        observers = list(_client_observers)
-    for observe in observers:
-        observe(client)
-    return client
-
-
 # -- sessions ----------------------------------------------------------------------------------
-_shared_loader: Any = None
-_loader_lock = threading.Lock()
-
-
-def new_session(*, credentials: RefreshableCredentials | None = None, **kwargs: Any) -> boto3.Session:
-    """A boto3 session sharing one botocore data loader with every other session of the process,
-    acting with ``credentials`` when given (else ``kwargs`` or the normal resolution).
-
-    Each assumed role needs its own session, and a fresh botocore session would parse the
-    service models again (the SageMaker model alone is several MB of JSON, ~0.5 s per session).
-    """
-    global _shared_loader
-    with _loader_lock:
-        if _shared_loader is None:
-            _shared_loader = botocore.loaders.create_loader()
-    core = botocore.session.get_session()
-    core.register_component("data_loader", _shared_loader)
-    if credentials is not None:
-        # botocore has no public setter for refreshable credentials; this is the attribute its
-        # own credential resolution fills, and every client of the session reads it.
-        core._credentials = credentials
-    return boto3.Session(botocore_session=core, **kwargs)
-
-
 def base_session() -> boto3.Session:
     """The caller's own credentials (normal resolution: env vars, profile, instance role)."""
     return new_session()
@@ -155,50 +78,16 @@ def entry_role_arn(names: Names) -> str | None:
 
 
 def assumed_session(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
-    """A session acting as ``role_key`` of ``names.env``. The role is assumed now, and again by
-    botocore whenever the credentials come within minutes of expiring. With
-    ``$MLGOV_ENTRY_ROLE`` set, the account is entered through that role first."""
+    """A session acting as ``role_key`` of ``names.env`` (:func:`scripts.aws.assume_role`:
+    refreshable credentials). With ``$MLGOV_ENTRY_ROLE`` set, the account is entered through
+    that role first."""
+    where = f"for {job} in environment {names.env.name!r}"
     entry = entry_role_arn(names)
     if entry is not None and entry != names.role_arn(role_key):
-        source = _assumed(entry, names, job, source)
-    return _assumed(names.role_arn(role_key), names, job, source)
-
-
-def _assumed(role_arn: str, names: Names, job: str, source: boto3.Session) -> boto3.Session:
-    sts = _observed(source.client("sts", region_name=names.env.region, config=RETRY_CONFIG))
-
-    def assume() -> dict[str, str]:
-        try:
-            creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"mlgov-{job}")["Credentials"]
-        except ClientError as err:
-            raise CredentialsError(
-                f"cannot assume {role_arn} for {job} in environment {names.env.name!r}: "
-                f"{error_code(err)}: {err.response.get('Error', {}).get('Message', '')}. Check that "
-                "your credentials may assume it (its trust policy) and that the stack is deployed."
-            ) from err
-        except NoCredentialsError as err:
-            raise CredentialsError(
-                "no AWS credentials found: configure a profile or set AWS_ACCESS_KEY_ID/"
-                "AWS_SECRET_ACCESS_KEY (the local cloud sets them for you)"
-            ) from err
-        expiry: datetime = creds["Expiration"]
-        if expiry <= datetime.now(UTC):
-            raise CredentialsError(
-                f"credentials of {role_arn} were already expired when assumed (they expire at "
-                f"{expiry.isoformat()}); check the clock of this machine and the role's maximum "
-                "session duration"
-            )
-        return {
-            "access_key": creds["AccessKeyId"],
-            "secret_key": creds["SecretAccessKey"],
-            "token": creds["SessionToken"],
-            "expiry_time": expiry.isoformat(),
-        }
-
-    credentials = RefreshableCredentials.create_from_metadata(
-        metadata=assume(), refresh_using=assume, method="assume-role"
+        source = assume_role(entry, source=source, purpose=job, region=names.env.region, where=where)
+    return assume_role(
+        names.role_arn(role_key), source=source, purpose=job, region=names.env.region, where=where
     )
-    return new_session(credentials=credentials, region_name=names.env.region)
 
 
 # -- the context of a job ----------------------------------------------------------------------
@@ -240,7 +129,7 @@ class EnvContext:
             existing = self._clients.get(service)
         if existing is not None:
             return existing
-        created = _observed(self._session().client(service, region_name=self.env.region, config=RETRY_CONFIG))
+        created = client(self._session(), service, region=self.env.region)
         with self._lock:
             return self._clients.setdefault(service, created)
 
@@ -257,17 +146,15 @@ class EnvContext:
         ssm = self.client("ssm")
         for start in range(0, len(wanted), SSM_BATCH):
             batch = wanted[start : start + SSM_BATCH]
-            try:
+            with kit_errors(self.role_arn):
                 resp = ssm.get_parameters(Names=batch)
-            except ClientError as err:
-                raise describe_client_error(err, role_arn=self.role_arn) from err
             for p in resp.get("Parameters", []):
                 self._params[p["Name"]] = p["Value"]
             if resp.get("InvalidParameters"):
                 raise UsageError(
                     f"SSM parameter(s) {', '.join(resp['InvalidParameters'])} not found in "
                     f"account {self.env.account_id} ({self.env.name}): deploy the "
-                    f"{self.env.name} stack first (python -m scripts.deploy apply)"
+                    f"{self.env.name} stack first (mlgov deploy apply --env {self.env.name})"
                 )
         return {p: self._params[p] for p in paths}
 
@@ -290,10 +177,8 @@ class EnvContext:
     def caller_arn(self) -> str:
         """Who is acting (``sts get-caller-identity``), for audit records."""
         if self._caller is None:
-            try:
+            with kit_errors(self.role_arn):
                 self._caller = str(self.client("sts").get_caller_identity()["Arn"])
-            except ClientError as err:
-                raise describe_client_error(err, role_arn=self.role_arn) from err
         return self._caller
 
 
@@ -312,7 +197,7 @@ def env_context(
     """
     if role_key not in ROLE_KEYS:
         raise UsageError(f"unknown role {role_key!r}: expected one of {', '.join(ROLE_KEYS)}")
-    env = resolve_env(platform, env_name)
+    env = platform.env(env_name)  # an unknown name is a ConfigError: exit 2 at the command edge
     return EnvContext(platform=platform, env=env, role_key=role_key, job=job, _source=source)
 
 

@@ -27,16 +27,21 @@ ClarifyExplainabilityParser).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sagemaker.core.shapes.model_card_shapes import (
     EvaluationDetailsItem,
     MetricGroupsItem,
     ModelCardContent,
     SimpleMetric,
 )
+
+from .metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +50,8 @@ POST_TRAINING = "post_training_bias_metrics"
 PRE_TRAINING_METRICS = ("CI", "DPL", "KL")
 POST_TRAINING_METRICS = ("DPPL", "DI", "AD")
 
-#: Names of the card's evaluation_details entries this module writes and the gates read.
-EVAL_PRE_BIAS = "pre-training-bias"
-EVAL_POST_BIAS = "post-training-bias"
-EVAL_EXPLAINABILITY = "explainability"
+# Names of the card's evaluation_details entries this module writes and the gates read
+# (spelled in :mod:`.metadata`).
 
 
 class ReportError(ValueError):
@@ -111,7 +114,7 @@ def _finite(result: dict[str, Any]) -> dict[str, Any]:
     metrics = []
     for m in result["metrics"]:
         value = m.get("value")
-        ok = isinstance(value, (int, float)) and np.isfinite(value)
+        ok = isinstance(value, (int, float)) and math.isfinite(value)
         metrics.append(
             {"name": m["name"], "description": m["description"], "value": float(value) if ok else None}
         )
@@ -130,6 +133,9 @@ def explainability_report(
     """Clarify explainability ``analysis.json``: Kernel SHAP over ``sample`` against a k-means
     summary of ``background``, for the positive class's probability; the global value of a
     feature is the mean absolute SHAP value, as Clarify reports it."""
+    # numpy and shap are loaded here, by the training run that computes the report, not by the
+    # jobs that only read reports (register, promote, report).
+    import numpy as np
     import shap
 
     rng = np.random.default_rng(seed)

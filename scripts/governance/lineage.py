@@ -39,11 +39,13 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from environments import PlatformConfig
+from environments import PlatformConfig, load_platform
+from scripts import command
+from scripts.aws import kit_errors
 
-from .context import ROLE_KEYS, EnvContext, env_context, load_config, paginate, resolve_use_case
-from .errors import GovernanceError, describe_client_error
-from .output import common_parser, run_job
+from .context import ROLE_KEYS, EnvContext, env_context, paginate, resolve_use_case
+from .errors import GovernanceError
+from .output import common_parser
 from .versions import resolve_version
 
 DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
@@ -356,10 +358,8 @@ def lineage_of(
             )
         return contexts[account].client("sagemaker")
 
-    try:
+    with kit_errors():
         chain = walk_back(reader, arn)
-    except ClientError as err:
-        raise describe_client_error(err) from err
     nodes = [{**n.to_dict(), "environment": env_of_account.get(n.account, "?")} for n in chain]
     return {
         "environment": env_name,
@@ -399,7 +399,8 @@ def render(result: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = common_parser(
-        "Print the lineage of a model version: back from the version (and its deployment) "
+        prog="mlgov lineage",
+        description="Print the lineage of a model version: back from the version (and its deployment) "
         "through every promotion to the training run and the dataset in the first environment.",
         writes=False,
     )
@@ -419,12 +420,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
     def job(a: argparse.Namespace) -> dict[str, Any]:
-        return lineage_of(load_config(a.config_dir), a.env, a.version, use_case=a.use_case, role=a.role)
+        return lineage_of(load_platform(a.config_dir), a.env, a.version, use_case=a.use_case, role=a.role)
 
-    return run_job(job, args, render)
+    return command.main(build_parser(), argv, job, render=render)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""What the kit writes into a model version besides its card: the ``mlgov-*`` keys of its
-CustomerMetadataProperties and the ModelLifeCycle stage statuses.
+"""The names the kit writes into a model version: the ``mlgov-*`` keys of its
+CustomerMetadataProperties, the ModelLifeCycle stage statuses, and the names inside its card
+(card statuses, the evaluation entries, the DataZone project key).
 
 Seed writes the identity of a training run; promote writes, on the version it creates, where that
-version came from. Report and the bench read them back, so each key is spelled once, here.
+version came from. Report and the bench read them back, so each key is spelled once, here. This
+module imports nothing: the jobs that only read a version (report, review) do not load the
+SageMaker SDK's card shapes (:mod:`.cards`) to know these names.
 """
 
 from __future__ import annotations
@@ -49,6 +52,17 @@ def promoted_to(meta: dict[str, str]) -> dict[str, str]:
         for key, value in sorted(meta.items())
         if key.startswith(META_PROMOTED_TO_PREFIX)
     }
+
+
+# The card.
+#: Card statuses of a model package card (botocore ``ModelPackageModelCard.ModelCardStatus``).
+CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
+#: custom_details key carrying the DataZone project of the use case.
+DATAZONE_PROJECT_KEY = "datazone_project_id"
+#: Names of the card's evaluation_details entries the kit writes and the gates read.
+EVAL_PRE_BIAS = "pre-training-bias"
+EVAL_POST_BIAS = "post-training-bias"
+EVAL_EXPLAINABILITY = "explainability"
 
 
 # ModelLifeCycle StageStatus: one vocabulary (SageMaker accepts any name; a typo would become the

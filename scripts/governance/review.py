@@ -6,9 +6,10 @@ Every change writes an audit record (who, when, what, why, before/after) to the 
 bucket and an event to the governance event log; a change to the value it already has writes
 nothing.
 
-    python -m scripts.governance.review card    --env dev --version 1 --status PendingReview --reason "..."
-    python -m scripts.governance.review approve --env dev --version 1 --reason "..." [--decision Rejected]
-    python -m scripts.governance.review stage   --env prod --version 1 --status Deployed --reason "..."
+    mlgov review  --env dev --version 1 --status PendingReview --reason "..."   (the card)
+    mlgov approve --env dev --version 1 --reason "..." [--decision Rejected]
+    mlgov reject  --env dev --version 1 --reason "..."
+    mlgov stage   --env prod --version 1 --status Deployed --reason "..."
 
 Stage statuses come from one vocabulary (:data:`scripts.governance.metadata.STAGE_STATUSES`);
 anything else is refused before any call. Marking a version Deployed also records the deployment
@@ -26,16 +27,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from environments import PlatformConfig
+from environments import PlatformConfig, load_platform
+from scripts import command
+from scripts.aws import kit_errors
 
 from . import audit, lineage
-from .cards import CARD_STATUSES
-from .context import EnvContext, env_context, load_config, resolve_use_case
-from .errors import RefusedError, UsageError, describe_client_error
-from .metadata import STAGE_DEPLOYED, STAGE_STATUSES
-from .output import common_parser, run_job
+from .context import EnvContext, env_context, resolve_use_case
+from .errors import GateFailure, RefusedError, UsageError
+from .metadata import CARD_STATUSES, STAGE_DEPLOYED, STAGE_STATUSES
+from .output import common_parser
 from .versions import describe_version, resolve_version, version_number
 
 #: Card status moves a reviewer may make ("and back": an approved card can return to Draft).
@@ -93,10 +94,8 @@ def _apply(
         return {**result, "changed": False}
     if dry_run:
         return {**result, "changed": False, "would_change": True}
-    try:
+    with kit_errors(ctx.role_arn):
         ctx.client("sagemaker").update_model_package(ModelPackageArn=arn, **update)
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     rec = audit.record(
         ctx,
         action=action,
@@ -131,13 +130,13 @@ def set_card_status(
     if current is None:
         raise RefusedError(
             f"{arn} has no model card; register it with one (mlgov seed)",
-            [{"gate": "card", "reason": "the version carries no model card"}],
+            [GateFailure("card", "the version carries no model card")],
         )
     if status != current and status not in CARD_TRANSITIONS.get(current, ()):
         allowed = ", ".join(CARD_TRANSITIONS.get(current, ())) or "nothing (archived cards are final)"
         raise RefusedError(
             f"card of {arn} is {current}; it may move to {allowed}, not {status}",
-            [{"gate": "card_transition", "reason": f"{current} -> {status} is not a review step"}],
+            [GateFailure("card_transition", f"{current} -> {status} is not a review step")],
         )
     return _apply(
         ctx,
@@ -230,7 +229,7 @@ def set_stage_status(
         dry_run=dry_run,
     )
     if status == STAGE_DEPLOYED and not dry_run:
-        try:
+        with kit_errors(ctx.role_arn):
             result["deployment"] = lineage.record_deployment(
                 ctx.client("sagemaker"),
                 package_arn=arn,
@@ -238,8 +237,6 @@ def set_stage_status(
                 reason=reason,
                 when=datetime.now(UTC).isoformat(),
             )
-        except ClientError as err:
-            raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return result
 
 
@@ -273,16 +270,21 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command_name: str | None = None) -> argparse.ArgumentParser:
+    """The review command line; with ``command_name`` (``card``, ``approve``, ``reject``,
+    ``stage``) the parser of that subcommand alone, which reports its own usage errors as the
+    command a user typed (``mlgov approve: error: ...``)."""
     parent = common_parser("Review and approval of model versions.")
     top = argparse.ArgumentParser(
         prog="python -m scripts.governance.review",
         description="Review and approval of model versions: card "
-        "status, version approval, lifecycle stage status.",
+        "status, version approval, lifecycle stage status. Run as `mlgov review` (card), "
+        "`mlgov approve`, `mlgov reject` and `mlgov stage`.",
     )
     sub = top.add_subparsers(dest="command", required=True)
     card = sub.add_parser(
         "card",
+        prog="mlgov review",
         parents=[parent],
         add_help=False,
         help="move the model card: Draft -> PendingReview -> Approved (and back)",
@@ -292,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("--status", required=True, choices=CARD_STATUSES, help="new card status")
     approve = sub.add_parser(
         "approve",
+        prog="mlgov approve",
         parents=[parent],
         add_help=False,
         help="approve (or reject) the version",
@@ -306,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reject = sub.add_parser(
         "reject",
+        prog="mlgov reject",
         parents=[parent],
         add_help=False,
         help="reject the version",
@@ -314,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stage = sub.add_parser(
         "stage",
+        prog="mlgov stage",
         parents=[parent],
         add_help=False,
         help="set the lifecycle stage status, e.g. Deployed",
@@ -326,13 +331,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"new StageStatus, one of {', '.join(STAGE_STATUSES)}; Deployed also records the "
         "deployment in lineage",
     )
-    for p in (card, approve, reject, stage):
+    subcommands = {"card": card, "approve": approve, "reject": reject, "stage": stage}
+    for name, p in subcommands.items():
         _add_common(p)
-    return top
+        p.set_defaults(command=name)
+    return subcommands.get(command_name or "", top)
 
 
 def dispatch(args: argparse.Namespace) -> dict[str, Any]:
-    platform = load_config(args.config_dir)
+    platform = load_platform(args.config_dir)
     common = {"use_case": args.use_case, "role": args.role, "dry_run": args.dry_run}
     if args.command == "card":
         return set_card_status(platform, args.env, args.version, args.status, args.reason, **common)
@@ -344,7 +351,10 @@ def dispatch(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job(dispatch, build_parser().parse_args(argv), render)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in ("card", "approve", "reject", "stage"):
+        return command.main(build_parser(argv[0]), argv[1:], dispatch, render=render)
+    return command.main(build_parser(), argv, dispatch, render=render)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ the image and the card file, known before training, so a second run finds it wit
 again (and completes its lineage if a run stopped before that); registration's own key and
 ClientToken guard the version itself.
 
-    python -m scripts.governance.seed --env dev [--use-case credit-risk] [--card-file card.json] [--dry-run] [--json]
+    mlgov seed --env dev [--use-case credit-risk] [--card-file card.json] [--dry-run] [--json]
 """
 
 from __future__ import annotations
@@ -26,15 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
 
-from environments import PlatformConfig
+from environments import PlatformConfig, load_platform
+from scripts import command
+from scripts.aws import kit_errors
 
 from . import cards, credit_data, lineage
-from .context import load_config
-from .errors import describe_client_error
 from .metadata import META_RUN_KEY
-from .output import common_parser, run_job, table
+from .output import common_parser, table
 from .register import Artifact, Submission, Target, check_group, key_of, prepare, register_submission, upload
 from .train import DATASET, DEFAULT_SPECS, TrainingResult, TrainingSpec, data_hash, run_key, train
 from .versions import version_number
@@ -123,10 +122,8 @@ def submission(
 
 
 def _lineage_recorded(target: Target, arn: str) -> bool:
-    try:
+    with kit_errors(target.ctx.role_arn):
         return lineage.is_recorded(target.ctx.client("sagemaker"), arn)
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=target.ctx.role_arn) from err
 
 
 def seed(
@@ -195,8 +192,9 @@ def render(result: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = common_parser(
-        "Register the sample use case's model versions (real training runs on the kit's credit "
-        "data) with their model cards, reports and lineage in the first environment of the chain."
+        prog="mlgov seed",
+        description="Register the sample use case's model versions (real training runs on the kit's credit "
+        "data) with their model cards, reports and lineage in the first environment of the chain.",
     )
     p.add_argument(
         "--use-case",
@@ -213,13 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
     def job(a: argparse.Namespace) -> dict[str, Any]:
-        platform = load_config(a.config_dir)
+        platform = load_platform(a.config_dir)
         return seed(platform, a.env, use_case=a.use_case, dry_run=a.dry_run, card_overrides=a.card_file)
 
-    return run_job(job, args, render)
+    return command.main(build_parser(), argv, job, render=render)
 
 
 if __name__ == "__main__":

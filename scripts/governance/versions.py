@@ -7,9 +7,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from environments import EnvironmentConfig
+from scripts.aws import describe_client_error, error_code, kit_errors
 
 from .context import EnvContext, paginate
-from .errors import UnknownVersionError, UsageError, describe_client_error, error_code
+from .errors import UnknownVersionError, UsageError
 
 
 def version_number(arn: str) -> int:
@@ -36,7 +37,7 @@ def version_arn(env: EnvironmentConfig, group: str, version: str) -> str:
 
 def list_versions(ctx: EnvContext, group: str) -> list[dict[str, Any]]:
     """Every version summary of a group, oldest first."""
-    try:
+    with kit_errors(ctx.role_arn):
         return list(
             paginate(
                 ctx.client("sagemaker"),
@@ -48,8 +49,6 @@ def list_versions(ctx: EnvContext, group: str) -> list[dict[str, Any]]:
                 SortOrder="Ascending",
             )
         )
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
 
 
 def resolve_version(ctx: EnvContext, use_case: str, version: str) -> str:

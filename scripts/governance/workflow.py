@@ -148,8 +148,8 @@ def _expect_refusal(
     except RefusedError as refusal:
         say(f"  REFUSED (as expected): {len(refusal.failures)} gate(s) failed")
         for failure in refusal.failures:
-            say(f"    - {failure['gate']}: {failure['reason']}")
-        if not any(f["gate"].startswith(gate_prefix) for f in refusal.failures):
+            say(f"    - {failure.gate}: {failure.reason}")
+        if not any(f.gate.startswith(gate_prefix) for f in refusal.failures):
             raise AssertionError(
                 f"promotion into {env} was refused, but not by a {gate_prefix} gate"
             ) from None
@@ -252,5 +252,5 @@ def run_workflow(
     say(report_job.render_table(data))
     if html_path:
         say(f"  HTML report: {report_job.write_html(data, html_path)}")
-    out["report"] = data
+    out["report"] = data.to_dict()
     return out

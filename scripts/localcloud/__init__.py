@@ -1,6 +1,6 @@
 """The local multi-account cloud: a moto server on loopback with the kit's extensions.
 
-    python -m scripts.localcloud start|stop|status|env
+    mlgov cloud start|stop|status|env          (or: python -m scripts.localcloud ...)
 
 or from Python::
 
@@ -14,7 +14,7 @@ STS AssumeRole into that role, as on AWS. moto extensions live in ``moto_ext`` (
 IAM is enforced by default, as on AWS: every request is SigV4-checked and authorized against the
 caller's policies, role trust policies and KMS key policies, and ``env()`` hands out the keys of
 the management account's admin user. Turn it off for debugging only, with
-``LocalCloud(enforce_iam=False)`` or ``python -m scripts.localcloud start --no-enforce-iam``.
+``LocalCloud(enforce_iam=False)`` or ``mlgov cloud start --no-enforce-iam``.
 What the local cloud checks, and what it does not, is in docs/emulator-gaps.md.
 """
 

@@ -1,24 +1,25 @@
-"""``python -m scripts.localcloud start|stop|status|env``: run the local multi-account cloud.
+"""``mlgov cloud start|stop|status|env`` (or ``python -m scripts.localcloud``): run the local
+multi-account cloud.
 
 ``start`` enforces IAM (SigV4 and IAM policies, as AWS does) unless given ``--no-enforce-iam``;
-``env`` then prints the admin user's keys, which ``eval "$(python -m scripts.localcloud env)"``
-puts in the shell.
+``env`` then prints the admin user's keys, which ``eval "$(mlgov cloud env)"`` puts in the shell.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shlex
 import sys
 
-from .cloud import LocalCloud, LocalCloudError
+from scripts import command
+
+from .cloud import LocalCloud
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.localcloud",
+        prog="mlgov cloud",
         description=(
             "Start, stop and describe the local multi-account AWS emulator (moto server with the "
             "kit's extensions on 127.0.0.1 and a free port). Each environment's account gets its "
@@ -63,49 +64,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        if args.command == "start":
-            cloud = LocalCloud(
-                args.state_dir,
-                region=args.region,
-                enforce_iam=args.enforce_iam,
-                environments_dir=args.environments_dir,
-                load_managed_policies=args.managed_policies,
-            ).start(reuse=not args.no_reuse)
-            print(
-                json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}"
-            )
-            return 0
-        cloud = LocalCloud(args.state_dir, region=args.region)
-        if args.command == "stop":
-            stopped = cloud.stop()
-            print(
-                json.dumps({"stopped": stopped}) if args.json else ("stopped" if stopped else "not running")
-            )
-            return 0
-        if args.command == "status":
-            status = cloud.status()
-            if args.json:
-                print(json.dumps(status, indent=2))
-            else:
-                print(
-                    f"running at {status['url']} (pid {status['pid']})"
-                    if status["running"]
-                    else "not running"
-                )
-            return 0 if status["running"] else 1
-        variables = cloud.env()
+    return command.main(build_parser(), argv, run)
+
+
+def run(args: argparse.Namespace) -> command.Outcome:
+    """One subcommand; it prints its own lines (``status`` exits 1 when no emulator runs)."""
+    if args.command == "start":
+        cloud = LocalCloud(
+            args.state_dir,
+            region=args.region,
+            enforce_iam=args.enforce_iam,
+            environments_dir=args.environments_dir,
+            load_managed_policies=args.managed_policies,
+        ).start(reuse=not args.no_reuse)
+        print(json.dumps(cloud.status(), indent=2) if args.json else f"local cloud running at {cloud.url}")
+        return command.Outcome()
+    cloud = LocalCloud(args.state_dir, region=args.region)
+    if args.command == "stop":
+        stopped = cloud.stop()
+        print(json.dumps({"stopped": stopped}) if args.json else ("stopped" if stopped else "not running"))
+        return command.Outcome()
+    if args.command == "status":
+        status = cloud.status()
         if args.json:
-            print(json.dumps(variables, indent=2))
+            print(json.dumps(status, indent=2))
         else:
-            for key, value in variables.items():
-                print(f"export {key}={shlex.quote(value)}")
-        return 0
-    except LocalCloudError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+            print(f"running at {status['url']} (pid {status['pid']})" if status["running"] else "not running")
+        return command.Outcome(code=0 if status["running"] else 1)
+    variables = cloud.env()
+    if args.json:
+        print(json.dumps(variables, indent=2))
+    else:
+        for key, value in variables.items():
+            print(f"export {key}={shlex.quote(value)}")
+    return command.Outcome()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from scripts.errors import KitError
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +25,8 @@ DEFAULT_REGION = "us-east-1"
 START_TIMEOUT_S = 60.0
 
 
-class LocalCloudError(RuntimeError):
-    """The emulator could not be started, reached or stopped; the message says what to do."""
+class LocalCloudError(KitError, RuntimeError):
+    """The emulator could not be started, reached or stopped; the message says what to do (exit 1)."""
 
 
 def _alive(pid: int) -> bool:
@@ -112,9 +114,7 @@ class LocalCloud:
         if self._state is None:
             self._state = self.running_state()
         if self._state is None:
-            raise LocalCloudError(
-                "the local cloud is not running: start it with `python -m scripts.localcloud start`"
-            )
+            raise LocalCloudError("the local cloud is not running: start it with `mlgov cloud start`")
         return str(self._state["url"])
 
     def env(self) -> dict[str, str]:
@@ -151,7 +151,7 @@ class LocalCloud:
             raise LocalCloudError(
                 f"a local cloud already runs at {running['url']} (pid {running['pid']}, IAM "
                 f"enforced: {running.get('enforce_iam')}); stop it first with "
-                f"`python -m scripts.localcloud stop`"
+                f"`mlgov cloud stop`"
             )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.state_file.unlink(missing_ok=True)

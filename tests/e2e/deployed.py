@@ -9,13 +9,11 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.config import Config
 
 from environments import EnvironmentConfig, PlatformConfig
+from scripts.aws import RETRY_CONFIG as RETRY
 from scripts.deploy import DeployError, StepResult, deploy
 from scripts.deploy.runner import Runner
-
-RETRY = Config(retries={"mode": "standard"})
 
 
 @dataclass

@@ -13,9 +13,10 @@ import pytest
 from moto import mock_aws
 
 from environments import Names, PlatformConfig, load_platform
+from scripts.aws import new_session
 from scripts.governance import seed as seed_module
 from scripts.governance import train as train_module
-from scripts.governance.context import ROLE_KEYS, new_session
+from scripts.governance.context import ROLE_KEYS
 from scripts.localcloud.moto_ext import install
 
 install()

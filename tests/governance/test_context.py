@@ -9,7 +9,9 @@ import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts.governance.context import RETRY_CONFIG, env_context, paginate, resolve_use_case
+from environments import ConfigError
+from scripts.aws import RETRY_CONFIG
+from scripts.governance.context import env_context, paginate, resolve_use_case
 from scripts.governance.errors import CredentialsError, UsageError
 from scripts.governance.output import table
 
@@ -34,7 +36,7 @@ def test_clients_use_standard_retries(cloud, platform):
 
 def test_unknown_environment_and_role(platform):
     with pytest.raises(
-        UsageError, match="unknown environment 'qa': known environments are dev, prod, staging"
+        ConfigError, match="unknown environment 'qa': known environments are dev, prod, staging"
     ):
         env_context(platform, "qa", "approver", job="t")
     with pytest.raises(UsageError, match="unknown role 'admin'"):
@@ -170,7 +172,7 @@ def test_jobs_enter_the_account_through_the_entry_role(cloud, platform, monkeypa
 
         client.meta.events.register("provide-client-params.sts.AssumeRole", record)
 
-    from scripts.governance.context import add_client_observer, remove_client_observer
+    from scripts.aws import add_client_observer, remove_client_observer
 
     monkeypatch.setenv(ENTRY_ROLE_VAR, "deploy")
     add_client_observer(observe)

@@ -115,8 +115,17 @@ def _source(approval: str = "Approved", card_status: str | None = "Approved", re
     return source
 
 
-def _gates(failures: list[dict[str, str]]) -> dict[str, str]:
-    return {f["gate"]: f["reason"] for f in failures}
+def _gates(failures: list[gates.GateFailure]) -> dict[str, str]:
+    return {f.gate: f.reason for f in failures}
+
+
+def _limits(failures: list[gates.GateFailure]) -> dict[str, tuple[Any, Any]]:
+    """Gate -> (value read, limit): what a refusal records besides its sentence."""
+    return {f.gate: (f.value, f.limit) for f in failures}
+
+
+def _bias(env: EnvironmentConfig, card: ModelCardContent) -> list[gates.GateFailure]:
+    return gates.bias_limits(gates.Candidate(env, {}, card))
 
 
 def test_a_good_version_passes_every_gate_without_reading_the_report(staging) -> None:
@@ -126,35 +135,42 @@ def test_a_good_version_passes_every_gate_without_reading_the_report(staging) ->
 
 
 def test_approval_and_card_status_gates_name_the_status(staging) -> None:
-    failures = _gates(
-        gates.check_gates(_ctx(staging), _source("PendingManualApproval", "PendingReview"), _card(**GOOD))
-    )
-    assert failures == {
+    found = gates.check_gates(_ctx(staging), _source("PendingManualApproval", "PendingReview"), _card(**GOOD))
+    assert _gates(found) == {
         "approval": "ModelApprovalStatus is PendingManualApproval, must be Approved",
         "card_status": "model card status is PendingReview, must be Approved",
     }
-    failures = _gates(gates.check_gates(_ctx(staging), _source(card_status=None), _card(**GOOD)))
-    assert failures == {"card_status": "model card status is absent, must be Approved"}
+    assert _limits(found) == {
+        "approval": ("PendingManualApproval", "Approved"),
+        "card_status": ("PendingReview", "Approved"),
+    }
+    found = gates.check_gates(_ctx(staging), _source(card_status=None), _card(**GOOD))
+    assert _gates(found) == {"card_status": "model card status is absent, must be Approved"}
+    assert _limits(found) == {"card_status": (None, "Approved")}
 
 
 def test_missing_sections_are_each_named(staging) -> None:
     card = _card(**GOOD, sections=("model_overview", "training_details"))
-    failures = _gates(gates.check_gates(_ctx(staging), _source(), card))
-    assert failures == {
+    found = gates.check_gates(_ctx(staging), _source(), card)
+    assert _gates(found) == {
         "card_sections": "card lacks section(s) intended_uses, business_details required by staging"
+    }
+    assert _limits(found) == {
+        "card_sections": (("intended_uses", "business_details"), staging.governance.required_card_sections)
     }
 
 
 def test_metric_below_floor_fails_and_one_at_floor_passes(staging) -> None:
     card = _card(**{**GOOD, "quality": {"accuracy": 0.72, "roc_auc": 0.7799}})
-    failures = _gates(gates.check_gates(_ctx(staging), _source(), card))
-    assert failures == {"metric:roc_auc": "roc_auc = 0.7799 is below staging's minimum 0.78"}
+    found = gates.check_gates(_ctx(staging), _source(), card)
+    assert _gates(found) == {"metric:roc_auc": "roc_auc = 0.7799 is below staging's minimum 0.78"}
+    assert _limits(found) == {"metric:roc_auc": (0.7799, 0.78)}
 
 
 def test_metrics_are_checked_in_name_order(staging) -> None:
     card = _card(**{**GOOD, "quality": {"roc_auc": 0.1, "accuracy": 0.1}})
     failures = gates.check_gates(_ctx(staging), _source(), card)
-    assert [f["gate"] for f in failures] == ["metric:accuracy", "metric:roc_auc"]
+    assert [f.gate for f in failures] == ["metric:accuracy", "metric:roc_auc"]
 
 
 def test_metric_missing_from_the_card_is_read_from_the_report(staging) -> None:
@@ -167,11 +183,12 @@ def test_metric_missing_from_the_card_is_read_from_the_report(staging) -> None:
 
 def test_metric_in_neither_card_nor_report_is_refused_by_name(staging) -> None:
     card = _card(**{**GOOD, "quality": {"accuracy": 0.8}})
-    failures = _gates(gates.check_gates(_ctx(staging, FakeS3({"metrics": {}})), _source(), card))
-    assert failures == {
+    found = gates.check_gates(_ctx(staging, FakeS3({"metrics": {}})), _source(), card)
+    assert _gates(found) == {
         "metric:roc_auc": "roc_auc is not in the card's evaluation metrics nor the evaluation "
         "report; staging requires >= 0.78"
     }
+    assert _limits(found) == {"metric:roc_auc": (None, 0.78)}
 
 
 def test_no_metric_floors_no_report_read(staging) -> None:
@@ -205,7 +222,7 @@ def test_report_metrics_denied_names_the_role(staging) -> None:
 def test_dppl_limit_is_on_the_absolute_value_and_inclusive(staging) -> None:
     def bias(dppl: float) -> dict[str, str]:
         card = _card(**{**GOOD, "post_bias": {"DPPL": dppl, "DI": 1.0}})
-        return _gates(gates.bias_failures(staging, card))
+        return _gates(_bias(staging, card))
 
     assert bias(0.25) == {}
     assert bias(-0.25) == {}
@@ -216,24 +233,29 @@ def test_dppl_limit_is_on_the_absolute_value_and_inclusive(staging) -> None:
         "bias:DPPL": "post-training bias DPPL -0.300 exceeds 0.25 in absolute value "
         "(staging governance.bias_limits.max_abs_dppl)"
     }
+    card = _card(**{**GOOD, "post_bias": {"DPPL": -0.3, "DI": 1.0}})
+    assert _limits(_bias(staging, card)) == {"bias:DPPL": (-0.3, 0.25)}
 
 
 def test_di_range_is_inclusive_at_both_ends(staging) -> None:
     def bias(di: float) -> dict[str, str]:
         card = _card(**{**GOOD, "post_bias": {"DPPL": 0.0, "DI": di}})
-        return _gates(gates.bias_failures(staging, card))
+        return _gates(_bias(staging, card))
 
     assert bias(0.5) == {} and bias(2.0) == {}
     assert bias(0.49) == {
         "bias:DI": "post-training bias DI 0.490 is outside [0.5, 2] (staging governance.bias_limits.disparate_impact)"
     }
     assert set(bias(2.01)) == {"bias:DI"}
+    card = _card(**{**GOOD, "post_bias": {"DPPL": 0.0, "DI": 0.49}})
+    assert _limits(_bias(staging, card)) == {"bias:DI": (0.49, (0.5, 2.0))}
 
 
 def test_missing_bias_metrics_are_refused_each_by_name(staging) -> None:
-    failures = gates.bias_failures(staging, _card(**{**GOOD, "post_bias": {"AD": 0.0}}))
-    assert [f["gate"] for f in failures] == ["bias:DPPL", "bias:DI"]
-    assert failures[1]["reason"] == (
+    failures = _bias(staging, _card(**{**GOOD, "post_bias": {"AD": 0.0}}))
+    assert [f.gate for f in failures] == ["bias:DPPL", "bias:DI"]
+    assert [(f.value, f.limit) for f in failures] == [(None, 0.25), (None, (0.5, 2.0))]
+    assert failures[1].reason == (
         "post-training bias DI is not in the card's evaluation details; a version without it is "
         "refused (staging governance.bias_limits.disparate_impact)"
     )
@@ -244,25 +266,44 @@ def test_only_the_limits_that_are_set_are_gated(staging) -> None:
     only_di = _with(
         staging, bias_limits=dataclasses.replace(staging.governance.bias_limits, max_abs_dppl=None)
     )
-    assert [f["gate"] for f in gates.bias_failures(only_di, card)] == ["bias:DI"]
+    assert [f.gate for f in _bias(only_di, card)] == ["bias:DI"]
     only_dppl = _with(
         staging, bias_limits=dataclasses.replace(staging.governance.bias_limits, disparate_impact=None)
     )
-    assert [f["gate"] for f in gates.bias_failures(only_dppl, card)] == ["bias:DPPL"]
-    assert gates.bias_failures(_with(staging, bias_limits=None), card) == []
+    assert [f.gate for f in _bias(only_dppl, card)] == ["bias:DPPL"]
+    assert _bias(_with(staging, bias_limits=None), card) == []
 
 
 def test_bias_failures_are_part_of_check_gates(staging) -> None:
     card = _card(**{**GOOD, "post_bias": {"DPPL": 0.9, "DI": 1.0}})
-    assert [f["gate"] for f in gates.check_gates(_ctx(staging), _source(), card)] == ["bias:DPPL"]
+    assert [f.gate for f in gates.check_gates(_ctx(staging), _source(), card)] == ["bias:DPPL"]
 
 
 def test_explainability_gate_only_where_required(staging) -> None:
     card = _card(**{**GOOD, "explain": None})
-    failures = _gates(gates.check_gates(_ctx(staging), _source(), card))
-    assert failures == {
+    found = gates.check_gates(_ctx(staging), _source(), card)
+    assert _gates(found) == {
         "explainability": "the card carries no explainability section (global feature attributions), "
         "which staging requires (staging governance.require_explainability)"
     }
+    assert _limits(found) == {"explainability": (False, True)}
     relaxed = _with(staging, require_explainability=False)
     assert gates.check_gates(_ctx(relaxed), _source(), card) == []
+
+
+def test_the_report_is_read_at_most_once_however_many_metrics_miss(staging) -> None:
+    s3 = FakeS3({"binary_classification_metrics": {"roc_auc": {"value": 0.9}, "accuracy": {"value": 0.9}}})
+    assert gates.check_gates(_ctx(staging, s3), _source(), _card(**{**GOOD, "quality": {}})) == []
+    assert len(s3.calls) == 1
+
+
+def test_every_governance_field_has_exactly_one_gate() -> None:
+    """A new ``governance:`` field without its gate (or a gate without its field) fails here."""
+    from environments.schema import GovernanceConfig
+
+    fields = [g.field for g in gates.GATES if g.field is not None]
+    assert sorted(fields) == sorted(f.name for f in dataclasses.fields(GovernanceConfig))
+    assert len(fields) == len(set(fields))
+    for gate in gates.GATES:
+        if gate.field is not None:
+            assert gate.check.__name__ == gate.field, "one function per field, named after it"

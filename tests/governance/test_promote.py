@@ -70,7 +70,10 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     assert ":222222222222:model-package/mlgov-credit-risk/1" in target_arn
     sm = cloud.client("staging", "sagemaker")
     desc = sm.describe_model_package(ModelPackageName=target_arn)
+    # It arrives for staging's own review: pending approval, its card PendingReview (not Approved,
+    # as it was upstream).
     assert desc["ModelApprovalStatus"] == "PendingManualApproval"
+    assert desc["ModelCard"]["ModelCardStatus"] == "PendingReview"
     assert desc["ModelLifeCycle"]["Stage"] == "Staging"
     assert desc["SecurityConfig"]["KmsKeyId"] == cloud.kms_keys["staging"]
     meta = desc["CustomerMetadataProperties"]
@@ -119,6 +122,13 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     # Audit in the target environment; no lock left.
     promo = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
     assert len(promo) == 1 and promo[0]["before"]["source_arn"] == source_arn
+    assert promo[0]["before"]["ModelCardStatus"] == "Approved"
+    assert promo[0]["after"] == {
+        "target_arn": target_arn,
+        "ModelApprovalStatus": "PendingManualApproval",
+        "ModelCardStatus": "PendingReview",
+        "Stage": "Staging",
+    }
     assert ":assumed-role/mlgov-staging-promotion/" in promo[0]["who"]
     assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
 
@@ -158,6 +168,10 @@ def test_chain_to_prod(seeded, platform, cloud):
     assert desc["CustomerMetadataProperties"]["mlgov-source-arn"] == staged["target_arn"]
     assert desc["CustomerMetadataProperties"]["mlgov-source-env"] == "staging"
     assert desc["ModelLifeCycle"]["Stage"] == "Production"
+    assert (desc["ModelApprovalStatus"], desc["ModelCard"]["ModelCardStatus"]) == (
+        "PendingManualApproval",
+        "PendingReview",
+    )
     details = parse_card(desc["ModelCard"]["ModelCardContent"]).additional_information.custom_details
     assert details["promoted_from"] == staged["target_arn"]
     assert details["promoted_from_env"] == "staging"
@@ -173,11 +187,33 @@ def test_chain_to_prod(seeded, platform, cloud):
     assert not [k for k in desc["CustomerMetadataProperties"] if k.startswith("mlgov-promoted-to-")]
 
 
+def test_the_audit_records_the_target_as_it_arrived(seeded, platform, cloud, monkeypatch):
+    """The promotion's audit record says what SageMaker holds, not what the request meant to ask
+    for: a target whose card arrived Approved (a wrong request) is recorded Approved."""
+    from scripts.governance.promote import register as promote_register
+
+    real = promote_register.target_request
+
+    def approved_card(plan):
+        request = real(plan)
+        request["ModelCard"]["ModelCardStatus"] = "Approved"
+        return request
+
+    monkeypatch.setattr(promote_register, "target_request", approved_card)
+    make_promotable(platform, "dev", "1")
+    target_arn = promote_job.promote(platform, "staging", "1")["target_arn"]
+    desc = cloud.client("staging", "sagemaker").describe_model_package(ModelPackageName=target_arn)
+    assert desc["ModelCard"]["ModelCardStatus"] == "Approved"
+    [promo] = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote"]
+    assert promo["after"]["ModelCardStatus"] == "Approved"
+    assert promo["after"]["ModelApprovalStatus"] == "PendingManualApproval"
+
+
 # -- gates ---------------------------------------------------------------------------------
 def _refusal(platform, env, version):
     with pytest.raises(RefusedError) as info:
         promote_job.promote(platform, env, version)
-    return {f["gate"]: f["reason"] for f in info.value.failures}
+    return {f.gate: f.reason for f in info.value.failures}
 
 
 def test_unapproved_version_fails_every_named_gate_and_writes_nothing(seeded, platform, cloud):
@@ -308,11 +344,12 @@ def _bias_card(dppl, di):
     ],
 )
 def test_bias_limits_boundaries(platform, dppl, di, failed):
-    assert {f["gate"] for f in gates.bias_failures(platform.env("prod"), _bias_card(dppl, di))} == failed
+    candidate = gates.Candidate(platform.env("prod"), {}, _bias_card(dppl, di))
+    assert {f.gate for f in gates.bias_limits(candidate)} == failed
 
 
 def test_no_bias_limits_no_bias_gate(platform):
-    assert gates.bias_failures(platform.env("dev"), _bias_card(0.9, 0.1)) == []
+    assert gates.bias_limits(gates.Candidate(platform.env("dev"), {}, _bias_card(0.9, 0.1))) == []
 
 
 def test_required_sections_gate(seeded, platform, cloud, monkeypatch):

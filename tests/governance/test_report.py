@@ -9,21 +9,24 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from botocore.stub import Stubber
 
-from environments import Names, PlatformConfig
+from environments import DEFAULT_DIR, Names, PlatformConfig, load_platform
+from scripts.aws import new_session
 from scripts.bench.governance import ApiMeter
 from scripts.governance import audit, cards, lineage, report, review
 from scripts.governance import promote as promote_job
-from scripts.governance.context import EnvContext, env_context, new_session
+from scripts.governance.context import EnvContext, env_context
 from scripts.governance.evaluation import card_evaluations
 from scripts.governance.metadata import META_SOURCE_ARN, promoted_to_key
 
-from .conftest import DATAZONE_PROJECT_ID, Provisioned, make_promotable
+from .conftest import DATAZONE_PROJECT_ID, Provisioned, make_promotable, provision
 
 UC = "credit-risk"
 
@@ -287,26 +290,26 @@ def test_search_reads_pages_not_versions(platform, monkeypatch):
             stub.activate()
             stubbers.append(stub)
         contexts[env] = EnvContext(platform, platform.env(env), "approver", "report", _clients=clients)
-    monkeypatch.setattr(report, "env_context", lambda _p, name, *_a, **_k: contexts[name])
+    monkeypatch.setattr(report.collection, "env_context", lambda _p, name, *_a, **_k: contexts[name])
 
     data = report.collect(platform)
 
     for stub in stubbers:
         stub.assert_no_pending_responses()
-    assert len(data["versions"]) == sum(sizes.values())
-    rows = {(r["env"], r["version"]): r for r in data["versions"]}
-    assert rows[("dev", 1)]["went_to"] == "staging v1"
-    assert rows[("dev", 2)]["went_to"] == "prod v7"
-    assert rows[("staging", 1)]["came_from"] == "dev v1"
-    assert rows[("dev", 1)]["last_audit"]["action"] == "register"
-    assert [r["version"] for r in data["versions"] if r["env"] == "dev"] == list(range(1, 251))
-    assert data["chains"] == [["dev v1", "staging v1"]]
+    assert len(data.versions) == sum(sizes.values())
+    rows = {(r.env, r.version): r for r in data.versions}
+    assert rows[("dev", 1)].went_to == "staging v1"
+    assert rows[("dev", 2)].went_to == "prod v7"
+    assert rows[("staging", 1)].came_from == "dev v1"
+    assert rows[("dev", 1)].last_audit is not None and rows[("dev", 1)].last_audit.action == "register"
+    assert [r.version for r in data.versions if r.env == "dev"] == list(range(1, 251))
+    assert data.chains == (("dev v1", "staging v1"),)
 
 
 def test_search_expression_for_several_groups():
-    one = report._expression(["a"])
+    one = report.collection._expression(["a"])
     assert one == {"Filters": [{"Name": "ModelPackageGroupName", "Operator": "Equals", "Value": "a"}]}
-    several = report._expression(["a", "b"])
+    several = report.collection._expression(["a", "b"])
     assert several["Operator"] == "Or"
     assert [s["Filters"][0]["Value"] for s in several["SubExpressions"]] == ["a", "b"]
 
@@ -323,9 +326,37 @@ def test_emulated_search_pages(cloud, platform):
     with meter.active():
         data = report.collect(platform, envs=["staging"])
     calls = meter.summary()["calls_by_operation"]
-    assert [r["version"] for r in data["versions"]] == list(range(1, 231))
+    assert [r.version for r in data.versions] == list(range(1, 231))
     assert calls.get("sagemaker:Search") == math.ceil(230 / report.SEARCH_PAGE_SIZE) + 1
     assert "sagemaker:DescribeModelPackage" not in calls and "sagemaker:ListModelPackages" not in calls
+
+
+def test_more_use_cases_than_one_search_takes_are_all_reported(mocked, tmp_path):
+    """Search takes at most 20 groups in one expression: 25 use cases in dev are searched in two
+    batches, and every version of every use case is reported (a report that read only the first
+    batch would list 20)."""
+    config = tmp_path / "environments"
+    shutil.copytree(DEFAULT_DIR, config)
+    dev = yaml.safe_load((config / "dev.yaml").read_text())
+    dev["use_cases"] += [{"name": f"uc-{i:02d}", "description": f"use case {i}"} for i in range(24)]
+    (config / "dev.yaml").write_text(yaml.safe_dump(dev, sort_keys=False))
+    many = load_platform(config)
+    cases = [u.name for u in many.env("dev").use_cases]
+    assert len(cases) == 25
+    cloud = provision(many)
+    sm = cloud.client("dev", "sagemaker")
+    for case in cases:
+        sm.create_model_package(
+            ModelPackageGroupName=cloud.names("dev").model_package_group(case),
+            ModelApprovalStatus="PendingManualApproval",
+        )
+    meter = ApiMeter()
+    with meter.active():
+        data = report.collect(many, envs=["dev"])
+    assert [r.use_case for r in data.versions] == cases, "every use case, in the file's order"
+    calls = meter.summary()["calls_by_operation"]
+    # dev: 25 groups in two searches; staging and prod (where dev's versions went): one each
+    assert calls["sagemaker:Search"] == 2 + 2
 
 
 # -- where a version came from and went ---------------------------------------------------------
@@ -337,23 +368,21 @@ def test_promoted_to_derived_from_downstream_metadata(cloud, platform):
         meta = cloud.client(env, "sagemaker").describe_model_package(ModelPackageName=arns[env])
         assert not any(k.startswith("mlgov-promoted-to-") for k in meta.get("CustomerMetadataProperties", {}))
     data = report.collect(platform)
-    rows = {(r["env"], r["version"]): r for r in data["versions"]}
-    assert rows[("dev", 1)]["went_to"] == "staging v1" and rows[("dev", 1)]["promoted_to"] == [
-        arns["staging"]
-    ]
-    assert rows[("staging", 1)]["went_to"] == "prod v1"
-    assert rows[("dev", 2)]["went_to"] is None
-    assert data["chains"] == [["dev v1", "staging v1", "prod v1"]]
+    rows = {(r.env, r.version): r for r in data.versions}
+    assert rows[("dev", 1)].went_to == "staging v1" and rows[("dev", 1)].promoted_to == (arns["staging"],)
+    assert rows[("staging", 1)].went_to == "prod v1"
+    assert rows[("dev", 2)].went_to is None
+    assert data.chains == (("dev v1", "staging v1", "prod v1"),)
     only_dev = report.collect(platform, envs=["dev"])
-    assert {r["env"] for r in only_dev["versions"]} == {"dev"}
-    assert only_dev["versions"][0]["went_to"] == "staging v1"
+    assert {r.env for r in only_dev.versions} == {"dev"}
+    assert only_dev.versions[0].went_to == "staging v1"
 
 
 def test_legacy_promoted_to_key_still_shown(cloud, platform):
     target = "arn:aws:sagemaker:us-east-1:222222222222:model-package/mlgov-credit-risk/4"
     register(cloud, "dev", meta={promoted_to_key("staging"): target})
-    [row] = report.collect(platform, envs=["dev"])["versions"]
-    assert row["went_to"] == "staging v4" and row["promoted_to"] == [target]
+    [row] = report.collect(platform, envs=["dev"]).versions
+    assert row.went_to == "staging v4" and row.promoted_to == (target,)
 
 
 def test_chains_among_the_environments_reported(cloud, platform):
@@ -361,11 +390,11 @@ def test_chains_among_the_environments_reported(cloud, platform):
     staging's version came from."""
     chain_workflow(cloud, platform)
     data = report.collect(platform, envs=["prod", "staging"])
-    assert data["environments"] == ["staging", "prod"]
-    assert data["chains"] == [["staging v1", "prod v1"]]
-    rows = {(r["env"], r["version"]): r for r in data["versions"]}
+    assert data.environments == ("staging", "prod")
+    assert data.chains == (("staging v1", "prod v1"),)
+    rows = {(r.env, r.version): r for r in data.versions}
     assert set(rows) == {("staging", 1), ("prod", 1)}
-    assert rows[("staging", 1)]["came_from"] == "dev v1"
+    assert rows[("staging", 1)].came_from == "dev v1"
     assert "staging v1 -> prod v1" in report.render_table(data)
 
 
@@ -452,7 +481,8 @@ def test_html_lineage_from_records_when_the_role_cannot_read_it(cloud, platform,
 
     monkeypatch.setattr(lineage, "walk_back", denied)
     data = report.collect(platform, details=True)
-    chain = data["lineage"][arns["prod"]]
+    assert data.lineage is not None
+    chain = data.lineage[arns["prod"]]
     assert chain["source"] == "records"
     assert [n["title"] for n in chain["nodes"]] == [
         "dataset",
@@ -476,23 +506,31 @@ def test_html_escapes_card_text(cloud, platform):
 
 
 def test_html_without_details_says_so():
-    row = {
-        "env": "dev",
-        "use_case": "<b>uc</b>",
-        "version": 1,
-        "arn": "arn:x/1",
-        "approval": "Approved",
-        "card": "Draft",
-        "card_content": None,
-        "card_error": None,
-        "stage": "<script>alert(1)</script>",
-        "stage_status": "x&y",
-        "came_from": None,
-        "went_to": None,
-        "source_arn": None,
-        "last_audit_text": None,
-    }
-    doc = report.render_html({"environments": ["dev"], "versions": [row], "chains": [], "generated": "now"})
+    row = report.VersionRow(
+        env="dev",
+        account="111111111111",
+        use_case="<b>uc</b>",
+        group="g",
+        version=1,
+        arn="arn:x/1",
+        approval="Approved",
+        approval_description=None,
+        card="Draft",
+        card_content=None,
+        card_error=None,
+        stage="<script>alert(1)</script>",
+        stage_status="x&y",
+        source_arn=None,
+        promoted_to=(),
+        came_from=None,
+        went_to=None,
+        last_audit=None,
+    )
+    doc = report.render_html(
+        report.Report(
+            environments=("dev",), versions=(row,), chains=(), details=False, generated="now", seconds=0.0
+        )
+    )
     assert "<script" not in doc and "<b>" not in doc
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc and "x&amp;y" in doc
     assert "were not collected" in doc and "<li>none</li>" in doc
@@ -521,7 +559,7 @@ def test_html_with_json_prints_path_on_stderr(cloud, platform, tmp_path, capsys)
 def test_one_environment_only(cloud, platform):
     chain_workflow(cloud, platform)
     data = report.collect(platform, envs=["dev"])
-    assert {r["env"] for r in data["versions"]} == {"dev"}
+    assert {r.env for r in data.versions} == {"dev"}
 
 
 def test_unknown_environment_exit_2(cloud, capsys):
@@ -539,13 +577,14 @@ def test_report_after_seed_and_promotions(platform, cloud):
     promote_job.promote(platform, "prod", "1")
     review.set_stage_status(platform, "prod", "1", "Deployed", "go live")
     data = report.collect(platform, details=True)
-    rows = {(r["env"], r["version"]): r for r in data["versions"]}
-    assert rows[("dev", 1)]["went_to"] == "staging v1"
-    assert rows[("staging", 1)]["came_from"] == "dev v1" and rows[("staging", 1)]["went_to"] == "prod v1"
+    rows = {(r.env, r.version): r for r in data.versions}
+    assert rows[("dev", 1)].went_to == "staging v1"
+    assert rows[("staging", 1)].came_from == "dev v1" and rows[("staging", 1)].went_to == "prod v1"
     prod = rows[("prod", 1)]
-    assert (prod["stage"], prod["stage_status"]) == ("Production", "Deployed")
-    assert prod["last_audit"]["action"] == "stage-status"
-    assert data["chains"] == [["dev v1", "staging v1", "prod v1"]]
-    nodes = data["lineage"][prod["arn"]]["nodes"]
-    assert data["lineage"][prod["arn"]]["source"] == "lineage", data["lineage"][prod["arn"]]["note"]
+    assert (prod.stage, prod.stage_status) == ("Production", "Deployed")
+    assert prod.last_audit is not None and prod.last_audit.action == "stage-status"
+    assert data.chains == (("dev v1", "staging v1", "prod v1"),)
+    assert data.lineage is not None
+    nodes = data.lineage[prod.arn]["nodes"]
+    assert data.lineage[prod.arn]["source"] == "lineage", data.lineage[prod.arn]["note"]
     assert (nodes[0]["kind"], nodes[-1]["kind"]) == ("DataSet", "ModelDeployment")

@@ -4,11 +4,9 @@ Runs as the TARGET environment's promotion role, which the upstream group policy
 and key policy grant read access only: it never updates the upstream version, nor (separation of
 duties) any version of its own after creating it.
 
-1. **gates** on the source version: ModelApprovalStatus Approved; card status Approved; the
-   target's ``governance.required_card_sections`` present; the target's ``metric_minimums`` met
-   (from the card's evaluation metrics, else from the evaluation report; a metric in neither
-   fails); the card's post-training bias within ``bias_limits``; an explainability section when
-   ``require_explainability``. A refusal names every failed gate with the value and the limit,
+1. **gates** on the source version: :data:`.gates.GATES`, the version and its card approved and
+   one gate per field of the target's ``governance:`` section (the table in docs/GOVERNANCE.md
+   is generated from it). A refusal names every failed gate with the value and the limit,
    writes nothing and exits 1.
 2. **lock**: an S3 object (``promotions/<token>.lock``) created with ``If-None-Match: *``, so
    concurrent runs for one version serialize; the others wait and then find the work done.
@@ -29,7 +27,7 @@ Every step is "ensure": it checks whether its result already exists first. A pro
 happens, so a run stopped after any step finishes on the next run with no duplicate and no
 orphan, and a second run returns the existing target.
 
-    python -m scripts.governance.promote --env staging --version 1 [--dry-run] [--json]
+    mlgov promote --env staging --version 1 [--dry-run] [--json]
 
 The steps live in ``gates``, ``lock``, ``copy`` and ``register`` (what they act on and the state
 objects in ``plan``); ``job`` runs them in order.

@@ -13,9 +13,11 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from scripts.aws import error_code, kit_errors
+
 from ..context import EnvContext
-from ..errors import AwsCallError, describe_client_error, error_code
-from .plan import Plan
+from ..errors import AwsCallError
+from .plan import Copied, Plan
 
 #: From this size up an object is copied in parts (CopyObject's limit is 5 GB).
 MULTIPART_THRESHOLD = 5 * 1024**3
@@ -110,34 +112,29 @@ def ensure_copies(ctx: EnvContext, plan: Plan, *, threshold: int, part_size: int
     s3 = ctx.client("s3")
     did = "skipped"
     for copy in plan.copies:
-        try:
-            src = head(s3, copy["source_bucket"], copy["source_key"])
+        with kit_errors(ctx.role_arn):
+            src = head(s3, copy.source_bucket, copy.source_key)
             if src is None:
                 raise AwsCallError(
-                    f"source artifact s3://{copy['source_bucket']}/{copy['source_key']} "
-                    "is missing; the source version is broken"
+                    f"source artifact {copy.source_uri} is missing; the source version is broken"
                 )
-            copy["source_head"] = src
-            existing = head(s3, plan.target_bucket, copy["key"])
+            existing = head(s3, plan.target_bucket, copy.key)
             if existing is not None and not verify_copy(src, existing, plan.target_key_arn):
-                copy["method"] = "existing"
+                plan.copied[copy.key] = Copied("existing", src)
                 continue
-            copy.update(
-                server_side_copy(
-                    s3,
-                    source_bucket=copy["source_bucket"],
-                    source_key=copy["source_key"],
-                    bucket=plan.target_bucket,
-                    key=copy["key"],
-                    kms_key_arn=plan.target_key_arn,
-                    source_head=src,
-                    threshold=threshold,
-                    part_size=part_size,
-                )
+            done = server_side_copy(
+                s3,
+                source_bucket=copy.source_bucket,
+                source_key=copy.source_key,
+                bucket=plan.target_bucket,
+                key=copy.key,
+                kms_key_arn=plan.target_key_arn,
+                source_head=src,
+                threshold=threshold,
+                part_size=part_size,
             )
+            plan.copied[copy.key] = Copied(done["method"], src)
             did = "done"
-        except ClientError as err:
-            raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return did
 
 
@@ -146,12 +143,10 @@ def verify_copies(ctx: EnvContext, plan: Plan) -> str:
     s3 = ctx.client("s3")
     problems = []
     for copy in plan.copies:
-        try:
-            target = head(s3, plan.target_bucket, copy["key"])
-        except ClientError as err:
-            raise describe_client_error(err, role_arn=ctx.role_arn) from err
-        for p in verify_copy(copy["source_head"], target, plan.target_key_arn):
-            problems.append(f"s3://{plan.target_bucket}/{copy['key']}: {p}")
+        with kit_errors(ctx.role_arn):
+            target = head(s3, plan.target_bucket, copy.key)
+        for p in verify_copy(plan.copied[copy.key].source_head, target, plan.target_key_arn):
+            problems.append(f"{plan.target_uri(copy)}: {p}")
     if problems:
         raise AwsCallError("copied artifacts failed verification, nothing registered: " + "; ".join(problems))
     return "done"

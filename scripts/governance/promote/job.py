@@ -10,11 +10,12 @@ from typing import Any
 
 import boto3
 
-from environments import PlatformConfig
+from environments import PlatformConfig, load_platform
+from scripts import command
 
-from ..context import env_context, load_config, resolve_env, resolve_use_case
+from ..context import env_context, resolve_use_case
 from ..errors import RefusedError
-from ..output import common_parser, run_job
+from ..output import common_parser
 from .copy import MULTIPART_PART_SIZE, MULTIPART_THRESHOLD, ensure_copies, verify_copies
 from .gates import check_gates
 from .lock import LOCK_WAIT_SECONDS, acquire_lock, release_lock
@@ -43,7 +44,7 @@ def promote(
     """Promote ``version`` of the upstream environment into ``target_env`` (see the package doc).
 
     ``on_step`` is called after each step in :data:`STEPS` completes (progress, fault tests)."""
-    target = resolve_env(platform, target_env)
+    target = platform.env(target_env)
     ctx = env_context(platform, target.name, "promotion", job="promote", source=source)
     uc = resolve_use_case(ctx.env, use_case)
     plan = plan_promotion(ctx, uc, version)
@@ -59,7 +60,7 @@ def promote(
     if failures:
         raise RefusedError(
             f"promotion of {plan.source_arn} into {target.name} refused: "
-            + "; ".join(f"{f['gate']}: {f['reason']}" for f in failures),
+            + "; ".join(f"{f.gate}: {f.reason}" for f in failures),
             failures,
         )
     if dry_run:
@@ -67,10 +68,7 @@ def promote(
             **result,
             "gates": "passed",
             "target_arn": read_record(ctx, plan).get("target_arn"),
-            "would_copy": [
-                f"s3://{c['source_bucket']}/{c['source_key']} -> s3://{plan.target_bucket}/{c['key']}"
-                for c in plan.copies
-            ],
+            "would_copy": [f"{c.source_uri} -> {plan.target_uri(c)}" for c in plan.copies],
         }
 
     def done(step: str, status: str) -> None:
@@ -96,7 +94,10 @@ def promote(
         "target_arn": target_arn,
         "created": created,
         "steps": dict(plan.steps),
-        "artifacts": [{"key": c["key"], "method": c.get("method")} for c in plan.copies],
+        "artifacts": [
+            {"key": c.key, "method": plan.copied[c.key].method if c.key in plan.copied else None}
+            for c in plan.copies
+        ],
     }
 
 
@@ -114,10 +115,10 @@ def render(result: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = common_parser(
-        "Promote an approved model version from the upstream environment into "
-        "--env (pull, as --env's promotion role), behind --env's governance gates."
+        prog="mlgov promote",
+        description="Promote an approved model version from the upstream environment into "
+        "--env (pull, as --env's promotion role), behind --env's governance gates.",
     )
-    p.prog = "python -m scripts.governance.promote"
     p.add_argument(
         "--version",
         required=True,
@@ -138,11 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
     def job(a: argparse.Namespace) -> dict[str, Any]:
         return promote(
-            load_config(a.config_dir),
+            load_platform(a.config_dir),
             a.env,
             a.version,
             use_case=a.use_case,
@@ -150,4 +149,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             lock_wait_seconds=a.lock_wait,
         )
 
-    return run_job(job, args, render)
+    return command.main(build_parser(), argv, job, render=render)

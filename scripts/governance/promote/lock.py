@@ -9,10 +9,10 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from botocore.exceptions import ClientError
+from scripts.aws import kit_errors
 
 from ..context import EnvContext
-from ..errors import GovernanceError, describe_client_error, error_code
+from ..errors import GovernanceError
 from .plan import STATE_PREFIX, Plan, delete_object, read_json
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str:
     body = json.dumps({"owner": owner, "started": datetime.now(UTC).isoformat(), "source": plan.source_arn})
     waited = False
     while True:
-        try:
+        with kit_errors(ctx.role_arn, allow=("PreconditionFailed", "ConditionalRequestConflict")):
             s3.put_object(
                 Bucket=plan.target_bucket,
                 Key=key,
@@ -62,9 +62,6 @@ def acquire_lock(ctx: EnvContext, plan: Plan, wait_seconds: float) -> str:
             if held is not None and held.get("owner") == owner:
                 return owner
             logger.info("lost the promotion lock of %s to a concurrent run", plan.source_arn)
-        except ClientError as err:
-            if error_code(err) not in ("PreconditionFailed", "ConditionalRequestConflict"):
-                raise describe_client_error(err, role_arn=ctx.role_arn) from err
         held = read_json(ctx, plan.target_bucket, key)
         if held is not None and held.get("owner") != owner:
             try:

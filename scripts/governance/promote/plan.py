@@ -3,6 +3,7 @@ bucket: the record (``promotions/<token>.json``) and the lock (``promotions/<tok
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -10,17 +11,39 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from environments import Names, PlatformConfig
+from scripts.aws import kit_errors
 
-from .. import cards, evaluation
 from ..context import EnvContext
-from ..errors import AwsCallError, UnknownVersionError, UsageError, describe_client_error, error_code
+from ..errors import AwsCallError, UnknownVersionError, UsageError
+from ..metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
 from ..versions import describe_version, version_arn
 
 #: Lock and promotion record share one prefix, so the promotion role needs one grant for both.
 STATE_PREFIX = "promotions/"
+
+
+@dataclass(frozen=True)
+class PlannedCopy:
+    """One object a promotion copies into the target bucket."""
+
+    role: str
+    """``model`` | ``report`` | ``bias`` | ``explainability``: what it is to the version."""
+    source_uri: str
+    source_bucket: str
+    source_key: str
+    key: str
+    """Its key in the target bucket (the source's key: one layout in every account)."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """How a planned copy came to be in the target bucket, and the source it was copied from."""
+
+    method: str
+    """``copy_object``, ``upload_part_copy``, or ``existing`` (a verified copy was there)."""
+    source_head: dict[str, Any]
+    """HeadObject of the source (with its S3 checksum), which the verification compares with."""
 
 
 @dataclass
@@ -38,8 +61,13 @@ class Plan:
     target_bucket: str
     target_key_arn: str
     target_stage: str
-    copies: list[dict[str, Any]] = field(default_factory=list)
+    copies: tuple[PlannedCopy, ...] = ()
+    copied: dict[str, Copied] = field(default_factory=dict)
+    """Target key -> how it was copied (filled by the copy step)."""
     steps: dict[str, str] = field(default_factory=dict)
+
+    def target_uri(self, copy: PlannedCopy) -> str:
+        return f"s3://{self.target_bucket}/{copy.key}"
 
 
 def promotion_token(source_arn: str, target_account: str, target_env: str) -> str:
@@ -64,9 +92,9 @@ def report_uri(version: dict[str, Any]) -> str | None:
 
 #: The card's evaluation entries whose report travels with the version, by copy role.
 EVALUATION_REPORT_ROLES = {
-    evaluation.EVAL_PRE_BIAS: "bias",
-    evaluation.EVAL_POST_BIAS: "bias",
-    evaluation.EVAL_EXPLAINABILITY: "explainability",
+    EVAL_PRE_BIAS: "bias",
+    EVAL_POST_BIAS: "bias",
+    EVAL_EXPLAINABILITY: "explainability",
 }
 
 
@@ -116,6 +144,8 @@ def plan_promotion(ctx: EnvContext, use_case: str, version: str) -> Plan:
             f"from: --version names a version of {source_env!r} (list them with "
             f"`mlgov report --env {source_env}`)"
         ) from None
+    from .. import cards  # the SageMaker SDK's card shapes: loaded by a promotion, not by --help
+
     card = cards.parse_card((source.get("ModelCard") or {}).get("ModelCardContent"))
     names = ctx.names
     params = ctx.params(
@@ -139,12 +169,11 @@ def plan_promotion(ctx: EnvContext, use_case: str, version: str) -> Plan:
         target_key_arn=params[names.ssm_kms_key_arn],
         target_stage=params[names.ssm_lifecycle_stage],
     )
+    copies = []
     for role, uri in artifact_uris(source, card):
         bucket, key = split_s3(uri)
-        plan.copies.append(
-            {"role": role, "source_uri": uri, "source_bucket": bucket, "source_key": key, "key": key}
-        )
-    return plan
+        copies.append(PlannedCopy(role=role, source_uri=uri, source_bucket=bucket, source_key=key, key=key))
+    return dataclasses.replace(plan, copies=tuple(copies))
 
 
 # -- state objects in the target bucket ---------------------------------------------------------
@@ -154,21 +183,15 @@ def record_key(token: str) -> str:
 
 def read_json(ctx: EnvContext, bucket: str, key: str) -> dict[str, Any] | None:
     """A JSON object of the bucket, or None when it does not exist."""
-    try:
-        body = ctx.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as err:
-        if error_code(err) in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
-    data: dict[str, Any] = json.loads(body)
-    return data
+    with kit_errors(ctx.role_arn, allow=("NoSuchKey", "404", "NotFound")):
+        data: dict[str, Any] = json.loads(ctx.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+        return data
+    return None
 
 
 def delete_object(ctx: EnvContext, bucket: str, key: str) -> None:
-    try:
+    with kit_errors(ctx.role_arn):
         ctx.client("s3").delete_object(Bucket=bucket, Key=key)
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
 
 
 def read_record(ctx: EnvContext, plan: Plan) -> dict[str, Any]:
@@ -185,7 +208,7 @@ def write_record(ctx: EnvContext, plan: Plan, **state: Any) -> None:
         "updated": datetime.now(UTC).isoformat(),
         **state,
     }
-    try:
+    with kit_errors(ctx.role_arn):
         ctx.client("s3").put_object(
             Bucket=plan.target_bucket,
             Key=record_key(plan.token),
@@ -194,5 +217,3 @@ def write_record(ctx: EnvContext, plan: Plan, **state: Any) -> None:
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=plan.target_key_arn,
         )
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err

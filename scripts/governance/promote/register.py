@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-from sagemaker.core.shapes.model_card_shapes import ModelCardContent
+from scripts.aws import kit_errors
 
-from .. import audit, cards, lineage
+from .. import audit, lineage
 from ..context import EnvContext, paginate
-from ..errors import describe_client_error
 from ..metadata import (
     META_PROMOTED_TO_PREFIX,
     META_SOURCE_ACCOUNT,
@@ -29,6 +27,9 @@ from ..metadata import (
 )
 from ..versions import describe_version, version_number
 from .plan import EVALUATION_REPORT_ROLES, Plan, read_record, write_record
+
+if TYPE_CHECKING:
+    from sagemaker.core.shapes.model_card_shapes import ModelCardContent
 
 #: How far before the noted start of a registration the metadata scan looks (clock skew).
 REGISTRATION_SKEW = timedelta(minutes=5)
@@ -51,15 +52,13 @@ def find_target(ctx: EnvContext, plan: Plan) -> str | None:
     started = record.get("registering_since")
     if started:
         kwargs["CreationTimeAfter"] = datetime.fromisoformat(started) - REGISTRATION_SKEW
-    try:
+    with kit_errors(ctx.role_arn):
         for summary in paginate(
             ctx.client("sagemaker"), "list_model_packages", "ModelPackageSummaryList", **kwargs
         ):
             desc = describe_version(ctx, summary["ModelPackageArn"])
             if (desc.get("CustomerMetadataProperties") or {}).get(META_TOKEN) == plan.token:
                 return str(summary["ModelPackageArn"])
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return None
 
 
@@ -98,13 +97,15 @@ def _repoint_metrics(metrics: dict[str, Any], copies: dict[str, str]) -> dict[st
 def target_request(plan: Plan) -> dict[str, Any]:
     """CreateModelPackage of the target: the source's content re-pointed at the copies, pending
     the target's own review, with metadata naming the source and the promotion token."""
+    from .. import cards  # the SageMaker SDK's card shapes: loaded by a promotion, not by --help
+
     src = plan.source
     by_role: dict[str, str] = {}
     copies: dict[str, str] = {}
     for c in plan.copies:
-        uri = f"s3://{plan.target_bucket}/{c['key']}"
-        by_role.setdefault(c["role"], uri)
-        copies[c["source_uri"]] = uri
+        uri = plan.target_uri(c)
+        by_role.setdefault(c.role, uri)
+        copies[c.source_uri] = uri
     inference = json.loads(json.dumps(src.get("InferenceSpecification") or {}))
     for container in inference.get("Containers", []):
         if container.get("ModelDataUrl") and "model" in by_role:
@@ -165,10 +166,8 @@ def ensure_registered(ctx: EnvContext, plan: Plan) -> tuple[str, bool]:
         return existing, False
     request = target_request(plan)  # card validated before any write
     write_record(ctx, plan, state="registering", registering_since=datetime.now(UTC).isoformat())
-    try:
+    with kit_errors(ctx.role_arn):
         arn = str(ctx.client("sagemaker").create_model_package(**request)["ModelPackageArn"])
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     write_record(ctx, plan, state="registered", target_arn=arn)
     return arn, True
 
@@ -177,12 +176,10 @@ def ensure_lineage(ctx: EnvContext, plan: Plan, target_arn: str) -> str:
     """In the target account: the artifact standing for the source package ContributedTo the
     target package's artifact (lineage never crosses accounts; see :mod:`..lineage`)."""
     sm = ctx.client("sagemaker")
-    try:
+    with kit_errors(ctx.role_arn):
         src = lineage.package_artifact(sm, plan.source_arn, env=plan.source_env)
         dst = lineage.package_artifact(sm, target_arn, env=plan.target_env)
         added = lineage.associate(sm, src, dst, "ContributedTo")
-    except ClientError as err:
-        raise describe_client_error(err, role_arn=ctx.role_arn) from err
     return "done" if added else "skipped"
 
 
@@ -190,12 +187,15 @@ def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) ->
     """The promotion's audit record, noted in the promotion record once written (the role may
     write audit records but not read or list them). Its time is the target's creation time, so
     its key is the same for every run of this promotion: two runs that both get here, or a run
-    stopped between writing it and noting it, leave one record, not two."""
+    stopped between writing it and noting it, leave one record, not two. What it records of the
+    target is what the target is: its approval, card status and stage as SageMaker describes them
+    (a target that arrived Approved is recorded Approved, not what the request asked for)."""
     if read_record(ctx, plan).get("audit_key"):
         return "skipped"
+    target = describe_version(ctx, target_arn)
     rec = audit.record(
         ctx,
-        when=describe_version(ctx, target_arn).get("CreationTime"),
+        when=target.get("CreationTime"),
         action="promote",
         model_package_arn=target_arn,
         group=plan.target_group,
@@ -208,14 +208,14 @@ def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) ->
         },
         after={
             "target_arn": target_arn,
-            "ModelApprovalStatus": "PendingManualApproval",
-            "ModelCardStatus": "PendingReview",
-            "Stage": plan.target_stage,
+            "ModelApprovalStatus": target.get("ModelApprovalStatus"),
+            "ModelCardStatus": (target.get("ModelCard") or {}).get("ModelCardStatus"),
+            "Stage": (target.get("ModelLifeCycle") or {}).get("Stage"),
         },
         extra={
             "token": plan.token,
             "created": created,
-            "artifacts": [f"s3://{plan.target_bucket}/{c['key']}" for c in plan.copies],
+            "artifacts": [plan.target_uri(c) for c in plan.copies],
         },
         token=plan.token,
     )
