@@ -47,6 +47,7 @@ from typing import cast
 from moto.ram import models as ram_models
 from moto.ram.models import ManagedPermission, ResourceShare
 
+from . import urls
 from .models import EXTRA_SHAREABLE, GovernanceRamBackend, describe_permission, shared_with
 from .responses import GovernanceRamResponse
 
@@ -54,6 +55,9 @@ from .responses import GovernanceRamResponse
 def register() -> None:
     """Swap the extended RAM backend (whose url module is this package's ``urls``) into moto
     (idempotent)."""
+    # moto's backends find their url module through the ``_url_module`` property (a lazy
+    # import of moto.ram.urls); ours is set here, so the package's modules import no cycle.
+    GovernanceRamBackend._url_module = urls  # type: ignore[assignment]
     ManagedPermission.describe = describe_permission  # type: ignore[method-assign]
     for resource_type in EXTRA_SHAREABLE:
         if resource_type not in ResourceShare.SHAREABLE_RESOURCES:

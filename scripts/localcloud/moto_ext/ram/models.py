@@ -116,12 +116,6 @@ class GovernanceRamBackend(ResourceAccessManagerBackend):
             if permission.arn not in published:
                 self.managed_permissions.append(permission)
 
-    @property
-    def _url_module(self) -> Any:
-        from . import urls
-
-        return urls
-
     def _managed_permission(self, arn: str, resource_types: set[str]) -> dict[str, Any]:
         """The published permission ``arn`` (described as ListPermissions does), refused as RAM
         refuses it when it does not exist or is for another resource type than the share's."""
