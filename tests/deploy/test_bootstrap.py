@@ -293,6 +293,20 @@ def test_make_clean_removes_generated_files_and_keeps_every_state_file(repo_copy
         assert (repo_copy / kept).exists(), kept
 
 
+def test_make_clean_keeps_the_committed_bench_results(repo_copy):
+    # bench-results/ is committed (the last run on the maintainers' machine, the baseline a run of
+    # yours is compared with): it is not a generated file of this checkout.
+    results = {"bench-results/bench.json": "{}", "bench-results/summary.md": "# bench\n"}
+    for rel, text in results.items():
+        (repo_copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo_copy / rel).write_text(text)
+    proc = _make_clean(repo_copy)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo_copy / "cdktf.out").exists(), "generated files still go"
+    for rel, text in results.items():
+        assert (repo_copy / rel).read_text() == text, rel
+
+
 def test_make_clean_refuses_while_cdktf_out_holds_state(repo_copy):
     state = repo_copy / "cdktf.out/stacks/bootstrap-dev/terraform.bootstrap-dev.tfstate"
     state.parent.mkdir(parents=True)
