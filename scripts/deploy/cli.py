@@ -14,9 +14,11 @@
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
-emulator this command starts all come from it. ``--target local`` (default) starts the local
-emulator or reuses the running one, which outlives the command so that the deployed resources
-stay available to the governance jobs.
+emulator this command starts all come from it. ``--target local`` (default): ``apply`` starts the
+local emulator or reuses the running one, which outlives the command so that the deployed
+resources stay available to the governance jobs; ``plan``, ``drift``, ``refresh``, ``destroy``
+and ``principals`` act on what is deployed, so without a running one they stop before anything
+runs and say how to start it (a new cloud would be empty).
 
 ``apply`` runs in two phases by default: the roles that other environments' policies name are
 created first in every environment at once, then every environment is applied at once
@@ -57,7 +59,7 @@ from .runner import (
     environments_dir,
     select_environments,
 )
-from .targets import TARGETS
+from .targets import LOCAL_CLOUD_NOT_RUNNING, NEEDS_RUNNING_CLOUD, TARGETS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=TARGETS,
         default="local",
-        help="local: the emulator on loopback, started if not running (default); "
+        help="local: the emulator on loopback (default; apply starts it when none runs, the other "
+        "actions need it running); "
         "aws: the normal AWS credential chain and each environment's deploy role",
     )
     p.add_argument(
@@ -155,6 +158,14 @@ def _local_cloud(config_dir: Path) -> Any:
         raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
 
 
+def _require_running_cloud(config_dir: Path) -> None:
+    """Refuse (before anything runs) when no local cloud runs: nothing is deployed on it."""
+    from scripts.localcloud import LocalCloud
+
+    if LocalCloud(environments_dir=config_dir).running_state() is None:
+        raise UsageError(LOCAL_CLOUD_NOT_RUNNING)
+
+
 class _NoCloud:
     """Stands in for the emulator where an action never talks to it (synth)."""
 
@@ -205,6 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config_dir = environments_dir(args.config_dir)
         platform = load_platform(config_dir)
         envs = select_environments(platform, args.envs, args.action)
+        if args.target == "local" and args.action in NEEDS_RUNNING_CLOUD:
+            _require_running_cloud(config_dir)
         cloud = _local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
         runner = Runner(
             platform,

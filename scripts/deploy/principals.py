@@ -39,7 +39,7 @@ from environments.naming import Names
 from scripts.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 from .runner import environments_dir, select_environments
-from .targets import TARGETS
+from .targets import LOCAL_CLOUD_NOT_RUNNING, TARGETS
 
 RETRY = Config(retries={"mode": "standard"})
 
@@ -169,11 +169,13 @@ class _EndpointSession(boto3.Session):
 
 
 def sessions_for_target(target: str, config_dir: Path) -> Callable[[EnvironmentConfig], boto3.Session]:
-    """aws: the normal credential chain; local: the local cloud's admin (started if not running)."""
+    """aws: the normal credential chain; local: the running local cloud's admin."""
     if target == "aws":
         return deploy_role_sessions(boto3.Session())
     from scripts.localcloud import LocalCloud, LocalCloudError
 
+    if LocalCloud(environments_dir=config_dir).running_state() is None:
+        raise UsageError(LOCAL_CLOUD_NOT_RUNNING)  # an empty cloud has no policies to read
     try:
         cloud = LocalCloud(environments_dir=config_dir).start(reuse=True)
     except LocalCloudError as exc:
@@ -211,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=TARGETS,
         default="local",
-        help="local: the local cloud, started if not running (default); aws: the normal AWS "
+        help="local: the running local cloud (default); aws: the normal AWS "
         "credential chain, entering each account through its deploy role",
     )
     p.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")

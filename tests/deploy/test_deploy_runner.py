@@ -70,6 +70,50 @@ def test_cli_unknown_environment_exits_2_before_anything_runs(tmp_path, capsys):
     assert not any(tmp_path.iterdir()), "nothing may be written for bad input"
 
 
+@pytest.mark.parametrize(
+    "argv", [["plan"], ["drift", "--env", "dev"], ["refresh"], ["destroy", "--env", "prod"], ["principals"]]
+)
+def test_against_a_stopped_local_cloud_the_command_says_how_to_start_it(argv, tmp_path, monkeypatch, capsys):
+    """What is deployed on the local cloud lives only while it runs: a plan (or drift, refresh,
+    destroy, principals) against a stopped one says so, exit 2, before any Terraform or AWS call,
+    instead of starting an empty cloud (whose new run drops the working directories' state) and
+    failing with "Cannot assume IAM Role" or planning everything anew."""
+    from scripts.localcloud import LocalCloud
+
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_DIR", str(tmp_path / "localcloud"))  # nothing runs there
+
+    def no_start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        raise AssertionError("a stopped local cloud must not be replaced by an empty one")
+
+    monkeypatch.setattr(LocalCloud, "start", no_start)
+    monkeypatch.setenv(tf.TERRAFORM_ENV, "/nonexistent/terraform-must-not-run")
+    assert cli.main([*argv, "--work-dir", str(tmp_path / "work")] if argv[0] != "principals" else argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the local cloud is not running"), err
+    assert "`mlgov cloud start`" in err and "`mlgov demo --keep-running`" in err
+    assert not (tmp_path / "work").exists()
+
+
+def test_apply_starts_the_local_cloud_when_none_runs(tmp_path, monkeypatch):
+    """Deploying into a fresh local cloud is what apply is for: it starts one (or reuses it)."""
+    from scripts.localcloud import LocalCloud
+
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_DIR", str(tmp_path / "localcloud"))
+    started = []
+
+    class Started(Exception):
+        pass
+
+    def start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        started.append(reuse)
+        raise Started
+
+    monkeypatch.setattr(LocalCloud, "start", start)
+    with pytest.raises(Started):
+        cli.main(["apply", "--env", "dev", "--work-dir", str(tmp_path / "work")])
+    assert started == [True]
+
+
 def test_cli_bad_action_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["deploy-everything"])
