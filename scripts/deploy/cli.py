@@ -158,12 +158,26 @@ def _local_cloud(config_dir: Path) -> Any:
         raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
 
 
-def _require_running_cloud(config_dir: Path) -> None:
-    """Refuse (before anything runs) when no local cloud runs: nothing is deployed on it."""
+def _check_local_cloud(config_dir: Path, envs: Sequence[Any], action: str) -> None:
+    """Refuse before anything runs when the local cloud cannot serve ``action``: it is not running
+    (nothing is deployed on it; ``apply`` starts one), or it runs without the account of a
+    selected environment (its accounts come from the environment files when it starts)."""
     from scripts.localcloud import LocalCloud
 
-    if LocalCloud(environments_dir=config_dir).running_state() is None:
-        raise UsageError(LOCAL_CLOUD_NOT_RUNNING)
+    state = LocalCloud(environments_dir=config_dir).running_state()
+    if state is None:
+        if action in NEEDS_RUNNING_CLOUD:
+            raise UsageError(LOCAL_CLOUD_NOT_RUNNING)
+        return
+    accounts = set((state.get("deploy_roles") or {}).values())
+    missing = [e.name for e in envs if e.deploy_role_arn not in accounts]
+    if missing:
+        raise UsageError(
+            f"the running local cloud has no account for {', '.join(missing)}: it gives each "
+            "environment file an account when it starts, and started before "
+            f"{', '.join(missing)} was configured; stop it (`mlgov cloud stop`) and deploy every "
+            "environment into a new one (`mlgov deploy apply`)"
+        )
 
 
 class _NoCloud:
@@ -216,8 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config_dir = environments_dir(args.config_dir)
         platform = load_platform(config_dir)
         envs = select_environments(platform, args.envs, args.action)
-        if args.target == "local" and args.action in NEEDS_RUNNING_CLOUD:
-            _require_running_cloud(config_dir)
+        if args.target == "local" and args.action != "synth":
+            _check_local_cloud(config_dir, envs, args.action)
         cloud = _local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
         runner = Runner(
             platform,

@@ -94,6 +94,33 @@ def test_against_a_stopped_local_cloud_the_command_says_how_to_start_it(argv, tm
     assert not (tmp_path / "work").exists()
 
 
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_a_local_cloud_started_before_an_environment_existed_is_named(action, tmp_path, monkeypatch, capsys):
+    """A local cloud gives each environment file an account when it starts: one started before
+    prod.yaml existed has no prod account, and Terraform would only say "Cannot assume IAM Role"."""
+    from scripts.localcloud import LocalCloud
+
+    platform = load_platform()
+    running = {
+        "url": "http://127.0.0.1:5999",
+        "pid": 1,
+        "deploy_roles": {
+            e.name: e.deploy_role_arn for e in platform.environments.values() if e.name != "prod"
+        },
+    }
+    monkeypatch.setattr(LocalCloud, "running_state", lambda self: running)
+
+    def no_start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        raise AssertionError("nothing may run")
+
+    monkeypatch.setattr(LocalCloud, "start", no_start)
+    assert cli.main([action, "--work-dir", str(tmp_path / "work")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the running local cloud has no account for prod"), err
+    assert "`mlgov cloud stop`" in err and "`mlgov deploy apply`" in err
+    assert not (tmp_path / "work").exists()
+
+
 def test_apply_starts_the_local_cloud_when_none_runs(tmp_path, monkeypatch):
     """Deploying into a fresh local cloud is what apply is for: it starts one (or reuses it)."""
     from scripts.localcloud import LocalCloud
