@@ -176,7 +176,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(dumps(result))
     say("demo finished: every step behaved as expected")
+    say(local_cloud_note(cloud.running_state()))
     return EXIT_OK
+
+
+def local_cloud_note(running: dict[str, Any] | None) -> str:
+    """The demo's last line: whether the local cloud is still up, how to connect and how to stop it."""
+    if running is None:
+        return (
+            "the local cloud is stopped (what the demo deployed went with it); "
+            "`mlgov demo --keep-running` leaves it up for exploring"
+        )
+    return (
+        f"the local cloud is still running at {running['url']}: connect with "
+        '`eval "$(mlgov cloud env)"` (README, Operate), stop it with `mlgov cloud stop`'
+    )
 
 
 if __name__ == "__main__":
