@@ -14,6 +14,7 @@ import subprocess
 import sys
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -533,7 +534,13 @@ if any(where == env and needle in " ".join(args) for where, needle in fails):
     print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
     code = 1
 elif args[0] == "apply" and targets:
-    json.dump(have + targets, open(state, "w"))
+    # Terraform refreshes the targets first: one in state but gone from the account (FAKE_TF_GONE
+    # lists env:address) is created again, as is one not in state yet.
+    gone = [f.split(":", 1)[1] for f in os.environ.get("FAKE_TF_GONE", "").split(",") if f.startswith(env + ":")]
+    for address in targets:
+        if address not in have or address in gone:
+            print(address + ": Creation complete after 0s [id=role]")
+    json.dump(sorted(set(have + targets)), open(state, "w"))
 with open(os.environ["FAKE_TF_CALLS"], "a") as fh:
     fh.write(json.dumps({"env": env, "args": args, "start": started, "end": time.time()}) + "\\n")
 sys.exit(code)
@@ -615,13 +622,38 @@ def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_a
     ]
     assert {r.phase for r in results if r.step in ("plan", "apply", "refresh")} == {"apply"}
     assert all(Path(r.log).name == f"{r.env}-{r.step}.log" for r in results)
-    # a second apply finds the roles in state: no targeted apply, phase 1 says why it skipped
-    again, calls = fake_terraform("apply")
-    assert _of(calls, "apply", targeted=True) == []
-    assert [(r.env, r.skipped) for r in again if r.step == "identities"] == [
-        ("prod", True),
-        ("staging", True),
+    assert [(r.env, r.note) for r in results if r.step == "identities"] == [
+        ("prod", "created: mlgov-prod-promotion"),
+        ("staging", "created: mlgov-staging-promotion"),
     ]
+
+
+def test_phase_one_looks_at_the_account_not_only_at_the_state(fake_terraform, monkeypatch):
+    """A role in state may be gone from the account (deleted out of band): phase 1 applies its
+    target again on every run, so Terraform refreshes it and creates it again before phase 2
+    writes the policies that name it; a role that is there is left as it is."""
+    fake_terraform("apply")
+    promotion = next(iter(_identity_addresses(fake_terraform)))
+    monkeypatch.setenv("FAKE_TF_GONE", f"prod:{promotion}")
+    again, calls = fake_terraform("apply")
+    identities = _of(calls, "apply", targeted=True)
+    assert sorted(c["env"] for c in identities) == ["prod", "staging"]
+    assert max(c["end"] for c in identities) <= min(c["start"] for c in _of(calls, "plan"))
+    assert [(r.env, r.ok, r.skipped, r.note) for r in again if r.step == "identities"] == [
+        ("prod", True, False, "re-created (in state, gone from the account): mlgov-prod-promotion"),
+        ("staging", True, False, "present: mlgov-staging-promotion"),
+    ]
+
+
+def _identity_addresses(fake_terraform: Any) -> set[str]:
+    """The -target addresses phase 1 applied in the last run (read back from the fake's state)."""
+    _, calls = fake_terraform("apply", work="probe")
+    return {
+        a.split("=", 1)[1]
+        for c in _of(calls, "apply", targeted=True)
+        for a in c["args"]
+        if a.startswith("-target=")
+    }
 
 
 def _refreshes(calls: list[dict]) -> list[dict]:
