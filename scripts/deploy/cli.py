@@ -174,9 +174,9 @@ def _check_local_cloud(config_dir: Path, envs: Sequence[Any], action: str) -> No
     if missing:
         raise UsageError(
             f"the running local cloud has no account for {', '.join(missing)}: it gives each "
-            "environment file an account when it starts, and started before "
-            f"{', '.join(missing)} was configured; stop it (`mlgov cloud stop`) and deploy every "
-            "environment into a new one (`mlgov deploy apply`)"
+            "environment file an account when it starts, and was started before that file existed "
+            "(or with another configuration folder); stop it (`mlgov cloud stop`) and deploy "
+            "every environment into a new one (`mlgov deploy apply`)"
         )
 
 
