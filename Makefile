@@ -94,10 +94,11 @@ mutation: $(VENV)/.installed
 synth: $(VENV)/.installed
 	$(VENV)/bin/python main.py
 
-# Generated files only, never Terraform state. The deploy runner keeps every stack's local state
-# in its working directory .terraform-work/<target>/<stack>/ (platform stacks and, through
-# `mlgov deploy bootstrap`, the bootstrap-<env> stacks; for --target aws with local state the
-# only record of real resources), so only its logs and saved plans go. cdktf.out is rewritten by
+# Generated files only: never Terraform state, and never the committed bench-results/ (the
+# maintainers' last run, which `make bench` compares yours with). The deploy runner keeps every
+# stack's local state in its working directory .terraform-work/<target>/<stack>/ (platform
+# stacks and, through `mlgov deploy bootstrap`, the bootstrap-<env> stacks; for --target aws
+# with local state the only record of real resources), so only its logs and saved plans go. cdktf.out is rewritten by
 # every synthesis and holds no state when stacks are applied through the kit; a state file found
 # there (a `terraform apply` or `cdktf deploy` run inside cdktf.out/stacks/<stack>) stops the
 # clean instead of being deleted with it. (.terraform/ folders only hold backend settings.)
@@ -109,5 +110,5 @@ clean:
 		echo "move each file into its stack's working directory .terraform-work/<target>/<stack>/ (docs/OPERATOR_GUIDE.md, Bootstrap), then run make clean again" >&2; \
 		exit 1; \
 	fi
-	rm -rf cdktf.out bench-results .terraform-work/*/logs
+	rm -rf cdktf.out .terraform-work/*/logs
 	rm -f .terraform-work/*/*/tfplan .terraform-work/*/*/drift.tfplan

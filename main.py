@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         platform = load_platform(directory)
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"configuration error: {problem}", file=sys.stderr)
         return 2
     # The cdktf CLI passes its output directory in CDKTF_OUTDIR; read it here rather than in the
     # jsii runtime, whose environment is fixed when the first cdktf module is imported.

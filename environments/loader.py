@@ -3,10 +3,15 @@
 Each environment file is validated on its own (:class:`EnvironmentConfig`), then
 ``platform.yaml`` together with every environment (:class:`PlatformConfig`: the rules between
 files). Every check runs before anything is returned, so a bad file stops the run before a stack
-is synthesized or a script touches AWS. A pydantic error becomes a :class:`ConfigError` naming
-the file, the field and what was expected::
+is synthesized or a script touches AWS. Every problem found is reported, one line each (the
+:class:`ConfigError`'s ``problems``), naming the file, the field and what was expected::
 
     environments/dev.yaml: account_id: expected a 12-digit AWS account id, got '1234'
+    environments/dev.yaml: region: expected a known AWS region (...), got 'mars-1'
+    environments/staging.yaml: network.az_count: expected 2 to 6 availability zones, got 9
+
+The rules between files (:class:`PlatformConfig`) are checked once every environment file is
+valid on its own: judged on a partial set they would report what only follows from a refused file.
 """
 
 from __future__ import annotations
@@ -92,12 +97,11 @@ def _message(error: ErrorDetails, label: str) -> str:
 
 
 def _validate(adapter: TypeAdapter[_T], data: Any, label: str, context: dict[str, Any]) -> _T:
+    """The validated object; else a :class:`ConfigError` with every problem found, in field order."""
     try:
         return adapter.validate_python(data, context=context)
     except ValidationError as exc:
-        # One error, the first in field order: later ones often follow from it (a bad tier
-        # leaves no retention defaults).
-        raise ConfigError(_message(exc.errors()[0], label)) from None
+        raise ConfigError(*dict.fromkeys(_message(error, label) for error in exc.errors())) from None
 
 
 def _read_yaml(path: Path) -> Any:
@@ -115,28 +119,35 @@ def load_platform(directory: str | Path | None = None) -> PlatformConfig:
     """Load every ``*.yaml`` in ``directory`` (default: this package's folder).
 
     ``platform.yaml`` holds the platform-wide settings (``name_prefix: mlgov`` when the file is
-    absent); every other YAML file is one environment. Raises :class:`ConfigError` on the first
-    problem found.
+    absent); every other YAML file is one environment. Raises :class:`ConfigError` listing every
+    problem found (environment files in name order, then platform.yaml and the rules between
+    files).
     """
     directory = Path(directory) if directory is not None else DEFAULT_DIR
     if not directory.is_dir():
         raise ConfigError(f"{directory}: not a directory of environment files")
     platform_path = directory / PLATFORM_FILE
-    settings = _read_yaml(platform_path) if platform_path.exists() else {"name_prefix": "mlgov"}
-    envs: dict[str, EnvironmentConfig] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name == PLATFORM_FILE:
-            continue
-        label = _label(path)
-        env = _validate(_ENVIRONMENT, _read_yaml(path), label, {"source": label})
-        envs[env.name] = env
-    if not envs:
+    env_files = [p for p in sorted(directory.glob("*.yaml")) if p.name != PLATFORM_FILE]
+    if not env_files:
         raise ConfigError(
             f"{directory}: no environment files (*.yaml besides {PLATFORM_FILE}); add one, e.g. dev.yaml"
         )
-    return _validate(
-        _PLATFORM,
-        settings,
-        _label(platform_path),
-        {"environments": envs, "directory": _label(directory)},
-    )
+    problems: list[str] = []
+    envs: dict[str, EnvironmentConfig] = {}
+    for path in env_files:
+        label = _label(path)
+        try:
+            env = _validate(_ENVIRONMENT, _read_yaml(path), label, {"source": label})
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        envs[env.name] = env
+    context = {"environments": envs, "directory": _label(directory), "partial": bool(problems)}
+    try:
+        settings = _read_yaml(platform_path) if platform_path.exists() else {"name_prefix": "mlgov"}
+        platform = _validate(_PLATFORM, settings, _label(platform_path), context)
+    except ConfigError as exc:
+        raise ConfigError(*problems, *exc.problems) from None
+    if problems:
+        raise ConfigError(*problems)
+    return platform

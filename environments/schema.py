@@ -18,14 +18,22 @@ import dataclasses
 import enum
 import ipaddress
 import re
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Strict, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic.dataclasses import dataclass
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 class Tier(enum.StrEnum):
@@ -108,8 +116,12 @@ _MODEL_PACKAGE_GROUP = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 
 
 class ConfigError(ValueError):
-    """A configuration file is invalid. The message names the file, the field and what was
-    expected."""
+    """The configuration is invalid. Each problem (one line of the message) names the file, the
+    field and what was expected; the loader reports every problem it finds, not only the first."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems: tuple[str, ...] = problems
 
 
 class UnknownEnvironmentError(ConfigError):
@@ -128,6 +140,24 @@ def refuse(expected: str, *, field: str = "", file: str = "") -> PydanticCustomE
     between files blames the file that has to change).
     """
     return PydanticCustomError(REFUSAL, "{expected}", {"expected": expected, "field": field, "file": file})
+
+
+def _refuse_all(problems: Sequence[PydanticCustomError], title: str, value: Any) -> ValidationError:
+    """Several refusals at once (a validator can raise only one error, or a ValidationError that
+    carries many); each keeps its field and file for the loader."""
+    return ValidationError.from_exception_data(
+        title, [InitErrorDetails(type=p, loc=(), input=value) for p in problems]
+    )
+
+
+def _again(errors: Sequence[Any]) -> list[InitErrorDetails]:
+    """Errors of a nested validation, re-raised with the ones found beside it."""
+    again: list[InitErrorDetails] = []
+    for error in errors:
+        ctx = error.get("ctx") or {}
+        kind = PydanticCustomError(REFUSAL, "{expected}", ctx) if error["type"] == REFUSAL else error["type"]
+        again.append(InitErrorDetails(type=kind, loc=error["loc"], input=error["input"], ctx=ctx))
+    return again
 
 
 # -- field types: a type with its rule and the expectation an error states ----------------------
@@ -344,8 +374,9 @@ class _Section:
     """Base of every section: YAML keys are checked against the fields before any field is.
 
     A key the class does not know is refused naming the allowed ones (``extra="forbid"`` alone
-    would not list them), and ``null`` means "not set": a default applies, or the key is
-    required. Objects built in code (``dataclasses.replace``) skip this step, not validation.
+    would not list them), each unknown key on its own, together with whatever the known keys
+    get wrong; ``null`` means "not set": a default applies, or the key is required. Objects
+    built in code (``dataclasses.replace``) skip this step, not validation.
     """
 
     _from_context: ClassVar[tuple[str, ...]] = ()
@@ -359,7 +390,21 @@ class _Section:
         allowed = sorted(f.name for f in dataclasses.fields(cls) if f.name not in cls._from_context)
         unknown = sorted(str(k) for k in data if k not in allowed)
         if unknown:
-            raise refuse(f"unknown key; allowed keys are {', '.join(allowed)}", field=unknown[0])
+            errors = [
+                InitErrorDetails(
+                    type=refuse(f"unknown key; allowed keys are {', '.join(allowed)}", field=key),
+                    loc=(),
+                    input=data,
+                )
+                for key in unknown
+            ]
+            try:  # the known keys are checked too, so one run shows every problem of the section
+                cls.__pydantic_validator__.validate_python(  # type: ignore[attr-defined]
+                    {k: v for k, v in data.items() if k in allowed}, context=info.context
+                )
+            except ValidationError as exc:
+                errors += _again(exc.errors())
+            raise ValidationError.from_exception_data(cls.__name__, errors)
         given = {k: v for k, v in data.items() if v is not None}
         context = info.context or {}
         given.update({k: context[k] for k in cls._from_context if k in context})
@@ -591,7 +636,9 @@ class EnvironmentConfig(_Section):
         try:
             tier = _tier(data.get("tier"))
         except PydanticCustomError:
-            return data  # no defaults to start from; the tier's own error is reported first
+            # No defaults to start from: the file is refused for its tier anyway; any tier's
+            # defaults let the overrides be checked without reporting the rest as missing.
+            tier = Tier.DEV
         if isinstance(overrides, Mapping):
             defaults = dataclasses.asdict(TIER_DEFAULTS[tier])
             data["retention"] = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
@@ -641,21 +688,32 @@ class PlatformConfig(_Section):
 
     @model_validator(mode="after")
     def _rules_between_files(self, info: ValidationInfo) -> PlatformConfig:
+        context = info.context or {}
+        if context.get("partial"):
+            # Some environment file was refused (the loader reports it): rules between files
+            # would judge an incomplete set (an upstream "missing" that is only invalid).
+            return self
         envs = list(self.environments.values())
-        directory = (info.context or {}).get("directory") or (
+        directory = context.get("directory") or (
             str(Path(envs[0].source).parent) if envs and envs[0].source else "environments"
         )
-        _check_derived_names(self.name_prefix, envs)
-        _check_accounts(envs)
-        _check_networks(envs)
-        _check_promotion_graph(self.environments)
+        problems = [
+            *_check_derived_names(self.name_prefix, envs),
+            *_check_accounts(envs),
+            *_check_networks(envs),
+            *_check_promotion_graph(self.environments),
+        ]
         homes = [e.name for e in envs if e.datazone_home]
         if len(homes) != 1:
-            raise refuse(
-                f"expected exactly one environment with datazone_home: true, found {', '.join(homes) or 'none'}",
-                field="datazone_home",
-                file=directory,
+            problems.append(
+                refuse(
+                    f"expected exactly one environment with datazone_home: true, found {', '.join(homes) or 'none'}",
+                    field="datazone_home",
+                    file=directory,
+                )
             )
+        if problems:
+            raise _refuse_all(problems, type(self).__name__, self)
         return self
 
     def env(self, name: str) -> EnvironmentConfig:
@@ -710,27 +768,30 @@ class PlatformConfig(_Section):
 # -- rules between files ----------------------------------------------------------------------------
 
 
-def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> None:
+# Each rule yields every refusal it finds; PlatformConfig reports them all at once.
+
+
+def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
     """Names built from ``name_prefix`` (platform.yaml) and an environment file fit AWS limits."""
     for env in envs:
         for i, uc in enumerate(env.use_cases):
             group = f"{prefix}-{uc.name}"
             if not _MODEL_PACKAGE_GROUP.fullmatch(group):
-                raise refuse(
+                yield refuse(
                     f"model package group name {group!r} breaks SageMaker's pattern",
                     field=f"use_cases[{i}].name",
                     file=env.source,
                 )
         base = f"{prefix}-{env.name}"
         if len(base) + _LONGEST_ROLE_SUFFIX > 64:
-            raise refuse(
+            yield refuse(
                 f"derived IAM role name {base}-datazone-execution exceeds 64 characters; "
                 "shorten name_prefix or name",
                 field="name",
                 file=env.source,
             )
         if len(base) + _LONGEST_BUCKET_SUFFIX > 63:
-            raise refuse(
+            yield refuse(
                 f"derived bucket name {base}-access-logs-{env.account_id} exceeds 63 characters; "
                 "shorten name_prefix or name",
                 field="name",
@@ -738,12 +799,12 @@ def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> None
             )
 
 
-def _check_accounts(envs: Sequence[EnvironmentConfig]) -> None:
+def _check_accounts(envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
     seen: dict[str, EnvironmentConfig] = {}
     for env in envs:
         other = seen.setdefault(env.account_id, env)
         if other is not env:
-            raise refuse(
+            yield refuse(
                 f"expected an account of its own, but {env.account_id} is already used by "
                 f"{other.name!r} in {other.source} (one AWS account per environment)",
                 field="account_id",
@@ -751,46 +812,59 @@ def _check_accounts(envs: Sequence[EnvironmentConfig]) -> None:
             )
 
 
-def _check_networks(envs: Sequence[EnvironmentConfig]) -> None:
+def _check_networks(envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
     nets = [(e, ipaddress.ip_network(e.network.cidr)) for e in envs]
     for i, (a, net_a) in enumerate(nets):
         for b, net_b in nets[i + 1 :]:
             # overlaps() is symmetric: b inside a, a inside b, or equal (subnet_of is one-way)
             if net_a.overlaps(net_b):
-                raise refuse(
+                yield refuse(
                     f"expected a block not overlapping {a.name}'s {a.network.cidr}, got {b.network.cidr}",
                     field="network.cidr",
                     file=b.source,
                 )
 
 
-def _check_promotion_graph(envs: Mapping[str, EnvironmentConfig]) -> None:
+def _check_promotion_graph(envs: Mapping[str, EnvironmentConfig]) -> Iterator[PydanticCustomError]:
     for env in envs.values():
         if env.promotes_from is None:
             continue
         if env.promotes_from == env.name:
-            raise refuse("an environment cannot promote from itself", field="promotes_from", file=env.source)
+            yield refuse("an environment cannot promote from itself", field="promotes_from", file=env.source)
+            continue
         if env.promotes_from not in envs:
-            raise refuse(
+            yield refuse(
                 f"expected one of {', '.join(sorted(envs))} or null, got {env.promotes_from!r}",
                 field="promotes_from",
                 file=env.source,
             )
+            continue
         upstream = envs[env.promotes_from]
         missing = sorted({u.name for u in env.use_cases} - {u.name for u in upstream.use_cases})
         if missing:
-            raise refuse(
+            yield refuse(
                 f"{', '.join(missing)} not defined upstream in {upstream.name}; "
                 "a use case must exist where its versions are promoted from",
                 field="use_cases",
                 file=env.source,
             )
-    for env in envs.values():  # cycles: walk upstream from every environment
+    # Cycles: walk upstream from every environment (links refused above end the walk); each
+    # cycle is reported once, from the first environment whose walk meets it.
+    reported: set[frozenset[str]] = set()
+    for env in envs.values():
         seen = [env.name]
         current = env
-        while current.promotes_from is not None:
-            if current.promotes_from in seen:
-                chain = " -> ".join([*seen, current.promotes_from])
-                raise refuse(f"promotion chain has a cycle: {chain}", field="promotes_from", file=env.source)
-            seen.append(current.promotes_from)
-            current = envs[current.promotes_from]
+        while (upstream_name := current.promotes_from) is not None:
+            if upstream_name not in envs or upstream_name == current.name:
+                break
+            if upstream_name in seen:
+                cycle = frozenset(seen[seen.index(upstream_name) :])
+                if cycle not in reported:
+                    reported.add(cycle)
+                    chain = " -> ".join([*seen, upstream_name])
+                    yield refuse(
+                        f"promotion chain has a cycle: {chain}", field="promotes_from", file=env.source
+                    )
+                break
+            seen.append(upstream_name)
+            current = envs[upstream_name]

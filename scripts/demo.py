@@ -172,7 +172,21 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
         if ours and not args.keep_running:
             cloud.stop()
     say("demo finished: every step behaved as expected")
+    say(local_cloud_note(cloud.running_state()))
     return result
+
+
+def local_cloud_note(running: dict[str, Any] | None) -> str:
+    """The demo's last line: whether the local cloud is still up, how to connect and how to stop it."""
+    if running is None:
+        return (
+            "the local cloud is stopped (what the demo deployed went with it); "
+            "`mlgov demo --keep-running` leaves it up for exploring"
+        )
+    return (
+        f"the local cloud is still running at {running['url']}: connect with "
+        '`eval "$(mlgov cloud env)"` (README, Operate), stop it with `mlgov cloud stop`'
+    )
 
 
 if __name__ == "__main__":

@@ -25,9 +25,14 @@ configuration (the provider mirror, no registry call), ``plan -out``, ``apply``,
   from then on its trust and policies are the bootstrap's.
 
 Afterwards the deploy role trusts only the GitHub jobs, itself and ``ci.admin_principals``: a
-principal that applies platform stacks from a workstation (on the local cloud: its admin user)
-must be in that list *before* the bootstrap (:func:`admin_principals_warning`). The command
-prints each account's ``remote_state`` block, ready for ``environments/<env>.yaml``.
+principal that applies platform stacks from a workstation must be in that list *before* the
+bootstrap. On AWS an empty list is refused before anything runs (:func:`require_admin_principals`:
+every ``mlgov deploy`` from a workstation would be denied afterwards). On the local cloud the
+workstation principal is known, the local cloud's admin: the local target adds it to the deploy
+role's trust (:func:`local_admin_trust`, an override file like the endpoints'), so the shipped
+configuration bootstraps there as it is and never names a local principal that AWS would then
+trust. The command prints each account's ``remote_state`` block, ready for
+``environments/<env>.yaml``.
 
 Exit codes: 0 done, 1 a step failed (environment, resource and log file named), 2 bad usage.
 """
@@ -75,6 +80,8 @@ ADOPT_FILE = "local_adopt_deploy_role.tf.json"
 DEPLOY_ROLE_PATH = "ci/deploy-role"
 #: The local cloud's administrator (the management account's admin user, ``scripts.localcloud``).
 LOCAL_ADMIN_PRINCIPAL = "arn:aws:iam::123456789012:user/localcloud-admin"
+#: Local target only: the deploy role's trust with the local cloud's admin added.
+LOCAL_ADMIN_TRUST_FILE = "zz_local_admin_trust_override.tf.json"
 
 
 def stack_name(env: str) -> str:
@@ -82,26 +89,54 @@ def stack_name(env: str) -> str:
     return f"{STACK_PREFIX}{env}"
 
 
-def admin_principals_warning(platform: PlatformConfig, target: str) -> str | None:
-    """What goes wrong after the bootstrap when no workstation principal may deploy, or None.
+def require_admin_principals(platform: PlatformConfig, target: str, config_dir: str | Path) -> None:
+    """Refuse a bootstrap on AWS that would leave no workstation principal able to deploy.
 
     The bootstrap writes ``ci.admin_principals`` into each deploy role's trust; with none, only
-    GitHub jobs (and the role itself) can assume it, so ``mlgov deploy apply`` from a workstation
-    is denied until the list names the operator and the bootstrap runs again.
+    GitHub jobs (and the role itself) could assume it, and every ``mlgov deploy`` from a
+    workstation, this one included, would be denied until the list names the operator and the
+    bootstrap runs again. Without a ``ci`` section the role trusts its account's root (IAM
+    policies there decide), and on the local target the local cloud's admin is added
+    (:func:`local_admin_trust`): neither is refused.
     """
     ci = platform.ci
-    if ci is None or ci.admin_principals:
+    if target != "aws" or ci is None or ci.admin_principals:
+        return
+    platform_file = Path(config_dir) / "platform.yaml"
+    raise UsageError(
+        f"ci.admin_principals in {platform_file} is empty: after the bootstrap each deploy role would "
+        f"trust only GitHub jobs of {ci.github_repository} and itself, so every `mlgov deploy` from a "
+        "workstation would be denied. List under ci.admin_principals there every principal that "
+        "deploys from a workstation, yours included: the ARN `aws sts get-caller-identity` prints, "
+        "or for an assumed role the role's ARN (arn:aws:iam::<account>:role/<name>), not the "
+        "session's; then run the bootstrap again. Nothing was applied"
+    )
+
+
+def local_admin_trust(stack: dict[str, Any]) -> dict[str, Any] | None:
+    """Override file content for the local target: the deploy role's trust as synthesized, plus
+    a statement trusting the local cloud's admin, the principal ``mlgov deploy`` runs as there;
+    None when the trust already names it (listed in ``ci.admin_principals``)."""
+    address = deploy_role_address(stack)
+    logical_id = address.split(".", 1)[1]
+    trust = json.loads(stack["resource"]["aws_iam_role"][logical_id]["assume_role_policy"])
+    statements = trust.get("Statement", [])
+    named = [
+        principal
+        for statement in statements
+        for entry in [(statement.get("Principal") or {}).get("AWS", [])]
+        for principal in (entry if isinstance(entry, list) else [entry])
+    ]
+    if LOCAL_ADMIN_PRINCIPAL in named:
         return None
-    who = (
-        f"the local cloud's admin ({LOCAL_ADMIN_PRINCIPAL})"
-        if target == "local"
-        else "your principal (aws sts get-caller-identity; for an assumed role, the role's ARN)"
-    )
-    return (
-        "ci.admin_principals in platform.yaml is empty: after the bootstrap each deploy role trusts "
-        "only GitHub jobs and itself, so `mlgov deploy apply` from this machine will be denied. "
-        f"Add {who} to ci.admin_principals and bootstrap again to deploy from here"
-    )
+    local_admin = {
+        "Sid": "LocalCloudAdmin",
+        "Effect": "Allow",
+        "Principal": {"AWS": LOCAL_ADMIN_PRINCIPAL},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+    }
+    trust["Statement"] = [*statements, local_admin]
+    return {"resource": {"aws_iam_role": {logical_id: {"assume_role_policy": json.dumps(trust)}}}}
 
 
 def admin_override(stack: dict[str, Any], account_id: str, role_name: str) -> dict[str, Any]:
@@ -175,11 +210,17 @@ class BootstrapRunner(Runner):
         else:
             admin.unlink(missing_ok=True)
         adopt = workdir / ADOPT_FILE
+        trust = workdir / LOCAL_ADMIN_TRUST_FILE
+        local_trust = local_admin_trust(stack) if self.target == "local" else None
         if self.target == "local":
             adopt.write_text(json.dumps(adopt_deploy_role(stack, env), indent=2))
         else:
             # On AWS an existing role of that name is the operator's to resolve, never adopted silently.
             adopt.unlink(missing_ok=True)
+        if local_trust is not None:
+            trust.write_text(json.dumps(local_trust, indent=2))
+        else:
+            trust.unlink(missing_ok=True)
         return self.terraform(env)
 
     def bootstrap(self, action: str, envs: Sequence[EnvironmentConfig]) -> list[StepResult]:
@@ -237,6 +278,7 @@ def bootstrap(
     config = environments_dir(config_dir)
     platform = platform or load_platform(config)
     envs = select_bootstrap_environments(platform, env_names)
+    require_admin_principals(platform, target, config)
     runner = BootstrapRunner(
         platform,
         target=target,
@@ -348,9 +390,7 @@ def run(args: argparse.Namespace) -> command.Outcome:
     config_dir = environments_dir(args.config_dir)
     platform = load_platform(config_dir)
     envs = select_bootstrap_environments(platform, args.envs)
-    warning = admin_principals_warning(platform, args.target)
-    if warning:
-        _say(f"warning: {warning}")
+    require_admin_principals(platform, args.target, config_dir)
     try:
         cloud = start_local_cloud(config_dir) if args.target == "local" else None
         runner = BootstrapRunner(

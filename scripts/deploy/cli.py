@@ -14,9 +14,11 @@
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
-emulator this command starts all come from it. ``--target local`` (default) starts the local
-emulator or reuses the running one, which outlives the command so that the deployed resources
-stay available to the governance jobs.
+emulator this command starts all come from it. ``--target local`` (default): ``apply`` starts the
+local emulator or reuses the running one, which outlives the command so that the deployed
+resources stay available to the governance jobs; ``plan``, ``drift``, ``refresh``, ``destroy``
+and ``principals`` act on what is deployed, so without a running one they stop before anything
+runs and say how to start it (a new cloud would be empty).
 
 ``apply`` runs in two phases by default: the roles that other environments' policies name are
 created first in every environment at once, then every environment is applied at once
@@ -52,6 +54,7 @@ from .runner import (
     DeployError,
     Runner,
     StepResult,
+    check_local_cloud,
     default_work_root,
     environments_dir,
     select_environments,
@@ -99,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=TARGETS,
         default="local",
-        help="local: the emulator on loopback, started if not running (default); "
+        help="local: the emulator on loopback (default; apply starts it when none runs, the other "
+        "actions need it running); "
         "aws: the normal AWS credential chain and each environment's deploy role",
     )
     p.add_argument(
@@ -195,6 +199,8 @@ def run(args: argparse.Namespace) -> command.Outcome:
         config_dir = environments_dir(args.config_dir)
         platform = load_platform(config_dir)
         envs = select_environments(platform, args.envs, args.action)
+        if args.target == "local" and args.action != "synth":
+            check_local_cloud(config_dir, envs, args.action)
         cloud = start_local_cloud(config_dir) if args.target == "local" and args.action != "synth" else None
         runner = Runner(
             platform,

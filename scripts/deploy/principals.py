@@ -10,8 +10,13 @@ again, say) silently loses the upstream key, bucket and model package group gran
 For each environment this reads, in its account (through its deploy role), the KMS key policy of
 the platform key, the bucket policies of the artifact and access-log buckets and the policy of
 each model package group, and reports every principal shown as a unique id with the command that
-writes the policy again: ``mlgov deploy apply --env <environment>`` (Terraform also shows the
-change in ``mlgov deploy drift``/``plan``, as an id in place of the ARN it wrote).
+repairs it (Terraform also shows the change in ``mlgov deploy drift``/``plan``, as an id in place
+of the ARN it wrote). Those policies name the promotion roles of the environments downstream, so
+the command applies the environment together with each downstream one whose role the policy no
+longer names: ``mlgov deploy apply --env staging --env prod``. Together, phase 1 creates that role
+again if it is gone (the state may still list it) before phase 2 writes the policies; the
+environment alone would write a policy naming a role that does not exist, which AWS refuses
+(MalformedPolicyDocument, after the provider's minutes of retries).
 
     mlgov deploy principals                  # every environment, local cloud
     mlgov deploy principals --target aws --env dev --json
@@ -39,7 +44,7 @@ from scripts import command
 from scripts.aws import assume_role, client, kit_errors, new_session
 from scripts.errors import EXIT_FAILED, EXIT_OK, AwsCallError, UsageError
 
-from .runner import DeployError, environments_dir, select_environments, start_local_cloud
+from .runner import DeployError, check_local_cloud, environments_dir, select_environments, start_local_cloud
 from .targets import TARGETS
 
 #: Unique ids of IAM roles (AROA) and users (AIDA), as a policy shows a principal it can no longer
@@ -57,12 +62,17 @@ class Orphan:
     unique_id: str
     reapply: str
     """The command that writes the policy again, bound to the principals as they are now."""
+    lost: str = ""
+    """The roles the policy should name and no longer does (``staging's mlgov-staging-promotion``)."""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.env}: the {self.policy} policy names {self.unique_id}, a principal deleted or "
-            f"recreated since the policy was written; run `{self.reapply}`"
+            "recreated since the policy was written"
         )
+        if self.lost:
+            text += f", and no longer grants {self.lost}"
+        return f"{text}; run `{self.reapply}`"
 
 
 def unique_ids(document: dict[str, Any]) -> list[str]:
@@ -108,8 +118,21 @@ def _policies(session: boto3.Session, names: Names) -> Iterator[tuple[str, str |
         yield f"model package group {group}", policy
 
 
-def reapply_command(env: EnvironmentConfig, target: str) -> str:
-    return f"mlgov deploy apply --env {env.name}" + (" --target aws" if target == "aws" else "")
+def lost_roles(platform: PlatformConfig, env: EnvironmentConfig, policy: str) -> list[EnvironmentConfig]:
+    """The environments downstream of ``env`` whose promotion role ``policy`` no longer names by
+    ARN (the role the unique id stood for is among them); all of them when each is still named."""
+    downstream = platform.downstream_of(env.name)
+    lost = [d for d in downstream if Names.of(platform, d).role_arn("promotion") not in policy]
+    return lost or list(downstream)
+
+
+def reapply_command(
+    platform: PlatformConfig, env: EnvironmentConfig, target: str, lost: Sequence[EnvironmentConfig] = ()
+) -> str:
+    """``mlgov deploy apply`` of ``env`` with the environments whose roles its policy lost."""
+    chosen = {env.name, *(d.name for d in lost)}
+    envs = " ".join(f"--env {e.name}" for e in platform.promotion_order() if e.name in chosen)
+    return f"mlgov deploy apply {envs}" + (" --target aws" if target == "aws" else "")
 
 
 def find_orphans(
@@ -126,8 +149,12 @@ def find_orphans(
         for attached_to, policy in _policies(session, names):
             if policy is None:
                 continue
-            for unique_id in unique_ids(json.loads(policy)):
-                orphans.append(Orphan(env.name, attached_to, unique_id, reapply_command(env, target)))
+            ids = unique_ids(json.loads(policy))
+            lost = lost_roles(platform, env, policy) if ids else []
+            named = ", ".join(f"{d.name}'s {Names.of(platform, d).role_name('promotion')}" for d in lost)
+            for unique_id in ids:
+                command = reapply_command(platform, env, target, lost)
+                orphans.append(Orphan(env.name, attached_to, unique_id, command, named))
     return orphans
 
 
@@ -152,9 +179,10 @@ def deploy_role_sessions(
 
 
 def sessions_for_target(target: str, config_dir: Path) -> Callable[[EnvironmentConfig], boto3.Session]:
-    """aws: the normal credential chain; local: the local cloud's admin (started if not running)."""
+    """aws: the normal credential chain; local: the running local cloud's admin."""
     if target == "aws":
         return deploy_role_sessions(new_session())
+    check_local_cloud(config_dir, [], "principals")  # an empty cloud has no policies to read
     try:
         cloud = start_local_cloud(config_dir)
     except DeployError as exc:
@@ -192,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=TARGETS,
         default="local",
-        help="local: the local cloud, started if not running (default); aws: the normal AWS "
+        help="local: the running local cloud (default); aws: the normal AWS "
         "credential chain, entering each account through its deploy role",
     )
     p.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")

@@ -58,7 +58,14 @@ from . import synthesis
 from . import terraform as tf
 from .phases import PHASE_APPLY, PHASE_IDENTITIES, Identity, phase_plan
 from .synthesis import ENVIRONMENTS_DIR_VAR, environments_dir
-from .targets import OVERRIDE_FILE, STACK_FILE, Target, make_target
+from .targets import (
+    LOCAL_CLOUD_NOT_RUNNING,
+    NEEDS_RUNNING_CLOUD,
+    OVERRIDE_FILE,
+    STACK_FILE,
+    Target,
+    make_target,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +122,7 @@ class StepResult:
     phase: str | None = None
     """``identities`` or ``apply`` in a two-phase apply; None otherwise."""
     skipped: bool = False
-    """Nothing to do (synthesis with unchanged inputs, identities already in state)."""
+    """Nothing to do (synthesis with unchanged inputs)."""
     note: str | None = None
 
     def line(self) -> str:
@@ -169,6 +176,28 @@ def start_local_cloud(config_dir: Path) -> Any:
         return cloud.start(reuse=True)
     except LocalCloudError as exc:
         raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
+
+
+def check_local_cloud(config_dir: Path, envs: Sequence[EnvironmentConfig], action: str) -> None:
+    """Refuse before anything runs when the local cloud cannot serve ``action``: it is not running
+    (nothing is deployed on it; ``apply`` starts one), or it runs without the account of a
+    selected environment (its accounts come from the environment files when it starts)."""
+    from scripts.localcloud import LocalCloud
+
+    state = LocalCloud(environments_dir=config_dir).running_state()
+    if state is None:
+        if action in NEEDS_RUNNING_CLOUD:
+            raise UsageError(LOCAL_CLOUD_NOT_RUNNING)
+        return
+    accounts = set((state.get("deploy_roles") or {}).values())
+    missing = [e.name for e in envs if e.deploy_role_arn not in accounts]
+    if missing:
+        raise UsageError(
+            f"the running local cloud has no account for {', '.join(missing)}: it gives each "
+            "environment file an account when it starts, and was started before that file existed "
+            "(or with another configuration folder); stop it (`mlgov cloud stop`) and deploy "
+            "every environment into a new one (`mlgov deploy apply`)"
+        )
 
 
 # -- environment selection --------------------------------------------------------------------
@@ -434,9 +463,11 @@ class Runner:
         sink: list[StepResult] | None = None,
         phase: str | None = None,
         resource: str | None = None,
+        note: str | None = None,
     ) -> StepResult:
         """Record one Terraform run; raise :class:`DeployError` if it failed. ``resource`` names
-        what the step was working on when Terraform's output names no resource."""
+        what the step was working on when Terraform's output names no resource; ``note`` is shown
+        after a step that succeeded."""
         ok = run.returncode in ((tf.PLAN_CLEAN, tf.PLAN_CHANGES) if detailed else (0,))
         result = StepResult(
             env=env,
@@ -450,6 +481,7 @@ class Runner:
             resource=None if ok else (run.resource or resource),
             error=None if ok else run.error,
             phase=phase,
+            note=note if ok else None,
         )
         self._emit(result, sink)
         if not ok:
@@ -545,31 +577,29 @@ class Runner:
     def _identities(
         self, env: EnvironmentConfig, identities: Sequence[Identity], sink: list[StepResult]
     ) -> None:
-        """``terraform apply -target`` of the roles not yet in this environment's state."""
+        """``terraform apply -target`` of the roles other environments' policies name.
+
+        Run on every apply, roles already in state included: the state says only what Terraform
+        last saw, and a role deleted out of band stays in it. The targeted apply refreshes each
+        role against the account first, so one that is gone is created again here, before phase
+        2 writes the policies naming it (AWS refuses a policy naming a role that does not exist:
+        MalformedPolicyDocument). A role that is there costs one refresh and changes nothing.
+        The note says which: ``created``, ``re-created (in state, gone from the account)`` or
+        ``present``.
+        """
         runner = self.prepare(env)
         self._init(env, runner, sink, PHASE_IDENTITIES)
-        present = set(runner.state_list())
-        todo = [i for i in identities if i.address not in present]
-        if not todo:
-            log = str(runner.log_path("identities"))
-            note = "already in state: " + ", ".join(i.role_name for i in identities)
-            self._emit(
-                StepResult(
-                    env.name,
-                    "identities",
-                    self.target,
-                    0,
-                    0.0,
-                    log,
-                    phase=PHASE_IDENTITIES,
-                    skipped=True,
-                    note=note,
-                ),
-                sink,
-            )
-            return
-        run = runner.apply_targets([i.address for i in todo], step="identities")
-        self._step(env.name, "identities", run, sink=sink, phase=PHASE_IDENTITIES, resource=todo[0].address)
+        in_state = set(runner.state_list())
+        run = runner.apply_targets([i.address for i in identities], step="identities")
+        self._step(
+            env.name,
+            "identities",
+            run,
+            sink=sink,
+            phase=PHASE_IDENTITIES,
+            resource=identities[0].address,
+            note=_identities_note(identities, in_state, tf.created_addresses(run)),
+        )
 
     def _at_once(
         self,
@@ -640,6 +670,20 @@ class Runner:
             self._step(env.name, "refresh", runner.refresh(), sink=sink)
         elif action == "destroy":
             self._step(env.name, "destroy", runner.destroy(), sink=sink)
+
+
+def _identities_note(identities: Sequence[Identity], in_state: set[str], created: set[str]) -> str:
+    """What phase 1 did to each role, by what Terraform created and what the state held before."""
+    groups: dict[str, list[str]] = {}
+    for identity in identities:
+        if identity.address not in created:
+            what = "present"
+        elif identity.address in in_state:
+            what = "re-created (in state, gone from the account)"
+        else:
+            what = "created"
+        groups.setdefault(what, []).append(identity.role_name)
+    return "; ".join(f"{what}: {', '.join(roles)}" for what, roles in groups.items())
 
 
 def deploy(

@@ -57,6 +57,15 @@ LOCAL_ENDPOINT_SERVICES = (
     "lakeformation",
     "dynamodb",
 )
+#: Actions that act on what is deployed. The local cloud's resources (and the local state that
+#: describes them) last only while it runs, so against a stopped cloud these refuse with
+#: :data:`LOCAL_CLOUD_NOT_RUNNING` rather than start an empty one; ``apply`` starts one.
+NEEDS_RUNNING_CLOUD = ("plan", "drift", "refresh", "destroy", "principals")
+LOCAL_CLOUD_NOT_RUNNING = (
+    "the local cloud is not running, so nothing is deployed on it (what was deployed went with it): "
+    "start it and deploy with `mlgov cloud start` then `mlgov deploy apply`, or run "
+    "`mlgov demo --keep-running` (deploys every environment and leaves the local cloud up)"
+)
 LOCAL_ACCESS_KEY = "test"
 LOCAL_SECRET_KEY = "test"
 #: Environment variables that would make a local run read a real profile or real endpoints.

@@ -157,6 +157,15 @@ def first_error(output: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+_CREATED = re.compile(r"^([\w.\[\]\"-]+): Creation complete after ", re.M)
+
+
+def created_addresses(run: TfRun) -> set[str]:
+    """The addresses an apply created (its ``<address>: Creation complete after ...`` lines)."""
+    text = run.log.read_text(encoding="utf-8", errors="replace") if run.log.exists() else ""
+    return set(_CREATED.findall(text))
+
+
 def failed_resource(output: str) -> str | None:
     """The resource address of the first error in Terraform's output.
 

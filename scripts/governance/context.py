@@ -35,10 +35,17 @@ SSM_BATCH = 10
 
 
 def resolve_use_case(env: EnvironmentConfig, use_case: str | None) -> str:
-    """The named use case, or the environment's only/first one when none is given."""
+    """The named use case, or the environment's only one when none is given; with several, none
+    is guessed: the caller must name one."""
     if use_case is None:
         if not env.use_cases:
             raise UsageError(f"environment {env.name!r} has no use_cases in {env.source}")
+        if len(env.use_cases) > 1:
+            known = ", ".join(u.name for u in env.use_cases)
+            raise UsageError(
+                f"environment {env.name!r} has several use cases: {known}; name one with --use-case "
+                f"(e.g. --use-case {env.use_cases[0].name})"
+            )
         return env.use_cases[0].name
     try:
         return env.use_case(use_case).name

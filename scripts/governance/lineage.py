@@ -408,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--use-case",
         default=None,
-        help="use case name from the environment file (default: its first use case)",
+        help="use case name from the environment file (required when the environment has several; default: its only one)",
     )
     p.add_argument(
         "--role",

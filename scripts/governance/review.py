@@ -260,7 +260,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--use-case",
         default=None,
-        help="use case name from the environment file (default: its first use case)",
+        help="use case name from the environment file (required when the environment has several; default: its only one)",
     )
     p.add_argument(
         "--role",

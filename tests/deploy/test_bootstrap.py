@@ -46,15 +46,28 @@ sys.exit(code)
 """
 
 
-def _bootstrap_stack(env: str, account: str) -> dict[str, Any]:
+#: The deploy role's trust in a bootstrap stack without admin principals (modules/bootstrap.py).
+ITSELF = {
+    "Sid": "AssumeItself",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+}
+
+
+def _bootstrap_stack(env: str, account: str, trust: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The parts of a synthesized bootstrap stack the runner reads."""
+    deploy_trust = json.dumps({"Version": "2012-10-17", "Statement": trust or [ITSELF]})
     return {
         "provider": {"aws": [{"region": "us-east-1", "allowed_account_ids": [account]}]},
         "terraform": {"backend": {"local": {"path": f"terraform.bootstrap-{env}.tfstate"}}},
         "resource": {
             "aws_iam_role": {
                 "ci_plan-role_AAAA": {"//": {"metadata": {"path": f"bootstrap-{env}/ci/plan-role"}}},
-                "ci_deploy-role_BBBB": {"//": {"metadata": {"path": f"bootstrap-{env}/ci/deploy-role"}}},
+                "ci_deploy-role_BBBB": {
+                    "//": {"metadata": {"path": f"bootstrap-{env}/ci/deploy-role"}},
+                    "assume_role_policy": deploy_trust,
+                },
             }
         },
     }
@@ -67,6 +80,27 @@ class _Cloud:
 @pytest.fixture
 def platform():
     return load_platform()
+
+
+#: A workstation principal for the configurations bootstrapped on AWS.
+OPERATOR = "arn:aws:iam::111111111111:role/PlatformAdmin"
+
+
+def _config_with_admins(folder: Path, admins: list[str]) -> Path:
+    """A copy of the kit's environments/ whose ci.admin_principals is ``admins``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    data = yaml.safe_load((folder / "platform.yaml").read_text())
+    data["ci"]["admin_principals"] = admins
+    (folder / "platform.yaml").write_text(yaml.safe_dump(data))
+    return folder
+
+
+@pytest.fixture
+def operated(tmp_path):
+    """The kit's configuration with an operator in ci.admin_principals, as the guide's step 1 says."""
+    return load_platform(_config_with_admins(tmp_path / "operated", [OPERATOR]))
 
 
 @pytest.fixture
@@ -93,8 +127,9 @@ def fake(tmp_path, monkeypatch, platform):
 
 
 def test_bootstrap_applies_each_account_in_its_own_working_directory_outside_cdktf_out(
-    fake, tmp_path, platform
+    fake, tmp_path, operated
 ):
+    platform = operated
     outdir, recorded = fake
     run = bootstrap.bootstrap(
         ["dev", "staging"],
@@ -122,6 +157,7 @@ def test_bootstrap_applies_each_account_in_its_own_working_directory_outside_cdk
     workdir = tmp_path / "work" / "aws" / "bootstrap-dev"
     assert not (workdir / bootstrap.ADMIN_OVERRIDE_FILE).exists()
     assert not (workdir / bootstrap.ADOPT_FILE).exists()
+    assert not (workdir / bootstrap.LOCAL_ADMIN_TRUST_FILE).exists()
     assert run.remote_state(platform.env("dev")) == {
         "bucket": "b",
         "key": "platform/x.tfstate",
@@ -129,13 +165,13 @@ def test_bootstrap_applies_each_account_in_its_own_working_directory_outside_cdk
     }
 
 
-def test_bootstrap_on_aws_assumes_the_admin_role_it_is_given(fake, tmp_path, platform):
+def test_bootstrap_on_aws_assumes_the_admin_role_it_is_given(fake, tmp_path, operated):
     outdir, _ = fake
     bootstrap.bootstrap(
         ["prod"],
         "aws",
         admin_role="OrganizationAccountAccessRole",
-        platform=platform,
+        platform=operated,
         work_root=tmp_path / "work",
         outdir=outdir,
         synthesize=False,
@@ -211,16 +247,83 @@ def test_deploy_of_a_bootstrap_stack_names_the_bootstrap_command(platform, tmp_p
         runner.select_environments(platform, ["bootstrap-qa"], "apply")
 
 
-def test_empty_admin_principals_are_warned_about_before_the_bootstrap(platform, tmp_path):
-    warning = bootstrap.admin_principals_warning(platform, "local")
-    assert warning is not None and bootstrap.LOCAL_ADMIN_PRINCIPAL in warning
-    assert "ci.admin_principals" in (bootstrap.admin_principals_warning(platform, "aws") or "")
-    for path in DEFAULT_DIR.glob("*.yaml"):
-        shutil.copy(path, tmp_path / path.name)
-    data = yaml.safe_load((tmp_path / "platform.yaml").read_text())
-    data["ci"]["admin_principals"] = [bootstrap.LOCAL_ADMIN_PRINCIPAL]
-    (tmp_path / "platform.yaml").write_text(yaml.safe_dump(data))
-    assert bootstrap.admin_principals_warning(load_platform(tmp_path), "local") is None
+def test_empty_admin_principals_are_refused_on_aws_before_anything_runs(
+    fake, tmp_path, platform, monkeypatch
+):
+    """The shipped platform.yaml lists no admin principal: on AWS the bootstrap would leave every
+    deploy role trusting only GitHub jobs and itself. Refused with the fix, exit 2, nothing run."""
+    outdir, recorded = fake
+    with pytest.raises(UsageError) as refused:
+        bootstrap.bootstrap(
+            ["dev"], "aws", platform=platform, work_root=tmp_path / "work", outdir=outdir, synthesize=False
+        )
+    message = str(refused.value)
+    assert message.startswith(f"ci.admin_principals in {DEFAULT_DIR / 'platform.yaml'} is empty")
+    assert "aws sts get-caller-identity" in message and "arn:aws:iam::<account>:role/<name>" in message
+    assert message.endswith("Nothing was applied")
+    assert recorded() == [] and not (tmp_path / "work").exists()
+
+    # The command line: exit 2 with the same message, before the runner (or a synth) exists.
+    def no_runner(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("nothing may run for a refused bootstrap")
+
+    monkeypatch.setattr(bootstrap, "BootstrapRunner", no_runner)
+    assert cli.main(["bootstrap", "--target", "aws", "--work-dir", str(tmp_path / "cli")]) == EXIT_USAGE
+    assert not (tmp_path / "cli").exists()
+
+
+def test_on_the_local_cloud_the_local_admin_is_trusted_without_being_listed(fake, tmp_path, platform):
+    """The local cloud's admin is the principal `mlgov deploy` runs as there: the local target adds
+    it to the deploy role's trust (the synthesized statements kept), so the shipped configuration
+    bootstraps locally as it is, and the configuration AWS is bootstrapped with never names it."""
+    outdir, recorded = fake
+    bootstrap.bootstrap(
+        ["dev"],
+        "local",
+        _Cloud(),
+        platform=platform,
+        work_root=tmp_path / "work",
+        outdir=outdir,
+        synthesize=False,
+    )
+    assert recorded(), "not refused"
+    workdir = tmp_path / "work" / "local" / "bootstrap-dev"
+    assert bootstrap.LOCAL_ADMIN_TRUST_FILE.endswith("_override.tf.json")
+    override = json.loads((workdir / bootstrap.LOCAL_ADMIN_TRUST_FILE).read_text())
+    trust = json.loads(override["resource"]["aws_iam_role"]["ci_deploy-role_BBBB"]["assume_role_policy"])
+    assert trust["Statement"] == [
+        ITSELF,
+        {
+            "Sid": "LocalCloudAdmin",
+            "Effect": "Allow",
+            "Principal": {"AWS": bootstrap.LOCAL_ADMIN_PRINCIPAL},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        },
+    ]
+    assert list(override["resource"]["aws_iam_role"]) == ["ci_deploy-role_BBBB"], "the plan role is untouched"
+
+
+def test_a_trust_already_naming_the_local_admin_gets_no_override(tmp_path):
+    listed = {
+        "Sid": "BreakGlass",
+        "Effect": "Allow",
+        "Principal": {"AWS": [OPERATOR, bootstrap.LOCAL_ADMIN_PRINCIPAL]},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+    }
+    assert bootstrap.local_admin_trust(_bootstrap_stack("dev", "111111111111", [ITSELF, listed])) is None
+    assert bootstrap.local_admin_trust(_bootstrap_stack("dev", "111111111111", [ITSELF])) is not None
+
+
+def test_the_synthesized_deploy_role_trust_is_read_for_the_local_admin(synth):
+    override = bootstrap.local_admin_trust(synth["bootstrap-dev"].data)
+    assert override is not None
+    ((logical_id, role),) = override["resource"]["aws_iam_role"].items()
+    synthesized = synth["bootstrap-dev"].data["resource"]["aws_iam_role"][logical_id]
+    assert synthesized["name"] == "mlgov-deploy"
+    before = json.loads(synthesized["assume_role_policy"])["Statement"]
+    after = json.loads(role["assume_role_policy"])["Statement"]
+    assert after[:-1] == before and after[-1]["Principal"] == {"AWS": bootstrap.LOCAL_ADMIN_PRINCIPAL}
+    assert {s["Sid"] for s in before} == {"GitHubActionsDeploy", "AssumeItself"}, "no admin listed"
 
 
 # -- moving a deployed environment to remote state -------------------------------------------
@@ -291,6 +394,20 @@ def test_make_clean_removes_generated_files_and_keeps_every_state_file(repo_copy
         ".terraform-work/aws/bootstrap-dev/terraform.bootstrap-dev.tfstate.backup",
     ):
         assert (repo_copy / kept).exists(), kept
+
+
+def test_make_clean_keeps_the_committed_bench_results(repo_copy):
+    # bench-results/ is committed (the last run on the maintainers' machine, the baseline a run of
+    # yours is compared with): it is not a generated file of this checkout.
+    results = {"bench-results/bench.json": "{}", "bench-results/summary.md": "# bench\n"}
+    for rel, text in results.items():
+        (repo_copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo_copy / rel).write_text(text)
+    proc = _make_clean(repo_copy)
+    assert proc.returncode == 0, proc.stderr
+    assert not (repo_copy / "cdktf.out").exists(), "generated files still go"
+    for rel, text in results.items():
+        assert (repo_copy / rel).read_text() == text, rel
 
 
 def test_make_clean_refuses_while_cdktf_out_holds_state(repo_copy):

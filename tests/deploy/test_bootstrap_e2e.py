@@ -2,10 +2,12 @@
 with local state, then move that deployed environment to remote state, as docs/OPERATOR_GUIDE.md
 says (Bootstrap; Move a deployed environment to remote state):
 
-1. ``ci.admin_principals`` names the principal that deploys from this machine (on the local
-   cloud its admin user), *before* the bootstrap writes it into the deploy role's trust;
+1. the shipped ``platform.yaml`` as a new user has it: ``ci.admin_principals`` is empty, which
+   AWS would refuse; on the local cloud the principal that deploys from this machine is known
+   (its admin user), and the local target adds it to the deploy role's trust;
 2. ``mlgov deploy bootstrap --env dev``: state bucket, OIDC provider, deploy and plan roles; its
-   state in ``.terraform-work/local/bootstrap-dev/``, none in the synthesized output;
+   state in ``.terraform-work/local/bootstrap-dev/``, none in the synthesized output; the deploy
+   role trusts GitHub, itself and the local cloud's admin;
 3. ``mlgov deploy apply --env dev``: the platform stack with local state;
 4. ``remote_state`` (the block the bootstrap printed) into ``environments/dev.yaml``: a plain
    apply is refused naming ``--migrate-state``; ``apply --migrate-state`` copies the state into
@@ -49,10 +51,9 @@ REPO = Path(__file__).resolve().parents[2]
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("bootstrap-environments")
     shutil.copy(REPO / "environments" / "dev.yaml", folder / "dev.yaml")
-    platform = yaml.safe_load((REPO / "environments" / "platform.yaml").read_text())
-    # Step 1 of the guide: the deploying principal in the trust before the bootstrap writes it.
-    platform["ci"]["admin_principals"] = [kit_bootstrap.LOCAL_ADMIN_PRINCIPAL]
-    (folder / "platform.yaml").write_text(yaml.safe_dump(platform, sort_keys=False))
+    # Step 1: the shipped platform.yaml, unchanged (no admin principal listed).
+    shutil.copy(REPO / "environments" / "platform.yaml", folder / "platform.yaml")
+    assert yaml.safe_load((folder / "platform.yaml").read_text())["ci"]["admin_principals"] == []
     return folder
 
 
@@ -126,8 +127,9 @@ def test_bootstrap_then_move_the_deployed_environment_to_remote_state(
     iam = admin.client("iam", endpoint_url=cloud.url)
     trust = iam.get_role(RoleName=dev.deploy_role_name)["Role"]["AssumeRolePolicyDocument"]
     trust = json.loads(trust) if isinstance(trust, str) else trust
-    sids = {s.get("Sid") for s in trust["Statement"]}
-    assert {"GitHubActionsDeploy", "AssumeItself", "BreakGlass"} <= sids, sids
+    by_sid = {s.get("Sid"): s for s in trust["Statement"]}
+    assert set(by_sid) == {"GitHubActionsDeploy", "AssumeItself", "LocalCloudAdmin"}, by_sid
+    assert by_sid["LocalCloudAdmin"]["Principal"] == {"AWS": kit_bootstrap.LOCAL_ADMIN_PRINCIPAL}
     remote_state = run.remote_state(dev)
     assert remote_state is not None and remote_state["bucket"] == names.state_bucket
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -68,6 +69,77 @@ def test_cli_unknown_environment_exits_2_before_anything_runs(tmp_path, capsys):
     assert cli.main(["apply", "--env", "qa", "--work-dir", str(tmp_path)]) == EXIT_USAGE
     assert "unknown environment 'qa'" in capsys.readouterr().err
     assert not any(tmp_path.iterdir()), "nothing may be written for bad input"
+
+
+@pytest.mark.parametrize(
+    "argv", [["plan"], ["drift", "--env", "dev"], ["refresh"], ["destroy", "--env", "prod"], ["principals"]]
+)
+def test_against_a_stopped_local_cloud_the_command_says_how_to_start_it(argv, tmp_path, monkeypatch, capsys):
+    """What is deployed on the local cloud lives only while it runs: a plan (or drift, refresh,
+    destroy, principals) against a stopped one says so, exit 2, before any Terraform or AWS call,
+    instead of starting an empty cloud (whose new run drops the working directories' state) and
+    failing with "Cannot assume IAM Role" or planning everything anew."""
+    from scripts.localcloud import LocalCloud
+
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_DIR", str(tmp_path / "localcloud"))  # nothing runs there
+
+    def no_start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        raise AssertionError("a stopped local cloud must not be replaced by an empty one")
+
+    monkeypatch.setattr(LocalCloud, "start", no_start)
+    monkeypatch.setenv(tf.TERRAFORM_ENV, "/nonexistent/terraform-must-not-run")
+    assert cli.main([*argv, "--work-dir", str(tmp_path / "work")] if argv[0] != "principals" else argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the local cloud is not running"), err
+    assert "`mlgov cloud start`" in err and "`mlgov demo --keep-running`" in err
+    assert not (tmp_path / "work").exists()
+
+
+@pytest.mark.parametrize("action", ["plan", "apply"])
+def test_a_local_cloud_started_before_an_environment_existed_is_named(action, tmp_path, monkeypatch, capsys):
+    """A local cloud gives each environment file an account when it starts: one started before
+    prod.yaml existed has no prod account, and Terraform would only say "Cannot assume IAM Role"."""
+    from scripts.localcloud import LocalCloud
+
+    platform = load_platform()
+    running = {
+        "url": "http://127.0.0.1:5999",
+        "pid": 1,
+        "deploy_roles": {
+            e.name: e.deploy_role_arn for e in platform.environments.values() if e.name != "prod"
+        },
+    }
+    monkeypatch.setattr(LocalCloud, "running_state", lambda self: running)
+
+    def no_start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        raise AssertionError("nothing may run")
+
+    monkeypatch.setattr(LocalCloud, "start", no_start)
+    assert cli.main([action, "--work-dir", str(tmp_path / "work")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the running local cloud has no account for prod"), err
+    assert "`mlgov cloud stop`" in err and "`mlgov deploy apply`" in err
+    assert not (tmp_path / "work").exists()
+
+
+def test_apply_starts_the_local_cloud_when_none_runs(tmp_path, monkeypatch):
+    """Deploying into a fresh local cloud is what apply is for: it starts one (or reuses it)."""
+    from scripts.localcloud import LocalCloud
+
+    monkeypatch.setenv("MLGOV_LOCALCLOUD_DIR", str(tmp_path / "localcloud"))
+    started = []
+
+    class Started(Exception):
+        pass
+
+    def start(self: LocalCloud, reuse: bool = True) -> LocalCloud:
+        started.append(reuse)
+        raise Started
+
+    monkeypatch.setattr(LocalCloud, "start", start)
+    with pytest.raises(Started):
+        cli.main(["apply", "--env", "dev", "--work-dir", str(tmp_path / "work")])
+    assert started == [True]
 
 
 def test_cli_bad_action_exits_2(capsys):
@@ -463,7 +535,13 @@ if any(where == env and needle in " ".join(args) for where, needle in fails):
     print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
     code = 1
 elif args[0] == "apply" and targets:
-    json.dump(have + targets, open(state, "w"))
+    # Terraform refreshes the targets first: one in state but gone from the account (FAKE_TF_GONE
+    # lists env:address) is created again, as is one not in state yet.
+    gone = [f.split(":", 1)[1] for f in os.environ.get("FAKE_TF_GONE", "").split(",") if f.startswith(env + ":")]
+    for address in targets:
+        if address not in have or address in gone:
+            print(address + ": Creation complete after 0s [id=role]")
+    json.dump(sorted(set(have + targets)), open(state, "w"))
 with open(os.environ["FAKE_TF_CALLS"], "a") as fh:
     fh.write(json.dumps({"env": env, "args": args, "start": started, "end": time.time()}) + "\\n")
 sys.exit(code)
@@ -545,13 +623,38 @@ def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_a
     ]
     assert {r.phase for r in results if r.step in ("plan", "apply", "refresh")} == {"apply"}
     assert all(Path(r.log).name == f"{r.env}-{r.step}.log" for r in results)
-    # a second apply finds the roles in state: no targeted apply, phase 1 says why it skipped
-    again, calls = fake_terraform("apply")
-    assert _of(calls, "apply", targeted=True) == []
-    assert [(r.env, r.skipped) for r in again if r.step == "identities"] == [
-        ("prod", True),
-        ("staging", True),
+    assert [(r.env, r.note) for r in results if r.step == "identities"] == [
+        ("prod", "created: mlgov-prod-promotion"),
+        ("staging", "created: mlgov-staging-promotion"),
     ]
+
+
+def test_phase_one_looks_at_the_account_not_only_at_the_state(fake_terraform, monkeypatch):
+    """A role in state may be gone from the account (deleted out of band): phase 1 applies its
+    target again on every run, so Terraform refreshes it and creates it again before phase 2
+    writes the policies that name it; a role that is there is left as it is."""
+    fake_terraform("apply")
+    promotion = next(iter(_identity_addresses(fake_terraform)))
+    monkeypatch.setenv("FAKE_TF_GONE", f"prod:{promotion}")
+    again, calls = fake_terraform("apply")
+    identities = _of(calls, "apply", targeted=True)
+    assert sorted(c["env"] for c in identities) == ["prod", "staging"]
+    assert max(c["end"] for c in identities) <= min(c["start"] for c in _of(calls, "plan"))
+    assert [(r.env, r.ok, r.skipped, r.note) for r in again if r.step == "identities"] == [
+        ("prod", True, False, "re-created (in state, gone from the account): mlgov-prod-promotion"),
+        ("staging", True, False, "present: mlgov-staging-promotion"),
+    ]
+
+
+def _identity_addresses(fake_terraform: Any) -> set[str]:
+    """The -target addresses phase 1 applied in the last run (read back from the fake's state)."""
+    _, calls = fake_terraform("apply", work="probe")
+    return {
+        a.split("=", 1)[1]
+        for c in _of(calls, "apply", targeted=True)
+        for a in c["args"]
+        if a.startswith("-target=")
+    }
 
 
 def _refreshes(calls: list[dict]) -> list[dict]:

@@ -82,10 +82,16 @@ def test_a_recreated_promotion_role_is_reported_with_the_environment_to_apply(ac
         f"bucket {names.artifact_bucket}",
         *[f"model package group {g}" for g in groups],
     ]
+    # dev alone would write policies naming a role that may not exist yet (deleted, not yet
+    # re-created): AWS refuses that (MalformedPolicyDocument). With staging in the same run, phase
+    # 1 creates staging's promotion role first, then phase 2 writes dev's policies.
     assert {(o.env, o.unique_id, o.reapply) for o in orphans} == {
-        ("dev", old_id, "mlgov deploy apply --env dev --target aws")
+        ("dev", old_id, "mlgov deploy apply --env dev --env staging --target aws")
     }
-    assert "run `mlgov deploy apply --env dev --target aws`" in str(orphans[0])
+    assert str(orphans[0]).endswith(
+        "no longer grants staging's mlgov-staging-promotion; run "
+        "`mlgov deploy apply --env dev --env staging --target aws`"
+    )
 
     write_policies()  # what the re-apply does
     assert find_orphans(PLATFORM, [DEV], accounts) == []

@@ -12,6 +12,9 @@ Tests marked ``e2e_destroy`` tear the stacks down, so they are moved to the very
 session (``pytest_collection_modifyitems``); every other test sees the deployed state. Tests
 marked ``e2e_after_workflow`` register versions or write audit records in the shared accounts,
 which test_workflow.py counts, so they run after every unmarked test and before the destroy.
+Tests marked ``e2e_out_of_band`` change the deployed accounts behind Terraform's back and repair
+them with the kit's commands: they run after all of those, so no other test sees the accounts
+between the damage and the repair (or after a repair that failed), and before the destroy.
 
 With pytest-xdist, the tests that use ``deployed_cloud`` run in one worker (``--dist
 loadgroup``: they carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own
@@ -40,16 +43,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "e2e_after_workflow: writes versions or audit records into the shared accounts; runs after "
         "every unmarked test (test_workflow.py counts them) and before e2e_destroy",
     )
+    config.addinivalue_line(
+        "markers",
+        "e2e_out_of_band: changes the deployed accounts outside Terraform and repairs them; runs after "
+        "every other test of the deployed cloud and before e2e_destroy",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Unmarked tests, then ``e2e_after_workflow``, then ``e2e_destroy`` (file order within
-    each). The xdist groups are set in tests/conftest.py."""
+    """Unmarked tests, then ``e2e_after_workflow``, then ``e2e_out_of_band``, then
+    ``e2e_destroy`` (file order within each). The xdist groups are set in tests/conftest.py."""
 
     def rank(item: pytest.Item) -> int:
-        if item.get_closest_marker("e2e_destroy") is not None:
-            return 2
-        return 1 if item.get_closest_marker("e2e_after_workflow") is not None else 0
+        for order, marker in enumerate(("e2e_destroy", "e2e_out_of_band", "e2e_after_workflow")):
+            if item.get_closest_marker(marker) is not None:
+                return 3 - order
+        return 0
 
     items[:] = sorted(items, key=rank)  # stable: file order within a rank
 

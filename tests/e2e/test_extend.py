@@ -131,11 +131,24 @@ def _version(arn: str) -> str:
 
 def test_a_version_is_promoted_dev_staging_qa_prod(extended: Extended, run: Any) -> None:
     started = time.monotonic()
-    seeded = run("seed", "--env", "dev")
+    # dev has two use cases (fraud added): its jobs name theirs; staging, qa and prod have one.
+    uc = ("--use-case", "credit-risk")
+    seeded = run("seed", "--env", "dev", *uc)
     version = str(seeded["versions"][0]["version"])
-    run("review", "--env", "dev", "--version", version, "--status", "PendingReview", "--reason", "ready")
-    run("review", "--env", "dev", "--version", version, "--status", "Approved", "--reason", "card complete")
-    run("approve", "--env", "dev", "--version", version, "--reason", "validated on holdout")
+    run("review", "--env", "dev", "--version", version, "--status", "PendingReview", "--reason", "ready", *uc)
+    run(
+        "review",
+        "--env",
+        "dev",
+        "--version",
+        version,
+        "--status",
+        "Approved",
+        "--reason",
+        "card complete",
+        *uc,
+    )
+    run("approve", "--env", "dev", "--version", version, "--reason", "validated on holdout", *uc)
     chain = []
     for env in ("staging", "qa", "prod"):
         promoted = run("promote", "--env", env, "--version", version)

@@ -3,14 +3,17 @@ they expire, pagination; output: the table."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
 
-from environments import ConfigError
+from environments import ConfigError, EnvironmentConfig, UseCase
 from scripts.aws import RETRY_CONFIG
+from scripts.errors import EXIT_USAGE
 from scripts.governance.context import env_context, paginate, resolve_use_case
 from scripts.governance.errors import CredentialsError, UsageError
 from scripts.governance.output import table
@@ -46,6 +49,40 @@ def test_unknown_environment_and_role(platform):
 def test_unknown_use_case(platform):
     with pytest.raises(UsageError, match="unknown use case 'fraud'"):
         resolve_use_case(platform.env("dev"), "fraud")
+
+
+def _with_use_cases(env: EnvironmentConfig, *names: str) -> EnvironmentConfig:
+    return dataclasses.replace(env, use_cases=tuple(UseCase(name=n, description=n) for n in names))
+
+
+def test_an_environment_with_several_use_cases_asks_which_one(platform):
+    dev = _with_use_cases(platform.env("dev"), "credit-risk", "fraud")
+    with pytest.raises(UsageError) as refused:
+        resolve_use_case(dev, None)
+    assert str(refused.value) == (
+        "environment 'dev' has several use cases: credit-risk, fraud; name one with --use-case "
+        "(e.g. --use-case credit-risk)"
+    )
+    assert refused.value.exit_code == EXIT_USAGE
+    assert resolve_use_case(dev, "fraud") == "fraud"
+
+
+def test_the_only_use_case_is_the_default(platform):
+    assert resolve_use_case(platform.env("dev"), None) == "credit-risk"
+    assert resolve_use_case(_with_use_cases(platform.env("prod"), "fraud"), None) == "fraud"
+
+
+def test_promote_without_use_case_in_an_environment_with_several_exits_2(platform, monkeypatch, capsys):
+    from scripts.governance.promote import job
+
+    envs = {name: _with_use_cases(e, "credit-risk", "fraud") for name, e in platform.environments.items()}
+    several = dataclasses.replace(platform, environments=envs)
+    staging = several.env("staging")
+    monkeypatch.setattr(job, "load_config", lambda *_: several)
+    # The promotion role's context, without AWS: the use case is settled before any call.
+    monkeypatch.setattr(job, "env_context", lambda *args, **kwargs: SimpleNamespace(env=staging))
+    assert job.main(["--env", "staging", "--version", "1"]) == EXIT_USAGE
+    assert "several use cases: credit-risk, fraud; name one with --use-case" in capsys.readouterr().err
 
 
 def test_missing_ssm_parameter_names_it(mocked, platform):

@@ -17,6 +17,7 @@ import yaml
 
 from environments import (
     DEFAULT_DIR,
+    KNOWN_REGIONS,
     TIER_DEFAULTS,
     ConfigError,
     Names,
@@ -524,3 +525,78 @@ def test_apply_order_puts_every_downstream_before_its_upstream(env_dir: Path) ->
         if env.promotes_from:
             assert order.index(env.name) < order.index(env.promotes_from), order
     assert [e.name for e in platform.promotion_order()] == ["dev", "qa", "staging", "prod"]
+
+
+# -- every problem of a run, not only the first --------------------------------------------------
+
+
+def test_every_problem_in_every_file_is_shown_each_naming_file_field_and_expectation(env_dir: Path) -> None:
+    edit(env_dir, "dev", lambda d: d.update(account_id="1234", region="mars-1"))
+    edit(env_dir, "staging", lambda d: (d.update(colour="blue"), d["network"].update(az_count=9)))
+    # A bad tier leaves no retention defaults: the tier is reported, not what follows from it.
+    edit(env_dir, "prod", lambda d: d.update(tier="production", retention={"kms_deletion_window_days": 3}))
+    edit(env_dir, "platform", lambda d: d.update(name_prefix="ML_Gov"))
+    with pytest.raises(ConfigError) as err:
+        load_platform(env_dir)
+    dev, staging, prod = (env_dir / f"{n}.yaml" for n in ("dev", "staging", "prod"))
+    assert str(err.value).splitlines() == [
+        f"{dev}: account_id: expected a 12-digit AWS account id, got '1234'",
+        f"{dev}: region: expected a known AWS region ({', '.join(sorted(KNOWN_REGIONS))}), got 'mars-1'",
+        f"{prod}: tier: expected one of dev, staging, prod, got 'production'",
+        f"{prod}: retention.kms_deletion_window_days: expected 7 to 30 days (the KMS deletion window), got 3",
+        f"{staging}: colour: unknown key; allowed keys are account_id, approvers, datazone_home, "
+        "deploy_role_name, governance, lifecycle_stage, name, network, promotes_from, region, "
+        "remote_state, retention, studio, tags, tier, use_cases",
+        f"{staging}: network.az_count: expected 2 to 6 availability zones, got 9",
+        f"{env_dir / 'platform.yaml'}: name_prefix: expected 2-12 lowercase letters, digits or hyphens "
+        "starting with a letter, got 'ML_Gov'",
+    ]
+    assert err.value.problems == tuple(str(err.value).splitlines())
+
+
+def test_every_rule_between_files_that_fails_is_shown(env_dir: Path) -> None:
+    edit(env_dir, "staging", lambda d: d["network"].update(cidr="10.10.128.0/20"))
+    edit(env_dir, "prod", lambda d: d.update(account_id="222222222222", datazone_home=True))
+    with pytest.raises(ConfigError) as err:
+        load_platform(env_dir)
+    assert err.value.problems == (
+        f"{env_dir / 'staging.yaml'}: account_id: expected an account of its own, but 222222222222 is "
+        f"already used by 'prod' in {env_dir / 'prod.yaml'} (one AWS account per environment)",
+        f"{env_dir / 'staging.yaml'}: network.cidr: expected a block not overlapping dev's 10.10.0.0/16, "
+        "got 10.10.128.0/20",
+        f"{env_dir}: datazone_home: expected exactly one environment with datazone_home: true, found dev, prod",
+    )
+
+
+def test_several_unknown_keys_and_a_bad_field_of_one_section_are_all_shown(env_dir: Path) -> None:
+    edit(env_dir, "dev", lambda d: d["network"].update(cidr="10.0.0.0/8", zones=2, subnets=4))
+    with pytest.raises(ConfigError) as err:
+        load_platform(env_dir)
+    dev = env_dir / "dev.yaml"
+    assert err.value.problems == (
+        f"{dev}: network.subnets: unknown key; allowed keys are az_count, cidr",
+        f"{dev}: network.zones: unknown key; allowed keys are az_count, cidr",
+        f"{dev}: network.cidr: expected an IPv4 block between /16 and /24, got '10.0.0.0/8'",
+    )
+
+
+def test_one_problem_is_one_line_as_before(env_dir: Path) -> None:
+    edit(env_dir, "staging", lambda d: d["network"].update(cidr="10.10.128.0/20"))
+    with pytest.raises(ConfigError) as err:
+        load_platform(env_dir)
+    assert str(err.value) == (
+        f"{env_dir / 'staging.yaml'}: network.cidr: expected a block not overlapping dev's 10.10.0.0/16, "
+        "got 10.10.128.0/20"
+    )
+    assert err.value.problems == (str(err.value),)
+
+
+def test_rules_between_files_wait_until_every_file_is_valid(env_dir: Path) -> None:
+    # dev is refused on its own; judged without it, staging's upstream and the DataZone home
+    # would look missing, which only follows from dev's problem.
+    edit(env_dir, "dev", lambda d: d.update(account_id="1234"))
+    with pytest.raises(ConfigError) as err:
+        load_platform(env_dir)
+    assert err.value.problems == (
+        f"{env_dir / 'dev.yaml'}: account_id: expected a 12-digit AWS account id, got '1234'",
+    )

@@ -173,6 +173,20 @@ def test_config_error_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "cdktf.out").exists()
 
 
+def test_every_config_error_is_a_line_in_the_readme_s_format(tmp_path, monkeypatch, capsys):
+    config = _copy_config(tmp_path / "environments")
+    _edit(config / "staging.yaml", account_id="12345")
+    _edit(config / "prod.yaml", region="mars-1")
+    monkeypatch.setenv("MLGOV_ENVIRONMENTS_DIR", str(config))
+    monkeypatch.chdir(tmp_path)
+    assert app_main.main([]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ")[:3] for line in lines] == [
+        ["configuration error", "environments/prod.yaml", "region"],
+        ["configuration error", "environments/staging.yaml", "account_id"],
+    ]
+
+
 def test_cdktf_json_runs_this_app_with_the_prebuilt_provider():
     cfg = json.loads((ROOT / "cdktf.json").read_text())
     assert cfg["language"] == "python"
