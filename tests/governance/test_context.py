@@ -78,7 +78,7 @@ def test_promote_without_use_case_in_an_environment_with_several_exits_2(platfor
     envs = {name: _with_use_cases(e, "credit-risk", "fraud") for name, e in platform.environments.items()}
     several = dataclasses.replace(platform, environments=envs)
     staging = several.env("staging")
-    monkeypatch.setattr(job, "load_config", lambda *_: several)
+    monkeypatch.setattr(job, "load_platform", lambda *_: several)
     # The promotion role's context, without AWS: the use case is settled before any call.
     monkeypatch.setattr(job, "env_context", lambda *args, **kwargs: SimpleNamespace(env=staging))
     assert job.main(["--env", "staging", "--version", "1"]) == EXIT_USAGE
