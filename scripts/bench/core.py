@@ -64,7 +64,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "bench.json"
 SUMMARY_FILE = "summary.md"
 #: Modules that contribute sections (imported if they exist; each calls ``section`` at import).
-SECTION_MODULES = ("scripts.bench.startup", "scripts.bench.governance")
+SECTION_MODULES = ("scripts.bench.startup", "scripts.bench.governance", "scripts.bench.install")
 
 SectionFn = Callable[["BenchContext"], dict[str, Any]]
 
@@ -368,6 +368,11 @@ def _timed_synth(ctx: BenchContext) -> float:
 
 # -- the summary table -------------------------------------------------------------------------
 DEMO_GOAL_S = 120.0
+#: The same installs with pip, before uv.lock: about 80 s on this 2-core machine when idle (issue
+#: 19). Side by side under the same load, pip against uv: bench-results/summary.md, "Installs".
+PIP_INSTALL_S = 80.0
+#: Issue 19: a fresh clone's installs in a fraction of pip's time.
+INSTALL_GOAL_FRACTION = 0.5
 
 
 @dataclass(frozen=True)
@@ -455,6 +460,23 @@ FIGURES: tuple[Figure, ...] = (
         "0",
         lambda v: v == 0,
     ),
+    Figure(
+        "install: fresh clone, empty caches (both venvs, from the locks)",
+        ("install", "cold_s"),
+        f"≤ {INSTALL_GOAL_FRACTION * PIP_INSTALL_S:.0f} s ({INSTALL_GOAL_FRACTION:g} x pip's {PIP_INSTALL_S:.0f} s)",
+        lambda v: v <= INSTALL_GOAL_FRACTION * PIP_INSTALL_S,
+        "s",
+    ),
+    Figure("install: fresh clone, warm caches", ("install", "warm_s"), unit="s"),
+    Figure("install: warnings printed", ("install", "warnings"), "0", lambda v: v == 0),
+    Figure("pipeline extra: packages it adds", ("install", "pipeline_extra", "packages")),
+    Figure("pipeline extra: MB it adds", ("install", "pipeline_extra", "mb"), unit="MB"),
+    Figure(
+        "pipeline extra: seconds to add it, empty cache",
+        ("install", "pipeline_extra", "add_cold_s"),
+        unit="s",
+    ),
+    Figure("pipeline extra: import of its Pipeline class", ("install", "pipeline_import_s"), unit="s"),
 )
 
 

@@ -5,8 +5,8 @@ provider import per process) for every environment of one configuration folder.
 
 :func:`synth_key` is a digest of everything that synthesis reads: the configuration folder's
 YAML files, the ``environments`` package's code (schema defaults and names), ``modules/``,
-``main.py``, ``cdktf.json`` and the pinned versions in ``pyproject.toml``. After a synthesis
-the key and a digest of every file written are stored beside the output in ``.synth-key``;
+``main.py``, ``cdktf.json`` and the pinned versions (``pyproject.toml``, ``uv.lock``). After a
+synthesis the key and a digest of every file written are stored beside the output in ``.synth-key``;
 :func:`up_to_date` is true when the inputs still give that key and the output is still what
 was written, so the runner can skip a synthesis whose result it already has.
 """
@@ -31,7 +31,7 @@ ENVIRONMENTS_DIR_VAR = "MLGOV_ENVIRONMENTS_DIR"
 #: Beside the synthesized stacks: the key of the inputs and a digest of each file written.
 KEY_FILE = ".synth-key"
 #: Files of the repository that synthesis reads, besides the configuration folder.
-REPO_INPUT_FILES = ("main.py", "cdktf.json", "pyproject.toml")
+REPO_INPUT_FILES = ("main.py", "cdktf.json", "pyproject.toml", "uv.lock")
 #: Packages whose code synthesis runs (``environments``: its YAML files are configuration, read
 #: from the configuration folder in use, which need not be this one).
 REPO_INPUT_PACKAGES = ("environments", "modules")

@@ -740,13 +740,14 @@ def test_cli_order_options(tmp_path):
 # -- no synthesis when nothing it reads has changed --------------------------------------------
 @pytest.fixture
 def fake_repo(tmp_path):
-    """What synthesis reads, in miniature: main.py, cdktf.json, pyproject.toml, modules/,
+    """What synthesis reads, in miniature: main.py, cdktf.json, pyproject.toml, uv.lock, modules/,
     environments/ (code) and a configuration folder, plus files it does not read."""
     repo = tmp_path / "repo"
     for rel, text in {
         "main.py": "app",
         "cdktf.json": "{}",
         "pyproject.toml": 'dependencies = ["cdktf==0.20.12"]',
+        "uv.lock": "version = 1",
         "modules/stack.py": "stack = 1",
         "modules/__pycache__/stack.cpython-311.pyc": "bytecode",
         "environments/schema.py": "defaults = 1",
@@ -771,6 +772,7 @@ def fake_repo(tmp_path):
         ("config/dev.yaml", True),
         ("config/qa.yaml", True),
         ("pyproject.toml", True),
+        ("uv.lock", True),
         ("main.py", True),
         ("cdktf.json", True),
         ("README.md", False),

@@ -4,7 +4,7 @@ finding of medium or high severity (unpinned actions, credentials persisted by c
 template injection, excessive permissions ...). Low findings are style and are printed only.
 
 zizmor comes with the dev extra (a PyPI wheel with its binary); a missing binary is a failure,
-not a skip, because CI installs it from pyproject.toml.
+not a skip, because CI installs it from uv.lock.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def _zizmor() -> str:
     beside_python = Path(sys.executable).with_name("zizmor")
     found = str(beside_python) if beside_python.exists() else shutil.which("zizmor")
-    assert found, "zizmor is not installed: `pip install -e '.[dev]'` (make test does) brings it"
+    assert found, "zizmor is not installed: the dev extra brings it (make test installs it from uv.lock)"
     return found
 
 

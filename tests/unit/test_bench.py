@@ -54,3 +54,19 @@ def test_summary_marks_the_demo_goal_met_or_not():
 
     assert "| yes |" in row(core.summary_table(doc(112.6), None))
     assert "| **no** | 127.91 s |" in row(core.summary_table(doc(120.5), doc(127.91)))
+
+
+def test_summary_puts_the_install_beside_pip_s_figure_and_counts_warnings():
+    def rows(cold: float, warnings: int) -> dict[str, str]:
+        doc = {"sections": {"install": {"cold_s": cold, "warm_s": 9.5, "warnings": warnings}}}
+        table = core.summary_table(doc, None).splitlines()
+        return {line.split(" | ")[0].lstrip("| "): line for line in table}
+
+    goal = core.INSTALL_GOAL_FRACTION * core.PIP_INSTALL_S
+    fast, slow = rows(goal - 1, 0), rows(goal + 1, 2)
+    cold = "install: fresh clone, empty caches (both venvs, from the locks)"
+    assert f"pip's {core.PIP_INSTALL_S:.0f} s" in fast[cold]
+    assert fast[cold].endswith("| yes | — |") and slow[cold].endswith("| **no** | — |")
+    assert "9.50 s" in fast["install: fresh clone, warm caches"]
+    assert fast["install: warnings printed"].endswith("| yes | — |")
+    assert slow["install: warnings printed"].endswith("| **no** | — |")
