@@ -588,7 +588,7 @@ class CatalogBackend:
         text = model.get("smithy") if isinstance(model, dict) else None
         if not text:
             raise ValidationException("model must carry the form type's Smithy model (model.smithy).")
-        revisions = self.form_types.setdefault(domain.id, {}).setdefault(name, [])
+        revisions = self.form_types.get(domain.id, {}).get(name, [])
         if revisions and revisions[-1].owning_project_id != project_id:
             raise ConflictException(f"Form type {name} belongs to project {revisions[-1].owning_project_id}.")
         try:
@@ -609,7 +609,7 @@ class CatalogBackend:
                 raise ValidationException(
                     f"Member {member} of {name} is bound to glossary {glossary_id}, which does not exist."
                 )
-        revisions.append(form_type)
+        self.form_types.setdefault(domain.id, {}).setdefault(name, []).append(form_type)
         return form_type
 
     def form_type(self, domain_id: str, identifier: str, revision: str | None = None) -> FormType:
@@ -654,7 +654,7 @@ class CatalogBackend:
                 "typeRevision": form_type.revision,
                 "required": bool(entry.get("required", False)),
             }
-        revisions = self.asset_types.setdefault(domain.id, {}).setdefault(name, [])
+        revisions = self.asset_types.get(domain.id, {}).get(name, [])
         if revisions and revisions[-1].owning_project_id != project_id:
             raise ConflictException(
                 f"Asset type {name} belongs to project {revisions[-1].owning_project_id}."
@@ -662,7 +662,7 @@ class CatalogBackend:
         asset_type = AssetType(
             domain.id, name, str(len(revisions) + 1), forms, project_id, user.id, description
         )
-        revisions.append(asset_type)
+        self.asset_types.setdefault(domain.id, {}).setdefault(name, []).append(asset_type)
         return asset_type
 
     def asset_type(self, domain_id: str, identifier: str, revision: str | None = None) -> AssetType:
