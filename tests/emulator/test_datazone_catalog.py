@@ -623,3 +623,32 @@ def test_a_person_is_a_distinct_user_per_role(world):
     )
     project = other_session.create_project(domainIdentifier=world.domain, name="second")["id"]
     assert members(world, project) == {first: "PROJECT_OWNER"}
+
+
+def test_the_new_operations_check_their_input_server_side(world):
+    """AWS's server-side constraints (validation.py) cover the added operations: ranges, enums and
+    patterns botocore's client does not check."""
+    cases = [
+        (
+            lambda: world.builder.search_listings(domainIdentifier=world.domain, maxResults=51),
+            "less than or equal to 50",
+        ),
+        (
+            lambda: world.engineer.create_project_membership(
+                domainIdentifier=world.domain,
+                projectIdentifier=world.producer,
+                member={"userIdentifier": world.builder_arn},
+                designation="PROJECT_ADMIN",
+            ),
+            "Member must satisfy enum value set",
+        ),
+        (
+            lambda: world.engineer.get_asset_type(domainIdentifier=world.domain, identifier=".hidden"),
+            "regular expression pattern",
+        ),
+    ]
+    for call, text in cases:
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert code_of(refused) == "ValidationException"
+        assert text in message_of(refused)
