@@ -652,3 +652,45 @@ def test_the_new_operations_check_their_input_server_side(world):
             call()
         assert code_of(refused) == "ValidationException"
         assert text in message_of(refused)
+
+
+def test_types_and_glossaries_are_torn_down_as_terraform_does(world):
+    """aws_datazone_glossary / _glossary_term disable before they delete; a form type used by an
+    asset type, an asset type with assets and a term still attached cannot go."""
+    asset = world.create_dataset()
+    refusals = [
+        lambda c: c.delete_glossary_term(domainIdentifier=world.domain, identifier=world.term),
+        lambda c: c.delete_glossary(domainIdentifier=world.domain, identifier=world.glossary),
+        lambda c: c.delete_form_type(domainIdentifier=world.domain, formTypeIdentifier="MlgovDatasetForm"),
+        lambda c: c.delete_asset_type(domainIdentifier=world.domain, identifier="MlgovS3DatasetAssetType"),
+    ]
+    for refuse in refusals:
+        with pytest.raises(ClientError) as denied:
+            refuse(world.outsider)
+        assert code_of(denied) == "AccessDeniedException"
+        with pytest.raises(ClientError) as conflict:
+            refuse(world.engineer)
+        assert code_of(conflict) == "ConflictException"
+    world.engineer.update_glossary_term(
+        domainIdentifier=world.domain, identifier=world.term, status="DISABLED"
+    )
+    with pytest.raises(ClientError) as attached:
+        world.engineer.delete_glossary_term(domainIdentifier=world.domain, identifier=world.term)
+    assert "is attached to assets" in message_of(attached)
+    world.engineer.delete_asset(domainIdentifier=world.domain, identifier=asset["id"])
+    world.engineer.delete_glossary_term(domainIdentifier=world.domain, identifier=world.term)
+    renamed = world.engineer.update_glossary(
+        domainIdentifier=world.domain, identifier=world.glossary, status="DISABLED"
+    )
+    assert renamed["status"] == "DISABLED"
+    world.engineer.delete_glossary(domainIdentifier=world.domain, identifier=world.glossary)
+    world.engineer.delete_asset_type(domainIdentifier=world.domain, identifier="MlgovS3DatasetAssetType")
+    world.engineer.delete_form_type(domainIdentifier=world.domain, formTypeIdentifier="MlgovDatasetForm")
+    with pytest.raises(ClientError) as managed:
+        world.engineer.delete_asset_type(
+            domainIdentifier=world.domain, identifier="amazon.datazone.S3ObjectCollectionAssetType"
+        )
+    assert code_of(managed) == "ValidationException"
+    with pytest.raises(ClientError) as gone:
+        world.engineer.get_form_type(domainIdentifier=world.domain, formTypeIdentifier="MlgovDatasetForm")
+    assert code_of(gone) == "ResourceNotFoundException"

@@ -988,6 +988,26 @@ def datazone_catalog_scenario(rec: Recorder, dz: Any, iam: Any) -> None:
         domainIdentifier=domain_id, entityIdentifier=asset["id"], entityType="ASSET", action="UNPUBLISH"
     )
     rec.call(dz, "DeleteAsset", domainIdentifier=domain_id, identifier=asset["id"])
+    rec.call(
+        dz,
+        "DeleteFormType",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        formTypeIdentifier="ShapeDatasetForm",
+    )
+    rec.call(dz, "DeleteAssetType", domainIdentifier=domain_id, identifier="ShapeDataset")
+    rec.call(dz, "DeleteFormType", domainIdentifier=domain_id, formTypeIdentifier="ShapeDatasetForm")
+    rec.call(
+        dz,
+        "DeleteGlossaryTerm",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=term["id"],
+    )
+    rec.call(dz, "UpdateGlossaryTerm", domainIdentifier=domain_id, identifier=term["id"], status="DISABLED")
+    rec.call(dz, "DeleteGlossaryTerm", domainIdentifier=domain_id, identifier=term["id"])
+    rec.call(dz, "UpdateGlossary", domainIdentifier=domain_id, identifier=glossary["id"], status="DISABLED")
+    rec.call(dz, "DeleteGlossary", domainIdentifier=domain_id, identifier=glossary["id"])
 
 
 def ram_scenario(rec: Recorder, ram: Any, domain_arn: str, receiver: Any) -> None:

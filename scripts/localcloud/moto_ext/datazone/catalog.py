@@ -556,6 +556,74 @@ class CatalogBackend:
             )
         return term
 
+    def update_glossary(self, domain: Domain, user: UserProfile, identifier: str, **changes: Any) -> Glossary:
+        glossary = self.get_glossary(domain.id, identifier)
+        self.require(domain.id, glossary.owning_project_id, user, PUBLISHERS, "UpdateGlossary")
+        name = changes.get("name")
+        if (
+            name
+            and name != glossary.name
+            and any(g.name == name for g in self.glossaries[domain.id].values())
+        ):
+            raise ConflictException(f"A glossary with the name {name} already exists in domain {domain.id}.")
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(glossary, attribute, value)
+        return glossary
+
+    def delete_glossary(self, domain: Domain, user: UserProfile, identifier: str) -> None:
+        """DeleteGlossary: a disabled glossary without terms (Terraform's aws_datazone_glossary
+        disables it before it deletes it)."""
+        glossary = self.get_glossary(domain.id, identifier)
+        self.require(domain.id, glossary.owning_project_id, user, PUBLISHERS, "DeleteGlossary")
+        if glossary.status == "ENABLED":
+            raise ConflictException(f"Glossary {glossary.id} is ENABLED; disable it (UpdateGlossary) first.")
+        if any(t.glossary_id == glossary.id for t in self.glossary_terms.get(domain.id, {}).values()):
+            raise ConflictException(f"Glossary {glossary.id} still has terms; delete them first.")
+        del self.glossaries[domain.id][glossary.id]
+
+    def update_glossary_term(
+        self, domain: Domain, user: UserProfile, identifier: str, **changes: Any
+    ) -> GlossaryTerm:
+        term = self.get_glossary_term(domain.id, identifier)
+        self.require(domain.id, term.owning_project_id, user, PUBLISHERS, "UpdateGlossaryTerm")
+        target = changes.pop("glossary_identifier", None)
+        if target and target != term.glossary_id:
+            raise ValidationException(
+                f"Term {term.id} belongs to glossary {term.glossary_id}; terms do not move."
+            )
+        name = changes.get("name")
+        terms = self.glossary_terms[domain.id].values()
+        if (
+            name
+            and name != term.name
+            and any(t.glossary_id == term.glossary_id and t.name == name for t in terms)
+        ):
+            raise ConflictException(
+                f"A term with the name {name} already exists in glossary {term.glossary_id}."
+            )
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(term, attribute, value)
+        return term
+
+    def delete_glossary_term(self, domain: Domain, user: UserProfile, identifier: str) -> None:
+        """DeleteGlossaryTerm: a disabled term no asset's latest revision carries."""
+        term = self.get_glossary_term(domain.id, identifier)
+        self.require(domain.id, term.owning_project_id, user, PUBLISHERS, "DeleteGlossaryTerm")
+        if term.status == "ENABLED":
+            raise ConflictException(
+                f"Glossary term {term.id} is ENABLED; disable it (UpdateGlossaryTerm) first."
+            )
+        users = [
+            a.id
+            for a in self.assets.get(domain.id, {}).values()
+            if term.id in (a.latest.glossary_terms or [])
+        ]
+        if users:
+            raise ConflictException(f"Glossary term {term.id} is attached to assets {', '.join(users)}.")
+        del self.glossary_terms[domain.id][term.id]
+
     def _terms(self, domain_id: str, identifiers: list[str] | None) -> list[GlossaryTerm]:
         terms = []
         for identifier in identifiers or []:
@@ -677,6 +745,34 @@ class CatalogBackend:
         if found is None:
             raise ResourceNotFoundException(f"Revision {revision} of asset type {identifier} does not exist.")
         return found
+
+    def delete_form_type(self, domain: Domain, user: UserProfile, identifier: str) -> None:
+        """DeleteFormType: every revision, unless an asset type still uses it."""
+        name = self._type_name(domain.id, identifier)
+        if name in MANAGED_FORM_TYPES:
+            raise ValidationException(f"Form type {name} is managed by DataZone and cannot be deleted.")
+        latest = self.form_type(domain.id, name)
+        self.require(domain.id, str(latest.owning_project_id), user, PUBLISHERS, "DeleteFormType")
+        for type_name, revisions in self.asset_types.get(domain.id, {}).items():
+            if any(f["typeName"] == name for t in revisions for f in t.forms.values()):
+                raise ConflictException(
+                    f"Form type {name} is used by asset type {type_name}; delete that first."
+                )
+        del self.form_types[domain.id][name]
+
+    def delete_asset_type(self, domain: Domain, user: UserProfile, identifier: str) -> None:
+        """DeleteAssetType: every revision, unless an asset of the type still exists."""
+        name = self._type_name(domain.id, identifier)
+        if name in MANAGED_ASSET_TYPES:
+            raise ValidationException(f"Asset type {name} is managed by DataZone and cannot be deleted.")
+        latest = self.asset_type(domain.id, name)
+        self.require(domain.id, latest.owning_project_id, user, PUBLISHERS, "DeleteAssetType")
+        in_use = [a.id for a in self.assets.get(domain.id, {}).values() if a.type_name == name]
+        if in_use:
+            raise ConflictException(
+                f"Asset type {name} is used by assets {', '.join(in_use)}; delete them first."
+            )
+        del self.asset_types[domain.id][name]
 
     def all_types(self, domain_id: str, scope: str, managed: bool) -> list[Any]:
         """The latest revision of every type of ``scope`` (ASSET_TYPE / FORM_TYPE), managed or not."""

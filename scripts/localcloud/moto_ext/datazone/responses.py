@@ -265,6 +265,45 @@ class DataZoneResponse(BaseResponse):
         owner, domain, _ = self._in_domain()
         return ActionResult(owner.get_glossary_term(domain.id, self._p("identifier")).to_dict())
 
+    def update_glossary(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        glossary = owner.update_glossary(
+            domain,
+            user,
+            self._p("identifier"),
+            name=self._p("name"),
+            description=self._p("description"),
+            status=self._p("status"),
+        )
+        keep = ("domainId", "id", "name", "owningProjectId", "description", "status", "usageRestrictions")
+        return ActionResult({k: v for k, v in glossary.to_dict().items() if k in keep})
+
+    def delete_glossary(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        owner.delete_glossary(domain, user, self._p("identifier"))
+        return EmptyResult()
+
+    def update_glossary_term(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        term = owner.update_glossary_term(
+            domain,
+            user,
+            self._p("identifier"),
+            glossary_identifier=self._p("glossaryIdentifier"),
+            name=self._p("name"),
+            short_description=self._p("shortDescription"),
+            long_description=self._p("longDescription"),
+            term_relations=self._p("termRelations"),
+            status=self._p("status"),
+        )
+        drop = ("createdAt", "createdBy", "updatedAt", "updatedBy")
+        return ActionResult({k: v for k, v in term.to_dict().items() if k not in drop})
+
+    def delete_glossary_term(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        owner.delete_glossary_term(domain, user, self._p("identifier"))
+        return EmptyResult()
+
     # -- types --------------------------------------------------------------------------------
     def create_form_type(self) -> ActionResult:
         owner, domain, user = self._in_domain()
@@ -309,6 +348,16 @@ class DataZoneResponse(BaseResponse):
         owner, domain, _ = self._in_domain()
         asset_type = owner.asset_type(domain.id, self._p("identifier"), self._p("revision"))
         return ActionResult(asset_type.to_dict(domain.id))
+
+    def delete_form_type(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        owner.delete_form_type(domain, user, self._p("formTypeIdentifier"))
+        return EmptyResult()
+
+    def delete_asset_type(self) -> ActionResult:
+        owner, domain, user = self._in_domain()
+        owner.delete_asset_type(domain, user, self._p("identifier"))
+        return EmptyResult()
 
     def search_types(self) -> ActionResult:
         owner, domain, user = self._in_domain()
