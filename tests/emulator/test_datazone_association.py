@@ -8,6 +8,8 @@ Account ID principals need to be accepted to become ASSOCIATED"); DataZone User 
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -143,3 +145,86 @@ def test_an_associated_account_reaches_the_domain_only_once_it_accepted(mocked, 
     with pytest.raises(ClientError) as error:
         datazone.delete_domain(identifier=domain_id, skipDeletionCheck=True)
     assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def _accept(monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver = _client(monkeypatch, "ram", RECEIVER)
+    [invitation] = receiver.get_resource_share_invitations()["resourceShareInvitations"]
+    receiver.accept_resource_share_invitation(
+        resourceShareInvitationArn=invitation["resourceShareInvitationArn"]
+    )
+
+
+def test_an_associated_account_reaches_the_catalog_and_subscribes_only_once_it_accepted(mocked, monkeypatch):
+    """A principal of an associated account is a user of the domain once the association is
+    accepted: it creates its project, searches the catalog and requests a subscription, which the
+    owning project in the domain's account decides. Before that the domain is not found."""
+    from scripts.localcloud.moto_ext.datazone.catalog import LISTING_READY_ENV
+    from scripts.localcloud.moto_ext.datazone.models import READY_DELAY_ENV
+
+    monkeypatch.setenv(READY_DELAY_ENV, "0")
+    monkeypatch.setenv(LISTING_READY_ENV, "0")
+    _, domain_id, _ = _share(monkeypatch, [PERMISSION])
+    owner = _client(monkeypatch, "datazone", OWNER)
+    producer = owner.create_project(domainIdentifier=domain_id, name="producers")["id"]
+    asset = owner.create_asset(
+        domainIdentifier=domain_id,
+        name="credit applications",
+        owningProjectIdentifier=producer,
+        typeIdentifier="amazon.datazone.S3ObjectCollectionAssetType",
+        formsInput=[{"formName": "S3ObjectCollectionForm", "content": '{"bucketArn": "arn:aws:s3:::data"}'}],
+    )
+    listing = owner.create_listing_change_set(
+        domainIdentifier=domain_id, entityIdentifier=asset["id"], entityType="ASSET", action="PUBLISH"
+    )["listingId"]
+    iam = _client(monkeypatch, "iam", RECEIVER)
+    scientist = iam.create_role(
+        RoleName="scientist", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    owner = _client(monkeypatch, "datazone", OWNER)
+    with pytest.raises(ClientError) as unassociated:
+        owner.create_user_profile(domainIdentifier=domain_id, userIdentifier=scientist)
+    assert unassociated.value.response["Error"]["Code"] == "ValidationException"
+    receiver = _client(monkeypatch, "datazone", RECEIVER)
+    for call in (
+        lambda: receiver.search_listings(domainIdentifier=domain_id, searchText="credit"),
+        lambda: receiver.get_listing(domainIdentifier=domain_id, identifier=listing),
+    ):
+        with pytest.raises(ClientError) as before:
+            call()
+        assert before.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+    _accept(monkeypatch)
+    receiver = _client(monkeypatch, "datazone", RECEIVER)
+    found = receiver.search_listings(domainIdentifier=domain_id, searchText="credit")["items"]
+    assert [i["assetListing"]["listingId"] for i in found] == [listing]
+    consumer = receiver.create_project(domainIdentifier=domain_id, name="credit-risk-staging")["id"]
+    asked = receiver.create_subscription_request(
+        domainIdentifier=domain_id,
+        subscribedPrincipals=[{"project": {"identifier": consumer}}],
+        subscribedListings=[{"identifier": listing}],
+        requestReason="validate in staging",
+    )
+    with pytest.raises(ClientError) as not_theirs:
+        receiver.accept_subscription_request(domainIdentifier=domain_id, identifier=asked["id"])
+    assert not_theirs.value.response["Error"]["Code"] == "AccessDeniedException"
+    with pytest.raises(ClientError) as registering:
+        receiver.create_user_profile(domainIdentifier=domain_id, userIdentifier=scientist)
+    assert registering.value.response["Error"]["Code"] == "AccessDeniedException"
+    owner = _client(monkeypatch, "datazone", OWNER)
+    owner.accept_subscription_request(
+        domainIdentifier=domain_id, identifier=asked["id"], decisionComment="ok"
+    )
+    profile = owner.create_user_profile(
+        domainIdentifier=domain_id, userIdentifier=scientist, userType="IAM_ROLE"
+    )
+    assert profile["details"]["iam"]["arn"] == scientist
+    receiver = _client(monkeypatch, "datazone", RECEIVER)
+    [subscription] = receiver.list_subscriptions(domainIdentifier=domain_id, owningProjectId=consumer)[
+        "items"
+    ]
+    assert subscription["status"] == "APPROVED"
+    root = receiver.get_user_profile(
+        domainIdentifier=domain_id, userIdentifier=f"arn:aws:iam::{RECEIVER}:root"
+    )
+    assert root["details"]["iam"]["arn"] == f"arn:aws:iam::{RECEIVER}:root"

@@ -620,6 +620,436 @@ def datazone_scenario(rec: Recorder, dz: Any) -> None:
     rec.call(dz, "GetDomain", expect_error="ResourceNotFoundException", identifier=domain_id)
 
 
+DATASET_FORM = """
+structure Column {
+    @required
+    name: String
+    @required
+    type: String
+}
+list Columns {
+    member: Column
+}
+structure ShapeDatasetForm {
+    @required
+    s3Uri: String
+    @required
+    schema: Columns
+    @amazon.datazone#searchable
+    owner: String
+}
+"""
+
+
+def datazone_catalog_scenario(rec: Recorder, dz: Any, iam: Any) -> None:
+    """Users, membership, glossary, types, assets, listings, search, environments, subscriptions
+    and grants, each call's response checked against the model; one principal (the deploy role)
+    owns both projects, so every call succeeds except the refusals asked for."""
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "datazone.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    consumer_role = iam.create_role(RoleName="shape-consumer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    grant_role = iam.create_role(RoleName="shape-grant", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    domain_id = dz.create_domain(name="shape-catalog", domainExecutionRole=consumer_role)["id"]
+    producer = dz.create_project(domainIdentifier=domain_id, name="shape-producer")["id"]
+    consumer = dz.create_project(domainIdentifier=domain_id, name="shape-consumer")["id"]
+    profile = rec.call(
+        dz, "CreateUserProfile", domainIdentifier=domain_id, userIdentifier=consumer_role, userType="IAM_ROLE"
+    )
+    rec.call(dz, "GetUserProfile", domainIdentifier=domain_id, userIdentifier=profile["id"])
+    rec.call(
+        dz,
+        "GetUserProfile",
+        expect_error="ResourceNotFoundException",
+        domainIdentifier=domain_id,
+        userIdentifier=grant_role,
+    )
+    member = {"userIdentifier": profile["id"]}
+    rec.call(
+        dz,
+        "CreateProjectMembership",
+        domainIdentifier=domain_id,
+        projectIdentifier=consumer,
+        member=member,
+        designation="PROJECT_CONTRIBUTOR",
+    )
+    # A member added again takes the new designation.
+    rec.call(
+        dz,
+        "CreateProjectMembership",
+        domainIdentifier=domain_id,
+        projectIdentifier=consumer,
+        member=member,
+        designation="PROJECT_CATALOG_CONSUMER",
+    )
+    rec.call(dz, "ListProjectMemberships", domainIdentifier=domain_id, projectIdentifier=consumer)
+    rec.call(
+        dz, "DeleteProjectMembership", domainIdentifier=domain_id, projectIdentifier=consumer, member=member
+    )
+    glossary = rec.call(
+        dz,
+        "CreateGlossary",
+        domainIdentifier=domain_id,
+        name="Business terms",
+        owningProjectIdentifier=producer,
+    )
+    rec.call(dz, "GetGlossary", domainIdentifier=domain_id, identifier=glossary["id"])
+    term = rec.call(
+        dz,
+        "CreateGlossaryTerm",
+        domainIdentifier=domain_id,
+        glossaryIdentifier=glossary["id"],
+        name="Credit risk",
+        shortDescription="The chance a borrower defaults",
+    )
+    rec.call(dz, "GetGlossaryTerm", domainIdentifier=domain_id, identifier=term["id"])
+    form = rec.call(
+        dz,
+        "CreateFormType",
+        domainIdentifier=domain_id,
+        name="ShapeDatasetForm",
+        model={"smithy": DATASET_FORM},
+        owningProjectIdentifier=producer,
+        status="ENABLED",
+    )
+    rec.call(
+        dz,
+        "CreateFormType",
+        expect_error="ValidationException",
+        domainIdentifier=domain_id,
+        name="ShapeBroken",
+        model={"smithy": "structure Other { a: String }"},
+        owningProjectIdentifier=producer,
+    )
+    rec.call(dz, "GetFormType", domainIdentifier=domain_id, formTypeIdentifier="ShapeDatasetForm")
+    rec.call(
+        dz,
+        "GetFormType",
+        domainIdentifier=domain_id,
+        formTypeIdentifier="amazon.datazone.S3ObjectCollectionFormType",
+    )
+    rec.call(
+        dz,
+        "CreateAssetType",
+        domainIdentifier=domain_id,
+        name="ShapeDataset",
+        owningProjectIdentifier=producer,
+        formsInput={
+            "S3ObjectCollectionForm": {
+                "typeIdentifier": "amazon.datazone.S3ObjectCollectionFormType",
+                "typeRevision": "1",
+                "required": True,
+            },
+            "ShapeDatasetForm": {
+                "typeIdentifier": "ShapeDatasetForm",
+                "typeRevision": form["revision"],
+                "required": True,
+            },
+        },
+    )
+    rec.call(dz, "GetAssetType", domainIdentifier=domain_id, identifier="ShapeDataset")
+    rec.call(
+        dz,
+        "GetAssetType",
+        domainIdentifier=domain_id,
+        identifier="amazon.datazone.S3ObjectCollectionAssetType",
+    )
+    rec.call(dz, "SearchTypes", domainIdentifier=domain_id, searchScope="ASSET_TYPE", managed=False)
+    forms = [
+        {
+            "formName": "S3ObjectCollectionForm",
+            "content": json.dumps({"bucketArn": "arn:aws:s3:::shape-data"}),
+        },
+        {
+            "formName": "ShapeDatasetForm",
+            "content": json.dumps(
+                {"s3Uri": "s3://shape-data/credit/", "schema": [{"name": "age", "type": "int"}]}
+            ),
+        },
+    ]
+    asset = rec.call(
+        dz,
+        "CreateAsset",
+        domainIdentifier=domain_id,
+        name="shape credit applications",
+        owningProjectIdentifier=producer,
+        typeIdentifier="ShapeDataset",
+        formsInput=forms,
+        glossaryTerms=[term["id"]],
+        description="loan applications",
+    )
+    rec.call(
+        dz,
+        "CreateAsset",
+        expect_error="ValidationException",
+        domainIdentifier=domain_id,
+        name="missing form",
+        owningProjectIdentifier=producer,
+        typeIdentifier="ShapeDataset",
+        formsInput=forms[:1],
+    )
+    rec.call(dz, "GetAsset", domainIdentifier=domain_id, identifier=asset["id"])
+    rec.call(
+        dz,
+        "CreateAssetRevision",
+        domainIdentifier=domain_id,
+        identifier=asset["id"],
+        name="shape credit applications",
+        formsInput=forms,
+        glossaryTerms=[term["id"]],
+        description="loan applications, refreshed",
+    )
+    rec.call(dz, "ListAssetRevisions", domainIdentifier=domain_id, identifier=asset["id"])
+    listing = rec.call(
+        dz,
+        "CreateListingChangeSet",
+        domainIdentifier=domain_id,
+        entityIdentifier=asset["id"],
+        entityType="ASSET",
+        action="PUBLISH",
+    )
+    deadline = time.monotonic() + 30
+    while (
+        rec.call(dz, "GetListing", domainIdentifier=domain_id, identifier=listing["listingId"])["status"]
+        != "ACTIVE"
+    ):
+        assert time.monotonic() < deadline, "the listing never became ACTIVE"
+        time.sleep(0.2)
+    found = rec.call(
+        dz,
+        "SearchListings",
+        domainIdentifier=domain_id,
+        searchText="credit risk",
+        additionalAttributes=["FORMS"],
+    )
+    assert [i["assetListing"]["listingId"] for i in found["items"]] == [listing["listingId"]]
+    rec.call(dz, "Search", domainIdentifier=domain_id, searchScope="ASSET", owningProjectIdentifier=producer)
+    rec.call(dz, "Search", domainIdentifier=domain_id, searchScope="GLOSSARY_TERM", searchText="credit")
+    account = consumer_role.split(":")[4]
+    [blueprint] = rec.call(
+        dz, "ListEnvironmentBlueprints", domainIdentifier=domain_id, managed=True, name="CustomAwsService"
+    )["items"]
+    rec.call(
+        dz,
+        "PutEnvironmentBlueprintConfiguration",
+        domainIdentifier=domain_id,
+        environmentBlueprintIdentifier=blueprint["id"],
+        enabledRegions=["us-east-1"],
+    )
+    environment = rec.call(
+        dz,
+        "CreateEnvironment",
+        domainIdentifier=domain_id,
+        projectIdentifier=consumer,
+        name="shape-training",
+        environmentBlueprintIdentifier=blueprint["id"],
+        environmentAccountIdentifier=account,
+        environmentAccountRegion="us-east-1",
+    )
+    rec.call(
+        dz,
+        "AssociateEnvironmentRole",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        environmentRoleArn=consumer_role,
+    )
+    rec.call(dz, "GetEnvironment", domainIdentifier=domain_id, identifier=environment["id"])
+    rec.call(dz, "ListEnvironments", domainIdentifier=domain_id, projectIdentifier=consumer)
+    target = rec.call(
+        dz,
+        "CreateSubscriptionTarget",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        name="shape-s3-read",
+        type="BaseSubscriptionTargetType",
+        subscriptionTargetConfig=[],
+        authorizedPrincipals=[consumer_role],
+        manageAccessRole=grant_role,
+        applicableAssetTypes=["ShapeDataset"],
+        provider="mlgov",
+    )
+    rec.call(
+        dz,
+        "GetSubscriptionTarget",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        identifier=target["id"],
+    )
+    rec.call(
+        dz, "ListSubscriptionTargets", domainIdentifier=domain_id, environmentIdentifier=environment["id"]
+    )
+    request = rec.call(
+        dz,
+        "CreateSubscriptionRequest",
+        domainIdentifier=domain_id,
+        subscribedPrincipals=[{"project": {"identifier": consumer}}],
+        subscribedListings=[{"identifier": listing["listingId"]}],
+        requestReason="train the credit model",
+    )
+    rec.call(
+        dz,
+        "CreateSubscriptionRequest",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        subscribedPrincipals=[{"project": {"identifier": consumer}}],
+        subscribedListings=[{"identifier": listing["listingId"]}],
+        requestReason="again",
+    )
+    rec.call(dz, "GetSubscriptionRequestDetails", domainIdentifier=domain_id, identifier=request["id"])
+    rec.call(
+        dz,
+        "ListSubscriptionRequests",
+        domainIdentifier=domain_id,
+        approverProjectId=producer,
+        status="PENDING",
+    )
+    rec.call(dz, "ListSubscriptionRequests", expect_error="ValidationException", domainIdentifier=domain_id)
+    rec.call(
+        dz,
+        "AcceptSubscriptionRequest",
+        domainIdentifier=domain_id,
+        identifier=request["id"],
+        decisionComment="approved",
+    )
+    rec.call(
+        dz,
+        "RejectSubscriptionRequest",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=request["id"],
+        decisionComment="too late",
+    )
+    [subscription] = rec.call(dz, "ListSubscriptions", domainIdentifier=domain_id, owningProjectId=consumer)[
+        "items"
+    ]
+    rec.call(dz, "GetSubscription", domainIdentifier=domain_id, identifier=subscription["id"])
+    [grant] = rec.call(
+        dz, "ListSubscriptionGrants", domainIdentifier=domain_id, subscriptionId=subscription["id"]
+    )["items"]
+    rec.call(
+        dz,
+        "CreateSubscriptionGrant",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        subscriptionTargetIdentifier=target["id"],
+        grantedEntity={"listing": {"identifier": listing["listingId"], "revision": "1"}},
+    )
+    for status in ("GRANT_IN_PROGRESS", "GRANTED"):
+        rec.call(
+            dz,
+            "UpdateSubscriptionGrantStatus",
+            domainIdentifier=domain_id,
+            identifier=grant["id"],
+            assetIdentifier=asset["id"],
+            status=status,
+        )
+    rec.call(dz, "GetSubscriptionGrant", domainIdentifier=domain_id, identifier=grant["id"])
+    rec.call(
+        dz,
+        "DeleteSubscriptionGrant",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=grant["id"],
+    )
+    rec.call(dz, "RevokeSubscription", domainIdentifier=domain_id, identifier=subscription["id"])
+    rec.call(
+        dz,
+        "CancelSubscription",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=subscription["id"],
+    )
+    rec.call(
+        dz,
+        "UpdateSubscriptionGrantStatus",
+        domainIdentifier=domain_id,
+        identifier=grant["id"],
+        assetIdentifier=asset["id"],
+        status="REVOKED",
+    )
+    rec.call(dz, "DeleteSubscriptionGrant", domainIdentifier=domain_id, identifier=grant["id"])
+    again = dz.create_subscription_request(
+        domainIdentifier=domain_id,
+        subscribedPrincipals=[{"project": {"identifier": consumer}}],
+        subscribedListings=[{"identifier": listing["listingId"]}],
+        requestReason="once more",
+    )
+    dz.accept_subscription_request(domainIdentifier=domain_id, identifier=again["id"])
+    [renewed] = dz.list_subscriptions(
+        domainIdentifier=domain_id, owningProjectId=consumer, status="APPROVED"
+    )["items"]
+    rec.call(dz, "CancelSubscription", domainIdentifier=domain_id, identifier=renewed["id"])
+    [granted] = dz.list_subscription_grants(domainIdentifier=domain_id, subscriptionId=renewed["id"])["items"]
+    rec.call(
+        dz,
+        "CreateSubscriptionGrant",
+        expect_error="ValidationException",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        grantedEntity={"listing": {"identifier": listing["listingId"], "revision": "1"}},
+    )
+    rec.call(
+        dz,
+        "DeleteSubscriptionTarget",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        identifier=target["id"],
+    )
+    dz.update_subscription_grant_status(
+        domainIdentifier=domain_id, identifier=granted["id"], assetIdentifier=asset["id"], status="REVOKED"
+    )
+    rec.call(
+        dz,
+        "DeleteSubscriptionTarget",
+        domainIdentifier=domain_id,
+        environmentIdentifier=environment["id"],
+        identifier=target["id"],
+    )
+    rec.call(dz, "DeleteEnvironment", domainIdentifier=domain_id, identifier=environment["id"])
+    rec.call(
+        dz,
+        "DeleteAsset",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=asset["id"],
+    )
+    dz.create_listing_change_set(
+        domainIdentifier=domain_id, entityIdentifier=asset["id"], entityType="ASSET", action="UNPUBLISH"
+    )
+    rec.call(dz, "DeleteAsset", domainIdentifier=domain_id, identifier=asset["id"])
+    rec.call(
+        dz,
+        "DeleteFormType",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        formTypeIdentifier="ShapeDatasetForm",
+    )
+    rec.call(dz, "DeleteAssetType", domainIdentifier=domain_id, identifier="ShapeDataset")
+    rec.call(dz, "DeleteFormType", domainIdentifier=domain_id, formTypeIdentifier="ShapeDatasetForm")
+    rec.call(
+        dz,
+        "DeleteGlossaryTerm",
+        expect_error="ConflictException",
+        domainIdentifier=domain_id,
+        identifier=term["id"],
+    )
+    rec.call(dz, "UpdateGlossaryTerm", domainIdentifier=domain_id, identifier=term["id"], status="DISABLED")
+    rec.call(dz, "DeleteGlossaryTerm", domainIdentifier=domain_id, identifier=term["id"])
+    rec.call(dz, "UpdateGlossary", domainIdentifier=domain_id, identifier=glossary["id"], status="DISABLED")
+    rec.call(dz, "DeleteGlossary", domainIdentifier=domain_id, identifier=glossary["id"])
+
+
 def ram_scenario(rec: Recorder, ram: Any, domain_arn: str, receiver: Any) -> None:
     share = rec.call(
         ram,
@@ -857,6 +1287,9 @@ def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     key_arn = session.client("kms", endpoint_url=cloud.url).create_key()["KeyMetadata"]["Arn"]
     sagemaker_scenario(rec, rec.client(session, "sagemaker", cloud.url), key_arn)
     datazone_scenario(rec, rec.client(session, "datazone", cloud.url))
+    datazone_catalog_scenario(
+        rec, rec.client(session, "datazone", cloud.url), session.client("iam", endpoint_url=cloud.url)
+    )
     dz = session.client("datazone", endpoint_url=cloud.url)
     domain_arn = dz.create_domain(
         name="shape-shared", domainExecutionRole="arn:aws:iam::111111111111:role/r"

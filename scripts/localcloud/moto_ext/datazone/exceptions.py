@@ -19,3 +19,10 @@ class ConflictException(DataZoneClientError):
 
 class ValidationException(DataZoneClientError):
     code = "ValidationException"
+
+
+class AccessDeniedException(DataZoneClientError):
+    """DataZone's own authorization refused the caller (project membership, the domain's
+    association), after IAM allowed the call: HTTP 403, as the model declares."""
+
+    code = "AccessDeniedException"

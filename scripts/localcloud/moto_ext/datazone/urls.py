@@ -13,5 +13,8 @@ url_paths = {
     "{0}/v2/domains/(?P<identifier>[^/]+)$": DataZoneResponse.dispatch,
     "{0}/v2/domains/(?P<domainIdentifier>[^/]+)/projects$": DataZoneResponse.dispatch,
     "{0}/v2/domains/(?P<domainIdentifier>[^/]+)/projects/(?P<identifier>[^/]+)$": DataZoneResponse.dispatch,
+    # Everything else inside a domain (users, memberships, catalog, subscriptions, environments):
+    # the operation and its parameters come from botocore's model, matched on method and path.
+    "{0}/v2/domains/(?P<domainIdentifier>[^/]+)/(?P<path>.+)$": DataZoneResponse.dispatch,
     "{0}/tags/(?P<resourceArn>.+)$": DataZoneResponse.dispatch,
 }
