@@ -48,12 +48,12 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
     from moto.core.utils import utcnow
 
-    from scripts.localcloud.moto_ext.datazone import models as datazone_models
+    from scripts.localcloud.moto_ext.datazone import utils as datazone_utils
     from scripts.localcloud.moto_ext.sagemaker import provisioning, studio
 
     moved = Clock()
-    monotonic = datazone_models.clock
-    monkeypatch.setattr(datazone_models, "clock", lambda: monotonic() + moved.offset)
+    monotonic = datazone_utils.clock
+    monkeypatch.setattr(datazone_utils, "clock", lambda: monotonic() + moved.offset)
     for module in (provisioning, studio):
         monkeypatch.setattr(module, "utcnow", lambda: utcnow() + timedelta(seconds=moved.offset))
     return moved

@@ -64,12 +64,13 @@ def test_iam_and_project_membership_both_decide(cloud, deploy):
             ],
         }
     )
-    other_domain = f"arn:aws:datazone:us-east-1:{DEV.account_id}:domain/dzd_someotherdomain"
+    # CreateAsset takes no resource type (Service Authorization Reference, "Actions defined by
+    # Amazon DataZone"): only a statement on "*" allows it; one scoped to the domain's ARN does not.
     people = {
-        "dz-member": (domain["arn"], True),
+        "dz-member": ("*", True),
         "dz-member-without-iam": (None, True),
-        "dz-member-of-another-domain": (other_domain, True),
-        "dz-stranger": (domain["arn"], False),
+        "dz-member-scoped-to-the-domain": (domain["arn"], True),
+        "dz-stranger": ("*", False),
     }
     clients = {}
     for name, (resource, member) in people.items():
@@ -108,7 +109,7 @@ def test_iam_and_project_membership_both_decide(cloud, deploy):
         )
 
     assert create_asset("dz-member")["owningProjectId"] == producer
-    for name in ("dz-member-without-iam", "dz-member-of-another-domain"):
+    for name in ("dz-member-without-iam", "dz-member-scoped-to-the-domain"):
         with pytest.raises(ClientError) as by_iam:
             create_asset(name)
         assert by_iam.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -39,7 +39,7 @@ from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.utilities.paginator import paginate
 
-from . import events, smithy
+from . import events, smithy, utils
 from .exceptions import (
     AccessDeniedException,
     ConflictException,
@@ -80,12 +80,6 @@ def compact(value: Any) -> str:
     """JSON as DataZone returns form content: re-serialized without spaces (the API reference's
     CreateAsset examples send ``{"name": "x", "test": true}`` and get ``{"name":"x","test":true}``)."""
     return json.dumps(value, separators=(",", ":"))
-
-
-def _clock() -> float:
-    from . import models
-
-    return models.clock()
 
 
 def _drop_none(body: dict[str, Any]) -> dict[str, Any]:
@@ -398,7 +392,7 @@ class ListingRevision:
         self.searchable = searchable
         self.created_by = created_by
         self.created_at = utcnow()
-        self.ready_at = _clock() + listing_ready_delay_s()
+        self.ready_at = utils.clock() + listing_ready_delay_s()
 
 
 class Listing(BaseModel):
@@ -422,7 +416,7 @@ class Listing(BaseModel):
         """INACTIVE once unpublished; CREATING until the latest publication is ready; ACTIVE."""
         if self.unpublished:
             return "INACTIVE"
-        return "ACTIVE" if _clock() >= self.latest.ready_at else "CREATING"
+        return "ACTIVE" if utils.clock() >= self.latest.ready_at else "CREATING"
 
     def revision(self, revision: str | None) -> ListingRevision:
         if revision is None:

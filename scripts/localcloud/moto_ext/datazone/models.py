@@ -11,7 +11,6 @@ import json
 import os
 import random
 import string
-import time
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.utilities.paginator import paginate
 
-from . import search
+from . import search, utils
 from .catalog import CatalogBackend
 from .environments import EnvironmentBackend
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
@@ -31,12 +30,6 @@ from .utils import PAGINATION_MODEL
 #: Seconds a new domain stays CREATING before it is AVAILABLE (AWS takes minutes; the provider's
 #: aws_datazone_domain waits for AVAILABLE, and so must anything that polls a domain).
 READY_DELAY_ENV = "MLGOV_LOCALCLOUD_DATAZONE_READY_S"
-
-
-def clock() -> float:
-    """Seconds on a monotonic clock: what the provisioning delay is measured on (one name, so a
-    test can move it instead of sleeping)."""
-    return time.monotonic()
 
 
 DEFAULT_READY_DELAY_S = 2.0
@@ -83,7 +76,7 @@ class Domain(BaseModel):
         self.tags = dict(tags or {})
         self.domain_version = domain_version or "V1"
         self.service_role = service_role
-        self._ready_at = clock() + ready_delay_s()
+        self._ready_at = utils.clock() + ready_delay_s()
         self.portal_url = f"https://{self.id}.datazone.{region_name}.on.aws"
         self.created_at = utcnow()
         self.last_updated_at = self.created_at
@@ -91,7 +84,7 @@ class Domain(BaseModel):
     @property
     def status(self) -> str:
         """CREATING until the provisioning delay has passed, then AVAILABLE (as AWS reports)."""
-        return "AVAILABLE" if clock() >= self._ready_at else "CREATING"
+        return "AVAILABLE" if utils.clock() >= self._ready_at else "CREATING"
 
     def to_dict(self) -> dict[str, Any]:
         result = {

@@ -1,8 +1,16 @@
-"""Pagination of DataZone's list and search operations, in moto's ``paginate`` model."""
+"""Pagination of DataZone's list and search operations, in moto's ``paginate`` model, and the clock
+the provisioning delays are measured on."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+
+def clock() -> float:
+    """Seconds on a monotonic clock: what the provisioning delays (domains, listings) are measured
+    on (one name, so a test can move it instead of sleeping)."""
+    return time.monotonic()
 
 
 def _page(unique: str | list[str]) -> dict[str, Any]:
