@@ -128,6 +128,7 @@ def install() -> None:
             s3,
             s3_policy,
             sagemaker,
+            state_lock,
             validation,
         )
         from .datazone.exceptions import ValidationException as DataZoneValidation
@@ -151,6 +152,7 @@ def install() -> None:
         kms.register()
         principals.register()
         events_logs.register()
+        state_lock.register()
         _installed = True
 
 
