@@ -98,6 +98,10 @@ LINEAGE_CREATES = {
 
 
 def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    from .sagemaker.workflow_responses import workflow_resources
+
+    if (workflow := workflow_resources(response, action, body)) is not None:
+        return workflow
     if action in ("DescribeModelPackage", "DeleteModelPackage") and body.get("ModelPackageName"):
         return [_sagemaker_arn(response, "model-package", body["ModelPackageName"])]
     if action == "UpdateModelPackage" and body.get("ModelPackageArn"):

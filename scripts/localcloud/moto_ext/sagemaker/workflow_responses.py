@@ -264,3 +264,41 @@ class WorkflowResponses:
                 "NextToken": token,
             }
         )
+
+
+#: Operations on one pipeline, authorized against ``pipeline/<name>``.
+_PIPELINE_ACTIONS = frozenset(
+    {"CreatePipeline", "UpdatePipeline", "DescribePipeline", "DeletePipeline", "StartPipelineExecution", "ListPipelineExecutions"}
+)
+#: Operations on one execution, authorized against its ARN (``pipeline/<name>/execution/<id>``).
+_EXECUTION_ACTIONS = frozenset(
+    {
+        "DescribePipelineExecution",
+        "ListPipelineExecutionSteps",
+        "DescribePipelineDefinitionForExecution",
+        "StopPipelineExecution",
+        "ListPipelineParametersForExecution",
+    }
+)
+_JOB_ACTIONS = {
+    "ProcessingJobName": ("processing-job", ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob")),
+    "TrainingJobName": ("training-job", ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob")),
+}
+
+
+def workflow_resources(response: Any, action: str, body: dict[str, Any]) -> list[str] | None:
+    """The ARNs AWS authorizes a pipeline or job request against (Service Authorization Reference,
+    SageMaker: resource types ``pipeline``, ``pipeline-execution``, ``processing-job``,
+    ``training-job``; SageMaker writes names lower case in ARNs); None for other requests. The
+    List operations over an account (ListPipelines, ListProcessingJobs, ListTrainingJobs) are
+    authorized against ``*``, as on AWS."""
+    prefix = f"arn:aws:sagemaker:{response.region}:{response.current_account}"
+    if action in _PIPELINE_ACTIONS and body.get("PipelineName"):
+        name = str(body["PipelineName"])
+        return [name if name.startswith("arn:") else f"{prefix}:pipeline/{name.lower()}"]
+    if action in _EXECUTION_ACTIONS and body.get("PipelineExecutionArn"):
+        return [str(body["PipelineExecutionArn"])]
+    for member, (kind, actions) in _JOB_ACTIONS.items():
+        if action in actions and body.get(member):
+            return [f"{prefix}:{kind}/{str(body[member]).lower()}"]
+    return None
