@@ -319,6 +319,15 @@ class JobsBackend(SageMakerModelBackend):
     def _jobs(self, kind: type[WorkflowJob]) -> dict[str, Any]:
         return self.processing_jobs if kind is ProcessingJob else self.training_jobs
 
+    def _named(self, kind: type[WorkflowJob], name: str) -> WorkflowJob | None:
+        """The job of that name (names are unique whatever their case, and ARNs carry them in
+        lower case, so a name read back from an ARN finds its job)."""
+        jobs = self._jobs(kind)
+        job = jobs.get(name)
+        if job is None:
+            job = next((j for j in list(jobs.values()) if j.name.lower() == name.lower()), None)
+        return job if isinstance(job, WorkflowJob) else None
+
     def _create_job(
         self, kind: type[WorkflowJob], request: dict[str, Any], endpoint_url: str | None
     ) -> WorkflowJob:
@@ -327,10 +336,11 @@ class JobsBackend(SageMakerModelBackend):
         jobs = self._jobs(kind)
         name = request[f"{kind.KIND}Name"]
         noun = "Processing" if kind is ProcessingJob else "Training"
-        if name in jobs:
+        taken = self._named(kind, name)
+        if taken is not None:
             raise ResourceInUseException(
                 f"{noun} job names must be unique within an AWS account and region, and a "
-                f"{noun.lower()} job with this name already exists ({jobs[name].arn})"
+                f"{noun.lower()} job with this name already exists ({taken.arn})"
             )
         job = kind(
             request, account_id=self.account_id, region_name=self.region_name, endpoint_url=endpoint_url
@@ -366,13 +376,13 @@ class JobsBackend(SageMakerModelBackend):
         return job
 
     def processing_job(self, name: str) -> ProcessingJob:
-        job = self.processing_jobs.get(name)
+        job = self._named(ProcessingJob, name)
         if not isinstance(job, ProcessingJob):
             raise ValidationError(f"Could not find requested job with name {name}")
         return job
 
     def training_job(self, name: str) -> TrainingJob:
-        job = self.training_jobs.get(name)
+        job = self._named(TrainingJob, name)
         if not isinstance(job, TrainingJob):
             raise ValidationError("Requested resource not found.")
         return job
