@@ -295,6 +295,8 @@ def test_a_pipeline_makes_its_steps_calls_as_its_role(cloud, dev, world):
 
 def test_pipeline_and_job_calls_are_authorized_against_their_arns(cloud, dev, world):
     sm = client(cloud, dev, "sagemaker")
+    for job in ("as-scoped", "other-scoped"):
+        sm.create_processing_job(**who_request(job, world["reader"]))
     sm.create_pipeline(
         PipelineName="scoped-a", RoleArn=world["reader"], PipelineDefinition=_pipeline(world["reader"])
     )
