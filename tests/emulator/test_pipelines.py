@@ -261,7 +261,7 @@ def test_a_passing_execution_registers_the_version_with_the_card_of_its_property
     }
     assert set(steps) == {"Prepare", "Train", "Check", "Register"}  # TooWeak's branch was not taken
     assert all(s["StepStatus"] == "Succeeded" for s in steps.values())
-    assert steps["Check"]["Metadata"] == {"Condition": {"Outcome": "true"}}
+    assert steps["Check"]["Metadata"] == {"Condition": {"Outcome": "True"}}
     assert steps["Prepare"]["StartTime"] <= steps["Train"]["StartTime"] <= steps["Register"]["StartTime"]
     execution_id = arn.rsplit("/", 1)[-1]
     job_arn = steps["Train"]["Metadata"]["TrainingJob"]["Arn"]
@@ -338,7 +338,7 @@ def test_a_failing_condition_ends_at_the_fail_step_and_registers_nothing(aws):
     assert described["FailureReason"] == "Step failure: One or multiple steps failed."
     steps = steps_of(sm, arn)
     assert "Register" not in steps
-    assert steps["Check"]["Metadata"] == {"Condition": {"Outcome": "false"}}
+    assert steps["Check"]["Metadata"] == {"Condition": {"Outcome": "False"}}
     assert steps["TooWeak"]["StepStatus"] == "Failed"
     assert steps["TooWeak"]["FailureReason"] == "quality below the floor 0.75"
     assert steps["TooWeak"]["Metadata"] == {"Fail": {"ErrorMessage": "quality below the floor 0.75"}}

@@ -193,7 +193,7 @@ class ExecutionRun:
             self._update(
                 step,
                 properties={"Outcome": outcome},
-                metadata={"Condition": {"Outcome": str(outcome).lower()}},
+                metadata={"Condition": {"Outcome": str(outcome)}},
             )
             return "Succeeded"
         if step_type == "Fail":

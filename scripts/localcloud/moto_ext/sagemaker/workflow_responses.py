@@ -268,7 +268,14 @@ class WorkflowResponses:
 
 #: Operations on one pipeline, authorized against ``pipeline/<name>``.
 _PIPELINE_ACTIONS = frozenset(
-    {"CreatePipeline", "UpdatePipeline", "DescribePipeline", "DeletePipeline", "StartPipelineExecution", "ListPipelineExecutions"}
+    {
+        "CreatePipeline",
+        "UpdatePipeline",
+        "DescribePipeline",
+        "DeletePipeline",
+        "StartPipelineExecution",
+        "ListPipelineExecutions",
+    }
 )
 #: Operations on one execution, authorized against its ARN (``pipeline/<name>/execution/<id>``).
 _EXECUTION_ACTIONS = frozenset(
@@ -281,7 +288,10 @@ _EXECUTION_ACTIONS = frozenset(
     }
 )
 _JOB_ACTIONS = {
-    "ProcessingJobName": ("processing-job", ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob")),
+    "ProcessingJobName": (
+        "processing-job",
+        ("CreateProcessingJob", "DescribeProcessingJob", "StopProcessingJob"),
+    ),
     "TrainingJobName": ("training-job", ("CreateTrainingJob", "DescribeTrainingJob", "StopTrainingJob")),
 }
 
