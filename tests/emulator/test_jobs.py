@@ -285,6 +285,44 @@ def test_a_failing_script_fails_the_job_with_the_algorithm_error(aws):
     assert component["Status"]["PrimaryStatus"] == "Failed"
 
 
+PIP_IN_A_JOB = """
+import json, pathlib, subprocess, sys
+out = pathlib.Path('/opt/ml/processing/output/pip')
+pathlib.Path('/tmp/pipelines-req-ok.txt').write_text('numpy\\n')
+pathlib.Path('/tmp/pipelines-req-bad.txt').write_text('mlgov-no-such-package==9.9\\n')
+ok = subprocess.run(['pip', 'install', '-r', '/tmp/pipelines-req-ok.txt'], capture_output=True, text=True)
+bad = subprocess.run([sys.executable, '-m', 'pip', 'install', '-r', '/tmp/pipelines-req-bad.txt'], capture_output=True, text=True)
+gone = subprocess.run(['pip', 'uninstall', '-y', 'numpy'], capture_output=True, text=True)
+import numpy  # still there
+(out / 'pip.json').write_text(json.dumps({'ok': ok.returncode, 'bad': bad.returncode, 'bad_err': bad.stderr, 'gone': gone.returncode}))
+"""
+
+
+def test_pip_in_a_job_checks_the_shared_interpreter_and_installs_nothing(aws):
+    """A step's requirements.txt is installed on SageMaker; here it is only checked (the job runs
+    with the local cloud's own interpreter, which no job may change)."""
+    s3, sm = aws["s3"], aws["sagemaker"]
+    script = put_script(s3, "code/pip.py", PIP_IN_A_JOB)
+    request = processing_request("pip-job", aws["role"], script)
+    request["ProcessingOutputConfig"] = {
+        "Outputs": [
+            {
+                "OutputName": "pip",
+                "S3Output": {
+                    "S3Uri": f"s3://{BUCKET}/out/pip",
+                    "LocalPath": "/opt/ml/processing/output/pip",
+                    "S3UploadMode": "EndOfJob",
+                },
+            }
+        ]
+    }
+    sm.create_processing_job(**request)
+    assert wait_processing(sm, "pip-job")["ProcessingJobStatus"] == "Completed"
+    seen = json.loads(s3.get_object(Bucket=BUCKET, Key="out/pip/pip.json")["Body"].read())
+    assert seen["ok"] == 0 and seen["gone"] == 0
+    assert seen["bad"] != 0 and "mlgov-no-such-package" in seen["bad_err"]
+
+
 def test_an_empty_input_prefix_fails_the_job_as_sagemaker_says(aws):
     sm = aws["sagemaker"]
     script = put_script(aws["s3"], "code/noop.py", "pass\n")

@@ -5,7 +5,7 @@ scientist writes one: preprocess -> train -> evaluate -> quality condition -> re
                  the protected facet age_group kept
     Train        ModelTrainer (scikit-learn image), steps/train.py: logistic regression on the
                  financial columns -> model.tar.gz
-    Evaluate     FrameworkProcessor, steps/evaluate.py (+ the kit's evaluation.py): quality,
+    Evaluate     FrameworkProcessor, evaluation/evaluate.py (+ the kit's evaluation.py): quality,
                  Clarify pre- and post-training bias, SHAP explainability, the model card
     CheckQuality ConditionStep: JsonGet(evaluation.json, metrics.roc_auc) >= MinRocAuc
       if         Register: ModelStep(ModelBuilder.register) into the use case's group, card
@@ -19,8 +19,9 @@ details). Everything else comes from the :class:`scripts.pipelines.contract.Pipe
 kit passes to :func:`build`: the role every step runs as, where outputs go, the KMS key, the group.
 
 Only the SDK is needed to build it (the ``pipeline`` extra); the steps run the local cloud's or
-SageMaker's scikit-learn image. On SageMaker the evaluation step installs ``requirements.txt``
-(smclarify, shap, sagemaker-core at the kit's pins); the local cloud's interpreter has them.
+SageMaker's scikit-learn image. The evaluation step's ``requirements.txt`` (smclarify, shap,
+sagemaker-core at the kit's pins) is installed by SageMaker before it runs; the local cloud
+checks its interpreter has them.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ from sagemaker.train.configs import Compute, InputData, OutputDataConfig, Source
 
 HERE = Path(__file__).resolve().parent
 STEPS = HERE / "steps"
+#: The evaluation step's own source directory: its script and requirements.txt.
+EVALUATION = HERE / "evaluation"
 #: The kit's evaluation computations (Clarify bias, SHAP), shipped with the evaluation step.
 EVALUATION_MODULE = HERE.parents[1] / "scripts" / "governance" / "evaluation.py"
 SKLEARN_VERSION = "1.2-1"
@@ -209,7 +212,7 @@ def build(context: Any) -> Pipeline:
     )
     evaluation_args = processor.run(
         code="evaluate.py",
-        source_dir=str(STEPS),
+        source_dir=str(EVALUATION),
         dependencies=[str(EVALUATION_MODULE)],
         inputs=[
             ProcessingInput(

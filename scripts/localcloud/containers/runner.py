@@ -126,6 +126,12 @@ def base_environment(bin_dir: Path, home: Path) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONUNBUFFERED": "TRUE",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        # However pip is reached (the SDK's install_requirements.py runs `sys.executable -m pip`),
+        # it only checks the shared interpreter: nothing downloaded, nothing installed.
+        "PIP_DRY_RUN": "1",
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
 
 
