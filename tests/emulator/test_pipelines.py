@@ -440,3 +440,31 @@ def test_stop_pipeline_execution_stops_its_running_job(aws):
         ProcessingJobName=prepare["Metadata"]["ProcessingJob"]["Arn"].rsplit("/", 1)[-1]
     )
     assert job["ProcessingJobStatus"] == "Stopped"
+
+
+def test_a_model_step_creates_the_model_as_the_pipeline_role(aws):
+    sm, role = aws["sagemaker"], aws["role"]
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [
+            {"Name": "ModelData", "Type": "String", "DefaultValue": f"s3://{BUCKET}/models/m.tar.gz"}
+        ],
+        "Steps": [
+            {
+                "Name": "MakeModel",
+                "Type": "Model",
+                "Arguments": {
+                    "ExecutionRoleArn": role,
+                    "PrimaryContainer": {"Image": IMAGE, "ModelDataUrl": {"Get": "Parameters.ModelData"}},
+                },
+            }
+        ],
+    }
+    sm.create_pipeline(PipelineName="model-only", RoleArn=role, PipelineDefinition=json.dumps(definition))
+    arn = sm.start_pipeline_execution(PipelineName="model-only")["PipelineExecutionArn"]
+    assert wait_execution(sm, arn)["PipelineExecutionStatus"] == "Succeeded"
+    step = steps_of(sm, arn)["MakeModel"]
+    model_arn = step["Metadata"]["Model"]["Arn"]
+    model = sm.describe_model(ModelName=model_arn.rsplit("/", 1)[-1])
+    assert model["PrimaryContainer"]["ModelDataUrl"] == f"s3://{BUCKET}/models/m.tar.gz"
+    assert model["ModelName"].startswith(f"pipelines-{arn.rsplit('/', 1)[-1]}-MakeModel-")

@@ -71,6 +71,8 @@ def start(backend: JobsBackend, job: WorkflowJob) -> None:
 def _finish(
     backend: JobsBackend, job: WorkflowJob, status: str, reason: str | None, outputs: dict[str, str]
 ) -> None:
+    """End the job and its lineage in one step under the lock: whoever sees the job ended sees
+    its trial component ended and its outputs recorded."""
     with STATE_LOCK:
         job.end_time = utcnow()
         job.status = status
@@ -89,7 +91,7 @@ def _finish(
                 job.advance(secondary, messages.get(secondary, secondary))
             job.transitions[-1]["EndTime"] = job.end_time
         job.touch()
-    workflow_lineage.job_ended(backend, job, outputs)  # type: ignore[arg-type]
+        workflow_lineage.job_ended(backend, job, outputs)  # type: ignore[arg-type]
 
 
 def _advance(job: WorkflowJob, secondary: str, message: str) -> None:
