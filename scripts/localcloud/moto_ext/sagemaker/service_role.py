@@ -37,6 +37,7 @@ from moto.utilities.utils import get_partition
 
 from ..auth_errors import JsonAuthError
 from ..conditions import Context, conditions_met
+from ..state_lock import STATE_LOCK
 from ..utils import as_list, iam_enforced
 
 SERVICE_PRINCIPAL = "sagemaker.amazonaws.com"
@@ -132,21 +133,23 @@ def assume_for_sagemaker(
     ValidationException AWS answers when the role is missing or does not trust SageMaker."""
     from moto.sts.models import sts_backends
 
-    role = _role(role_arn, region)
-    if role is None:
-        raise could_not_assume(role_arn)
-    if iam_enforced():
-        context = {"aws:sourceaccount": account_id, "aws:sourcearn": source_arn}
-        if not _trusts_sagemaker(json.loads(role.assume_role_policy_document), context):
+    # On a job's or execution's thread too: the IAM and STS backends change under the lock.
+    with STATE_LOCK:
+        role = _role(role_arn, region)
+        if role is None:
             raise could_not_assume(role_arn)
-    assumed = sts_backends[role_arn.split(":")[4]][get_partition(region)].assume_role(
-        region_name=region,
-        role_session_name="SageMaker",
-        role_arn=role_arn,
-        policy="",
-        duration=3600,
-        external_id="",
-    )
+        if iam_enforced():
+            context = {"aws:sourceaccount": account_id, "aws:sourcearn": source_arn}
+            if not _trusts_sagemaker(json.loads(role.assume_role_policy_document), context):
+                raise could_not_assume(role_arn)
+        assumed = sts_backends[role_arn.split(":")[4]][get_partition(region)].assume_role(
+            region_name=region,
+            role_session_name="SageMaker",
+            role_arn=role_arn,
+            policy="",
+            duration=3600,
+            external_id="",
+        )
     return RoleSession(
         role_arn=role_arn,
         session_arn=assumed.arn,
