@@ -421,3 +421,39 @@ def test_the_image_check_reads_the_sdks_table():
         image_problem(IMAGE.replace("us-east-1", "eu-west-1"), "eu-west-1") or ""
     )
     assert "of the job's region us-west-2, not of us-east-1" in (image_problem(IMAGE, "us-west-2") or "")
+
+
+def test_stopping_the_local_cloud_ends_its_running_jobs(tmp_path):
+    """A job's process is a child of the local cloud's server: it must not outlive it."""
+    import subprocess
+    import time
+    import uuid
+
+    from scripts.localcloud import LocalCloud
+
+    marker = f"sleeper_{uuid.uuid4().hex}.py"
+
+    def running() -> bool:
+        found = subprocess.run(["pgrep", "-f", marker], capture_output=True, check=False)
+        return found.returncode == 0
+
+    with LocalCloud(state_dir=tmp_path, enforce_iam=False) as cloud:
+        session = boto3.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
+        s3, sm = (
+            session.client("s3", endpoint_url=cloud.url),
+            session.client("sagemaker", endpoint_url=cloud.url),
+        )
+        s3.create_bucket(Bucket=BUCKET)
+        role = sagemaker_role(session.client("iam", endpoint_url=cloud.url), "sleeper")
+        script = put_script(s3, f"code/{marker}", "import time\ntime.sleep(600)\n")
+        sm.create_processing_job(**processing_request("sleeper", role, script))
+        deadline = time.monotonic() + 120
+        while not running():
+            assert time.monotonic() < deadline, "the job's process never started"
+            time.sleep(0.2)
+    deadline = time.monotonic() + 30
+    while running():
+        assert time.monotonic() < deadline, "the job's process outlived the local cloud"
+        time.sleep(0.2)

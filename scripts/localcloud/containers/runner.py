@@ -42,6 +42,13 @@ KILL_GRACE_S = 5.0
 MAX_OUTPUT_LINES = 20_000
 
 
+#: The jobs' processes running now and their directories (what :func:`terminate_all` ends and
+#: removes when the local cloud stops).
+_RUNNING: set[subprocess.Popen[str]] = set()
+_DIRECTORIES: set[Path] = set()
+_RUNNING_LOCK = threading.Lock()
+
+
 class NamespaceUnavailable(RuntimeError):
     """This machine cannot give a job a private ``/opt/ml``; the message says why."""
 
@@ -98,6 +105,23 @@ def namespace_problem() -> str | None:
             f"(unshare -m --propagation private + mount --bind need root): {detail}"
         )
     return None
+
+
+def job_directory(name: str) -> Path:
+    """A new directory for one job (under ``$MLGOV_LOCALCLOUD_JOBS_DIR`` or the system's
+    temporary directory); :func:`release` removes it."""
+    root = Path(os.environ.get("MLGOV_LOCALCLOUD_JOBS_DIR") or tempfile.gettempdir())
+    root.mkdir(parents=True, exist_ok=True)
+    directory = Path(tempfile.mkdtemp(prefix=f"mlgov-job-{name[:40]}-", dir=root))
+    with _RUNNING_LOCK:
+        _DIRECTORIES.add(directory)
+    return directory
+
+
+def release(directory: Path) -> None:
+    with _RUNNING_LOCK:
+        _DIRECTORIES.discard(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def write_shims(bin_dir: Path) -> None:
@@ -182,6 +206,8 @@ def run(
             if on_line is not None:
                 on_line(text)
 
+    with _RUNNING_LOCK:
+        _RUNNING.add(process)
     reader = threading.Thread(target=read, name=f"job-output-{process.pid}", daemon=True)
     reader.start()
     stopped = timed_out = False
@@ -198,10 +224,26 @@ def run(
         except subprocess.TimeoutExpired:
             continue
     reader.join(timeout=KILL_GRACE_S)
+    with _RUNNING_LOCK:
+        _RUNNING.discard(process)
     if dropped:
         output.append(f"[local cloud: {dropped} more output lines not kept]")
     exit_code = None if (stopped or timed_out) else process.returncode
     return RunResult(exit_code, stopped, timed_out, time.monotonic() - started, output)
+
+
+def terminate_all() -> None:
+    """Kill every job still running and remove the jobs' directories (the local cloud is
+    stopping: its jobs end with it)."""
+    with _RUNNING_LOCK:
+        running, directories = list(_RUNNING), list(_DIRECTORIES)
+    for process in running:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    for directory in directories:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _terminate(process: subprocess.Popen[str]) -> None:

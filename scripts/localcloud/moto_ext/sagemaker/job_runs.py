@@ -22,10 +22,7 @@ removed when the job ends.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 import tarfile
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -51,12 +48,6 @@ LOG_BATCH = 2000
 
 class JobFailure(Exception):
     """Ends a job as Failed with this reason."""
-
-
-def jobs_root() -> str:
-    root = os.environ.get("MLGOV_LOCALCLOUD_JOBS_DIR") or tempfile.gettempdir()
-    Path(root).mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def start(backend: JobsBackend, job: WorkflowJob) -> None:
@@ -104,7 +95,7 @@ def run(backend: JobsBackend, job: WorkflowJob) -> None:
     """The job from start to end (never raises: every failure ends the job with a reason)."""
     from scripts.localcloud import containers
 
-    workdir = Path(tempfile.mkdtemp(prefix=f"mlgov-job-{job.name[:40]}-", dir=jobs_root()))
+    workdir = containers.runner.job_directory(job.name)
     outputs: dict[str, str] = {}
     status, reason = "Completed", None
     try:
@@ -181,7 +172,7 @@ def run(backend: JobsBackend, job: WorkflowJob) -> None:
             _finish(backend, job, status, reason, outputs)
         finally:
             job.done.set()
-            shutil.rmtree(workdir, ignore_errors=True)
+            containers.runner.release(workdir)
 
 
 def _unpack_submit_directory(s3: Any, uri: str, code_dir: Path) -> None:
