@@ -9,7 +9,8 @@ or from Python::
         os.environ.update(cloud.env())
 
 Each environment's account is provisioned with its deploy role at start-up; reach an account by
-STS AssumeRole into that role, as on AWS. moto extensions live in ``moto_ext`` (see its README).
+STS AssumeRole into that role, as on AWS. moto extensions live in ``moto_ext`` (see its README);
+``containers`` runs SageMaker processing and training jobs under the container contract.
 
 IAM is enforced by default, as on AWS: every request is SigV4-checked and authorized against the
 caller's policies, role trust policies and KMS key policies, and ``env()`` hands out the keys of

@@ -204,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     # Everything the emulator holds is in memory, so there is nothing to save or close: exit at
     # once instead of waiting for werkzeug's poll loop and the interpreter's teardown of a large
     # heap (about a second after a three-environment apply).
+    from .containers.runner import terminate_all
+
+    terminate_all()  # the jobs' processes end with the local cloud
     log.info("local cloud stopped")
     logging.shutdown()
     os._exit(0)

@@ -574,6 +574,235 @@ def model_card_scenario(rec: Recorder, sm: Any) -> None:
     sm.delete_model_card(ModelCardName="shape-card")
 
 
+WORKFLOW_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+
+def _finished(describe: Any, key: str, running: tuple[str, ...]) -> dict[str, Any]:
+    deadline = time.monotonic() + 180
+    while (described := describe())[key] in running:
+        assert time.monotonic() < deadline, f"still {described[key]}"
+        time.sleep(0.25)
+    return described
+
+
+def workflow_scenario(rec: Recorder, sm: Any, session: boto3.Session, url: str) -> None:
+    """Jobs and a pipeline that run (real subprocesses), each call checked against the model."""
+    s3, iam = session.client("s3", endpoint_url=url), session.client("iam", endpoint_url=url)
+    s3.create_bucket(Bucket="shape-workflow")
+    s3.put_object(
+        Bucket="shape-workflow",
+        Key="code/ok.py",
+        Body=b"import time\ntime.sleep(float(__import__('os').environ.get('NAP', '0')))\n",
+    )
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sagemaker.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+    role = iam.create_role(
+        RoleName="shape-workflow",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="shape-workflow",
+        PolicyName="all",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
+    code = {
+        "S3Uri": "s3://shape-workflow/code/ok.py",
+        "LocalPath": "/opt/ml/processing/input/code",
+        "S3DataType": "S3Prefix",
+        "S3InputMode": "File",
+    }
+    processing = {
+        "RoleArn": role,
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}
+        },
+        "AppSpecification": {
+            "ImageUri": WORKFLOW_IMAGE,
+            "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/ok.py"],
+        },
+        "ProcessingInputs": [{"InputName": "code", "S3Input": code}],
+        "ProcessingOutputConfig": {
+            "Outputs": [
+                {
+                    "OutputName": "out",
+                    "S3Output": {
+                        "S3Uri": "s3://shape-workflow/out",
+                        "LocalPath": "/opt/ml/processing/output/out",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+    }
+    rec.call(sm, "CreateProcessingJob", ProcessingJobName="shape-processing", **processing)
+    rec.call(
+        sm,
+        "CreateProcessingJob",
+        expect_error="ValidationException",
+        ProcessingJobName="shape-refused",
+        **{
+            **processing,
+            "AppSpecification": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"},
+        },
+    )
+    rec.call(
+        sm, "CreateProcessingJob", ProcessingJobName="shape-stopped", Environment={"NAP": "300"}, **processing
+    )
+    rec.call(sm, "StopProcessingJob", ProcessingJobName="shape-stopped")
+    _finished(
+        lambda: sm.describe_processing_job(ProcessingJobName="shape-processing"),
+        "ProcessingJobStatus",
+        ("InProgress",),
+    )
+    _finished(
+        lambda: sm.describe_processing_job(ProcessingJobName="shape-stopped"),
+        "ProcessingJobStatus",
+        ("InProgress", "Stopping"),
+    )
+    assert (
+        rec.call(sm, "DescribeProcessingJob", ProcessingJobName="shape-processing")["ProcessingJobStatus"]
+        == "Completed"
+    )
+    rec.call(sm, "DescribeProcessingJob", ProcessingJobName="shape-stopped")
+    rec.call(sm, "StopProcessingJob", expect_error="ValidationException", ProcessingJobName="shape-stopped")
+    rec.call(sm, "ListProcessingJobs", SortBy="Name", SortOrder="Ascending", MaxResults=1)
+    training = {
+        "RoleArn": role,
+        "AlgorithmSpecification": {
+            "TrainingImage": WORKFLOW_IMAGE,
+            "TrainingInputMode": "File",
+            "ContainerEntrypoint": ["python3", "/opt/ml/input/data/code/ok.py"],
+        },
+        "InputDataConfig": [
+            {
+                "ChannelName": "code",
+                "DataSource": {
+                    "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://shape-workflow/code/ok.py"}
+                },
+            }
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://shape-workflow/models"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 300},
+        "HyperParameters": {"C": "1.0"},
+    }
+    rec.call(sm, "CreateTrainingJob", TrainingJobName="shape-training", **training)
+    rec.call(
+        sm, "CreateTrainingJob", expect_error="ResourceInUse", TrainingJobName="shape-training", **training
+    )
+    rec.call(
+        sm,
+        "CreateTrainingJob",
+        TrainingJobName="shape-training-stopped",
+        Environment={"NAP": "300"},
+        **training,
+    )
+    rec.call(sm, "StopTrainingJob", TrainingJobName="shape-training-stopped")
+    for name in ("shape-training", "shape-training-stopped"):
+        _finished(
+            lambda name=name: sm.describe_training_job(TrainingJobName=name),
+            "TrainingJobStatus",
+            ("InProgress", "Stopping"),
+        )
+        rec.call(sm, "DescribeTrainingJob", TrainingJobName=name)
+    rec.call(sm, "DescribeTrainingJob", expect_error="ValidationException", TrainingJobName="shape-none")
+    rec.call(sm, "StopTrainingJob", expect_error="ValidationException", TrainingJobName="shape-training")
+    rec.call(sm, "ListTrainingJobs", StatusEquals="Completed")
+
+    arguments = {k: v for k, v in processing.items() if k != "StoppingCondition"}
+    arguments["AppSpecification"] = {
+        **processing["AppSpecification"],
+        "ContainerArguments": [{"Std:Join": {"On": "", "Values": [{"Get": "Parameters.Floor"}]}}],
+    }
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": "Floor", "Type": "Float", "DefaultValue": 0.5}],
+        "Steps": [
+            {"Name": "Run", "Type": "Processing", "Arguments": arguments},
+            {
+                "Name": "Check",
+                "Type": "Condition",
+                "DependsOn": ["Run"],
+                "Arguments": {
+                    "Conditions": [
+                        {"Type": "GreaterThan", "LeftValue": {"Get": "Parameters.Floor"}, "RightValue": 0.9}
+                    ],
+                    "IfSteps": [],
+                    "ElseSteps": [{"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": "below"}}],
+                },
+            },
+        ],
+    }
+    rec.call(
+        sm,
+        "CreatePipeline",
+        PipelineName="shape-pipeline",
+        RoleArn=role,
+        PipelineDefinition=json.dumps(definition),
+        PipelineDescription="shape",
+        Tags=[{"Key": "k", "Value": "v"}],
+    )
+    rec.call(
+        sm,
+        "CreatePipeline",
+        expect_error="ValidationException",
+        PipelineName="shape-broken",
+        RoleArn=role,
+        PipelineDefinition="{}",
+    )
+    rec.call(
+        sm,
+        "UpdatePipeline",
+        PipelineName="shape-pipeline",
+        PipelineDefinition=json.dumps(definition),
+        PipelineDisplayName="Shape",
+    )
+    rec.call(sm, "DescribePipeline", PipelineName="shape-pipeline", PipelineVersionId=1)
+    rec.call(sm, "DescribePipeline", expect_error="ResourceNotFound", PipelineName="shape-none")
+    rec.call(sm, "ListPipelines", PipelineNamePrefix="shape", SortBy="Name")
+    execution = rec.call(
+        sm,
+        "StartPipelineExecution",
+        PipelineName="shape-pipeline",
+        PipelineParameters=[{"Name": "Floor", "Value": "0.7"}],
+    )["PipelineExecutionArn"]
+    _finished(
+        lambda: sm.describe_pipeline_execution(PipelineExecutionArn=execution),
+        "PipelineExecutionStatus",
+        ("Executing",),
+    )
+    assert (
+        rec.call(sm, "DescribePipelineExecution", PipelineExecutionArn=execution)["PipelineExecutionStatus"]
+        == "Failed"
+    )
+    steps = rec.call(sm, "ListPipelineExecutionSteps", PipelineExecutionArn=execution)[
+        "PipelineExecutionSteps"
+    ]
+    assert {s["StepName"]: s["StepStatus"] for s in steps} == {
+        "Run": "Succeeded",
+        "Check": "Succeeded",
+        "Stop": "Failed",
+    }
+    rec.call(sm, "ListPipelineExecutions", PipelineName="shape-pipeline")
+    rec.call(sm, "DescribePipelineDefinitionForExecution", PipelineExecutionArn=execution)
+    rec.call(sm, "ListPipelineParametersForExecution", PipelineExecutionArn=execution)
+    rec.call(sm, "StopPipelineExecution", expect_error="ConflictException", PipelineExecutionArn=execution)
+    running = sm.start_pipeline_execution(PipelineName="shape-pipeline")["PipelineExecutionArn"]
+    rec.call(sm, "StopPipelineExecution", PipelineExecutionArn=running)
+    _finished(
+        lambda: sm.describe_pipeline_execution(PipelineExecutionArn=running),
+        "PipelineExecutionStatus",
+        ("Executing", "Stopping"),
+    )
+    rec.call(sm, "DeletePipeline", PipelineName="shape-pipeline")
+
+
 def datazone_scenario(rec: Recorder, dz: Any) -> None:
     domain = rec.call(
         dz,
@@ -1298,6 +1527,7 @@ def test_every_emulated_operation_matches_the_botocore_model(cloud, session):
     ram_scenario(rec, rec.client(session, "ram", cloud.url), domain_arn, receiver)
     s3_scenario(rec, rec.client(session, "s3", cloud.url))
     sts_scenario(rec, session, cloud.url)
+    workflow_scenario(rec, rec.client(session, "sagemaker", cloud.url), session, cloud.url)
     assert rec.checker.problems == [], "\n".join(rec.checker.problems)
     for service, operations in OPERATIONS.items():
         missing = set(operations) - rec.covered.get(service, set())

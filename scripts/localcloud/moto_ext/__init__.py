@@ -13,6 +13,31 @@ from __future__ import annotations
 
 import threading
 
+#: SageMaker Pipelines and the processing and training jobs they run (``sagemaker/pipelines.py``,
+#: ``sagemaker/jobs.py``): part of ``OPERATIONS["sagemaker"]``.
+WORKFLOW_OPERATIONS = (
+    "CreatePipeline",
+    "UpdatePipeline",
+    "DescribePipeline",
+    "ListPipelines",
+    "DeletePipeline",
+    "StartPipelineExecution",
+    "DescribePipelineExecution",
+    "ListPipelineExecutions",
+    "ListPipelineExecutionSteps",
+    "DescribePipelineDefinitionForExecution",
+    "StopPipelineExecution",
+    "ListPipelineParametersForExecution",
+    "CreateProcessingJob",
+    "DescribeProcessingJob",
+    "ListProcessingJobs",
+    "StopProcessingJob",
+    "CreateTrainingJob",
+    "DescribeTrainingJob",
+    "ListTrainingJobs",
+    "StopTrainingJob",
+)
+
 #: Every botocore operation this package adds to moto or changes, by service. The shape test
 #: (tests/emulator/test_shapes.py) drives each one and fails if one is missing from its scenario.
 OPERATIONS: dict[str, tuple[str, ...]] = {
@@ -68,6 +93,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "ListTags",
         "DeleteTags",
         "Search",
+        *WORKFLOW_OPERATIONS,
         "CreateModelCard",
         "DescribeModel",
         "DescribeModelCard",
@@ -196,6 +222,7 @@ def install() -> None:
             s3_policy,
             s3_writes,
             sagemaker,
+            state_lock,
             sts,
             validation,
         )
@@ -222,6 +249,7 @@ def install() -> None:
         principals.register()
         events_logs.register()
         sts.register()
+        state_lock.register()
         _installed = True
 
 

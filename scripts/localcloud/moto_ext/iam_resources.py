@@ -138,6 +138,10 @@ _LOWERED = ("artifact", "action", "context")
 
 
 def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    from .sagemaker.workflow_responses import workflow_resources
+
+    if (workflow := workflow_resources(response, action, body)) is not None:
+        return workflow
     if action == "CreateModelPackage":
         return [_new_package_arn(response, body)]
     if action == "ListModelPackages" and body.get("ModelPackageGroupName"):

@@ -174,6 +174,41 @@ def resource_policy_grant(
     return Grant.DENY if denied else grant
 
 
+def service_grant(
+    document: Mapping[str, Any] | None, service: str, action: str, resource: str, context: Context
+) -> Grant:
+    """What ``document`` (a role's trust policy, a resource policy) says to the AWS service
+    principal ``service`` (``sagemaker.amazonaws.com``) acting by itself: DIRECT when a statement
+    naming it (``Principal: {"Service": ...}`` or ``"*"``) allows, DENY when one denies, NONE
+    otherwise. The service acts as no IAM identity, so its identity policies play no part."""
+    if not document:
+        return Grant.NONE
+    version = _version(document)
+
+    def named(principal: Any) -> bool:
+        if principal == "*":
+            return True
+        if not isinstance(principal, Mapping):
+            return False
+        return service in [str(e) for e in as_list(principal.get("Service"))] or "*" in as_list(
+            principal.get("AWS")
+        )
+
+    grant, denied = Grant.NONE, False
+    for statement in _statements(document):
+        if "NotPrincipal" in statement:
+            applies_to_service = not named(statement["NotPrincipal"])
+        else:
+            applies_to_service = named(statement.get("Principal"))
+        if not applies_to_service or not statement_applies(statement, action, resource, context, version):
+            continue
+        if statement.get("Effect") == "Deny":
+            denied = True
+        elif statement.get("Effect") == "Allow":
+            grant = Grant.DIRECT
+    return Grant.DENY if denied else grant
+
+
 def decide(grant: Grant, identity: Decision, same_account: bool) -> str | None:
     """None when allowed, else which half is missing: ``"explicit deny"``, ``"resource-based"``
     or ``"identity-based"``.

@@ -4,7 +4,10 @@ Laid out like moto's own service package: ``models.py`` (:class:`GovernanceSageM
 backend moto builds, with the model registry, Search and tags), composed of one
 ``SageMakerModelBackend`` subclass per further concern: ``studio.py`` (domains, user profiles,
 spaces and apps, their provisioning delay), ``lineage.py`` (artifacts, actions, contexts and
-associations) and ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``);
+associations), ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``) and
+``pipelines.py`` (pipelines and their executions, run by ``pipeline_executor.py`` from a definition
+``pipeline_definition.py`` checks; and through ``jobs.py`` the processing and training jobs,
+run by ``job_runs.py`` with ``transfers.py``, ``service_role.py`` and ``workflow_lineage.py``);
 ``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
 ``urls.py``, ``validators.py`` (model card and life cycle checks), ``search.py`` (the SearchExpression grammar) and
 ``utils.py`` (pagination model, shared helpers). :func:`register` makes moto build the governance
@@ -39,6 +42,12 @@ Operations (botocore names) added or changed here:
 * A ``SecurityConfig`` key is used as the caller through SageMaker (kms:ViaService); roles a call
   hands SageMaker need iam:PassRole; tags on a new Studio space or app need sagemaker:AddTags.
 * CreateModelCardExportJob / DescribeModelCardExportJob / ListModelCardExportJobs (``pdf.py``).
+* Pipelines: CreatePipeline, UpdatePipeline, DescribePipeline, ListPipelines, DeletePipeline,
+  StartPipelineExecution, DescribePipelineExecution, ListPipelineExecutions,
+  ListPipelineExecutionSteps, DescribePipelineDefinitionForExecution, StopPipelineExecution,
+  ListPipelineParametersForExecution (handlers in ``workflow_responses.py``): executions that run.
+* Jobs: Create/Describe/List/StopProcessingJob, Create/Describe/List/StopTrainingJob: the job's
+  command runs under SageMaker's container contract (``scripts/localcloud/containers``).
 * Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
   a deleted app is ``Deleting`` as long, then ``Deleted``.
 

@@ -35,6 +35,7 @@ from moto.utilities.paginator import paginate
 from . import search
 from .cards import ModelCardBackend, card_search_record
 from .lineage import LineageBackend
+from .pipelines import PipelineBackend
 from .studio import StudioBackend
 from .utils import PAGINATION_MODEL
 from .validators import (
@@ -254,7 +255,7 @@ class SearchHit:
     record: dict[str, Any]
 
 
-class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend):
+class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend, PipelineBackend):
     """moto's SageMaker backend plus the registry governance, Studio, lineage and model card
     operations."""
 
@@ -271,6 +272,7 @@ class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend
         self.init_studio_state()
         self.init_lineage_state()
         self.init_model_card_state()
+        self.init_pipeline_state()
 
     # -- model packages --------------------------------------------------------------------
     def create_model_package(  # type: ignore[override]

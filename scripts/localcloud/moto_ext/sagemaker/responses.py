@@ -23,6 +23,7 @@ from .models import (
 from .search import RECORD_MEMBERS
 from .studio_responses import StudioResponse, governance_backend
 from .utils import without_none
+from .workflow_responses import WorkflowResponses
 
 
 def _timestamp(value: Any) -> datetime:
@@ -39,7 +40,7 @@ KEY_UPDATE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant")
 KEY_READ = ("kms:Decrypt",)
 
 
-class GovernanceSageMakerResponse(StudioResponse):
+class GovernanceSageMakerResponse(WorkflowResponses, StudioResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
 
     def _use_key(self, key_id: str | None, actions: tuple[str, ...]) -> None:
