@@ -33,7 +33,7 @@ from moto.core.utils import utcnow
 
 from ..state_lock import STATE_LOCK
 from . import workflow_lineage
-from .jobs import ProcessingJob, TrainingJob, WorkflowJob
+from .job_records import ProcessingJob, TrainingJob, WorkflowJob
 from .service_role import RoleSession, assume_for_sagemaker
 from .transfers import TransferError, download, split_s3, tar_directory, upload_directory, upload_file
 

@@ -41,11 +41,11 @@ from moto.sagemaker.exceptions import SagemakerClientError
 from ..state_lock import STATE_LOCK
 from . import workflow_lineage
 from .pipeline_definition import ExpressionError, Resolver, StepDef, condition_holds, text_of
-from .pipelines import ExecutionStep, PipelineExecution
 from .service_role import RoleSession, assume_for_sagemaker
 
 if TYPE_CHECKING:
     from .models import GovernanceSageMakerBackend
+    from .pipelines import ExecutionStep, PipelineExecution
 
 log = logging.getLogger(__name__)
 
@@ -155,15 +155,8 @@ class ExecutionRun:
 
     def run_step(self, definition: StepDef) -> str:
         raw = definition.raw
-        step = ExecutionStep(
-            name=definition.name,
-            display_name=raw.get("DisplayName"),
-            description=raw.get("Description"),
-            start_time=utcnow(),
-        )
         with STATE_LOCK:
-            self.execution.steps[definition.name] = step
-            self.execution.touch()
+            step = self.execution.start_step(definition.name, raw.get("DisplayName"), raw.get("Description"))
         try:
             status = self._run(definition, step)
         except StepFailure as failure:

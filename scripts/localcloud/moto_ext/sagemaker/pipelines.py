@@ -233,6 +233,15 @@ class PipelineExecution(BaseModel):
         self.done = threading.Event()
         self.experiment = self._experiment()
 
+    def start_step(self, name: str, display_name: str | None, description: str | None) -> ExecutionStep:
+        """A step of this execution starting now, listed from now on (the caller holds the lock)."""
+        step = ExecutionStep(
+            name=name, display_name=display_name, description=description, start_time=utcnow()
+        )
+        self.steps[name] = step
+        self.touch()
+        return step
+
     def _experiment(self) -> dict[str, str] | None:
         """The execution's PipelineExperimentConfig, resolved (ExperimentName, TrialName)."""
         config = self.definition.raw.get("PipelineExperimentConfig")

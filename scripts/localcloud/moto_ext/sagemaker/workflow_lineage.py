@@ -36,7 +36,7 @@ from moto.core.utils import utcnow
 from ..state_lock import STATE_LOCK
 
 if TYPE_CHECKING:
-    from .jobs import WorkflowJob
+    from .job_records import WorkflowJob
     from .models import GovernanceSageMakerBackend
 
 

@@ -15,7 +15,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.exceptions import ValidationError
 
 from . import pipeline_definition
-from .jobs import ProcessingJob, TrainingJob
+from .job_records import ProcessingJob, TrainingJob
 from .service_role import check_pass_role, endpoint_of
 
 
