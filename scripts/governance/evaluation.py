@@ -38,7 +38,10 @@ from sagemaker.core.shapes.model_card_shapes import (
     SimpleMetric,
 )
 
-from .metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+if __package__:
+    from .metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+else:  # shipped with metadata.py beside a processing job's script (use_cases/*/pipeline.py)
+    from metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS  # type: ignore[import-not-found,no-redef]
 
 if TYPE_CHECKING:
     import numpy as np

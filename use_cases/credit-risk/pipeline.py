@@ -5,8 +5,8 @@ scientist writes one: preprocess -> train -> evaluate -> quality condition -> re
                  the protected facet age_group kept
     Train        ModelTrainer (scikit-learn image), steps/train.py: logistic regression on the
                  financial columns -> model.tar.gz
-    Evaluate     FrameworkProcessor, evaluation/evaluate.py (+ the kit's evaluation.py): quality,
-                 Clarify pre- and post-training bias, SHAP explainability, the model card
+    Evaluate     FrameworkProcessor, evaluation/evaluate.py (+ the kit's evaluation.py, metadata.py):
+                 quality, Clarify pre- and post-training bias, SHAP explainability, the card
     CheckQuality ConditionStep: JsonGet(evaluation.json, metrics.roc_auc) >= MinRocAuc
       if         Register: ModelStep(ModelBuilder.register) into the use case's group, card
                  PendingReview (the content Evaluate wrote), approval PendingManualApproval,
@@ -68,8 +68,11 @@ HERE = Path(__file__).resolve().parent
 STEPS = HERE / "steps"
 #: The evaluation step's own source directory: its script and requirements.txt.
 EVALUATION = HERE / "evaluation"
-#: The kit's evaluation computations (Clarify bias, SHAP), shipped with the evaluation step.
-EVALUATION_MODULE = HERE.parents[1] / "scripts" / "governance" / "evaluation.py"
+#: The kit's evaluation computations (Clarify bias, SHAP), shipped with the evaluation step, and
+#: the names of the card entries it writes (evaluation.py imports them from metadata.py).
+EVALUATION_MODULES = tuple(
+    HERE.parents[1] / "scripts" / "governance" / name for name in ("evaluation.py", "metadata.py")
+)
 SKLEARN_VERSION = "1.2-1"
 INSTANCE_TYPE = "ml.m5.large"
 FINANCIAL_FEATURES = (
@@ -213,7 +216,7 @@ def build(context: Any) -> Pipeline:
     evaluation_args = processor.run(
         code="evaluate.py",
         source_dir=str(EVALUATION),
-        dependencies=[str(EVALUATION_MODULE)],
+        dependencies=[str(module) for module in EVALUATION_MODULES],
         inputs=[
             ProcessingInput(
                 input_name=name,

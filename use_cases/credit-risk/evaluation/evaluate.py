@@ -12,8 +12,8 @@ rows of the preprocessing step. Outputs, in the formats a model risk reviewer an
   ``age_group = under_25``;
 * ``explainability/analysis.json``: Clarify's explainability report (Kernel SHAP, global values).
 
-The computations are the kit's own (``evaluation.py``, shipped beside this script from
-``scripts/governance/evaluation.py``): the same bias and SHAP reports ``mlgov seed`` registers. The
+The computations are the kit's own (``evaluation.py`` and the names it uses, ``metadata.py``,
+shipped beside this script from ``scripts/governance/``): the same bias and SHAP reports ``mlgov seed`` registers. The
 card is the sections the pipeline module wrote (``card_sections.json``: intended uses, business
 details, risk rating, caveats) plus what only this step knows: the model artifact, training
 details (the job, its data, hyperparameters and metrics), the quality, bias and explainability
