@@ -325,6 +325,19 @@ def test_a_passing_execution_registers_the_version_with_the_card_of_its_property
     assert group["DestinationType"] == "ModelGroup"
     trial = sm.describe_trial_component(TrialComponentName=trainer["SourceName"])
     assert trial["Source"]["SourceArn"] == job_arn
+    # QueryLineage names the jobs' trial components by the job's type (the SDK's LineageSourceEnum).
+    vertices = sm.query_lineage(
+        StartArns=[package_artifact["ArtifactArn"]], Direction="Ascendants", IncludeEdges=False, MaxDepth=10
+    )["Vertices"]
+    jobs = {v["Arn"]: v.get("Type") for v in vertices if v.get("LineageType") == "TrialComponent"}
+    assert jobs == {trainer["SourceArn"]: "TrainingJob", preparer["SourceArn"]: "ProcessingJob"}
+    trainers = sm.query_lineage(
+        StartArns=[package_artifact["ArtifactArn"]],
+        Direction="Ascendants",
+        Filters={"Types": ["TrainingJob"]},
+        MaxDepth=10,
+    )["Vertices"]
+    assert [v["Arn"] for v in trainers] == [trainer["SourceArn"]]
 
 
 def test_a_failing_condition_ends_at_the_fail_step_and_registers_nothing(aws):

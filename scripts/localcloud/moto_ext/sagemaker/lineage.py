@@ -31,6 +31,14 @@ ASSOCIATION_ENTITY_ARN = re.compile(
 LINEAGE_ARN_TYPES = {"Artifact": "artifact", "Action": "action", "Context": "context"}
 
 
+#: A trial component's ``Source.SourceType`` (the job SageMaker made it for) -> its vertex Type.
+TRIAL_COMPONENT_SOURCE_TYPES = {
+    "SageMakerTrainingJob": "TrainingJob",
+    "SageMakerProcessingJob": "ProcessingJob",
+    "SageMakerTransformJob": "TransformJob",
+}
+
+
 class LineageEntity(BaseModel):
     """An artifact, action or context: the lineage entities SageMaker ML Lineage Tracking keeps."""
 
@@ -444,7 +452,17 @@ class LineageBackend(SageMakerModelBackend):
             return Vertex(arn, entity.entity_type, entity.kind, entity)
         resource_type = arn.split(":", 5)[-1].split("/")[0]
         lineage_type = {"experiment-trial-component": "TrialComponent"}.get(resource_type)
-        return Vertex(arn, None, lineage_type, None)
+        entity_type = None
+        if lineage_type == "TrialComponent":
+            # A job's trial component is a vertex of the job's type, as the SageMaker SDK's
+            # LineageSourceEnum reads it (TrainingJob, ProcessingJob, TransformJob).
+            component = next(
+                (c for c in getattr(self, "trial_components", {}).values() if getattr(c, "arn", None) == arn),
+                None,
+            )
+            source = getattr(component, "source", None) or {}
+            entity_type = TRIAL_COMPONENT_SOURCE_TYPES.get(str(source.get("SourceType")))
+        return Vertex(arn, entity_type, lineage_type, None)
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def query_lineage(
