@@ -1,8 +1,10 @@
 """The credit-risk use case's pipeline, built with the SageMaker Python SDK v3 and run by the local
 cloud (in-process moto with the kit's extensions).
 
-Needs the ``pipeline`` extra (sagemaker-mlops, sagemaker-train); without it the module is skipped
-with that reason. The committed ``tests/emulator/fixtures/credit_risk_pipeline_definition.json``
+Needs the ``pipeline`` extra (sagemaker-mlops, sagemaker-train, which ``make install`` installs
+with the ``dev`` extra): without it the module is skipped with that reason, and under ``CI=true``
+fails instead (as the Node-tool tests do, ``tests/deploy/node_tools.py``): a green CI run must
+have run these tests. The committed ``tests/emulator/fixtures/credit_risk_pipeline_definition.json``
 is this build's definition (build-time names and hashes aside): set
 ``MLGOV_WRITE_PIPELINE_FIXTURE=1`` to write it again after changing the pipeline.
 """
@@ -29,10 +31,15 @@ from scripts.pipelines.contract import PipelineContext, build
 from tests.emulator.workflow_support import sagemaker_role, steps_of, wait_execution
 
 # Found, not imported: importing the SDK needs an AWS region (its clients are made at import time).
-if importlib.util.find_spec("sagemaker.mlops") is None:
-    pytest.skip(
-        "the pipeline extra (sagemaker-mlops, sagemaker-train) is not installed", allow_module_level=True
-    )
+if importlib.util.find_spec("sagemaker.mlops") is None or importlib.util.find_spec("sagemaker.train") is None:
+    _MISSING = "the pipeline extra (sagemaker-mlops, sagemaker-train) is not installed"
+    if os.environ.get("CI", "").strip().lower() in ("true", "1"):
+        pytest.fail(
+            f"{_MISSING}. CI=true: `make install` installs it (the dev extra brings it), so a CI run "
+            "fails here instead of going green without these tests",
+            pytrace=False,
+        )
+    pytest.skip(_MISSING, allow_module_level=True)
 
 FIXTURE = Path(__file__).parents[1] / "emulator" / "fixtures" / "credit_risk_pipeline_definition.json"
 BUCKET = "mlgov-dev-artifacts"
