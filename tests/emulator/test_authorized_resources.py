@@ -28,6 +28,8 @@ DOMAIN = "dzd_abc123"
 GROUP = "credit-risk"
 SPACE = {"DomainId": "d-abcdefghijkl", "SpaceName": "lab"}
 APP = {**SPACE, "AppType": "JupyterLab", "AppName": "default"}
+PIPELINE = "Credit-Risk"
+EXECUTION = f"{SM}:pipeline/credit-risk/execution/0123abcd4567"
 
 #: (service, action, request members): a typical request of each operation the kit makes.
 CALLS: list[tuple[str, str, dict[str, Any]]] = [
@@ -111,6 +113,26 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("sagemaker", "DescribeApp", APP),
     ("sagemaker", "DeleteApp", APP),
     ("sagemaker", "ListApps", {"DomainIdEquals": "d-abcdefghijkl"}),
+    ("sagemaker", "CreatePipeline", {"PipelineName": PIPELINE}),
+    ("sagemaker", "UpdatePipeline", {"PipelineName": PIPELINE}),
+    ("sagemaker", "DescribePipeline", {"PipelineName": PIPELINE}),
+    ("sagemaker", "DeletePipeline", {"PipelineName": PIPELINE}),
+    ("sagemaker", "ListPipelines", {}),
+    ("sagemaker", "StartPipelineExecution", {"PipelineName": PIPELINE}),
+    ("sagemaker", "ListPipelineExecutions", {"PipelineName": PIPELINE}),
+    ("sagemaker", "DescribePipelineExecution", {"PipelineExecutionArn": EXECUTION}),
+    ("sagemaker", "ListPipelineExecutionSteps", {"PipelineExecutionArn": EXECUTION}),
+    ("sagemaker", "DescribePipelineDefinitionForExecution", {"PipelineExecutionArn": EXECUTION}),
+    ("sagemaker", "StopPipelineExecution", {"PipelineExecutionArn": EXECUTION}),
+    ("sagemaker", "ListPipelineParametersForExecution", {"PipelineExecutionArn": EXECUTION}),
+    ("sagemaker", "CreateProcessingJob", {"ProcessingJobName": "Evaluate-1"}),
+    ("sagemaker", "DescribeProcessingJob", {"ProcessingJobName": "Evaluate-1"}),
+    ("sagemaker", "StopProcessingJob", {"ProcessingJobName": "Evaluate-1"}),
+    ("sagemaker", "ListProcessingJobs", {}),
+    ("sagemaker", "CreateTrainingJob", {"TrainingJobName": "Train-1"}),
+    ("sagemaker", "DescribeTrainingJob", {"TrainingJobName": "Train-1"}),
+    ("sagemaker", "StopTrainingJob", {"TrainingJobName": "Train-1"}),
+    ("sagemaker", "ListTrainingJobs", {}),
     ("ram", "CreateResourceShare", {"name": "share"}),
     ("ram", "GetResourceShares", {"resourceOwner": "SELF"}),
     ("ram", "AssociateResourceShare", {"resourceShareArn": SHARE}),
@@ -339,3 +361,21 @@ def test_the_table_covers_every_added_operation_of_these_services() -> None:
     for service in ("sagemaker", "datazone", "ram"):
         missing = [a for a in OPERATIONS[service] if (service, a) not in covered]
         assert not missing, f"{service} operations without an authorization row: {missing}"
+
+
+#: Where SageMaker writes a resource's name lower case in its ARN (DescribePipeline's PipelineArn,
+#: DescribeProcessingJob's ProcessingJobArn ... answer the name lower-cased), the resolver names
+#: the resource as that ARN, so a policy scoped to the ARN AWS shows allows the call.
+LOWER_CASED = [
+    ("CreatePipeline", {"PipelineName": "Credit-Risk"}, f"{SM}:pipeline/credit-risk"),
+    ("StartPipelineExecution", {"PipelineName": "Credit-Risk"}, f"{SM}:pipeline/credit-risk"),
+    ("CreateProcessingJob", {"ProcessingJobName": "Evaluate-1"}, f"{SM}:processing-job/evaluate-1"),
+    ("DescribeTrainingJob", {"TrainingJobName": "Train-1"}, f"{SM}:training-job/train-1"),
+]
+
+
+@pytest.mark.parametrize(("action", "members", "arn"), LOWER_CASED, ids=[a for a, _, _ in LOWER_CASED])
+def test_sagemaker_names_are_authorized_as_the_lower_cased_arn(
+    action: str, members: dict[str, Any], arn: str
+) -> None:
+    assert resolve("sagemaker", action, members) == [arn]
