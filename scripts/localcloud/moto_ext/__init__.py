@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import threading
 
+from .serving_operations import RUNTIME_OPERATIONS, SAGEMAKER_SERVING_OPERATIONS
+
 #: Every botocore operation this package adds to moto or changes, by service. The shape test
 #: (tests/emulator/test_shapes.py) drives each one and fails if one is missing from its scenario.
 OPERATIONS: dict[str, tuple[str, ...]] = {
@@ -70,7 +72,9 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "CreateModelCardExportJob",
         "DescribeModelCardExportJob",
         "ListModelCardExportJobs",
+        *SAGEMAKER_SERVING_OPERATIONS,
     ),
+    "sagemaker-runtime": RUNTIME_OPERATIONS,
     "ram": (
         "CreateResourceShare",
         "GetResourceShares",
@@ -128,13 +132,16 @@ def install() -> None:
             s3,
             s3_policy,
             sagemaker,
+            sagemaker_runtime,
             validation,
         )
         from .datazone.exceptions import ValidationException as DataZoneValidation
         from .datazone.responses import DataZoneResponse
+        from .sagemaker import serving_iam
         from .sagemaker.responses import GovernanceSageMakerResponse
 
         sagemaker.register()
+        sagemaker_runtime.register()
         datazone.register()
         validation.validate_operations(
             GovernanceSageMakerResponse, OPERATIONS["sagemaker"], SageMakerValidation
@@ -146,6 +153,7 @@ def install() -> None:
         authentication.register()
         auth_errors.register()
         iam_resources.register()
+        serving_iam.register()
         resource_policies.register()
         iam_managed_policies.register()
         kms.register()

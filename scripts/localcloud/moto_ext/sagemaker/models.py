@@ -34,6 +34,7 @@ from moto.utilities.paginator import paginate
 from . import search
 from .cards import ModelCardBackend, card_search_record
 from .lineage import LineageBackend
+from .serving import ServingBackend
 from .studio import StudioBackend
 from .utils import PAGINATION_MODEL
 from .validators import (
@@ -249,7 +250,7 @@ class SearchHit:
     record: dict[str, Any]
 
 
-class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend):
+class GovernanceSageMakerBackend(ServingBackend, StudioBackend, LineageBackend, ModelCardBackend):
     """moto's SageMaker backend plus the registry governance, Studio, lineage and model card
     operations."""
 

@@ -23,6 +23,7 @@ from .models import (
 )
 from .policy import authorize_cross_account, group_name
 from .search import RECORD_MEMBERS
+from .serving_responses import ServingResponse
 
 
 def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMakerBackend:
@@ -32,7 +33,7 @@ def _governance_backend(account_id: str, region_name: str) -> GovernanceSageMake
     return backend
 
 
-class GovernanceSageMakerResponse(SageMakerResponse):
+class GovernanceSageMakerResponse(ServingResponse, SageMakerResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
 
     @property

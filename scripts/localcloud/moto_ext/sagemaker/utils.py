@@ -49,6 +49,24 @@ PAGINATION_MODEL: dict[str, dict[str, Any]] = {
         "limit_default": 100,
         "unique_attribute": "arn",
     },
+    "list_serving_models": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
+    "list_serving_endpoint_configs": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
+    "list_serving_endpoints": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 100,
+        "unique_attribute": "arn",
+    },
     "list_associations": {
         "input_token": "next_token",
         "limit_key": "max_results",

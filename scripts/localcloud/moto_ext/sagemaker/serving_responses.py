@@ -1,0 +1,171 @@
+"""Request handlers for hosting, batch transform and Model Monitor (botocore operation names),
+mixed into :class:`~.responses.GovernanceSageMakerResponse`.
+
+Each handler that hands a role to SageMaker checks the caller's ``iam:PassRole`` on it, and
+CreateEndpoint / UpdateEndpoint check ``kms:CreateGrant`` on the endpoint config's key
+(``serving_iam.py``), both before anything changes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker import models as sm_models
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.responses import SageMakerResponse
+
+from .serving_iam import authorize_also, authorize_pass_role, key_arn
+
+if TYPE_CHECKING:
+    from .serving import ServingBackend
+
+
+class ServingResponse(SageMakerResponse):
+    """Handlers of :class:`~.serving.ServingBackend`'s operations."""
+
+    def _serving_backend(self) -> ServingBackend:
+        backend = cast("ServingBackend", sm_models.sagemaker_backends[self.current_account][self.region])
+        host = self.headers.get("Host") or ""
+        if host and not host.endswith(".amazonaws.com"):
+            # Server mode: SageMaker's calls as a role come back to this server.
+            backend.serving.service_url = f"http://{host}"
+        return backend
+
+    # -- models -----------------------------------------------------------------------------
+    def create_model(self) -> ActionResult:
+        role = self._get_param("ExecutionRoleArn")
+        authorize_pass_role(self, role)
+        model = self._serving_backend().create_model(
+            model_name=self._get_param("ModelName"),
+            execution_role_arn=role,
+            primary_container=self._get_param("PrimaryContainer"),
+            containers=self._get_param("Containers"),
+            inference_execution_config=self._get_param("InferenceExecutionConfig"),
+            vpc_config=self._get_param("VpcConfig"),
+            enable_network_isolation=self._get_param("EnableNetworkIsolation"),
+            tags=self._get_param("Tags"),
+        )
+        return ActionResult({"ModelArn": model.arn})
+
+    def describe_model(self) -> ActionResult:
+        return ActionResult(self._serving_backend().serving_model(self._get_param("ModelName")).describe())
+
+    def delete_model(self) -> ActionResult:
+        self._serving_backend().delete_model(self._get_param("ModelName"))
+        return EmptyResult()
+
+    def list_models(self) -> ActionResult:
+        models, token = self._serving_backend().list_serving_models(
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"Models": [m.summary() for m in models], "NextToken": token})
+
+    # -- endpoint configs ---------------------------------------------------------------------
+    def create_endpoint_config(self) -> ActionResult:
+        unsupported = [
+            member
+            for member in ("ShadowProductionVariants", "ExplainerConfig", "AsyncInferenceConfig")
+            if self._get_param(member)
+        ]
+        if unsupported:
+            raise ValidationError(
+                f"The local cloud does not serve {', '.join(unsupported)} (real-time variants only)."
+            )
+        config = self._serving_backend().create_endpoint_config(
+            endpoint_config_name=self._get_param("EndpointConfigName"),
+            production_variants=self._get_param("ProductionVariants"),
+            data_capture_config=self._get_param("DataCaptureConfig"),
+            async_inference_config=None,
+            tags=self._get_param("Tags"),
+            kms_key_id=self._get_param("KmsKeyId"),
+        )
+        return ActionResult({"EndpointConfigArn": config.arn})
+
+    def describe_endpoint_config(self) -> ActionResult:
+        return ActionResult(
+            self._serving_backend().describe_endpoint_config(self._get_param("EndpointConfigName"))
+        )
+
+    def delete_endpoint_config(self) -> ActionResult:
+        self._serving_backend().delete_endpoint_config(self._get_param("EndpointConfigName"))
+        return EmptyResult()
+
+    def list_endpoint_configs(self) -> ActionResult:
+        configs, token = self._serving_backend().list_serving_endpoint_configs(
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"EndpointConfigs": [c.summary() for c in configs], "NextToken": token})
+
+    # -- endpoints ----------------------------------------------------------------------------
+    def _authorize_key_grant(self, backend: ServingBackend, config_name: str) -> None:
+        config = backend.serving_endpoint_config(config_name)
+        if config.kms_key_id:
+            resolved = key_arn(self.current_account, self.region, config.kms_key_id)
+            if resolved is None:
+                raise ValidationError(
+                    f"KMS key {config.kms_key_id} of endpoint config {config_name} does not exist."
+                )
+            authorize_also(self, "kms:CreateGrant", resolved)
+
+    def create_endpoint(self) -> ActionResult:
+        backend = self._serving_backend()
+        config_name = self._get_param("EndpointConfigName")
+        self._authorize_key_grant(backend, config_name)
+        endpoint = backend.create_endpoint(
+            endpoint_name=self._get_param("EndpointName"),
+            endpoint_config_name=config_name,
+            tags=self._get_param("Tags"),
+        )
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    def update_endpoint(self) -> ActionResult:
+        backend = self._serving_backend()
+        config_name = self._get_param("EndpointConfigName")
+        self._authorize_key_grant(backend, config_name)
+        endpoint = backend.update_endpoint(
+            endpoint_name=self._get_param("EndpointName"),
+            endpoint_config_name=config_name,
+            deployment_config=self._get_param("DeploymentConfig"),
+            retain_all_variant_properties=bool(self._get_param("RetainAllVariantProperties")),
+            exclude_retained_variant_properties=self._get_param("ExcludeRetainedVariantProperties"),
+            retain_deployment_config=bool(self._get_param("RetainDeploymentConfig")),
+        )
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    def describe_endpoint(self) -> ActionResult:
+        return ActionResult(self._serving_backend().describe_endpoint(self._get_param("EndpointName")))
+
+    def delete_endpoint(self) -> ActionResult:
+        self._serving_backend().delete_endpoint(self._get_param("EndpointName"))
+        return EmptyResult()
+
+    def list_endpoints(self) -> ActionResult:
+        endpoints, token = self._serving_backend().list_serving_endpoints(
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            last_modified_time_before=self._get_param("LastModifiedTimeBefore"),
+            last_modified_time_after=self._get_param("LastModifiedTimeAfter"),
+            status_equals=self._get_param("StatusEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"Endpoints": [e.summary() for e in endpoints], "NextToken": token})
+
+
+__all__ = ["ServingResponse"]

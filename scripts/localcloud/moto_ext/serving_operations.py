@@ -1,0 +1,21 @@
+"""The SageMaker and SageMaker Runtime operations of hosting, batch transform and Model Monitor
+the local cloud serves (``sagemaker/endpoints.py``, ``transform.py``, ``monitoring.py`` and
+``sagemaker_runtime/``), listed apart so ``OPERATIONS`` takes them in one line each."""
+
+SAGEMAKER_SERVING_OPERATIONS: tuple[str, ...] = (
+    "CreateModel",
+    "DescribeModel",
+    "DeleteModel",
+    "ListModels",
+    "CreateEndpointConfig",
+    "DescribeEndpointConfig",
+    "DeleteEndpointConfig",
+    "ListEndpointConfigs",
+    "CreateEndpoint",
+    "DescribeEndpoint",
+    "UpdateEndpoint",
+    "DeleteEndpoint",
+    "ListEndpoints",
+)
+
+RUNTIME_OPERATIONS: tuple[str, ...] = ("InvokeEndpoint",)
