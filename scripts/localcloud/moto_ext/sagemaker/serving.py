@@ -5,10 +5,10 @@ other parts."""
 
 from __future__ import annotations
 
-from .endpoints import EndpointBackend
+from .monitoring import MonitoringBackend
 
 
-class ServingBackend(EndpointBackend):
+class ServingBackend(MonitoringBackend):
     """Models, endpoint configs, endpoints, transform jobs and Model Monitor."""
 
 

@@ -128,7 +128,16 @@ def authorize_also(response: Any, action: str, resource: str, context: dict[str,
     try:
         request.check_action_permitted(resource)
     except AccessDeniedError as error:
-        raise JsonAuthError("AccessDeniedException", error.message, error.code) from None
+        message = error.message
+        if " on resource" not in message:
+            # moto names neither the resource nor the missing policy; AWS names both.
+            from ..resource_policies import caller_of
+
+            message = (
+                f"User: {caller_of(request).acting_arn} is not authorized to perform: {action} on resource: "
+                f"{resource} because no identity-based policy allows the {action} action"
+            )
+        raise JsonAuthError("AccessDeniedException", message, error.code) from None
     finally:
         _REQUEST_CONTEXT.reset(token)
 

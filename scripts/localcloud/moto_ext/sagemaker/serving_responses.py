@@ -8,13 +8,14 @@ CreateEndpoint / UpdateEndpoint check ``kms:CreateGrant`` on the endpoint config
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker import models as sm_models
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from .monitoring import is_analyzer
 from .serving_iam import authorize_also, authorize_pass_role, key_arn
 
 if TYPE_CHECKING:
@@ -166,6 +167,206 @@ class ServingResponse(SageMakerResponse):
             max_results=self._get_param("MaxResults"),
         )
         return ActionResult({"Endpoints": [e.summary() for e in endpoints], "NextToken": token})
+
+    # -- batch transform ---------------------------------------------------------------------
+    TRANSFORM_MEMBERS = (
+        "TransformJobName",
+        "ModelName",
+        "MaxConcurrentTransforms",
+        "ModelClientConfig",
+        "MaxPayloadInMB",
+        "BatchStrategy",
+        "Environment",
+        "TransformInput",
+        "TransformOutput",
+        "DataCaptureConfig",
+        "TransformResources",
+        "DataProcessing",
+        "Tags",
+        "ExperimentConfig",
+    )
+
+    def _members(self, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: value for name in names if (value := self._get_param(name)) is not None}
+
+    def create_transform_job(self) -> ActionResult:
+        job = self._serving_backend().create_transform_job(self._members(self.TRANSFORM_MEMBERS))
+        return ActionResult({"TransformJobArn": job.arn})
+
+    def describe_transform_job(self) -> ActionResult:
+        return ActionResult(
+            self._serving_backend().describe_transform_job(self._get_param("TransformJobName"))
+        )
+
+    def stop_transform_job(self) -> ActionResult:
+        self._serving_backend().stop_transform_job(self._get_param("TransformJobName"))
+        return EmptyResult()
+
+    def list_transform_jobs(self) -> ActionResult:
+        jobs, token = self._serving_backend().list_serving_transform_jobs(
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            status_equals=self._get_param("StatusEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"TransformJobSummaries": [j.summary() for j in jobs], "NextToken": token})
+
+    # -- processing jobs that run the Model Monitor analyzer --------------------------------
+    PROCESSING_MEMBERS = (
+        "ProcessingInputs",
+        "ProcessingOutputConfig",
+        "ProcessingJobName",
+        "ProcessingResources",
+        "StoppingCondition",
+        "AppSpecification",
+        "Environment",
+        "NetworkConfig",
+        "RoleArn",
+        "Tags",
+        "ExperimentConfig",
+    )
+
+    def create_processing_job(self) -> ActionResult:
+        """Analyzer jobs here; any other image is the next handler's."""
+        image = (self._get_param("AppSpecification") or {}).get("ImageUri")
+        if not is_analyzer(image):
+            return super().create_processing_job()
+        authorize_pass_role(self, self._get_param("RoleArn"))
+        job = self._serving_backend().create_analyzer_job(self._members(self.PROCESSING_MEMBERS))
+        return ActionResult({"ProcessingJobArn": job.arn})
+
+    def describe_processing_job(self) -> ActionResult:
+        job = self._serving_backend().analyzer_job(self._get_param("ProcessingJobName"))
+        if job is None:
+            return super().describe_processing_job()
+        return ActionResult(job.describe())
+
+    # -- Model Monitor ----------------------------------------------------------------------
+    JOB_DEFINITION_MEMBERS = (
+        "JobDefinitionName",
+        "DataQualityBaselineConfig",
+        "DataQualityAppSpecification",
+        "DataQualityJobInput",
+        "DataQualityJobOutputConfig",
+        "JobResources",
+        "NetworkConfig",
+        "RoleArn",
+        "StoppingCondition",
+        "Tags",
+    )
+
+    def create_data_quality_job_definition(self) -> ActionResult:
+        authorize_pass_role(self, self._get_param("RoleArn"))
+        definition = self._serving_backend().create_data_quality_job_definition(
+            self._members(self.JOB_DEFINITION_MEMBERS)
+        )
+        return ActionResult({"JobDefinitionArn": definition.arn})
+
+    def describe_data_quality_job_definition(self) -> ActionResult:
+        name = self._get_param("JobDefinitionName")
+        return ActionResult(self._serving_backend().data_quality_job_definition(name).describe())
+
+    def delete_data_quality_job_definition(self) -> ActionResult:
+        self._serving_backend().delete_data_quality_job_definition(self._get_param("JobDefinitionName"))
+        return EmptyResult()
+
+    def list_data_quality_job_definitions(self) -> ActionResult:
+        found, token = self._serving_backend().list_serving_data_quality_job_definitions(
+            endpoint_name=self._get_param("EndpointName"),
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult({"JobDefinitionSummaries": [d.summary() for d in found], "NextToken": token})
+
+    def _schedule_config(self) -> dict[str, Any]:
+        config = dict(self._get_param("MonitoringScheduleConfig") or {})
+        inline = config.get("MonitoringJobDefinition")
+        if inline:
+            authorize_pass_role(self, inline.get("RoleArn"))
+        return config
+
+    def create_monitoring_schedule(self) -> ActionResult:
+        schedule = self._serving_backend().create_monitoring_schedule(
+            self._get_param("MonitoringScheduleName"), self._schedule_config(), self._get_param("Tags")
+        )
+        return ActionResult({"MonitoringScheduleArn": schedule.arn})
+
+    def describe_monitoring_schedule(self) -> ActionResult:
+        return ActionResult(
+            self._serving_backend().describe_monitoring_schedule(self._get_param("MonitoringScheduleName"))
+        )
+
+    def update_monitoring_schedule(self) -> ActionResult:
+        schedule = self._serving_backend().update_monitoring_schedule(
+            self._get_param("MonitoringScheduleName"), self._schedule_config()
+        )
+        return ActionResult({"MonitoringScheduleArn": schedule.arn})
+
+    def delete_monitoring_schedule(self) -> ActionResult:
+        self._serving_backend().delete_monitoring_schedule(self._get_param("MonitoringScheduleName"))
+        return EmptyResult()
+
+    def start_monitoring_schedule(self) -> ActionResult:
+        self._serving_backend().set_monitoring_schedule_running(
+            self._get_param("MonitoringScheduleName"), True
+        )
+        return EmptyResult()
+
+    def stop_monitoring_schedule(self) -> ActionResult:
+        self._serving_backend().set_monitoring_schedule_running(
+            self._get_param("MonitoringScheduleName"), False
+        )
+        return EmptyResult()
+
+    def list_monitoring_schedules(self) -> ActionResult:
+        from moto.core.utils import utcnow
+
+        found, token = self._serving_backend().list_serving_monitoring_schedules(
+            endpoint_name=self._get_param("EndpointName"),
+            name_contains=self._get_param("NameContains"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            status_equals=self._get_param("StatusEquals"),
+            monitoring_job_definition_name=self._get_param("MonitoringJobDefinitionName"),
+            monitoring_type_equals=self._get_param("MonitoringTypeEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        now = utcnow()
+        return ActionResult(
+            {"MonitoringScheduleSummaries": [s.summary(now) for s in found], "NextToken": token}
+        )
+
+    def list_monitoring_executions(self) -> ActionResult:
+        found, token = self._serving_backend().list_serving_monitoring_executions(
+            monitoring_schedule_name=self._get_param("MonitoringScheduleName"),
+            endpoint_name=self._get_param("EndpointName"),
+            scheduled_time_before=self._get_param("ScheduledTimeBefore"),
+            scheduled_time_after=self._get_param("ScheduledTimeAfter"),
+            creation_time_before=self._get_param("CreationTimeBefore"),
+            creation_time_after=self._get_param("CreationTimeAfter"),
+            status_equals=self._get_param("StatusEquals"),
+            monitoring_job_definition_name=self._get_param("MonitoringJobDefinitionName"),
+            monitoring_type_equals=self._get_param("MonitoringTypeEquals"),
+            sort_by=self._get_param("SortBy"),
+            sort_order=self._get_param("SortOrder"),
+            next_token=self._get_param("NextToken"),
+            max_results=self._get_param("MaxResults"),
+        )
+        return ActionResult(
+            {"MonitoringExecutionSummaries": [e.summary() for e in found], "NextToken": token}
+        )
 
 
 __all__ = ["ServingResponse"]
