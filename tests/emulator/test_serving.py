@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from environments import load_platform
 from scripts.localcloud import LocalCloud
 from tests.emulator.serving_kit import (
+    ANALYZER,
     FEATURES,
     IMAGE,
     World,
@@ -461,3 +462,199 @@ def test_batch_transform_writes_the_models_predictions_per_input_file(world):
     for key, matrix in (("batch/out/first.csv.out", first), ("batch/out/more/second.csv.out", second)):
         text = s3.get_object(Bucket=world.bucket, Key=key)["Body"].read().decode()
         assert parse_csv_answer(text) == expected(model, matrix)
+
+
+def _finished_execution(sm: Any, schedule: str) -> dict[str, Any] | None:
+    found = sm.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
+    if found and found[0]["MonitoringExecutionStatus"] not in ("Pending", "InProgress"):
+        return found[0]
+    return None
+
+
+def test_model_monitor_finds_drift_in_drifted_traffic_and_none_in_baseline_like_traffic(world):
+    """Baseline with a processing job of the Model Monitor image, then one-time (NOW) schedules over
+    two endpoints' captured traffic: statistics, constraints and violations in Model Monitor's
+    formats, CompletedWithViolations only where the traffic drifted."""
+    sm, s3, runtime = world.client("sagemaker"), world.client("s3"), world.client("sagemaker-runtime")
+    bucket = world.bucket
+    model = load_from_archive(world.model_bytes)
+    baseline = rows(2000)
+    header = ",".join(["predicted_label", "probability", *FEATURES])
+    lines = [header] + [
+        f"{label},{probability!r}," + ",".join(repr(float(v)) for v in row)
+        for (label, probability), row in zip(expected(model, baseline), baseline, strict=True)
+    ]
+    s3.put_object(Bucket=bucket, Key="monitor/baseline/dataset.csv", Body="\n".join(lines) + "\n")
+    sm.create_processing_job(
+        ProcessingJobName="baseline-logistic",
+        RoleArn=world.role_arn,
+        AppSpecification={"ImageUri": ANALYZER},
+        ProcessingResources={
+            "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+        },
+        Environment={
+            "dataset_format": json.dumps({"csv": {"header": True, "output_columns_position": "START"}}),
+            "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+            "output_path": "/opt/ml/processing/output",
+            "publish_cloudwatch_metrics": "Disabled",
+        },
+        ProcessingInputs=[
+            {
+                "InputName": "baseline_dataset_input",
+                "S3Input": {
+                    "S3Uri": f"s3://{bucket}/monitor/baseline/dataset.csv",
+                    "LocalPath": "/opt/ml/processing/input/baseline_dataset_input",
+                    "S3DataType": "S3Prefix",
+                    "S3InputMode": "File",
+                },
+            }
+        ],
+        ProcessingOutputConfig={
+            "Outputs": [
+                {
+                    "OutputName": "monitoring_output",
+                    "S3Output": {
+                        "S3Uri": f"s3://{bucket}/monitor/baseline/out",
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "EndOfJob",
+                    },
+                }
+            ]
+        },
+    )
+
+    def job_done() -> dict[str, Any] | None:
+        job = sm.describe_processing_job(ProcessingJobName="baseline-logistic")
+        return job if job["ProcessingJobStatus"] != "InProgress" else None
+
+    job = wait_for(job_done, timeout=120, what="the baselining job")
+    assert job["ProcessingJobStatus"] == "Completed", job.get("FailureReason")
+    assert job["ExitMessage"] == "Completed: Job completed successfully with no violations."
+    statistics = json.loads(
+        s3.get_object(Bucket=bucket, Key="monitor/baseline/out/statistics.json")["Body"].read()
+    )
+    constraints = json.loads(
+        s3.get_object(Bucket=bucket, Key="monitor/baseline/out/constraints.json")["Body"].read()
+    )
+    assert statistics["dataset"]["item_count"] == 2000
+    assert [f["name"] for f in statistics["features"]] == header.split(",")
+    assert statistics["features"][0]["inferred_type"] == "Integral"
+    assert statistics["features"][1]["numerical_statistics"]["common"] == {
+        "num_present": 2000,
+        "num_missing": 0,
+    }
+    assert [f["name"] for f in constraints["features"]] == header.split(",")
+    assert constraints["monitoring_config"]["distribution_constraints"]["comparison_threshold"] == 0.1
+
+    world.create_model("monitored")
+    world.create_config("monitored", "monitored", capture=f"s3://{bucket}/monitor/capture")
+    for name in ("calm", "drifted"):
+        sm.create_endpoint(EndpointName=name, EndpointConfigName="monitored")
+    for name in ("calm", "drifted"):
+        assert settled(sm, name)["EndpointStatus"] == "InService"
+    calm = rows(600, start=2000)
+    drifted = rows(600, start=2000).copy()
+    drifted[:, FEATURES.index("income_k")] *= 3
+    drifted[:, FEATURES.index("debt_to_income")] += 0.4
+    for name, matrix in (("calm", calm), ("drifted", drifted)):
+        for start in range(0, len(matrix), 50):
+            runtime.invoke_endpoint(
+                EndpointName=name,
+                Body=csv_body(matrix[start : start + 50]),
+                ContentType="text/csv",
+                Accept="text/csv",
+            )
+
+    def all_captured(name: str) -> bool:
+        count = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=f"monitor/capture/{name}/"
+        ):
+            for item in page.get("Contents", []):
+                count += len(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().splitlines())
+        return count == 12
+
+    for name in ("calm", "drifted"):
+        wait_for(lambda name=name: all_captured(name), timeout=60, what=f"{name}'s captured traffic")
+        sm.create_data_quality_job_definition(
+            JobDefinitionName=f"quality-{name}",
+            DataQualityBaselineConfig={
+                "ConstraintsResource": {"S3Uri": f"s3://{bucket}/monitor/baseline/out/constraints.json"},
+                "StatisticsResource": {"S3Uri": f"s3://{bucket}/monitor/baseline/out/statistics.json"},
+            },
+            DataQualityAppSpecification={"ImageUri": ANALYZER},
+            DataQualityJobInput={
+                "EndpointInput": {"EndpointName": name, "LocalPath": "/opt/ml/processing/input/endpoint"}
+            },
+            DataQualityJobOutputConfig={
+                "MonitoringOutputs": [
+                    {
+                        "S3Output": {
+                            "S3Uri": f"s3://{bucket}/monitor/reports",
+                            "LocalPath": "/opt/ml/processing/resultdata",
+                        }
+                    }
+                ]
+            },
+            JobResources={
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+            },
+            RoleArn=world.role_arn,
+        )
+        sm.create_monitoring_schedule(
+            MonitoringScheduleName=f"watch-{name}",
+            MonitoringScheduleConfig={
+                "ScheduleConfig": {
+                    "ScheduleExpression": "NOW",
+                    "DataAnalysisStartTime": "-PT1H",
+                    "DataAnalysisEndTime": "-PT0H",
+                },
+                "MonitoringJobDefinitionName": f"quality-{name}",
+                "MonitoringType": "DataQuality",
+            },
+        )
+    outcomes = {}
+    for name in ("calm", "drifted"):
+        execution = wait_for(
+            lambda name=name: _finished_execution(sm, f"watch-{name}"),
+            timeout=120,
+            what=f"the {name} execution",
+        )
+        job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+        assert re.fullmatch(r"model-monitoring-\d{12}-[0-9a-f]{24}", job["ProcessingJobName"])
+        assert job["MonitoringScheduleArn"].endswith(f":monitoring-schedule/watch-{name}")
+        report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+        assert re.fullmatch(
+            rf"s3://{bucket}/monitor/reports/{name}/watch-{name}/\d{{4}}/\d\d/\d\d/\d\d", report
+        )
+        _, _, prefix = report.removeprefix("s3://").partition("/")
+        violations = json.loads(
+            s3.get_object(Bucket=bucket, Key=f"{prefix}/constraint_violations.json")["Body"].read()
+        )
+        current = json.loads(s3.get_object(Bucket=bucket, Key=f"{prefix}/statistics.json")["Body"].read())
+        assert current["dataset"]["item_count"] == 600
+        outcomes[name] = (execution, job, violations["violations"])
+        described = sm.describe_monitoring_schedule(MonitoringScheduleName=f"watch-{name}")
+        assert described["MonitoringScheduleStatus"] == "Scheduled"
+        assert described["EndpointName"] == name
+        assert (
+            described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"]
+            == execution["MonitoringExecutionStatus"]
+        )
+
+    execution, job, found = outcomes["calm"]
+    assert execution["MonitoringExecutionStatus"] == "Completed", (execution, found)
+    assert found == []
+    assert job["ExitMessage"] == "Completed: Job completed successfully with no violations."
+
+    execution, job, found = outcomes["drifted"]
+    assert execution["MonitoringExecutionStatus"] == "CompletedWithViolations"
+    assert (
+        job["ExitMessage"]
+        == f"CompletedWithViolations: Job completed successfully with {len(found)} violations."
+    )
+    drift = {v["feature_name"] for v in found if v["constraint_check_type"] == "baseline_drift_check"}
+    assert {"income_k", "debt_to_income"} <= drift
+    assert "loan_amount_k" not in drift and "late_payments_2y" not in drift
+    for violation in found:
+        assert set(violation) == {"feature_name", "constraint_check_type", "description"}
