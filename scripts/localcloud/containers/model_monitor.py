@@ -37,7 +37,8 @@ Inputs (environment, as Model Monitor sets it): ``dataset_format`` (``{"csv": {"
   and the current empirical CDFs, Kolmogorov-Smirnov, from the baseline sketch, above
   ``comparison_threshold`` and, for ``comparison_method`` Robust, above the two-sample KS
   critical value at alpha 0.05 for the sizes compared; categorical: the L-infinity distance
-  between the value frequencies above ``categorical_comparison_threshold``),
+  between the value frequencies above ``categorical_comparison_threshold`` and, for Robust, the
+  same critical value),
   ``missing_column_check`` / ``extra_column_check`` (fewer / more columns than the baseline),
   ``categorical_values_check`` (share of values in the baseline domain below
   ``domain_content_threshold``), ``non_negative_check`` (a negative value where the baseline
@@ -471,11 +472,15 @@ def violations(
                 n, m = len(sample), len(numbers)
                 threshold = max(threshold, 1.358 * math.sqrt((n + m) / (n * m)))
         elif "string_statistics" in base:
+            buckets = base["string_statistics"]["distribution"]["categorical"]["buckets"]
             distance = _linf(
-                _frequencies(base["string_statistics"]["distribution"]["categorical"]["buckets"]),
+                _frequencies(buckets),
                 _frequencies([{"value": v, "count": c} for v, c in Counter(str(v) for v in present).items()]),
             )
             threshold = float(distribution.get("categorical_comparison_threshold", 0.1))
+            if distribution.get("comparison_method", "Robust") == "Robust":
+                n, m = sum(b["count"] for b in buckets), len(present)
+                threshold = max(threshold, 1.358 * math.sqrt((n + m) / (n * m)))
         else:
             continue
         if distance > threshold:

@@ -37,6 +37,10 @@ Operations (botocore names) added or changed here:
 * CreateModelCardExportJob / DescribeModelCardExportJob / ListModelCardExportJobs (``pdf.py``).
 * Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
   a deleted app is ``Deleting`` as long, then ``Deleted``.
+* Hosting that serves (``serving.py``: ``endpoints.py``, ``fleet.py``, ``capture.py``), batch
+  transform (``transform.py``) and Model Monitor (``monitoring.py``), handlers in
+  ``serving_responses.py``, IAM in ``serving_iam.py``: the operations of
+  ``moto_ext/serving_operations.py``.
 
 Model package state changes are published to the account's default EventBridge bus as
 "SageMaker Model Package State Change" events, the way SageMaker does.
