@@ -34,3 +34,12 @@ class ModelError(JsonRESTError):
                 "LogStreamArn": log_stream_arn,
             }
         )
+
+
+class ServiceUnavailable(JsonRESTError):
+    """The variant's model server is not answering (its process has gone)."""
+
+    code = 503
+
+    def __init__(self, message: str) -> None:
+        super().__init__("ServiceUnavailable", message)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
+
 from moto.sagemakerruntime.models import SageMakerRuntimeBackend
 
 from ..sagemaker.endpoints import EndpointBackend
 from ..sagemaker.fleet import ContainerLogs, Invocation
-from .exceptions import ModelError, ValidationError
+from .exceptions import ModelError, ServiceUnavailable, ValidationError
 
 #: botocore's InvokeEndpoint Body maximum (6 MB).
 MAX_BODY = 6291456
@@ -44,9 +46,14 @@ class GovernanceSageMakerRuntimeBackend(SageMakerRuntimeBackend):
             raise ValidationError(
                 f"Endpoint {endpoint_name} is not a multi-model endpoint: TargetModel is not allowed."
             )
-        routed = self._endpoints().invoke_endpoint(
-            endpoint_name, body, content_type, accept, custom_attributes, target_variant, inference_id
-        )
+        try:
+            routed = self._endpoints().invoke_endpoint(
+                endpoint_name, body, content_type, accept, custom_attributes, target_variant, inference_id
+            )
+        except (OSError, http.client.HTTPException) as error:
+            raise ServiceUnavailable(
+                f"The model server of endpoint {endpoint_name} did not answer ({error}); see its CloudWatch Logs."
+            ) from None
         if routed is None:
             raise ValidationError(f"Endpoint {endpoint_name} of account {self.account_id} not found.")
         answer, variant, logs = routed
