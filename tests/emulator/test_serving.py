@@ -658,3 +658,53 @@ def test_model_monitor_finds_drift_in_drifted_traffic_and_none_in_baseline_like_
     assert "loan_amount_k" not in drift and "late_payments_2y" not in drift
     for violation in found:
         assert set(violation) == {"feature_name", "constraint_check_type", "description"}
+
+
+def test_create_endpoint_with_a_key_needs_kms_create_grant_on_it(cloud, world):
+    """SageMaker creates grants on the endpoint config's key as the caller of CreateEndpoint."""
+    iam = world.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    arn = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="deployer",
+        PolicyName="deploy",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sagemaker:CreateEndpoint", "Resource": "*"}],
+            }
+        ),
+    )
+    world.create_model("keyed")
+    world.create_config("keyed", "keyed", KmsKeyId=world.key_arn)
+    sm = assume(cloud, arn, "deployer").client("sagemaker", endpoint_url=cloud.url)
+    with pytest.raises(ClientError) as error:
+        sm.create_endpoint(EndpointName="keyed", EndpointConfigName="keyed")
+    assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert f"kms:CreateGrant on resource: {world.key_arn}" in error.value.response["Error"]["Message"]
+    with pytest.raises(ClientError):
+        world.client("sagemaker").describe_endpoint(EndpointName="keyed")  # nothing was created
+
+    iam.put_role_policy(
+        RoleName="deployer",
+        PolicyName="grant",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "kms:CreateGrant", "Resource": world.key_arn}],
+            }
+        ),
+    )
+    sm.create_endpoint(EndpointName="keyed", EndpointConfigName="keyed")
+    assert settled(world.client("sagemaker"), "keyed")["EndpointStatus"] == "InService"

@@ -1010,7 +1010,8 @@ class EndpointBackend(SageMakerModelBackend):
             _stop_later(stopping)
             time.sleep(0.2)
         if endpoint.deleted:
-            _stop_later([fleet])
+            # DeleteEndpoint may have stopped the fleet while a server was still starting.
+            fleet.stop()
 
     def _provision(self, endpoint: ServingEndpoint, fleet: Fleet, service_url: str | None) -> None:
         """Download every variant's model as its role and start its model server."""

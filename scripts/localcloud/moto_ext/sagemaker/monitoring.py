@@ -352,6 +352,22 @@ class MonitoringBackend(TransformBackend):
             state = self.__dict__.setdefault("_monitoring_state", MonitoringState())
         return state
 
+    def _get_resource_from_arn(self, arn: str) -> Any:
+        """Schedules, job definitions and analyzer jobs by ARN (tag operations)."""
+        resource_type = arn.split(":", 5)[-1].partition("/")[0]
+        collections: dict[str, Any] = {
+            "monitoring-schedule": self.monitoring.schedules,
+            "data-quality-job-definition": self.monitoring.job_definitions,
+            "processing-job": self.monitoring.processing_jobs,
+        }
+        if resource_type in collections:
+            found = next((r for r in collections[resource_type].values() if r.arn == arn.lower()), None)
+            if found is not None:
+                return found
+            if resource_type != "processing-job":
+                raise ResourceNotFound(f"Could not find {resource_type} {arn}.")
+        return super()._get_resource_from_arn(arn)
+
     # -- job definitions -------------------------------------------------------------------
     def create_data_quality_job_definition(self, request: dict[str, Any]) -> DataQualityJobDefinition:  # type: ignore[override]
         name = request["JobDefinitionName"]

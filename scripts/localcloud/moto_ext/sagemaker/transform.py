@@ -227,6 +227,14 @@ class TransformBackend(EndpointBackend):
         ]
         return _listed(jobs, name_contains, creation_time_before, creation_time_after, sort_by, sort_order)
 
+    def _get_resource_from_arn(self, arn: str) -> Any:
+        if arn.split(":", 5)[-1].partition("/")[0] == "transform-job":
+            found = next((j for j in self.transform_jobs_state.values() if j.arn == arn.lower()), None)
+            if found is None:
+                raise ResourceNotFound(f"Could not find job {arn}.")
+            return found
+        return super()._get_resource_from_arn(arn)
+
     # -- running ---------------------------------------------------------------------------------
     def _run_transform(self, job: TransformJob, service_url: str | None) -> None:
         server: VariantServer | None = None
