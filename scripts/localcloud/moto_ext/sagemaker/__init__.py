@@ -4,7 +4,9 @@ Laid out like moto's own service package: ``models.py`` (:class:`GovernanceSageM
 backend moto builds, with the model registry, Search and tags), composed of one
 ``SageMakerModelBackend`` subclass per further concern: ``studio.py`` (domains, user profiles,
 spaces and apps, their provisioning delay), ``lineage.py`` (artifacts, actions, contexts and
-associations) and ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``);
+associations), ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``) and
+``serving.py`` (hosting, batch transform and Model Monitor: ``endpoints.py``, ``transform.py``,
+``monitoring.py``, handlers in ``serving_responses.py``);
 ``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
 ``urls.py``, ``validators.py`` (model card and life cycle checks), ``policy.py`` (model package
 group resource policies for cross-account calls), ``search.py`` (the SearchExpression grammar) and
