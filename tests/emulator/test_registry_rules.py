@@ -83,9 +83,21 @@ def test_model_package_arns_keep_the_group_names_case(sm):
 
 
 def test_describe_model_leaves_unset_members_out(sm):
+    # CreateModel needs a role SageMaker can assume (ValidationException "Could not assume role").
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     sm.create_model(
         ModelName="m",
-        ExecutionRoleArn="arn:aws:iam::123456789012:role/r",
+        ExecutionRoleArn=role["Arn"],
         PrimaryContainer={"Image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/x:1"},
     )
     described = sm.describe_model(ModelName="m")

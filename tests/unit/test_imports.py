@@ -26,7 +26,13 @@ ROOTS = ("scripts", "environments", "modules")
 #: The local cloud's own code, and the product modules that are its entry points (they start it).
 LOCALCLOUD = "scripts.localcloud"
 LOCALCLOUD_ENTRIES = frozenset(
-    {"scripts.deploy.runner", "scripts.demo", "scripts.bench.core", "scripts.bench.governance"}
+    {
+        "scripts.deploy.runner",
+        "scripts.demo",
+        "scripts.bench.core",
+        "scripts.bench.governance",
+        "scripts.bench.serving",
+    }
 )
 
 

@@ -16,8 +16,16 @@ job's own and two jobs never see each other's files. The interpreter is the loca
 * :mod:`.training_toolkit`: the image's own ``train`` entry point (script mode) for a training job
   without ``ContainerEntrypoint``; :mod:`.pip_guard`: ``pip`` inside a job.
 
-This package knows nothing of moto: the SageMaker extension (``moto_ext/sagemaker/jobs.py``)
-downloads the inputs into the layout, runs the command and uploads the outputs as the job's role.
+Hosting, batch transform and Model Monitor run stand-ins for SageMaker's own containers: the
+scikit-learn serving container's model server (``sklearn_serving.py``) and the Model Monitor
+analyzer (``model_monitor.py``), each started by :mod:`.container` as a process with its
+``/opt/ml`` layout (tmpfs and bind mounts in a private mount namespace, checked as the jobs' is).
+They are the local cloud's, not AWS's images: each module's docstring says which container it
+stands in for, what of its contract it reproduces and what not (docs/emulator-gaps.md too).
+
+This package knows nothing of moto: the SageMaker extension (``moto_ext/sagemaker/jobs.py``,
+``fleet.py``, ``transform.py``, ``monitoring.py``) downloads the inputs into the layout, runs the
+command or the stand-in and uploads the outputs as the job's role.
 """
 
 from pathlib import Path

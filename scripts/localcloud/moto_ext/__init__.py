@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import threading
 
+from .serving_operations import RUNTIME_OPERATIONS, SAGEMAKER_SERVING_OPERATIONS
+
 #: SageMaker Pipelines and the processing and training jobs they run (``sagemaker/pipelines.py``,
 #: ``sagemaker/jobs.py``): part of ``OPERATIONS["sagemaker"]``.
 WORKFLOW_OPERATIONS = (
@@ -95,14 +97,15 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
         "Search",
         *WORKFLOW_OPERATIONS,
         "CreateModelCard",
-        "DescribeModel",
         "DescribeModelCard",
         "UpdateModelCard",
         "ListModelCardVersions",
         "CreateModelCardExportJob",
         "DescribeModelCardExportJob",
         "ListModelCardExportJobs",
+        *SAGEMAKER_SERVING_OPERATIONS,
     ),
+    "sagemaker-runtime": RUNTIME_OPERATIONS,
     "ram": (
         "CreateResourceShare",
         "GetResourceShares",
@@ -222,6 +225,7 @@ def install() -> None:
             s3_policy,
             s3_writes,
             sagemaker,
+            sagemaker_runtime,
             state_lock,
             sts,
             validation,
@@ -231,6 +235,7 @@ def install() -> None:
         from .sagemaker.responses import GovernanceSageMakerResponse
 
         sagemaker.register()
+        sagemaker_runtime.register()
         datazone.register()
         validation.validate_operations(
             GovernanceSageMakerResponse, OPERATIONS["sagemaker"], SageMakerValidation

@@ -138,10 +138,14 @@ _LOWERED = ("artifact", "action", "context")
 
 
 def sagemaker_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    from .sagemaker.serving_iam import serving_resources
     from .sagemaker.workflow_responses import workflow_resources
 
-    if (workflow := workflow_resources(response, action, body)) is not None:
-        return workflow
+    # Hosting, batch transform and Model Monitor first: their CreateProcessingJob (the analyzer)
+    # and CreateModel name the same lower-cased ARNs the others would.
+    for resolved in (serving_resources(response, action, body), workflow_resources(response, action, body)):
+        if resolved is not None:
+            return resolved
     if action == "CreateModelPackage":
         return [_new_package_arn(response, body)]
     if action == "ListModelPackages" and body.get("ModelPackageGroupName"):
@@ -307,6 +311,14 @@ def iam_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]
 
 Resolver = Callable[[Any, str, dict[str, Any]], list[str]]
 
+
+def runtime_resources(response: Any, action: str, body: dict[str, Any]) -> list[str]:
+    """SageMaker Runtime InvokeEndpoint: ``sagemaker:InvokeEndpoint`` on the endpoint it names."""
+    from .sagemaker.serving_iam import runtime_resources as invoked
+
+    return invoked(response, action, body)
+
+
 RESOLVERS: dict[str, Resolver] = {
     "iam": iam_resources,
     "ssm": ssm_resources,
@@ -315,6 +327,7 @@ RESOLVERS: dict[str, Resolver] = {
     "kms": kms_resources,
     "logs": logs_resources,
     "ram": ram_resources,
+    "sagemaker-runtime": runtime_resources,
 }
 
 

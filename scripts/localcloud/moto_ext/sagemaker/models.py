@@ -4,8 +4,9 @@ lineage state and rules the platform needs.
 :class:`GovernanceSageMakerBackend`, the one class moto instantiates per account and region, is
 composed the way moto composes its larger backends: this module holds the model registry (model
 packages and groups, their resource policies and state change events), Search and tags, and the
-class inherits Studio from ``studio.py``, lineage from ``lineage.py`` and standalone model cards
-from ``cards.py`` (each a ``SageMakerModelBackend`` subclass, so every method sees moto's state).
+class inherits Studio from ``studio.py``, lineage from ``lineage.py``, standalone model cards
+from ``cards.py`` and hosting, batch transform and Model Monitor from ``serving.py`` (each a
+``SageMakerModelBackend`` subclass, so every method sees moto's state).
 
 State lives on the per-account, per-region backend, so accounts stay isolated. Registry writes
 are serialised per backend (``registry_lock``): the emulator serves requests on threads, and a
@@ -36,6 +37,7 @@ from . import search
 from .cards import ModelCardBackend, card_search_record
 from .lineage import LineageBackend
 from .pipelines import PipelineBackend
+from .serving import ServingBackend
 from .studio import StudioBackend
 from .utils import PAGINATION_MODEL
 from .validators import (
@@ -255,7 +257,9 @@ class SearchHit:
     record: dict[str, Any]
 
 
-class GovernanceSageMakerBackend(StudioBackend, LineageBackend, ModelCardBackend, PipelineBackend):
+class GovernanceSageMakerBackend(
+    ServingBackend, StudioBackend, LineageBackend, ModelCardBackend, PipelineBackend
+):
     """moto's SageMaker backend plus the registry governance, Studio, lineage and model card
     operations."""
 

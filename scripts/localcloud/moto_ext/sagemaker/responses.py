@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
-from moto.sagemaker.exceptions import ValidationError
 
 from .cards import metadata_only
 from .models import (
@@ -21,6 +20,8 @@ from .models import (
     governed,
 )
 from .search import RECORD_MEMBERS
+from .service_role import use_key
+from .serving_responses import ServingResponse
 from .studio_responses import StudioResponse, governance_backend
 from .utils import without_none
 from .workflow_responses import WorkflowResponses
@@ -40,32 +41,16 @@ KEY_UPDATE = ("kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant")
 KEY_READ = ("kms:Decrypt",)
 
 
-class GovernanceSageMakerResponse(WorkflowResponses, StudioResponse):
+class GovernanceSageMakerResponse(ServingResponse, WorkflowResponses, StudioResponse):
     """Handlers for the operations of :class:`GovernanceSageMakerBackend` (botocore names)."""
 
     def _use_key(self, key_id: str | None, actions: tuple[str, ...]) -> None:
         """SageMaker encrypts model package and model card content under the customer key a
-        ``SecurityConfig`` names, calling KMS as the caller through SageMaker: the caller's
-        identity policy and the key policy must allow each action with ``kms:ViaService`` =
-        ``sagemaker.<region>.amazonaws.com`` (what AmazonSageMakerModelRegistryFullAccess grants:
-        kms:CreateGrant, kms:GenerateDataKey, kms:Decrypt, kms:DescribeKey). A key that does not
-        exist is a ValidationException; a refusal is SageMaker's AccessDeniedException carrying
-        KMS's message (which action, which policy). Checked before anything changes."""
-        if not key_id:
-            return
-        from ..kms import existing_key_arn
-        from ..resource_policies import authorize_on_behalf
-
-        key_arn = existing_key_arn(self, key_id)
-        if key_arn is None:
-            raise ValidationError(f"The KMS key {key_id} does not exist or is not accessible to SageMaker.")
-        via = {
-            "kms:viaservice": f"sagemaker.{self.region}.amazonaws.com",
-            "aws:viaawsservice": "true",
-        }
-        for action in actions:
-            keys = {**via, "kms:grantisforawsresource": "true"} if action == "kms:CreateGrant" else via
-            authorize_on_behalf(self, action, key_arn, dict(keys))
+        ``SecurityConfig`` names, calling KMS as the caller through SageMaker
+        (``service_role.use_key``: what AmazonSageMakerModelRegistryFullAccess grants,
+        kms:CreateGrant, kms:GenerateDataKey, kms:Decrypt, kms:DescribeKey). Checked before
+        anything changes."""
+        use_key(self, key_id, actions)
 
     @property
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:
@@ -154,15 +139,6 @@ class GovernanceSageMakerResponse(WorkflowResponses, StudioResponse):
         response = group.gen_response_object()
         response["CreatedBy"] = getattr(group, "created_by", None) or {}
         return ActionResult(response)
-
-    def create_model(self) -> ActionResult:
-        self._pass_roles(roles=(self._get_param("ExecutionRoleArn"),))
-        return super().create_model()
-
-    def describe_model(self) -> ActionResult:
-        """moto's DescribeModel without the members it sends as null (VpcConfig when unset)."""
-        model = self.sagemaker_backend.describe_model(self._get_param("ModelName"))
-        return ActionResult({k: v for k, v in model.response_object.items() if v not in (None, {}, [])})
 
     def list_model_packages(self) -> ActionResult:
         backend = self._backend_for(self._get_param("ModelPackageGroupName"))

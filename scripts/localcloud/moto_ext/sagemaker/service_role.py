@@ -9,6 +9,8 @@
   goes through (``resource_policies.authorize_on_behalf``, ``core/evaluation.py``), conditions
   included (moto reads every condition of an Allow as met; here an Allow conditioned on another
   service does not allow).
+* **A customer key.** SageMaker encrypts with a key the request names by calling KMS as the
+  caller (:func:`use_key`: kms:ViaService, through the same evaluator).
 * **AssumeRole as the service.** A job downloads its inputs and uploads its outputs, and a
   pipeline makes its steps' calls, with the credentials SageMaker gets by assuming the role. The
   role must exist and trust ``sagemaker.amazonaws.com`` (its trust policy's conditions see
@@ -107,6 +109,22 @@ def _role(role_arn: str, region: str) -> Any:
     return next((r for r in list(backend.roles.values()) if r.arn == role_arn), None)
 
 
+def check_trust(role_arn: str, *, account_id: str, region: str, source_arn: str | None) -> None:
+    """Raise the ValidationException AWS answers unless ``role_arn`` exists and its trust policy
+    lets ``sagemaker.amazonaws.com`` assume it, its conditions seeing ``aws:SourceAccount`` and
+    (when known) ``aws:SourceArn`` (``core.evaluation.service_grant``)."""
+    with STATE_LOCK:
+        role = _role(role_arn, region)
+        if role is None:
+            raise could_not_assume(role_arn)
+        trust = json.loads(role.assume_role_policy_document)
+    context: dict[str, str | list[str]] = {"aws:sourceaccount": account_id}
+    if source_arn:
+        context["aws:sourcearn"] = source_arn
+    if service_grant(trust, SERVICE_PRINCIPAL, "sts:AssumeRole", role_arn, context) is not Grant.DIRECT:
+        raise could_not_assume(role_arn)
+
+
 def assume_for_sagemaker(
     role_arn: str, *, account_id: str, region: str, source_arn: str, endpoint_url: str | None
 ) -> RoleSession:
@@ -116,17 +134,10 @@ def assume_for_sagemaker(
 
     # On a job's or execution's thread too: the IAM and STS backends change under the lock.
     with STATE_LOCK:
-        role = _role(role_arn, region)
-        if role is None:
-            raise could_not_assume(role_arn)
         if iam_enforced():
-            context = {"aws:sourceaccount": account_id, "aws:sourcearn": source_arn}
-            trust = json.loads(role.assume_role_policy_document)
-            if (
-                service_grant(trust, SERVICE_PRINCIPAL, "sts:AssumeRole", role_arn, context)
-                is not Grant.DIRECT
-            ):
-                raise could_not_assume(role_arn)
+            check_trust(role_arn, account_id=account_id, region=region, source_arn=source_arn)
+        elif _role(role_arn, region) is None:
+            raise could_not_assume(role_arn)
         assumed = sts_backends[role_arn.split(":")[4]][get_partition(region)].assume_role(
             region_name=region,
             role_session_name="SageMaker",
@@ -153,3 +164,25 @@ def check_pass_role(response: Any, role_arn: str | None) -> None:
 
     if role_arn:
         authorize_on_behalf(response, "iam:PassRole", role_arn, {"iam:passedtoservice": SERVICE_PRINCIPAL})
+
+
+def use_key(response: Any, key_id: str | None, actions: tuple[str, ...]) -> None:
+    """SageMaker using a customer key as the caller of ``response`` (a forward access session):
+    the caller's identity policy and the key policy must allow each of ``actions`` with
+    ``kms:ViaService`` = ``sagemaker.<region>.amazonaws.com`` and ``aws:ViaAWSService`` (and, for
+    ``kms:CreateGrant``, ``kms:GrantIsForAWSResource``), as SageMaker's managed policies grant
+    them. A key that does not exist is a ValidationException; a refusal is SageMaker's
+    AccessDeniedException carrying KMS's message. Only while IAM is enforced (the existence check
+    always)."""
+    if not key_id:
+        return
+    from ..kms import existing_key_arn
+    from ..resource_policies import authorize_on_behalf
+
+    key_arn = existing_key_arn(response, key_id)
+    if key_arn is None:
+        raise ValidationError(f"The KMS key {key_id} does not exist or is not accessible to SageMaker.")
+    via = {"kms:viaservice": f"sagemaker.{response.region}.amazonaws.com", "aws:viaawsservice": "true"}
+    for action in actions:
+        keys = {**via, "kms:grantisforawsresource": "true"} if action == "kms:CreateGrant" else via
+        authorize_on_behalf(response, action, key_arn, dict(keys))

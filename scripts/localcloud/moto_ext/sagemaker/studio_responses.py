@@ -28,16 +28,17 @@ class StudioResponse(SageMakerResponse):
     def sagemaker_backend(self) -> GovernanceSageMakerBackend:
         return governance_backend(self.current_account, self.region)
 
-    def _pass_roles(self, *settings: dict[str, Any] | None, roles: tuple[str | None, ...] = ()) -> None:
-        """A call that hands SageMaker a role (a domain's or profile's ExecutionRole, a model's
-        ExecutionRoleArn) needs ``iam:PassRole`` on it, with ``iam:PassedToService`` =
-        ``sagemaker.amazonaws.com`` (IAM User Guide, "Grant a user permissions to pass a role to
-        an AWS service"); refused with AccessDeniedException naming iam:PassRole."""
-        from ..resource_policies import authorize_on_behalf
+    def _pass_roles(self, *settings: dict[str, Any] | None) -> None:
+        """A call that hands SageMaker a role (a domain's or profile's ExecutionRole) needs
+        ``iam:PassRole`` on it, with ``iam:PassedToService`` = ``sagemaker.amazonaws.com`` (IAM
+        User Guide, "Grant a user permissions to pass a role to an AWS service"); refused with
+        AccessDeniedException naming iam:PassRole (``service_role.check_pass_role``, which the
+        models, jobs and pipelines use too)."""
+        from .service_role import check_pass_role
 
-        arns = [*roles, *((s or {}).get("ExecutionRole") for s in settings)]
+        arns = [(s or {}).get("ExecutionRole") for s in settings]
         for arn in dict.fromkeys(a for a in arns if a):
-            authorize_on_behalf(self, "iam:PassRole", arn, {"iam:passedtoservice": "sagemaker.amazonaws.com"})
+            check_pass_role(self, arn)
 
     def _tag_on_create(self, arn: str, operation: str) -> None:
         """Tags given to a Studio space or app on creation need ``sagemaker:AddTags`` on it too,
