@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -133,6 +134,33 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("sagemaker", "DescribeTrainingJob", {"TrainingJobName": "Train-1"}),
     ("sagemaker", "StopTrainingJob", {"TrainingJobName": "Train-1"}),
     ("sagemaker", "ListTrainingJobs", {}),
+    ("sagemaker", "ListModels", {}),
+    ("sagemaker", "CreateEndpointConfig", {"EndpointConfigName": "Credit-Risk-1"}),
+    ("sagemaker", "DescribeEndpointConfig", {"EndpointConfigName": "Credit-Risk-1"}),
+    ("sagemaker", "DeleteEndpointConfig", {"EndpointConfigName": "Credit-Risk-1"}),
+    ("sagemaker", "ListEndpointConfigs", {}),
+    ("sagemaker", "CreateEndpoint", {"EndpointName": "Credit-Risk", "EndpointConfigName": "Credit-Risk-1"}),
+    ("sagemaker", "UpdateEndpoint", {"EndpointName": "Credit-Risk", "EndpointConfigName": "Credit-Risk-2"}),
+    ("sagemaker", "DescribeEndpoint", {"EndpointName": "Credit-Risk"}),
+    ("sagemaker", "DeleteEndpoint", {"EndpointName": "Credit-Risk"}),
+    ("sagemaker", "ListEndpoints", {}),
+    ("sagemaker", "CreateTransformJob", {"TransformJobName": "Score-1"}),
+    ("sagemaker", "DescribeTransformJob", {"TransformJobName": "Score-1"}),
+    ("sagemaker", "StopTransformJob", {"TransformJobName": "Score-1"}),
+    ("sagemaker", "ListTransformJobs", {}),
+    ("sagemaker", "CreateDataQualityJobDefinition", {"JobDefinitionName": "Quality"}),
+    ("sagemaker", "DescribeDataQualityJobDefinition", {"JobDefinitionName": "Quality"}),
+    ("sagemaker", "DeleteDataQualityJobDefinition", {"JobDefinitionName": "Quality"}),
+    ("sagemaker", "ListDataQualityJobDefinitions", {}),
+    ("sagemaker", "CreateMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "DescribeMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "UpdateMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "DeleteMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "StartMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "StopMonitoringSchedule", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker", "ListMonitoringSchedules", {}),
+    ("sagemaker", "ListMonitoringExecutions", {"MonitoringScheduleName": "Watch"}),
+    ("sagemaker-runtime", "InvokeEndpoint", {"__path": "/endpoints/Credit-Risk/invocations"}),
     ("ram", "CreateResourceShare", {"name": "share"}),
     ("ram", "GetResourceShares", {"resourceOwner": "SELF"}),
     ("ram", "AssociateResourceShare", {"resourceShareArn": SHARE}),
@@ -297,6 +325,7 @@ class Request:
     def __init__(self, members: dict[str, Any]) -> None:
         path = members.get("__path", "/")
         self.uri = f"https://service.{REGION}.amazonaws.com{path}"
+        self.parsed_url = urlparse(self.uri)
         self.members = {k: v for k, v in members.items() if k != "__path"}
         self.body = json.dumps(self.members)
         self.querystring: dict[str, list[str]] = {}
@@ -316,8 +345,12 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+#: Services whose actions the reference lists under another service prefix (SigV4 service name).
+PREFIX = {"sagemaker-runtime": "sagemaker"}
+
+
 def resource_types(service: str, arn: str) -> set[str]:
-    templates = REFERENCE["services"][service]["resource_types"]
+    templates = REFERENCE["services"][PREFIX.get(service, service)]["resource_types"]
     return {name for name, template in templates.items() if _pattern(template).fullmatch(arn)}
 
 
@@ -334,7 +367,7 @@ def resolve(service: str, action: str, members: dict[str, Any]) -> list[str]:
 def test_each_operation_is_authorized_against_the_resource_aws_evaluates(
     service: str, action: str, members: dict[str, Any]
 ) -> None:
-    reference = REFERENCE["services"][service]["actions"][action]
+    reference = REFERENCE["services"][PREFIX.get(service, service)]["actions"][action]
     listed = {r.rstrip("*") for r in reference["resources"]}
     resolved = resolve(service, action, members)
     if (service, action) in DOCUMENTED_EXCEPTIONS:
@@ -351,6 +384,9 @@ def test_each_operation_is_authorized_against_the_resource_aws_evaluates(
     required = {r.rstrip("*") for r in reference["resources"] if r.endswith("*")}
     if len(required) > 1 and action in ("AddAssociation", "DeleteAssociation"):
         assert len(resolved) == 2, "both ends of an association are authorized"
+    if action in ("CreateEndpoint", "UpdateEndpoint"):
+        found_types = set().union(*(resource_types(service, arn) for arn in resolved))
+        assert required <= found_types, f"{action} is authorized against {sorted(required)}, each"
 
 
 def test_the_table_covers_every_added_operation_of_these_services() -> None:
@@ -358,7 +394,7 @@ def test_the_table_covers_every_added_operation_of_these_services() -> None:
     from scripts.localcloud.moto_ext import OPERATIONS
 
     covered = {(s, a) for s, a, _ in CALLS}
-    for service in ("sagemaker", "datazone", "ram"):
+    for service in ("sagemaker", "sagemaker-runtime", "datazone", "ram"):
         missing = [a for a in OPERATIONS[service] if (service, a) not in covered]
         assert not missing, f"{service} operations without an authorization row: {missing}"
 
@@ -371,6 +407,10 @@ LOWER_CASED = [
     ("StartPipelineExecution", {"PipelineName": "Credit-Risk"}, f"{SM}:pipeline/credit-risk"),
     ("CreateProcessingJob", {"ProcessingJobName": "Evaluate-1"}, f"{SM}:processing-job/evaluate-1"),
     ("DescribeTrainingJob", {"TrainingJobName": "Train-1"}, f"{SM}:training-job/train-1"),
+    ("CreateModel", {"ModelName": "Credit-Risk"}, f"{SM}:model/credit-risk"),
+    ("DescribeEndpoint", {"EndpointName": "Credit-Risk"}, f"{SM}:endpoint/credit-risk"),
+    ("CreateTransformJob", {"TransformJobName": "Score-1"}, f"{SM}:transform-job/score-1"),
+    ("StartMonitoringSchedule", {"MonitoringScheduleName": "Watch"}, f"{SM}:monitoring-schedule/watch"),
 ]
 
 
