@@ -526,10 +526,21 @@ elif args[0] == "state":
     code = 0 if have else 1
 elif args[0] == "plan":
     code = 2
-if args[0] in ("apply", "destroy") and "-refresh-only" not in args:
-    time.sleep(float(os.environ.get("FAKE_TF_SLEEP", "0")))
-elif "-refresh-only" in args:
-    time.sleep(float(os.environ.get("FAKE_TF_SLEEP_REFRESH", "0")))
+# Calls the runner must make at once meet: each waits (up to 30 s) until as many calls of its
+# kind have started in this work root as FAKE_TF_MEET says, so calls made at once overlap in time
+# whatever the machine's load, and calls made one after another do not (the first waits out the
+# deadline and ends before the next starts).
+kind = None
+if args[0] == "apply":
+    kind = "refresh" if "-refresh-only" in args else ("identities" if targets else "apply")
+expected = dict(pair.split("=") for pair in os.environ.get("FAKE_TF_MEET", "").split(",") if pair)
+if kind in expected:
+    meet = os.path.join(os.environ["FAKE_TF_MEET_DIR"], os.path.dirname(os.getcwd()).replace(os.sep, "_"))
+    os.makedirs(meet, exist_ok=True)
+    open(os.path.join(meet, kind + "." + env), "w").close()
+    deadline = time.time() + 30
+    while time.time() < deadline and sum(n.startswith(kind + ".") for n in os.listdir(meet)) < int(expected[kind]):
+        time.sleep(0.02)
 fails = [f.split(":", 1) for f in os.environ.get("FAKE_TF_FAIL", "").split(",") if f]
 if any(where == env and needle in " ".join(args) for where, needle in fails):
     print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
@@ -558,7 +569,7 @@ def fake_terraform(tmp_path, monkeypatch, platform):
     calls = tmp_path / "calls.jsonl"
     monkeypatch.setenv(tf.TERRAFORM_ENV, str(binary))
     monkeypatch.setenv("FAKE_TF_CALLS", str(calls))
-    monkeypatch.setenv("FAKE_TF_SLEEP", "0.6")
+    monkeypatch.setenv("FAKE_TF_MEET_DIR", str(tmp_path / "meet"))
     monkeypatch.delenv("FAKE_TF_FAIL", raising=False)
     outdir = tmp_path / "out"
     for env, doc in _platform_stacks(platform).items():
@@ -569,6 +580,9 @@ def fake_terraform(tmp_path, monkeypatch, platform):
         action: str, *, parallel: bool = True, work: str = "work", **options: object
     ) -> tuple[list, list[dict]]:
         calls.unlink(missing_ok=True)
+        # The shipped environments: phase 1 in staging and prod, phase 2 and the refresh in all three.
+        meet = "identities=2,apply=3,refresh=3" if parallel else ""
+        monkeypatch.setenv("FAKE_TF_MEET", meet)
         r = runner.Runner(
             platform,
             target="aws",
@@ -662,7 +676,6 @@ def _refreshes(calls: list[dict]) -> list[dict]:
 
 
 def test_apply_ends_with_a_refresh_unless_it_is_left_to_the_refresh_action(fake_terraform, monkeypatch):
-    monkeypatch.setenv("FAKE_TF_SLEEP_REFRESH", "0.3")
     results, calls = fake_terraform("apply")
     assert sorted(c["env"] for c in _refreshes(calls)) == ["dev", "prod", "staging"]
     for env in ("dev", "staging", "prod"):
