@@ -144,7 +144,10 @@ def provision(platform: PlatformConfig, env: str, admin: boto3.Session, url: str
     arns = ServingArns(names, ("credit-risk",), account.key_arn)
     bucket = names.artifact_bucket_arn
     execution = document(
+        # what modules/iam.py gives the execution role on the bucket (ReadWriteModelArtifacts,
+        # ListArtifactBucket), reads only
         statement("ReadModels", ["s3:GetObject"], [f"{bucket}/models/*"]),
+        statement("ListArtifactBucket", ["s3:ListBucket"], [bucket]),
         statement("UseKey", ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"], [account.key_arn]),
         *execution_serving_statements(arns),
     )

@@ -103,7 +103,7 @@ def test_monitor_reports_the_drifted_features_against_the_versions_baseline(worl
         result = runtime.monitor(platform, "dev")
         if result["status"] == "CompletedWithViolations":
             break
-    assert result["status"] == "CompletedWithViolations", result
+    assert result["status"] == "CompletedWithViolations", (result["status"], result["exit_message"])
     drift = {
         v["feature_name"]
         for v in result["violations"]
