@@ -152,8 +152,10 @@ def test_the_model_deploy_role_cannot_approve_a_version(world):
 
 def test_monitor_without_a_baseline_says_what_it_needs_and_runs_nothing(world):
     dev = world.accounts["dev"]
-    dev.register("v1", world.archives["logistic"])
-    deploy.serve(world.platform, "dev", "1", "watch it")
+    # not test_drift.py's v1, which gets a baseline: whichever runs first, this one serves a
+    # version without one
+    arn = dev.register("no-baseline", world.archives["logistic"])
+    deploy.serve(world.platform, "dev", arn, "watch it")
     with pytest.raises(
         GovernanceError, match=r"no data-quality baseline.*statistics.json and constraints.json"
     ):
