@@ -71,8 +71,13 @@ def test_serve_dev_v1_as_the_deployed_model_deploy_role(jobs_env: DeployedCloud)
             )
         with pytest.raises(Exception, match=r"AccessDenied|not authorized"):
             scientist.client("sagemaker").delete_endpoint(EndpointName=served["endpoint"])
-        with pytest.raises(PermissionDeniedError):
-            review.set_approval(platform, "dev", "2", "self-approval", role="model_deploy")
+        # the model-deploy role never writes a version (a change, whatever v2's status now)
+        v2 = ctx.client("sagemaker").describe_model_package(
+            ModelPackageName=served["model_package_arn"][:-1] + "2"
+        )["ModelApprovalStatus"]
+        decision = "Rejected" if v2 != "Rejected" else "Approved"
+        with pytest.raises(PermissionDeniedError, match="UpdateModelPackage"):
+            review.set_approval(platform, "dev", "2", "self-approval", decision=decision, role="model_deploy")
     finally:
         gone = deploy.undeploy(platform, "dev", "e2e serve done")
     assert gone["changed"] and gone["previous"] == served["model_package_arn"]
