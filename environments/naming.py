@@ -18,6 +18,7 @@ ROLE_SUFFIXES = {
     "approver": "model-approver",
     "promotion": "promotion",
     "datazone": "datazone-execution",
+    "model_deploy": "model-deploy",
 }
 
 
@@ -77,6 +78,31 @@ class Names:
             f"arn:aws:sagemaker:{self.env.region}:{self.env.account_id}:"
             f"model-package/{self.model_package_group(use_case)}/*"
         )
+
+    # -- serving (modules/serving.py creates the role, scripts/serving the resources) ---------
+    def endpoint_name(self, use_case: str) -> str:
+        """The use case's real-time endpoint (one per account, like the group)."""
+        return f"{self.prefix}-{use_case}"
+
+    def serving_name(self, use_case: str, version: int) -> str:
+        """The SageMaker model and endpoint config of one version of the use case."""
+        return f"{self.endpoint_name(use_case)}-v{version}"
+
+    @property
+    def capture_prefix(self) -> str:
+        """Key prefix of endpoint data capture in the artifact bucket (SageMaker appends
+        ``<endpoint>/<variant>/<yyyy>/<mm>/<dd>/<hh>/``)."""
+        return "capture/"
+
+    @property
+    def serving_code_prefix(self) -> str:
+        """Key prefix of the inference code (``sourcedir.tar.gz``) the endpoints load."""
+        return "serving/"
+
+    @property
+    def monitoring_prefix(self) -> str:
+        """Key prefix of Model Monitor's reports (statistics, violations)."""
+        return "monitoring/"
 
     @property
     def studio_domain(self) -> str:

@@ -19,6 +19,7 @@ from .iam import PlatformRoles
 from .network import Network
 from .providers import aws_provider, state_backend
 from .registry import ModelRegistry
+from .serving import ModelServing
 from .studio import Studio
 
 
@@ -51,6 +52,15 @@ class PlatformStack(TerraformStack):
         self.network = self._network()
         self.artifacts = self._storage()
         self.roles = self._identities()
+        self.serving = ModelServing(
+            self,
+            "serving",
+            names=self.names,
+            use_cases=self._use_cases,
+            approvers=env.approvers,
+            kms_key_arn=self.key.key_arn,
+            execution_role=self.roles.roles["execution"],
+        )
         self.studio = self._studio()
         self.registry = self._registry()
         self.events = self._events()
@@ -223,7 +233,7 @@ class PlatformStack(TerraformStack):
             "studio-domain-id": (names.ssm_studio_domain_id, self.studio.domain.id),
             "governance-log-group": (names.ssm_governance_log_group, self.events.log_group.name),
         }
-        for key, role in self.roles.roles.items():
+        for key, role in {**self.roles.roles, "model_deploy": self.serving.role}.items():
             params[f"role-{key}"] = (names.ssm_role_arn(key), role.arn)
         for slug, group in self.registry.groups.items():
             params[f"group-{slug}-name"] = (names.ssm_group_name(slug), group.model_package_group_name)

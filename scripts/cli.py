@@ -10,6 +10,9 @@
     mlgov promote --env staging --version 1
     mlgov report  [--json | --html report.html]
     mlgov lineage --env prod --version 1 [--json]
+    mlgov serve   --env prod --version 1 --reason "..." [--undeploy]   (as the model-deploy role)
+    mlgov invoke  --env prod --csv rows.csv
+    mlgov monitor --env prod
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
@@ -73,6 +76,19 @@ COMMANDS: dict[str, Command] = {
     "lineage": Command(
         "a version's lineage: back through every promotion to its training run and dataset",
         "scripts.governance.lineage",
+    ),
+    "serve": Command(
+        "deploy an approved version to its real-time endpoint (blue/green), or --undeploy",
+        "scripts.serving.cli",
+        ("serve",),
+    ),
+    "invoke": Command(
+        "send rows to a use case's endpoint, print the predictions", "scripts.serving.cli", ("invoke",)
+    ),
+    "monitor": Command(
+        "run Model Monitor once over the endpoint's captured data, print violations",
+        "scripts.serving.cli",
+        ("monitor",),
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(

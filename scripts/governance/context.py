@@ -1,7 +1,7 @@
 """How a job gets at an account: one session per environment role, clients, SSM.
 
 Every job acts in an account through one of that environment's roles. :func:`env_context` is how
-a job gets one (``execution | data_scientist | approver | promotion``); the role is assumed
+a job gets one (``execution | data_scientist | approver | promotion | model_deploy``); the role is assumed
 through :func:`scripts.aws.assume_role` (refreshable credentials: botocore assumes the role
 again before they expire, for every client and thread of the session, so a long job never sees
 an expired token) and clients come from :func:`scripts.aws.client` (standard retries). An
@@ -28,7 +28,7 @@ from scripts.aws import assume_role, client, kit_errors, new_session
 from .errors import UsageError
 
 #: Role keys a job may act as (see ``environments.naming.ROLE_SUFFIXES``).
-ROLE_KEYS = ("execution", "data_scientist", "approver", "promotion")
+ROLE_KEYS = ("execution", "data_scientist", "approver", "promotion", "model_deploy")
 
 #: GetParameters takes at most this many names per call.
 SSM_BATCH = 10

@@ -7,7 +7,8 @@ Registering a version records, in the account that trains it::
     S3 URI) --ContributedTo--> model package (Artifact ModelPackage, SourceUri = the package ARN)
 
 Marking a version Deployed adds ``model package --ContributedTo--> deployment (Action
-ModelDeployment)``. Promotion records ``upstream package artifact --ContributedTo--> target
+ModelDeployment)``; ``mlgov serve`` records the endpoint as SageMaker does
+(:func:`record_endpoint_deployment`: ``--AssociatedWith--> endpoint (Context Endpoint)``). Promotion records ``upstream package artifact --ContributedTo--> target
 package artifact`` in the target account (lineage never crosses accounts on AWS: the upstream
 package is represented there by an artifact whose SourceUri is its ARN, see promote/register.py).
 
@@ -48,6 +49,8 @@ from .errors import GovernanceError
 from .output import common_parser
 from .versions import resolve_version
 
+#: The ContextType SageMaker gives an endpoint's context.
+ENDPOINT = "Endpoint"
 DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
     "DataSet",
     "ModelTraining",
@@ -245,6 +248,57 @@ def record_deployment(sm: Any, *, package_arn: str, env: str, reason: str, when:
     )
     associate(sm, package, action, "ContributedTo")
     return action
+
+
+def _context(sm: Any, *, uri: str, kind: str, name: str, properties: Mapping[str, Any]) -> str:
+    for found in paginate(sm, "list_contexts", "ContextSummaries", SourceUri=uri, ContextType=kind):
+        return str(found["ContextArn"])
+    try:
+        return str(
+            sm.create_context(
+                ContextName=_short(name, uri),
+                Source={"SourceUri": uri},
+                ContextType=kind,
+                Properties=_props(properties),
+            )["ContextArn"]
+        )
+    except ClientError:
+        for found in paginate(sm, "list_contexts", "ContextSummaries", SourceUri=uri, ContextType=kind):
+            return str(found["ContextArn"])
+        raise
+
+
+def record_endpoint_deployment(
+    sm: Any,
+    *,
+    package_arn: str,
+    env: str,
+    endpoint_arn: str,
+    config_arn: str,
+    properties: Mapping[str, Any],
+) -> dict[str, str]:
+    """An endpoint as SageMaker's lineage tracking records one: a context ``Endpoint`` (SourceUri
+    the endpoint ARN), an action ``ModelDeployment`` per endpoint config it served (SourceUri the
+    config ARN), and ``package artifact --ContributedTo--> deployment --AssociatedWith-->
+    endpoint``. Idempotent; returns the entity ARNs by kind."""
+    package = package_artifact(sm, package_arn, env=env)
+    endpoint = _context(
+        sm,
+        uri=endpoint_arn,
+        kind=ENDPOINT,
+        name=f"{endpoint_arn.rsplit('/', 1)[-1]}-{env}",
+        properties={"environment": env},
+    )
+    action = _action(
+        sm,
+        uri=config_arn,
+        kind=DEPLOYMENT,
+        name=f"deployment-{config_arn.rsplit('/', 1)[-1]}",
+        properties={"environment": env, "model_package": package_arn, **properties},
+    )
+    associate(sm, package, action, "ContributedTo")
+    associate(sm, action, endpoint, "AssociatedWith")
+    return {PACKAGE: package, DEPLOYMENT: action, ENDPOINT: endpoint}
 
 
 def _describe(sm: Any, arn: str) -> tuple[str, str, dict[str, str]]:

@@ -258,7 +258,7 @@ def denied_everywhere(stmts: list[dict[str, Any]], action: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("key", ["approver", "data_scientist", "promotion", "execution"])
+@pytest.mark.parametrize("key", ["approver", "data_scientist", "promotion", "execution", "model_deploy"])
 def test_no_role_holds_a_service_wide_allow_or_a_managed_policy(env, key):
     names, account = env
     _, inline, attached = role_policies(account, names, key)

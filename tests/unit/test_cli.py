@@ -28,6 +28,7 @@ EXPECTED = {
     "demo",
 }
 EXPECTED |= {"deploy", "cloud", "bench"}
+EXPECTED |= {"serve", "invoke", "monitor"}
 
 
 def test_help_lists_every_command_with_its_one_line_description(capsys: pytest.CaptureFixture[str]) -> None:
@@ -53,6 +54,12 @@ def test_the_console_script_is_this_main() -> None:
         ),
         ("cloud", ["{start,stop,status,env}", "--state-dir", "--json"]),
         ("bench", ["--only", "--out", "--json"]),
+        (
+            "serve",
+            ["usage: mlgov serve", "--version", "--reason", "--undeploy", "--rollback-alarm", "--dry-run"],
+        ),
+        ("invoke", ["usage: mlgov invoke", "--csv", "--json-rows", "--accept"]),
+        ("monitor", ["usage: mlgov monitor", "--env", "--timeout"]),
     ],
 )
 def test_help_of_a_command_is_its_module_s_own(
@@ -137,3 +144,24 @@ def test_python_m_entries_keep_working(module: str) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage:")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--env", "prod", "--reason", "r"], "--version is required (or --undeploy)"),
+        (
+            ["serve", "--env", "prod", "--reason", "r", "--undeploy", "--version", "1"],
+            "--undeploy takes no --version",
+        ),
+        (["serve", "--env", "nowhere", "--reason", "r", "--version", "1"], "nowhere"),
+        (["invoke", "--env", "prod", "--csv", "/nonexistent/rows.csv"], "cannot read /nonexistent/rows.csv"),
+    ],
+)
+def test_serving_usage_errors_exit_2_before_any_call(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No endpoint and no credentials: a call made would fail with exit 1, not 2.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err

@@ -638,7 +638,10 @@ def test_trust_policies(synth, env):
             if service:
                 # confused deputy: every service principal is tied to this account
                 assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == cfg.account_id, path
-            if aws and path != "iam/approver":
+            if aws and path not in (
+                "iam/approver",
+                "serving/model-deploy",
+            ):  # tests/unit/test_serving_role.py
                 assert as_list(aws) == [root], path  # never another account
     approver = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, "iam/approver")["assume_role_policy"])
     assert sorted(principals(statements(approver)[0])) == sorted(cfg.approvers)
@@ -846,7 +849,10 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
         n.ssm_lifecycle_stage,
         n.ssm_studio_domain_id,
         n.ssm_governance_log_group,
-        *(n.ssm_role_arn(k) for k in ("execution", "data_scientist", "approver", "promotion", "datazone")),
+        *(
+            n.ssm_role_arn(k)
+            for k in ("execution", "data_scientist", "approver", "promotion", "datazone", "model_deploy")
+        ),
         *(n.ssm_group_name(u.name) for u in cfg.use_cases),
         *(n.ssm_group_arn(u.name) for u in cfg.use_cases),
     }

@@ -1,0 +1,204 @@
+"""The model-deploy role's trust and permissions and the execution role's serving statements, as
+data (no cdktf import: the serving tests put these very documents on the local cloud's roles).
+modules/serving.py creates the roles with them; its docstring says what each grants and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from environments.naming import Names
+
+from .policy import Statement, statement
+
+ROLE_KEY = "model_deploy"
+_SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
+_KEY_USE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+@dataclass(frozen=True)
+class ServingArns:
+    """The names the serving policies grant on, from the environment's derived names."""
+
+    names: Names
+    use_cases: tuple[str, ...]
+    kms_key: str
+    """The platform key (a Terraform reference)."""
+
+    def sagemaker(self, resource: str) -> str:
+        env = self.names.env
+        return f"arn:aws:sagemaker:{env.region}:{env.account_id}:{resource}"
+
+    def per_use_case(self, kind: str, *, exact: bool = False) -> list[str]:
+        """``kind/<prefix>-<use case>`` (the endpoint) or ``kind/<prefix>-<use case>-*``."""
+        tail = "" if exact else "-*"
+        return [self.sagemaker(f"{kind}/{self.names.endpoint_name(u)}{tail}") for u in self.use_cases]
+
+    def objects(self, prefix: str) -> str:
+        return f"{self.names.artifact_bucket_arn}/{prefix}*"
+
+
+def model_deploy_trust(names: Names, approvers: Sequence[str]) -> list[Statement]:
+    principals = sorted({*approvers, names.env.deploy_role_arn})
+    return [statement("DeployersOfThisEnvironment", ["sts:AssumeRole"], principal={"AWS": principals})]
+
+
+def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> list[Statement]:
+    """What ``mlgov serve``, ``mlgov invoke`` and ``mlgov monitor`` call, and nothing more."""
+    names, env = arns.names, arns.names.env
+    bucket = names.artifact_bucket_arn
+    return [
+        statement(
+            "ReadPlatformParameters",
+            ["ssm:GetParameter", "ssm:GetParameters"],
+            [f"arn:aws:ssm:{env.region}:{env.account_id}:parameter{names.ssm_prefix}/*"],
+        ),
+        statement(
+            "ReadVersionsToDeploy",
+            [
+                "sagemaker:DescribeModelPackage",
+                "sagemaker:DescribeModelPackageGroup",
+                "sagemaker:ListModelPackages",
+            ],
+            [
+                *(names.model_package_group_arn(u) for u in arns.use_cases),
+                *(names.model_package_arn_pattern(u) for u in arns.use_cases),
+            ],
+        ),
+        # The archive is read to check its SHA-256 against the one recorded at registration.
+        statement("VerifyModelArtifacts", ["s3:GetObject", "s3:GetObjectVersion"], [arns.objects("models/")]),
+        statement(
+            "PublishServingCode", ["s3:GetObject", "s3:PutObject"], [arns.objects(names.serving_code_prefix)]
+        ),
+        statement(
+            "ReadCaptureAndMonitoring",
+            ["s3:GetObject"],
+            [arns.objects(names.capture_prefix), arns.objects(names.monitoring_prefix)],
+        ),
+        statement(
+            "ListCaptureAndMonitoring",
+            ["s3:ListBucket"],
+            [bucket],
+            condition={
+                "StringLike": {"s3:prefix": [f"{names.capture_prefix}*", f"{names.monitoring_prefix}*"]}
+            },
+        ),
+        statement("WriteAuditRecords", ["s3:PutObject"], [arns.objects(names.audit_prefix)]),
+        statement(
+            "PublishAuditEvents",
+            ["events:PutEvents"],
+            [f"arn:aws:events:{env.region}:{env.account_id}:event-bus/default"],
+        ),
+        statement("UsePlatformKey", _KEY_USE, [arns.kms_key]),
+        # CreateEndpoint / UpdateEndpoint with a KmsKeyId: SageMaker creates grants on the key as
+        # the caller (CreateEndpointConfig KmsKeyId, API reference).
+        statement(
+            "KeyGrantsThroughSageMaker",
+            ["kms:CreateGrant"],
+            [arns.kms_key],
+            condition={
+                "StringEquals": {"kms:ViaService": f"sagemaker.{env.region}.amazonaws.com"},
+                "Bool": {"kms:GrantIsForAWSResource": "true"},
+            },
+        ),
+        statement(
+            "ModelsOfApprovedVersions",
+            ["sagemaker:CreateModel", "sagemaker:DeleteModel", "sagemaker:DescribeModel"],
+            arns.per_use_case("model"),
+        ),
+        statement(
+            "EndpointConfigs",
+            [
+                "sagemaker:CreateEndpoint",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:DeleteEndpointConfig",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:UpdateEndpoint",
+            ],
+            arns.per_use_case("endpoint-config"),
+        ),
+        statement(
+            "Endpoints",
+            [
+                "sagemaker:CreateEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:InvokeEndpoint",
+                "sagemaker:UpdateEndpoint",
+            ],
+            arns.per_use_case("endpoint", exact=True),
+        ),
+        statement(
+            "OneTimeDataQualityMonitoring",
+            [
+                "sagemaker:CreateDataQualityJobDefinition",
+                "sagemaker:CreateMonitoringSchedule",
+                "sagemaker:DeleteDataQualityJobDefinition",
+                "sagemaker:DeleteMonitoringSchedule",
+                "sagemaker:DescribeDataQualityJobDefinition",
+                "sagemaker:DescribeMonitoringSchedule",
+            ],
+            [*arns.per_use_case("monitoring-schedule"), *arns.per_use_case("data-quality-job-definition")],
+        ),
+        # A monitoring execution is a processing job SageMaker names (model-monitoring-...).
+        statement(
+            "ReadMonitoringJobs",
+            ["sagemaker:DescribeProcessingJob"],
+            [arns.sagemaker("processing-job/model-monitoring-*")],
+        ),
+        statement(
+            "PassExecutionRoleToSageMaker",
+            ["iam:PassRole"],
+            [execution_role_arn],
+            condition={"StringEquals": {"iam:PassedToService": _SAGEMAKER_SERVICE}},
+        ),
+        statement(
+            "RecordDeploymentLineage",
+            [
+                "sagemaker:AddAssociation",
+                "sagemaker:CreateAction",
+                "sagemaker:CreateArtifact",
+                "sagemaker:CreateContext",
+                "sagemaker:UpdateContext",
+            ],
+            [arns.sagemaker("action/*"), arns.sagemaker("artifact/*"), arns.sagemaker("context/*")],
+        ),
+        statement(
+            "FindLineageAndHosting",
+            [
+                "sagemaker:ListActions",
+                "sagemaker:ListArtifacts",
+                "sagemaker:ListAssociations",
+                "sagemaker:ListContexts",
+                "sagemaker:ListEndpointConfigs",
+                "sagemaker:ListEndpoints",
+                "sagemaker:ListModels",
+                "sagemaker:ListMonitoringExecutions",
+            ],
+            ["*"],
+        ),
+    ]
+
+
+def execution_serving_statements(arns: ServingArns) -> list[Statement]:
+    """What SageMaker does as the execution role for the kit's endpoints and monitors: load the
+    inference code, write captured requests (SageMaker writes capture as the variant's model
+    role), and as Model Monitor's processing job read them and write its reports."""
+    names = arns.names
+    return [
+        statement("LoadServingCode", ["s3:GetObject"], [arns.objects(names.serving_code_prefix)]),
+        statement(
+            "CaptureAndMonitor",
+            ["s3:GetObject", "s3:PutObject"],
+            [arns.objects(names.capture_prefix), arns.objects(names.monitoring_prefix)],
+        ),
+        statement(
+            "ListCapturedData",
+            ["s3:ListBucket"],
+            [names.artifact_bucket_arn],
+            condition={
+                "StringLike": {"s3:prefix": [f"{names.capture_prefix}*", f"{names.monitoring_prefix}*"]}
+            },
+        ),
+    ]

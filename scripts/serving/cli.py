@@ -1,0 +1,160 @@
+"""The serving command lines: ``mlgov serve``, ``mlgov invoke`` and ``mlgov monitor``, each run
+as the environment's model-deploy role (scripts/serving/deploy.py, runtime.py).
+
+    mlgov serve   --env prod --version 1 --reason "go-live" [--use-case credit-risk]
+                  [--instance-type ml.m5.large] [--instance-count 1] [--rollback-alarm NAME]
+    mlgov serve   --env prod --undeploy --reason "decommissioned"
+    mlgov invoke  --env prod --csv rows.csv | --json-rows rows.json [--accept text/csv]
+    mlgov monitor --env prod
+
+Exit codes: 0 done; 1 refused (a gate, named), failed (a deployment that failed or rolled back)
+or, for ``monitor``, violations found; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from environments import load_platform
+from scripts import command
+from scripts.errors import EXIT_FAILED
+
+from ..governance.output import common_parser
+from . import deploy, runtime
+
+SUBCOMMANDS = ("serve", "invoke", "monitor")
+
+
+def _use_case(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--use-case",
+        default=None,
+        help="use case name from the environment file (required when the environment has several; "
+        "default: its only one)",
+    )
+
+
+def build_parser(name: str) -> argparse.ArgumentParser:
+    if name == "serve":
+        p = common_parser(
+            "Deploy an approved model version to the use case's real-time SageMaker endpoint, as the "
+            "environment's model-deploy role. Refused, naming each reason, unless the version is "
+            "Approved, its card is Approved, its lifecycle stage is the environment's and its "
+            "archive matches the SHA-256 recorded at registration. A second version replaces the "
+            "first by SageMaker's blue/green update (rolled back if it fails its health checks). "
+            "Records the stage status Deployed (as the approver role), an audit record and the "
+            "endpoint's lineage.",
+            prog="mlgov serve",
+        )
+        p.add_argument("--version", help="model version number in the use case's group, or its ARN")
+        p.add_argument("--reason", required=True, help="why: recorded in the audit record and the stage")
+        p.add_argument(
+            "--undeploy",
+            action="store_true",
+            help="delete the use case's endpoint (and the kit's models and configs of it) instead",
+        )
+        p.add_argument(
+            "--instance-type",
+            default=deploy.DEFAULT_INSTANCE_TYPE,
+            help="instance type (default: %(default)s)",
+        )
+        p.add_argument("--instance-count", type=int, default=1, help="instances (default: 1)")
+        p.add_argument(
+            "--rollback-alarm",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="CloudWatch alarm that rolls a blue/green update back while in ALARM (repeatable)",
+        )
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=deploy.DEFAULT_TIMEOUT_S,
+            help="seconds to wait for InService (default: %(default)s)",
+        )
+    elif name == "invoke":
+        p = common_parser(
+            "Send rows to the use case's endpoint and print its predictions (predicted_label, "
+            "probability), as the environment's model-deploy role.",
+            prog="mlgov invoke",
+            writes=False,
+        )
+        payload = p.add_mutually_exclusive_group(required=True)
+        payload.add_argument("--csv", metavar="FILE", help="one row per line, the model's feature columns")
+        payload.add_argument(
+            "--json-rows", dest="json_file", metavar="FILE", help='{"instances": [[...], ...]}'
+        )
+        p.add_argument(
+            "--accept",
+            default=runtime.JSON,
+            choices=(runtime.JSON, runtime.CSV),
+            help="response type asked of the endpoint (default: %(default)s)",
+        )
+    else:
+        p = common_parser(
+            "Run Model Monitor once over the endpoint's captured data (the last hour) against the "
+            "data-quality baseline of the version it serves; print the violations (exit 1 if any). "
+            "Without a baseline, says what is needed and runs nothing.",
+            prog="mlgov monitor",
+            writes=False,
+        )
+        p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default: %(default)s)")
+    _use_case(p)
+    return p
+
+
+def _serve(a: argparse.Namespace) -> dict[str, Any]:
+    platform = load_platform(a.config_dir)
+    if a.undeploy:
+        if a.version:
+            raise deploy.UsageError("--undeploy takes no --version: it removes whatever the endpoint serves")
+        return deploy.undeploy(platform, a.env, a.reason, use_case=a.use_case, dry_run=a.dry_run)
+    if not a.version:
+        raise deploy.UsageError("--version is required (or --undeploy)")
+    return deploy.serve(
+        platform,
+        a.env,
+        a.version,
+        a.reason,
+        use_case=a.use_case,
+        instance_type=a.instance_type,
+        instance_count=a.instance_count,
+        rollback_alarms=a.rollback_alarm,
+        timeout=a.timeout,
+        dry_run=a.dry_run,
+    )
+
+
+def _invoke(a: argparse.Namespace) -> dict[str, Any]:
+    body, content_type = runtime.read_payload(a.csv, a.json_file)
+    return runtime.invoke(
+        load_platform(a.config_dir),
+        a.env,
+        body,
+        content_type=content_type,
+        accept=a.accept,
+        use_case=a.use_case,
+    )
+
+
+def _monitor(a: argparse.Namespace) -> command.Outcome:
+    result = runtime.monitor(load_platform(a.config_dir), a.env, use_case=a.use_case, timeout=a.timeout)
+    return command.Outcome(result, code=EXIT_FAILED if result["violations"] else 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = argv[0] if argv[:1] and argv[0] in SUBCOMMANDS else "serve"
+    rest = argv[1:] if argv[:1] and argv[0] in SUBCOMMANDS else argv
+    if name == "serve":
+        return command.main(build_parser(name), rest, _serve, render=deploy.render)
+    if name == "invoke":
+        return command.main(build_parser(name), rest, _invoke, render=runtime.render_invoke)
+    return command.main(build_parser(name), rest, _monitor, render=runtime.render_monitor)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

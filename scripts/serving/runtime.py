@@ -1,0 +1,290 @@
+"""Use a served version: send it requests (``mlgov invoke``) and check its captured traffic against
+the version's data-quality baseline (``mlgov monitor``), as the environment's model-deploy role.
+
+``mlgov invoke`` sends a CSV (one applicant per line, the columns of the model's
+``features.json``) or JSON payload (``{"instances": [[...], ...]}``) to the use case's endpoint
+and prints the predictions (``predicted_label``, ``probability``), under the contract of
+scripts/serving/inference.py.
+
+``mlgov monitor`` runs Model Monitor once (a ``NOW`` schedule over the last hour of captured
+data) against the baseline of the version the endpoint serves: ``statistics.json`` and
+``constraints.json`` in Model Monitor's format, under ``baseline/`` beside the version's
+``model.tar.gz``. It prints the violations and exits 1 when there are any. Without a baseline it
+says so and what is needed, and runs nothing. The schedule and its job definition are deleted
+once the execution has ended; the reports stay under ``monitoring/``.
+
+    mlgov invoke  --env prod --csv rows.csv [--use-case credit-risk]
+    mlgov monitor --env prod [--use-case credit-risk]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from environments import PlatformConfig
+from scripts.aws import error_code, kit_errors
+
+from ..governance.errors import GovernanceError, UsageError
+from ..governance.versions import describe_version
+from .deploy import MOVING, Target, model_data_url, served_version, split_s3, target
+
+CSV, JSON = "text/csv", "application/json"
+#: Statuses of a monitoring execution that has not ended.
+RUNNING = ("Pending", "InProgress", "Stopping")
+BASELINE_DIR = "baseline/"
+
+
+def _serving(t: Target) -> dict[str, Any]:
+    """DescribeEndpoint of the use case's endpoint; a usage error when there is none."""
+    try:
+        described: dict[str, Any] = t.sm.describe_endpoint(EndpointName=t.endpoint)
+    except ClientError as err:
+        if error_code(err) == "ValidationException" and "could not find" in str(err).lower():
+            raise UsageError(
+                f"no endpoint {t.endpoint} in environment {t.ctx.env.name!r}: deploy a version first "
+                f"(mlgov serve --env {t.ctx.env.name} --version N --reason ...)"
+            ) from None
+        raise
+    return described
+
+
+# -- invoke ----------------------------------------------------------------------------------------
+def parse_predictions(body: str, accept: str) -> list[dict[str, Any]]:
+    if accept == JSON:
+        return list(json.loads(body)["predictions"])
+    out = []
+    for line in body.strip().splitlines():
+        label, probability = line.split(",")
+        out.append({"predicted_label": int(label), "probability": float(probability)})
+    return out
+
+
+def invoke(
+    platform: PlatformConfig,
+    env: str,
+    body: str,
+    *,
+    content_type: str = CSV,
+    accept: str = JSON,
+    use_case: str | None = None,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """One InvokeEndpoint request; the endpoint's predictions, parsed."""
+    if content_type not in (CSV, JSON) or accept not in (CSV, JSON):
+        raise UsageError(f"content type and accept must be {CSV} or {JSON}")
+    if not body.strip():
+        raise UsageError("the payload is empty: give rows to predict (--csv FILE or --json-rows FILE)")
+    t = target(platform, env, use_case, job="invoke", source=source)
+    runtime = t.ctx.client("sagemaker-runtime")
+    started = time.perf_counter()
+    with kit_errors(t.ctx.role_arn):
+        answer = runtime.invoke_endpoint(
+            EndpointName=t.endpoint, Body=body.encode(), ContentType=content_type, Accept=accept
+        )
+    elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+    text = answer["Body"].read().decode()
+    return {
+        "environment": t.ctx.env.name,
+        "endpoint": t.endpoint,
+        "variant": answer.get("InvokedProductionVariant"),
+        "predictions": parse_predictions(text, accept),
+        "latency_ms": elapsed_ms,
+    }
+
+
+def render_invoke(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['endpoint']} ({result['environment']}, {result['variant']}, {result['latency_ms']} ms):"
+    ]
+    lines += [f"  {p['predicted_label']}  {p['probability']:.4f}" for p in result["predictions"]]
+    return "\n".join(lines)
+
+
+def read_payload(csv_path: str | None, json_path: str | None) -> tuple[str, str]:
+    """(body, content type) from the file given; a usage error names a missing file."""
+    path, content_type = (csv_path, CSV) if csv_path else (json_path, JSON)
+    if path is None:
+        raise UsageError("give the rows to predict: --csv FILE or --json-rows FILE")
+    try:
+        return Path(path).read_text(encoding="utf-8"), content_type
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+
+
+# -- monitor ---------------------------------------------------------------------------------------
+def analyzer_image(region: str) -> str:
+    """Model Monitor's analyzer image of the region (the SageMaker SDK's ``model-monitor`` image
+    table, read from disk: importing the SDK takes seconds)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sagemaker")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        table = Path(location, "core", "image_uri_config", "model-monitor.json")
+        if table.is_file():
+            registries = json.loads(table.read_text(encoding="utf-8"))["versions"][""]["registries"]
+            if region in registries:
+                return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
+    raise GovernanceError(f"no Model Monitor image is known for region {region} (the SageMaker SDK's table)")
+
+
+def _exists(t: Target, uri: str) -> bool:
+    bucket, key = split_s3(uri)
+    try:
+        t.ctx.client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if error_code(err) in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def baseline_of(desc: dict[str, Any]) -> str:
+    """Where the version's data-quality baseline lives: ``baseline/`` beside its archive."""
+    model = model_data_url(desc)
+    return f"{model.rsplit('/', 1)[0]}/{BASELINE_DIR}" if model else ""
+
+
+def monitor(
+    platform: PlatformConfig,
+    env: str,
+    *,
+    use_case: str | None = None,
+    timeout: float = 900.0,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """One data-quality monitoring execution over the endpoint's captured data."""
+    t = target(platform, env, use_case, job="monitor", source=source)
+    ctx, sm = t.ctx, t.sm
+    endpoint = _serving(t)
+    if endpoint["EndpointStatus"] in MOVING or endpoint["EndpointStatus"] == "Failed":
+        raise GovernanceError(
+            f"endpoint {t.endpoint} is {endpoint['EndpointStatus']}: monitor it once InService"
+        )
+    arn = served_version(t, endpoint)
+    if arn is None:
+        raise GovernanceError(f"endpoint {t.endpoint} does not serve a model version of the kit")
+    desc = describe_version(ctx, arn)
+    base = baseline_of(desc)
+    statistics, constraints = f"{base}statistics.json", f"{base}constraints.json"
+    with kit_errors(ctx.role_arn):
+        missing = [uri for uri in (statistics, constraints) if not base or not _exists(t, uri)]
+    if missing:
+        raise GovernanceError(
+            f"{arn} has no data-quality baseline ({', '.join(missing) or 'no model artifact'} not found): "
+            "Model Monitor compares captured traffic with the statistics.json and constraints.json "
+            "of the training data (Model Monitor's format, written by a baselining job of the "
+            "sagemaker-model-monitor-analyzer image over the evaluation dataset with its predictions), "
+            f"which must be under {base or '<model dir>/baseline/'}; nothing was run"
+        )
+    # A NOW schedule analyses up to its own time, to the second: start in the next second so the
+    # requests of this one are in the window.
+    time.sleep(1.0 - (time.time() % 1.0) + 0.01)
+    stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    definition, schedule = f"{t.endpoint}-dq-{stamp}", f"{t.endpoint}-monitor-{stamp}"
+    reports = f"s3://{ctx.artifact_bucket}/{ctx.names.monitoring_prefix.rstrip('/')}"
+    with kit_errors(ctx.role_arn):
+        sm.create_data_quality_job_definition(
+            JobDefinitionName=definition,
+            DataQualityBaselineConfig={
+                "ConstraintsResource": {"S3Uri": constraints},
+                "StatisticsResource": {"S3Uri": statistics},
+            },
+            DataQualityAppSpecification={"ImageUri": analyzer_image(ctx.env.region)},
+            DataQualityJobInput={
+                "EndpointInput": {
+                    "EndpointName": t.endpoint,
+                    "LocalPath": "/opt/ml/processing/input/endpoint",
+                }
+            },
+            DataQualityJobOutputConfig={
+                "MonitoringOutputs": [
+                    {"S3Output": {"S3Uri": reports, "LocalPath": "/opt/ml/processing/resultdata"}}
+                ],
+                "KmsKeyId": ctx.kms_key_arn,
+            },
+            JobResources={
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+            },
+            RoleArn=ctx.param(ctx.names.ssm_role_arn("execution")),
+        )
+        try:
+            sm.create_monitoring_schedule(
+                MonitoringScheduleName=schedule,
+                MonitoringScheduleConfig={
+                    "ScheduleConfig": {
+                        "ScheduleExpression": "NOW",
+                        "DataAnalysisStartTime": "-PT1H",
+                        "DataAnalysisEndTime": "-PT0H",
+                    },
+                    "MonitoringJobDefinitionName": definition,
+                    "MonitoringType": "DataQuality",
+                },
+            )
+            execution = _wait_execution(t, schedule, timeout)
+        finally:
+            _cleanup(t, schedule, definition)
+        job = sm.describe_processing_job(ProcessingJobName=execution["ProcessingJobArn"].split("/")[-1])
+    report = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
+    violations: list[dict[str, Any]] = []
+    if execution["MonitoringExecutionStatus"] in ("Completed", "CompletedWithViolations"):
+        bucket, key = split_s3(f"{report}/constraint_violations.json")
+        with kit_errors(ctx.role_arn, allow=("NoSuchKey",)):
+            body = ctx.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+            violations = list(json.loads(body).get("violations", []))
+    return {
+        "environment": ctx.env.name,
+        "endpoint": t.endpoint,
+        "model_package_arn": arn,
+        "baseline": base,
+        "status": execution["MonitoringExecutionStatus"],
+        "exit_message": job.get("ExitMessage") or execution.get("FailureReason"),
+        "report_uri": report,
+        "violations": violations,
+    }
+
+
+def _wait_execution(t: Target, schedule: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = t.sm.list_monitoring_executions(MonitoringScheduleName=schedule)[
+            "MonitoringExecutionSummaries"
+        ]
+        if found and found[0]["MonitoringExecutionStatus"] not in RUNNING:
+            return dict(found[0])
+        if time.monotonic() > deadline:
+            raise GovernanceError(
+                f"the monitoring execution of {schedule} did not end within {timeout:.0f} s"
+            )
+        time.sleep(1.0)
+
+
+def _cleanup(t: Target, schedule: str, definition: str) -> None:
+    for call, kwargs in (
+        (t.sm.delete_monitoring_schedule, {"MonitoringScheduleName": schedule}),
+        (t.sm.delete_data_quality_job_definition, {"JobDefinitionName": definition}),
+    ):
+        try:
+            call(**kwargs)
+        except ClientError as err:  # already gone, or never created: nothing to clean
+            if error_code(err) not in ("ResourceNotFound", "ValidationException"):
+                raise
+
+
+def render_monitor(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['endpoint']} ({result['environment']}): {result['status']} against the baseline of "
+        f"{result['model_package_arn']}",
+        f"  report: {result['report_uri']}",
+    ]
+    if not result["violations"]:
+        lines.append("  no violations")
+    for v in result["violations"]:
+        lines.append(f"  {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
+    return "\n".join(lines)

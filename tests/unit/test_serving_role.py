@@ -1,0 +1,167 @@
+"""The model-deploy role and the execution role's serving policy, read from the synthesized stacks
+(modules/serving.py): who may assume it, that it holds hosting on the kit's names only, passes the
+execution role to SageMaker only, creates key grants through SageMaker only, never writes the
+registry, and is published in SSM like the other roles."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+
+import pytest
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+
+from environments import Names
+from tests.conftest import NAMED_APPROVER
+from tests.synthesized import allowed_actions, as_list, principals, statements
+
+ENVS = ("dev", "staging", "prod")
+HOSTING = {
+    "sagemaker:CreateModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:UpdateEndpoint",
+    "sagemaker:DeleteEndpoint",
+}
+
+
+def _policy(synth, env: str) -> dict:
+    return synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, "serving/model-deploy-policy")
+
+
+def _granting(policy: dict, action: str) -> list[dict]:
+    return [s for s in statements(policy, effect="Allow") if action in as_list(s["Action"])]
+
+
+def _allows(policy: dict, action: str, resource: str) -> bool:
+    return any(
+        fnmatch.fnmatchcase(resource, pattern)
+        for s in _granting(policy, action)
+        for pattern in as_list(s["Resource"])
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_role_is_named_from_config_and_published_in_ssm(synth, env):
+    n = Names.of(synth.platform, env)
+    role = synth[env].resource(IamRole.TF_RESOURCE_TYPE, "serving/model-deploy")
+    assert role["name"] == n.role_name("model_deploy") == f"mlgov-{env}-model-deploy"
+    param = synth[env].resource(SsmParameter.TF_RESOURCE_TYPE, "ssm-role-model_deploy")
+    assert param["name"] == n.ssm_role_arn("model_deploy")
+    assert param["value"] == synth[env].ref(IamRole.TF_RESOURCE_TYPE, "serving/model-deploy", "arn")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_trusted_by_the_approvers_and_the_deploy_role_only(synth, env):
+    cfg = synth.platform.env(env)
+    trust = json.loads(
+        synth[env].resource(IamRole.TF_RESOURCE_TYPE, "serving/model-deploy")["assume_role_policy"]
+    )
+    (stmt,) = statements(trust)
+    assert stmt["Action"] == ["sts:AssumeRole"]
+    assert sorted(principals(stmt)) == sorted({*cfg.approvers, cfg.deploy_role_arn})
+
+
+def test_a_named_approver_is_trusted_and_the_root_is_not(named_approver_synth):
+    trust = json.loads(
+        named_approver_synth["staging"].resource(IamRole.TF_RESOURCE_TYPE, "serving/model-deploy")[
+            "assume_role_policy"
+        ]
+    )
+    cfg = named_approver_synth.platform.env("staging")
+    assert sorted(principals(statements(trust)[0])) == sorted([NAMED_APPROVER, cfg.deploy_role_arn])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_hosting_only_on_the_use_cases_names(synth, env):
+    n = Names.of(synth.platform, env)
+    policy = _policy(synth, env)
+    assert allowed_actions(policy) >= HOSTING
+    arn = f"arn:aws:sagemaker:{n.env.region}:{n.env.account_id}"
+    endpoint = n.endpoint_name("credit-risk")
+    config = n.serving_name("credit-risk", 3)
+    assert _allows(policy, "sagemaker:CreateModel", f"{arn}:model/{config}")
+    assert _allows(policy, "sagemaker:CreateEndpointConfig", f"{arn}:endpoint-config/{config}")
+    for action in ("sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint"):
+        # authorized against the endpoint and the endpoint config it deploys
+        assert _allows(policy, action, f"{arn}:endpoint/{endpoint}")
+        assert _allows(policy, action, f"{arn}:endpoint-config/{config}")
+    assert _allows(policy, "sagemaker:DeleteEndpoint", f"{arn}:endpoint/{endpoint}")
+    # another team's names, another account: nothing
+    assert not _allows(policy, "sagemaker:CreateModel", f"{arn}:model/other-model")
+    assert not _allows(policy, "sagemaker:CreateEndpoint", f"{arn}:endpoint/{endpoint}-shadow")
+    assert not _allows(policy, "sagemaker:DeleteEndpoint", f"{arn}:endpoint/other")
+    assert not _allows(
+        policy, "sagemaker:CreateModel", f"arn:aws:sagemaker:{n.env.region}:999999999999:model/{config}"
+    )
+    for action in HOSTING:
+        for stmt in _granting(policy, action):
+            assert "*" not in as_list(stmt["Resource"])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_no_registry_write_no_approval(synth, env):
+    actions = allowed_actions(_policy(synth, env))
+    assert (
+        not {
+            "sagemaker:UpdateModelPackage",
+            "sagemaker:UpdateModelCard",
+            "sagemaker:CreateModelPackage",
+            "sagemaker:DeleteModelPackage",
+            "iam:*",
+            "sagemaker:*",
+        }
+        & actions
+    )
+    assert not [a for a in actions if a.endswith("*")]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_pass_role_of_the_execution_role_to_sagemaker_only(synth, env):
+    n = Names.of(synth.platform, env)
+    (stmt,) = _granting(_policy(synth, env), "iam:PassRole")
+    assert stmt["Action"] == ["iam:PassRole"]
+    assert stmt["Resource"] == [n.role_arn("execution")]
+    assert stmt["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_key_grants_through_sagemaker_for_aws_resources_only(synth, env):
+    n = Names.of(synth.platform, env)
+    (stmt,) = _granting(_policy(synth, env), "kms:CreateGrant")
+    assert stmt["Condition"] == {
+        "StringEquals": {"kms:ViaService": f"sagemaker.{n.env.region}.amazonaws.com"},
+        "Bool": {"kms:GrantIsForAWSResource": "true"},
+    }
+    assert stmt["Resource"] == [synth[env].ref("aws_kms_key", "encryption/key", "arn")]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_reads_the_versions_and_their_artifacts_and_writes_only_its_prefixes(synth, env):
+    n = Names.of(synth.platform, env)
+    policy = _policy(synth, env)
+    assert _allows(
+        policy, "sagemaker:DescribeModelPackage", f"{n.model_package_arn_pattern('credit-risk')[:-1]}4"
+    )
+    bucket = n.artifact_bucket_arn
+    assert _allows(policy, "s3:GetObject", f"{bucket}/models/credit-risk/abc/model.tar.gz")
+    writes = {p for s in _granting(policy, "s3:PutObject") for p in as_list(s["Resource"])}
+    assert writes == {f"{bucket}/serving/*", f"{bucket}/audit/*"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_execution_role_may_load_code_and_write_captured_data(synth, env):
+    n = Names.of(synth.platform, env)
+    stack = synth[env]
+    config = stack.resource(IamRolePolicy.TF_RESOURCE_TYPE, "serving/execution-serving-policy")
+    assert config["role"] == stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/execution", "id")
+    policy = json.loads(config["policy"])
+    bucket = n.artifact_bucket_arn
+    assert _allows(
+        policy, "s3:PutObject", f"{bucket}/capture/mlgov-credit-risk/AllTraffic/2026/01/01/00/x.jsonl"
+    )
+    assert _allows(policy, "s3:GetObject", f"{bucket}/serving/code/abc/sourcedir.tar.gz")
+    assert not _allows(policy, "s3:PutObject", f"{bucket}/models/credit-risk/x/model.tar.gz")
+    assert not _allows(policy, "s3:PutObject", f"{bucket}/audit/x.json")
