@@ -10,6 +10,8 @@
     mlgov promote --env staging --version 1
     mlgov report  [--json | --html report.html]
     mlgov lineage --env prod --version 1 [--json]
+    mlgov pipeline upsert|start|status|wait|list --env dev [--use-case credit-risk]
+                   [--parameter Name=Value ...] [--wait]
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
@@ -73,6 +75,10 @@ COMMANDS: dict[str, Command] = {
     "lineage": Command(
         "a version's lineage: back through every promotion to its training run and dataset",
         "scripts.governance.lineage",
+    ),
+    "pipeline": Command(
+        "upsert|start|status|wait|list a use case's SageMaker Pipeline (builds versions in dev)",
+        "scripts.pipelines.cli",
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(

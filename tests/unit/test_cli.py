@@ -26,6 +26,7 @@ EXPECTED = {
     "lineage",
     "report",
     "demo",
+    "pipeline",
 }
 EXPECTED |= {"deploy", "cloud", "bench"}
 
@@ -53,6 +54,7 @@ def test_the_console_script_is_this_main() -> None:
         ),
         ("cloud", ["{start,stop,status,env}", "--state-dir", "--json"]),
         ("bench", ["--only", "--out", "--json"]),
+        ("pipeline", ["upsert", "start", "status", "wait", "list"]),
     ],
 )
 def test_help_of_a_command_is_its_module_s_own(
