@@ -1,7 +1,7 @@
 """``mlgov pipeline``: build, start and follow a use case's SageMaker Pipeline in one environment.
 
     mlgov pipeline upsert --env dev [--use-case credit-risk] [--dry-run]
-    mlgov pipeline start  --env dev [--parameter MinRocAuc=0.8 ...] [--wait] [--dry-run]
+    mlgov pipeline start  --env dev [--parameter MinRocAuc=0.8 ...] [--data credit.csv] [--wait]
     mlgov pipeline status --env dev [--execution ARN]       (the latest execution by default)
     mlgov pipeline wait   --env dev [--execution ARN] [--timeout 3600]
     mlgov pipeline list   --env dev
@@ -16,7 +16,8 @@ named after its use cases only (``<prefix>-<env>-<use case>``, modules/pipelines
    ``data/<use case>/``), and creates or updates the pipeline with the SDK (which uploads the
    steps' code first). Only upsert imports the SageMaker SDK (the ``pipeline`` extra).
 2. **start** checks every ``--parameter Name=Value`` against the parameters of the pipeline's
-   definition (name and type) before it starts an execution; ``--wait`` then waits for it.
+   definition (name and type) before it starts an execution; ``--data FILE`` uploads a local file
+   under ``data/<use case>/<sha256>/`` and passes it as ``InputData``; ``--wait`` then waits.
 3. **status** prints one line per step; **wait** prints a line on stderr whenever a step moves
    and ends with the status. Both exit 1 when the execution Failed or was Stopped, naming the
    failed steps and their reasons (a Fail step's message, the job's failure, a refused call).
@@ -30,6 +31,7 @@ Exit codes: 0 done (or still running), 1 failed/stopped/refused by AWS, 2 bad us
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -38,6 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -267,12 +270,28 @@ def parse_parameters(given: Sequence[str], definition: dict[str, Any], pipeline:
     return out
 
 
+#: The parameter a use case's pipeline reads its data from (use_cases/README.md): ``--data``
+#: sets it to the uploaded file.
+DATA_PARAMETER = "InputData"
+
+
+def _data_key(t: Target, path: Path) -> tuple[str, bytes]:
+    """Where ``--data`` goes: ``data/<use case>/<sha256 16>/<file name>`` (content-addressed: the
+    same file is uploaded to the same key)."""
+    if not path.is_file():
+        raise UsageError(f"--data {str(path)!r}: no such file")
+    body = path.read_bytes()
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    return f"{t.ctx.names.data_prefix(t.use_case)}{digest}/{path.name}", body
+
+
 def start(
     platform: PlatformConfig,
     env: str,
     use_case: str | None = None,
     parameters: Sequence[str] = (),
     *,
+    data: Path | None = None,
     dry_run: bool = False,
     wait_for_end: bool = False,
     timeout: float = DEFAULT_TIMEOUT_S,
@@ -280,9 +299,30 @@ def start(
     source: boto3.Session | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any] | command.Outcome:
-    """Start an execution with ``parameters`` (``Name=Value``); with ``wait_for_end``, wait."""
+    """Start an execution with ``parameters`` (``Name=Value``), on ``data`` (a local file,
+    uploaded under the use case's ``data/`` prefix) when given; with ``wait_for_end``, wait."""
     t = target(platform, env, use_case, job="start", source=source)
-    values = parse_parameters(parameters, _definition(t), t.name)
+    definition = _definition(t)
+    values = parse_parameters(parameters, definition, t.name)
+    if data is not None:
+        if DATA_PARAMETER not in {p["Name"] for p in definition.get("Parameters", [])}:
+            raise UsageError(
+                f"--data: pipeline {t.name!r} has no {DATA_PARAMETER} parameter to read it from "
+                "(use_cases/README.md: the pipeline's input data parameter)"
+            )
+        if DATA_PARAMETER in values:
+            raise UsageError(f"--data and --parameter {DATA_PARAMETER}=... both set the input data: give one")
+        key, body = _data_key(t, data)
+        values[DATA_PARAMETER] = f"s3://{t.ctx.artifact_bucket}/{key}"
+        if not dry_run:
+            with kit_errors(t.ctx.role_arn):
+                t.ctx.client("s3").put_object(
+                    Bucket=t.ctx.artifact_bucket,
+                    Key=key,
+                    Body=body,
+                    ServerSideEncryption="aws:kms",
+                    SSEKMSKeyId=t.ctx.kms_key_arn,
+                )
     if dry_run:
         return {"kind": "start", "pipeline": t.name, "parameters": values, "dry_run": True}
     with kit_errors(t.ctx.role_arn):
@@ -564,6 +604,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a pipeline parameter for this execution (repeatable), e.g. MinRocAuc=0.8",
     )
+    start_p.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"run on this local file: uploaded under data/<use case>/<sha256>/ of the artifact "
+        f"bucket (SSE-KMS) and passed as the {DATA_PARAMETER} parameter",
+    )
     start_p.add_argument("--wait", action="store_true", help="wait for the execution to end (as `wait`)")
     status_p = add(
         "status",
@@ -612,6 +660,7 @@ def dispatch(args: argparse.Namespace) -> Any:
             args.env,
             args.use_case,
             args.parameter,
+            data=args.data,
             dry_run=args.dry_run,
             wait_for_end=args.wait,
             timeout=args.timeout,

@@ -10,11 +10,13 @@ bucket, groups, SSM parameters), plus the pipeline execution role and the use ca
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,15 +56,10 @@ def world() -> Iterator[dict[str, Any]]:
             platform = load_platform()
             cloud = provision(platform)
             names = Names.of(platform, "dev")
-            iam, ssm, s3 = (cloud.client("dev", s) for s in ("iam", "ssm", "s3"))
+            iam, ssm = (cloud.client("dev", s) for s in ("iam", "ssm"))
             iam.create_role(RoleName=names.role_name("pipeline"), AssumeRolePolicyDocument=TRUST_SAGEMAKER)
             ssm.put_parameter(
                 Name=names.ssm_role_arn("pipeline"), Value=names.role_arn("pipeline"), Type="String"
-            )
-            s3.put_object(
-                Bucket=names.artifact_bucket,
-                Key=f"{names.data_prefix('credit-risk')}credit.csv",
-                Body=credit_data.generate().to_csv().encode(),
             )
             yield {
                 "platform": platform,
@@ -80,6 +77,14 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     code = cli.main(["pipeline", *argv, "--json"])
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out.strip() else None, captured.err
+
+
+@pytest.fixture(scope="module")
+def credit_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's credit table as a data scientist has it: a local file (``--data``)."""
+    path = tmp_path_factory.mktemp("data") / "credit.csv"
+    path.write_text(credit_data.generate().to_csv())
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -111,12 +116,16 @@ def test_upsert_dry_run_builds_nothing_and_upsert_creates_then_updates(world, ca
     assert code == 0 and dry["action"] == "would update" and dry["dry_run"] is True
 
 
-def test_a_run_registers_a_version_that_goes_through_review_approval_and_promotion(upserted, capsys):
+def test_a_run_registers_a_version_that_goes_through_review_approval_and_promotion(
+    upserted, capsys, credit_csv
+):
     sm, platform = upserted["sm"], upserted["platform"]
     started = time.monotonic()
-    code, result, err = run(capsys, "start", "--env", "dev", "--wait", "--interval", "0.5")
-    wait_seconds = round(time.monotonic() - started, 1)
-    print(f"upsert {upserted['upsert_seconds']} s, start+wait {wait_seconds} s")
+    code, result, err = run(
+        capsys, "start", "--env", "dev", "--data", str(credit_csv), "--wait", "--interval", "0.5"
+    )
+    with capsys.disabled():
+        print(f"\nupsert {upserted['upsert_seconds']} s, start --wait {time.monotonic() - started:.1f} s")
     assert code == 0, err
     assert result["status"] == "Succeeded"
     assert [s["step"] for s in result["steps"]] == [
@@ -135,6 +144,14 @@ def test_a_run_registers_a_version_that_goes_through_review_approval_and_promoti
     assert package["ModelCard"]["ModelCardStatus"] == "PendingReview"
     card = json.loads(package["ModelCard"]["ModelCardContent"])
     assert card["additional_information"]["custom_details"]["datazone_project_id"] == DATAZONE_PROJECT_ID
+    # --data went under the use case's data/ prefix, encrypted, and became InputData.
+    names = upserted["names"]
+    digest = hashlib.sha256(credit_csv.read_bytes()).hexdigest()[:16]
+    key = f"data/credit-risk/{digest}/credit.csv"
+    head = upserted["cloud"].client("dev", "s3").head_object(Bucket=names.artifact_bucket, Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms"
+    used = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=result["execution"])
+    assert {"Name": "InputData", "Value": f"s3://{names.artifact_bucket}/{key}"} in used["PipelineParameters"]
 
     code, status, _ = run(capsys, "status", "--env", "dev", "--execution", result["execution"])
     assert (
@@ -159,9 +176,19 @@ def test_a_run_registers_a_version_that_goes_through_review_approval_and_promoti
     assert json.loads(target["ModelCard"]["ModelCardContent"])["model_overview"]
 
 
-def test_a_failing_execution_exits_1_naming_the_failed_step(upserted, capsys):
+def test_a_failing_execution_exits_1_naming_the_failed_step(upserted, capsys, credit_csv):
     code, result, err = run(
-        capsys, "start", "--env", "dev", "--parameter", "MinRocAuc=0.99", "--wait", "--interval", "0.5"
+        capsys,
+        "start",
+        "--env",
+        "dev",
+        "--data",
+        str(credit_csv),
+        "--parameter",
+        "MinRocAuc=0.99",
+        "--wait",
+        "--interval",
+        "0.5",
     )
     assert code == 1
     assert result["status"] == "Failed"
@@ -191,6 +218,8 @@ def test_a_failing_execution_exits_1_naming_the_failed_step(upserted, capsys):
             "is not an execution of pipeline",
         ),
         (["status", "--env", "staging"], "no pipeline"),
+        (["start", "--env", "dev", "--data", "/nonexistent/credit.csv"], "no such file"),
+        (["start", "--env", "dev", "--data", __file__, "--parameter", "InputData=s3://b/k"], "give one"),
     ],
 )
 def test_bad_input_is_refused_with_exit_2_and_nothing_started(upserted, capsys, argv, message):
