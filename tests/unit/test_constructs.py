@@ -846,7 +846,10 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
         n.ssm_lifecycle_stage,
         n.ssm_studio_domain_id,
         n.ssm_governance_log_group,
-        *(n.ssm_role_arn(k) for k in ("execution", "data_scientist", "approver", "promotion", "datazone")),
+        *(
+            n.ssm_role_arn(k)
+            for k in ("execution", "data_scientist", "approver", "promotion", "datazone", "pipeline")
+        ),
         *(n.ssm_group_name(u.name) for u in cfg.use_cases),
         *(n.ssm_group_arn(u.name) for u in cfg.use_cases),
     }

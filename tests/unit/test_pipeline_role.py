@@ -96,11 +96,24 @@ def test_the_pipeline_role_reaches_only_its_use_cases_prefixes(synth, env):
 
 @pytest.mark.parametrize("env", ENVS)
 def test_the_pipeline_role_uses_the_key_only_through_s3_and_sagemaker(synth, env):
+    """Reading and writing SSE-KMS objects is a use of the key through S3: the jobs need it. The
+    local cloud does not check S3's use of the key (docs/emulator-gaps.md, KMS key policies), so
+    this statement is where the S3 half is proven."""
     region = _names(synth, env).env.region
-    for stmt in statements(_role_policy(synth, env), effect="Allow"):
-        if any(a.startswith("kms:") for a in as_list(stmt["Action"])):
-            via = stmt["Condition"]["StringEquals"]["kms:ViaService"]
-            assert set(as_list(via)) <= {f"s3.{region}.amazonaws.com", f"sagemaker.{region}.amazonaws.com"}
+    key_statements = [
+        s
+        for s in statements(_role_policy(synth, env), effect="Allow")
+        if any(a.startswith("kms:") for a in as_list(s["Action"]))
+    ]
+    assert key_statements
+    for stmt in key_statements:
+        via = set(as_list(stmt["Condition"]["StringEquals"]["kms:ViaService"]))
+        assert via <= {f"s3.{region}.amazonaws.com", f"sagemaker.{region}.amazonaws.com"}
+    [data_key] = [s for s in key_statements if "kms:Decrypt" in as_list(s["Action"])]
+    assert set(as_list(data_key["Condition"]["StringEquals"]["kms:ViaService"])) == {
+        f"s3.{region}.amazonaws.com",
+        f"sagemaker.{region}.amazonaws.com",
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
