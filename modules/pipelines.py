@@ -25,6 +25,9 @@ the role is denied registering outright.
 environment's use cases (``<prefix>-<env>-<use case>``, no other name), list pipelines, pass the
 pipeline execution role to SageMaker, and read and write the use cases' ``data/`` and
 ``pipelines/`` prefixes (the SDK uploads code there when it builds the pipeline).
+
+**The approver**, who reads lineage (``mlgov lineage``), may also describe the trial components
+SageMaker records for the pipeline's jobs (``<role>-pipelines``).
 """
 
 from __future__ import annotations
@@ -185,9 +188,22 @@ def data_scientist_pipeline_statements(names: Names, use_cases: tuple[str, ...])
     ]
 
 
+def lineage_reader_statements(names: Names) -> list[Statement]:
+    """What ``mlgov lineage`` needs to walk a pipeline-built version back through its jobs: the
+    trial components SageMaker records for them (the approver reads lineage)."""
+    return [
+        statement(
+            "ReadPipelineJobLineage",
+            ["sagemaker:DescribeTrialComponent"],
+            [_sagemaker(names, "experiment-trial-component/*")],
+        )
+    ]
+
+
 class PipelineAccess(Construct):
-    """The pipeline execution role (``self.role``) and the data scientist's pipeline policy
-    (``self.data_scientist_policy``) of one environment."""
+    """The pipeline execution role (``self.role``), the data scientist's pipeline policy
+    (``self.data_scientist_policy``) and the approver's read of the pipeline jobs' lineage
+    (``self.approver_policy``) of one environment."""
 
     def __init__(
         self,
@@ -199,6 +215,7 @@ class PipelineAccess(Construct):
         kms_key_arn: str,
         strict: bool,
         data_scientist_role: IamRole,
+        approver_role: IamRole,
     ) -> None:
         """
         :param names: derived names of this environment (role names, bucket, groups, pipelines).
@@ -206,6 +223,7 @@ class PipelineAccess(Construct):
         :param kms_key_arn: this environment's platform key.
         :param strict: staging/prod tier: the pipeline role may not register versions.
         :param data_scientist_role: the data-scientist role that receives the pipeline policy.
+        :param approver_role: the model-approver role, which reads lineage (``mlgov lineage``).
         """
         super().__init__(scope, id)
         self.role = IamRole(
@@ -231,4 +249,11 @@ class PipelineAccess(Construct):
             name=f"{names.role_name('data_scientist')}-pipelines",
             role=data_scientist_role.id,
             policy=document(*data_scientist_pipeline_statements(names, use_cases)),
+        )
+        self.approver_policy = IamRolePolicy(
+            self,
+            "approver-policy",
+            name=f"{names.role_name('approver')}-pipelines",
+            role=approver_role.id,
+            policy=document(*lineage_reader_statements(names)),
         )

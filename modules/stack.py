@@ -60,6 +60,7 @@ class PlatformStack(TerraformStack):
             kms_key_arn=self.key.key_arn,
             strict=env.tier.strict,
             data_scientist_role=self.roles.roles["data_scientist"],
+            approver_role=self.roles.roles["approver"],
         )
         self.studio = self._studio()
         self.registry = self._registry()

@@ -153,6 +153,7 @@ def test_a_run_registers_a_version_that_goes_through_review_approval_and_promoti
     used = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=result["execution"])
     assert {"Name": "InputData", "Value": f"s3://{names.artifact_bucket}/{key}"} in used["PipelineParameters"]
 
+    steps = {r["step"]: r["resource"] for r in result["steps"]}
     code, status, _ = run(capsys, "status", "--env", "dev", "--execution", result["execution"])
     assert (
         code == 0 and status["status"] == "Succeeded" and status["model_package"] == result["model_package"]
@@ -174,6 +175,18 @@ def test_a_run_registers_a_version_that_goes_through_review_approval_and_promoti
         .describe_model_package(ModelPackageName=promoted["target_arn"])
     )
     assert json.loads(target["ModelCard"]["ModelCardContent"])["model_overview"]
+
+    # mlgov lineage from the staging copy walks back through the pipeline's jobs to its input.
+    capsys.readouterr()
+    staged = promoted["target_arn"].rsplit("/", 1)[-1]
+    assert cli.main(["lineage", "--env", "staging", "--version", staged, "--json"]) == 0
+    walked = json.loads(capsys.readouterr().out)
+    assert walked["reaches_dataset"] is True
+    assert walked["chain"][-1]["source_uri"] == f"s3://{names.artifact_bucket}/{key}"
+    kinds = [n["kind"] for n in walked["chain"]]
+    assert kinds[:2] == ["ModelPackage", "ModelPackage"] and kinds[-1] == "DataSet"
+    assert kinds[-5:] == ["Model", "TrainingJob", "DataSet", "ProcessingJob", "DataSet"]
+    assert walked["chain"][-2]["source_uri"] == steps["Preprocess"]
 
 
 def test_a_failing_execution_exits_1_naming_the_failed_step(upserted, capsys, credit_csv):

@@ -190,3 +190,17 @@ def test_the_stack_publishes_the_pipeline_role_arn(synth, env):
         if p["name"] == names.ssm_role_arn("pipeline")
     ]
     assert param["value"] == stack.ref(IamRole.TF_RESOURCE_TYPE, "pipelines/role", "arn")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_approver_reads_the_lineage_of_pipeline_jobs_and_nothing_more(synth, env):
+    names = _names(synth, env)
+    stack = synth[env]
+    config = stack.resource(IamRolePolicy.TF_RESOURCE_TYPE, "pipelines/approver-policy")
+    assert config["role"] == stack.ref(IamRole.TF_RESOURCE_TYPE, "iam/approver", "id")
+    policy = json.loads(config["policy"])
+    prefix = f"arn:aws:sagemaker:{names.env.region}:{names.env.account_id}"
+    assert allowed_actions(policy) == {"sagemaker:DescribeTrialComponent"}
+    assert _may(
+        policy, "sagemaker:DescribeTrialComponent", f"{prefix}:experiment-trial-component/j-aws-training-job"
+    )
