@@ -3,8 +3,8 @@
 
 The data-scientist role upserts and starts the pipeline; SageMaker runs it and its jobs as the
 pipeline execution role, whose policy the dev stack applied: the run registers a version in dev
-(PendingManualApproval, card PendingReview) whose card carries the evaluation step's metrics; a
-quality floor the model misses stops before registration; the data scientist may not create a
+(PendingManualApproval, card PendingReview) whose card carries the evaluation step's metrics and
+whose lineage (read as the approver) reaches the uploaded dataset; a quality floor the model misses stops before registration; the data scientist may not create a
 pipeline named for a use case the environment does not have. Registers versions in dev, so it
 runs after test_workflow.py (``e2e_after_workflow``).
 """
@@ -79,6 +79,16 @@ def test_the_pipeline_runs_as_the_platform_roles_with_iam_enforced(as_user, depl
         for m in g["metric_data"]
     }
     assert metrics == report["metrics"]
+
+    # mlgov lineage (the approver role) walks back through the pipeline's jobs to the uploaded file.
+    capsys.readouterr()
+    version = run["model_package"].rsplit("/", 1)[-1]
+    assert cli.main(["lineage", "--env", "dev", "--version", version, "--json"]) == 0
+    walked = json.loads(capsys.readouterr().out)
+    assert walked["reaches_dataset"] is True
+    assert walked["chain"][-1]["source_uri"].endswith("/credit.csv")
+    assert "/data/credit-risk/" in walked["chain"][-1]["source_uri"]
+    assert {"TrainingJob", "ProcessingJob"} <= {n["kind"] for n in walked["chain"]}
 
     code, failed, err = _run(
         capsys,
