@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,11 +143,19 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]
 
 
 def test_the_platform_policies_run_the_pipeline_to_a_registered_version(world, capsys):
+    started = time.monotonic()
     code, _, err = _run(capsys, "upsert", "--env", "dev")
+    upserted = time.monotonic()
     assert code == 0, err
     code, run, err = _run(
         capsys, "start", "--env", "dev", "--data", str(world["data"]), "--wait", "--interval", "1"
     )
+    with capsys.disabled():
+        steps = ", ".join(f"{r['step']} {r['seconds']} s" for r in run["steps"])
+        print(
+            f"\nserved, IAM enforced: upsert {upserted - started:.1f} s, start --wait "
+            f"{time.monotonic() - upserted:.1f} s ({steps})"
+        )
     assert code == 0, err
     assert run["status"] == "Succeeded"
     package = world["sm"].describe_model_package(ModelPackageName=run["model_package"])
