@@ -130,7 +130,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             mp.setenv(name, value)
         mp.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
         try:
-            yield {"names": names, "sm": sm, "s3": client("s3"), "data": data}
+            yield {
+                "names": names,
+                "sm": sm,
+                "s3": client("s3"),
+                "iam": iam,
+                "key": key,
+                "group": group,
+                "data": data,
+            }
         finally:
             mp.undo()
 
@@ -195,3 +203,34 @@ def test_the_data_scientist_may_not_read_another_prefix_of_the_bucket(world, tmp
     with pytest.raises(ClientError) as denied:
         s3.put_object(Bucket=names.artifact_bucket, Key="data/fraud/x.csv", Body=b"x")
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_in_a_strict_tier_the_pipeline_role_may_not_register(world, capsys):
+    """The same role with the statements a staging or prod stack applies (``strict=True``): the
+    run stops at Register, refused, and registers nothing."""
+    from modules.pipelines import pipeline_role_statements
+
+    names, iam = world["names"], world["iam"]
+    role = names.role_name("pipeline")
+    strict = pipeline_role_statements(names, USE_CASES, kms_key_arn=world["key"], strict=True)
+    iam.put_role_policy(RoleName=role, PolicyName="policy", PolicyDocument=_doc(strict))
+    try:
+        assert _run(capsys, "upsert", "--env", "dev")[0] == 0
+        before = world["sm"].list_model_packages(ModelPackageGroupName=world["group"])[
+            "ModelPackageSummaryList"
+        ]
+        code, run, err = _run(
+            capsys, "start", "--env", "dev", "--data", str(world["data"]), "--wait", "--interval", "1"
+        )
+        assert code == 1 and run["status"] == "Failed"
+        [failed] = [r for r in run["steps"] if r["status"] == "Failed"]
+        assert failed["step"] == "Register"
+        assert "sagemaker:CreateModelPackage" in failed["failure_reason"], failed
+        assert "(failed: Register)" in err
+        after = world["sm"].list_model_packages(ModelPackageGroupName=world["group"])[
+            "ModelPackageSummaryList"
+        ]
+        assert after == before
+    finally:
+        relaxed = pipeline_role_statements(names, USE_CASES, kms_key_arn=world["key"], strict=False)
+        iam.put_role_policy(RoleName=role, PolicyName="policy", PolicyDocument=_doc(relaxed))
