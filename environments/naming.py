@@ -19,6 +19,7 @@ ROLE_SUFFIXES = {
     "promotion": "promotion",
     "datazone": "datazone-execution",
     "model_deploy": "model-deploy",
+    "pipeline": "pipeline-execution",
 }
 
 
@@ -103,6 +104,27 @@ class Names:
     def monitoring_prefix(self) -> str:
         """Key prefix of Model Monitor's reports (statistics, violations)."""
         return "monitoring/"
+
+    # -- SageMaker Pipelines (modules/pipelines.py; scripts/pipelines) -------------------------
+    def pipeline_name(self, use_case: str) -> str:
+        """The use case's SageMaker pipeline in this environment."""
+        return f"{self.base}-{use_case}"
+
+    def pipeline_arn(self, use_case: str) -> str:
+        """SageMaker writes the pipeline's name lower case in its ARN."""
+        return (
+            f"arn:aws:sagemaker:{self.env.region}:{self.env.account_id}:"
+            f"pipeline/{self.pipeline_name(use_case).lower()}"
+        )
+
+    def data_prefix(self, use_case: str) -> str:
+        """Key prefix of the use case's datasets in the artifact bucket: what its pipeline reads."""
+        return f"data/{use_case}/"
+
+    def pipeline_prefix(self, use_case: str) -> str:
+        """Key prefix of what the use case's pipeline uploads (step code, card sections) and what
+        its executions write (``<execution id>/<step>/...``, ``models/``)."""
+        return f"pipelines/{use_case}/"
 
     @property
     def studio_domain(self) -> str:

@@ -17,6 +17,7 @@ from .encryption import PlatformKey
 from .events import GovernanceEvents
 from .iam import PlatformRoles
 from .network import Network
+from .pipelines import PipelineAccess
 from .providers import aws_provider, state_backend
 from .registry import ModelRegistry
 from .serving import ModelServing
@@ -60,6 +61,16 @@ class PlatformStack(TerraformStack):
             approvers=env.approvers,
             kms_key_arn=self.key.key_arn,
             execution_role=self.roles.roles["execution"],
+        )
+        self.pipelines = PipelineAccess(
+            self,
+            "pipelines",
+            names=self.names,
+            use_cases=self._use_cases,
+            kms_key_arn=self.key.key_arn,
+            strict=env.tier.strict,
+            data_scientist_role=self.roles.roles["data_scientist"],
+            approver_role=self.roles.roles["approver"],
         )
         self.studio = self._studio()
         self.registry = self._registry()
@@ -235,6 +246,7 @@ class PlatformStack(TerraformStack):
         }
         for key, role in {**self.roles.roles, "model_deploy": self.serving.role}.items():
             params[f"role-{key}"] = (names.ssm_role_arn(key), role.arn)
+        params["role-pipeline"] = (names.ssm_role_arn("pipeline"), self.pipelines.role.arn)
         for slug, group in self.registry.groups.items():
             params[f"group-{slug}-name"] = (names.ssm_group_name(slug), group.model_package_group_name)
             params[f"group-{slug}-arn"] = (names.ssm_group_arn(slug), group.arn)

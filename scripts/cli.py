@@ -13,6 +13,8 @@
     mlgov serve   --env prod --version 1 --reason "..." [--undeploy]   (as the model-deploy role)
     mlgov invoke  --env prod --csv rows.csv
     mlgov monitor --env prod
+    mlgov pipeline upsert|start|status|wait|list --env dev [--use-case credit-risk]
+                   [--parameter Name=Value ...] [--wait]
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
@@ -89,6 +91,10 @@ COMMANDS: dict[str, Command] = {
         "run Model Monitor once over the endpoint's captured data, print violations",
         "scripts.serving.cli",
         ("monitor",),
+    ),
+    "pipeline": Command(
+        "upsert|start|status|wait|list a use case's SageMaker Pipeline (builds versions in dev)",
+        "scripts.pipelines.cli",
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(

@@ -129,6 +129,11 @@ class EnvContext:
                 )
             return self.session
 
+    def boto_session(self) -> boto3.Session:
+        """The session acting as this role (assumed on first use), for a library that makes its
+        own clients (the SageMaker SDK building a pipeline)."""
+        return self._session()
+
     def client(self, service: str) -> Any:
         """A client for ``service`` in this environment's account, as this role, cached per
         service (boto3 clients are thread safe)."""

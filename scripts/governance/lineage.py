@@ -13,7 +13,9 @@ package artifact`` in the target account (lineage never crosses accounts on AWS:
 package is represented there by an artifact whose SourceUri is its ARN, see promote/register.py).
 
 :func:`walk_back` follows a version back through every account to its dataset: in each account
-it follows associations to their source; when it meets an artifact that stands for a package of
+it follows associations to their source (for a version a SageMaker Pipeline built, through the
+trial components SageMaker records for its jobs and the datasets they produced, to the pipeline's
+input; see :func:`_upstream`); when it meets an artifact that stands for a package of
 another account, it continues in that account with that account's reader. A model package itself
 cannot be associated (AddAssociation accepts only experiment, trial component, artifact, action
 and context ARNs: the AssociationEntityArn pattern in the SageMaker API reference), hence the
@@ -301,13 +303,70 @@ def record_endpoint_deployment(
     return {PACKAGE: package, DEPLOYMENT: action, ENDPOINT: endpoint}
 
 
+#: Kinds of the trial components SageMaker records for a pipeline's jobs, by their Source type.
+JOB_KINDS = {"SageMakerProcessingJob": "ProcessingJob", "SageMakerTrainingJob": "TrainingJob"}
+#: Inputs of a pipeline's jobs that are their code, not their data: the SDK's FrameworkProcessor
+#: (``code``, ``entrypoint``) and ModelTrainer (``code``, ``sm_drivers``) inputs, and the image.
+CODE_INPUTS = frozenset({"code", "entrypoint", "sm_drivers", "SageMaker.ImageUri"})
+_TRIAL_COMPONENT = ":experiment-trial-component/"
+
+
 def _describe(sm: Any, arn: str) -> tuple[str, str, dict[str, str]]:
-    """(kind, source uri, properties) of an artifact or action ARN."""
+    """(kind, source uri, properties) of an artifact, action or job trial component ARN (a job's
+    kind is ProcessingJob or TrainingJob, its source the job's ARN, its properties the job's
+    hyperparameters as ``hp.<name>``)."""
+    if _TRIAL_COMPONENT in arn:
+        d = sm.describe_trial_component(TrialComponentName=arn.rsplit("/", 1)[-1])
+        source = d.get("Source") or {}
+        props = {
+            f"hp.{k}": str(v.get("StringValue", v.get("NumberValue", "")))
+            for k, v in (d.get("Parameters") or {}).items()
+            if not k.startswith("SageMaker.")
+        }
+        return (
+            JOB_KINDS.get(source.get("SourceType", ""), "TrialComponent"),
+            source.get("SourceArn", ""),
+            props,
+        )
     if ":artifact/" in arn:
         d = sm.describe_artifact(ArtifactArn=arn)
         return d.get("ArtifactType", ""), d.get("Source", {}).get("SourceUri", ""), d.get("Properties") or {}
     d = sm.describe_action(ActionName=arn)  # ActionName accepts the ARN (API reference pattern)
     return d.get("ActionType", ""), d.get("Source", {}).get("SourceUri", ""), d.get("Properties") or {}
+
+
+def _upstream(sm: Any, kind: str, arn: str, sources: list[str]) -> str:
+    """The source the chain follows back from ``arn``.
+
+    The kit's own records give one source per entity. What SageMaker records for a pipeline's
+    jobs gives several (workflow lineage: the image and the model data of a version; a job's
+    image, code and data inputs): from a job, its data inputs, preferring one another job
+    produced (the chain goes on through that job to the pipeline's input); elsewhere the job or
+    action before the image and code artifacts."""
+    if len(sources) == 1:
+        return sources[0]
+    if kind in JOB_KINDS.values():
+        inputs = (
+            sm.describe_trial_component(TrialComponentName=arn.rsplit("/", 1)[-1]).get("InputArtifacts") or {}
+        )
+        data = {v.get("Value") for name, v in inputs.items() if name not in CODE_INPUTS}
+        candidates = [s for s in sources if ":artifact/" in s and _describe(sm, s)[1] in data]
+        produced = [
+            c
+            for c in candidates
+            if any(
+                _TRIAL_COMPONENT in a["SourceArn"]
+                for a in paginate(sm, "list_associations", "AssociationSummaries", DestinationArn=c)
+            )
+        ]
+        return sorted(produced or candidates or sources)[0]
+
+    def rank(source: str) -> tuple[int, str]:
+        if _TRIAL_COMPONENT in source or ":action/" in source:
+            return (0, source)
+        return (2 if _describe(sm, source)[0] == "Image" else 1, source)
+
+    return sorted(sources, key=rank)[0]
 
 
 class LineageError(GovernanceError):
@@ -358,19 +417,19 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
             current = str(there["ArtifactArn"])
             continue
         chain.append(Node(kind, current, uri, account, props))
-        if kind == DATASET:
-            return chain
         sources = [
             a["SourceArn"]
             for a in paginate(sm, "list_associations", "AssociationSummaries", DestinationArn=current)
         ]
+        if kind == DATASET and not any(_TRIAL_COMPONENT in s for s in sources):
+            return chain  # a dataset no job of a pipeline produced: where the chain starts
         if not sources and kind == TRAINING:
             return chain  # registered without a dataset: the training run is where it starts
         if not sources:
             raise LineageError(
                 f"lineage of {package_arn} stops at {kind} {uri} in account {account}: nothing leads to it"
             )
-        current = sorted(sources)[0]
+        current = _upstream(sm, kind, current, sources)
     raise LineageError(f"lineage of {package_arn} is longer than {max_steps} steps")
 
 

@@ -53,6 +53,9 @@ class PipelineContext:
     """A ``sagemaker.core.workflow.pipeline_context.PipelineSession`` (typed Any: the SDK is optional)."""
     kms_key_arn: str | None = None
     """The environment's KMS key, for the jobs' outputs."""
+    datazone_project_id: str | None = None
+    """The use case's DataZone project id (published by the DataZone home environment), for the
+    card's ``additional_information.custom_details``; None when it is not known."""
 
 
 def module_path(use_case: str, root: Path = USE_CASES_DIR) -> Path:

@@ -48,6 +48,7 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("sagemaker", "DeleteModelPackageGroupPolicy", {"ModelPackageGroupName": GROUP}),
     ("sagemaker", "CreateArtifact", {"ArtifactName": "data", "Source": {"SourceUri": "s3://b/d"}}),
     ("sagemaker", "DescribeArtifact", {"ArtifactArn": f"{SM}:artifact/0123456789abcdef"}),
+    ("sagemaker", "DescribeTrialComponent", {"TrialComponentName": "pipelines-abc-train-x-aws-training-job"}),
     ("sagemaker", "UpdateArtifact", {"ArtifactArn": f"{SM}:artifact/0123456789abcdef"}),
     ("sagemaker", "DeleteArtifact", {"ArtifactArn": f"{SM}:artifact/0123456789abcdef"}),
     ("sagemaker", "ListArtifacts", {"SourceUri": "s3://b/d"}),

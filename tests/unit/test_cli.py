@@ -26,6 +26,7 @@ EXPECTED = {
     "lineage",
     "report",
     "demo",
+    "pipeline",
 }
 EXPECTED |= {"deploy", "cloud", "bench"}
 EXPECTED |= {"serve", "invoke", "monitor"}
@@ -60,6 +61,7 @@ def test_the_console_script_is_this_main() -> None:
         ),
         ("invoke", ["usage: mlgov invoke", "--csv", "--json-rows", "--accept"]),
         ("monitor", ["usage: mlgov monitor", "--env", "--timeout"]),
+        ("pipeline", ["upsert", "start", "status", "wait", "list"]),
     ],
 )
 def test_help_of_a_command_is_its_module_s_own(

@@ -851,7 +851,15 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
         n.ssm_governance_log_group,
         *(
             n.ssm_role_arn(k)
-            for k in ("execution", "data_scientist", "approver", "promotion", "datazone", "model_deploy")
+            for k in (
+                "execution",
+                "data_scientist",
+                "approver",
+                "promotion",
+                "datazone",
+                "model_deploy",
+                "pipeline",
+            )
         ),
         *(n.ssm_group_name(u.name) for u in cfg.use_cases),
         *(n.ssm_group_arn(u.name) for u in cfg.use_cases),

@@ -15,7 +15,7 @@ scientist writes one: preprocess -> train -> evaluate -> quality condition -> re
 
 Parameters (set per execution): InputData (the credit table on S3), MinRocAuc (the quality
 floor), DataZoneProjectId (the use case's DataZone project, recorded in the card's custom
-details). Everything else comes from the :class:`scripts.pipelines.contract.PipelineContext` the
+details; its default is the project id the kit found in SSM when it built the pipeline). Everything else comes from the :class:`scripts.pipelines.contract.PipelineContext` the
 kit passes to :func:`build`: the role every step runs as, where outputs go, the KMS key, the group.
 
 Only the SDK is needed to build it (the ``pipeline`` extra); the steps run the local cloud's or
@@ -144,7 +144,9 @@ def build(context: Any) -> Pipeline:
     image = image_uris.retrieve("sklearn", region=context.region, version=SKLEARN_VERSION)
     input_data = ParameterString(name="InputData", default_value=context.input_data_uri)
     min_roc_auc = ParameterFloat(name="MinRocAuc", default_value=0.75)
-    datazone_project = ParameterString(name="DataZoneProjectId", default_value="unset")
+    datazone_project = ParameterString(
+        name="DataZoneProjectId", default_value=context.datazone_project_id or "unset"
+    )
 
     processor = FrameworkProcessor(
         image_uri=image,

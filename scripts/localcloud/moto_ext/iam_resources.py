@@ -131,6 +131,8 @@ _NAMED: dict[str, tuple[str, str]] = {
         ("CreateContext", "DescribeContext", "UpdateContext", "DeleteContext"), ("context", "ContextName")
     ),
     **dict.fromkeys(("DescribeDomain", "UpdateDomain", "DeleteDomain"), ("domain", "DomainId")),
+    # The trial components SageMaker records for jobs (`mlgov lineage` walks pipeline jobs).
+    "DescribeTrialComponent": ("experiment-trial-component", "TrialComponentName"),
 }
 
 #: Lineage entity ids are the lower-cased name (the emulator's ARN, ``lineage.py``).
