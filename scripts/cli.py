@@ -10,6 +10,7 @@
     mlgov promote --env staging --version 1
     mlgov report  [--json | --html report.html]
     mlgov lineage --env prod --version 1 [--json]
+    mlgov data    setup|publish|subscribe|approve-subscription|reject-subscription|revoke|list|publish-model
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
@@ -73,6 +74,10 @@ COMMANDS: dict[str, Command] = {
     "lineage": Command(
         "a version's lineage: back through every promotion to its training run and dataset",
         "scripts.governance.lineage",
+    ),
+    "data": Command(
+        "training data by DataZone subscription (publish, subscribe, approve, revoke); models in the catalog",
+        "scripts.datazone.cli",
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(
