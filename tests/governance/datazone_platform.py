@@ -60,7 +60,7 @@ def _roles(
     names: Names, key_arn: str, use_cases: tuple[str, ...]
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     from modules.data import consumer_statements, data_engineer_statements, data_grant_statements
-    from modules.iam import EnvironmentArns, data_scientist_role, execution_role
+    from modules.iam import EnvironmentArns, approver_role, data_scientist_role, execution_role
 
     arns = EnvironmentArns.of(names, use_cases, key_arn)
     root = f"arn:aws:iam::{names.env.account_id}:root"
@@ -70,7 +70,7 @@ def _roles(
             root,
             [*data_scientist_role(arns, strict=False).permissions, *consumer_statements(names, names)],
         ),
-        "approver": (root, []),
+        "approver": (root, approver_role(arns, approvers=[root]).permissions),
         "data_engineer": (root, data_engineer_statements(names, home=names, kms_key_arn=key_arn)),
         "data_grant": (names.role_arn("data_engineer"), data_grant_statements(names, key_arn)),
     }

@@ -27,7 +27,7 @@ EXPECTED = {
     "report",
     "demo",
 }
-EXPECTED |= {"deploy", "cloud", "bench"}
+EXPECTED |= {"deploy", "cloud", "bench", "data"}
 
 
 def test_help_lists_every_command_with_its_one_line_description(capsys: pytest.CaptureFixture[str]) -> None:

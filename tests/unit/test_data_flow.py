@@ -60,7 +60,12 @@ def test_grant_role_writes_inline_policies_of_the_grantee_roles_only(synth):
         {
             "Sid": "GrantSubscribedData",
             "Effect": "Allow",
-            "Action": ["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:PutRolePolicy"],
+            "Action": [
+                "iam:DeleteRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:PutRolePolicy",
+            ],
             "Resource": [names.role_arn("execution")],
         }
     ]
@@ -82,8 +87,8 @@ def test_one_shared_producer_project_in_the_datazone_home_published_for_the_scri
         param = stack.resource("aws_ssm_parameter", "ssm-datazone-producers-id")
         assert param["name"] == names.ssm_datazone_producer_project_id
         assert param["value"] == stack.ref("aws_datazone_project", "data/producer-project", "id")
-        assert (
-            stack.resource("aws_ssm_parameter", "ssm-role-data_grant")["name"] == names.ssm_role_arn("data_grant")
+        assert stack.resource("aws_ssm_parameter", "ssm-role-data_grant")["name"] == names.ssm_role_arn(
+            "data_grant"
         )
 
 
@@ -92,7 +97,11 @@ def test_data_scientist_may_subscribe_and_publish_models_but_not_decide(synth, e
     stack = synth[env]
     policy = stack.policy("aws_iam_role_policy", "data/data-scientist-catalog-policy")
     actions = allowed_actions(policy)
-    assert {"datazone:CreateSubscriptionRequest", "datazone:CreateAsset", "datazone:SearchListings"} <= actions
+    assert {
+        "datazone:CreateSubscriptionRequest",
+        "datazone:CreateAsset",
+        "datazone:SearchListings",
+    } <= actions
     assert not actions & {
         "datazone:AcceptSubscriptionRequest",
         "datazone:RejectSubscriptionRequest",
