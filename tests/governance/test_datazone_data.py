@@ -209,3 +209,24 @@ def test_list_shows_listings_requests_and_subscriptions(ready):
 def test_only_the_home_environment_holds_the_catalog(world):
     with pytest.raises(KitError, match="use --env dev"):
         datasets.publish(world.platform, "staging")
+
+
+def test_the_command_line_runs_the_flow_and_refuses_bad_input(world, capsys):
+    from scripts import cli
+
+    assert cli.main(["data", "setup", "--json"]) == 0
+    assert cli.main(["data", "publish", "--json"]) == 0
+    capsys.readouterr()
+    assert cli.main(["data", "subscribe", "--use-case", "credit-risk", "--reason", "train", "--json"]) == 0
+    request = json.loads(capsys.readouterr().out)["request_id"]
+    # a blank reason is refused before anything changes
+    assert cli.main(["data", "approve-subscription", "--request", request, "--reason", " "]) == 2
+    assert "a reason is required" in capsys.readouterr().err
+    assert read_dataset(world) == "AccessDenied"
+    assert cli.main(["data", "approve-subscription", "--request", request, "--reason", "ok", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "APPROVED"
+    assert read_dataset(world) == "read"
+    assert cli.main(["data", "list"]) == 0
+    assert "mlgov-credit" in capsys.readouterr().out
+    assert cli.main(["data", "publish", "--env", "prod"]) == 2
+    assert "use --env dev" in capsys.readouterr().err
