@@ -26,7 +26,7 @@ from typing import Any
 import boto3
 
 from environments import PlatformConfig
-from scripts.errors import AwsCallError
+from scripts.errors import AwsCallError, CredentialsError
 from scripts.governance.context import EnvContext, env_context, resolve_use_case
 from scripts.governance.errors import UsageError
 from scripts.governance.metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
@@ -190,8 +190,9 @@ def publish_model(
 def after_decision(ctx: EnvContext, *, arn: str, use_case: str | None = None) -> dict[str, Any]:
     """The catalog after an approval decision on ``arn`` in ``ctx``'s environment: the one call
     scripts/governance/review.py makes. Where the catalog is not set up (no DataZone domain or
-    producer project published, or ``mlgov data setup`` not run: the model asset type is absent)
-    it says so in the result (``action: skipped``) and changes nothing; any other failure raises,
+    producer project published, or ``mlgov data setup`` not run: the model asset type is absent),
+    or the caller cannot assume the home environment's data scientist, it says so in the result
+    (``action: skipped`` and why) and changes nothing; any other failure raises,
     after the decision itself was recorded, and ``mlgov data publish-model`` (or the same
     approval again) publishes."""
     uc = resolve_use_case(ctx.env, use_case)
@@ -201,6 +202,13 @@ def after_decision(ctx: EnvContext, *, arn: str, use_case: str | None = None) ->
         cat.ctx.params([names.ssm_datazone_domain_id, names.ssm_datazone_producer_project_id])
     except UsageError as err:
         return {"action": "skipped", "why": f"no DataZone catalog deployed: {err}"}
+    except CredentialsError as err:
+        # The decision is made and audited; who approves in prod may not act in the home
+        # environment's catalog: said here, done again by `mlgov data publish-model`.
+        return {
+            "action": "skipped",
+            "why": f"cannot act in the catalog: {err}; run `mlgov data publish-model` with credentials that may",
+        }
     try:
         cat.call("get_asset_type", identifier=MODEL_ASSET_TYPE)
     except AwsCallError as err:

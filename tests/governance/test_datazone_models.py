@@ -174,6 +174,32 @@ def test_the_hook_says_when_the_catalog_is_not_set_up(world):
     }
 
 
+def test_the_hook_says_when_the_caller_cannot_act_in_the_catalog(ready):
+    """The decision stands; the catalog step names why it did nothing."""
+    register(ready, approval="PendingManualApproval")
+    ready.deploy.client("iam").update_assume_role_policy(
+        RoleName=ready.names.role_name("data_scientist"),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": ready.names.role_arn("approver")},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    approved = review.set_approval(ready.platform, "dev", "1", "meets the bar", source=ready.admin)
+    assert approved["changed"] is True
+    assert approved["catalog"]["action"] == "skipped"
+    assert (
+        "cannot assume arn:aws:iam::111111111111:role/mlgov-dev-data-scientist" in approved["catalog"]["why"]
+    )
+
+
 def test_the_quality_entry_name_matches_the_cards():
     from scripts.governance.cards import EVAL_QUALITY
 
