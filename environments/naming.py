@@ -21,6 +21,15 @@ ROLE_SUFFIXES = {
     "model_deploy": "model-deploy",
     "pipeline": "pipeline-execution",
 }
+#: Roles of the data flow (modules/data.py), created only where training data lives (the
+#: environments where versions are born): key -> name suffix.
+DATA_ROLE_SUFFIXES = {
+    "data_engineer": "data-engineer",
+    "data_grant": "data-grant",
+}
+#: Roles the data-grant role puts subscribed-data read policies on: the SageMaker execution role
+#: runs the use cases' pipelines, training and processing jobs and Studio spaces.
+DATA_GRANTEE_ROLES = ("execution",)
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,7 @@ class Names:
         return f"{self.prefix}-{self.env.name}"
 
     def role_name(self, key: str) -> str:
-        return f"{self.base}-{ROLE_SUFFIXES[key]}"
+        return f"{self.base}-{ROLE_SUFFIXES.get(key) or DATA_ROLE_SUFFIXES[key]}"
 
     def role_arn(self, key: str) -> str:
         return f"arn:aws:iam::{self.env.account_id}:role/{self.role_name(key)}"
@@ -141,6 +150,22 @@ class Names:
 
     def datazone_project(self, use_case: str) -> str:
         return f"{self.prefix}-{use_case}"
+
+    @property
+    def datazone_producer_project(self) -> str:
+        """The shared project of the data engineers: it owns the published datasets."""
+        return f"{self.prefix}-data-producers"
+
+    @property
+    def datasets_prefix(self) -> str:
+        """Key prefix of training datasets in the artifact bucket (one sub-prefix per dataset)."""
+        return "datasets/"
+
+    @property
+    def data_grant_policy_prefix(self) -> str:
+        """Name prefix of the inline policies the data-grant role puts on the use-case roles:
+        ``<prefix>-datazone-<subscription id>``, one per approved subscription."""
+        return f"{self.prefix}-datazone-"
 
     @property
     def governance_log_group(self) -> str:
@@ -247,3 +272,8 @@ class Names:
     def ssm_datazone_project_id(self, use_case: str) -> str:
         """Published by the DataZone home environment only."""
         return self.ssm("datazone", "projects", use_case, "id")
+
+    @property
+    def ssm_datazone_producer_project_id(self) -> str:
+        """Published by the DataZone home environment only."""
+        return self.ssm("datazone", "producers", "id")

@@ -12,6 +12,7 @@ from environments.naming import Names
 from environments.schema import EnvironmentConfig, PlatformConfig
 
 from .artifacts import ArtifactStore
+from .data import GRANTEE_ROLES, DataFlow
 from .datazone import DataZoneHome
 from .encryption import PlatformKey
 from .events import GovernanceEvents
@@ -78,6 +79,7 @@ class PlatformStack(TerraformStack):
         self.datazone = self._datazone() if env.datazone_home else None
         if not env.datazone_home:
             self._datazone_association()
+        self.data = self._data_flow()
         self.parameters = self._publish()
 
     def _provider_and_backend(self) -> None:
@@ -234,6 +236,20 @@ class PlatformStack(TerraformStack):
         if home.account_id != self.env.account_id:
             self.roles.grant_datazone_projects(domain_account=home.account_id, region=home.region)
 
+    def _data_flow(self) -> DataFlow:
+        """Data lives where versions are born (modules/data.py)."""
+        return DataFlow(
+            self,
+            "data",
+            names=self.names,
+            home=Names.of(self.platform, self.platform.datazone_home),
+            kms_key_arn=self.key.key_arn,
+            data_lives_here=self.env.promotes_from is None,
+            domain_id=self.datazone.domain.id if self.datazone is not None else None,
+            data_scientist=self.roles.roles["data_scientist"],
+            depends_on_roles=[self.roles.roles[key] for key in GRANTEE_ROLES],
+        )
+
     def _publish(self) -> dict[str, SsmParameter]:
         """SSM parameters: the contract between this stack and the scripts."""
         names = self.names
@@ -247,6 +263,13 @@ class PlatformStack(TerraformStack):
         for key, role in {**self.roles.roles, "model_deploy": self.serving.role}.items():
             params[f"role-{key}"] = (names.ssm_role_arn(key), role.arn)
         params["role-pipeline"] = (names.ssm_role_arn("pipeline"), self.pipelines.role.arn)
+        for key, role in self.data.roles.items():
+            params[f"role-{key}"] = (names.ssm_role_arn(key), role.arn)
+        if self.data.producer_project is not None:
+            params["datazone-producers-id"] = (
+                names.ssm_datazone_producer_project_id,
+                self.data.producer_project.id,
+            )
         for slug, group in self.registry.groups.items():
             params[f"group-{slug}-name"] = (names.ssm_group_name(slug), group.model_package_group_name)
             params[f"group-{slug}-arn"] = (names.ssm_group_arn(slug), group.arn)

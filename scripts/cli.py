@@ -15,6 +15,7 @@
     mlgov monitor --env prod
     mlgov pipeline upsert|start|status|wait|list --env dev [--use-case credit-risk]
                    [--parameter Name=Value ...] [--wait]
+    mlgov data    setup|publish|subscribe|approve-subscription|reject-subscription|revoke|list|publish-model
     mlgov demo    [--keep-running]
     mlgov deploy  plan|apply|drift|refresh|destroy|synth [--env dev] [--target local|aws] [--json]
     mlgov deploy  principals [--env dev] [--target local|aws]   # policies naming a recreated role
@@ -95,6 +96,10 @@ COMMANDS: dict[str, Command] = {
     "pipeline": Command(
         "upsert|start|status|wait|list a use case's SageMaker Pipeline (builds versions in dev)",
         "scripts.pipelines.cli",
+    ),
+    "data": Command(
+        "training data by DataZone subscription (publish, subscribe, approve, revoke); models in the catalog",
+        "scripts.datazone.cli",
     ),
     "demo": Command("deploy on the local emulator and run the whole workflow", "scripts.demo"),
     "deploy": Command(

@@ -170,7 +170,7 @@ def set_approval(
     ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
     current = desc.get("ModelApprovalStatus")
     action = {"Approved": "approve", "Rejected": "reject"}.get(decision, "reset-approval")
-    return _apply(
+    result = _apply(
         ctx,
         arn,
         desc,
@@ -181,6 +181,11 @@ def set_approval(
         after={"ModelApprovalStatus": decision},
         dry_run=dry_run,
     )
+    if not dry_run:  # the DataZone catalog follows the decision (scripts/datazone/models.py)
+        from scripts.datazone.models import after_decision
+
+        result["catalog"] = after_decision(ctx, arn=arn, use_case=use_case)
+    return result
 
 
 def check_stage_status(status: str) -> str:

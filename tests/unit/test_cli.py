@@ -28,7 +28,7 @@ EXPECTED = {
     "demo",
     "pipeline",
 }
-EXPECTED |= {"deploy", "cloud", "bench"}
+EXPECTED |= {"deploy", "cloud", "bench", "data"}
 EXPECTED |= {"serve", "invoke", "monitor"}
 
 

@@ -638,7 +638,9 @@ def test_trust_policies(synth, env):
             if service:
                 # confused deputy: every service principal is tied to this account
                 assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == cfg.account_id, path
-            if aws and path not in (
+            if aws and path == "data/data-grant":  # the data engineer only (test_data_flow.py)
+                assert as_list(aws) == [f"arn:aws:iam::{cfg.account_id}:role/mlgov-{env}-data-engineer"]
+            elif aws and path not in (
                 "iam/approver",
                 "serving/model-deploy",
             ):  # tests/unit/test_serving_role.py
@@ -780,7 +782,9 @@ def test_datazone_domain_projects_and_share(synth):
     )
     projects = stack.resources(DatazoneProject.TF_RESOURCE_TYPE)
     use_cases = {u.name for e in synth.platform.environments.values() for u in e.use_cases}
-    assert sorted(p["name"] for p in projects.values()) == sorted(n.datazone_project(u) for u in use_cases)
+    assert sorted(p["name"] for p in projects.values()) == sorted(
+        [*(n.datazone_project(u) for u in use_cases), n.datazone_producer_project]
+    )
     shared = sorted(
         p["principal"] for p in stack.resources(RamPrincipalAssociation.TF_RESOURCE_TYPE).values()
     )
@@ -865,8 +869,10 @@ def test_every_published_id_is_an_ssm_parameter_under_the_prefix(synth, env):
         *(n.ssm_group_arn(u.name) for u in cfg.use_cases),
     }
     if cfg.datazone_home:
-        expected |= {n.ssm_datazone_domain_id}
+        expected |= {n.ssm_datazone_domain_id, n.ssm_datazone_producer_project_id}
         expected |= {n.ssm_datazone_project_id(u.name) for u in cfg.use_cases}
+    if cfg.promotes_from is None:  # where data lives (modules/data.py)
+        expected |= {n.ssm_role_arn("data_engineer"), n.ssm_role_arn("data_grant")}
     assert set(params) == expected
     assert all(p["type"] == "String" and p["name"].startswith(n.ssm_prefix + "/") for p in params.values())
     assert params[n.ssm_lifecycle_stage]["value"] == cfg.lifecycle_stage

@@ -1,0 +1,206 @@
+"""Approved model versions in the DataZone catalog (in-process, IAM enforced): an approved version
+is listed with its card's business metadata, a newer one is the next revision, a rejected or
+archived one is not listed, and a search by a business term finds the model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from scripts.datazone import catalog, models
+from scripts.governance import review
+from tests.governance.datazone_platform import DataPlatform, build
+
+CARD = {
+    "intended_uses": {
+        "purpose_of_model": "Score retail credit applications",
+        "intended_uses": "Decision support for loan officers",
+        "risk_rating": "High",
+    },
+    "business_details": {
+        "business_problem": "Reduce defaults on consumer loans",
+        "business_stakeholders": "Credit risk office",
+        "line_of_business": "Retail lending",
+    },
+    "evaluation_details": [
+        {
+            "name": "holdout-evaluation",
+            "metric_groups": [
+                {
+                    "name": "binary_classification",
+                    "metric_data": [{"name": "accuracy", "type": "number", "value": 0.8125}],
+                }
+            ],
+        },
+        {
+            "name": "post-training-bias",
+            "metric_groups": [
+                {"name": "age_group", "metric_data": [{"name": "DPPL", "type": "number", "value": 0.04}]}
+            ],
+        },
+    ],
+    "additional_information": {"custom_details": {"dataset_asset_id": "asset-of-the-dataset"}},
+}
+
+
+@pytest.fixture
+def world(mocked: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    yield from build(monkeypatch)
+
+
+@pytest.fixture
+def ready(world: DataPlatform) -> DataPlatform:
+    catalog.setup(world.platform)
+    return world
+
+
+def register(world: DataPlatform, approval: str = "Approved", card_status: str = "Approved") -> str:
+    sm = world.deploy.client("sagemaker")
+    return str(
+        sm.create_model_package(
+            ModelPackageGroupName=world.names.model_package_group("credit-risk"),
+            ModelApprovalStatus=approval,
+            InferenceSpecification={
+                "Containers": [{"Image": "123.dkr.ecr.us-east-1.amazonaws.com/x:1"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            ModelCard={"ModelCardContent": json.dumps(CARD), "ModelCardStatus": card_status},
+            ModelLifeCycle={"Stage": "Development", "StageStatus": "Registered"},
+        )["ModelPackageArn"]
+    )
+
+
+def found(world: DataPlatform, text: str) -> list[dict[str, Any]]:
+    """What the data engineer (another project's member) finds in the catalog."""
+    dz = world.act_as("data_engineer").client("datazone")
+    items = dz.search_listings(domainIdentifier=world.domain, searchText=text)["items"]
+    return [i["assetListing"] for i in items]
+
+
+def listed_form(world: DataPlatform, listing_id: str) -> dict[str, Any]:
+    dz = world.act_as("data_engineer").client("datazone")
+    shown = dz.get_listing(domainIdentifier=world.domain, identifier=listing_id)
+    return dict(json.loads(shown["item"]["assetListing"]["forms"])["MlgovModelForm"])
+
+
+def test_an_approved_version_is_found_by_a_business_term_with_its_card(ready):
+    arn = register(ready)
+    published = models.publish_model(ready.platform, "dev", version="1")
+    assert published["action"] == "published"
+    [listing] = found(ready, "retail lending")
+    assert (listing["name"], listing["entityId"], listing["owningProjectId"]) == (
+        "mlgov-credit-risk-model-dev",
+        published["asset_id"],
+        ready.projects["credit-risk"],
+    )
+    form = listed_form(ready, listing["listingId"])
+    assert form == {
+        "modelPackageArn": arn,
+        "useCase": "credit-risk",
+        "environment": "dev",
+        "version": 1,
+        "businessProblem": "Reduce defaults on consumer loans",
+        "lineOfBusiness": "Retail lending",
+        "businessStakeholders": "Credit risk office",
+        "intendedUses": "Decision support for loan officers",
+        "riskRating": "High",
+        "evaluation": {"quality": "accuracy=0.8125", "bias": "post-training-bias: DPPL=0.04"},
+        "approvalStatus": "Approved",
+        "stage": "Development/Registered",
+        "sourceDatasetAssetId": "asset-of-the-dataset",
+    }
+    assert models.publish_model(ready.platform, "dev", version="1")["action"] == "unchanged"
+    # another project (the producer project, through its creator) subscribes to the model
+    asked = ready.deploy.client("datazone").create_subscription_request(
+        domainIdentifier=ready.domain,
+        subscribedPrincipals=[{"project": {"identifier": ready.producer}}],
+        subscribedListings=[{"identifier": listing["listingId"]}],
+        requestReason="monitor the credit model's inputs",
+    )
+    assert asked["status"] == "PENDING"
+
+
+def test_a_newer_version_is_a_new_revision_and_a_rejected_one_is_not_listed(ready):
+    register(ready)
+    first = models.publish_model(ready.platform, "dev", version="1")
+    newer = register(ready)
+    second = models.publish_model(ready.platform, "dev", version="2")
+    assert (second["action"], second["asset_id"], second["revision"]) == ("published", first["asset_id"], "2")
+    [listing] = found(ready, "retail lending")
+    assert listed_form(ready, listing["listingId"])["modelPackageArn"] == newer
+    # an older version approved later does not replace the newer one
+    assert models.publish_model(ready.platform, "dev", version="1")["action"] == "newer-listed"
+
+    rejected = register(ready, approval="Rejected")
+    assert models.publish_model(ready.platform, "dev", version="3")["action"] == "not-listed"
+    [listing] = found(ready, "retail lending")
+    assert listed_form(ready, listing["listingId"])["modelPackageArn"] == newer != rejected
+
+    # the listed version rejected: out of the catalog
+    ready.deploy.client("sagemaker").update_model_package(
+        ModelPackageArn=newer, ModelApprovalStatus="Rejected"
+    )
+    assert models.publish_model(ready.platform, "dev", version="2")["action"] == "unlisted"
+    assert found(ready, "retail lending") == []
+
+
+def test_an_archived_card_is_not_listed(ready):
+    register(ready, card_status="Archived")
+    assert models.publish_model(ready.platform, "dev", version="1")["action"] == "not-listed"
+    assert found(ready, "retail lending") == []
+
+
+def test_approval_publishes_through_the_review_hook(ready):
+    register(ready, approval="PendingManualApproval", card_status="Approved")
+    approved = review.set_approval(ready.platform, "dev", "1", "meets the bar", source=ready.admin)
+    assert approved["catalog"]["action"] == "published"
+    assert [entry["name"] for entry in found(ready, "retail lending")] == ["mlgov-credit-risk-model-dev"]
+    rejected = review.set_approval(
+        ready.platform, "dev", "1", "bias found", decision="Rejected", source=ready.admin
+    )
+    assert rejected["catalog"]["action"] == "unlisted"
+    assert found(ready, "retail lending") == []
+
+
+def test_the_hook_says_when_the_catalog_is_not_set_up(world):
+    register(world, approval="PendingManualApproval")
+    approved = review.set_approval(world.platform, "dev", "1", "meets the bar", source=world.admin)
+    assert approved["catalog"] == {
+        "action": "skipped",
+        "why": "MlgovModelAssetType does not exist yet: run `mlgov data setup`",
+    }
+
+
+def test_the_hook_says_when_the_caller_cannot_act_in_the_catalog(ready):
+    """The decision stands; the catalog step names why it did nothing."""
+    register(ready, approval="PendingManualApproval")
+    ready.deploy.client("iam").update_assume_role_policy(
+        RoleName=ready.names.role_name("data_scientist"),
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": ready.names.role_arn("approver")},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    approved = review.set_approval(ready.platform, "dev", "1", "meets the bar", source=ready.admin)
+    assert approved["changed"] is True
+    assert approved["catalog"]["action"] == "skipped"
+    assert (
+        "cannot assume arn:aws:iam::111111111111:role/mlgov-dev-data-scientist" in approved["catalog"]["why"]
+    )
+
+
+def test_the_quality_entry_name_matches_the_cards():
+    from scripts.governance.cards import EVAL_QUALITY
+
+    assert models.EVAL_QUALITY == EVAL_QUALITY
