@@ -32,6 +32,13 @@ META_SOURCE_ENV = "mlgov-source-env"
 META_SOURCE_VERSION = "mlgov-source-version"
 #: The promotion's idempotency token (finds a target whose registration was not recorded).
 META_TOKEN = "mlgov-promotion-token"
+#: The gate record, written at CreateModelPackage by the promotion role after every gate of the
+#: target passed: ``passed``, and each gate's value and limit (compact, at most 256 characters).
+#: A strict tier's approval requires ``mlgov-gates`` = ``passed`` (IAM: modules/iam.py and the
+#: group policy; ``mlgov approve``), and no role can set or remove either key afterwards.
+META_GATES = "mlgov-gates"
+META_GATE_RESULTS = "mlgov-gate-results"
+GATES_PASSED = "passed"
 
 # Written on the source version by promote in earlier releases, one key per downstream
 # environment. Promote no longer writes them: the promotion role may not update an upstream
