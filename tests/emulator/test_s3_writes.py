@@ -139,6 +139,74 @@ def test_a_bucket_policy_can_require_conditional_writes(enforced: EnforcedCloud)
     s3_admin.put_object(Bucket="write-once-bucket", Key="audit/x", Body=b"1")  # outside models/*
 
 
+#: The kit's strict-tier statement (modules/artifacts.py, write_once_models): the S3 User Guide's
+#: enforcement with the multipart steps exempt by s3:ObjectCreationOperation.
+KIT_WRITE_ONCE = {
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::write-once-kit/models/*",
+    "Condition": {
+        "StringNotEquals": {"s3:if-none-match": "*"},
+        "Bool": {"s3:ObjectCreationOperation": "true"},
+    },
+}
+
+
+def test_object_creation_operation_exempts_only_the_steps_of_a_multipart_upload(enforced: EnforcedCloud):
+    """s3:ObjectCreationOperation is true for PutObject, CopyObject and CompleteMultipartUpload and
+    false for CreateMultipartUpload, UploadPart and UploadPartCopy (S3 User Guide, "Enforce
+    conditional writes on Amazon S3 buckets"): with the kit's deny, a multipart upload runs and
+    only its completion needs If-None-Match; a plain write or a copy without it is refused."""
+    s3 = enforced.deploy[DEV].client("s3")
+    s3.create_bucket(Bucket="write-once-kit")
+    s3.put_object(Bucket="write-once-kit", Key="incoming/src", Body=b"candidate")
+    s3.put_bucket_policy(Bucket="write-once-kit", Policy=policy_document(KIT_WRITE_ONCE))
+    for attempt in (
+        lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1"),
+        lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1", IfMatch='"0"'),
+        lambda: s3.copy_object(
+            Bucket="write-once-kit", Key="models/a", CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"}
+        ),
+    ):
+        with pytest.raises(ClientError) as error:
+            attempt()
+        assert code(error) == "AccessDenied"
+    s3.copy_object(
+        Bucket="write-once-kit",
+        Key="models/copied",
+        CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
+        IfNoneMatch="*",
+    )
+    upload = s3.create_multipart_upload(Bucket="write-once-kit", Key="models/big")["UploadId"]
+    first = b"z" * (5 * 1024 * 1024)  # every part but the last is at least 5 MiB
+    part = s3.upload_part(Bucket="write-once-kit", Key="models/big", UploadId=upload, PartNumber=1, Body=first)
+    copied = s3.upload_part_copy(
+        Bucket="write-once-kit",
+        Key="models/big",
+        UploadId=upload,
+        PartNumber=2,
+        CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
+    )
+    parts = [
+        {"ETag": part["ETag"], "PartNumber": 1},
+        {"ETag": copied["CopyPartResult"]["ETag"], "PartNumber": 2},
+    ]
+    with pytest.raises(ClientError) as error:
+        s3.complete_multipart_upload(
+            Bucket="write-once-kit", Key="models/big", UploadId=upload, MultipartUpload={"Parts": parts}
+        )
+    assert code(error) == "AccessDenied"
+    s3.complete_multipart_upload(
+        Bucket="write-once-kit",
+        Key="models/big",
+        UploadId=upload,
+        MultipartUpload={"Parts": parts},
+        IfNoneMatch="*",
+    )
+    assert s3.get_object(Bucket="write-once-kit", Key="models/big")["Body"].read() == first + b"candidate"
+
+
 def test_an_identity_policy_can_require_conditional_writes(enforced: EnforcedCloud):
     enforced.deploy[DEV].client("s3").create_bucket(Bucket="identity-bucket")
     role = enforced.role(
