@@ -3,7 +3,8 @@
 Every governance change writes one JSON record into the environment's artifact bucket under
 ``Names.audit_prefix`` (SSE-KMS under the environment's key) and puts one EventBridge event on
 the default bus with ``Source = Names.audit_event_source``; the stack's rule delivers it to the
-governance log group.
+governance log group. ``who`` is the role session that made the change, ``person`` the person it
+acted for (the session's ``sts:SourceIdentity``, issue 20: a role is not a reviewer).
 
 Keys sort by time within a version and carry the action, so the report finds the last entry of
 every version from one paginated listing, without reading a record per version (it reads the
@@ -86,6 +87,7 @@ def record(
     key = f"{version_prefix(ctx, group, version)}{now.strftime('%Y%m%dT%H%M%S%fZ')}_{action}_{rid}.json"
     rec = {
         "who": ctx.caller_arn(),
+        "person": ctx.person(),
         "when": now.isoformat(),
         "recorded": datetime.now(UTC).isoformat(),
         "what": {"action": action, "model_package_arn": model_package_arn},
@@ -118,7 +120,7 @@ def record(
                 }
             ]
         )
-    logger.info("audit: %s %s by %s (%s)", action, model_package_arn, rec["who"], key)
+    logger.info("audit: %s %s by %s as %s (%s)", action, model_package_arn, rec["person"], rec["who"], key)
     return rec
 
 
