@@ -166,7 +166,9 @@ def test_object_creation_operation_exempts_only_the_steps_of_a_multipart_upload(
         lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1"),
         lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1", IfMatch='"0"'),
         lambda: s3.copy_object(
-            Bucket="write-once-kit", Key="models/a", CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"}
+            Bucket="write-once-kit",
+            Key="models/a",
+            CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
         ),
     ):
         with pytest.raises(ClientError) as error:
@@ -180,7 +182,9 @@ def test_object_creation_operation_exempts_only_the_steps_of_a_multipart_upload(
     )
     upload = s3.create_multipart_upload(Bucket="write-once-kit", Key="models/big")["UploadId"]
     first = b"z" * (5 * 1024 * 1024)  # every part but the last is at least 5 MiB
-    part = s3.upload_part(Bucket="write-once-kit", Key="models/big", UploadId=upload, PartNumber=1, Body=first)
+    part = s3.upload_part(
+        Bucket="write-once-kit", Key="models/big", UploadId=upload, PartNumber=1, Body=first
+    )
     copied = s3.upload_part_copy(
         Bucket="write-once-kit",
         Key="models/big",
