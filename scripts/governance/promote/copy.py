@@ -69,6 +69,16 @@ def server_side_copy(
         # A one-part copy gets a full-object SHA-256 that verify compares with the source's; a
         # multipart one could only get a checksum of part checksums, comparable to nothing.
         extra["ChecksumAlgorithm"] = "SHA256"
+        # Write-once: a strict tier's bucket policy refuses a models/* write without
+        # If-None-Match: * (modules/artifacts.py); an existing key is never replaced.
+        s3.copy_object(
+            CopySource={"Bucket": source_bucket, "Key": source_key},
+            Bucket=bucket,
+            Key=key,
+            IfNoneMatch="*",
+            **extra,
+        )
+        return {"method": "copy_object"}
     s3.copy(
         CopySource={"Bucket": source_bucket, "Key": source_key},
         Bucket=bucket,

@@ -17,6 +17,8 @@ from scripts.aws import kit_errors
 from .. import audit, lineage
 from ..context import EnvContext, paginate
 from ..metadata import (
+    GATES_PASSED,
+    META_GATES,
     META_PROMOTED_TO_PREFIX,
     META_SOURCE_ACCOUNT,
     META_SOURCE_ARN,
@@ -125,6 +127,9 @@ def target_request(plan: Plan) -> dict[str, Any]:
     }
     meta.update(
         {
+            # Registration happens only after every gate passed (job.py): the gate record a
+            # strict tier's approval requires, which no role can change afterwards.
+            META_GATES: GATES_PASSED,
             META_SOURCE_ARN: plan.source_arn,
             META_SOURCE_ACCOUNT: plan.source_arn.split(":")[4],
             META_SOURCE_ENV: plan.source_env,
