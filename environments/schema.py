@@ -358,6 +358,13 @@ def is_pattern(principal: str) -> bool:
     return "*" in principal or "?" in principal
 
 
+def concrete_principal(principal: str) -> str:
+    """A principal ARN that ``principal`` names: itself, or for a role pattern the pattern with
+    each ``*`` the word ``local`` and each ``?`` an ``x`` (``..._MLGovApprover_*`` ->
+    ``..._MLGovApprover_local``): the local cloud creates it, the access matrix tries it."""
+    return principal.replace("*", "local").replace("?", "x")
+
+
 def principal_account(principal: str) -> str:
     """The account of a principal ARN or pattern (always literal: the schema refuses ``*``)."""
     return principal.split(":")[4]

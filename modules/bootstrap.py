@@ -368,6 +368,20 @@ def deploy_statements(names: Names, *, state_bucket_arn: str) -> list[Statement]
             effect="Deny",
         ),
         statement("NoModelArtifactWrites", ["s3:PutObject"], [f"{artifacts}/models/*"], effect="Deny"),
+        # Terraform manages the domain and its user profiles, never what people run in it.
+        statement(
+            "NoStudioUse",
+            [
+                "sagemaker:CreateApp",
+                "sagemaker:CreatePresignedDomainUrl",
+                "sagemaker:CreateSpace",
+                "sagemaker:DeleteApp",
+                "sagemaker:DeleteSpace",
+                "sagemaker:UpdateSpace",
+            ],
+            ["*"],
+            effect="Deny",
+        ),
         statement(
             "NoPlatformDataReads",
             ["s3:GetObject", "s3:GetObjectVersion", *LOG_DATA_ACTIONS],

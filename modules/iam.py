@@ -473,13 +473,6 @@ def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -
             [f"{this_domain('app')}/*"],
             condition={"StringEquals": {"sagemaker:SpaceSharingType": "Shared"}},
         ),
-        # Apps of the user's own profile (not of a space: no owner key).
-        statement(
-            "AppsOfOwnProfile",
-            ["sagemaker:CreateApp", "sagemaker:DeleteApp"],
-            [f"{this_domain('app')}/{user}/*"],
-            condition={"Null": {"sagemaker:OwnerUserProfileArn": "true"}},
-        ),
         statement(
             "SeeSpacesAndApps",
             ["sagemaker:DescribeApp", "sagemaker:DescribeSpace"],

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from environments import load_platform
+from environments.schema import concrete_principal
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +157,9 @@ SIGN_IN_POLICY = json.dumps(
 
 
 def stand_in(principal: str) -> str:
-    """A concrete principal ARN for ``principal``: itself, or a role pattern with each ``*`` the
-    word ``local`` and each ``?`` an ``x`` (``AWSReservedSSO_MLGovApprover_*`` ->
-    ``AWSReservedSSO_MLGovApprover_local``)."""
-    return principal.replace("*", "local").replace("?", "x")
+    """The concrete principal the local cloud creates for ``principal`` (itself, or a pattern
+    made concrete: ``environments.schema.concrete_principal``)."""
+    return concrete_principal(principal)
 
 
 def _create_principal(arn: str) -> None:

@@ -206,7 +206,9 @@ def test_the_plan_role_reads_configurations_never_data(rs_out: Path) -> None:
     doc = stack(rs_out, "bootstrap-prod")
     bucket = by_path(doc, S3Bucket.TF_RESOURCE_TYPE, "bootstrap-prod/state/state/bucket")
     key = by_path(doc, KmsKey.TF_RESOURCE_TYPE, "bootstrap-prod/state/key")
-    policy = json.loads(by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-state-lock")["policy"])
+    policy = json.loads(
+        by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-state-lock")["policy"]
+    )
     denies = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
     assert denies["NoObjectReadsButTheState"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert denies["NoObjectReadsButTheState"]["NotResource"] == [
@@ -214,7 +216,9 @@ def test_the_plan_role_reads_configurations_never_data(rs_out: Path) -> None:
     ]
     assert denies["NoDecryptionButTheState"]["Action"] == ["kms:Decrypt"]
     assert denies["NoDecryptionButTheState"]["NotResource"] == [_ref(KmsKey.TF_RESOURCE_TYPE, key, "arn")]
-    assert {"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery"} <= set(denies["NoLogEvents"]["Action"])
+    assert {"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery"} <= set(
+        denies["NoLogEvents"]["Action"]
+    )
     assert denies["NoLogEvents"]["Resource"] == ["*"]
 
 
@@ -230,7 +234,19 @@ def test_deploy_role_is_not_administrator_and_cannot_touch_the_ci_roles(rs_out: 
         by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-services")["policy"]
     )
     granted = {a.split(":")[0] for s in services["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
-    assert granted == {"ec2", "kms", "s3", "logs", "events", "ssm", "sagemaker", "datazone", "ram", "sts", "iam"}
+    assert granted == {
+        "ec2",
+        "kms",
+        "s3",
+        "logs",
+        "events",
+        "ssm",
+        "sagemaker",
+        "datazone",
+        "ram",
+        "sts",
+        "iam",
+    }
     policy = json.loads(by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-iam")["policy"])
     (allow,) = [s for s in policy["Statement"] if s["Sid"] == "PlatformRoles"]
     assert allow["Resource"] == [
@@ -268,7 +284,11 @@ def test_the_deploy_role_deploys_and_makes_no_governance_change(rs_out: Path, en
     assert denies["NoModelArtifactWrites"]["Resource"] == [f"{names.artifact_bucket_arn}/models/*"]
     roles = set(denies["NoPlatformRoles"]["Resource"])
     assert {names.role_arn("approver"), names.role_arn("promotion")} <= roles
-    assert set(denies["NoPlatformRoles"]["Action"]) == {"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
+    assert set(denies["NoPlatformRoles"]["Action"]) == {
+        "sts:AssumeRole",
+        "sts:SetSourceIdentity",
+        "sts:TagSession",
+    }
     assert f"{names.artifact_bucket_arn}/*" in denies["NoPlatformDataReads"]["Resource"]
 
 

@@ -1211,7 +1211,6 @@ def test_studio_names_the_user_in_the_execution_role_session(synth, env):
     assert policy["AppsInSharedSpaces"]["Condition"] == {
         "StringEquals": {"sagemaker:SpaceSharingType": "Shared"}
     }
-    assert policy["AppsOfOwnProfile"]["Condition"] == {"Null": {"sagemaker:OwnerUserProfileArn": "true"}}
     # nothing grants a space or app action without one of those conditions
     space_actions = {
         "sagemaker:CreateSpace",
