@@ -125,7 +125,8 @@ def _limits(failures: list[gates.GateFailure]) -> dict[str, tuple[Any, Any]]:
 
 
 def _bias(env: EnvironmentConfig, card: ModelCardContent) -> list[gates.GateFailure]:
-    return gates.bias_limits(gates.Candidate(env, {}, card))
+    """The bias gate's failures (its results that did not pass)."""
+    return [r.failure() for r in gates.bias_limits(gates.Candidate(env, {}, card)) if not r.passed]
 
 
 def test_a_good_version_passes_every_gate_without_reading_the_report(staging) -> None:
