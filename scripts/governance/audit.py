@@ -168,7 +168,7 @@ def read(ctx: EnvContext, key: str) -> dict[str, Any]:
 def entries(ctx: EnvContext, group: str) -> dict[int, list[AuditKey]]:
     """Every audit entry of every version of ``group``, oldest first, from one paginated listing
     (keys only: no record is read). Records about upstream versions are :func:`upstream_entries`'."""
-    return _by_version(k for k in all_entries(ctx, group) if k.source_env is None)
+    return by_version(k for k in all_entries(ctx, group) if k.source_env is None)
 
 
 def all_entries(ctx: EnvContext, group: str, *, upstream_only: bool = False) -> list[AuditKey]:
@@ -190,10 +190,12 @@ def upstream_entries(keys: Iterable[AuditKey]) -> dict[tuple[str, int], list[Aud
     return found
 
 
-def _by_version(keys: Iterable[AuditKey]) -> dict[int, list[AuditKey]]:
+def by_version(keys: Iterable[AuditKey]) -> dict[int, list[AuditKey]]:
+    """Version -> its own records' keys, oldest first (records about upstream versions left out)."""
     found: dict[int, list[AuditKey]] = {}
     for k in keys:
-        found.setdefault(k.version, []).append(k)
+        if k.source_env is None:
+            found.setdefault(k.version, []).append(k)
     for listed in found.values():
         listed.sort(key=lambda k: (k.when, k.key))
     return found

@@ -29,6 +29,7 @@ COLUMNS = (
     "stage_status",
     "came_from",
     "went_to",
+    "refused",
     "last_audit",
 )
 
@@ -54,7 +55,9 @@ def collect(
 
 
 def render_table(report: Report) -> str:
-    shown = [{**r.to_dict(), "last_audit": r.last_audit_text} for r in report.versions]
+    shown = [
+        {**r.to_dict(), "last_audit": r.last_audit_text, "refused": r.refused_text} for r in report.versions
+    ]
     out = [table(shown, COLUMNS)]
     if report.chains:
         out.append("")
