@@ -352,3 +352,69 @@ def test_dry_run_registers_nothing(team_cloud, team, tmp_path, capsys) -> None:
     listed = team_cloud.client("dev", "sagemaker").list_model_packages(ModelPackageGroupName=GROUP)
     assert listed["ModelPackageSummaryList"] == []
     assert "Contents" not in team_cloud.client("dev", "s3").list_objects_v2(Bucket=team_cloud.bucket("dev"))
+
+
+# -- gates that would surface late ---------------------------------------------------------------
+def _rename_metric(team: TeamModel, old: str, new: str) -> None:
+    data = json.loads(team.metrics.read_text())
+    data["binary_classification_metrics"][new] = data["binary_classification_metrics"].pop(old)
+    team.metrics.write_text(json.dumps(data))
+
+
+def _without_section(team: TeamModel, section: str) -> None:
+    card = json.loads(team.card.read_text())
+    del card[section]
+    team.card.write_text(json.dumps(card))
+
+
+def test_register_reports_which_downstream_gates_would_refuse_and_why(
+    team_cloud, team, tmp_path, capsys, api_calls
+) -> None:
+    """A card without business_details and a metric named auc (SageMaker's name; the gates read
+    roc_auc) pass dev's rules; registering says now that staging and prod would refuse it, and
+    why, with a "did you mean". Without --strict it is reported, never refused in dev."""
+    _rename_metric(team, "roc_auc", "auc")
+    _without_section(team, "business_details")
+    args = [*team_model.register_args(team), *_config_args(tmp_path)]
+    assert cli.main(["register", *args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for env, floor in (("staging", "0.78"), ("prod", "0.8")):
+        assert f"  {env}: would REFUSE it at promotion:" in out
+        assert (
+            f"    - metric:roc_auc: roc_auc is not in the card's evaluation metrics nor the evaluation "
+            f"report; {env} requires >= {floor} (the metrics file has 'auc': did you mean roc_auc?)"
+        ) in out
+        assert f"    - card_sections: card lacks section(s) business_details required by {env}" in out
+    assert "note: metric 'auc' is SageMaker's name for what the gates read as 'roc_auc'" in out
+    assert "CreateModelPackage" not in api_calls
+    assert cli.main(["register", *args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["version"]["status"] == "created"
+    refused = {d["env"]: [f["gate"] for f in d["failures"]] for d in result["downstream"]}
+    assert refused == {
+        "staging": ["card_sections", "metric:roc_auc"],
+        "prod": ["card_sections", "metric:roc_auc"],
+    }
+
+
+def test_register_strict_refuses_what_a_downstream_gate_would_refuse_before_any_call(
+    team_cloud, team, tmp_path, capsys, api_calls
+) -> None:
+    _rename_metric(team, "roc_auc", "auc")
+    args = [*team_model.register_args(team), *_config_args(tmp_path), "--strict"]
+    assert cli.main(["register", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --strict: staging, prod would refuse this version at promotion")
+    assert "  - staging metric:roc_auc: roc_auc is not in the card's evaluation metrics" in err
+    assert "did you mean roc_auc?" in err
+    assert api_calls == []
+
+
+def test_a_submission_every_downstream_gate_accepts_is_reported_so(
+    team_cloud, team, tmp_path, capsys
+) -> None:
+    args = [*team_model.register_args(team), *_config_args(tmp_path), "--dry-run", "--strict", "--json"]
+    assert cli.main(["register", *args]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(d["env"], d["refused"]) for d in result["downstream"]] == [("staging", False), ("prod", False)]
+    assert result["metric_notes"] == []
