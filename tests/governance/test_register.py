@@ -284,6 +284,20 @@ def _break(team: TeamModel, tmp_path: Path, case: str) -> tuple[list[str], str]:
     if case == "malformed bias report":
         edit_json(team.bias, lambda d: d.pop(ev.POST_TRAINING))
         return args, f"--bias-report {team.bias}: post_training_bias_metrics: missing"
+    if case == "bias report of nulls (a numeric facet given a value)":
+
+        def nulls(d: dict) -> None:
+            for stage in (ev.PRE_TRAINING, ev.POST_TRAINING):
+                for result in d[stage]["facets"]["sex"]:
+                    result["value_or_threshold"] = "(2.0, 2.0]"
+                    for m in result["metrics"]:
+                        m["value"] = None
+
+        edit_json(team.bias, nulls)
+        return args, (
+            f"--bias-report {team.bias}: pre_training_bias_metrics.facets.sex[0] (value_or_threshold "
+            "'(2.0, 2.0]'): every metric is null (CI, DPL, KL)"
+        )
     if case == "malformed explainability report":
         team.explainability.write_text(json.dumps({"explanations": {}}))
         return args, f"--explainability-report {team.explainability}: explanations.kernel_shap: missing"
@@ -323,6 +337,7 @@ BAD_INPUTS = (
     "card without a required section",
     "card that sets the DataZone project",
     "malformed bias report",
+    "bias report of nulls (a numeric facet given a value)",
     "malformed explainability report",
     "artifact that is not gzip",
     "gzip that is not a tar",
@@ -343,6 +358,8 @@ def test_bad_input_is_refused_naming_file_and_field_before_any_call(
     assert register.main([*args, *_config_args(tmp_path)]) == 2
     assert api_calls == []
     assert expected in capsys.readouterr().err
+    assert register.main([*args, *_config_args(tmp_path), "--dry-run"]) == 2  # a dry run refuses it too
+    assert api_calls == []
 
 
 def test_dry_run_registers_nothing(team_cloud, team, tmp_path, capsys) -> None:
