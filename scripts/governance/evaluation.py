@@ -283,9 +283,10 @@ def validate_explainability_report(
                 f"{source}: explanations.kernel_shap.{label}.global_shap_values: missing or empty"
             )
         for feature, value in values.items():
-            if not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ReportError(
-                    f"{source}: explanations.kernel_shap.{label}.global_shap_values.{feature}: expected a number"
+                    f"{source}: explanations.kernel_shap.{label}.global_shap_values.{feature}: expected a "
+                    f"finite number, got {value!r}"
                 )
 
 

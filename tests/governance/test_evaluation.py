@@ -150,7 +150,7 @@ def test_malformed_bias_report_is_named(data: cd.CreditData, mutate, field: str)
 def test_malformed_explainability_report_is_named() -> None:
     with pytest.raises(ev.ReportError, match=r"explanations\.kernel_shap: missing"):
         ev.validate_explainability_report({"explanations": {}}, source="shap.json")
-    with pytest.raises(ev.ReportError, match=r"global_shap_values\.age: expected a number"):
+    with pytest.raises(ev.ReportError, match=r"global_shap_values\.age: expected a finite number, got 'x'"):
         ev.validate_explainability_report(
             {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": "x"}}}}}, source="shap.json"
         )

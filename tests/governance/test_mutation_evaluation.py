@@ -239,7 +239,19 @@ def test_a_bias_report_that_is_not_an_object_is_named() -> None:
         ),
         (
             {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": None}}}}},
-            "explanations.kernel_shap.y.global_shap_values.age: expected a number",
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got None",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": float("nan")}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got nan",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": float("inf")}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got inf",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": True}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got True",
         ),
     ],
 )

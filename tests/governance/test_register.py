@@ -266,6 +266,27 @@ def _break(team: TeamModel, tmp_path: Path, case: str) -> tuple[list[str], str]:
             args,
             f"--metrics {team.metrics}: binary_classification_metrics.roc_auc.value: expected a number",
         )
+    if case in ("metric that is null", "metric that is NaN (json.dump of a NaN)"):
+        value = None if case == "metric that is null" else float("nan")
+        edit_json(team.metrics, lambda d: d["binary_classification_metrics"]["roc_auc"].update(value=value))
+        return (
+            args,
+            f"--metrics {team.metrics}: binary_classification_metrics.roc_auc.value: expected a number, "
+            f"got {value!r}",
+        )
+    if case in ("card metric that is null", "card metric that is NaN (json.dump of a NaN)"):
+        value = None if case == "card metric that is null" else float("nan")
+        entry = {
+            "name": "team-holdout",
+            "metric_groups": [
+                {"name": "quality", "metric_data": [{"name": "accuracy", "type": "number", "value": value}]}
+            ],
+        }
+        edit_json(team.card, lambda d: d.setdefault("evaluation_details", []).append(entry))
+        return args, (
+            f"card file {team.card}: malformed model card content: evaluation_details[0] 'team-holdout': "
+            f"metric 'accuracy' is {'null' if value is None else 'nan'}: a metric's value must be a finite number"
+        )
     if case == "malformed card":
         edit_json(team.card, lambda d: d["intended_uses"].update(risk_rating="Severe"))
         return args, f"card file {team.card}: malformed model card content: intended_uses.risk_rating"
@@ -332,6 +353,10 @@ BAD_INPUTS = (
     "missing metrics file",
     "metrics not in the quality layout",
     "metric that is not a number",
+    "metric that is null",
+    "metric that is NaN (json.dump of a NaN)",
+    "card metric that is null",
+    "card metric that is NaN (json.dump of a NaN)",
     "malformed card",
     "card that is not JSON",
     "card without a required section",

@@ -16,6 +16,7 @@ the card does not carry.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,13 @@ def required_card_sections(c: Candidate) -> list[GateResult]:
     return [_result("card_sections", not missing, tuple(missing), tuple(required), reason)]
 
 
+def _finite(value: Any) -> bool:
+    """A gate compares numbers: NaN compares false with every limit and infinity passes a floor, so
+    a value that is neither is refused by name (submissions refuse them earlier: this is for a
+    version written some other way)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def metric_minimums(c: Candidate) -> list[GateResult]:
     from .. import cards
 
@@ -118,9 +126,12 @@ def metric_minimums(c: Candidate) -> list[GateResult]:
                 f"{name} is not in the card's evaluation metrics nor the evaluation report; "
                 f"{c.env.name} requires >= {floor}"
             )
+        elif not _finite(value):
+            reason = f"{name} is {value}, not a number a floor can hold; {c.env.name} requires >= {floor}"
         else:
             reason = f"{name} = {value} is below {c.env.name}'s minimum {floor}"
-        results.append(_result(f"metric:{name}", value is not None and value >= floor, value, floor, reason))
+        passed = value is not None and _finite(value) and value >= floor
+        results.append(_result(f"metric:{name}", passed, value, floor, reason))
     return results
 
 
@@ -147,6 +158,11 @@ def bias_limits(c: Candidate) -> list[GateResult]:
             reason = (
                 f"post-training bias {metric} is not in the card's evaluation details; "
                 f"a version without it is refused {where}"
+            )
+        elif not _finite(value):
+            passed = False
+            reason = (
+                f"post-training bias {metric} is {value}, undefined; a version without it is refused {where}"
             )
         elif metric == "DPPL":
             passed = abs(value) <= limit
