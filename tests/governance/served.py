@@ -50,6 +50,7 @@ def served_cloud(tmp: Path, platform: PlatformConfig | None = None) -> Iterator[
         env.update(
             PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+            MLGOV_LOCALCLOUD_DIR=str(cloud.state_dir),  # what `mlgov cloud env` reads
         )
         yield Served(cloud, platform, provision(platform), env)
 
