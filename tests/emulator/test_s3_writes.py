@@ -211,6 +211,47 @@ def test_object_creation_operation_exempts_only_the_steps_of_a_multipart_upload(
     assert s3.get_object(Bucket="write-once-kit", Key="models/big")["Body"].read() == first + b"candidate"
 
 
+def test_a_bucket_deny_on_who_calls_decides_for_the_signed_caller(enforced: EnforcedCloud):
+    """The kit's one-writer statement (modules/artifacts.py, ModelsOnlyByPromotion: every principal
+    but the writer denied by ArnNotEquals on aws:PrincipalArn) beside the write-once one: the
+    writer's conditional write and copy succeed, anyone else's is refused. The bucket's
+    "deny regardless of who calls" check saw no aws:PrincipalArn and refused the writer too (the
+    demo's promotion failed with AccessDenied on the deployed cloud)."""
+    writer = enforced.role(DEV, "writer", trusting(root(DEV)), policy_document(allow_s3()))
+    other = enforced.role(DEV, "other", trusting(root(DEV)), policy_document(allow_s3()))
+    admin = enforced.deploy[DEV].client("s3")
+    admin.create_bucket(Bucket="one-writer")
+    admin.put_object(Bucket="one-writer", Key="incoming/src", Body=b"candidate")
+    only_writer = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::one-writer/models/*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": writer}},
+    }
+    write_once = {**KIT_WRITE_ONCE, "Resource": "arn:aws:s3:::one-writer/models/*"}
+    admin.put_bucket_policy(Bucket="one-writer", Policy=policy_document(only_writer, write_once))
+    as_writer = enforced.assume(writer, enforced.deploy[DEV]).client("s3", config=CONFIG)
+    as_writer.put_object(Bucket="one-writer", Key="models/a", Body=b"1", IfNoneMatch="*")
+    as_writer.copy_object(
+        Bucket="one-writer",
+        Key="models/b",
+        CopySource={"Bucket": "one-writer", "Key": "incoming/src"},
+        IfNoneMatch="*",
+    )
+    as_other = enforced.assume(other, enforced.deploy[DEV]).client("s3", config=CONFIG)
+    with pytest.raises(ClientError) as error:
+        as_other.put_object(Bucket="one-writer", Key="models/c", Body=b"1", IfNoneMatch="*")
+    assert code(error) == "AccessDenied"
+    with pytest.raises(ClientError) as error:
+        as_writer.put_object(Bucket="one-writer", Key="models/c", Body=b"1")
+    assert code(error) == "AccessDenied"
+
+
+def allow_s3() -> dict:
+    return {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+
+
 def test_an_identity_policy_can_require_conditional_writes(enforced: EnforcedCloud):
     enforced.deploy[DEV].client("s3").create_bucket(Bucket="identity-bucket")
     role = enforced.role(
