@@ -109,7 +109,9 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     actions = sorted(
         json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys
     )
-    assert actions == ["approve", "card-status", "promote", "stage-status"]
+    # promote-refused: the workflow's biased version, refused by prod's bias gate, is audited in
+    # prod beside its source version (issue 20: a refusal leaves a record)
+    assert actions == ["approve", "card-status", "promote", "promote-refused", "stage-status"]
     deployments = prod.client("sagemaker").list_actions(ActionType="ModelDeployment")["ActionSummaries"]
     assert [a["Source"]["SourceUri"] for a in deployments] == [f"{prod_arn}#deployment"]
 
