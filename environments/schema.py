@@ -301,7 +301,77 @@ RoleName = Annotated[
 ]
 _PRINCIPAL = r"arn:aws:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)"
 _PRINCIPAL_TEXT = "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)"
+#: A role or user named exactly, or a role ARN pattern (``*`` / ``?``: IAM Identity Center
+#: permission sets' roles carry a generated suffix).
+_NAMED_PRINCIPAL = re.compile(r"arn:aws:iam::(\d{12}):(role|user)/([\w+=,.@/-]+)")
+_ROLE_PATTERN = re.compile(r"arn:aws:iam::(\d{12}):role/([\w+=,.@/*?-]+)")
+_NAMED_TEXT = (
+    "an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>), or an IAM "
+    "Identity Center permission set's role pattern (arn:aws:iam::<account>:role/aws-reserved/"
+    "sso.amazonaws.com/AWSReservedSSO_<permission set>_*)"
+)
+#: Literal characters a role pattern's last path segment must keep: ``role/*`` or a path
+#: ending in ``/*`` would trust every role of the account, as the account root does.
+_PATTERN_LITERAL_MIN = 4
+
+
+def _trusted_principal(value: Any) -> str:
+    """A principal a kit role's trust policy may name: never the account root nor anyone.
+
+    The account root in a trust policy lets every principal of the account whose own policies
+    allow ``sts:AssumeRole`` become the role (the deploy role, a CI job, a compromised
+    workstation's profile); ``*`` lets anyone. A pattern must name a role and keep a literal
+    name: the trust matches it with ``ArnLike`` on ``aws:PrincipalArn``.
+    """
+    if not isinstance(value, str):
+        raise refuse(f"expected {_NAMED_TEXT}, got {value!r}")
+    if value.strip() == "*" or re.fullmatch(r"arn:aws:iam::\*:.*", value):
+        raise refuse(
+            f"expected {_NAMED_TEXT}, got {value!r}: a wildcard principal would let anyone assume the role"
+        )
+    if re.fullmatch(r"\d{12}|arn:aws:iam::\d{12}:root", value):
+        raise refuse(
+            f"expected {_NAMED_TEXT}, got the account root {value!r}: it would let every principal of "
+            "the account that IAM allows sts:AssumeRole (the deploy role, a CI job) take the role; name "
+            "the roles or users, or the permission set's role pattern"
+        )
+    if value.startswith("arn:aws:sts::"):
+        raise refuse(
+            f"expected {_NAMED_TEXT}, got the session {value!r}: name the role, not one session of it"
+        )
+    if _NAMED_PRINCIPAL.fullmatch(value):
+        return value
+    pattern = _ROLE_PATTERN.fullmatch(value)
+    if pattern is None:
+        raise refuse(f"expected {_NAMED_TEXT}, got {value!r}")
+    last = pattern.group(2).rsplit("/", 1)[-1]
+    if len(re.sub(r"[*?]", "", last)) < _PATTERN_LITERAL_MIN:
+        raise refuse(
+            f"expected a role pattern that keeps the role's name (at least {_PATTERN_LITERAL_MIN} literal "
+            f"characters after the last /), got {value!r}: it would match nearly every role of the account"
+        )
+    return value
+
+
+def is_pattern(principal: str) -> bool:
+    """True for a role ARN pattern (matched with ``ArnLike`` on ``aws:PrincipalArn``)."""
+    return "*" in principal or "?" in principal
+
+
+def concrete_principal(principal: str) -> str:
+    """A principal ARN that ``principal`` names: itself, or for a role pattern the pattern with
+    each ``*`` the word ``local`` and each ``?`` an ``x`` (``..._MLGovApprover_*`` ->
+    ``..._MLGovApprover_local``): the local cloud creates it, the access matrix tries it."""
+    return principal.replace("*", "local").replace("?", "x")
+
+
+def principal_account(principal: str) -> str:
+    """The account of a principal ARN or pattern (always literal: the schema refuses ``*``)."""
+    return principal.split(":")[4]
+
+
 Principal = Annotated[str, Strict(), _matching(_PRINCIPAL, _PRINCIPAL_TEXT)]
+TrustedPrincipal = Annotated[str, BeforeValidator(_trusted_principal)]
 LifecycleStage = Annotated[
     str,
     Strict(),
@@ -562,7 +632,9 @@ class CiConfig(_Section):
       environment, where staging and prod carry required reviewers); for a dev-tier environment
       also the listed branches, so a push to main applies dev without a reviewer.
     - plan role (read-only): the listed branches (scheduled drift detection) and, when
-      ``plan_on_pull_request``, ``pull_request``.
+      ``plan_on_pull_request``, ``pull_request``, except in prod-tier environments.
+    - promotion role of environment ``E``: ``environment:E-promotion`` (a GitHub environment of its
+      own whose reviewers approve promotions, apart from the deploy jobs' ``E``).
     """
 
     github_repository: GitHubRepository
@@ -570,7 +642,8 @@ class CiConfig(_Section):
     branches: Annotated[tuple[Branch, ...], _unique("expected unique names")] = ("main",)
     """Branches whose jobs may plan everywhere and apply dev-tier environments."""
     plan_on_pull_request: Bool = True
-    """Let pull-request jobs assume the read-only plan role (never the deploy role)."""
+    """Let pull-request jobs assume the read-only plan role (never the deploy role) of every
+    environment but prod-tier ones."""
     admin_principals: Annotated[tuple[CiPrincipal, ...], _unique("expected unique names")] = ()
     """Break-glass IAM principal ARNs that may also assume the deploy role (operators' laptops)."""
     create_oidc_provider: Bool = True
@@ -582,11 +655,20 @@ class CiConfig(_Section):
         branches = () if env.tier.strict else tuple(f"{repo}:ref:refs/heads/{b}" for b in self.branches)
         return (f"{repo}:environment:{env.name}", *branches)
 
-    def plan_subjects(self) -> tuple[str, ...]:
-        """``sub`` values that may assume the read-only plan role of any environment."""
+    def plan_subjects(self, env: EnvironmentConfig) -> tuple[str, ...]:
+        """``sub`` values that may assume ``env``'s read-only plan role: the branches (drift
+        detection) and, when ``plan_on_pull_request``, pull requests, except in a prod-tier
+        environment. A pull request's workflow runs the pull request's code (``python main.py``)
+        after the credentials are configured, so whatever its role may read, the pull request's
+        author may read: prod's plan role never trusts it (docs/THREAT_MODEL.md)."""
         repo = f"repo:{self.github_repository}"
-        pull = (f"{repo}:pull_request",) if self.plan_on_pull_request else ()
+        pull = (f"{repo}:pull_request",) if self.plan_on_pull_request and env.tier is not Tier.PROD else ()
         return (*(f"{repo}:ref:refs/heads/{b}" for b in self.branches), *pull)
+
+    def promotion_subjects(self, env: EnvironmentConfig) -> tuple[str, ...]:
+        """``sub`` values that may assume ``env``'s promotion role: jobs of the GitHub environment
+        ``<env>-promotion`` (``promote.yml``), never a branch or a pull request."""
+        return (f"repo:{self.github_repository}:environment:{env.promotion_environment}",)
 
 
 @dataclass(frozen=True, kw_only=True, config=ConfigDict(extra="forbid"))
@@ -606,10 +688,23 @@ class EnvironmentConfig(_Section):
     lifecycle_stage: LifecycleStage
     network: NetworkConfig
     studio: StudioConfig
-    approvers: Annotated[
-        tuple[Principal, ...],
-        _not_empty("expected at least one IAM principal ARN allowed to approve models"),
+    data_scientists: Annotated[
+        tuple[TrustedPrincipal, ...],
+        _not_empty("expected at least one IAM principal allowed to act as a data scientist here"),
+        _unique("expected unique principals"),
     ]
+    """Who may assume the data-scientist role (:func:`_trusted_principal`: named roles or users,
+    or a permission set's role pattern; never the account root)."""
+    approvers: Annotated[
+        tuple[TrustedPrincipal, ...],
+        _not_empty("expected at least one IAM principal allowed to approve models"),
+        _unique("expected unique principals"),
+    ]
+    """Who may assume the model-approver role (same rules as ``data_scientists``)."""
+    promotion_operators: Annotated[tuple[TrustedPrincipal, ...], _unique("expected unique principals")] = ()
+    """Who besides the protected CI promote job (``ci``: the GitHub environment
+    ``<env>-promotion``) may assume the promotion role, e.g. a release manager's permission set;
+    empty: only CI promotes into this environment."""
     use_cases: Annotated[
         tuple[UseCase, ...],
         _not_empty("expected at least one use case"),
@@ -651,9 +746,38 @@ class EnvironmentConfig(_Section):
             raise refuse(f"expected {stem!r} (the file name without .yaml), got {self.name!r}", field="name")
         return self
 
+    @model_validator(mode="after")
+    def _four_eyes(self) -> EnvironmentConfig:
+        """In a strict tier one principal may not both approve and register versions: a data
+        scientist or a promotion operator who is also an approver approves their own work."""
+        if not self.tier.strict:
+            return self
+        problems = [
+            refuse(
+                f"{principal!r} is also in approvers: in a {self.tier.value} tier the principal that "
+                f"{doing} must not be the one that approves it; list it in one of the two",
+                field=f"{field}[{i}]",
+            )
+            for field, doing in (
+                ("data_scientists", "builds a version"),
+                ("promotion_operators", "promotes a version"),
+            )
+            for i, principal in enumerate(getattr(self, field))
+            if principal in self.approvers
+        ]
+        if problems:
+            raise _refuse_all(problems, type(self).__name__, self)
+        return self
+
     @property
     def deploy_role_arn(self) -> str:
         return f"arn:aws:iam::{self.account_id}:role/{self.deploy_role_name}"
+
+    @property
+    def promotion_environment(self) -> str:
+        """The GitHub environment whose jobs may assume this environment's promotion role
+        (``<name>-promotion``: its own required reviewers, apart from the deploy jobs')."""
+        return f"{self.name}-promotion"
 
     def use_case(self, name: str) -> UseCase:
         for uc in self.use_cases:

@@ -12,9 +12,11 @@ class ArtifactStore(Construct):
     """Artifact bucket encrypted with the platform key, logged to a hardened access-log bucket
     (SSE-S3, the only default encryption S3 delivers server access logs to).
 
-    Bucket policy: TLS only; each downstream environment's promotion role may read objects and
-    list the bucket (it copies approved artifacts into its own account). This environment's own
-    roles write through their IAM policies.
+    Bucket policy: TLS only; each downstream environment's promotion role may read ``models/*``
+    and list it (it copies approved artifacts into its own account), nothing else of the bucket
+    (audit records, promotion state). This environment's own roles write through their IAM
+    policies. With ``models_writer`` (strict tiers) ``models/*`` is write-once and has one
+    writer, whatever any identity policy says (:func:`write_once_models`).
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class ArtifactStore(Construct):
         organization_id: str | None,
         noncurrent_version_days: int,
         force_destroy: bool,
+        models_writer: str | None = None,
     ) -> None:
         """
         :param account_id: the environment's account (scopes the log delivery permission).
@@ -40,6 +43,8 @@ class ArtifactStore(Construct):
         :param organization_id: when set, cross-account grants also require aws:PrincipalOrgID.
         :param noncurrent_version_days: days a replaced object version is kept.
         :param force_destroy: let ``terraform destroy`` delete a non-empty bucket (non-prod only).
+        :param models_writer: the one principal that may write ``models/*`` (the strict tier's
+            promotion role); None leaves ``models/*`` to the identity policies (dev).
         """
         super().__init__(scope, id)
         logs = AccessLogBucket(
@@ -61,9 +66,10 @@ class ArtifactStore(Construct):
             lifecycle=Lifecycle(noncurrent_days=noncurrent_version_days),
             force_destroy=force_destroy,
             policy_id="policy",
-            policy_statements=_downstream_reads(
-                f"arn:aws:s3:::{bucket_name}", downstream_reader_arns, organization_id
-            ),
+            policy_statements=[
+                *_downstream_reads(f"arn:aws:s3:::{bucket_name}", downstream_reader_arns, organization_id),
+                *(write_once_models(f"arn:aws:s3:::{bucket_name}", models_writer) if models_writer else []),
+            ],
             access_logs=logs,
         )
         self.bucket = store.bucket
@@ -73,23 +79,70 @@ class ArtifactStore(Construct):
 def _downstream_reads(
     bucket_arn: str, reader_arns: tuple[str, ...], organization_id: str | None
 ) -> list[Statement]:
-    """Read and list for the downstream promotion roles; nothing when there is no downstream."""
+    """Read and list ``models/*`` for the downstream promotion roles; nothing when there is no
+    downstream."""
     if not reader_arns:
         return []
-    org = org_condition(organization_id) or None
+    org = org_condition(organization_id)
     return [
         statement(
-            "DownstreamPromotionReadObjects",
+            "DownstreamPromotionReadModels",
             ["s3:GetObject", "s3:GetObjectVersion"],
-            [f"{bucket_arn}/*"],
+            [f"{bucket_arn}/models/*"],
             principal={"AWS": list(reader_arns)},
-            condition=org,
+            condition=org or None,
         ),
         statement(
-            "DownstreamPromotionList",
+            "DownstreamPromotionListModels",
             ["s3:ListBucket"],
             [bucket_arn],
             principal={"AWS": list(reader_arns)},
-            condition=org,
+            condition={**org, "StringLike": {"s3:prefix": ["models/*"]}},
+        ),
+    ]
+
+
+def write_once_models(bucket_arn: str, writer_arn: str) -> list[Statement]:
+    """``models/*`` of a strict tier: one writer, write-once, never deleted.
+
+    - Only ``writer_arn`` (the promotion role) may write there: ``aws:PrincipalArn`` is the role's
+      ARN for every session of it; a principal without one (a service) is denied too.
+    - Every object creation must carry ``If-None-Match: *`` (S3 conditional writes: the object
+      must not exist yet), so an approved artifact is never replaced. ``StringNotEquals`` on an
+      absent key is true, so a write without the header is denied, and so is ``If-Match`` (an
+      overwrite of a known ETag). ``s3:ObjectCreationOperation`` is false for the parts of a
+      multipart upload (CreateMultipartUpload, UploadPart, UploadPartCopy), which take no
+      conditional header: only their CompleteMultipartUpload is held to it. Followed: S3 User
+      Guide, "Enforce conditional writes on Amazon S3 buckets".
+    - No object or object version there is deleted (a delete marker would make the key readable
+      as missing, a version delete would erase the bytes).
+    """
+    models = f"{bucket_arn}/models/*"
+    return [
+        statement(
+            "ModelsOnlyByPromotion",
+            ["s3:PutObject", "s3:ReplicateObject"],
+            [models],
+            effect="Deny",
+            principal={"AWS": "*"},
+            condition={"ArnNotEquals": {"aws:PrincipalArn": writer_arn}},
+        ),
+        statement(
+            "ModelsWriteOnce",
+            ["s3:PutObject"],
+            [models],
+            effect="Deny",
+            principal={"AWS": "*"},
+            condition={
+                "StringNotEquals": {"s3:if-none-match": "*"},
+                "Bool": {"s3:ObjectCreationOperation": "true"},
+            },
+        ),
+        statement(
+            "ModelsNeverDeleted",
+            ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            [models],
+            effect="Deny",
+            principal={"AWS": "*"},
         ),
     ]

@@ -10,8 +10,14 @@ environment's account:
 - the GitHub Actions OIDC provider (unless ``ci.create_oidc_provider`` is false);
 - the deploy role (``env.deploy_role_name``) that Terraform and the CI apply jobs assume, trusted
   by exact OIDC subjects (``CiConfig.deploy_subjects``), by the break-glass principals, and by
-  itself (the platform stack's provider assumes the deploy role, also when CI is already in it);
-- the read-only plan role (``Names.plan_role_name``) for pull-request plans and drift detection.
+  itself (the platform stack's provider assumes the deploy role, also when CI is already in it).
+  It may manage what the stacks manage (:func:`deploy_statements`), and is denied every model
+  governance write: registering, approving or changing versions and cards, writing ``models/*``,
+  reading the platform's data, assuming the platform's roles (docs/THREAT_MODEL.md);
+- the read-only plan role (``Names.plan_role_name``) for pull-request plans and drift detection:
+  AWS's ``ReadOnlyAccess`` with the data denied (:func:`plan_denies`: objects outside the state
+  bucket, decryption with any key but the state key, log events); a prod-tier environment's plan
+  role never trusts a pull request (``CiConfig.plan_subjects``).
 
 The bootstrap keeps its own state locally (it creates the bucket the other state lives in), in a
 path relative to the directory Terraform runs in: ``mlgov deploy bootstrap``
@@ -35,22 +41,18 @@ from environments.naming import Names
 from environments.schema import CiConfig, EnvironmentConfig, PlatformConfig
 
 from .buckets import AccessLogBucket, HardenedBucket, Lifecycle
-from .policy import document, statement
+from .iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, github_trust
+from .policy import Statement, document, statement
 from .providers import aws_provider, state_backend
 
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 #: GitHub's published certificate thumbprints. IAM no longer checks them for this provider (it
 #: trusts GitHub's root CAs), but the API still accepts and older provider versions require them.
 GITHUB_OIDC_THUMBPRINTS = (
     "6938fd4d98bab03faadb97b34396831e3780aea1",
     "1c58a3a8518e8759bf075b76b750d4f2df264fcd",
 )
-#: The deploy role creates KMS keys, buckets, VPCs, SageMaker and DataZone resources: the
-#: AWS-managed power-user policy (everything except IAM, Organizations and account settings),
-#: plus IAM on the platform's own roles only (see ``_deploy_iam_policy``). Not administrator:
-#: the role can neither touch other roles nor rewrite its own trust.
-DEPLOY_POLICY_ARN = "arn:aws:iam::aws:policy/PowerUserAccess"
+#: The plan role reads what Terraform refreshes, everywhere: AWS's read-only policy (Terraform's
+#: reads span every service the stacks manage), with the data itself denied (``plan_denies``).
 PLAN_POLICY_ARN = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 #: Old state versions kept for recovery (a bad apply can be rolled back by restoring one).
 STATE_NONCURRENT_DAYS = 90
@@ -148,19 +150,7 @@ class CiIdentity(Construct):
         def github(sid: str, subjects: tuple[str, ...]) -> list[dict]:
             if ci is None or not subjects:
                 return []
-            return [
-                statement(
-                    sid,
-                    ["sts:AssumeRoleWithWebIdentity"],
-                    principal={"Federated": oidc_arn},
-                    condition={
-                        "StringEquals": {
-                            f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
-                            f"{GITHUB_OIDC_HOST}:sub": list(subjects),
-                        }
-                    },
-                )
-            ]
+            return [github_trust(sid, oidc_arn, subjects)]
 
         def itself(role_name: str) -> dict:
             # A role may assume itself only when its trust says so. Naming the role as principal
@@ -168,7 +158,7 @@ class CiIdentity(Construct):
             # exactly this role by aws:PrincipalArn.
             return statement(
                 "AssumeItself",
-                ["sts:AssumeRole", "sts:TagSession"],
+                ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
                 principal={"AWS": account_root},
                 condition={
                     "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{env.account_id}:role/{role_name}"}
@@ -180,10 +170,12 @@ class CiIdentity(Construct):
             itself(env.deploy_role_name),
         ]
         if ci is not None and ci.admin_principals:
+            # A break-glass operator's session may carry a source identity (an Identity Center
+            # sign-in, or the kit's own assume_role): its trust must let them bring it.
             deploy_trust.append(
                 statement(
                     "BreakGlass",
-                    ["sts:AssumeRole", "sts:TagSession"],
+                    ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
                     principal={"AWS": list(ci.admin_principals)},
                 )
             )
@@ -191,7 +183,9 @@ class CiIdentity(Construct):
             # No CI identity configured: IAM policies in this account decide who may deploy.
             deploy_trust.append(
                 statement(
-                    "AccountPrincipals", ["sts:AssumeRole", "sts:TagSession"], principal={"AWS": account_root}
+                    "AccountPrincipals",
+                    ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+                    principal={"AWS": account_root},
                 )
             )
         self.deploy_role = IamRole(
@@ -202,8 +196,13 @@ class CiIdentity(Construct):
             assume_role_policy=document(*deploy_trust),
             max_session_duration=3600,
         )
-        IamRolePolicyAttachment(
-            self, "deploy-policy", role=self.deploy_role.name, policy_arn=DEPLOY_POLICY_ARN
+        # Construct id and name kept from the PowerUserAccess attachment this policy replaced.
+        IamRolePolicy(
+            self,
+            "deploy-services",
+            role=self.deploy_role.id,
+            name="platform-services",
+            policy=document(*deploy_statements(names, state_bucket_arn=state_bucket_arn)),
         )
         IamRolePolicy(
             self,
@@ -214,7 +213,7 @@ class CiIdentity(Construct):
         )
 
         plan_trust = [
-            *github("GitHubActionsPlan", ci.plan_subjects() if ci else ()),
+            *github("GitHubActionsPlan", ci.plan_subjects(env) if ci else ()),
             itself(names.plan_role_name),
         ]
         self.plan_role = IamRole(
@@ -244,8 +243,158 @@ class CiIdentity(Construct):
                     ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
                     [state_key_arn],
                 ),
+                *plan_denies(state_bucket_arn=state_bucket_arn, state_key_arn=state_key_arn),
             ),
         )
+
+
+def plan_denies(*, state_bucket_arn: str, state_key_arn: str) -> list[Statement]:
+    """What ``ReadOnlyAccess`` would read that a plan never needs: the platform's data.
+
+    A pull request's plan job runs the pull request's own code after its credentials are set
+    (``python main.py``), so whatever the plan role may read, a pull request's author may read.
+    Terraform refreshes configurations, never contents: S3 object bodies (but the state's), KMS
+    decryption (SecureString parameter values, SSE-KMS objects, SageMaker's registry content: all
+    need kms:Decrypt; the state key's alone is left), CloudWatch log events.
+    """
+    return [
+        statement(
+            "NoObjectReadsButTheState",
+            ["s3:GetObject", "s3:GetObjectVersion"],
+            effect="Deny",
+            not_resources=[f"{state_bucket_arn}/*"],
+        ),
+        statement("NoDecryptionButTheState", ["kms:Decrypt"], effect="Deny", not_resources=[state_key_arn]),
+        statement("NoLogEvents", LOG_DATA_ACTIONS, ["*"], effect="Deny"),
+    ]
+
+
+#: CloudWatch Logs actions that return log events (data), not log group configuration.
+LOG_DATA_ACTIONS = (
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetLogRecord",
+    "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "logs:StartQuery",
+    "logs:Unmask",
+)
+
+
+def deploy_statements(names: Names, *, state_bucket_arn: str) -> list[Statement]:
+    """The deploy role's permissions on the services the stacks manage, and its denies.
+
+    Scoped by resource where the service's ARNs allow it (this account's and region's, the
+    platform's names); ``ec2:*`` and ``datazone:*``/``ram:*`` stay on ``*`` (VPC resources have
+    generated ids and most EC2 actions take several resource types; DataZone and RAM calls of the
+    stack take generated ids or no resource type). Not practical to narrow, and said so in
+    docs/THREAT_MODEL.md: the deploy role rewrites the platform's policies (that is what
+    infrastructure as code is), so what limits it is who may assume it (the protected apply job,
+    the named break-glass principals) and these explicit denies, which no policy it writes can
+    lift (it cannot change its own policies: ``ProtectCiRoles``).
+    """
+    env = names.env
+    region, account = env.region, env.account_id
+    here = f"{region}:{account}"
+    buckets = [f"arn:aws:s3:::{names.base}-*", f"arn:aws:s3:::{names.base}-*/*"]
+    artifacts = names.artifact_bucket_arn
+    platform_roles = [
+        names.role_arn(key) for key in ("execution", "data_scientist", "approver", "promotion", "datazone")
+    ]
+    return [
+        statement("Network", ["ec2:*"], ["*"]),
+        statement(
+            "PlatformKeys",
+            ["kms:*"],
+            [f"arn:aws:kms:{here}:key/*", f"arn:aws:kms:{here}:alias/{names.prefix}-*"],
+        ),
+        statement("CreateKeys", ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys"], ["*"]),
+        statement("PlatformBuckets", ["s3:*"], buckets),
+        statement(
+            "TerraformState",
+            ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+            [f"{state_bucket_arn}/{names.state_key}", f"{state_bucket_arn}/{names.state_key}.tflock"],
+        ),
+        statement("TerraformStateBucket", ["s3:ListBucket"], [state_bucket_arn]),
+        statement(
+            "PlatformLogs",
+            ["logs:*"],
+            [f"arn:aws:logs:{here}:log-group:/{names.prefix}/{env.name}/*"],
+        ),
+        statement(
+            "LogResourcePolicies",
+            [
+                "logs:DeleteResourcePolicy",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:PutResourcePolicy",
+            ],
+            ["*"],
+        ),
+        statement("PlatformEvents", ["events:*"], [f"arn:aws:events:{here}:rule/*"]),
+        statement(
+            "PlatformParameters", ["ssm:*"], [f"arn:aws:ssm:{here}:parameter/{names.prefix}/{env.name}/*"]
+        ),
+        statement("DescribeParameters", ["ssm:DescribeParameters"], ["*"]),
+        statement("StudioAndRegistry", ["sagemaker:*"], ["*"]),
+        statement("DataZoneAndSharing", ["datazone:*", "ram:*"], ["*"]),
+        statement("WhoAmI", ["sts:GetCallerIdentity"], ["*"]),
+        statement(
+            "ServiceLinkedRoles",
+            ["iam:CreateServiceLinkedRole"],
+            [f"arn:aws:iam::{account}:role/aws-service-role/*"],
+            condition={
+                "StringEquals": {
+                    "iam:AWSServiceName": [
+                        "datazone.amazonaws.com",
+                        "ram.amazonaws.com",
+                        "sagemaker.amazonaws.com",
+                    ]
+                }
+            },
+        ),
+        # -- model governance is not the deploy role's: none of it, whatever it is allowed above
+        statement(
+            "NoModelGovernanceWrites",
+            [
+                "sagemaker:CreateModelCard",
+                "sagemaker:CreateModelPackage",
+                "sagemaker:DeleteModelCard",
+                "sagemaker:DeleteModelPackage",
+                "sagemaker:UpdateModelCard",
+                "sagemaker:UpdateModelPackage",
+            ],
+            ["*"],
+            effect="Deny",
+        ),
+        statement("NoModelArtifactWrites", ["s3:PutObject"], [f"{artifacts}/models/*"], effect="Deny"),
+        # Terraform manages the domain and its user profiles, never what people run in it.
+        statement(
+            "NoStudioUse",
+            [
+                "sagemaker:CreateApp",
+                "sagemaker:CreatePresignedDomainUrl",
+                "sagemaker:CreateSpace",
+                "sagemaker:DeleteApp",
+                "sagemaker:DeleteSpace",
+                "sagemaker:UpdateSpace",
+            ],
+            ["*"],
+            effect="Deny",
+        ),
+        statement(
+            "NoPlatformDataReads",
+            ["s3:GetObject", "s3:GetObjectVersion", *LOG_DATA_ACTIONS],
+            [f"{artifacts}/*", f"arn:aws:logs:{here}:log-group:*"],
+            effect="Deny",
+        ),
+        statement(
+            "NoPlatformRoles",
+            ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
+            platform_roles,
+            effect="Deny",
+        ),
+    ]
 
 
 #: What Terraform does to the platform's roles and their policies (create, read, update, tag,

@@ -14,7 +14,8 @@ class PlatformKey(Construct):
 
     The policy keeps the account in charge (root delegates to IAM), lets CloudWatch Logs encrypt
     this account's log groups only, and grants each downstream environment's promotion role
-    exactly Decrypt and DescribeKey so a promotion can read the artifacts it copies. (S3 server
+    exactly Decrypt and DescribeKey, through S3 and SageMaker only, so a promotion can read the
+    artifacts it copies and the version it promotes. (S3 server
     access logs are not encrypted with it: their buckets are SSE-S3, see ``AccessLogBucket``.)
 
     In the DataZone home environment the key also encrypts the domain, and the accounts associated
@@ -82,13 +83,17 @@ class PlatformKey(Construct):
             ),
         ]
         if downstream_reader_arns:
+            # Only as S3 (the copy reads SSE-KMS source objects) and SageMaker (the upstream
+            # version's card, read with AllData) use the key for them: never a direct Decrypt.
+            via = [f"{service}.{region}.amazonaws.com" for service in ("s3", "sagemaker")]
+            org = org_condition(organization_id).get("StringEquals", {})
             statements.append(
                 statement(
                     "DownstreamPromotionRead",
                     ["kms:Decrypt", "kms:DescribeKey"],
                     ["*"],
                     principal={"AWS": list(downstream_reader_arns)},
-                    condition=org_condition(organization_id) or None,
+                    condition={"StringEquals": {**org, "kms:ViaService": via}},
                 )
             )
         if datazone_associated_accounts:

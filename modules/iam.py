@@ -1,10 +1,25 @@
 """The platform roles of one environment and their least-privilege policies.
 
-Separation of duties: in a strict tier (staging, prod) only the approver role may change a model
-version's ModelApprovalStatus or its model card. Every other role that can register versions (the
-execution role, which runs whatever a Studio user runs; the data scientist; the promotion role) is
-denied both explicitly, and denied registering a version already ``Approved``, so no later grant
-can reopen the path. No role of a downstream environment may change an upstream version at all.
+Separation of duties (docs/THREAT_MODEL.md): in a strict tier (staging, prod) each governance
+asset has one writer.
+
+- Only the **promotion** role registers versions (CreateModelPackage) and writes ``models/*``;
+  every other role is denied both explicitly (and the group and bucket policies deny every other
+  principal, ``modules/registry.py``, ``modules/artifacts.py``).
+- Only the **approver** role changes a version's ModelApprovalStatus or its card, and it may
+  approve only a version whose gate record (``mlgov-gates``, written at creation by the promotion
+  role) says ``passed``.
+- No role changes a version's ``mlgov-*`` metadata after creation (the governance metadata guard,
+  :func:`governance_metadata_guard`), and only the promotion role may write the keys promotion
+  writes at creation.
+- Each person-facing role trusts exactly the principals the environment file names
+  (``data_scientists``, ``approvers``, ``promotion_operators``; the promotion role also the CI
+  promote job's GitHub environment), never the account root, and lets them carry their
+  ``sts:SourceIdentity`` in (issue 20: the audit trail names the person).
+
+In dev, versions are born: the data scientist and execution roles register and write artifacts,
+and the data scientist approves. No role of a downstream environment may change an upstream
+version at all.
 
 Each role is one function below returning its trust and permissions (:class:`RoleDocuments`) from
 the environment's resource ARNs (:class:`EnvironmentArns`); :class:`PlatformRoles` creates them.
@@ -16,14 +31,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 from environments.naming import Names
+from environments.schema import is_pattern, principal_account
 
-from .policy import Statement, document, statement
+from .policy import Statement, document, statement, variable
 
 #: Actions that change approval or card status: only the approver role in strict tiers.
 APPROVAL_ACTIONS = ("sagemaker:UpdateModelPackage", "sagemaker:UpdateModelCard")
@@ -41,7 +58,48 @@ _CARD_READ = (
     "sagemaker:ListModelCardVersions",
 )
 _KEY_USE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
-_OBJECT_READ_WRITE = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+_OBJECT_READ = ("s3:GetObject", "s3:GetObjectVersion")
+_OBJECT_READ_WRITE = (*_OBJECT_READ, "s3:PutObject")
+#: What a person-facing role's trust lets its principals do: assume it, carrying the person in
+#: (``sts:SetSourceIdentity``: a session that carries a source identity, or an AssumeRole that
+#: sets one, is refused without it; IAM User Guide, "Monitor and control actions taken with
+#: assumed roles").
+PEOPLE_TRUST_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity")
+
+#: The ``mlgov-*`` metadata keys a version carries (scripts/governance/metadata.py spells them for
+#: the jobs; tests/unit/test_constructs.py keeps the two lists equal). Registration and promotion
+#: write them at CreateModelPackage; no role changes them afterwards.
+GOVERNANCE_METADATA_KEYS = (
+    "mlgov-idempotency-key",
+    "mlgov-run-key",
+    "mlgov-version-label",
+    "mlgov-data-sha256",
+    "mlgov-model-sha256",
+    "mlgov-report-sha256",
+    "mlgov-source-arn",
+    "mlgov-source-account",
+    "mlgov-source-env",
+    "mlgov-source-version",
+    "mlgov-promotion-token",
+    "mlgov-gates",
+    "mlgov-gate-results",
+)
+#: Written by promotion only, on the version it creates: where the version came from and the gate
+#: record. Nobody else may set them, at creation or later.
+PROMOTION_METADATA_KEYS = (
+    "mlgov-source-arn",
+    "mlgov-source-account",
+    "mlgov-source-env",
+    "mlgov-source-version",
+    "mlgov-promotion-token",
+    "mlgov-gates",
+    "mlgov-gate-results",
+)
+#: Prefix of the per-environment keys earlier releases wrote on the source version.
+PROMOTED_TO_PREFIX = "mlgov-promoted-to-"
+#: The gate record a strict tier's approval requires: ``mlgov-gates`` = ``passed``.
+GATE_RECORD_KEY = "mlgov-gates"
+GATES_PASSED = "passed"
 
 
 @dataclass(frozen=True)
@@ -62,6 +120,11 @@ class EnvironmentArns:
     """The model package (version) pattern of each group."""
     kms_key: str
     """The platform key (a Terraform reference)."""
+    promotion_role: str
+    """This environment's promotion role: in a strict tier the one writer of versions and
+    ``models/*``."""
+    approver_role: str
+    """This environment's approver role."""
 
     @classmethod
     def of(cls, names: Names, use_cases: Sequence[str], kms_key_arn: str) -> EnvironmentArns:
@@ -75,7 +138,14 @@ class EnvironmentArns:
             groups=tuple(names.model_package_group_arn(u) for u in use_cases),
             packages=tuple(names.model_package_arn_pattern(u) for u in use_cases),
             kms_key=kms_key_arn,
+            promotion_role=names.role_arn("promotion"),
+            approver_role=names.role_arn("approver"),
         )
+
+    def via(self, *services: str) -> dict[str, Any]:
+        """``kms:ViaService`` of ``services`` in this region (a KMS use those services make for
+        the caller, never a direct call)."""
+        return {"StringEquals": {"kms:ViaService": [f"{s}.{self.region}.amazonaws.com" for s in services]}}
 
     def sagemaker(self, resource: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{resource}"
@@ -126,19 +196,46 @@ def _service_trust(
     )
 
 
-def _account_trust(sid: str, arns: EnvironmentArns) -> Statement:
-    """The account's root: IAM policies of this account decide who may assume the role."""
-    return statement(sid, ["sts:AssumeRole"], principal={"AWS": arns.root})
+def people_trust(sid: str, principals: Sequence[str]) -> list[Statement]:
+    """The trust of a person-facing role: exactly ``principals`` (validated by the schema: named
+    roles or users, never an account root or ``*``), each allowed to bring its source identity.
+
+    A named principal is the statement's ``Principal``. A role pattern (an IAM Identity Center
+    permission set's roles carry a generated suffix) cannot be a principal: its account is the
+    principal and ``ArnLike`` on ``aws:PrincipalArn`` admits only roles matching it (IAM User
+    Guide, "Principal" and "aws:PrincipalArn"); with the account as principal, the caller's own
+    policies must also allow ``sts:AssumeRole`` (a permission set's policy does)."""
+    named = sorted(p for p in principals if not is_pattern(p))
+    patterns: dict[str, list[str]] = {}
+    for p in sorted(principals):
+        if is_pattern(p):
+            patterns.setdefault(principal_account(p), []).append(p)
+    out = [statement(sid, PEOPLE_TRUST_ACTIONS, principal={"AWS": named})] if named else []
+    for i, (account, matching) in enumerate(sorted(patterns.items())):
+        out.append(
+            statement(
+                f"{sid}ByPattern{i + 1 if len(patterns) > 1 else ''}",
+                PEOPLE_TRUST_ACTIONS,
+                principal={"AWS": f"arn:aws:iam::{account}:root"},
+                condition={"ArnLike": {"aws:PrincipalArn": matching}},
+            )
+        )
+    return out
 
 
 def _use_platform_key(arns: EnvironmentArns) -> Statement:
-    return statement("UsePlatformKey", _KEY_USE, [arns.kms_key])
+    """The platform key, only as S3 (SSE-KMS objects: artifacts, reports, audit records) and
+    SageMaker (registry and card content) use it for the caller: no role calls KMS itself."""
+    return statement(
+        "UsePlatformKeyThroughS3AndSageMaker", _KEY_USE, [arns.kms_key], condition=arns.via("s3", "sagemaker")
+    )
 
 
 def _registry_key_grants(arns: EnvironmentArns) -> Statement:
     """SageMaker creates grants on the platform key as the caller when a model package or card
     is written under it (``SecurityConfig.KmsKeyId``); AWS's ``AmazonSageMakerModelRegistryFullAccess``
-    grants ``kms:CreateGrant`` for exactly this, through SageMaker only."""
+    grants ``kms:CreateGrant`` (with DescribeKey, GenerateDataKey, Decrypt: ``UsePlatformKey...``)
+    for exactly this, through SageMaker only (docs/aws-references.md)."""
     return statement(
         "RegistryKeyGrantsThroughSageMaker",
         ["kms:CreateGrant"],
@@ -170,31 +267,119 @@ def _platform_basics(arns: EnvironmentArns) -> list[Statement]:
     ]
 
 
-def _separation_of_duties(*, strict: bool) -> list[Statement]:
-    """In strict tiers: no approval by this role, not by update and not at registration.
+def _separation_of_duties(arns: EnvironmentArns, *, strict: bool) -> list[Statement]:
+    """In strict tiers, for every role but the approver and the promotion role: no approval, no
+    registration, no artifact write.
 
     Resource "*": a deny narrowed to today's ARNs would leave every other card and package open to
-    a later Allow. CreateModelPackage may set ``ModelApprovalStatus`` itself; IAM exposes it as
-    ``sagemaker:ModelApprovalStatus``, so registering an already approved version is denied while
-    registering a pending one (the default when the key is absent) stays allowed. The card status
-    at registration has no condition key: ``promote`` registers cards PendingReview.
+    a later Allow (an AWS managed policy attached by hand, say). The group and bucket policies deny
+    the same to every principal but the one writer (``modules/registry.py``,
+    ``modules/artifacts.py``); these statements hold even where a resource policy is removed.
     """
     if not strict:
         return []
     return [
         statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny"),
-        statement(
-            "SeparationOfDutiesNoApprovedRegistration",
-            ["sagemaker:CreateModelPackage"],
-            ["*"],
-            effect="Deny",
-            condition={"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
-        ),
+        _strict_no_registration(),
+        statement("StrictTierNoArtifactWrites", ["s3:PutObject"], [arns.models], effect="Deny"),
     ]
 
 
-def _model_development(arns: EnvironmentArns) -> list[Statement]:
-    """Read and write model artifacts, register versions in this environment's groups."""
+def _strict_no_registration() -> Statement:
+    """Strict tiers: versions enter only by promotion (the promotion role's CreateModelPackage,
+    gates checked first); nobody else registers one, pending or approved."""
+    return statement(
+        "StrictTierOnlyPromotionRegisters", ["sagemaker:CreateModelPackage"], ["*"], effect="Deny"
+    )
+
+
+def _approval_needs_gate_record() -> Statement:
+    """Strict tiers: a version may be approved only when its gate record (``mlgov-gates``, written
+    at CreateModelPackage by the promotion role, which passed every gate of this environment
+    first) says ``passed``. ``sagemaker:CurrentCustomerMetadataProperties/<key>`` is the version's
+    current value (Service Authorization Reference, UpdateModelPackage); absent, ``StringNotEquals``
+    is true, so a version without a record cannot be approved."""
+    return statement(
+        "StrictTierApprovalNeedsGateRecord",
+        ["sagemaker:UpdateModelPackage"],
+        ["*"],
+        effect="Deny",
+        condition={
+            "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"},
+            "StringNotEquals": {
+                f"sagemaker:CurrentCustomerMetadataProperties/{GATE_RECORD_KEY}": GATES_PASSED
+            },
+        },
+    )
+
+
+def _sid(key: str) -> str:
+    """``mlgov-model-sha256`` -> ``MlgovModelSha256`` (a statement id)."""
+    return "".join(part.capitalize() for part in key.split("-"))
+
+
+def governance_metadata_guard(arns: EnvironmentArns, *, environments: Sequence[str]) -> list[Statement]:
+    """The ``mlgov-*`` metadata of a version cannot be changed after creation: UpdateModelPackage
+    may neither set nor remove an ``mlgov-*`` key. One statement per key on
+    ``sagemaker:CustomerMetadataProperties/<key>`` (IAM has no wildcard in a condition key's
+    name) and one on the list ``sagemaker:CustomerMetadataPropertiesToRemove`` (both condition
+    keys of UpdateModelPackage in the Service Authorization Reference). So the checksum written at
+    registration, and the gate record and source written by the promotion role, stay as written.
+    A managed policy of its own (a role's inline policies share 10,240 characters), attached to
+    every role that can register or update versions (``PlatformRoles``).
+
+    :param environments: every environment of the platform (the ``mlgov-promoted-to-<env>`` keys
+        of earlier releases, which the report still reads).
+    """
+    keys = [*GOVERNANCE_METADATA_KEYS, *(f"{PROMOTED_TO_PREFIX}{e}" for e in sorted(environments))]
+    update = [
+        statement(
+            f"Keep{_sid(key)}",
+            ["sagemaker:UpdateModelPackage"],
+            ["*"],
+            effect="Deny",
+            condition={"Null": {f"sagemaker:CustomerMetadataProperties/{key}": "false"}},
+        )
+        for key in keys
+    ]
+    remove = statement(
+        "KeepEveryMlgovKey",
+        ["sagemaker:UpdateModelPackage"],
+        ["*"],
+        effect="Deny",
+        condition={"ForAnyValue:StringLike": {"sagemaker:CustomerMetadataPropertiesToRemove": ["mlgov-*"]}},
+    )
+    return [*update, remove]
+
+
+def registration_guard(arns: EnvironmentArns) -> list[Statement]:
+    """CreateModelPackage may carry the keys only promotion writes (source, token, gate record)
+    only as the promotion role: nobody registers a version that claims to come from upstream or
+    to have passed the gates. Attached like :func:`governance_metadata_guard`."""
+    return [
+        statement(
+            f"OnlyPromotionWrites{_sid(key)}",
+            ["sagemaker:CreateModelPackage"],
+            ["*"],
+            effect="Deny",
+            condition={
+                "Null": {f"sagemaker:CustomerMetadataProperties/{key}": "false"},
+                "ArnNotEquals": {"aws:PrincipalArn": arns.promotion_role},
+            },
+        )
+        for key in PROMOTION_METADATA_KEYS
+    ]
+
+
+def _model_development(arns: EnvironmentArns, *, strict: bool) -> list[Statement]:
+    """Dev: read and write model artifacts, register versions in this environment's groups.
+    Strict tiers: read them (validation, serving) and the registry; the writer is promotion."""
+    if strict:
+        return [
+            statement("ReadModelArtifacts", _OBJECT_READ, [arns.models]),
+            statement("ListArtifactBucket", ["s3:ListBucket"], [arns.bucket]),
+            statement("ReadModelVersions", _REGISTRY_READ, [*arns.groups, *arns.packages]),
+        ]
     return [
         statement("ReadWriteModelArtifacts", _OBJECT_READ_WRITE, [arns.models]),
         statement("ListArtifactBucket", ["s3:ListBucket"], [arns.bucket]),
@@ -209,25 +394,36 @@ def _model_development(arns: EnvironmentArns) -> list[Statement]:
 # -- one function per role ------------------------------------------------------------------------
 def execution_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments:
     """SageMaker execution role: Studio apps and jobs of this account only. In IAM-auth Studio it
-    is also the identity of the Studio web UI (``studio_statements``)."""
+    is also the identity of the Studio web UI (``studio_statements``); the domain passes the user
+    profile's name as the session's source identity (``ExecutionRoleIdentityConfig``,
+    ``modules/studio.py``), so its trust lets SageMaker set one."""
     return RoleDocuments(
-        trust=[_service_trust("SageMakerOfThisAccount", "sagemaker.amazonaws.com", arns.account)],
+        trust=[
+            _service_trust(
+                "SageMakerOfThisAccount",
+                "sagemaker.amazonaws.com",
+                arns.account,
+                actions=PEOPLE_TRUST_ACTIONS,
+            )
+        ],
         permissions=[
             *_platform_basics(arns),
-            *_model_development(arns),
+            *_model_development(arns, strict=strict),
             statement(
                 "JobLogs",
                 ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
                 [f"arn:aws:logs:{arns.region}:{arns.account}:log-group:/aws/sagemaker/*"],
             ),
-            *_separation_of_duties(strict=strict),
+            *_separation_of_duties(arns, strict=strict),
         ],
     )
 
 
 def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -> list[Statement]:
     """What the execution role needs for a user to open this Studio domain and run a JupyterLab
-    space in it (IAM auth: the Studio UI calls SageMaker with the execution role's credentials).
+    space in it (IAM auth: the Studio UI calls SageMaker with the execution role's credentials),
+    and no more: a user manages only their own spaces and apps (``${aws:SourceIdentity}``, the
+    user profile name the domain sets), runs apps in shared spaces, and sees the others'.
 
     Scoped to this domain's ARNs (Service Authorization Reference: ``domain/<id>``,
     ``user-profile/<id>/<name>``, ``space/<id>/<name>``, ``app/<id>/<owner>/<type>/<name>``).
@@ -242,23 +438,44 @@ def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -
     def this_domain(resource: str) -> str:
         return arns.sagemaker(f"{resource}/{domain_id}")
 
+    user = variable("aws:SourceIdentity")
+    own_profile = f"{this_domain('user-profile')}/{user}"
+
     return [
         statement(
             "OpenStudioDomain",
             ["sagemaker:DescribeDomain", "sagemaker:DescribeUserProfile"],
             [this_domain("domain"), f"{this_domain('user-profile')}/*"],
         ),
+        # Spaces: a user manages their own spaces (private or shared) and nobody else's. The
+        # domain makes the user profile's name the session's source identity
+        # (ExecutionRoleIdentityConfig USER_PROFILE_NAME), so ${aws:SourceIdentity} is the
+        # user; a session without one (not opened from this domain's Studio) matches nothing.
+        # The conditions are the Developer Guide's "Give your users access to spaces", with the
+        # source identity in place of a per-user role.
         statement(
-            "ManageSpacesAndApps",
-            [
-                "sagemaker:CreateApp",
-                "sagemaker:CreateSpace",
-                "sagemaker:DeleteApp",
-                "sagemaker:DeleteSpace",
-                "sagemaker:DescribeApp",
-                "sagemaker:DescribeSpace",
-                "sagemaker:UpdateSpace",
-            ],
+            "ManageOwnSpaces",
+            ["sagemaker:CreateSpace", "sagemaker:DeleteSpace", "sagemaker:UpdateSpace"],
+            [f"{this_domain('space')}/*"],
+            condition={"ArnEquals": {"sagemaker:OwnerUserProfileArn": own_profile}},
+        ),
+        statement(
+            "AppsInOwnSpaces",
+            ["sagemaker:CreateApp", "sagemaker:DeleteApp"],
+            [f"{this_domain('app')}/*"],
+            condition={"ArnEquals": {"sagemaker:OwnerUserProfileArn": own_profile}},
+        ),
+        # A shared space is for every user of the domain: anyone may run its apps (not delete
+        # or change the space: only its owner, above).
+        statement(
+            "AppsInSharedSpaces",
+            ["sagemaker:CreateApp", "sagemaker:DeleteApp"],
+            [f"{this_domain('app')}/*"],
+            condition={"StringEquals": {"sagemaker:SpaceSharingType": "Shared"}},
+        ),
+        statement(
+            "SeeSpacesAndApps",
+            ["sagemaker:DescribeApp", "sagemaker:DescribeSpace"],
             [f"{this_domain('space')}/*", f"{this_domain('app')}/*"],
         ),
         # The Studio UI tags a space when it creates it (AmazonSageMakerFullAccess grants the
@@ -301,25 +518,33 @@ def studio_statements(arns: EnvironmentArns, *, domain_id: str, role_arn: str) -
     ]
 
 
-def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments:
-    """Data scientist: register versions and edit Draft cards; approve only outside strict tiers."""
+def data_scientist_role(arns: EnvironmentArns, *, strict: bool, people: Sequence[str]) -> RoleDocuments:
+    """Data scientist: in dev, register versions, edit Draft cards and approve; in strict tiers,
+    read (validation). Assumed by exactly ``people`` (``data_scientists`` of the environment)."""
     if strict:
-        approval = _separation_of_duties(strict=True)
+        approval = _separation_of_duties(arns, strict=True)
     else:
         approval = [statement("DevSelfApproval", APPROVAL_ACTIONS, [*arns.packages, *arns.cards])]
-    return RoleDocuments(
-        trust=[_account_trust("PeopleOfThisAccount", arns)],
-        permissions=[
-            *_platform_basics(arns),
-            *_model_development(arns),
-            statement("ReadModelCards", _CARD_READ, arns.cards),
+    lineage = (
+        []
+        if strict
+        else [
             # Registration (seed, register) records dataset -> training -> model -> package
             # lineage (scripts/governance/lineage.py); the List calls take no resource ARN.
             statement(
                 "RecordRegistrationLineage",
                 ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
                 [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
-            ),
+            )
+        ]
+    )
+    return RoleDocuments(
+        trust=people_trust("NamedDataScientists", people),
+        permissions=[
+            *_platform_basics(arns),
+            *_model_development(arns, strict=strict),
+            statement("ReadModelCards", _CARD_READ, arns.cards),
+            *lineage,
             statement(
                 "FindLineage",
                 ["sagemaker:ListActions", "sagemaker:ListArtifacts", "sagemaker:ListAssociations"],
@@ -335,11 +560,13 @@ def data_scientist_role(arns: EnvironmentArns, *, strict: bool) -> RoleDocuments
     )
 
 
-def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str]) -> RoleDocuments:
+def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str], strict: bool) -> RoleDocuments:
     """Model approver: the only role that sets approval and card status in strict tiers; assumed
-    by exactly the configured principals."""
+    by exactly the configured principals. In strict tiers it approves only versions whose gate
+    record says passed, and never registers one."""
+    strict_denies = [_approval_needs_gate_record(), _strict_no_registration()] if strict else []
     return RoleDocuments(
-        trust=[statement("GovernanceOfficers", ["sts:AssumeRole"], principal={"AWS": sorted(approvers)})],
+        trust=people_trust("GovernanceOfficers", approvers),
         permissions=[
             *_platform_basics(arns),
             statement(
@@ -375,25 +602,38 @@ def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str]) -> RoleDoc
                 [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
             ),
             statement("FindDeployments", ["sagemaker:ListActions"], ["*"]),
+            *strict_denies,
         ],
     )
 
 
 def promotion_role(
-    arns: EnvironmentArns, *, upstream: Names | None, use_cases: Sequence[str], strict: bool
+    arns: EnvironmentArns,
+    *,
+    upstream: Names | None,
+    use_cases: Sequence[str],
+    strict: bool,
+    operators: Sequence[str],
+    ci_subjects: Sequence[str] = (),
+    oidc_provider_arn: str | None = None,
 ) -> RoleDocuments:
-    """Promotion role: pull approved versions from upstream, register them here.
+    """Promotion role: pull approved versions from upstream, register them here; in strict tiers
+    the one writer of versions and of ``models/*`` (write-once: the bucket policy requires
+    ``If-None-Match: *``).
 
-    It never holds UpdateModelPackage, in any tier: IAM cannot limit that action to some of its
-    parameters, so holding it means being able to approve. Registration carries everything the
-    target version needs at CreateModelPackage (card, lifecycle, metadata, lineage source); the
-    upstream version is only read. In strict tiers it is also denied approval explicitly.
+    Assumed by the CI promote job (GitHub OIDC, ``ci_subjects``: the ``<env>-promotion`` GitHub
+    environment, whose reviewers approve each run) and by ``operators`` (``promotion_operators``),
+    nobody else. It never holds UpdateModelPackage, in any tier: IAM cannot limit that action to
+    some of its parameters, so holding it means being able to approve. Registration carries
+    everything the target version needs at CreateModelPackage (card, lifecycle, metadata, the
+    gate record, lineage source); the upstream version is only read. In strict tiers it is also
+    denied approval explicitly, and registering a version already approved.
     """
     permissions = [
         *_platform_basics(arns),
         statement("WriteOwnArtifacts", _OBJECT_READ_WRITE, [arns.models]),
         statement("ListOwnArtifacts", ["s3:ListBucket"], [arns.bucket]),
-        # Promotion lock and record (scripts/promote.py): resumable, one target per source.
+        # Promotion lock and record (scripts/governance/promote/): resumable, one target per source.
         statement(
             "PromotionState",
             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
@@ -419,13 +659,50 @@ def promotion_role(
     ]
     if upstream is not None:
         permissions += _upstream_reads(upstream, use_cases)
-    permissions += _separation_of_duties(strict=strict)
-    return RoleDocuments(trust=[_account_trust("PromoteJobsOfThisAccount", arns)], permissions=permissions)
+    if strict:
+        permissions += [
+            statement("SeparationOfDutiesNoApproval", APPROVAL_ACTIONS, ["*"], effect="Deny"),
+            statement(
+                "SeparationOfDutiesNoApprovedRegistration",
+                ["sagemaker:CreateModelPackage"],
+                ["*"],
+                effect="Deny",
+                condition={"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}},
+            ),
+        ]
+    trust = people_trust("PromotionOperators", operators)
+    if ci_subjects and oidc_provider_arn:
+        trust.insert(0, github_trust("CiPromoteJob", oidc_provider_arn, ci_subjects))
+    return RoleDocuments(trust=trust, permissions=permissions)
+
+
+#: GitHub Actions' OIDC issuer host and the audience its tokens carry for AWS.
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+
+
+def github_trust(sid: str, oidc_provider_arn: str, subjects: Sequence[str]) -> Statement:
+    """GitHub Actions jobs whose OIDC token's ``sub`` is exactly one of ``subjects`` (and whose
+    audience is STS), through the account's GitHub OIDC provider (``oidc_provider_arn``: an ARN or
+    a Terraform reference to the provider)."""
+    return statement(
+        sid,
+        ["sts:AssumeRoleWithWebIdentity"],
+        principal={"Federated": oidc_provider_arn},
+        condition={
+            "StringEquals": {
+                f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE,
+                f"{GITHUB_OIDC_HOST}:sub": list(subjects),
+            }
+        },
+    )
 
 
 def _upstream_reads(upstream: Names, use_cases: Sequence[str]) -> list[Statement]:
-    """Read the upstream registry, bucket and key (their resource policies grant the same)."""
+    """Read the upstream registry, its approved artifacts (``models/*`` only: not its audit
+    records nor its promotion state) and its key; their resource policies grant the same."""
     up = upstream.env
+    models = f"{upstream.artifact_bucket_arn}/models/*"
     return [
         statement(
             "ReadUpstreamRegistry",
@@ -433,18 +710,25 @@ def _upstream_reads(upstream: Names, use_cases: Sequence[str]) -> list[Statement
             [upstream.model_package_group_arn(u) for u in use_cases]
             + [upstream.model_package_arn_pattern(u) for u in use_cases],
         ),
+        statement("ReadUpstreamArtifacts", _OBJECT_READ, [models]),
         statement(
-            "ReadUpstreamArtifacts",
-            ["s3:GetObject", "s3:GetObjectVersion"],
-            [f"{upstream.artifact_bucket_arn}/*"],
+            "ListUpstreamArtifacts",
+            ["s3:ListBucket"],
+            [upstream.artifact_bucket_arn],
+            condition={"StringLike": {"s3:prefix": ["models/*"]}},
         ),
-        statement("ListUpstreamArtifacts", ["s3:ListBucket"], [upstream.artifact_bucket_arn]),
-        # The upstream key id is random; its alias is a computed name.
+        # The upstream key id is random; its alias is a computed name. Only as S3 (the copy's
+        # source objects) and SageMaker (the upstream version's card) use it for the caller.
         statement(
             "DecryptUpstreamArtifacts",
             ["kms:Decrypt", "kms:DescribeKey"],
             [f"arn:aws:kms:{up.region}:{up.account_id}:key/*"],
-            condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}},
+            condition={
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias},
+                "StringEquals": {
+                    "kms:ViaService": [f"{s}.{up.region}.amazonaws.com" for s in ("s3", "sagemaker")]
+                },
+            },
         ),
     ]
 
@@ -464,7 +748,9 @@ def datazone_role(arns: EnvironmentArns) -> RoleDocuments:
                 conditions={"ForAllValues:StringLike": {"aws:TagKeys": ["datazone*"]}},
             )
         ],
-        permissions=[_use_platform_key(arns)],
+        # DataZone encrypts the domain with the key as this role: how it calls KMS is not
+        # documented per operation, so no kms:ViaService condition here.
+        permissions=[statement("UsePlatformKey", _KEY_USE, [arns.kms_key])],
         managed_policies=(DATAZONE_EXECUTION_POLICY_ARN,),
     )
 
@@ -499,7 +785,13 @@ def datazone_project_statements(*, domain_account: str, region: str) -> list[Sta
 
 class PlatformRoles(Construct):
     """SageMaker execution, data-scientist, model-approver, promotion and DataZone domain
-    execution roles, named by ``Names.role_name``; ``self.roles[key]`` holds each."""
+    execution roles, named by ``Names.role_name``; ``self.roles[key]`` holds each. The two guards
+    (:func:`governance_metadata_guard`, :func:`registration_guard`) are managed policies,
+    ``<base>-governance-metadata-guard`` and ``<base>-registration-guard`` (``self.guards``),
+    attached to every role that registers or updates versions."""
+
+    #: Roles the guards are attached to.
+    GUARDED = ("execution", "data_scientist", "approver", "promotion")
 
     def __init__(
         self,
@@ -509,19 +801,26 @@ class PlatformRoles(Construct):
         names: Names,
         upstream: Names | None,
         use_cases: tuple[str, ...],
+        data_scientists: tuple[str, ...],
         approvers: tuple[str, ...],
+        promotion_operators: tuple[str, ...],
         strict: bool,
         kms_key_arn: str,
+        environments: tuple[str, ...],
+        promotion_ci_subjects: tuple[str, ...] = (),
     ) -> None:
         """
         :param names: derived names of this environment (role names, bucket, groups, SSM prefix).
         :param upstream: names of the environment this one promotes from, if any; its registry,
             bucket and key are what the promotion role reads.
         :param use_cases: use case slugs; each has a model package group.
-        :param approvers: principals (ARNs) allowed to assume the model-approver role.
-        :param strict: staging/prod tier: only the approver may approve or edit cards; the
-            execution, data-scientist and promotion roles are denied it.
+        :param data_scientists: principals allowed to assume the data-scientist role.
+        :param approvers: principals allowed to assume the model-approver role.
+        :param promotion_operators: principals allowed to assume the promotion role besides CI.
+        :param strict: staging/prod tier: one writer per governance asset (module docstring).
         :param kms_key_arn: this environment's platform key.
+        :param environments: every environment of the platform (the guard's legacy keys).
+        :param promotion_ci_subjects: GitHub OIDC subjects of the CI promote job (none: no CI).
         """
         super().__init__(scope, id)
         self._names = names
@@ -529,12 +828,44 @@ class PlatformRoles(Construct):
         arns = self._arns
         documents = {
             "execution": execution_role(arns, strict=strict),
-            "data_scientist": data_scientist_role(arns, strict=strict),
-            "approver": approver_role(arns, approvers=approvers),
-            "promotion": promotion_role(arns, upstream=upstream, use_cases=use_cases, strict=strict),
+            "data_scientist": data_scientist_role(arns, strict=strict, people=data_scientists),
+            "approver": approver_role(arns, approvers=approvers, strict=strict),
+            "promotion": promotion_role(
+                arns,
+                upstream=upstream,
+                use_cases=use_cases,
+                strict=strict,
+                operators=promotion_operators,
+                ci_subjects=promotion_ci_subjects,
+                oidc_provider_arn=names.github_oidc_provider_arn,
+            ),
             "datazone": datazone_role(arns),
         }
         self.roles: dict[str, IamRole] = {key: self._role(key, docs) for key, docs in documents.items()}
+        self.guards = {
+            "governance-metadata-guard": IamPolicy(
+                self,
+                "governance-metadata-guard",
+                name=f"{names.base}-governance-metadata-guard",
+                description=f"{names.base}: no role changes a version's mlgov-* metadata",
+                policy=document(*governance_metadata_guard(arns, environments=environments)),
+            ),
+            "registration-guard": IamPolicy(
+                self,
+                "registration-guard",
+                name=f"{names.base}-registration-guard",
+                description=f"{names.base}: only promotion registers a version with promotion's metadata",
+                policy=document(*registration_guard(arns)),
+            ),
+        }
+        for key in self.GUARDED:
+            for guard_id, guard in self.guards.items():
+                IamRolePolicyAttachment(
+                    self,
+                    f"{key.replace('_', '-')}-{guard_id}",
+                    role=self.roles[key].name,
+                    policy_arn=guard.arn,
+                )
         self.studio_policy: IamRolePolicy | None = None
         self.datazone_policy: IamRolePolicy | None = None
 

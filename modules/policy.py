@@ -26,17 +26,28 @@ def statement(
     effect: str = "Allow",
     principal: dict[str, Any] | None = None,
     condition: dict[str, Any] | None = None,
+    not_resources: Iterable[str] | None = None,
 ) -> Statement:
-    """One statement; ``resources`` is omitted for trust policies."""
+    """One statement; ``resources`` is omitted for trust policies; ``not_resources`` (instead of
+    ``resources``) applies it to everything but them."""
     stmt: Statement = {"Sid": sid, "Effect": effect}
     if principal is not None:
         stmt["Principal"] = principal
     stmt["Action"] = sorted(set(actions))
     if resources is not None:
         stmt["Resource"] = list(dict.fromkeys(resources))
+    if not_resources is not None:
+        stmt["NotResource"] = list(dict.fromkeys(not_resources))
     if condition:
         stmt["Condition"] = condition
     return stmt
+
+
+def variable(name: str) -> str:
+    """An IAM policy variable (``${aws:SourceIdentity}``) as it must appear in a policy the stack
+    hands to Terraform: Terraform reads ``${...}`` in a string as its own interpolation, so the
+    JSON carries ``$${...}``, which Terraform writes to AWS as ``${...}``."""
+    return f"$${{{name}}}"
 
 
 def org_condition(organization_id: str | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.sagemaker_model_package_group import SagemakerModelPackageGroup
 from cdktf_cdktf_provider_aws.sagemaker_model_package_group_policy import (
@@ -12,7 +13,8 @@ from constructs import Construct
 
 from environments.naming import Names
 
-from .policy import document, org_condition, statement
+from .iam import GATE_RECORD_KEY, GATES_PASSED
+from .policy import Statement, document, org_condition, statement
 
 #: Exactly what a downstream promotion role may do on an upstream group: read versions. Never
 #: UpdateModelPackage: IAM cannot limit it to some parameters, so a downstream role holding it
@@ -26,8 +28,17 @@ CROSS_ACCOUNT_ACTIONS = (
 
 
 class ModelRegistry(Construct):
-    """Model package groups; when the environment has downstreams, a resource policy on each
-    group grants their promotion roles exactly ``CROSS_ACCOUNT_ACTIONS``."""
+    """Model package groups, one per use case, each with a resource policy when it has one:
+
+    - when the environment has downstreams, its promotion roles may read versions
+      (``CROSS_ACCOUNT_ACTIONS``);
+    - in a strict tier (``writers``), every principal but the promotion role is denied
+      registering a version, every principal but the approver role changing one, anyone approving
+      a version without a passing gate record, and anyone deleting a version
+      (:func:`one_writer_statements`). The same denies sit in the roles' own policies
+      (``modules/iam.py``); here they also hold for principals the kit does not create (an
+      administrator's role, a role added by hand).
+    """
 
     def __init__(
         self,
@@ -38,6 +49,7 @@ class ModelRegistry(Construct):
         use_cases: Sequence[tuple[str, str]],
         downstream_reader_arns: tuple[str, ...],
         organization_id: str | None,
+        writers: Writers | None = None,
     ) -> None:
         """
         :param names: derived names of this environment (group names and ARNs).
@@ -45,6 +57,7 @@ class ModelRegistry(Construct):
         :param downstream_reader_arns: promotion role ARNs of the environments promoting from
             this one.
         :param organization_id: when set, the grant also requires aws:PrincipalOrgID.
+        :param writers: the strict tier's one writer per change (None: dev, no denies).
         """
         super().__init__(scope, id)
         self.groups: dict[str, SagemakerModelPackageGroup] = {}
@@ -57,22 +70,80 @@ class ModelRegistry(Construct):
                 model_package_group_description=description[:1024],
             )
             self.groups[slug] = group
-            if not downstream_reader_arns:
+            versions = [names.model_package_group_arn(slug), names.model_package_arn_pattern(slug)]
+            statements = []
+            if downstream_reader_arns:
+                statements.append(
+                    statement(
+                        "DownstreamPromotion",
+                        CROSS_ACCOUNT_ACTIONS,
+                        versions,
+                        principal={"AWS": list(downstream_reader_arns)},
+                        condition=org_condition(organization_id) or None,
+                    )
+                )
+            if writers is not None:
+                statements += one_writer_statements(versions, writers)
+            if not statements:
                 continue
             self.policies[slug] = SagemakerModelPackageGroupPolicy(
                 self,
                 f"group-{slug}-policy",
                 model_package_group_name=group.model_package_group_name,
-                resource_policy=document(
-                    statement(
-                        "DownstreamPromotion",
-                        CROSS_ACCOUNT_ACTIONS,
-                        [
-                            names.model_package_group_arn(slug),
-                            names.model_package_arn_pattern(slug),
-                        ],
-                        principal={"AWS": list(downstream_reader_arns)},
-                        condition=org_condition(organization_id) or None,
-                    )
-                ),
+                resource_policy=document(*statements),
             )
+
+
+@dataclass(frozen=True)
+class Writers:
+    """The one role of a strict tier that makes each change to a version."""
+
+    promotion: str
+    """Registers versions (CreateModelPackage), after the gates."""
+    approver: str
+    """Changes them (UpdateModelPackage: approval, card, stage)."""
+
+
+def one_writer_statements(versions: list[str], writers: Writers) -> list[Statement]:
+    """The strict tier's group policy denies (see :class:`ModelRegistry`).
+
+    ``aws:PrincipalArn`` is the role's ARN for every session of it. The gate record condition is
+    the approver role's own (``modules/iam.py``: ``sagemaker:CurrentCustomerMetadataProperties``).
+    A deny in a resource policy applies to the group's own account as to any other (IAM User
+    Guide, "Policy evaluation logic": an explicit deny in any policy wins).
+    """
+    everyone = {"AWS": "*"}
+    return [
+        statement(
+            "OnlyPromotionRegisters",
+            ["sagemaker:CreateModelPackage"],
+            versions,
+            effect="Deny",
+            principal=everyone,
+            condition={"ArnNotEquals": {"aws:PrincipalArn": writers.promotion}},
+        ),
+        statement(
+            "OnlyApproverChangesVersions",
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            effect="Deny",
+            principal=everyone,
+            condition={"ArnNotEquals": {"aws:PrincipalArn": writers.approver}},
+        ),
+        statement(
+            "ApprovalNeedsGateRecord",
+            ["sagemaker:UpdateModelPackage"],
+            versions,
+            effect="Deny",
+            principal=everyone,
+            condition={
+                "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"},
+                "StringNotEquals": {
+                    f"sagemaker:CurrentCustomerMetadataProperties/{GATE_RECORD_KEY}": GATES_PASSED
+                },
+            },
+        ),
+        statement(
+            "VersionsAreKept", ["sagemaker:DeleteModelPackage"], versions, effect="Deny", principal=everyone
+        ),
+    ]

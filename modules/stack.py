@@ -20,7 +20,7 @@ from .iam import PlatformRoles
 from .network import Network
 from .pipelines import PipelineAccess
 from .providers import aws_provider, state_backend
-from .registry import ModelRegistry
+from .registry import ModelRegistry, Writers
 from .serving import ModelServing
 from .studio import Studio
 
@@ -140,20 +140,26 @@ class PlatformStack(TerraformStack):
             organization_id=self.platform.organization_id,
             noncurrent_version_days=env.retention.noncurrent_version_days,
             force_destroy=env.retention.force_destroy_buckets,
+            models_writer=names.role_arn("promotion") if env.tier.strict else None,
         )
 
     def _identities(self) -> PlatformRoles:
         env = self.env
         upstream = Names.of(self.platform, env.promotes_from) if env.promotes_from else None
+        ci = self.platform.ci
         return PlatformRoles(
             self,
             "iam",
             names=self.names,
             upstream=upstream,
             use_cases=self._use_cases,
+            data_scientists=env.data_scientists,
             approvers=env.approvers,
+            promotion_operators=env.promotion_operators,
             strict=env.tier.strict,
             kms_key_arn=self.key.key_arn,
+            environments=tuple(sorted(self.platform.environments)),
+            promotion_ci_subjects=ci.promotion_subjects(env) if ci is not None else (),
         )
 
     def _studio(self) -> Studio:
@@ -182,6 +188,11 @@ class PlatformStack(TerraformStack):
             use_cases=[(u.name, u.description) for u in self.env.use_cases],
             downstream_reader_arns=self.downstream_promotion,
             organization_id=self.platform.organization_id,
+            writers=(
+                Writers(promotion=self.names.role_arn("promotion"), approver=self.names.role_arn("approver"))
+                if self.env.tier.strict
+                else None
+            ),
         )
 
     def _events(self) -> GovernanceEvents:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from cdktf_cdktf_provider_aws.sagemaker_domain import (
     SagemakerDomain,
     SagemakerDomainDefaultUserSettings,
+    SagemakerDomainDomainSettings,
     SagemakerDomainRetentionPolicy,
 )
 from cdktf_cdktf_provider_aws.sagemaker_user_profile import (
@@ -18,7 +19,16 @@ from constructs import Construct
 
 class Studio(Construct):
     """A ``VpcOnly`` Studio domain encrypted with the platform key, IAM auth, one user profile
-    per configured name."""
+    per configured name.
+
+    Every user profile shares the execution role; the domain tells them apart in it:
+    ``ExecutionRoleIdentityConfig = USER_PROFILE_NAME`` makes SageMaker set the user profile's name
+    as the ``sts:SourceIdentity`` of the execution role's session (SageMaker API reference,
+    DomainSettings; Developer Guide, "Monitoring user resource access ... with sourceIdentity"),
+    which the role's Studio policy matches with ``${aws:SourceIdentity}`` so that a user manages
+    only their own spaces and apps (``modules/iam.py``, ``studio_statements``), and which
+    CloudTrail records per call. The role's trust allows ``sts:SetSourceIdentity`` for it.
+    """
 
     def __init__(
         self,
@@ -58,6 +68,7 @@ class Studio(Construct):
                 execution_role=execution_role_arn,
                 security_groups=[security_group_id],
             ),
+            domain_settings=SagemakerDomainDomainSettings(execution_role_identity_config="USER_PROFILE_NAME"),
             retention_policy=SagemakerDomainRetentionPolicy(
                 home_efs_file_system="Retain" if retain_home_efs else "Delete"
             ),

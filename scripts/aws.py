@@ -15,9 +15,11 @@ and the benchmarks all reach AWS through here:
 - :func:`assume_role`: a session acting as a role. Its credentials are botocore
   ``RefreshableCredentials``: botocore assumes the role again before they expire, for every
   client and thread of the session, so a long job never sees an expired token. It is the one
-  place that calls ``sts:AssumeRole``; what the request carries (the session name, built by
-  :func:`session_name`) is decided here, so adding a field to every assumed session (say, the
-  caller's ``SourceIdentity``) is one keyword option.
+  place that calls ``sts:AssumeRole``; what the request carries is decided here: the session
+  name (:func:`session_name`) and the person (:func:`person_of`): every assumed session carries
+  the caller's ``SourceIdentity``, which STS keeps through role chaining and CloudTrail and
+  SageMaker record (``IamIdentity.SourceIdentity``), so the audit trail names a person, not only
+  a role (issue 20). :func:`session_person` reads it back.
 - :func:`describe_client_error` and :func:`kit_errors`: a botocore ``ClientError`` becomes the
   kit's typed error (:class:`scripts.errors.PermissionDeniedError`, ``CredentialsError``,
   ``AwsCallError``) naming the operation and the role, which the command edge
@@ -29,6 +31,8 @@ and the benchmarks all reach AWS through here:
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -48,15 +52,19 @@ __all__ = [
     "DENIED_CODES",
     "EXPIRED_CODES",
     "RETRY_CONFIG",
+    "acting_for",
     "add_client_observer",
     "assume_role",
     "client",
+    "configured_person",
     "describe_client_error",
     "error_code",
     "kit_errors",
     "new_session",
+    "person_of",
     "remove_client_observer",
     "session_name",
+    "session_person",
 ]
 
 #: The kit's one retry configuration (botocore's standard mode: 3 attempts, backoff with jitter,
@@ -198,6 +206,91 @@ def session_name(purpose: str) -> str:
     return f"mlgov-{purpose}"[:64]
 
 
+#: Names the person every assumed session carries, instead of the caller's own name.
+PERSON_VAR = "MLGOV_PERSON"
+#: What STS accepts as a source identity (AssumeRole API reference: 2-64 characters of
+#: ``[\w+=,.@-]``; a value starting with ``aws:`` is reserved).
+_PERSON = re.compile(r"[\w+=,.@-]{2,64}")
+#: The attribute a session made by :func:`assume_role` keeps its person in.
+_PERSON_ATTRIBUTE = "mlgov_person"
+
+
+def _checked_person(value: str, where: str) -> str:
+    if not _PERSON.fullmatch(value) or value.lower().startswith("aws:"):
+        raise CredentialsError(
+            f"{where} {value!r} cannot be a source identity: STS takes 2 to 64 letters, digits or "
+            f"+=,.@_- characters, not starting with aws:; set {PERSON_VAR} to the name to record "
+            "(e.g. your e-mail address)"
+        )
+    return value
+
+
+def person_of(caller_arn: str) -> str:
+    """The person behind a caller ARN (``sts get-caller-identity``): an IAM user's name, or the
+    role session name of an assumed-role session (what IAM Identity Center puts there: the
+    user's name), or a federated user's name. The account root is nobody in particular."""
+    resource = caller_arn.split(":", 5)[-1]
+    kind, _, rest = resource.partition("/")
+    if kind == "user":
+        name = rest.rsplit("/", 1)[-1]
+    elif kind == "assumed-role":
+        name = rest.split("/", 1)[-1]
+    elif kind == "federated-user":
+        name = rest
+    else:
+        raise CredentialsError(
+            f"the caller {caller_arn} names no person to record in the audit trail: act as an IAM "
+            f"user or role, or set {PERSON_VAR} to the name to record"
+        )
+    return _checked_person(name, f"the caller {caller_arn}'s name")
+
+
+def session_person(session: boto3.Session) -> str | None:
+    """The person a session made by :func:`assume_role` carries (its ``SourceIdentity``); None
+    for any other session."""
+    value = getattr(session, _PERSON_ATTRIBUTE, None)
+    return str(value) if value else None
+
+
+def acting_for(session: boto3.Session, person: str) -> boto3.Session:
+    """``session`` (one the kit did not assume: a CI job's OIDC session already in the role)
+    recorded as acting for ``person``."""
+    setattr(session, _PERSON_ATTRIBUTE, _checked_person(person, "the person"))
+    return session
+
+
+def configured_person() -> str | None:
+    """``$MLGOV_PERSON``, checked, or None when unset."""
+    configured = os.environ.get(PERSON_VAR, "").strip()
+    return _checked_person(configured, PERSON_VAR) if configured else None
+
+
+def _person(source: boto3.Session, sts: Any, explicit: str | None) -> str:
+    """Who the new session is for: ``explicit``, else ``$MLGOV_PERSON``, else the person the
+    source session already carries (STS refuses a change along a chain), else the caller's own
+    name (one GetCallerIdentity, which needs no permission)."""
+    if explicit:
+        return _checked_person(explicit, "the person")
+    configured = configured_person()
+    if configured:
+        return configured
+    carried = session_person(source)
+    if carried:
+        return carried
+    try:
+        caller = str(sts.get_caller_identity()["Arn"])
+    except NoCredentialsError as err:
+        raise CredentialsError(
+            "no AWS credentials found: configure a profile or set AWS_ACCESS_KEY_ID/"
+            "AWS_SECRET_ACCESS_KEY (the local cloud sets them for you: `mlgov cloud env`)"
+        ) from err
+    except ClientError as err:
+        raise CredentialsError(
+            f"cannot tell who you are (sts:GetCallerIdentity): {describe_client_error(err)}"
+        ) from err
+    return person_of(caller)
+
+
 def assume_role(
     role_arn: str,
     *,
@@ -207,18 +300,23 @@ def assume_role(
     endpoint_url: str | None = None,
     config: Config | None = None,
     where: str = "",
+    person: str | None = None,
 ) -> boto3.Session:
     """A session acting as ``role_arn``, assumed now from ``source`` and again by botocore
-    whenever the credentials come within minutes of expiring.
+    whenever the credentials come within minutes of expiring, carrying the person as its
+    ``SourceIdentity`` (:func:`_person`: ``person``, ``$MLGOV_PERSON``, the source session's, or
+    the caller's own name). The role's trust policy must allow ``sts:SetSourceIdentity`` (every
+    role the kit creates for people and jobs does).
 
     ``purpose`` names the session (:func:`session_name`); ``endpoint_url`` sends STS and every
     client of the new session there (the local cloud); ``config`` is merged into the STS
     client's retry configuration; ``where`` is said in the error (e.g. ``for review in
     environment 'dev'``). Raises :class:`scripts.errors.CredentialsError` when the role cannot
-    be assumed (naming it and what to check), when no credentials are found, or when the
-    credentials handed out are already expired."""
+    be assumed (naming it and what to check), when no credentials are found, when the caller
+    names no person, or when the credentials handed out are already expired."""
     sts = client(source, "sts", region=region, endpoint_url=endpoint_url, config=config)
-    request = {"RoleArn": role_arn, "RoleSessionName": session_name(purpose)}
+    carried = _person(source, sts, person)
+    request = {"RoleArn": role_arn, "RoleSessionName": session_name(purpose), "SourceIdentity": carried}
     context = f" {where}" if where else ""
 
     def assume() -> dict[str, str]:
@@ -226,9 +324,10 @@ def assume_role(
             creds = sts.assume_role(**request)["Credentials"]
         except ClientError as err:
             raise CredentialsError(
-                f"cannot assume {role_arn}{context}: {error_code(err)}: "
+                f"cannot assume {role_arn}{context} as {carried}: {error_code(err)}: "
                 f"{err.response.get('Error', {}).get('Message', '')}. Check that your credentials may "
-                "assume it (its trust policy) and that the stack is deployed."
+                "assume it (its trust policy names who may, and must allow sts:SetSourceIdentity) "
+                "and that the stack is deployed."
             ) from err
         except NoCredentialsError as err:
             raise CredentialsError(
@@ -252,4 +351,6 @@ def assume_role(
     credentials = RefreshableCredentials.create_from_metadata(
         metadata=assume(), refresh_using=assume, method="assume-role"
     )
-    return new_session(credentials=credentials, region_name=region, endpoint_url=endpoint_url)
+    session = new_session(credentials=credentials, region_name=region, endpoint_url=endpoint_url)
+    setattr(session, _PERSON_ATTRIBUTE, carried)
+    return session

@@ -45,6 +45,7 @@ from botocore.exceptions import BotoCoreError
 from environments import load_platform
 
 from . import command
+from .governance.output import CONFIG_DIR_VAR
 
 if TYPE_CHECKING:
     from .governance.train import TrainingResult, TrainingSpec
@@ -79,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--html", default=None, metavar="FILE", help="also write the HTML report to FILE")
     p.add_argument(
         "--config-dir",
-        default=None,
-        help="directory of environment YAML files (default: the kit's environments/)",
+        default=os.environ.get(CONFIG_DIR_VAR) or None,
+        help=f"directory of environment YAML files (default: ${CONFIG_DIR_VAR}, as for `mlgov deploy`, "
+        "else the kit's environments/)",
     )
     p.add_argument("--json", action="store_true", help="print the workflow's result as JSON at the end")
     p.add_argument("--verbose", action="store_true", help="debug logging on stderr")

@@ -133,7 +133,7 @@ def local_admin_trust(stack: dict[str, Any]) -> dict[str, Any] | None:
         "Sid": "LocalCloudAdmin",
         "Effect": "Allow",
         "Principal": {"AWS": LOCAL_ADMIN_PRINCIPAL},
-        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
     }
     trust["Statement"] = [*statements, local_admin]
     return {"resource": {"aws_iam_role": {logical_id: {"assume_role_policy": json.dumps(trust)}}}}

@@ -11,6 +11,7 @@
     mlgov deploy apply --env dev --migrate-state   # after setting remote_state
     mlgov deploy bootstrap --env dev         # the bootstrap-<env> stacks (.bootstrap)
     mlgov deploy principals                  # policies naming a recreated role (.principals)
+    mlgov deploy access-matrix --env prod    # who can make each governance change (.access)
 
 The configuration folder is ``--config-dir``, else ``$MLGOV_ENVIRONMENTS_DIR``, else the kit's
 ``environments/``; the environments acted on, the stacks synthesized and the accounts of an
@@ -74,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Logs: .terraform-work/<target>/logs/<env>-<step>.log. "
         "The bootstrap-<env> stacks: `mlgov deploy bootstrap --help`. "
         "Key, bucket and group policies naming a deleted or recreated role: "
-        "`mlgov deploy principals --help`.",
+        "`mlgov deploy principals --help`. Who can make each governance change: "
+        "`mlgov deploy access-matrix --help`.",
     )
     p.add_argument(
         "action",
@@ -182,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bootstrap import main as bootstrap_main
 
         return bootstrap_main(argv[1:])
+    if argv[:1] == ["access-matrix"]:
+        # Reads the synthesized policies only; no Terraform, no AWS: scripts/deploy/access.py.
+        from .access import main as access_main
+
+        return access_main(argv[1:])
     if argv[:1] == ["principals"]:
         # Reads policies through the deploy roles; runs no Terraform: scripts/deploy/principals.py.
         from .principals import main as principals_main

@@ -178,6 +178,19 @@ def start_local_cloud(config_dir: Path) -> Any:
         raise DeployError("*", "emulator", None, cloud.log_file, str(exc)) from None
 
 
+def policy_evaluator() -> Any:
+    """The local cloud's IAM evaluator, for a decision on documents alone (the access matrix,
+    :mod:`.access`): ``.evaluation`` (``scripts.localcloud.moto_ext.core.evaluation``, the
+    functions that decide every request the local cloud authorizes) and ``.managed_document``
+    (an AWS-managed policy's document, as the local cloud knows it). The deploy runner's one door
+    to ``scripts.localcloud`` again: the access matrix is a local-cloud tool."""
+    from types import SimpleNamespace
+
+    from scripts.localcloud.moto_ext.core import evaluation, managed
+
+    return SimpleNamespace(evaluation=evaluation, managed_document=managed.document)
+
+
 def check_local_cloud(config_dir: Path, envs: Sequence[EnvironmentConfig], action: str) -> None:
     """Refuse before anything runs when the local cloud cannot serve ``action``: it is not running
     (nothing is deployed on it; ``apply`` starts one), or it runs without the account of a

@@ -17,6 +17,7 @@ reports, the use case's DataZone project).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -237,6 +238,13 @@ def validate_card(
     content: ModelCardContent | Mapping[str, Any] | str, *, for_model_package: bool = True
 ) -> ModelCardContent:
     """Parse and check card content; raise :class:`CardValidationError` naming each problem."""
+    undefined = undefined_metrics(_raw(content))
+    if undefined:
+        raise CardValidationError(
+            f"malformed model card content: {'; '.join(undefined)}: a metric's value must be a "
+            "finite number (a gate reading it could not compare it with its limit); compute it, or "
+            "leave the metric out (a gate that requires it then refuses the version, naming it)"
+        )
     try:
         if isinstance(content, ModelCardContent):
             card = ModelCardContent.model_validate(content.model_dump())
@@ -279,6 +287,46 @@ def validate_card(
                 f"{', '.join(sorted(extra))} (AWS takes the rest from the package)"
             )
     return card
+
+
+def _raw(content: ModelCardContent | Mapping[str, Any] | str) -> Any:
+    if isinstance(content, ModelCardContent):
+        return content.model_dump(exclude_none=True)
+    if isinstance(content, str):
+        try:
+            return json.loads(content)
+        except ValueError:
+            return None  # not JSON: pydantic names it
+    return content
+
+
+def _undefined(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_undefined(v) for v in value)
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def undefined_metrics(content: Any) -> list[str]:
+    """The metrics of card ``content`` (raw JSON data) whose value is null, NaN or infinite,
+    each as ``evaluation_details[i] '<entry>': metric '<name>' is <value>``. JSON written by
+    Python's ``json.dump`` carries a NaN metric as ``NaN``, which the SDK's shapes accept as a
+    float; AWS's card schema does not (it is not JSON), and the gates could not compare it."""
+    found: list[str] = []
+    details = content.get("evaluation_details") if isinstance(content, Mapping) else None
+    for i, item in enumerate(details if isinstance(details, list) else []):
+        groups = item.get("metric_groups") if isinstance(item, Mapping) else None
+        for group in groups if isinstance(groups, list) else []:
+            data = group.get("metric_data") if isinstance(group, Mapping) else None
+            for metric in data if isinstance(data, list) else []:
+                if isinstance(metric, Mapping) and "value" in metric and _undefined(metric["value"]):
+                    value = metric["value"]
+                    shown = "null" if value is None else "a list holding null, NaN or infinity"
+                    if isinstance(value, float):
+                        shown = str(value)
+                    found.append(
+                        f"evaluation_details[{i}] {item.get('name')!r}: metric {metric.get('name')!r} is {shown}"
+                    )
+    return found
 
 
 def load_overrides(path_or_data: str | Mapping[str, Any] | None) -> dict[str, Any]:

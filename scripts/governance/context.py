@@ -13,17 +13,28 @@ parameters the platform stack publishes, at the paths computed by :class:`enviro
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from environments import EnvironmentConfig, Names, PlatformConfig
-from scripts.aws import assume_role, client, kit_errors, new_session
+from scripts.aws import (
+    acting_for,
+    assume_role,
+    client,
+    configured_person,
+    kit_errors,
+    new_session,
+    person_of,
+    session_person,
+)
 
 from .errors import UsageError
 
@@ -65,11 +76,45 @@ def base_session() -> boto3.Session:
 
 #: Role through which a job enters each environment's account before assuming the job's role
 #: (role chaining). Unset: the job's role is assumed straight from your credentials, which must
-#: be in that account (or trusted by the role). ``deploy``: the environment's deploy role (what
-#: the local cloud sets: its admin user lives in a management account, as a CI principal would).
-#: Any other value: the name of a role that exists in every environment's account, e.g. your
-#: SSO permission set's role.
+#: be in that account (or trusted by the role). ``deploy``: the environment's deploy role (which
+#: may no longer assume the person-facing roles: only for jobs whose role trusts it). Any other
+#: value: the name of a role that exists in every environment's account, e.g. your SSO
+#: permission set's role.
 ENTRY_ROLE_VAR = "MLGOV_ENTRY_ROLE"
+#: A JSON file naming, per account and job role, the role a person signs in to and the person:
+#: ``{"accounts": {"<account>": {"approver": {"role_arn": ..., "person": ...}, ...}}}``. A job
+#: acting as ``approver`` in that account first assumes ``role_arn`` carrying ``person`` as its
+#: source identity (what an IAM Identity Center sign-in is), then the approver role from there.
+#: The local cloud writes one for its people (``mlgov cloud env`` sets this variable); it is
+#: read before ``MLGOV_ENTRY_ROLE``.
+PEOPLE_VAR = "MLGOV_PEOPLE"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How a job enters an account as a person: the role the person signs in to, and who."""
+
+    role_arn: str
+    person: str
+
+
+def people_entry(account: str, role_key: str) -> Entry | None:
+    """The entry ``$MLGOV_PEOPLE`` names for ``role_key`` in ``account``, if any."""
+    path = os.environ.get(PEOPLE_VAR, "").strip()
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        entry = data["accounts"].get(account, {}).get(role_key)
+    except (OSError, ValueError, KeyError, AttributeError) as err:
+        raise UsageError(
+            f"{PEOPLE_VAR}={path}: expected a readable JSON file "
+            '{"accounts": {"<account>": {"<role>": {"role_arn": ..., "person": ...}}}} '
+            f"({err}); unset it, or point it at the local cloud's (`mlgov cloud env`)"
+        ) from None
+    if not entry:
+        return None
+    return Entry(role_arn=str(entry["role_arn"]), person=str(entry["person"]))
 
 
 def entry_role_arn(names: Names) -> str | None:
@@ -86,15 +131,46 @@ def entry_role_arn(names: Names) -> str | None:
 
 def assumed_session(names: Names, role_key: str, job: str, source: boto3.Session) -> boto3.Session:
     """A session acting as ``role_key`` of ``names.env`` (:func:`scripts.aws.assume_role`:
-    refreshable credentials). With ``$MLGOV_ENTRY_ROLE`` set, the account is entered through
-    that role first."""
-    where = f"for {job} in environment {names.env.name!r}"
-    entry = entry_role_arn(names)
-    if entry is not None and entry != names.role_arn(role_key):
-        source = assume_role(entry, source=source, purpose=job, region=names.env.region, where=where)
-    return assume_role(
-        names.role_arn(role_key), source=source, purpose=job, region=names.env.region, where=where
-    )
+    refreshable credentials, carrying the person as its source identity).
+
+    With ``$MLGOV_PEOPLE`` naming an entry for that role and account, the person signs in to its
+    role first; else with ``$MLGOV_ENTRY_ROLE`` set, the account is entered through that role
+    first. A caller that already acts as the role (a CI job that assumed it with its OIDC token)
+    keeps its own session."""
+    env = names.env
+    where = f"for {job} in environment {env.name!r}"
+    target = names.role_arn(role_key)
+    person = people_entry(env.account_id, role_key)
+    if person is not None:
+        source = assume_role(
+            person.role_arn, source=source, purpose=job, region=env.region, where=where, person=person.person
+        )
+    else:
+        entry = entry_role_arn(names)
+        if entry is not None and entry != target:
+            source = assume_role(entry, source=source, purpose=job, region=env.region, where=where)
+        elif entry is None and session_person(source) is None:
+            caller = _caller_arn(source, env.region)
+            who = configured_person() or person_of(caller)
+            if _role_of_session(caller) == target:
+                return acting_for(source, who)
+            return assume_role(target, source=source, purpose=job, region=env.region, where=where, person=who)
+    return assume_role(target, source=source, purpose=job, region=env.region, where=where)
+
+
+def _caller_arn(session: boto3.Session, region: str) -> str:
+    with kit_errors():
+        return str(client(session, "sts", region=region).get_caller_identity()["Arn"])
+
+
+def _role_of_session(caller_arn: str) -> str | None:
+    """``arn:aws:iam::<account>:role/<name>`` of an assumed-role session ARN, else None (the role
+    ARN's path is not in the session ARN: the kit's roles have none)."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) < 6 or not parts[5].startswith("assumed-role/"):
+        return None
+    role = parts[5].split("/")[1]
+    return f"arn:aws:iam::{parts[4]}:role/{role}"
 
 
 # -- the context of a job ----------------------------------------------------------------------
@@ -185,6 +261,10 @@ class EnvContext:
 
     def group_name(self, use_case: str) -> str:
         return self.param(self.names.ssm_group_name(use_case))
+
+    def person(self) -> str | None:
+        """The person this context acts for: its session's source identity (``scripts.aws``)."""
+        return session_person(self._session())
 
     def caller_arn(self) -> str:
         """Who is acting (``sts get-caller-identity``), for audit records."""

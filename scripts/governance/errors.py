@@ -80,9 +80,14 @@ class RefusedError(GovernanceError):
     def __init__(self, message: str, failures: Sequence[GateFailure] = ()):
         super().__init__(message)
         self.failures = tuple(failures)
+        self.audit_key: str | None = None
+        """The audit record of the refusal, where one was written (a refused promotion)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "failures": [f.to_dict() for f in self.failures]}
+        out = {**super().to_dict(), "failures": [f.to_dict() for f in self.failures]}
+        if self.audit_key is not None:
+            out["audit_key"] = self.audit_key
+        return out
 
     def details(self) -> list[str]:
         return [f"{f.gate}: {f.reason}" for f in self.failures]

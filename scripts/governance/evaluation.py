@@ -68,12 +68,21 @@ def bias_report(
     label: str,
     positive_label: Any,
     facet: str,
-    sensitive_value: Any,
+    facet_values_or_threshold: Any,
     predicted: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """Clarify bias ``analysis.json`` for ``frame`` (a pandas DataFrame holding the label and the
     facet column). Pre-training metrics always; post-training ones when ``predicted`` (the
-    model's predicted labels for the same rows) is given."""
+    model's predicted labels for the same rows) is given.
+
+    ``facet_values_or_threshold`` is Clarify's (``BiasConfig.facet_values_or_threshold``): for a
+    categorical facet the value, or list of values, of the sensitive group; for a numeric facet
+    one threshold, the sensitive group being the rows whose facet is greater than it (Clarify
+    bins a numeric facet that way; whether a column is numeric is smclarify's own rule: floats,
+    and integers with more than 5% distinct values). A column of numeric codes is read as
+    categories once cast (``frame[facet].astype(str)``). A sensitive group that is empty, or that
+    is every row, leaves every metric undefined: refused here (:class:`ReportError`) naming the
+    facet, its values and the fix, instead of a report of nulls."""
     import pandas as pd
     from smclarify.bias import report as clarify
     from smclarify.bias.report import FacetColumn, LabelColumn, StageType
@@ -82,7 +91,13 @@ def bias_report(
     # smclarify infers the facet's type with numpy, which cannot read pandas' string dtype.
     if not pd.api.types.is_numeric_dtype(df[facet]):
         df[facet] = df[facet].astype(object)
-    facet_col = FacetColumn(facet, [sensitive_value])
+    values = (
+        list(facet_values_or_threshold)
+        if isinstance(facet_values_or_threshold, (list, tuple))
+        else [facet_values_or_threshold]
+    )
+    check_facet_group(df[facet], values, facet=facet)
+    facet_col = FacetColumn(facet, values)
     label_col = LabelColumn(label, df[label], [positive_label])
 
     def section(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -109,6 +124,42 @@ def bias_report(
         )
         out[POST_TRAINING] = section(post)
     return out
+
+
+def check_facet_group(series: Any, values: list[Any], *, facet: str) -> None:
+    """Raise :class:`ReportError` unless the sensitive group ``values`` select in ``series`` (a
+    threshold for a numeric facet, as Clarify reads it) holds some rows, and not all of them."""
+    from smclarify.bias.metrics.common import DataType, series_datatype
+
+    rows = int(series.count())
+    if series_datatype(series, list(values)) == DataType.CONTINUOUS:
+        if len(values) != 1 or isinstance(values[0], bool) or not isinstance(values[0], (int, float)):
+            raise ReportError(
+                f"facet {facet!r} is numeric ({series.dtype}): Clarify reads facet_values_or_threshold as "
+                f"one numeric threshold (the sensitive group is {facet} > threshold), got {values!r}; "
+                f"give one number, or cast the column to categories to name values"
+            )
+        threshold = values[0]
+        selected = int((series > threshold).sum())
+        group = f"{facet} > {threshold:g}"
+        seen = f"values from {series.min():g} to {series.max():g}"
+        fix = (
+            f"give a threshold between {series.min():g} and {series.max():g}, or, if {facet} is a code "
+            f"(e.g. 1/2), cast the column to categories (frame[{facet!r}].astype(str)) and name the "
+            "sensitive value"
+        )
+    else:
+        present = list(series.dropna().unique())
+        selected = int(series.isin(values).sum())
+        group = f"{facet} in {values!r}"
+        seen = f"values {sorted(map(str, present))[:10]!r}"
+        fix = f"name values {facet} takes"
+    if selected == 0 or selected == rows:
+        which = "no row" if selected == 0 else f"all {rows} rows"
+        raise ReportError(
+            f"facet {facet!r}: the sensitive group ({group}) is {which} of {rows} ({seen}); every "
+            f"bias metric would be undefined (null). {fix[0].upper()}{fix[1:]}"
+        )
 
 
 def _finite(result: dict[str, Any]) -> dict[str, Any]:
@@ -189,14 +240,34 @@ def validate_bias_report(report: Mapping[str, Any], *, source: str = "bias repor
                 metrics = result.get("metrics") if isinstance(result, Mapping) else None
                 if not isinstance(metrics, list):
                     raise ReportError(f"{source}: {stage}.facets.{facet}[{i}].metrics: expected a list")
+                nulls = []
                 for m in metrics:
                     if not isinstance(m, Mapping) or not isinstance(m.get("name"), str):
                         raise ReportError(f"{source}: {stage}.facets.{facet}[{i}].metrics: each needs a name")
                     value = m.get("value")
-                    if value is not None and not isinstance(value, (int, float)):
+                    if value is None:
+                        nulls.append(m["name"])
+                    elif (
+                        isinstance(value, bool)
+                        or not isinstance(value, (int, float))
+                        or not math.isfinite(value)
+                    ):
                         raise ReportError(
                             f"{source}: {stage}.facets.{facet}[{i}].metrics.{m['name']}: expected a number, got {value!r}"
                         )
+                if metrics and len(nulls) == len(metrics):
+                    # One undefined metric is left out of the card (the gate that needs it then
+                    # refuses by name); all of them undefined is a sensitive group that matched
+                    # nothing: a report of nothing, refused.
+                    group = result.get("value_or_threshold")
+                    raise ReportError(
+                        f"{source}: {stage}.facets.{facet}[{i}] (value_or_threshold {group!r}): every "
+                        f"metric is null ({', '.join(nulls)}): the sensitive group matched no row, or "
+                        "every row. A numeric facet is binned by a threshold, as Clarify does (the "
+                        "sensitive group is the rows above it): give facet_values_or_threshold a "
+                        "threshold inside the facet's range, or cast a coded facet to categories and "
+                        "name its value"
+                    )
 
 
 def validate_explainability_report(
@@ -215,9 +286,10 @@ def validate_explainability_report(
                 f"{source}: explanations.kernel_shap.{label}.global_shap_values: missing or empty"
             )
         for feature, value in values.items():
-            if not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ReportError(
-                    f"{source}: explanations.kernel_shap.{label}.global_shap_values.{feature}: expected a number"
+                    f"{source}: explanations.kernel_shap.{label}.global_shap_values.{feature}: expected a "
+                    f"finite number, got {value!r}"
                 )
 
 

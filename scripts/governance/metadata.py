@@ -32,6 +32,17 @@ META_SOURCE_ENV = "mlgov-source-env"
 META_SOURCE_VERSION = "mlgov-source-version"
 #: The promotion's idempotency token (finds a target whose registration was not recorded).
 META_TOKEN = "mlgov-promotion-token"
+#: The promotion gates of the target environment: :data:`GATES_PASSED` on every version a
+#: promotion registers (a refused promotion registers nothing). Approval in a strict tier refuses
+#: a version without it (:mod:`.review`, and IAM: modules/iam.py and the group policy); no role
+#: can set or remove it, or :data:`META_GATE_RESULTS`, after creation.
+META_GATES = "mlgov-gates"
+GATES_PASSED = "passed"
+#: Each gate's value and limit at promotion time, compact (a metadata value holds at most 256
+#: characters of letters, digits, spaces and ``_.:/=+-@``): :func:`.promote.gates.gate_record`
+#: writes it, :func:`.promote.gates.parse_gate_record` reads it; the promotion's audit record
+#: holds the whole list.
+META_GATE_RESULTS = "mlgov-gate-results"
 
 # Written on the source version by promote in earlier releases, one key per downstream
 # environment. Promote no longer writes them: the promotion role may not update an upstream
@@ -72,12 +83,16 @@ EVAL_EXPLAINABILITY = "explainability"
 STAGE_REGISTERED = "Registered"
 #: Set by ``mlgov stage --status Deployed``, which also records a deployment in lineage.
 STAGE_DEPLOYED = "Deployed"
+#: Set by ``mlgov stage --status Deployed`` on the version that was Deployed before in the same
+#: use case and environment: one version serves in an environment at a time.
+STAGE_SUPERSEDED = "Superseded"
 #: Every status a version's stage may have, in the order a version usually goes through them.
 STAGE_STATUSES = (
     STAGE_REGISTERED,  # registered, nothing done with it here yet
     "InProgress",  # being validated or rolled out in this environment
     "OnHold",  # validation or rollout paused
     STAGE_DEPLOYED,  # serving in this environment
+    STAGE_SUPERSEDED,  # was deployed, replaced by a newer Deployed version of the use case
     "RolledBack",  # was deployed, taken back out after a problem
     "Retired",  # out of service for good
 )

@@ -8,6 +8,7 @@ place where a result or an error becomes output and an exit code (0 done, 1 refu
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,10 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     out = [line.rstrip(), "  ".join("-" * w for w in widths)]
     out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(out)
+
+
+#: Names the folder of environment files when --config-dir does not (``mlgov deploy`` reads it too).
+CONFIG_DIR_VAR = "MLGOV_ENVIRONMENTS_DIR"
 
 
 def common_parser(
@@ -35,8 +40,9 @@ def common_parser(
     )
     p.add_argument(
         "--config-dir",
-        default=None,
-        help="directory of environment YAML files (default: the kit's environments/)",
+        default=os.environ.get(CONFIG_DIR_VAR) or None,
+        help=f"directory of environment YAML files (default: ${CONFIG_DIR_VAR}, as for `mlgov deploy`, "
+        "else the kit's environments/)",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--verbose", action="store_true", help="debug logging on stderr")

@@ -14,7 +14,12 @@ nothing.
 Stage statuses come from one vocabulary (:data:`scripts.governance.metadata.STAGE_STATUSES`);
 anything else is refused before any call. Marking a version Deployed also records the deployment
 in lineage (a ModelDeployment action fed by the version's package artifact), so the chain from the
-dataset ends where the model serves.
+dataset ends where the model serves, and moves the version of the same use case that was Deployed
+in that environment before to Superseded (audited): one version serves in an environment.
+
+In a strict tier (staging, prod), approving a version needs the gate record promotion wrote on it
+at creation (``mlgov-gates`` = ``passed``, :func:`check_gate_record`); a version without one is
+refused before anything is written.
 """
 
 from __future__ import annotations
@@ -28,16 +33,23 @@ from typing import Any
 
 import boto3
 
-from environments import PlatformConfig, load_platform
+from environments import EnvironmentConfig, PlatformConfig, load_platform
 from scripts import command
 from scripts.aws import kit_errors
 
 from . import audit, lineage
 from .context import EnvContext, env_context, resolve_use_case
 from .errors import GateFailure, RefusedError, UsageError
-from .metadata import CARD_STATUSES, STAGE_DEPLOYED, STAGE_STATUSES
+from .metadata import (
+    CARD_STATUSES,
+    GATES_PASSED,
+    META_GATES,
+    STAGE_DEPLOYED,
+    STAGE_STATUSES,
+    STAGE_SUPERSEDED,
+)
 from .output import common_parser
-from .versions import describe_version, resolve_version, version_number
+from .versions import describe_version, list_versions, resolve_version, version_number
 
 #: Card status moves a reviewer may make ("and back": an approved card can return to Draft).
 CARD_TRANSITIONS = {
@@ -151,6 +163,31 @@ def set_card_status(
     )
 
 
+def check_gate_record(env: EnvironmentConfig, desc: dict[str, Any]) -> None:
+    """Refuse approving ``desc`` in ``env`` when ``env`` is a strict tier and the version carries
+    no passing gate record: the ``mlgov-gates`` metadata only promotion writes, at creation, after
+    the gates of ``env`` passed. A version registered any other way never passed them."""
+    if not env.tier.strict:
+        return
+    meta = desc.get("CustomerMetadataProperties") or {}
+    recorded = meta.get(META_GATES)
+    if recorded == GATES_PASSED:
+        return
+    arn = desc.get("ModelPackageArn", "the version")
+    why = (
+        f"its {META_GATES} metadata is {recorded!r}, not {GATES_PASSED!r}"
+        if recorded is not None
+        else f"it carries no {META_GATES} metadata: it was not registered by a promotion that "
+        f"passed {env.name}'s gates"
+    )
+    raise RefusedError(
+        f"{arn} may not be approved in {env.name} ({env.tier.value} tier): {why}. In a strict tier "
+        f"only versions promoted through the gates are approved: promote it with `mlgov promote "
+        f"--env {env.name} --version <upstream version>`",
+        [GateFailure("gate_record", why, recorded, GATES_PASSED)],
+    )
+
+
 def set_approval(
     platform: PlatformConfig,
     env: str,
@@ -169,6 +206,8 @@ def set_approval(
         raise UsageError(f"unknown decision {decision!r}: expected one of {', '.join(APPROVAL_DECISIONS)}")
     ctx, _, arn, desc = _context(platform, env, role, use_case, version, source)
     current = desc.get("ModelApprovalStatus")
+    if decision == "Approved" and current != "Approved":
+        check_gate_record(ctx.env, desc)
     action = {"Approved": "approve", "Rejected": "reject"}.get(decision, "reset-approval")
     result = _apply(
         ctx,
@@ -242,17 +281,64 @@ def set_stage_status(
                 reason=reason,
                 when=datetime.now(UTC).isoformat(),
             )
+    if status == STAGE_DEPLOYED:
+        result["superseded"] = _supersede(ctx, arn, desc, reason, dry_run=dry_run)
     return result
+
+
+def deployed_before(summaries: list[dict[str, Any]], arn: str) -> list[str]:
+    """The versions other than ``arn`` whose stage status is Deployed (ModelPackageSummary
+    carries ModelLifeCycle)."""
+    return [
+        s["ModelPackageArn"]
+        for s in summaries
+        if s["ModelPackageArn"] != arn
+        and (s.get("ModelLifeCycle") or {}).get("StageStatus") == STAGE_DEPLOYED
+    ]
+
+
+def _supersede(
+    ctx: EnvContext, arn: str, desc: dict[str, Any], reason: str, *, dry_run: bool
+) -> list[dict[str, Any]]:
+    """Every other version of the group that is Deployed here moves to Superseded, audited. Run on
+    every ``Deployed`` call, so a run stopped between the two steps completes when repeated."""
+    out = []
+    for other in deployed_before(list_versions(ctx, desc["ModelPackageGroupName"]), arn):
+        other_desc = describe_version(ctx, other)
+        life = other_desc.get("ModelLifeCycle") or {}
+        why = f"superseded by v{version_number(arn)}, now Deployed in {ctx.env.name}: {reason}"
+        out.append(
+            _apply(
+                ctx,
+                other,
+                other_desc,
+                action="stage-status",
+                reason=why,
+                update={
+                    "ModelLifeCycle": {
+                        "Stage": life.get("Stage") or ctx.lifecycle_stage,
+                        "StageStatus": STAGE_SUPERSEDED,
+                        "StageDescription": why[:1024],
+                    }
+                },
+                before={"Stage": life.get("Stage"), "StageStatus": life.get("StageStatus")},
+                after={"Stage": life.get("Stage") or ctx.lifecycle_stage, "StageStatus": STAGE_SUPERSEDED},
+                dry_run=dry_run,
+            )
+        )
+    return out
 
 
 def render(result: dict[str, Any]) -> str:
     state = (
         "changed" if result.get("changed") else "would change" if result.get("would_change") else "unchanged"
     )
-    return (
+    lines = [
         f"{result['action']} {result['model_package_arn']}: {result['before']} -> "
         f"{result['after']} ({state}{'; audit ' + result['audit_key'] if result.get('audit_key') else ''})"
-    )
+    ]
+    lines += ["  " + render(other) for other in result.get("superseded") or ()]
+    return "\n".join(lines)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:

@@ -248,7 +248,7 @@ def _fit_and_evaluate(
             label=credit_data.LABEL,
             positive_label=credit_data.POSITIVE_LABEL,
             facet=credit_data.FACET,
-            sensitive_value=credit_data.FACET_SENSITIVE_VALUE,
+            facet_values_or_threshold=credit_data.FACET_SENSITIVE_VALUE,
             predicted=predicted,
         )
 

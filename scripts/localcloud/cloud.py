@@ -17,6 +17,8 @@ from typing import Any
 
 from scripts.errors import KitError
 
+from .accounts import PEOPLE_FILE
+
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -96,6 +98,11 @@ class LocalCloud:
     def log_file(self) -> Path:
         return self.state_dir / "server.log"
 
+    @property
+    def people_file(self) -> Path:
+        """Who signs in to which role, per account (``accounts.provision_people``)."""
+        return self.state_dir / PEOPLE_FILE
+
     def _read_state(self) -> dict[str, Any] | None:
         try:
             return json.loads(self.state_file.read_text(encoding="utf-8"))
@@ -128,10 +135,10 @@ class LocalCloud:
             "AWS_SECRET_ACCESS_KEY": self._state["admin_secret_access_key"] if enforced else "test",
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
-            # The admin user lives in the management account, as a CI principal would: jobs enter
-            # each environment's account through its deploy role, then assume their own role
-            # (scripts/governance/context.py, MLGOV_ENTRY_ROLE).
-            "MLGOV_ENTRY_ROLE": "deploy",
+            # The admin user lives in the management account, the local cloud's identity
+            # provider: jobs sign in to each account as the person whose role they need, then
+            # assume that role (scripts/governance/context.py, MLGOV_PEOPLE; accounts.py).
+            "MLGOV_PEOPLE": str(self.people_file),
             # No instance metadata lookups on a laptop or CI runner.
             "AWS_EC2_METADATA_DISABLED": "true",
             # A corporate proxy must not see (or break) calls to the loopback emulator.
@@ -202,6 +209,9 @@ class LocalCloud:
         state = json.loads(ready.read_text(encoding="utf-8"))
         state["region"] = self.region
         state["log_file"] = str(self.log_file)
+        self.people_file.write_text(
+            json.dumps(state.pop("people", {"accounts": {}}), indent=2), encoding="utf-8"
+        )
         self.state_file.write_text(json.dumps(state, indent=2), encoding="utf-8")
         ready.unlink(missing_ok=True)
         self._state = state

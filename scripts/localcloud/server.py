@@ -1,7 +1,8 @@
 """The emulator process: moto's server with the kit's extensions, on loopback.
 
 Run by :class:`scripts.localcloud.LocalCloud` as ``python -m scripts.localcloud.server``; it
-installs the moto extensions, provisions every environment's account (deploy roles), binds a free
+installs the moto extensions, provisions every environment's account (deploy roles, and the people
+the configuration names: ``accounts.provision_people``), binds a free
 port on 127.0.0.1, writes ``{"url", "port", "pid", ...}`` to ``--ready-file`` and serves until it
 receives SIGTERM or SIGINT.
 
@@ -172,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
             self._server_ready_event.set()
             self._server.serve_forever()
 
-    from .accounts import provision_admin_user, provision_deploy_roles
+    from .accounts import provision_admin_user, provision_deploy_roles, provision_people
     from .moto_ext import install
 
     install()
     roles = provision_deploy_roles(args.environments_dir)
+    people = provision_people(args.environments_dir)
     admin = provision_admin_user()
     server = SerializedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     server.start()
@@ -188,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "pid": os.getpid(),
         "enforce_iam": bool(args.enforce_iam),
         "deploy_roles": roles,
+        "people": people,
         "admin_access_key_id": admin.access_key_id,
         "admin_secret_access_key": admin.secret_access_key,
     }

@@ -297,7 +297,8 @@ def test_on_the_local_cloud_the_local_admin_is_trusted_without_being_listed(fake
             "Sid": "LocalCloudAdmin",
             "Effect": "Allow",
             "Principal": {"AWS": bootstrap.LOCAL_ADMIN_PRINCIPAL},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            # the admin signs in carrying who it is (issue 20: SourceIdentity)
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"],
         },
     ]
     assert list(override["resource"]["aws_iam_role"]) == ["ci_deploy-role_BBBB"], "the plan role is untouched"

@@ -181,26 +181,72 @@ def test_strict_deploy_roles_trust_only_their_protected_github_environment(rs_ou
     assert "pull_request" not in text and "refs/heads" not in text and "*" not in text
 
 
-def test_pull_requests_get_only_the_read_only_plan_role(rs_out: Path) -> None:
+def test_pull_requests_get_only_the_read_only_plan_role_and_never_in_prod(rs_out: Path) -> None:
+    """A pull request's plan job runs the pull request's code with the plan role's credentials:
+    it may plan dev and staging; prod's plan role never trusts a pull request."""
+    for env, pull in (("staging", True), ("prod", False)):
+        doc = stack(rs_out, f"bootstrap-{env}")
+        plan = _github(_trust(doc, f"bootstrap-{env}/ci/plan-role"))
+        assert plan["Condition"]["StringEquals"][f"{OIDC}:sub"] == [
+            "repo:example-org/mlgov-platform:ref:refs/heads/main",
+            *(["repo:example-org/mlgov-platform:pull_request"] if pull else []),
+        ], env
+        attach = by_path(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE, f"bootstrap-{env}/ci/plan-read-only")
+        assert attach["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        lock = json.loads(
+            by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, f"bootstrap-{env}/ci/plan-state-lock")["policy"]
+        )
+        (objects,) = [s for s in lock["Statement"] if s["Sid"] == "StateLockFiles"]
+        assert objects["Resource"][0].endswith("/*.tflock")  # lock files only, never the state
+
+
+def test_the_plan_role_reads_configurations_never_data(rs_out: Path) -> None:
+    """ReadOnlyAccess minus the data: no object but the state's, no decryption but with the state
+    key (SecureString values, SSE-KMS objects, registry content), no log events."""
     doc = stack(rs_out, "bootstrap-prod")
-    plan = _github(_trust(doc, "bootstrap-prod/ci/plan-role"))
-    assert plan["Condition"]["StringEquals"][f"{OIDC}:sub"] == [
-        "repo:example-org/mlgov-platform:ref:refs/heads/main",
-        "repo:example-org/mlgov-platform:pull_request",
-    ]
-    attach = by_path(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-read-only")
-    assert attach["policy_arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
-    lock = json.loads(
+    bucket = by_path(doc, S3Bucket.TF_RESOURCE_TYPE, "bootstrap-prod/state/state/bucket")
+    key = by_path(doc, KmsKey.TF_RESOURCE_TYPE, "bootstrap-prod/state/key")
+    policy = json.loads(
         by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-prod/ci/plan-state-lock")["policy"]
     )
-    (objects,) = [s for s in lock["Statement"] if s["Sid"] == "StateLockFiles"]
-    assert objects["Resource"][0].endswith("/*.tflock")  # lock files only, never the state
+    denies = {s["Sid"]: s for s in policy["Statement"] if s["Effect"] == "Deny"}
+    assert denies["NoObjectReadsButTheState"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
+    assert denies["NoObjectReadsButTheState"]["NotResource"] == [
+        f"{_ref(S3Bucket.TF_RESOURCE_TYPE, bucket, 'arn')}/*"
+    ]
+    assert denies["NoDecryptionButTheState"]["Action"] == ["kms:Decrypt"]
+    assert denies["NoDecryptionButTheState"]["NotResource"] == [_ref(KmsKey.TF_RESOURCE_TYPE, key, "arn")]
+    assert {"logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery"} <= set(
+        denies["NoLogEvents"]["Action"]
+    )
+    assert denies["NoLogEvents"]["Resource"] == ["*"]
 
 
 def test_deploy_role_is_not_administrator_and_cannot_touch_the_ci_roles(rs_out: Path) -> None:
     doc = stack(rs_out, "bootstrap-dev")
-    attach = by_path(doc, IamRolePolicyAttachment.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-policy")
-    assert attach["policy_arn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
+    # no AWS managed policy: PowerUserAccess was every service but IAM; now the stacks' services
+    assert not [
+        a
+        for a in doc["resource"].get(IamRolePolicyAttachment.TF_RESOURCE_TYPE, {}).values()
+        if a["role"].startswith("${aws_iam_role.ci_deploy-role")
+    ]
+    services = json.loads(
+        by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-services")["policy"]
+    )
+    granted = {a.split(":")[0] for s in services["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert granted == {
+        "ec2",
+        "kms",
+        "s3",
+        "logs",
+        "events",
+        "ssm",
+        "sagemaker",
+        "datazone",
+        "ram",
+        "sts",
+        "iam",
+    }
     policy = json.loads(by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, "bootstrap-dev/ci/deploy-iam")["policy"])
     (allow,) = [s for s in policy["Statement"] if s["Sid"] == "PlatformRoles"]
     assert allow["Resource"] == [
@@ -213,6 +259,37 @@ def test_deploy_role_is_not_administrator_and_cannot_touch_the_ci_roles(rs_out: 
         "arn:aws:iam::111111111111:role/mlgov-dev-ci-plan",
         "arn:aws:iam::111111111111:role/mlgov-deploy",
     }
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_deploy_role_deploys_and_makes_no_governance_change(rs_out: Path, env: str) -> None:
+    """Explicit denies no other statement of the role lifts: no version or card written, no
+    models/* object written, no data read, no platform role assumed (approver, promotion ...)."""
+    doc = stack(rs_out, f"bootstrap-{env}")
+    platform = load_platform()
+    names = Names.of(platform, env)
+    services = json.loads(
+        by_path(doc, IamRolePolicy.TF_RESOURCE_TYPE, f"bootstrap-{env}/ci/deploy-services")["policy"]
+    )
+    denies = {s["Sid"]: s for s in services["Statement"] if s["Effect"] == "Deny"}
+    assert set(denies["NoModelGovernanceWrites"]["Action"]) == {
+        "sagemaker:CreateModelPackage",
+        "sagemaker:UpdateModelPackage",
+        "sagemaker:DeleteModelPackage",
+        "sagemaker:CreateModelCard",
+        "sagemaker:UpdateModelCard",
+        "sagemaker:DeleteModelCard",
+    }
+    assert denies["NoModelGovernanceWrites"]["Resource"] == ["*"]
+    assert denies["NoModelArtifactWrites"]["Resource"] == [f"{names.artifact_bucket_arn}/models/*"]
+    roles = set(denies["NoPlatformRoles"]["Resource"])
+    assert {names.role_arn("approver"), names.role_arn("promotion")} <= roles
+    assert set(denies["NoPlatformRoles"]["Action"]) == {
+        "sts:AssumeRole",
+        "sts:SetSourceIdentity",
+        "sts:TagSession",
+    }
+    assert f"{names.artifact_bucket_arn}/*" in denies["NoPlatformDataReads"]["Resource"]
 
 
 def _bootstrap(platform: PlatformConfig, env: str, outdir: Path) -> dict:
@@ -277,9 +354,10 @@ def test_ci_subjects_have_no_wildcards() -> None:
         "repo:acme/ml:ref:refs/heads/release/1.x",
     )
     assert ci.deploy_subjects(platform.env("prod")) == ("repo:acme/ml:environment:prod",)
-    assert CiConfig("acme/ml", plan_on_pull_request=False).plan_subjects() == (
+    assert CiConfig("acme/ml", plan_on_pull_request=False).plan_subjects(platform.env("dev")) == (
         "repo:acme/ml:ref:refs/heads/main",
     )
+    assert ci.promotion_subjects(platform.env("prod")) == ("repo:acme/ml:environment:prod-promotion",)
 
 
 # checkov over the bootstrap stacks: tests/policy/test_checkov.py scans every synthesized stack,

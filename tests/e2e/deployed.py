@@ -3,6 +3,7 @@ the deploy runner bound to the session's synthesized stacks (used by conftest.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import boto3
 import pytest
 
 from environments import EnvironmentConfig, PlatformConfig
+from environments.schema import concrete_principal
 from scripts.aws import RETRY_CONFIG as RETRY
 from scripts.deploy import DeployError, StepResult, deploy
 from scripts.deploy.runner import Runner
@@ -115,23 +117,40 @@ def apply_upstream_first(target: DeployedCloud, env_name: str) -> UpstreamFirst:
     )
 
 
-def assume(cloud: Any, role_arn: str, region: str) -> boto3.Session:
-    env = cloud.env()
-    sts = boto3.client(
-        "sts",
-        endpoint_url=cloud.url,
-        region_name=region,
-        config=RETRY,
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="mlgov-e2e")["Credentials"]
+def assume(
+    cloud: Any,
+    role_arn: str,
+    region: str,
+    *,
+    source: boto3.Session | None = None,
+    person: str | None = None,
+) -> boto3.Session:
+    """A session of ``role_arn``, assumed by the local admin (or by ``source``), carrying
+    ``person`` as its source identity when given."""
+    if source is None:
+        env = cloud.env()
+        source = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
+        )
+    sts = source.client("sts", endpoint_url=cloud.url, region_name=region, config=RETRY)
+    extra = {"SourceIdentity": person} if person else {}
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="mlgov-e2e", **extra)["Credentials"]
     return boto3.Session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
         region_name=region,
     )
+
+
+def as_person(
+    cloud: Any, principals: Sequence[str], role_arn: str, region: str, person: str
+) -> boto3.Session:
+    """``person`` signs in to the first of ``principals`` (the configuration's data_scientists,
+    approvers or promotion_operators: the local cloud creates it, a pattern made concrete) and
+    takes ``role_arn``, carrying who they are, as a person does on AWS."""
+    signed_in = assume(cloud, concrete_principal(principals[0]), region, person=person)
+    return assume(cloud, role_arn, region, source=signed_in, person=person)
 
 
 def _explain(exc: DeployError) -> str:

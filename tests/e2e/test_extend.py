@@ -50,13 +50,17 @@ def follow_the_readme(config: Path) -> None:
         shutil.copy(path, config / path.name)
     shutil.copy(config / "staging.yaml", config / "qa.yaml")
 
+    sso = f"arn:aws:iam::{QA_ACCOUNT}:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_"
+
     def qa(doc: dict[str, Any]) -> None:
         doc.update(
             name="qa",
             account_id=QA_ACCOUNT,
             promotes_from="staging",
             lifecycle_stage="QA",
-            approvers=[f"arn:aws:iam::{QA_ACCOUNT}:root"],
+            data_scientists=[f"{sso}MLGovDataScientist_*"],
+            approvers=[f"{sso}MLGovApprover_*"],
+            promotion_operators=[f"{sso}MLGovReleaseManager_*"],
         )
         doc["network"]["cidr"] = "10.40.0.0/16"
         doc["studio"]["user_profiles"] = ["qa-validator-1"]

@@ -9,6 +9,7 @@ version and audit counts that test checks in staging and prod.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -17,7 +18,7 @@ import pytest
 from environments import Names, load_platform
 from scripts.governance import review
 from scripts.governance.errors import PermissionDeniedError
-from tests.e2e.deployed import DeployedCloud, assume
+from tests.e2e.deployed import DeployedCloud, as_person, assume
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_after_workflow]
 
@@ -32,20 +33,28 @@ def enforced(deployed_cloud: DeployedCloud) -> Any:
     return cloud
 
 
+def _promotion(cloud: Any, env_name: str) -> Any:
+    """The environment's promotion role, taken by its promotion operator: in a strict tier the
+    one principal that may register a version or write ``models/*`` (the deploy role may not)."""
+    env = load_platform().env(env_name)
+    names = Names.of(load_platform(), env)
+    return as_person(cloud, env.promotion_operators, names.role_arn("promotion"), env.region, "omar")
+
+
 def _register(cloud: Any, env_name: str) -> str:
-    """A version in the environment's group, registered by the deploy role (stands in for a
-    promotion; this test is about who may approve it)."""
+    """A version in the environment's group with a passing gate record, registered by the
+    promotion role directly (stands in for a promotion; this test is about who may approve it)."""
     platform = load_platform()
     env = platform.env(env_name)
     names = Names.of(platform, env)
-    session = assume(cloud, env.deploy_role_arn, env.region)
-    sm = session.client("sagemaker", endpoint_url=cloud.url)
+    sm = _promotion(cloud, env_name).client("sagemaker", endpoint_url=cloud.url)
     card = json.dumps({"intended_uses": {"purpose_of_model": "separation of duties test"}})
     return sm.create_model_package(
         ModelPackageGroupName=names.model_package_group("credit-risk"),
         ModelApprovalStatus="PendingManualApproval",
         ModelCard={"ModelCardContent": card, "ModelCardStatus": "Draft"},
         ModelLifeCycle={"Stage": env.lifecycle_stage, "StageStatus": "Registered"},
+        CustomerMetadataProperties={"mlgov-gates": "passed"},
     )["ModelPackageArn"]
 
 
@@ -97,7 +106,8 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
     platform = load_platform()
     env = platform.env("staging")
     names = Names.of(platform, env)
-    session = assume(enforced, env.deploy_role_arn, env.region)
+    # staging's models/* and versions have one writer, the promotion role (write-once)
+    session = _promotion(enforced, "staging")
     key_arn = session.client("ssm", endpoint_url=enforced.url).get_parameter(Name=names.ssm_kms_key_arn)[
         "Parameter"
     ]["Value"]
@@ -118,6 +128,7 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=key_arn,
             ChecksumAlgorithm="SHA256",
+            IfNoneMatch="*",
         )
     card = cards.build_card(
         creator="e2e",
@@ -159,6 +170,10 @@ def test_promotion_into_prod_with_iam_enforced(enforced, monkeypatch):
             }
         },
         ModelCard={"ModelCardContent": cards.card_json(card), "ModelCardStatus": "PendingReview"},
+        CustomerMetadataProperties={
+            "mlgov-gates": "passed",
+            "mlgov-model-sha256": hashlib.sha256(result.model_tar_gz).hexdigest(),
+        },
     )["ModelPackageArn"]
     version = arn.rsplit("/", 1)[1]
     review.set_card_status(platform, "staging", version, "Approved", "reviewed")

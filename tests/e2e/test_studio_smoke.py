@@ -10,7 +10,8 @@ DescribeSpace, CreateApp, DescribeApp, ListApps, DeleteApp, DeleteSpace.
 
 The execution role trusts only ``sagemaker.amazonaws.com`` (for this account). The test stands in
 for SageMaker assuming the role: for the duration of the module it adds the dev deploy role (the
-test's caller) to the role's trust policy, and restores the trust policy Terraform wrote after.
+test's caller) to the role's trust policy, and restores the trust policy Terraform wrote after;
+the session carries the user profile's name as its source identity, as the domain sets it.
 
 Not shown here, and why: ``kms:CreateGrant`` on the domain key is granted only with
 ``kms:GrantIsForAWSResource``, which AWS sets when a service (SageMaker, for the space's volume)
@@ -91,15 +92,19 @@ def studio(deployed_cloud: DeployedCloud) -> Iterator[Studio]:
         "Sid": "StudioSmokeStandsInForSageMaker",
         "Effect": "Allow",
         "Principal": {"AWS": dev.deploy_role_arn},
-        "Action": "sts:AssumeRole",
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
     }
     iam.update_assume_role_policy(
         RoleName=role_name,
         PolicyDocument=json.dumps({**written, "Statement": [*written["Statement"], stand_in]}),
     )
     try:
+        # As the domain does (ExecutionRoleIdentityConfig USER_PROFILE_NAME): the user profile's
+        # name is the session's source identity, which the role's space statements match.
         creds = account.client("sts").assume_role(
-            RoleArn=names.role_arn("execution"), RoleSessionName="studio-smoke"
+            RoleArn=names.role_arn("execution"),
+            RoleSessionName="studio-smoke",
+            SourceIdentity=dev.studio.user_profiles[0],
         )["Credentials"]
         session = boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],

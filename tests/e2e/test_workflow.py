@@ -13,6 +13,7 @@ import pytest
 
 from environments import Names
 from scripts.governance.cards import DATAZONE_PROJECT_KEY, parse_card
+from scripts.governance.lineage import lineage_of
 from scripts.governance.workflow import run_workflow
 from tests.e2e.deployed import DeployedCloud
 
@@ -56,6 +57,18 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
         c[0].startswith("dev v") and c[-1].startswith("prod v") for c in out["report"]["chains"]
     )
     assert "<svg" in html.read_text()
+    # The page draws every chain from the lineage API, as the approver of each account reads it:
+    # no chain falls back to the versions' records (issue 20), and `mlgov lineage` reads the
+    # whole chain as the approver of every environment.
+    chains = out["report"]["lineage"]
+    assert chains and {c["source"] for c in chains.values()} == {"lineage"}, {
+        leaf: c["note"] for leaf, c in chains.items() if c["source"] != "lineage"
+    }
+    assert "drawn from the versions' records" not in html.read_text()
+    for promoted in [out["seed"]["versions"][0]["arn"], *(p["target_arn"] for p in out["promotions"])]:
+        env_name = {e.account_id: e.name for e in platform.environments.values()}[promoted.split(":")[4]]
+        walked = lineage_of(platform, env_name, promoted)
+        assert walked["reaches_dataset"], (env_name, walked)
 
     # From the accounts themselves: the prod version carries the card, the DataZone project id
     # the dev stack published, the prod key, and sits in the bucket under the prod key.
@@ -96,7 +109,9 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     actions = sorted(
         json.loads(s3.get_object(Bucket=bucket, Key=k)["Body"].read())["what"]["action"] for k in keys
     )
-    assert actions == ["approve", "card-status", "promote", "stage-status"]
+    # promote-refused: the workflow's biased version, refused by prod's bias gate, is audited in
+    # prod beside its source version (issue 20: a refusal leaves a record)
+    assert actions == ["approve", "card-status", "promote", "promote-refused", "stage-status"]
     deployments = prod.client("sagemaker").list_actions(ActionType="ModelDeployment")["ActionSummaries"]
     assert [a["Source"]["SourceUri"] for a in deployments] == [f"{prod_arn}#deployment"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from xml.etree import ElementTree
 
 import boto3
@@ -73,6 +74,26 @@ def test_every_environment_account_has_its_deploy_role(cloud):
     assert [b["Name"] for b in dev_buckets["Buckets"]] == [f"probe-{dev.account_id}"]
     staging_iam = session_for(cloud, staging.deploy_role_arn).client("iam", endpoint_url=cloud.url)
     assert staging_iam.get_role(RoleName=staging.deploy_role_name)["Role"]["Arn"] == staging.deploy_role_arn
+
+
+def test_the_people_sign_in_as_themselves(cloud):
+    """env() points MLGOV_PEOPLE at the people file, which names in every account the role each
+    person signs in to; the role exists there and takes its person as source identity."""
+    env = cloud.env()
+    assert "MLGOV_ENTRY_ROLE" not in env
+    people = json.loads(Path(env["MLGOV_PEOPLE"]).read_text())["accounts"]
+    prod = people["333333333333"]
+    assert set(prod) == {"data_scientist", "approver", "promotion"}
+    assert prod["approver"]["person"] == "avery@example.com"
+    assert prod["approver"]["role_arn"].endswith(
+        ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_MLGovApprover_local"
+    )
+    assert "promotion" not in people["111111111111"]  # dev names no promotion operator
+    admin = session_for(cloud).client("sts", endpoint_url=cloud.url, config=CONFIG)
+    answer = admin.assume_role(
+        RoleArn=prod["approver"]["role_arn"], RoleSessionName="avery", SourceIdentity="avery@example.com"
+    )
+    assert answer["SourceIdentity"] == "avery@example.com"
 
 
 def test_extensions_are_served_in_server_mode(cloud):

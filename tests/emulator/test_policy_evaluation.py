@@ -129,6 +129,28 @@ def test_model_package_group_policy_deny_wins(enforced: EnforcedCloud, deny_firs
     assert "with an explicit deny" in error.value.response["Error"]["Message"]
 
 
+@pytest.mark.parametrize("deny_first", ORDERS)
+def test_model_package_group_policy_deny_wins_in_its_own_account(
+    enforced: EnforcedCloud, deny_first: bool
+) -> None:
+    """The strict tiers' group policies deny every principal of the group's own account but one
+    (OnlyPromotionRegisters, OnlyApproverChangesVersions): an explicit Deny in a resource-based
+    policy applies to every principal ("Policy evaluation logic"), even one whose identity policy
+    allows, whatever the statements' order."""
+    role = enforced.role(DEV, "own-account", trusting(root(DEV)), policy_document(allow("sagemaker:*")))
+    grant = {**allow("sagemaker:DescribeModelPackageGroup"), "Principal": {"AWS": role}}
+    refusal = {**deny("sagemaker:DescribeModelPackageGroup"), "Principal": {"AWS": "*"}}
+    arn = _group_with_policy(enforced, "own-ordered", *([refusal, grant] if deny_first else [grant, refusal]))
+    sm = enforced.assume(role, enforced.deploy[DEV]).client("sagemaker")
+    with pytest.raises(ClientError) as error:
+        sm.describe_model_package_group(ModelPackageGroupName=arn)
+    assert code(error) == "AccessDeniedException"
+    assert error.value.response["Error"]["Message"].endswith("with an explicit deny")
+    # the same role is allowed where the group policy denies nothing
+    other = _group_with_policy(enforced, "own-granted", grant)
+    assert sm.describe_model_package_group(ModelPackageGroupName=other)["ModelPackageGroupArn"] == other
+
+
 def test_model_package_group_policy_allows_across_accounts_only_when_it_names_the_caller(
     enforced: EnforcedCloud,
 ) -> None:

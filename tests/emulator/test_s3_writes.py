@@ -139,6 +139,119 @@ def test_a_bucket_policy_can_require_conditional_writes(enforced: EnforcedCloud)
     s3_admin.put_object(Bucket="write-once-bucket", Key="audit/x", Body=b"1")  # outside models/*
 
 
+#: The kit's strict-tier statement (modules/artifacts.py, write_once_models): the S3 User Guide's
+#: enforcement with the multipart steps exempt by s3:ObjectCreationOperation.
+KIT_WRITE_ONCE = {
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "s3:PutObject",
+    "Resource": "arn:aws:s3:::write-once-kit/models/*",
+    "Condition": {
+        "StringNotEquals": {"s3:if-none-match": "*"},
+        "Bool": {"s3:ObjectCreationOperation": "true"},
+    },
+}
+
+
+def test_object_creation_operation_exempts_only_the_steps_of_a_multipart_upload(enforced: EnforcedCloud):
+    """s3:ObjectCreationOperation is true for PutObject, CopyObject and CompleteMultipartUpload and
+    false for CreateMultipartUpload, UploadPart and UploadPartCopy (S3 User Guide, "Enforce
+    conditional writes on Amazon S3 buckets"): with the kit's deny, a multipart upload runs and
+    only its completion needs If-None-Match; a plain write or a copy without it is refused."""
+    s3 = enforced.deploy[DEV].client("s3")
+    s3.create_bucket(Bucket="write-once-kit")
+    s3.put_object(Bucket="write-once-kit", Key="incoming/src", Body=b"candidate")
+    s3.put_bucket_policy(Bucket="write-once-kit", Policy=policy_document(KIT_WRITE_ONCE))
+    for attempt in (
+        lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1"),
+        lambda: s3.put_object(Bucket="write-once-kit", Key="models/a", Body=b"1", IfMatch='"0"'),
+        lambda: s3.copy_object(
+            Bucket="write-once-kit",
+            Key="models/a",
+            CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
+        ),
+    ):
+        with pytest.raises(ClientError) as error:
+            attempt()
+        assert code(error) == "AccessDenied"
+    s3.copy_object(
+        Bucket="write-once-kit",
+        Key="models/copied",
+        CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
+        IfNoneMatch="*",
+    )
+    upload = s3.create_multipart_upload(Bucket="write-once-kit", Key="models/big")["UploadId"]
+    first = b"z" * (5 * 1024 * 1024)  # every part but the last is at least 5 MiB
+    part = s3.upload_part(
+        Bucket="write-once-kit", Key="models/big", UploadId=upload, PartNumber=1, Body=first
+    )
+    copied = s3.upload_part_copy(
+        Bucket="write-once-kit",
+        Key="models/big",
+        UploadId=upload,
+        PartNumber=2,
+        CopySource={"Bucket": "write-once-kit", "Key": "incoming/src"},
+    )
+    parts = [
+        {"ETag": part["ETag"], "PartNumber": 1},
+        {"ETag": copied["CopyPartResult"]["ETag"], "PartNumber": 2},
+    ]
+    with pytest.raises(ClientError) as error:
+        s3.complete_multipart_upload(
+            Bucket="write-once-kit", Key="models/big", UploadId=upload, MultipartUpload={"Parts": parts}
+        )
+    assert code(error) == "AccessDenied"
+    s3.complete_multipart_upload(
+        Bucket="write-once-kit",
+        Key="models/big",
+        UploadId=upload,
+        MultipartUpload={"Parts": parts},
+        IfNoneMatch="*",
+    )
+    assert s3.get_object(Bucket="write-once-kit", Key="models/big")["Body"].read() == first + b"candidate"
+
+
+def test_a_bucket_deny_on_who_calls_decides_for_the_signed_caller(enforced: EnforcedCloud):
+    """The kit's one-writer statement (modules/artifacts.py, ModelsOnlyByPromotion: every principal
+    but the writer denied by ArnNotEquals on aws:PrincipalArn) beside the write-once one: the
+    writer's conditional write and copy succeed, anyone else's is refused. The bucket's
+    "deny regardless of who calls" check saw no aws:PrincipalArn and refused the writer too (the
+    demo's promotion failed with AccessDenied on the deployed cloud)."""
+    writer = enforced.role(DEV, "writer", trusting(root(DEV)), policy_document(allow_s3()))
+    other = enforced.role(DEV, "other", trusting(root(DEV)), policy_document(allow_s3()))
+    admin = enforced.deploy[DEV].client("s3")
+    admin.create_bucket(Bucket="one-writer")
+    admin.put_object(Bucket="one-writer", Key="incoming/src", Body=b"candidate")
+    only_writer = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::one-writer/models/*",
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": writer}},
+    }
+    write_once = {**KIT_WRITE_ONCE, "Resource": "arn:aws:s3:::one-writer/models/*"}
+    admin.put_bucket_policy(Bucket="one-writer", Policy=policy_document(only_writer, write_once))
+    as_writer = enforced.assume(writer, enforced.deploy[DEV]).client("s3", config=CONFIG)
+    as_writer.put_object(Bucket="one-writer", Key="models/a", Body=b"1", IfNoneMatch="*")
+    as_writer.copy_object(
+        Bucket="one-writer",
+        Key="models/b",
+        CopySource={"Bucket": "one-writer", "Key": "incoming/src"},
+        IfNoneMatch="*",
+    )
+    as_other = enforced.assume(other, enforced.deploy[DEV]).client("s3", config=CONFIG)
+    with pytest.raises(ClientError) as error:
+        as_other.put_object(Bucket="one-writer", Key="models/c", Body=b"1", IfNoneMatch="*")
+    assert code(error) == "AccessDenied"
+    with pytest.raises(ClientError) as error:
+        as_writer.put_object(Bucket="one-writer", Key="models/c", Body=b"1")
+    assert code(error) == "AccessDenied"
+
+
+def allow_s3() -> dict:
+    return {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+
+
 def test_an_identity_policy_can_require_conditional_writes(enforced: EnforcedCloud):
     enforced.deploy[DEV].client("s3").create_bucket(Bucket="identity-bucket")
     role = enforced.role(

@@ -118,6 +118,51 @@ def test_help_lists_real_options(capsys):
         assert option in text
 
 
+CONFIG_READERS = {
+    "seed": ["--env", "dev", "--dry-run"],
+    "register": [
+        "--env",
+        "dev",
+        "--use-case",
+        "u",
+        "--artifact",
+        "a",
+        "--image",
+        "i",
+        "--metrics",
+        "m",
+        "--card",
+        "c",
+    ],
+    "review": ["--env", "dev", "--version", "1", "--status", "Approved", "--reason", "r"],
+    "approve": ["--env", "dev", "--version", "1", "--reason", "r"],
+    "stage": ["--env", "dev", "--version", "1", "--status", "Deployed", "--reason", "r"],
+    "promote": ["--env", "staging", "--version", "1"],
+    "report": [],
+    "lineage": ["--env", "dev", "--version", "1"],
+}
+
+
+@pytest.mark.parametrize("command", list(CONFIG_READERS))
+def test_every_job_reads_the_configuration_folder_deploy_reads(command, tmp_path, monkeypatch, capsys):
+    """$MLGOV_ENVIRONMENTS_DIR names the folder for `mlgov deploy`; the jobs read the same one (a
+    use case added there and deployed is one they know), unless --config-dir says otherwise."""
+    monkeypatch.setenv("MLGOV_ENVIRONMENTS_DIR", str(tmp_path))
+    assert cli.main([command, *CONFIG_READERS[command]]) == 2
+    assert f"error: {tmp_path}: no environment files" in capsys.readouterr().err
+    assert cli.main([command, *CONFIG_READERS[command], "--config-dir", str(tmp_path / "other")]) == 2
+    assert f"error: {tmp_path / 'other'}: not a directory of environment files" in capsys.readouterr().err
+
+
+def test_the_demo_reads_the_configuration_folder_it_deploys(tmp_path, monkeypatch):
+    from scripts import demo
+
+    monkeypatch.setenv("MLGOV_ENVIRONMENTS_DIR", str(tmp_path))
+    assert demo.build_parser().parse_args([]).config_dir == str(tmp_path)
+    monkeypatch.delenv("MLGOV_ENVIRONMENTS_DIR")
+    assert demo.build_parser().parse_args([]).config_dir is None
+
+
 def test_unknown_command_and_bad_usage(capsys):
     assert cli.main(["deploy-everything"]) == 2
     assert "unknown command 'deploy-everything'" in capsys.readouterr().err

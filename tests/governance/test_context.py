@@ -222,3 +222,144 @@ def test_jobs_enter_the_account_through_the_entry_role(cloud, platform, monkeypa
         remove_client_observer(observe)
     env = platform.env("staging")
     assert [arn for _, arn in calls] == [env.deploy_role_arn, ctx.role_arn]
+
+
+# -- the person every assumed session carries (issue 20) ----------------------------------------
+def _assume_requests(monkeypatch):
+    """Every AssumeRole request the kit sends, as (RoleArn, SourceIdentity)."""
+    from scripts.aws import add_client_observer, remove_client_observer
+
+    calls: list[tuple[str, str | None]] = []
+
+    def observe(client):
+        def record(params, context, **_):
+            calls.append((params.get("RoleArn", ""), params.get("SourceIdentity")))
+
+        client.meta.events.register("provide-client-params.sts.AssumeRole", record)
+
+    add_client_observer(observe)
+    return calls, lambda: remove_client_observer(observe)
+
+
+def test_every_assumed_session_carries_the_callers_name(cloud, platform, monkeypatch):
+    """From an IAM user's keys the person is the user's name (moto's default caller is the user
+    ``moto``); it is the source identity of the role session and of the audit record."""
+    from scripts.aws import PERSON_VAR
+    from scripts.governance.context import ENTRY_ROLE_VAR
+
+    monkeypatch.delenv(PERSON_VAR, raising=False)
+    monkeypatch.delenv(ENTRY_ROLE_VAR, raising=False)
+    calls, stop = _assume_requests(monkeypatch)
+    try:
+        ctx = env_context(platform, "staging", "approver", job="test")
+        assert ctx.person() == "moto"
+    finally:
+        stop()
+    assert calls == [(ctx.role_arn, "moto")]
+
+
+def test_a_chain_carries_one_person_and_mlgov_person_names_it(cloud, platform, monkeypatch):
+    """Through the entry role and on into the job's role the same source identity (STS refuses a
+    change along a chain); MLGOV_PERSON names the person instead of the caller's name."""
+    from scripts.aws import PERSON_VAR
+    from scripts.governance.context import ENTRY_ROLE_VAR
+
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "deploy")
+    monkeypatch.setenv(PERSON_VAR, "ada@example.com")
+    calls, stop = _assume_requests(monkeypatch)
+    try:
+        ctx = env_context(platform, "prod", "approver", job="test")
+        assert ctx.person() == "ada@example.com"
+    finally:
+        stop()
+    assert calls == [
+        (platform.env("prod").deploy_role_arn, "ada@example.com"),
+        (ctx.role_arn, "ada@example.com"),
+    ]
+
+
+def test_a_person_sts_would_refuse_is_a_clear_error(cloud, platform, monkeypatch):
+    from scripts.aws import PERSON_VAR, person_of
+
+    monkeypatch.setenv(PERSON_VAR, "ada lovelace")  # a space: not a source identity
+    with pytest.raises(CredentialsError, match="MLGOV_PERSON 'ada lovelace' cannot be a source identity"):
+        env_context(platform, "dev", "approver", job="t").person()
+    monkeypatch.setenv(PERSON_VAR, "aws:admin")
+    with pytest.raises(CredentialsError, match="not starting with aws:"):
+        env_context(platform, "dev", "approver", job="t").person()
+    assert person_of("arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_X_0a1b/ada@example.com") == (
+        "ada@example.com"
+    )
+    assert person_of("arn:aws:iam::111111111111:user/ops/bob") == "bob"
+    with pytest.raises(CredentialsError, match="names no person"):
+        person_of("arn:aws:iam::111111111111:root")
+
+
+def test_a_person_signs_in_to_the_role_the_people_file_names(cloud, platform, monkeypatch, tmp_path):
+    """MLGOV_PEOPLE: the job enters the account through the role the person signs in to (the local
+    cloud's stand-in for an Identity Center permission set), carrying the person, then assumes
+    the job's role; the same person rides the whole chain."""
+    import json as _json
+
+    import boto3
+
+    from scripts.aws import PERSON_VAR
+    from scripts.governance.context import ENTRY_ROLE_VAR, PEOPLE_VAR
+
+    env = platform.env("prod")
+    iam = boto3.client("iam", region_name="us-east-1")
+    sign_in = iam.create_role(
+        RoleName="AWSReservedSSO_MLGovApprover_local",
+        Path="/aws-reserved/sso.amazonaws.com/",
+        AssumeRolePolicyDocument=_json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    people = tmp_path / "people.json"
+    people.write_text(
+        _json.dumps({"accounts": {env.account_id: {"approver": {"role_arn": sign_in, "person": "avery"}}}})
+    )
+    monkeypatch.setenv(PEOPLE_VAR, str(people))
+    monkeypatch.setenv(ENTRY_ROLE_VAR, "deploy")  # the people file comes first
+    monkeypatch.delenv(PERSON_VAR, raising=False)
+    calls, stop = _assume_requests(monkeypatch)
+    try:
+        ctx = env_context(platform, "prod", "approver", job="test")
+        assert ctx.person() == "avery"
+    finally:
+        stop()
+    assert calls == [(sign_in, "avery"), (ctx.role_arn, "avery")]
+    people.write_text("{not json")
+    with pytest.raises(UsageError, match=r"MLGOV_PEOPLE=.*expected a readable JSON file"):
+        env_context(platform, "prod", "approver", job="test2").person()
+
+
+def test_a_ci_job_already_in_the_role_keeps_its_session(cloud, platform, monkeypatch):
+    """promote.yml assumes the promotion role with its OIDC token: the job acts in that session
+    (no second AssumeRole), for the person its session name records (the GitHub actor)."""
+    import boto3
+
+    from scripts.aws import PERSON_VAR, new_session
+    from scripts.governance.context import ENTRY_ROLE_VAR
+
+    monkeypatch.delenv(ENTRY_ROLE_VAR, raising=False)
+    monkeypatch.delenv(PERSON_VAR, raising=False)
+    env = platform.env("prod")
+    from environments import Names
+
+    role = Names.of(platform, env).role_arn("promotion")
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=role, RoleSessionName="octocat@github"
+    )["Credentials"]
+    job_session = new_session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="us-east-1",
+    )
+    calls, stop = _assume_requests(monkeypatch)
+    try:
+        ctx = env_context(platform, "prod", "promotion", job="promote", source=job_session)
+        assert ctx.person() == "octocat@github"
+        assert ctx.caller_arn().endswith(":assumed-role/mlgov-prod-promotion/octocat@github")
+    finally:
+        stop()
+    assert calls == []

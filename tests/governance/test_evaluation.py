@@ -44,7 +44,7 @@ def test_pre_training_bias_follows_clarify_definitions_and_shows_the_planted_bia
         label=cd.LABEL,
         positive_label=1,
         facet=cd.FACET,
-        sensitive_value=cd.FACET_SENSITIVE_VALUE,
+        facet_values_or_threshold=cd.FACET_SENSITIVE_VALUE,
     )
     (result,) = report[ev.PRE_TRAINING]["facets"][cd.FACET]
     metrics = {m["name"]: m["value"] for m in result["metrics"]}
@@ -66,7 +66,7 @@ def test_post_training_bias_of_predictions(data: cd.CreditData) -> None:
         label=cd.LABEL,
         positive_label=1,
         facet=cd.FACET,
-        sensitive_value=cd.FACET_SENSITIVE_VALUE,
+        facet_values_or_threshold=cd.FACET_SENSITIVE_VALUE,
         predicted=predicted,
     )
     (result,) = report[ev.POST_TRAINING]["facets"][cd.FACET]
@@ -86,7 +86,7 @@ def _reports(data: cd.CreditData) -> tuple[dict, dict]:
         label=cd.LABEL,
         positive_label=1,
         facet=cd.FACET,
-        sensitive_value=cd.FACET_SENSITIVE_VALUE,
+        facet_values_or_threshold=cd.FACET_SENSITIVE_VALUE,
         predicted=model.predict(x),
     )
     explain = ev.explainability_report(
@@ -150,7 +150,74 @@ def test_malformed_bias_report_is_named(data: cd.CreditData, mutate, field: str)
 def test_malformed_explainability_report_is_named() -> None:
     with pytest.raises(ev.ReportError, match=r"explanations\.kernel_shap: missing"):
         ev.validate_explainability_report({"explanations": {}}, source="shap.json")
-    with pytest.raises(ev.ReportError, match=r"global_shap_values\.age: expected a number"):
+    with pytest.raises(ev.ReportError, match=r"global_shap_values\.age: expected a finite number, got 'x'"):
         ev.validate_explainability_report(
             {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": "x"}}}}}, source="shap.json"
         )
+
+
+# -- a numeric facet: binned by a threshold, as Clarify does --------------------------------------
+@pytest.fixture(scope="module")
+def diabetes():
+    """scikit-learn's diabetes data as load_diabetes returns it by default: every column scaled, the
+    protected facet ``sex`` too (two float values, about -0.0446 and 0.0507)."""
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True).frame
+    frame["fast"] = (frame["target"] > frame["target"].quantile(0.7)).astype(int)
+    return frame
+
+
+def _biased(frame):
+    return np.where(frame["sex"] > 0, 1, frame["fast"])  # flags every patient of one sex
+
+
+def test_a_numeric_facet_given_one_of_its_values_is_refused_not_reported_as_nulls(diabetes) -> None:
+    """The newcomer's case: sex is numeric, so Clarify reads 0.0507 as a threshold and the sensitive
+    group (sex > 0.0507) is empty; every metric would be null. Refused, naming the fix."""
+    top = float(diabetes["sex"].max())
+    with pytest.raises(ev.ReportError) as err:
+        ev.bias_report(diabetes, label="fast", positive_label=1, facet="sex", facet_values_or_threshold=top)
+    message = str(err.value)
+    assert message.startswith(
+        f"facet 'sex': the sensitive group (sex > {top:g}) is no row of 442 (values from "
+    )
+    assert "Give a threshold between -0.0446416 and 0.0506801" in message and "astype(str)" in message
+    low = float(diabetes["sex"].min()) - 1
+    with pytest.raises(ev.ReportError, match=r"is all 442 rows of 442"):
+        ev.bias_report(diabetes, label="fast", positive_label=1, facet="sex", facet_values_or_threshold=low)
+    with pytest.raises(ev.ReportError, match=r"one numeric threshold .* got \['female'\]"):
+        ev.bias_report(
+            diabetes, label="fast", positive_label=1, facet="sex", facet_values_or_threshold="female"
+        )
+
+
+def test_a_numeric_facet_is_binned_by_its_threshold_as_clarify_does(diabetes) -> None:
+    report = ev.bias_report(
+        diabetes,
+        label="fast",
+        positive_label=1,
+        facet="sex",
+        facet_values_or_threshold=0.0,
+        predicted=_biased(diabetes),
+    )
+    (post,) = report[ev.POST_TRAINING]["facets"]["sex"]
+    assert post["value_or_threshold"].startswith("(0.0, ")  # Clarify's interval: sex > 0
+    metrics = {m["name"]: m["value"] for m in post["metrics"]}
+    group = diabetes["sex"] > 0
+    predicted = _biased(diabetes)
+    # DPPL = q_a - q_d on the predicted labels (d: the sensitive group, sex > 0).
+    assert metrics["DPPL"] == pytest.approx(predicted[~group].mean() - predicted[group].mean(), abs=1e-9)
+    assert all(v is not None for v in metrics.values())
+    ev.validate_bias_report(report)
+
+
+def test_a_coded_facet_cast_to_categories_names_its_value(diabetes) -> None:
+    coded = diabetes.assign(sex=np.where(diabetes["sex"] > 0, "2", "1"))
+    report = ev.bias_report(coded, label="fast", positive_label=1, facet="sex", facet_values_or_threshold="2")
+    (pre,) = report[ev.PRE_TRAINING]["facets"]["sex"]
+    assert pre["value_or_threshold"] == "2"
+    with pytest.raises(
+        ev.ReportError, match=r"sensitive group \(sex in \['3'\]\) is no row of 442 .*'1', '2'"
+    ):
+        ev.bias_report(coded, label="fast", positive_label=1, facet="sex", facet_values_or_threshold="3")

@@ -239,7 +239,19 @@ def test_a_bias_report_that_is_not_an_object_is_named() -> None:
         ),
         (
             {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": None}}}}},
-            "explanations.kernel_shap.y.global_shap_values.age: expected a number",
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got None",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": float("nan")}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got nan",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": float("inf")}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got inf",
+        ),
+        (
+            {"explanations": {"kernel_shap": {"y": {"global_shap_values": {"age": True}}}}},
+            "explanations.kernel_shap.y.global_shap_values.age: expected a finite number, got True",
         ),
     ],
 )
@@ -265,3 +277,34 @@ def test_a_bias_metric_that_is_not_a_number_is_not_read() -> None:
     assert post.metric_groups is not None
     post.metric_groups[0].metric_data.insert(0, SimpleMetric(name="DPPL", type="string", value="n/a"))
     assert ev.bias_metrics(_card([post]))["DPPL"] == 0.12
+
+
+def test_a_facet_result_whose_every_metric_is_null_is_refused() -> None:
+    """What a sensitive group that matched nothing produces: refused, naming the group and the fix.
+    One undefined metric beside defined ones stays allowed (left out of the card)."""
+    report = _bias()
+    report[ev.POST_TRAINING]["facets"]["age_group"][1]["metrics"] = _metrics(DPPL=None, DI=None)
+    with pytest.raises(ev.ReportError) as err:
+        ev.validate_bias_report(report, source="bias.json")
+    assert str(err.value) == (
+        "bias.json: post_training_bias_metrics.facets.age_group[1] (value_or_threshold 'old'): every "
+        "metric is null (DPPL, DI): the sensitive group matched no row, or every row. A numeric facet is "
+        "binned by a threshold, as Clarify does (the sensitive group is the rows above it): give "
+        "facet_values_or_threshold a threshold inside the facet's range, or cast a coded facet to "
+        "categories and name its value"
+    )
+    single = _bias()
+    single[ev.POST_TRAINING]["facets"]["age_group"][1]["metrics"] = _metrics(DPPL=None)
+    with pytest.raises(ev.ReportError, match=r"every metric is null \(DPPL\)"):
+        ev.validate_bias_report(single)
+    empty = _bias()
+    empty[ev.PRE_TRAINING]["facets"]["age_group"][0]["metrics"] = []
+    ev.validate_bias_report(empty)  # no metric at all is not a metric that is null
+
+
+@pytest.mark.parametrize("value", [True, float("inf"), float("nan")])
+def test_a_bias_metric_that_is_no_finite_number_is_named(value: Any) -> None:
+    report = _bias()
+    report[ev.PRE_TRAINING]["facets"]["age_group"][0]["metrics"][0]["value"] = value
+    with pytest.raises(ev.ReportError, match=r"age_group\[0\]\.metrics\.CI: expected a number, got "):
+        ev.validate_bias_report(report)

@@ -125,7 +125,8 @@ def _limits(failures: list[gates.GateFailure]) -> dict[str, tuple[Any, Any]]:
 
 
 def _bias(env: EnvironmentConfig, card: ModelCardContent) -> list[gates.GateFailure]:
-    return gates.bias_limits(gates.Candidate(env, {}, card))
+    """The bias gate's failures (its results that did not pass)."""
+    return [r.failure() for r in gates.bias_limits(gates.Candidate(env, {}, card)) if not r.passed]
 
 
 def test_a_good_version_passes_every_gate_without_reading_the_report(staging) -> None:
@@ -189,6 +190,33 @@ def test_metric_in_neither_card_nor_report_is_refused_by_name(staging) -> None:
         "report; staging requires >= 0.78"
     }
     assert _limits(found) == {"metric:roc_auc": (None, 0.78)}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_metric_that_is_no_finite_number_is_refused_by_name(staging, value: float) -> None:
+    """NaN compares false with every floor and infinity passes one: either, in the card or in the
+    report, is refused naming the metric, never passed (a version written other than by
+    ``register``, which refuses both)."""
+    card = _card(**{**GOOD, "quality": {"accuracy": 0.8, "roc_auc": value}})
+    found = gates.check_gates(_ctx(staging), _source(), card)
+    assert _gates(found) == {
+        "metric:roc_auc": f"roc_auc is {value}, not a number a floor can hold; staging requires >= 0.78"
+    }
+    report = FakeS3({"binary_classification_metrics": {"roc_auc": {"value": value}}})
+    found = gates.check_gates(
+        _ctx(staging, report), _source(), _card(**{**GOOD, "quality": {"accuracy": 0.8}})
+    )
+    assert set(_gates(found)) == {"metric:roc_auc"} and report.calls
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_bias_metric_that_is_no_finite_number_is_refused_by_name(staging, value: float) -> None:
+    for metric, field in (("DPPL", "max_abs_dppl"), ("DI", "disparate_impact")):
+        card = _card(**{**GOOD, "post_bias": {"DPPL": 0.0, "DI": 1.0, metric: value}})
+        assert _gates(_bias(staging, card)) == {
+            f"bias:{metric}": f"post-training bias {metric} is {value}, undefined; a version without it "
+            f"is refused (staging governance.bias_limits.{field})"
+        }
 
 
 def test_no_metric_floors_no_report_read(staging) -> None:

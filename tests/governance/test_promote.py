@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sagemaker.core.shapes.model_card_shapes import ModelCardContent
@@ -20,6 +22,7 @@ from scripts.governance import evaluation as ev
 from scripts.governance import promote as promote_job
 from scripts.governance.cards import evaluation_metrics, parse_card
 from scripts.governance.errors import PermissionDeniedError, RefusedError, UnknownVersionError, UsageError
+from scripts.governance.promote import copy as copy_module
 from scripts.governance.promote import gates, register
 from scripts.governance.versions import version_number
 
@@ -55,6 +58,13 @@ def _record_calls(monkeypatch):
     return calls
 
 
+def seeded_meta(cloud, seeded, index=0):
+    desc = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][index]["arn"]
+    )
+    return desc["CustomerMetadataProperties"]
+
+
 def _card(cloud, env, arn):
     desc = cloud.client(env, "sagemaker").describe_model_package(ModelPackageName=arn)
     return parse_card(desc["ModelCard"]["ModelCardContent"])
@@ -81,6 +91,25 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     assert meta["mlgov-source-account"] == "111111111111"
     assert meta["mlgov-source-version"] == "1"
     assert meta["mlgov-promotion-token"] == result["token"]
+    # The gates it passed, each with its value and limit at promotion time, written at creation
+    # (the only time promotion writes on a version), compact enough for a metadata value.
+    assert meta["mlgov-gates"] == "passed"
+    record = meta["mlgov-gate-results"]
+    assert len(record) <= 256 and re.fullmatch(r"[\w\s.:/=+@-]+", record), record
+    shown, more = gates.parse_gate_record(record)
+    assert more == 0
+    by_gate = {g.gate: g for g in shown}
+    metrics = seeded["versions"][0]["metrics"]
+    assert (by_gate["metric:accuracy"].value, by_gate["metric:accuracy"].relation) == (
+        f"{metrics['accuracy']:.4g}",
+        "min",
+    )
+    assert by_gate["metric:accuracy"].limit == "0.72" and by_gate["bias:DI"].limit == "0.5:2"
+    assert by_gate["card_sections"].value == by_gate["card_sections"].limit == "5"
+    assert list(by_gate) == [r["gate"] for r in result["gate_results"]]
+    assert all(r["passed"] for r in result["gate_results"])
+    # The SHA-256 registration recorded travels with the version, verified against the copy.
+    assert meta["mlgov-model-sha256"] == seeded_meta(cloud, seeded)["mlgov-model-sha256"]
     # Metrics and card point at the copies in the staging bucket, under the staging key.
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     assert report_uri.startswith(f"s3://{cloud.bucket('staging')}/models/")
@@ -131,6 +160,169 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     }
     assert ":assumed-role/mlgov-staging-promotion/" in promo[0]["who"]
     assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+    # The promotion's audit record holds every gate with its value and limit.
+    assert [(g["gate"], g["passed"]) for g in promo[0]["details"]["gates"]] == [
+        (r["gate"], True) for r in result["gate_results"]
+    ]
+
+
+def _s3_requests(monkeypatch):
+    """(operation, params) of every S3 request any client makes from here on."""
+    import botocore.client
+
+    seen = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def record(self, op, params):
+        if self.meta.service_model.service_name == "s3":
+            seen.append((op, dict(params)))
+        return real(self, op, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return seen
+
+
+def test_every_write_under_models_is_write_once(seeded, platform, cloud, monkeypatch):
+    """Each copy into the target's models/ carries If-None-Match: * (strict tiers' bucket policies
+    refuse any other write there); nothing under models/ is deleted."""
+    make_promotable(platform, "dev", "1")
+    seen = _s3_requests(monkeypatch)
+    promote_job.promote(platform, "staging", "1")
+    writes = [(op, p) for op, p in seen if op in ("CopyObject", "PutObject", "CompleteMultipartUpload")]
+    to_models = [(op, p) for op, p in writes if p["Key"].startswith("models/")]
+    assert sorted(p["Key"].rsplit("/", 1)[1] for _, p in to_models) == sorted(COPIED)
+    assert all(op == "CopyObject" and p.get("IfNoneMatch") == "*" for op, p in to_models), to_models
+    assert not [
+        p for op, p in seen if op in ("DeleteObject", "DeleteObjects") and p["Key"].startswith("models/")
+    ]
+
+
+def test_a_copy_that_landed_before_counts_on_412_when_it_matches(seeded, platform, cloud, monkeypatch):
+    """A run stopped after its copy landed; the rerun's look misses it (a race) and its
+    conditional copy is answered 412: the copy verifies, so it counts as done, once."""
+    from scripts.governance.promote import copy as copy_module
+
+    make_promotable(platform, "dev", "1")
+    with pytest.raises(Stop):
+        promote_job.promote(platform, "staging", "1", on_step=lambda step: _stop_at(step, "copy"))
+    real = copy_module.head
+    missed = []
+
+    def blind(s3, bucket, key):
+        if bucket == cloud.bucket("staging") and key.startswith("models/") and key not in missed:
+            missed.append(key)
+            return None  # the first look at each target key misses it
+        return real(s3, bucket, key)
+
+    monkeypatch.setattr(copy_module, "head", blind)
+    seen = _s3_requests(monkeypatch)
+    result = promote_job.promote(platform, "staging", "1")
+    assert result["created"] is True
+    assert {a["method"] for a in result["artifacts"]} == {"existing"}
+    assert len([op for op, _ in seen if op == "CopyObject"]) == len(COPIED)  # each answered 412
+    assert len(_objects(cloud, "staging")) == len(COPIED)
+
+
+def _stop_at(step, wanted):
+    if step == wanted:
+        raise Stop(step)
+
+
+def test_an_existing_copy_that_differs_is_refused_naming_its_key(seeded, platform, cloud):
+    """The target key holds other bytes (written by someone else): write-once means the promotion
+    cannot replace it; it refuses naming the key, registers nothing, and the refusal is audited."""
+    make_promotable(platform, "dev", "1")
+    desc = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][0]["arn"]
+    )
+    model_key = desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"].split("/", 3)[3]
+    cloud.client("staging", "s3").put_object(
+        Bucket=cloud.bucket("staging"),
+        Key=model_key,
+        Body=b"not the approved model",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=cloud.kms_keys["staging"],
+        ChecksumAlgorithm="SHA256",
+    )
+    with pytest.raises(RefusedError) as info:
+        promote_job.promote(platform, "staging", "1")
+    where = f"s3://{cloud.bucket('staging')}/{model_key}"
+    assert str(info.value).startswith(f"{where} already exists and does not match")
+    assert "write-once" in str(info.value)
+    assert [f.gate for f in info.value.failures] == ["artifact_sha256"]
+    assert _versions(cloud, "staging") == []
+    assert (
+        cloud.client("staging", "s3").get_object(Bucket=cloud.bucket("staging"), Key=model_key)["Body"].read()
+        == b"not the approved model"
+    )
+    [refused] = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "promote-refused"]
+    assert refused["after"] == {"refused": ["artifact_sha256"]}
+    assert info.value.audit_key == refused["key"]
+
+
+def _replace_source_model(cloud, seeded, *, checksum):
+    desc = cloud.client("dev", "sagemaker").describe_model_package(
+        ModelPackageName=seeded["versions"][0]["arn"]
+    )
+    key = desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"].split("/", 3)[3]
+    extra = {"ChecksumAlgorithm": "SHA256"} if checksum else {}
+    cloud.client("dev", "s3").put_object(
+        Bucket=cloud.bucket("dev"),
+        Key=key,
+        Body=b"\x1f\x8b swapped after approval",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=cloud.kms_keys["dev"],
+        **extra,
+    )
+    return key
+
+
+def test_a_source_artifact_replaced_after_registration_is_refused_before_any_copy(seeded, platform, cloud):
+    """The approved version records its archive's SHA-256; the object under that key now holds
+    other bytes (S3's checksum says so): refused before anything is written in the target."""
+    make_promotable(platform, "dev", "1")
+    key = _replace_source_model(cloud, seeded, checksum=True)
+    with pytest.raises(
+        RefusedError, match=r"source artifact s3://.*/model\.tar\.gz has SHA-256 [0-9a-f]{64}, not the "
+    ):
+        promote_job.promote(platform, "staging", "1")
+    assert _objects(cloud, "staging") == [] and _versions(cloud, "staging") == []
+    assert key.endswith("model.tar.gz")
+    with pytest.raises(RefusedError, match="was replaced after registration"):
+        promote_job.promote(platform, "staging", "1", dry_run=True)
+
+
+def test_a_copy_whose_sha256_differs_from_the_recorded_one_registers_nothing(seeded, platform, cloud):
+    """Where S3 holds no SHA-256 of the source to look at first, the copy's own (computed by S3 at
+    copy) is compared with the version's record before registration: a mismatch registers nothing."""
+    make_promotable(platform, "dev", "1")
+    key = _replace_source_model(cloud, seeded, checksum=False)
+    with pytest.raises(RefusedError) as info:
+        promote_job.promote(platform, "staging", "1")
+    message = str(info.value)
+    assert message.startswith(
+        f"the copy s3://{cloud.bucket('staging')}/{key} of s3://{cloud.bucket('dev')}/{key} failed verification, nothing registered"
+    )
+    recorded = seeded_meta(cloud, seeded)["mlgov-model-sha256"]
+    assert "recorded on the version" in message and recorded in message
+    assert _versions(cloud, "staging") == []
+
+
+def test_a_source_version_without_a_recorded_sha256_is_refused(seeded, platform, cloud, monkeypatch):
+    from scripts.governance.promote import job
+
+    make_promotable(platform, "dev", "1")
+    real = job.plan_promotion
+
+    def unrecorded(ctx, use_case, version):
+        plan = real(ctx, use_case, version)
+        del plan.source["CustomerMetadataProperties"]["mlgov-model-sha256"]
+        return plan
+
+    monkeypatch.setattr(job, "plan_promotion", unrecorded)
+    with pytest.raises(RefusedError, match="records no mlgov-model-sha256"):
+        promote_job.promote(platform, "staging", "1")
+    assert _objects(cloud, "staging", "models/") == [] and _versions(cloud, "staging") == []
 
 
 def test_promotion_registers_everything_at_create_and_updates_no_version(
@@ -216,14 +408,34 @@ def _refusal(platform, env, version):
     return {f.gate: f.reason for f in info.value.failures}
 
 
-def test_unapproved_version_fails_every_named_gate_and_writes_nothing(seeded, platform, cloud):
+def _only_the_refusal_was_written(cloud, env, source_env, version):
+    """Nothing registered, copied or locked in ``env``: its bucket holds the refusals' audit records
+    only, each beside the source version (audit/<group>/upstream/<source env>/v<N>/)."""
+    assert _versions(cloud, env) == []
+    keys = _objects(cloud, env, "")
+    prefix = f"audit/mlgov-credit-risk/upstream/{source_env}/v{int(version):06d}/"
+    assert keys and all(k.startswith(prefix) and "_promote-refused_" in k for k in keys), keys
+    return [r for r in audit_records(cloud, env) if r["what"]["action"] == "promote-refused"]
+
+
+def test_unapproved_version_fails_every_named_gate_registers_nothing_and_is_audited(seeded, platform, cloud):
     gates = _refusal(platform, "staging", "1")
     assert gates == {
         "approval": "ModelApprovalStatus is PendingManualApproval, must be Approved",
         "card_status": "model card status is Draft, must be Approved",
     }
-    assert _versions(cloud, "staging") == []
-    assert cloud.client("staging", "s3").list_objects_v2(Bucket=cloud.bucket("staging")).get("KeyCount") == 0
+    [refused] = _only_the_refusal_was_written(cloud, "staging", "dev", "1")
+    # Who, when, which gates with their values and limits: in the target, by its promotion role.
+    assert ":assumed-role/mlgov-staging-promotion/" in refused["who"] and refused["when"]
+    assert refused["what"]["model_package_arn"] == seeded["versions"][0]["arn"]
+    assert refused["after"] == {"refused": ["approval", "card_status"]}
+    failures = {f["gate"]: (f["value"], f["limit"]) for f in refused["details"]["failures"]}
+    assert failures == {
+        "approval": ("PendingManualApproval", "Approved"),
+        "card_status": ("Draft", "Approved"),
+    }
+    every = {g["gate"]: g["passed"] for g in refused["details"]["gates"]}
+    assert every["approval"] is False and every["metric:accuracy"] is True and every["bias:DPPL"] is True
 
 
 def test_card_approved_but_version_not(seeded, platform, cloud):
@@ -271,8 +483,9 @@ def test_bias_gate_of_prod_names_metric_value_and_limit(seeded, platform, cloud)
         "bias:DI": f"post-training bias DI {bias['DI']:.3f} is outside [0.8, 1.25] "
         "(prod governance.bias_limits.disparate_impact)",
     }
-    assert _versions(cloud, "prod") == []
-    assert cloud.client("prod", "s3").list_objects_v2(Bucket=cloud.bucket("prod")).get("KeyCount") == 0
+    [refused] = _only_the_refusal_was_written(cloud, "prod", "staging", in_staging)
+    failures = {f["gate"]: (f["value"], f["limit"]) for f in refused["details"]["failures"]}
+    assert failures == {"bias:DPPL": (bias["DPPL"], 0.1), "bias:DI": (bias["DI"], [0.8, 1.25])}
 
 
 def _stripping(monkeypatch, *names):
@@ -345,7 +558,7 @@ def _bias_card(dppl, di):
 )
 def test_bias_limits_boundaries(platform, dppl, di, failed):
     candidate = gates.Candidate(platform.env("prod"), {}, _bias_card(dppl, di))
-    assert {f.gate for f in gates.bias_limits(candidate)} == failed
+    assert {r.gate for r in gates.bias_limits(candidate) if not r.passed} == failed
 
 
 def test_no_bias_limits_no_bias_gate(platform):
@@ -482,28 +695,159 @@ def test_crash_between_create_and_record(seeded, platform, cloud, monkeypatch):
     assert len(_versions(cloud, "staging")) == 1
 
 
-def test_stale_lock_is_taken_over(seeded, platform, cloud):
-    make_promotable(platform, "dev", "1")
-    plan_token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
-    cloud.client("staging", "s3").put_object(
-        Bucket=cloud.bucket("staging"),
-        Key=f"promotions/{plan_token}.lock",
-        Body=json.dumps({"owner": "dead", "started": "2020-01-01T00:00:00+00:00"}).encode(),
-    )
-    assert promote_job.promote(platform, "staging", "1")["created"] is True
+def _lock_key(seeded, env="staging", account="222222222222"):
+    return f"promotions/{promote_job.promotion_token(seeded['versions'][0]['arn'], account, env)}.lock"
 
 
-def test_live_lock_times_out_clearly(seeded, platform, cloud):
-    make_promotable(platform, "dev", "1")
-    token = promote_job.promotion_token(seeded["versions"][0]["arn"], "222222222222", "staging")
+def _plant_lock(cloud, seeded, **body):
+    """A lock left by another run (its body as the kit writes it), written now."""
     cloud.client("staging", "s3").put_object(
         Bucket=cloud.bucket("staging"),
-        Key=f"promotions/{token}.lock",
-        Body=json.dumps({"owner": "other", "started": datetime.now(UTC).isoformat()}).encode(),
+        Key=_lock_key(seeded),
+        Body=json.dumps(
+            {"owner": "other", "who": "arn:aws:sts::222222222222:assumed-role/x/y", **body}
+        ).encode(),
     )
-    with pytest.raises(promote_job.PromotionConflict, match="another run has held the promotion lock"):
+
+
+def _later(monkeypatch, seconds):
+    """The lock's clock moved ``seconds`` ahead (its heartbeat ages without waiting)."""
+    from scripts.governance.promote import lock
+
+    moved = datetime.now(UTC) + timedelta(seconds=seconds)
+    monkeypatch.setattr(lock, "_now", lambda: moved)
+
+
+def test_a_lock_whose_heartbeat_is_older_than_the_ttl_is_taken_over_and_audited(
+    seeded, platform, cloud, monkeypatch
+):
+    make_promotable(platform, "dev", "1")
+    _plant_lock(cloud, seeded, host="elsewhere", pid=4242, started="2026-01-01T00:00:00+00:00")
+    _later(monkeypatch, promote_job.LOCK_TTL.total_seconds() + 1)
+    assert promote_job.promote(platform, "staging", "1", lock_wait_seconds=5)["created"] is True
+    [taken] = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "take-over-lock"]
+    assert taken["before"]["lock"]["host"] == "elsewhere" and taken["before"]["lock"]["pid"] == 4242
+    assert "no heartbeat for" in taken["why"]
+
+
+def _dead_pid():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_a_lock_of_a_process_gone_on_this_host_is_taken_over_at_once(seeded, platform, cloud):
+    """Its heartbeat is fresh (written now), but its process on this host is gone: no waiting."""
+    import socket
+
+    make_promotable(platform, "dev", "1")
+    _plant_lock(cloud, seeded, host=socket.gethostname(), pid=_dead_pid())
+    assert promote_job.promote(platform, "staging", "1", lock_wait_seconds=0.5)["created"] is True
+
+
+def test_a_live_lock_times_out_naming_its_owner(seeded, platform, cloud):
+    make_promotable(platform, "dev", "1")
+    _plant_lock(cloud, seeded, host="elsewhere", pid=4242, started=datetime.now(UTC).isoformat())
+    with pytest.raises(
+        promote_job.PromotionConflict,
+        match=r"is held by arn:aws:sts::222222222222:assumed-role/x/y on host elsewhere \(pid 4242\).*"
+        r"that run is alive",
+    ):
         promote_job.promote(platform, "staging", "1", lock_wait_seconds=0.5)
     assert _versions(cloud, "staging") == []
+
+
+def test_release_lock_refuses_a_live_owner_and_releases_a_dead_one_audited(
+    seeded, platform, cloud, monkeypatch, capsys
+):
+    argv = ["--env", "staging", "--version", "1", "--release-lock"]
+    assert promote_job.main(argv) == 0
+    assert "nothing released: no run holds the lock" in capsys.readouterr().out
+    _plant_lock(cloud, seeded, host="elsewhere", pid=4242, started="2026-01-01T00:00:00+00:00")
+    assert promote_job.main(argv) == 1
+    err = capsys.readouterr().err
+    assert re.search(
+        r"held by .* on host elsewhere \(pid 4242\) since 2026-01-01T00:00:00\+00:00, last heartbeat "
+        r"\d+ s ago: its owner is alive \(its last heartbeat is \d+ s old, within 30 s\), so it is "
+        r"not released",
+        err,
+    ), err
+    assert _objects(cloud, "staging", "promotions/") == [_lock_key(seeded)]
+    _later(monkeypatch, 31)
+    assert promote_job.main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("released s3://mlgov-staging-artifacts-222222222222/" + _lock_key(seeded))
+    assert "now run the promotion again" in out
+    assert _objects(cloud, "staging", "promotions/") == []
+    [released] = [r for r in audit_records(cloud, "staging") if r["what"]["action"] == "release-lock"]
+    assert ":assumed-role/mlgov-staging-promotion/" in released["who"]
+    assert released["before"]["lock"]["host"] == "elsewhere" and "no heartbeat for" in released["why"]
+    assert promote_job.main([*argv, "--dry-run"]) == 2
+
+
+def test_the_lock_carries_its_owner_and_a_heartbeat(seeded, platform, cloud, monkeypatch):
+    """While the run works, its lock names who, where and since when, and its heartbeat moves."""
+    import socket
+
+    from scripts.governance.promote import lock
+
+    monkeypatch.setattr(lock, "LOCK_HEARTBEAT_SECONDS", 0.05)
+    make_promotable(platform, "dev", "1")
+    s3 = cloud.client("staging", "s3")
+    seen = []
+
+    def look(step):
+        if step == "lock":
+            first = s3.get_object(Bucket=cloud.bucket("staging"), Key=_lock_key(seeded))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                now = s3.get_object(Bucket=cloud.bucket("staging"), Key=_lock_key(seeded))
+                if now["ETag"] != first["ETag"]:
+                    break
+                time.sleep(0.05)
+            seen.append(json.loads(now["Body"].read()))
+
+    promote_job.promote(platform, "staging", "1", on_step=look)
+    [body] = seen
+    assert body["host"] == socket.gethostname() and body["pid"] == os.getpid()
+    assert ":assumed-role/mlgov-staging-promotion/" in body["who"]
+    assert body["started"] <= body["heartbeat"]
+    assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+
+
+def test_a_run_whose_lock_was_taken_over_stops_before_its_next_step(seeded, platform, cloud, monkeypatch):
+    """Another run took the lock over (it presumed this one dead): this run's heartbeat is refused
+    (If-Match), and it stops before copying anything."""
+    from scripts.governance.promote import lock
+
+    monkeypatch.setattr(lock, "LOCK_HEARTBEAT_SECONDS", 0.05)
+    leases = []
+
+    class Watched(lock.Lease):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            leases.append(self)
+
+    monkeypatch.setattr(lock, "Lease", Watched)
+    make_promotable(platform, "dev", "1")
+    s3 = cloud.client("staging", "s3")
+
+    def taken_over(step):
+        if step == "lock":
+            s3.put_object(Bucket=cloud.bucket("staging"), Key=_lock_key(seeded), Body=b'{"owner": "usurper"}')
+            deadline = time.monotonic() + 30
+            while not leases[0].lost and time.monotonic() < deadline:
+                time.sleep(0.02)
+
+    with pytest.raises(promote_job.PromotionConflict, match="was taken over by another run"):
+        promote_job.promote(platform, "staging", "1", on_step=taken_over)
+    assert _objects(cloud, "staging") == [] and _versions(cloud, "staging") == []
+    body = json.loads(s3.get_object(Bucket=cloud.bucket("staging"), Key=_lock_key(seeded))["Body"].read())
+    assert body == {"owner": "usurper"}, "the other run's lock is not this run's to delete"
 
 
 def test_concurrent_promotions_give_one_target(seeded, platform, cloud):
@@ -555,19 +899,36 @@ def test_server_side_copy_by_size(cloud, size, method, expected_calls):
         Bucket=cloud.bucket("dev"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"
     )
     calls = _count_calls(s3)
-    out = promote_job.server_side_copy(
-        s3,
-        source_bucket=cloud.bucket("dev"),
-        source_key="models/big/model.tar.gz",
-        bucket=cloud.bucket("staging"),
-        key="models/big/model.tar.gz",
-        kms_key_arn=cloud.kms_keys["staging"],
-        source_head=src_head,
-        threshold=5 * 1024 * 1024,
-        part_size=5 * 1024 * 1024,
+    conditions = []
+    s3.meta.events.register(
+        "before-parameter-build.s3.*",
+        lambda params, model, **_: conditions.append((model.name, params.get("IfNoneMatch"))),
     )
+
+    def copy():
+        return promote_job.server_side_copy(
+            s3,
+            source_bucket=cloud.bucket("dev"),
+            source_key="models/big/model.tar.gz",
+            bucket=cloud.bucket("staging"),
+            key="models/big/model.tar.gz",
+            kms_key_arn=cloud.kms_keys["staging"],
+            source_head=src_head,
+            threshold=5 * 1024 * 1024,
+            part_size=5 * 1024 * 1024,
+            write_once=True,
+        )
+
+    out = copy()
     assert out == {"method": method}
     assert {op: calls[op] for op in expected_calls} == expected_calls
+    # The one write that makes the object carries If-None-Match: * (write-once) ...
+    final = "CopyObject" if method == "copy_object" else "CompleteMultipartUpload"
+    assert [(op, cond) for op, cond in conditions if op == final] == [(final, "*")]
+    # ... so a second copy to the same key is refused by S3 and leaves nothing behind.
+    with pytest.raises(copy_module.AlreadyWritten, match=r"models/big/model\.tar\.gz"):
+        copy()
+    assert s3.list_multipart_uploads(Bucket=cloud.bucket("staging")).get("Uploads", []) == []
     assert calls["PutObject"] == calls["UploadPart"] == calls["GetObject"] == 0  # no byte through us
     target = s3.head_object(
         Bucket=cloud.bucket("staging"), Key="models/big/model.tar.gz", ChecksumMode="ENABLED"

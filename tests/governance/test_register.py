@@ -266,6 +266,27 @@ def _break(team: TeamModel, tmp_path: Path, case: str) -> tuple[list[str], str]:
             args,
             f"--metrics {team.metrics}: binary_classification_metrics.roc_auc.value: expected a number",
         )
+    if case in ("metric that is null", "metric that is NaN (json.dump of a NaN)"):
+        value = None if case == "metric that is null" else float("nan")
+        edit_json(team.metrics, lambda d: d["binary_classification_metrics"]["roc_auc"].update(value=value))
+        return (
+            args,
+            f"--metrics {team.metrics}: binary_classification_metrics.roc_auc.value: expected a number, "
+            f"got {value!r}",
+        )
+    if case in ("card metric that is null", "card metric that is NaN (json.dump of a NaN)"):
+        value = None if case == "card metric that is null" else float("nan")
+        entry = {
+            "name": "team-holdout",
+            "metric_groups": [
+                {"name": "quality", "metric_data": [{"name": "accuracy", "type": "number", "value": value}]}
+            ],
+        }
+        edit_json(team.card, lambda d: d.setdefault("evaluation_details", []).append(entry))
+        return args, (
+            f"card file {team.card}: malformed model card content: evaluation_details[0] 'team-holdout': "
+            f"metric 'accuracy' is {'null' if value is None else 'nan'}: a metric's value must be a finite number"
+        )
     if case == "malformed card":
         edit_json(team.card, lambda d: d["intended_uses"].update(risk_rating="Severe"))
         return args, f"card file {team.card}: malformed model card content: intended_uses.risk_rating"
@@ -284,6 +305,20 @@ def _break(team: TeamModel, tmp_path: Path, case: str) -> tuple[list[str], str]:
     if case == "malformed bias report":
         edit_json(team.bias, lambda d: d.pop(ev.POST_TRAINING))
         return args, f"--bias-report {team.bias}: post_training_bias_metrics: missing"
+    if case == "bias report of nulls (a numeric facet given a value)":
+
+        def nulls(d: dict) -> None:
+            for stage in (ev.PRE_TRAINING, ev.POST_TRAINING):
+                for result in d[stage]["facets"]["sex"]:
+                    result["value_or_threshold"] = "(2.0, 2.0]"
+                    for m in result["metrics"]:
+                        m["value"] = None
+
+        edit_json(team.bias, nulls)
+        return args, (
+            f"--bias-report {team.bias}: pre_training_bias_metrics.facets.sex[0] (value_or_threshold "
+            "'(2.0, 2.0]'): every metric is null (CI, DPL, KL)"
+        )
     if case == "malformed explainability report":
         team.explainability.write_text(json.dumps({"explanations": {}}))
         return args, f"--explainability-report {team.explainability}: explanations.kernel_shap: missing"
@@ -318,11 +353,16 @@ BAD_INPUTS = (
     "missing metrics file",
     "metrics not in the quality layout",
     "metric that is not a number",
+    "metric that is null",
+    "metric that is NaN (json.dump of a NaN)",
+    "card metric that is null",
+    "card metric that is NaN (json.dump of a NaN)",
     "malformed card",
     "card that is not JSON",
     "card without a required section",
     "card that sets the DataZone project",
     "malformed bias report",
+    "bias report of nulls (a numeric facet given a value)",
     "malformed explainability report",
     "artifact that is not gzip",
     "gzip that is not a tar",
@@ -343,6 +383,8 @@ def test_bad_input_is_refused_naming_file_and_field_before_any_call(
     assert register.main([*args, *_config_args(tmp_path)]) == 2
     assert api_calls == []
     assert expected in capsys.readouterr().err
+    assert register.main([*args, *_config_args(tmp_path), "--dry-run"]) == 2  # a dry run refuses it too
+    assert api_calls == []
 
 
 def test_dry_run_registers_nothing(team_cloud, team, tmp_path, capsys) -> None:
@@ -352,3 +394,69 @@ def test_dry_run_registers_nothing(team_cloud, team, tmp_path, capsys) -> None:
     listed = team_cloud.client("dev", "sagemaker").list_model_packages(ModelPackageGroupName=GROUP)
     assert listed["ModelPackageSummaryList"] == []
     assert "Contents" not in team_cloud.client("dev", "s3").list_objects_v2(Bucket=team_cloud.bucket("dev"))
+
+
+# -- gates that would surface late ---------------------------------------------------------------
+def _rename_metric(team: TeamModel, old: str, new: str) -> None:
+    data = json.loads(team.metrics.read_text())
+    data["binary_classification_metrics"][new] = data["binary_classification_metrics"].pop(old)
+    team.metrics.write_text(json.dumps(data))
+
+
+def _without_section(team: TeamModel, section: str) -> None:
+    card = json.loads(team.card.read_text())
+    del card[section]
+    team.card.write_text(json.dumps(card))
+
+
+def test_register_reports_which_downstream_gates_would_refuse_and_why(
+    team_cloud, team, tmp_path, capsys, api_calls
+) -> None:
+    """A card without business_details and a metric named auc (SageMaker's name; the gates read
+    roc_auc) pass dev's rules; registering says now that staging and prod would refuse it, and
+    why, with a "did you mean". Without --strict it is reported, never refused in dev."""
+    _rename_metric(team, "roc_auc", "auc")
+    _without_section(team, "business_details")
+    args = [*team_model.register_args(team), *_config_args(tmp_path)]
+    assert cli.main(["register", *args, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    for env, floor in (("staging", "0.78"), ("prod", "0.8")):
+        assert f"  {env}: would REFUSE it at promotion:" in out
+        assert (
+            f"    - metric:roc_auc: roc_auc is not in the card's evaluation metrics nor the evaluation "
+            f"report; {env} requires >= {floor} (the metrics file has 'auc': did you mean roc_auc?)"
+        ) in out
+        assert f"    - card_sections: card lacks section(s) business_details required by {env}" in out
+    assert "note: metric 'auc' is SageMaker's name for what the gates read as 'roc_auc'" in out
+    assert "CreateModelPackage" not in api_calls
+    assert cli.main(["register", *args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["version"]["status"] == "created"
+    refused = {d["env"]: [f["gate"] for f in d["failures"]] for d in result["downstream"]}
+    assert refused == {
+        "staging": ["card_sections", "metric:roc_auc"],
+        "prod": ["card_sections", "metric:roc_auc"],
+    }
+
+
+def test_register_strict_refuses_what_a_downstream_gate_would_refuse_before_any_call(
+    team_cloud, team, tmp_path, capsys, api_calls
+) -> None:
+    _rename_metric(team, "roc_auc", "auc")
+    args = [*team_model.register_args(team), *_config_args(tmp_path), "--strict"]
+    assert cli.main(["register", *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --strict: staging, prod would refuse this version at promotion")
+    assert "  - staging metric:roc_auc: roc_auc is not in the card's evaluation metrics" in err
+    assert "did you mean roc_auc?" in err
+    assert api_calls == []
+
+
+def test_a_submission_every_downstream_gate_accepts_is_reported_so(
+    team_cloud, team, tmp_path, capsys
+) -> None:
+    args = [*team_model.register_args(team), *_config_args(tmp_path), "--dry-run", "--strict", "--json"]
+    assert cli.main(["register", *args]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(d["env"], d["refused"]) for d in result["downstream"]] == [("staging", False), ("prod", False)]
+    assert result["metric_notes"] == []

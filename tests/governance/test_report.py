@@ -23,6 +23,7 @@ from scripts.bench.governance import ApiMeter
 from scripts.governance import audit, cards, lineage, report, review
 from scripts.governance import promote as promote_job
 from scripts.governance.context import EnvContext, env_context
+from scripts.governance.errors import RefusedError
 from scripts.governance.evaluation import card_evaluations
 from scripts.governance.metadata import META_SOURCE_ARN, promoted_to_key
 
@@ -588,3 +589,63 @@ def test_report_after_seed_and_promotions(platform, cloud):
     nodes = data.lineage[prod.arn]["nodes"]
     assert data.lineage[prod.arn]["source"] == "lineage", data.lineage[prod.arn]["note"]
     assert (nodes[0]["kind"], nodes[-1]["kind"]) == ("DataSet", "ModelDeployment")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_gates_a_version_passed_and_its_refused_promotions_are_shown(platform, cloud, tmp_path, capsys):
+    """staging v1 shows each gate it passed with its value and limit at promotion; dev v3 (the
+    stump) shows staging's refusal beside it: in the table, the JSON and the page (the gates with
+    their values and limits, and in its history), also when only dev is reported."""
+    make_promotable(platform, "dev", "1")
+    promoted = promote_job.promote(platform, "staging", "1")
+    make_promotable(platform, "dev", "3")
+    for _ in range(2):  # tried twice: the last refusal is shown, with the count
+        with pytest.raises(RefusedError):
+            promote_job.promote(platform, "staging", "3")
+    data = report.collect(platform, details=True)
+    rows = {(r.env, r.version): r for r in data.versions}
+    staged = rows[("staging", 1)]
+    assert staged.gates_status == "passed"
+    by_gate = {g.gate: g for g in staged.gates}
+    passed = {r["gate"]: r for r in promoted["gate_results"]}
+    assert set(by_gate) == set(passed)
+    assert (by_gate["metric:roc_auc"].relation, by_gate["metric:roc_auc"].limit) == ("min", "0.78")
+    assert by_gate["metric:roc_auc"].value == f"{passed['metric:roc_auc']['value']:.4g}"
+    assert (by_gate["bias:DI"].relation, by_gate["bias:DI"].limit) == ("in", "0.5:2")
+    stump = rows[("dev", 3)]
+    [refusal] = stump.refusals
+    assert (refusal.env, refusal.attempts) == ("staging", 2)
+    assert [f["gate"] for f in refusal.failures] == ["metric:accuracy", "metric:roc_auc"]
+    assert {f["limit"] for f in refusal.failures} == {0.72, 0.78}
+    assert ":assumed-role/mlgov-staging-promotion/" in refusal.who
+    assert stump.refused_text == "staging (metric:accuracy, metric:roc_auc)"
+    assert rows[("dev", 1)].refusals == ()
+    # Reported alone, dev still shows where its versions were refused.
+    alone = {(r.env, r.version): r for r in report.collect(platform, envs=["dev"]).versions}
+    assert alone[("dev", 3)].refused_text == stump.refused_text
+    # The table and the JSON.
+    assert report.main([]) == 0
+    assert re.search(
+        r"dev\s+credit-risk\s+3\s.*staging \(metric:accuracy, metric:roc_auc\)", capsys.readouterr().out
+    )
+    assert report.main(["--json"]) == 0
+    as_json = {(v["env"], v["version"]): v for v in json.loads(capsys.readouterr().out)["versions"]}
+    assert as_json[("dev", 3)]["refusals"][0]["failures"][0]["gate"] == "metric:accuracy"
+    assert as_json[("staging", 1)]["gates_status"] == "passed"
+    # The page: the gates table of staging v1, the refusals of dev v3 with values and limits.
+    doc = report.render_html(data)
+    staging_section = _section(doc, "v-credit-risk-staging-1")
+    gates_table = staging_section[staging_section.index('class="gates"') :]
+    assert re.search(
+        r"<td>metric:roc_auc</td><td class=\"num\">[\d.]+</td><td>at least 0\.78</td>", gates_table
+    )
+    assert re.search(
+        r"<td>bias:DI</td><td class=\"num\">[\d.]+</td><td>within \(inclusive\) 0\.5:2</td>", gates_table
+    )
+    stump_section = _section(doc, "v-credit-risk-dev-3")
+    refused = stump_section[stump_section.index('class="refusals"') :]
+    accuracy = stump.refusals[0].failures[0]["value"]
+    assert f'<td>metric:accuracy</td><td class="num">{accuracy:.4g}</td><td>0.72</td>' in refused
+    assert "(2 attempts, the last shown)" in refused
+    history = stump_section[stump_section.index('class="history"') :]
+    assert history.count("<td>promote-refused</td>") == 2 and "refused by staging" in history

@@ -88,6 +88,88 @@ def test_stage_status_deployed_records_the_deployment_in_lineage(seeded, platfor
     assert len(_deployments(cloud, "dev")) == 1 and len(audit_records(cloud, "dev")) == records
 
 
+def _stage(cloud, env, arn):
+    return cloud.client(env, "sagemaker").describe_model_package(ModelPackageName=arn)["ModelLifeCycle"]
+
+
+def test_a_new_deployed_version_supersedes_the_one_deployed_before(seeded, platform, cloud, capsys):
+    """One version serves in an environment: v2 Deployed moves v1 (Deployed before) to
+    Superseded, audited with why; v3, never deployed, is left alone; a dry run changes nothing."""
+    v1, v2, v3 = (v["arn"] for v in seeded["versions"][:3])
+    review.set_stage_status(platform, "dev", "1", "Deployed", "release 1")
+    dry = review.set_stage_status(platform, "dev", "2", "Deployed", "release 2", dry_run=True)
+    assert [(o["model_package_arn"], o["would_change"]) for o in dry["superseded"]] == [(v1, True)]
+    assert _stage(cloud, "dev", v1)["StageStatus"] == "Deployed"
+    assert (
+        review.main(
+            ["stage", "--env", "dev", "--version", "2", "--status", "Deployed", "--reason", "release 2"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert f"stage-status {v2}: " in out and f"  stage-status {v1}: " in out and "Superseded" in out
+    assert _stage(cloud, "dev", v2)["StageStatus"] == "Deployed"
+    life = _stage(cloud, "dev", v1)
+    assert (life["StageStatus"], life["StageDescription"]) == (
+        "Superseded",
+        "superseded by v2, now Deployed in dev: release 2",
+    )
+    assert _stage(cloud, "dev", v3)["StageStatus"] == "Registered"
+    superseded = [
+        r
+        for r in audit_records(cloud, "dev")
+        if r["what"]["action"] == "stage-status" and r["after"]["StageStatus"] == "Superseded"
+    ]
+    assert [(r["what"]["model_package_arn"], r["before"]["StageStatus"]) for r in superseded] == [
+        (v1, "Deployed")
+    ]
+    assert superseded[0]["why"] == "superseded by v2, now Deployed in dev: release 2"
+    # Again: nothing more to supersede, nothing written twice.
+    records = len(audit_records(cloud, "dev"))
+    assert review.set_stage_status(platform, "dev", "2", "Deployed", "release 2")["superseded"] == []
+    assert len(audit_records(cloud, "dev")) == records
+
+
+def _register_in(cloud, env, meta=None):
+    """A version created straight in ``env`` (not by a promotion), e.g. by a role that should not."""
+    request = {
+        "ModelPackageGroupName": "mlgov-credit-risk",
+        "ModelApprovalStatus": "PendingManualApproval",
+        "ModelCard": {"ModelCardContent": "{}", "ModelCardStatus": "Approved"},
+    }
+    if meta:
+        request["CustomerMetadataProperties"] = meta
+    return cloud.client(env, "sagemaker").create_model_package(**request)["ModelPackageArn"]
+
+
+@pytest.mark.parametrize(
+    ("meta", "why"),
+    [
+        (None, "it carries no mlgov-gates metadata"),
+        ({"mlgov-gates": "failed"}, "its mlgov-gates metadata is 'failed', not 'passed'"),
+    ],
+)
+def test_approval_in_a_strict_tier_needs_the_promotions_gate_record(cloud, platform, capsys, meta, why):
+    """A version in staging that no promotion registered (no passing gate record) is not approved:
+    refused before any write, naming why; rejecting it is allowed."""
+    arn = _register_in(cloud, "staging", meta)
+    with pytest.raises(RefusedError) as info:
+        review.set_approval(platform, "staging", "1", "looks fine")
+    assert str(info.value).startswith(f"{arn} may not be approved in staging (staging tier): {why}")
+    assert [f.gate for f in info.value.failures] == ["gate_record"]
+    assert review.main(["approve", "--env", "staging", "--version", "1", "--reason", "x"]) == 1
+    assert "gate_record: " in capsys.readouterr().err
+    desc = cloud.client("staging", "sagemaker").describe_model_package(ModelPackageName=arn)
+    assert desc["ModelApprovalStatus"] == "PendingManualApproval"
+    assert audit_records(cloud, "staging") == []
+    assert review.set_approval(platform, "staging", "1", "not promoted", decision="Rejected")["changed"]
+
+
+def test_approval_in_a_strict_tier_of_a_promoted_version_is_allowed(cloud, platform):
+    _register_in(cloud, "staging", {"mlgov-gates": "passed", "mlgov-gate-results": "approval=Approved"})
+    assert review.set_approval(platform, "staging", "1", "promoted through the gates")["changed"]
+
+
 def test_other_stage_statuses_record_no_deployment(seeded, platform, cloud):
     review.set_stage_status(platform, "dev", "1", "InProgress", "validation under way")
     assert _deployments(cloud, "dev") == []

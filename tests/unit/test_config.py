@@ -224,13 +224,76 @@ BAD_CONFIGS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
         "wildcard-approver",
         "prod",
         lambda d: d.update(approvers=["*"]),
-        r"prod\.yaml: approvers\[0\]: expected an IAM principal ARN",
+        r"prod\.yaml: approvers\[0\]: expected an IAM role or user ARN .* got '\*': a wildcard "
+        r"principal would let anyone assume the role",
+    ),
+    (
+        "account-root-approver",
+        "prod",
+        lambda d: d.update(approvers=["arn:aws:iam::333333333333:root"]),
+        r"prod\.yaml: approvers\[0\]: expected an IAM role or user ARN .* got the account root "
+        r"'arn:aws:iam::333333333333:root': it would let every principal of the account",
+    ),
+    (
+        "bare-account-approver",
+        "prod",
+        lambda d: d.update(approvers=["333333333333"]),
+        r"prod\.yaml: approvers\[0\]: .* got the account root '333333333333'",
+    ),
+    (
+        "any-account-pattern",
+        "prod",
+        lambda d: d.update(approvers=["arn:aws:iam::*:role/Approver"]),
+        r"prod\.yaml: approvers\[0\]: .* a wildcard principal would let anyone assume the role",
+    ),
+    (
+        "pattern-matching-every-role",
+        "prod",
+        lambda d: d.update(approvers=["arn:aws:iam::333333333333:role/aws-reserved/sso.amazonaws.com/*"]),
+        r"prod\.yaml: approvers\[0\]: expected a role pattern that keeps the role's name",
+    ),
+    (
+        "user-pattern",
+        "prod",
+        lambda d: d.update(approvers=["arn:aws:iam::333333333333:user/approver-*"]),
+        r"prod\.yaml: approvers\[0\]: expected an IAM role or user ARN",
+    ),
+    (
+        "session-approver",
+        "prod",
+        lambda d: d.update(approvers=["arn:aws:sts::333333333333:assumed-role/Approver/alice"]),
+        r"prod\.yaml: approvers\[0\]: .* got the session .*: name the role, not one session of it",
     ),
     (
         "no-approvers",
         "prod",
         lambda d: d.update(approvers=[]),
-        r"prod\.yaml: approvers: expected at least one IAM principal ARN",
+        r"prod\.yaml: approvers: expected at least one IAM principal allowed to approve models",
+    ),
+    (
+        "root-promotion-operator",
+        "staging",
+        lambda d: d.update(promotion_operators=["arn:aws:iam::222222222222:root"]),
+        r"staging\.yaml: promotion_operators\[0\]: .* got the account root",
+    ),
+    (
+        "no-data-scientists",
+        "dev",
+        lambda d: d.update(data_scientists=[]),
+        r"dev\.yaml: data_scientists: expected at least one IAM principal",
+    ),
+    (
+        "approver-also-promotes",
+        "prod",
+        lambda d: d.update(promotion_operators=list(d["approvers"])),
+        r"prod\.yaml: promotion_operators\[0\]: .* is also in approvers: in a prod tier the principal "
+        r"that promotes a version must not be the one that approves it",
+    ),
+    (
+        "approver-also-builds",
+        "staging",
+        lambda d: d.update(data_scientists=list(d["approvers"])),
+        r"staging\.yaml: data_scientists\[0\]: .* is also in approvers",
     ),
     (
         "uppercase-use-case",
@@ -544,9 +607,10 @@ def test_every_problem_in_every_file_is_shown_each_naming_file_field_and_expecta
         f"{dev}: region: expected a known AWS region ({', '.join(sorted(KNOWN_REGIONS))}), got 'mars-1'",
         f"{prod}: tier: expected one of dev, staging, prod, got 'production'",
         f"{prod}: retention.kms_deletion_window_days: expected 7 to 30 days (the KMS deletion window), got 3",
-        f"{staging}: colour: unknown key; allowed keys are account_id, approvers, datazone_home, "
-        "deploy_role_name, governance, lifecycle_stage, name, network, promotes_from, region, "
-        "remote_state, retention, studio, tags, tier, use_cases",
+        f"{staging}: colour: unknown key; allowed keys are account_id, approvers, data_scientists, "
+        "datazone_home, deploy_role_name, governance, lifecycle_stage, name, network, "
+        "promotes_from, promotion_operators, region, remote_state, retention, studio, tags, tier, "
+        "use_cases",
         f"{staging}: network.az_count: expected 2 to 6 availability zones, got 9",
         f"{env_dir / 'platform.yaml'}: name_prefix: expected 2-12 lowercase letters, digits or hyphens "
         "starting with a letter, got 'ML_Gov'",

@@ -254,5 +254,13 @@ def test_ci_subjects_dev_tier_branches_apply_strict_tiers_need_their_environment
     assert branches
     assert ci.deploy_subjects(platform.env("dev")) == (f"{repo}:environment:dev", *branches)
     assert ci.deploy_subjects(platform.env("prod")) == (f"{repo}:environment:prod",)
-    assert ci.plan_subjects() == (*branches, f"{repo}:pull_request")
-    assert dataclasses.replace(ci, plan_on_pull_request=False).plan_subjects() == branches
+    for env in ("dev", "staging"):
+        assert ci.plan_subjects(platform.env(env)) == (*branches, f"{repo}:pull_request")
+        assert (
+            dataclasses.replace(ci, plan_on_pull_request=False).plan_subjects(platform.env(env)) == branches
+        )
+    # A pull request runs its own code with the plan role's credentials: prod's never trusts one.
+    assert ci.plan_subjects(platform.env("prod")) == branches
+    # Promotion: the <env>-promotion GitHub environment only, never a branch or a pull request.
+    assert ci.promotion_subjects(platform.env("prod")) == (f"{repo}:environment:prod-promotion",)
+    assert ci.promotion_subjects(platform.env("staging")) == (f"{repo}:environment:staging-promotion",)

@@ -500,14 +500,47 @@ def test_artifact_bucket_grants_exactly_the_downstream_promotion_role_read(synth
         return
     bucket = names(synth, env).artifact_bucket_arn
     granted = {(a, r) for s in allows for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+    # models/* only: not the audit records, not the promotion state (issue 16)
     assert granted == {
-        ("s3:GetObject", f"{bucket}/*"),
-        ("s3:GetObjectVersion", f"{bucket}/*"),
+        ("s3:GetObject", f"{bucket}/models/*"),
+        ("s3:GetObjectVersion", f"{bucket}/models/*"),
         ("s3:ListBucket", bucket),
     }
     for stmt in allows:
         assert sorted(principals(stmt)) == expected
-        assert "Condition" not in stmt  # no organization configured in the shipped files
+    (listing,) = [s for s in allows if s["Action"] == ["s3:ListBucket"]]
+    # no organization configured in the shipped files: the listing's prefix is the one condition
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/*"]}}
+    assert all("Condition" not in s for s in allows if s is not listing)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_strict_tiers_models_have_one_writer_write_once_and_no_delete(synth, env):
+    """In staging and prod the bucket policy denies every principal but the promotion role a
+    write to models/*, every write without If-None-Match: * (multipart parts exempt: they take
+    no conditional header; S3 User Guide, "Enforce conditional writes"), and every delete."""
+    policy = synth[env].policy(S3BucketPolicy.TF_RESOURCE_TYPE, "artifacts/policy")
+    denies = {s["Sid"]: s for s in statements(policy, effect="Deny") if s["Sid"] != "DenyInsecureTransport"}
+    if not synth.platform.env(env).tier.strict:
+        assert denies == {}
+        return
+    models = f"{names(synth, env).artifact_bucket_arn}/models/*"
+    assert set(denies) == {"ModelsOnlyByPromotion", "ModelsWriteOnce", "ModelsNeverDeleted"}
+    for stmt in denies.values():
+        assert stmt["Principal"] == {"AWS": "*"} and stmt["Resource"] == [models]
+    only = denies["ModelsOnlyByPromotion"]
+    assert set(only["Action"]) == {"s3:PutObject", "s3:ReplicateObject"}
+    assert only["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": names(synth, env).role_arn("promotion")}
+    }
+    once = denies["ModelsWriteOnce"]
+    assert once["Action"] == ["s3:PutObject"]
+    assert once["Condition"] == {
+        "StringNotEquals": {"s3:if-none-match": "*"},
+        "Bool": {"s3:ObjectCreationOperation": "true"},
+    }
+    assert set(denies["ModelsNeverDeleted"]["Action"]) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert "Condition" not in denies["ModelsNeverDeleted"]
 
 
 # -- registry -------------------------------------------------------------------------------------
@@ -521,7 +554,14 @@ def test_group_policy_grants_downstream_promotion_reads_only(synth, env):
     expected = downstream_promotion(synth, env)
     policies = stack.resources(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE)
     if not expected:
-        assert policies == {}
+        # prod: no downstream, so no grant; the strict tier's denies alone (next test)
+        for path in policies:
+            assert (
+                statements(
+                    stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path), effect="Allow"
+                )
+                == []
+            )
         return
     for uc in synth.platform.env(env).use_cases:
         path = f"registry/group-{uc.name}-policy"
@@ -531,12 +571,57 @@ def test_group_policy_grants_downstream_promotion_reads_only(synth, env):
             f"registry/group-{uc.name}",
             "model_package_group_name",
         )
-        (stmt,) = statements(stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path))
-        assert stmt["Effect"] == "Allow"
+        (stmt,) = statements(
+            stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path), effect="Allow"
+        )
         assert set(stmt["Action"]) == GROUP_ACTIONS and len(stmt["Action"]) == 3
         assert not APPROVAL & set(stmt["Action"])
         assert sorted(principals(stmt)) == expected
         assert stmt["Resource"] == [n.model_package_group_arn(uc.name), n.model_package_arn_pattern(uc.name)]
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_strict_tier_group_policies_name_one_writer_per_change(synth, env):
+    """Staging and prod: whatever identity policies say, only the promotion role registers a
+    version, only the approver role changes one, nobody approves a version without a passing gate
+    record, and nobody deletes one."""
+    stack, n = synth[env], names(synth, env)
+    strict = synth.platform.env(env).tier.strict
+    for uc in synth.platform.env(env).use_cases:
+        path = f"registry/group-{uc.name}-policy"
+        found = stack.resources(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE)
+        denies = (
+            {
+                s["Sid"]: s
+                for s in statements(
+                    stack.policy(SagemakerModelPackageGroupPolicy.TF_RESOURCE_TYPE, path), effect="Deny"
+                )
+            }
+            if path in found
+            else {}
+        )
+        if not strict:
+            assert denies == {}
+            continue
+        versions = [n.model_package_group_arn(uc.name), n.model_package_arn_pattern(uc.name)]
+        assert set(denies) == {
+            "OnlyPromotionRegisters",
+            "OnlyApproverChangesVersions",
+            "ApprovalNeedsGateRecord",
+            "VersionsAreKept",
+        }
+        for stmt in denies.values():
+            assert stmt["Principal"] == {"AWS": "*"} and stmt["Resource"] == versions
+        assert denies["OnlyPromotionRegisters"]["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": n.role_arn("promotion")}
+        }
+        assert denies["OnlyApproverChangesVersions"]["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": n.role_arn("approver")}
+        }
+        assert denies["ApprovalNeedsGateRecord"]["Condition"] == {
+            "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"},
+            "StringNotEquals": {"sagemaker:CurrentCustomerMetadataProperties/mlgov-gates": "passed"},
+        }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -601,18 +686,37 @@ def test_only_the_approver_may_change_approval(synth, env):
 @pytest.mark.parametrize("env", ("staging", "prod"))
 @pytest.mark.parametrize("role", ("execution", "data-scientist", "promotion"))
 def test_strict_tiers_deny_approval_to_every_registering_role(synth, env, role):
-    """Every role of a strict tier that can register versions is denied, on every resource, the
-    approval actions and registering a version already Approved (CreateModelPackage takes
-    ModelApprovalStatus; IAM exposes it as sagemaker:ModelApprovalStatus). The execution role is
-    included: in IAM-auth Studio, whatever a data scientist runs in a space runs as it."""
+    """Every role of a strict tier but the approver is denied, on every resource, the approval
+    actions. The execution and data-scientist roles are denied registering at all and writing
+    models/* (the promotion role is the one writer); the promotion role registering a version
+    already Approved (CreateModelPackage takes ModelApprovalStatus; IAM exposes it as
+    sagemaker:ModelApprovalStatus). The execution role is included: in IAM-auth Studio, whatever
+    a data scientist runs in a space runs as it."""
     policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, f"iam/{role}-policy")
     denies = {s["Sid"]: s for s in statements(policy, effect="Deny")}
     approval = denies["SeparationOfDutiesNoApproval"]
     assert set(as_list(approval["Action"])) == APPROVAL and approval["Resource"] == ["*"]
     assert "Condition" not in approval
-    registration = denies["SeparationOfDutiesNoApprovedRegistration"]
+    if role == "promotion":
+        registration = denies["SeparationOfDutiesNoApprovedRegistration"]
+        assert registration["Action"] == ["sagemaker:CreateModelPackage"] and registration["Resource"] == [
+            "*"
+        ]
+        assert registration["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}
+        return
+    registration = denies["StrictTierOnlyPromotionRegisters"]
     assert registration["Action"] == ["sagemaker:CreateModelPackage"] and registration["Resource"] == ["*"]
-    assert registration["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"}}
+    assert "Condition" not in registration
+    writes = denies["StrictTierNoArtifactWrites"]
+    assert writes["Action"] == ["s3:PutObject"]
+    assert writes["Resource"] == [f"{names(synth, env).artifact_bucket_arn}/models/*"]
+    assert "sagemaker:CreateModelPackage" not in allowed_actions(policy)
+    assert "s3:PutObject" not in {
+        a
+        for st in statements(policy, effect="Allow")
+        if "models/*" in json.dumps(st)
+        for a in as_list(st["Action"])
+    }
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -631,6 +735,11 @@ def test_trust_policies(synth, env):
     stack = synth[env]
     cfg = synth.platform.env(env)
     root = f"arn:aws:iam::{cfg.account_id}:root"
+    people = {
+        "iam/data-scientist": cfg.data_scientists,
+        "iam/approver": cfg.approvers,
+        "iam/promotion": cfg.promotion_operators,
+    }
     for path, role in stack.resources(IamRole.TF_RESOURCE_TYPE).items():
         for stmt in statements(json.loads(role["assume_role_policy"])):
             service = stmt["Principal"].get("Service")
@@ -640,13 +749,22 @@ def test_trust_policies(synth, env):
                 assert stmt["Condition"]["StringEquals"]["aws:SourceAccount"] == cfg.account_id, path
             if aws and path == "data/data-grant":  # the data engineer only (test_data_flow.py)
                 assert as_list(aws) == [f"arn:aws:iam::{cfg.account_id}:role/mlgov-{env}-data-engineer"]
-            elif aws and path not in (
-                "iam/approver",
-                "serving/model-deploy",
-            ):  # tests/unit/test_serving_role.py
-                assert as_list(aws) == [root], path  # never another account
-    approver = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, "iam/approver")["assume_role_policy"])
-    assert sorted(principals(statements(approver)[0])) == sorted(cfg.approvers)
+            elif aws == root:
+                # the account is a principal only to match a configured pattern, never alone
+                assert stmt["Condition"] == {
+                    "ArnLike": {"aws:PrincipalArn": [p for p in people[path] if "*" in p]}
+                }, path
+            if aws:
+                assert set(stmt["Action"]) == {"sts:AssumeRole", "sts:SetSourceIdentity"}, path
+    for path, configured in people.items():
+        trust = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, path)["assume_role_policy"])
+        named = {p for st in statements(trust) for p in as_list(st["Principal"].get("AWS", []))} - {root}
+        patterns = {
+            p
+            for st in statements(trust)
+            for p in as_list(st.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn", []))
+        }
+        assert named | patterns == set(configured), path
     datazone = json.loads(stack.resource(IamRole.TF_RESOURCE_TYPE, "iam/datazone")["assume_role_policy"])
     (stmt,) = statements(datazone)
     assert stmt["Principal"] == {"Service": "datazone.amazonaws.com"}
@@ -660,7 +778,9 @@ def test_datazone_execution_role_carries_the_documented_managed_policy(synth, en
     attached (every API the portal calls: projects, memberships, subscriptions); the kit's inline
     policy adds only the platform key, which the managed policy does not grant."""
     stack = synth[env]
-    attachments = stack.resources(IamRolePolicyAttachment.TF_RESOURCE_TYPE)
+    attachments = {
+        k: v for k, v in stack.resources(IamRolePolicyAttachment.TF_RESOURCE_TYPE).items() if "guard" not in k
+    }
     assert attachments == {
         "iam/datazone-AmazonDataZoneDomainExecutionRolePolicy": {
             "//": attachments["iam/datazone-AmazonDataZoneDomainExecutionRolePolicy"]["//"],
@@ -679,12 +799,52 @@ def test_approver_trust_names_exactly_the_configured_principal(named_approver_sy
     assume it."""
     cfg = named_approver_synth.platform.env("staging")
     (approver,) = cfg.approvers
-    assert ":role/" in approver  # the variant's point: a principal other than the root
+    assert ":role/" in approver and "*" not in approver  # the variant's point: an exact name
     trust = named_approver_synth["staging"].policy(IamRole.TF_RESOURCE_TYPE, "iam/approver")
     (stmt,) = statements(trust)
-    assert stmt["Effect"] == "Allow" and stmt["Action"] == ["sts:AssumeRole"]
+    assert stmt["Effect"] == "Allow" and stmt["Action"] == ["sts:AssumeRole", "sts:SetSourceIdentity"]
     assert stmt["Principal"] == {"AWS": [approver]}
+    assert "Condition" not in stmt
     assert f"arn:aws:iam::{cfg.account_id}:root" not in json.dumps(trust)
+
+
+def test_a_permission_set_pattern_is_matched_on_the_principal_arn(synth):
+    """The shipped files name IAM Identity Center permission set roles by pattern: the trust
+    names the account only together with ArnLike on aws:PrincipalArn, so no other principal of
+    the account matches."""
+    cfg = synth.platform.env("prod")
+    trust = synth["prod"].policy(IamRole.TF_RESOURCE_TYPE, "iam/approver")
+    (stmt,) = statements(trust)
+    assert stmt["Sid"] == "GovernanceOfficersByPattern"
+    assert stmt["Principal"] == {"AWS": f"arn:aws:iam::{cfg.account_id}:root"}
+    assert stmt["Condition"] == {"ArnLike": {"aws:PrincipalArn": list(cfg.approvers)}}
+    assert all("AWSReservedSSO_MLGovApprover_*" in p for p in cfg.approvers)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_promotion_role_trusts_the_ci_promote_job_and_the_operators_only(synth, env):
+    cfg = synth.platform.env(env)
+    ci = synth.platform.ci
+    assert ci is not None
+    trust = synth[env].policy(IamRole.TF_RESOURCE_TYPE, "iam/promotion")
+    by_sid = {s["Sid"]: s for s in statements(trust)}
+    job = by_sid.pop("CiPromoteJob")
+    assert job["Principal"] == {"Federated": names(synth, env).github_oidc_provider_arn}
+    assert job["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert job["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": [
+                f"repo:{ci.github_repository}:environment:{env}-promotion"
+            ],
+        }
+    }
+    patterns = [
+        p
+        for s in by_sid.values()
+        for p in s.get("Condition", {}).get("ArnLike", {}).get("aws:PrincipalArn", [])
+    ]
+    assert sorted(patterns) == sorted(cfg.promotion_operators)
 
 
 @pytest.mark.parametrize("env", ("staging", "prod"))
@@ -699,9 +859,16 @@ def test_promotion_role_reads_exactly_its_upstream(synth, env):
     assert sorted(registry["Resource"]) == sorted(
         [up.model_package_group_arn(u) for u in ucs] + [up.model_package_arn_pattern(u) for u in ucs]
     )
-    assert by_sid["ReadUpstreamArtifacts"]["Resource"] == [f"{up.artifact_bucket_arn}/*"]
+    # the approved artifacts only: not the upstream audit records or promotion state
+    assert by_sid["ReadUpstreamArtifacts"]["Resource"] == [f"{up.artifact_bucket_arn}/models/*"]
+    assert by_sid["ListUpstreamArtifacts"]["Condition"] == {"StringLike": {"s3:prefix": ["models/*"]}}
     decrypt = by_sid["DecryptUpstreamArtifacts"]
-    assert decrypt["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": up.kms_alias}}
+    assert decrypt["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": up.kms_alias},
+        "StringEquals": {
+            "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]
+        },
+    }
     assert decrypt["Resource"] == [f"arn:aws:kms:{up.env.region}:{up.env.account_id}:key/*"]
 
 
@@ -906,3 +1073,169 @@ def test_a_dev_named_environment_with_a_strict_tier_denies_approval(synth):
         if p["name"] == wanted
     ]
     assert denied_actions(policy) >= APPROVAL and not (allowed_actions(policy) & APPROVAL)
+
+
+# -- the governance metadata guards and the gate record ---------------------------------------------
+def test_the_guards_know_every_mlgov_key_the_jobs_write():
+    """modules/ may not import scripts/: the guard spells the keys again, and this keeps the two
+    lists equal (a key added to the jobs and not to the guard could be forged by an update)."""
+    from modules.iam import GOVERNANCE_METADATA_KEYS, PROMOTED_TO_PREFIX, PROMOTION_METADATA_KEYS
+    from scripts.governance import metadata
+
+    written = {
+        value
+        for name, value in vars(metadata).items()
+        if name.startswith("META_") and not name.endswith("_PREFIX") and isinstance(value, str)
+    }
+    assert set(GOVERNANCE_METADATA_KEYS) == written
+    assert PROMOTED_TO_PREFIX == metadata.META_PROMOTED_TO_PREFIX
+    assert set(PROMOTION_METADATA_KEYS) == {
+        metadata.META_SOURCE_ARN,
+        metadata.META_SOURCE_ACCOUNT,
+        metadata.META_SOURCE_ENV,
+        metadata.META_SOURCE_VERSION,
+        metadata.META_TOKEN,
+        metadata.META_GATES,
+        metadata.META_GATE_RESULTS,
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_registering_or_approving_role_carries_both_guards(synth, env):
+    from modules.iam import GOVERNANCE_METADATA_KEYS, PROMOTION_METADATA_KEYS
+
+    stack, n = synth[env], names(synth, env)
+    policies = stack.resources("aws_iam_policy")
+    guard = json.loads(policies["iam/governance-metadata-guard"]["policy"])
+    keys = [
+        *GOVERNANCE_METADATA_KEYS,
+        *(f"mlgov-promoted-to-{e}" for e in sorted(synth.platform.environments)),
+    ]
+    by_key = {
+        next(iter(s["Condition"]["Null"])).split("/", 1)[1]: s
+        for s in guard["Statement"]
+        if "Null" in s["Condition"]
+    }
+    assert sorted(by_key) == sorted(keys)
+    for key, stmt in by_key.items():
+        assert stmt["Effect"] == "Deny" and stmt["Action"] == ["sagemaker:UpdateModelPackage"]
+        assert stmt["Resource"] == ["*"] and stmt["Condition"] == {
+            "Null": {f"sagemaker:CustomerMetadataProperties/{key}": "false"}
+        }
+    (remove,) = [s for s in guard["Statement"] if "Null" not in s["Condition"]]
+    assert remove["Condition"] == {
+        "ForAnyValue:StringLike": {"sagemaker:CustomerMetadataPropertiesToRemove": ["mlgov-*"]}
+    }
+    registration = json.loads(policies["iam/registration-guard"]["policy"])
+    assert sorted(
+        next(iter(s["Condition"]["Null"])).split("/", 1)[1] for s in registration["Statement"]
+    ) == sorted(PROMOTION_METADATA_KEYS)
+    for stmt in registration["Statement"]:
+        assert stmt["Action"] == ["sagemaker:CreateModelPackage"]
+        assert stmt["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": n.role_arn("promotion")}
+    attached = {
+        (a["role"], a["policy_arn"])
+        for a in stack.resources(IamRolePolicyAttachment.TF_RESOURCE_TYPE).values()
+    }
+    for role in ("execution", "data-scientist", "approver", "promotion"):
+        for guard_path in ("iam/governance-metadata-guard", "iam/registration-guard"):
+            ref = (
+                stack.ref(IamRole.TF_RESOURCE_TYPE, f"iam/{role}", "name"),
+                stack.ref("aws_iam_policy", guard_path, "arn"),
+            )
+            assert ref in attached, (role, guard_path)
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_strict_approval_needs_a_passing_gate_record(synth, env):
+    policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/approver-policy")
+    denies = {s["Sid"]: s for s in statements(policy, effect="Deny")}
+    if not synth.platform.env(env).tier.strict:
+        assert denies == {}
+        return
+    gate = denies["StrictTierApprovalNeedsGateRecord"]
+    assert gate["Action"] == ["sagemaker:UpdateModelPackage"] and gate["Resource"] == ["*"]
+    assert gate["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "Approved"},
+        "StringNotEquals": {"sagemaker:CurrentCustomerMetadataProperties/mlgov-gates": "passed"},
+    }
+    assert denies["StrictTierOnlyPromotionRegisters"]["Action"] == ["sagemaker:CreateModelPackage"]
+
+
+# -- keys: through the services, never directly ------------------------------------------------------
+@pytest.mark.parametrize("env", ENVS)
+def test_the_registry_roles_use_the_key_only_through_s3_and_sagemaker(synth, env):
+    """As AmazonSageMakerModelRegistryFullAccess grants it: CreateGrant, GenerateDataKey, Decrypt
+    and DescribeKey through SageMaker (and S3, for the SSE-KMS objects); no role calls KMS."""
+    stack = synth[env]
+    key = stack.ref(KmsKey.TF_RESOURCE_TYPE, "encryption/key", "arn")
+    for role in ("execution", "data-scientist", "approver", "promotion"):
+        by_sid = {
+            s["Sid"]: s
+            for s in statements(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, f"iam/{role}-policy"))
+        }
+        use = by_sid["UsePlatformKeyThroughS3AndSageMaker"]
+        assert set(use["Action"]) == {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"}
+        assert use["Resource"] == [key]
+        assert use["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]
+            }
+        }
+        grants = by_sid["RegistryKeyGrantsThroughSageMaker"]
+        assert grants["Condition"] == {
+            "StringEquals": {"kms:ViaService": "sagemaker.us-east-1.amazonaws.com"},
+            "Bool": {"kms:GrantIsForAWSResource": "true"},
+        }
+    if downstream_promotion(synth, env):
+        (read,) = [
+            s
+            for s in statements(stack.policy(KmsKey.TF_RESOURCE_TYPE, "encryption/key"))
+            if s["Sid"] == "DownstreamPromotionRead"
+        ]
+        assert read["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]
+            }
+        }
+
+
+# -- Studio: a user's own spaces --------------------------------------------------------------------
+@pytest.mark.parametrize("env", ENVS)
+def test_studio_names_the_user_in_the_execution_role_session(synth, env):
+    """ExecutionRoleIdentityConfig USER_PROFILE_NAME: SageMaker sets the user profile's name as the
+    execution role session's source identity, which the trust must allow (sts:SetSourceIdentity)
+    and which the Studio policy matches with ${aws:SourceIdentity}."""
+    stack = synth[env]
+    domain = stack.resource("aws_sagemaker_domain", "studio/domain")
+    assert domain["domain_settings"] == {"execution_role_identity_config": "USER_PROFILE_NAME"}
+    trust = stack.policy(IamRole.TF_RESOURCE_TYPE, "iam/execution")
+    (stmt,) = statements(trust)
+    assert set(stmt["Action"]) == {"sts:AssumeRole", "sts:SetSourceIdentity"}
+    policy = {
+        s["Sid"]: s
+        for s in statements(stack.policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/execution-studio-policy"))
+    }
+    domain_id = stack.ref("aws_sagemaker_domain", "studio/domain", "id")
+    own = f"arn:aws:sagemaker:us-east-1:{synth.platform.env(env).account_id}:user-profile/{domain_id}/$${{aws:SourceIdentity}}"
+    assert policy["ManageOwnSpaces"]["Condition"] == {"ArnEquals": {"sagemaker:OwnerUserProfileArn": own}}
+    assert set(policy["ManageOwnSpaces"]["Action"]) == {
+        "sagemaker:CreateSpace",
+        "sagemaker:DeleteSpace",
+        "sagemaker:UpdateSpace",
+    }
+    assert policy["AppsInOwnSpaces"]["Condition"] == {"ArnEquals": {"sagemaker:OwnerUserProfileArn": own}}
+    assert policy["AppsInSharedSpaces"]["Condition"] == {
+        "StringEquals": {"sagemaker:SpaceSharingType": "Shared"}
+    }
+    # nothing grants a space or app action without one of those conditions
+    space_actions = {
+        "sagemaker:CreateSpace",
+        "sagemaker:DeleteSpace",
+        "sagemaker:UpdateSpace",
+        "sagemaker:CreateApp",
+        "sagemaker:DeleteApp",
+    }
+    for sid, stmt in policy.items():
+        if space_actions & set(as_list(stmt["Action"])):
+            assert "Condition" in stmt, sid

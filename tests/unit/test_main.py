@@ -18,6 +18,9 @@ import main as app_main
 from environments import DEFAULT_DIR, Names, load_platform
 from tests.synthesized import Stack, as_list, principals, statements
 
+#: The qa account's IAM Identity Center permission set roles (the shipped files' pattern).
+SSO_444 = "arn:aws:iam::444444444444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_"
+
 ROOT = Path(__file__).resolve().parents[2]
 ORG = "o-a1b2c3d4e5"
 
@@ -49,7 +52,9 @@ def variant(tmp_path_factory: pytest.TempPathFactory):
         lifecycle_stage="QA",
         network={"cidr": "10.40.0.0/16", "az_count": 2},
         studio={"user_profiles": ["tester-1"]},
-        approvers=["arn:aws:iam::444444444444:root"],
+        data_scientists=[f"{SSO_444}MLGovDataScientist_*"],
+        approvers=[f"{SSO_444}MLGovApprover_*"],
+        promotion_operators=[f"{SSO_444}MLGovReleaseManager_*"],
     )
     (config / "qa.yaml").write_text(yaml.safe_dump(qa, sort_keys=False))
     _edit(
@@ -96,7 +101,8 @@ def test_a_new_environment_file_yields_a_new_stack(variant):
     (stmt,) = statements(
         stacks["staging"].policy(
             "aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy"
-        )
+        ),
+        effect="Allow",
     )
     assert sorted(principals(stmt)) == sorted(
         Names.of(platform, e).role_arn("promotion") for e in ("prod", "qa")
@@ -104,7 +110,7 @@ def test_a_new_environment_file_yields_a_new_stack(variant):
     # qa's promotion role reads staging, not dev
     promo = {s["Sid"]: s for s in statements(qa.policy("aws_iam_role_policy", "iam/promotion-policy"))}
     assert promo["ReadUpstreamArtifacts"]["Resource"] == [
-        f"{Names.of(platform, 'staging').artifact_bucket_arn}/*"
+        f"{Names.of(platform, 'staging').artifact_bucket_arn}/models/*"
     ]
 
 

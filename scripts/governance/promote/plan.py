@@ -65,6 +65,9 @@ class Plan:
     copied: dict[str, Copied] = field(default_factory=dict)
     """Target key -> how it was copied (filled by the copy step)."""
     steps: dict[str, str] = field(default_factory=dict)
+    gate_results: tuple[Any, ...] = ()
+    """The target's gates on the source (:class:`.gates.GateResult`, every one passed): recorded
+    on the target version and in the promotion's audit record."""
 
     def target_uri(self, copy: PlannedCopy) -> str:
         return f"s3://{self.target_bucket}/{copy.key}"

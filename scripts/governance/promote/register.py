@@ -17,6 +17,9 @@ from scripts.aws import kit_errors
 from .. import audit, lineage
 from ..context import EnvContext, paginate
 from ..metadata import (
+    GATES_PASSED,
+    META_GATE_RESULTS,
+    META_GATES,
     META_PROMOTED_TO_PREFIX,
     META_SOURCE_ACCOUNT,
     META_SOURCE_ARN,
@@ -26,6 +29,7 @@ from ..metadata import (
     STAGE_REGISTERED,
 )
 from ..versions import describe_version, version_number
+from .gates import gate_record
 from .plan import EVALUATION_REPORT_ROLES, Plan, read_record, write_record
 
 if TYPE_CHECKING:
@@ -130,6 +134,11 @@ def target_request(plan: Plan) -> dict[str, Any]:
             META_SOURCE_ENV: plan.source_env,
             META_SOURCE_VERSION: str(version_number(plan.source_arn)),
             META_TOKEN: plan.token,
+            # The gates this version passed, where only promotion writes (CreateModelPackage:
+            # a versioned package carries no tags of its own, and nobody may change mlgov-*
+            # metadata after creation); approval in a strict tier reads it.
+            META_GATES: GATES_PASSED,
+            META_GATE_RESULTS: gate_record(plan.gate_results),
         }
     )
     request: dict[str, Any] = {
@@ -216,6 +225,7 @@ def ensure_audit(ctx: EnvContext, plan: Plan, target_arn: str, created: bool) ->
             "token": plan.token,
             "created": created,
             "artifacts": [plan.target_uri(c) for c in plan.copies],
+            "gates": [r.to_dict() for r in plan.gate_results],
         },
         token=plan.token,
     )

@@ -20,14 +20,29 @@ def render(result: dict[str, Any]) -> str:
         f"{' (created)' if result['group_created'] else ''}; DataZone project "
         f"{result['datazone_project_id']}{' [dry run]' if result['dry_run'] else ''}"
     )
-    return head_line + "\n" + table([result["version"]], ["label", "version", "status", "arn"])
+    lines = [head_line, table([result["version"]], ["label", "version", "status", "arn"])]
+    downstream = result.get("downstream") or []
+    if downstream:
+        lines.append("downstream gates on this submission (approval and card review come later):")
+    for d in downstream:
+        if not d["refused"]:
+            lines.append(f"  {d['env']}: would pass")
+            continue
+        lines.append(f"  {d['env']}: would REFUSE it at promotion:")
+        for f in d["failures"]:
+            lines.append(f"    - {f['gate']}: {f['reason']}" + (f" ({f['hint']})" if f.get("hint") else ""))
+    lines += [f"note: {note}" for note in result.get("metric_notes") or ()]
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = common_parser(
         prog="mlgov register",
         description="Register a model your team trained as a new version, with its model card, reports and "
-        "lineage, in the first environment of the chain. Everything is checked before any AWS call.",
+        "lineage, in the first environment of the chain. Everything is checked before any AWS call, "
+        "including every downstream environment's gates (reported; refused with --strict) and the "
+        "metric names (against the gates' and SageMaker's model quality names). Guide: "
+        "docs/BRING_YOUR_OWN_MODEL.md",
     )
     p.add_argument("--use-case", required=True, help="use case name from the environment file")
     p.add_argument(
@@ -61,6 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--explainability-report", default=None, help="SageMaker Clarify explainability analysis.json"
     )
     p.add_argument("--label", default=None, help="human label of the version (default: from its key)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse the registration (exit 1, nothing written) when a downstream environment's "
+        "gates would refuse this version at promotion; without it they are reported and the "
+        "version is registered",
+    )
     return p
 
 
@@ -80,6 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             explainability_report=a.explainability_report,
             label=a.label,
         )
-        return register(platform, a.env, sub, dry_run=a.dry_run)
+        return register(platform, a.env, sub, dry_run=a.dry_run, strict=a.strict)
 
     return command.main(build_parser(), argv, job, render=render)

@@ -34,7 +34,7 @@ from scripts.aws import kit_errors
 from .. import audit, cards, lineage
 from .. import evaluation as ev
 from ..context import EnvContext, datazone_project_id, env_context, resolve_use_case
-from ..errors import GovernanceError, UsageError
+from ..errors import GateFailure, GovernanceError, RefusedError, UsageError
 from ..metadata import (
     META_DATA_HASH,
     META_KEY,
@@ -45,6 +45,7 @@ from ..metadata import (
 )
 from ..promote.copy import head, server_side_copy
 from ..versions import describe_version, list_versions, version_number
+from . import preview
 from .submission import ARCHIVE_PROBE, UNKNOWN, Artifact, Submission, check_archive, version_key
 
 logger = logging.getLogger(__name__)
@@ -345,9 +346,33 @@ def register(
     sub: Submission,
     *,
     dry_run: bool = False,
+    strict: bool = False,
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
-    """Register one checked submission in ``env_name`` as its data-scientist role."""
+    """Register one checked submission in ``env_name`` as its data-scientist role, after checking
+    it against every downstream environment's gates (:mod:`.preview`; no AWS call): what would
+    refuse it is reported, and with ``strict`` the registration is refused instead."""
+    downstream = preview.check_downstream(platform, env_name, sub)
+    notes = preview.metric_notes(sub.metrics_group, list(sub.metrics), preview.gate_metric_names(platform))
+    refused = [d for d in downstream if d["refused"]]
+    if strict and refused:
+        failures = [
+            GateFailure(
+                f"{d['env']} {f['gate']}",
+                f["reason"] + (f"; {f['hint']}" if f.get("hint") else ""),
+                f["value"],
+                f["limit"],
+            )
+            for d in refused
+            for f in d["failures"]
+        ]
+        raise RefusedError(
+            f"--strict: {', '.join(d['env'] for d in refused)} would refuse this version at promotion "
+            "(each failed gate below); nothing registered. Fix the submission, or register without "
+            "--strict to keep it in "
+            f"{env_name} only",
+            failures,
+        )
     target = prepare(platform, env_name, sub.use_case, job="register", dry_run=dry_run, source=source)
     return {
         "environment": env_name,
@@ -357,4 +382,6 @@ def register(
         "datazone_project_id": target.project_id,
         "dry_run": dry_run,
         "version": register_submission(target, sub, dry_run=dry_run),
+        "downstream": downstream,
+        "metric_notes": notes,
     }

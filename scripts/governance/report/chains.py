@@ -46,9 +46,30 @@ def _changes(
     )
 
 
+def _upstream_changes(action: str, rec: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What a record about this version written by a downstream environment says: each gate of a
+    refused promotion with its value and limit, or whose promotion lock was released."""
+    env = rec.get("environment") or "?"
+    details = rec.get("details") or {}
+    if action == "promote-refused":
+        return (
+            f"refused by {env}",
+            *(f"{f.get('gate')}: {f.get('reason')}" for f in details.get("failures") or ()),
+        )
+    if action in ("release-lock", "take-over-lock"):
+        lock = (rec.get("before") or {}).get("lock") or {}
+        verb = "released" if action == "release-lock" else "taken over"
+        return (
+            f"promotion lock in {env} {verb}: held by {lock.get('who', '?')} on {lock.get('host', '?')} "
+            f"(pid {lock.get('pid', '?')}) since {lock.get('started', '?')}",
+        )
+    return None
+
+
 def history_entry(rec: Mapping[str, Any], account_env: Mapping[str, str]) -> HistoryEntry:
     who = str(rec.get("who") or "")
     action = str((rec.get("what") or {}).get("action") or "")
+    changes = _upstream_changes(action, rec)
     return HistoryEntry(
         when=str(rec.get("when") or "")[:19].replace("T", " "),
         action=action,
@@ -56,7 +77,9 @@ def history_entry(rec: Mapping[str, Any], account_env: Mapping[str, str]) -> His
         who=who.split(":assumed-role/", 1)[-1] if ":assumed-role/" in who else who,
         who_arn=who,
         why=rec.get("why"),
-        changes=_changes(action, rec.get("before") or {}, rec.get("after") or {}, account_env),
+        changes=changes
+        if changes is not None
+        else _changes(action, rec.get("before") or {}, rec.get("after") or {}, account_env),
     )
 
 
@@ -175,9 +198,13 @@ def _histories(
     rows: Sequence[VersionRow], reads: Mapping[str, EnvRead], account_env: Mapping[str, str], workers: int
 ) -> list[tuple[HistoryEntry, ...]]:
     def history(row: VersionRow) -> tuple[HistoryEntry, ...]:
+        """Its own records, and those downstream environments hold about it (refusals, locks)."""
         read = reads[row.env]
-        keys = read.audit[row.group].get(row.version, [])
-        return tuple(history_entry(rec, account_env) for rec in audit.history(read.ctx, keys))
+        found = [(k, read.ctx) for k in read.audit[row.group].get(row.version, [])]
+        for other in reads.values():
+            found += [(k, other.ctx) for k in other.upstream.get((row.use_case, row.env, row.version), [])]
+        found.sort(key=lambda pair: (pair[0].when, pair[0].key))
+        return tuple(history_entry(audit.read(ctx, k.key), account_env) for k, ctx in found)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(history, rows))

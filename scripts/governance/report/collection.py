@@ -3,8 +3,12 @@ and the promotion chains the rows form (:func:`collect`).
 
 Per environment one GetParameters, one paginated SageMaker ``Search`` (``Resource=ModelPackage``,
 filtered on the environment's model package groups, at most :data:`SEARCH_MAX_GROUPS` groups a
-search, 100 whole records a page) and, for the environments shown, per group one paginated listing
-of the audit prefix (audit keys carry time and action, so no record is read).
+search, 100 whole records a page) and per group one paginated listing of the audit prefix (audit
+keys carry time and action, so no record is read; in an environment read only for where versions
+went, the listing of the records it holds about upstream versions). A refused promotion is
+recorded in the environment that refused it, beside the upstream version
+(:func:`..audit.upstream_prefix`): the row of that version shows the last refusal by each
+environment, one GetObject each.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from environments import EnvironmentConfig, PlatformConfig
 from scripts.aws import kit_errors
 
 from .. import audit
+from ..audit import AuditKey
 from ..context import EnvContext, env_context
 from ..errors import UsageError
-from ..metadata import META_SOURCE_ARN, promoted_to
+from ..metadata import META_GATE_RESULTS, META_GATES, META_SOURCE_ARN, promoted_to
+from ..promote.gates import RecordedGate, parse_gate_record
 
 #: Search returns at most 100 records a page (botocore ``Search.MaxResults``).
 SEARCH_PAGE_SIZE = 100
@@ -72,6 +78,39 @@ class HistoryEntry:
         }
 
 
+#: The audit action of a refused promotion (:func:`..promote.job.record_refusal`).
+REFUSED = "promote-refused"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The last refused promotion of a version into one environment, from its audit record."""
+
+    env: str
+    """The environment whose gates refused it."""
+    when: str
+    who: str
+    failures: tuple[dict[str, Any], ...]
+    """Each failed gate: ``gate``, ``reason``, ``value``, ``limit``."""
+    attempts: int
+    """Refused promotions of this version into ``env`` recorded so far."""
+    key: str
+
+    @property
+    def gates(self) -> str:
+        return ", ".join(str(f.get("gate")) for f in self.failures)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "when": self.when,
+            "who": self.who,
+            "failures": [dict(f) for f in self.failures],
+            "attempts": self.attempts,
+            "key": self.key,
+        }
+
+
 @dataclass(frozen=True)
 class VersionRow:
     """One model version in one environment, as the report shows it."""
@@ -102,6 +141,14 @@ class VersionRow:
     last_audit: AuditMark | None
     created: Any = None
     modified: Any = None
+    gates_status: str | None = None
+    """``mlgov-gates`` of a promoted version: ``passed``."""
+    gates: tuple[RecordedGate, ...] = ()
+    """The gates it passed at promotion, each value and limit (``mlgov-gate-results``)."""
+    gates_more: int = 0
+    """Gates that did not fit the metadata value (in the promotion's audit record)."""
+    refusals: tuple[Refusal, ...] = ()
+    """Its refused promotions, the last one per environment that refused it."""
     history: tuple[HistoryEntry, ...] | None = None
     """Its audit records, oldest first (only with details: the HTML page)."""
     lineage: tuple[str, ...] | None = None
@@ -110,6 +157,11 @@ class VersionRow:
     @property
     def last_audit_text(self) -> str | None:
         return f"{self.last_audit.when} {self.last_audit.action}" if self.last_audit else None
+
+    @property
+    def refused_text(self) -> str | None:
+        """``prod (bias:DPPL, bias:DI)``: where and by which gates it was refused."""
+        return "; ".join(f"{r.env} ({r.gates})" for r in self.refusals) or None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -134,6 +186,11 @@ class VersionRow:
             "last_audit_text": self.last_audit_text,
             "created": self.created,
             "modified": self.modified,
+            "gates_status": self.gates_status,
+            "gates": [g.to_dict() for g in self.gates],
+            "gates_more": self.gates_more,
+            "refusals": [r.to_dict() for r in self.refusals],
+            "refused": self.refused_text,
         }
         if self.history is not None:
             out["history"] = [h.to_dict() for h in self.history]
@@ -251,21 +308,59 @@ class EnvRead:
     """Group name -> use case."""
     records: list[dict[str, Any]] = field(default_factory=list)
     """SearchRecord.ModelPackage of every version, oldest first."""
-    audit: dict[str, dict[int, list[audit.AuditKey]]] = field(default_factory=dict)
+    audit: dict[str, dict[int, list[AuditKey]]] = field(default_factory=dict)
     """Group -> version -> audit keys (environments shown only)."""
+    upstream: dict[tuple[str, str, int], list[AuditKey]] = field(default_factory=dict)
+    """(use case, upstream environment, version) -> the keys of the records this environment
+    holds about that upstream version (refused promotions, promotion locks released)."""
 
 
 def _read_env(ctx: EnvContext, use_cases: Sequence[str], *, shown: bool) -> EnvRead:
     names = ctx.names
     wanted = [names.ssm_group_name(uc) for uc in use_cases]
-    params = ctx.params([*wanted, names.ssm_artifact_bucket] if shown else wanted)
+    params = ctx.params([*wanted, names.ssm_artifact_bucket])
     read = EnvRead(ctx, {params[names.ssm_group_name(uc)]: uc for uc in use_cases})
     groups = list(read.use_cases)
     if groups:
         read.records = list(search_versions(ctx, groups))
-    if shown:
-        read.audit = {group: audit.entries(ctx, group) for group in groups}
+    for group in groups:
+        keys = audit.all_entries(ctx, group, upstream_only=not shown)
+        if shown:
+            read.audit[group] = audit.by_version(keys)
+        for (source_env, version), found in audit.upstream_entries(keys).items():
+            read.upstream[(read.use_cases[group], source_env, version)] = found
     return read
+
+
+def _refusals(
+    reads: Mapping[str, EnvRead], workers: int = DETAIL_WORKERS
+) -> dict[tuple[str, str, int], list[Refusal]]:
+    """(use case, environment, version) -> its last refused promotion into each environment that
+    refused it (one GetObject per refusal shown), in promotion order."""
+    wanted: list[tuple[tuple[str, str, int], EnvRead, list[AuditKey]]] = []
+    for read in reads.values():
+        for (use_case, source_env, version), keys in read.upstream.items():
+            refused = [k for k in keys if k.action == REFUSED]
+            if refused:
+                wanted.append(((use_case, source_env, version), read, refused))
+
+    def refusal(item: tuple[tuple[str, str, int], EnvRead, list[AuditKey]]) -> Refusal:
+        _, read, refused = item
+        rec = audit.read(read.ctx, refused[-1].key)
+        return Refusal(
+            env=read.ctx.env.name,
+            when=str(rec.get("when") or "")[:19].replace("T", " "),
+            who=str(rec.get("who") or ""),
+            failures=tuple((rec.get("details") or {}).get("failures") or ()),
+            attempts=len(refused),
+            key=refused[-1].key,
+        )
+
+    out: dict[tuple[str, str, int], list[Refusal]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
+        for (row_key, _, _), found in zip(wanted, pool.map(refusal, wanted), strict=True):
+            out.setdefault(row_key, []).append(found)
+    return out
 
 
 @dataclass(frozen=True)
@@ -330,6 +425,7 @@ def collect_reads(
             if src:
                 targets.setdefault(src, []).append(rec["ModelPackageArn"])
 
+    refusals = _refusals(reads)
     rows: list[VersionRow] = []
     for name in order:
         read = reads[name]
@@ -341,7 +437,7 @@ def collect_reads(
                 r["ModelPackageVersion"],
             ),
         ):
-            rows.append(_row(read, rec, targets, account_env))
+            rows.append(_row(read, rec, targets, account_env, refusals))
     report = Report(
         environments=tuple(order),
         versions=tuple(rows),
@@ -379,7 +475,11 @@ def _chains(rows: Sequence[VersionRow], account_env: Mapping[str, str]) -> tuple
 
 
 def _row(
-    read: EnvRead, rec: dict[str, Any], targets: Mapping[str, list[str]], account_env: Mapping[str, str]
+    read: EnvRead,
+    rec: dict[str, Any],
+    targets: Mapping[str, list[str]],
+    account_env: Mapping[str, str],
+    refusals: Mapping[tuple[str, str, int], list[Refusal]],
 ) -> VersionRow:
     ctx = read.ctx
     arn = rec["ModelPackageArn"]
@@ -391,10 +491,12 @@ def _row(
     last = keys[-1] if keys else None
     went = sorted(set(targets.get(arn, [])) | set(promoted_to(meta).values()))
     card, card_error = card_content(rec)
+    use_case = read.use_cases.get(group, group)
+    gates, more = parse_gate_record(meta.get(META_GATE_RESULTS))
     return VersionRow(
         env=ctx.env.name,
         account=ctx.env.account_id,
-        use_case=read.use_cases.get(group, group),
+        use_case=use_case,
         group=group,
         version=version,
         arn=arn,
@@ -412,4 +514,8 @@ def _row(
         last_audit=AuditMark(_audit_time(last.when), last.action, last.key) if last else None,
         created=rec.get("CreationTime"),
         modified=rec.get("LastModifiedTime"),
+        gates_status=meta.get(META_GATES),
+        gates=gates,
+        gates_more=more,
+        refusals=tuple(refusals.get((use_case, ctx.env.name, version), ())),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ import boto3
 from environments import PlatformConfig, load_platform
 from scripts import command
 
-from ..output import table
+from ..output import CONFIG_DIR_VAR, table
 from .chains import add_details
 from .collection import DETAIL_WORKERS, Report, collect_reads
 from .page import write_html
@@ -29,6 +30,7 @@ COLUMNS = (
     "stage_status",
     "came_from",
     "went_to",
+    "refused",
     "last_audit",
 )
 
@@ -54,7 +56,9 @@ def collect(
 
 
 def render_table(report: Report) -> str:
-    shown = [{**r.to_dict(), "last_audit": r.last_audit_text} for r in report.versions]
+    shown = [
+        {**r.to_dict(), "last_audit": r.last_audit_text, "refused": r.refused_text} for r in report.versions
+    ]
     out = [table(shown, COLUMNS)]
     if report.chains:
         out.append("")
@@ -87,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--config-dir",
-        default=None,
-        help="directory of environment YAML files (default: the kit's environments/)",
+        default=os.environ.get(CONFIG_DIR_VAR) or None,
+        help=f"directory of environment YAML files (default: ${CONFIG_DIR_VAR}, as for `mlgov deploy`, "
+        "else the kit's environments/)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(

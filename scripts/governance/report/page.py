@@ -196,7 +196,37 @@ def version_view(row: VersionRow, chains: Mapping[str, dict[str, Any]]) -> dict[
         },
         "history": row.history,
         "chains": [chains[leaf] for leaf in row.lineage or () if leaf in chains],
+        "gates": [{**g.to_dict(), "rule": _RULES.get(g.relation, "")} for g in row.gates],
+        "refusals": [
+            {
+                "env": r.env,
+                "when": r.when,
+                "who": r.who.split(":assumed-role/", 1)[-1] if ":assumed-role/" in r.who else r.who,
+                "who_arn": r.who,
+                "attempts": r.attempts,
+                "failures": [
+                    {
+                        "gate": f.get("gate"),
+                        "value": _number(f.get("value")),
+                        "limit": _number(f.get("limit")),
+                        "reason": f.get("reason"),
+                    }
+                    for f in r.failures
+                ],
+            }
+            for r in row.refusals
+        ],
     }
+
+
+#: How a recorded gate's limit reads (``mlgov-gate-results``: :func:`..promote.gates.gate_record`).
+_RULES = {
+    "min": "at least",
+    "maxabs": "|value| at most",
+    "in": "within (inclusive)",
+    "of": "required sections present, of",
+    "is": "must be",
+}
 
 
 def render_html(report: Report) -> str:

@@ -198,6 +198,10 @@ def _s3_keys(response: Any, action: str) -> Keys:
             # S3 sets s3:prefix to "" for a listing without a prefix (the condition keys page's
             # example "StringEquals s3:prefix ''" matches a listing of the bucket root).
             keys["s3:prefix"] = ""
+    if action == "PutObject":
+        creation = _object_creation_operation(response, query)
+        if creation is not None:
+            keys["s3:objectcreationoperation"] = creation
     for header, key in (
         ("if-none-match", "s3:if-none-match"),
         ("if-match", "s3:if-match"),
@@ -212,6 +216,25 @@ def _s3_keys(response: Any, action: str) -> Keys:
         if value is not None and action in ("PutObject", "CompleteMultipartUpload", "CreateMultipartUpload"):
             keys[key] = value
     return keys
+
+
+def _object_creation_operation(response: Any, query: dict[str, list[str]]) -> str | None:
+    """``s3:ObjectCreationOperation`` of a request authorized as ``s3:PutObject``: ``true`` for the
+    requests that create an object (PutObject, CopyObject, CompleteMultipartUpload), ``false`` for
+    the steps of a multipart upload (CreateMultipartUpload, UploadPart, UploadPartCopy), which take
+    no conditional header. The S3 User Guide ("Enforce conditional writes on Amazon S3 buckets")
+    exempts those steps from an If-None-Match requirement with it. Read from the request's method
+    and query as S3 routes them (``?uploads``, ``?partNumber&uploadId``, ``?uploadId``)."""
+    method = str(getattr(response, "method", "") or "").upper()
+    if method == "POST" and "uploads" in query:
+        return "false"  # CreateMultipartUpload
+    if method == "PUT" and "partNumber" in query and "uploadId" in query:
+        return "false"  # UploadPart, UploadPartCopy
+    if method == "POST" and "uploadId" in query:
+        return "true"  # CompleteMultipartUpload
+    if method == "PUT":
+        return "true"  # PutObject, CopyObject
+    return None
 
 
 def _kms_keys(response: Any, action: str) -> Keys:

@@ -31,7 +31,7 @@ from moto.s3.models import FakeBucket
 from .core.bindings import present
 from .core.evaluation import Caller, Grant, principal_grant, statement_applies
 from .core.utils import as_list
-from .request_context import request_keys
+from .request_context import principal_keys, request_keys
 from .s3_writes import SERVING
 
 #: What every request to the emulator carries, as far as bucket policy conditions go.
@@ -47,8 +47,15 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     policy = present(self.policy)  # a recreated role no longer matches (core/bindings.py)
     document = json.loads(policy.decode() if isinstance(policy, bytes) else policy)
     version = str(document.get("Version") or "2008-10-17")
-    # The object request being served carries its own keys (s3:if-none-match, ...).
-    context = {**REQUEST_CONTEXT, **request_keys(SERVING.get(), "s3", action.partition(":")[2])}
+    # The object request being served carries its own keys (s3:if-none-match, ...), and, when
+    # signed, its caller's (aws:PrincipalArn ...): a Deny conditioned on who calls decides for
+    # that caller, as S3 decides it (unsigned, the keys are absent).
+    serving = SERVING.get()
+    context = {
+        **REQUEST_CONTEXT,
+        **_caller_keys(serving),
+        **request_keys(serving, "s3", action.partition(":")[2]),
+    }
     permitted = False
     for statement in as_list(document.get("Statement")):
         if principal_grant(statement, _ANYONE) is not Grant.DIRECT:
@@ -59,6 +66,30 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
             return PermissionResult.DENIED
         permitted = permitted or statement.get("Effect") == "Allow"
     return PermissionResult.PERMITTED if permitted else PermissionResult.NEUTRAL
+
+
+def _caller_keys(response: Any) -> dict[str, Any]:
+    """The principal keys of the caller that signed the request being served (its SigV4
+    credential's access key), or none for an unsigned request or an unknown key."""
+    from moto.iam.access_control import CreateAccessKeyFailure, create_access_key
+
+    headers = getattr(response, "headers", None) or {}
+    authorization = str(headers.get("Authorization") or headers.get("authorization") or "")
+    if "Credential=" not in authorization:
+        return {}
+    scope = authorization.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+    if len(scope) < 3:
+        return {}
+    try:
+        key = create_access_key(
+            account_id=str(getattr(response, "current_account", "") or ""),
+            partition="aws",
+            access_key_id=scope[0],
+            headers=headers,
+        )
+    except CreateAccessKeyFailure:  # an unknown key: moto's own authentication refuses it
+        return {}
+    return dict(principal_keys(key, scope[2]))
 
 
 def register() -> None:
