@@ -705,6 +705,12 @@ class EnvironmentConfig(_Section):
     """Who besides the protected CI promote job (``ci``: the GitHub environment
     ``<env>-promotion``) may assume the promotion role, e.g. a release manager's permission set;
     empty: only CI promotes into this environment."""
+    data_engineers: Annotated[tuple[TrustedPrincipal, ...], _unique("expected unique principals")] = ()
+    """Who may assume the data-engineer role where data lives (``promotes_from: null``): publish
+    datasets and decide subscriptions to them (docs/DATA.md). Required there, unused elsewhere;
+    never one of ``data_scientists``, who would otherwise approve their own access to data."""
+    model_deployers: Annotated[tuple[TrustedPrincipal, ...], _unique("expected unique principals")] = ()
+    """Who may assume the model-deploy role (``mlgov serve``); empty: the ``approvers``."""
     use_cases: Annotated[
         tuple[UseCase, ...],
         _not_empty("expected at least one use case"),
@@ -768,6 +774,33 @@ class EnvironmentConfig(_Section):
         if problems:
             raise _refuse_all(problems, type(self).__name__, self)
         return self
+
+    @model_validator(mode="after")
+    def _data_owners(self) -> EnvironmentConfig:
+        """Where data lives someone other than its consumers decides who reads it."""
+        if self.promotes_from is None and not self.data_engineers:
+            raise refuse(
+                "expected at least one IAM principal allowed to act as a data engineer where data "
+                "lives (promotes_from: null): they publish datasets and decide subscriptions",
+                field="data_engineers",
+            )
+        problems = [
+            refuse(
+                f"{principal!r} is also in data_scientists: a data scientist would decide their "
+                "own access to data; list it in one of the two",
+                field=f"data_engineers[{i}]",
+            )
+            for i, principal in enumerate(self.data_engineers)
+            if principal in self.data_scientists
+        ]
+        if problems:
+            raise _refuse_all(problems, type(self).__name__, self)
+        return self
+
+    @property
+    def deployers(self) -> tuple[str, ...]:
+        """Who may assume the model-deploy role: ``model_deployers``, else the ``approvers``."""
+        return self.model_deployers or self.approvers
 
     @property
     def deploy_role_arn(self) -> str:

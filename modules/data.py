@@ -35,7 +35,7 @@ from constructs import Construct
 
 from environments.naming import DATA_GRANTEE_ROLES, Names
 
-from .policy import Statement, document, statement
+from .policy import PEOPLE_TRUST_ACTIONS, Statement, document, people_trust, statement
 
 #: Roles of the environment the data-grant role may put read grants on (the scripts grant the
 #: same list).
@@ -83,10 +83,12 @@ def _basics(names: Names, kms_key_arn: str) -> list[Statement]:
             ["events:PutEvents"],
             [f"arn:aws:events:{env.region}:{env.account_id}:event-bus/default"],
         ),
+        # The key only as S3 uses it for the caller (the datasets are SSE-KMS objects).
         statement(
-            "UsePlatformKey",
+            "UsePlatformKeyThroughS3",
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
             [kms_key_arn],
+            condition={"StringEquals": {"kms:ViaService": f"s3.{env.region}.amazonaws.com"}},
         ),
     ]
 
@@ -185,8 +187,7 @@ class DataFlow(Construct):
             versions are born: the data they are trained on is published there).
         :param domain_id: the DataZone domain (home environment only): create the producer project
             and the data scientist's catalog policy.
-        :param data_scientist: the environment's data-scientist role (person-facing): the engineer
-            is trusted the same way, by the account.
+        :param data_scientist: the environment's data-scientist role (person-facing).
         :param depends_on_roles: the grantee roles: the grant role's policy names them, so they
             exist first.
         """
@@ -194,22 +195,20 @@ class DataFlow(Construct):
         env = names.env
         self.roles: dict[str, IamRole] = {}
         if data_lives_here:
-            # Trusted like the data scientist: by the account, whose IAM policies decide who
-            # may assume it (a person-facing role).
-            account_trust = statement(
-                "PeopleOfThisAccount",
-                ["sts:AssumeRole"],
-                principal={"AWS": f"arn:aws:iam::{env.account_id}:root"},
-            )
+            # A person-facing role: exactly the environment file's data_engineers.
             engineer = self._role(
                 names,
                 "data_engineer",
-                document(account_trust),
+                document(*people_trust("DataEngineers", env.data_engineers)),
                 data_engineer_statements(names, home=home, kms_key_arn=kms_key_arn),
             )
             # Only the data engineer: the grant follows the owner's decision on a subscription.
+            # The engineer's session carries the person (sts:SetSourceIdentity), as every kit
+            # session does.
             grant_trust = statement(
-                "DataEngineerDecides", ["sts:AssumeRole"], principal={"AWS": names.role_arn("data_engineer")}
+                "DataEngineerDecides",
+                PEOPLE_TRUST_ACTIONS,
+                principal={"AWS": names.role_arn("data_engineer")},
             )
             grant = self._role(
                 names,

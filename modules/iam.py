@@ -38,9 +38,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from environments.naming import Names
-from environments.schema import is_pattern, principal_account
 
-from .policy import Statement, document, statement, variable
+from .policy import PEOPLE_TRUST_ACTIONS, Statement, document, people_trust, statement, variable
 
 #: Actions that change approval or card status: only the approver role in strict tiers.
 APPROVAL_ACTIONS = ("sagemaker:UpdateModelPackage", "sagemaker:UpdateModelCard")
@@ -60,11 +59,6 @@ _CARD_READ = (
 _KEY_USE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 _OBJECT_READ = ("s3:GetObject", "s3:GetObjectVersion")
 _OBJECT_READ_WRITE = (*_OBJECT_READ, "s3:PutObject")
-#: What a person-facing role's trust lets its principals do: assume it, carrying the person in
-#: (``sts:SetSourceIdentity``: a session that carries a source identity, or an AssumeRole that
-#: sets one, is refused without it; IAM User Guide, "Monitor and control actions taken with
-#: assumed roles").
-PEOPLE_TRUST_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity")
 
 #: The ``mlgov-*`` metadata keys a version carries (scripts/governance/metadata.py spells them for
 #: the jobs; tests/unit/test_constructs.py keeps the two lists equal). Registration and promotion
@@ -194,33 +188,6 @@ def _service_trust(
         principal={"Service": service},
         condition={"StringEquals": {"aws:SourceAccount": account}, **(conditions or {})},
     )
-
-
-def people_trust(sid: str, principals: Sequence[str]) -> list[Statement]:
-    """The trust of a person-facing role: exactly ``principals`` (validated by the schema: named
-    roles or users, never an account root or ``*``), each allowed to bring its source identity.
-
-    A named principal is the statement's ``Principal``. A role pattern (an IAM Identity Center
-    permission set's roles carry a generated suffix) cannot be a principal: its account is the
-    principal and ``ArnLike`` on ``aws:PrincipalArn`` admits only roles matching it (IAM User
-    Guide, "Principal" and "aws:PrincipalArn"); with the account as principal, the caller's own
-    policies must also allow ``sts:AssumeRole`` (a permission set's policy does)."""
-    named = sorted(p for p in principals if not is_pattern(p))
-    patterns: dict[str, list[str]] = {}
-    for p in sorted(principals):
-        if is_pattern(p):
-            patterns.setdefault(principal_account(p), []).append(p)
-    out = [statement(sid, PEOPLE_TRUST_ACTIONS, principal={"AWS": named})] if named else []
-    for i, (account, matching) in enumerate(sorted(patterns.items())):
-        out.append(
-            statement(
-                f"{sid}ByPattern{i + 1 if len(patterns) > 1 else ''}",
-                PEOPLE_TRUST_ACTIONS,
-                principal={"AWS": f"arn:aws:iam::{account}:root"},
-                condition={"ArnLike": {"aws:PrincipalArn": matching}},
-            )
-        )
-    return out
 
 
 def _use_platform_key(arns: EnvironmentArns) -> Statement:

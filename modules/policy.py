@@ -7,8 +7,10 @@ real statements: checkov and the tests read them, and nothing hides behind a ref
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from environments.schema import is_pattern, principal_account
 
 Statement = dict[str, Any]
 
@@ -55,3 +57,37 @@ def org_condition(organization_id: str | None) -> dict[str, Any]:
     if not organization_id:
         return {}
     return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
+
+
+#: What a person-facing role's trust lets its principals do: assume it, carrying the person in
+#: (``sts:SetSourceIdentity``: a session that carries a source identity, or an AssumeRole that
+#: sets one, is refused without it; IAM User Guide, "Monitor and control actions taken with
+#: assumed roles").
+PEOPLE_TRUST_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity")
+
+
+def people_trust(sid: str, principals: Sequence[str]) -> list[Statement]:
+    """The trust of a person-facing role: exactly ``principals`` (validated by the schema: named
+    roles or users, never an account root or ``*``), each allowed to bring its source identity.
+
+    A named principal is the statement's ``Principal``. A role pattern (an IAM Identity Center
+    permission set's roles carry a generated suffix) cannot be a principal: its account is the
+    principal and ``ArnLike`` on ``aws:PrincipalArn`` admits only roles matching it (IAM User
+    Guide, "Principal" and "aws:PrincipalArn"); with the account as principal, the caller's own
+    policies must also allow ``sts:AssumeRole`` (a permission set's policy does)."""
+    named = sorted(p for p in principals if not is_pattern(p))
+    patterns: dict[str, list[str]] = {}
+    for p in sorted(principals):
+        if is_pattern(p):
+            patterns.setdefault(principal_account(p), []).append(p)
+    out = [statement(sid, PEOPLE_TRUST_ACTIONS, principal={"AWS": named})] if named else []
+    for i, (account, matching) in enumerate(sorted(patterns.items())):
+        out.append(
+            statement(
+                f"{sid}ByPattern{i + 1 if len(patterns) > 1 else ''}",
+                PEOPLE_TRUST_ACTIONS,
+                principal={"AWS": f"arn:aws:iam::{account}:root"},
+                condition={"ArnLike": {"aws:PrincipalArn": matching}},
+            )
+        )
+    return out

@@ -13,9 +13,9 @@ authorized against the endpoint and the endpoint config; SageMaker writes names 
 ARNs, and the kit's names are lower case). The List calls of lineage and hosting take no
 resource type, hence ``*``.
 
-Trust: the principals of the environment file's ``approvers`` (the people who decide what runs
-in this environment) and the environment's deploy role (what CI and the local cloud enter the
-account through; it already administers the account, so trusting it grants nothing new).
+Trust: the principals of the environment file's ``model_deployers``, else its ``approvers`` (the
+people who decide what runs in this environment), as every person-facing role is trusted; not the
+deploy role, which deploys infrastructure and takes no governance role (docs/THREAT_MODEL.md).
 """
 
 from __future__ import annotations
@@ -49,15 +49,15 @@ class ModelServing(Construct):
         *,
         names: Names,
         use_cases: Sequence[str],
-        approvers: Sequence[str],
+        deployers: Sequence[str],
         kms_key_arn: str,
         execution_role: IamRole,
     ) -> None:
         """
         :param names: derived names of this environment.
         :param use_cases: use case slugs; each has one endpoint name and its versions' names.
-        :param approvers: principals (ARNs) of the environment file's ``approvers``; with the
-            environment's deploy role, the only principals that may assume the role.
+        :param deployers: the environment file's ``model_deployers`` (else its ``approvers``):
+            the only principals that may assume the role.
         :param kms_key_arn: the platform key (endpoint volumes, captured data, audit records).
         :param execution_role: the SageMaker execution role the endpoints and monitors run as.
         """
@@ -69,7 +69,7 @@ class ModelServing(Construct):
             "model-deploy",
             name=role_name,
             description=f"{names.base}: model deploy role (endpoints of approved versions)",
-            assume_role_policy=document(*model_deploy_trust(names, approvers)),
+            assume_role_policy=document(*model_deploy_trust(deployers)),
             max_session_duration=3600,
         )
         self.policy = IamRolePolicy(

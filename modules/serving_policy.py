@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from environments.naming import Names
 
-from .policy import Statement, statement
+from .policy import Statement, people_trust, statement
 
 ROLE_KEY = "model_deploy"
 _SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
@@ -39,9 +39,11 @@ class ServingArns:
         return f"{self.names.artifact_bucket_arn}/{prefix}*"
 
 
-def model_deploy_trust(names: Names, approvers: Sequence[str]) -> list[Statement]:
-    principals = sorted({*approvers, names.env.deploy_role_arn})
-    return [statement("DeployersOfThisEnvironment", ["sts:AssumeRole"], principal={"AWS": principals})]
+def model_deploy_trust(deployers: Sequence[str]) -> list[Statement]:
+    """The environment's ``deployers`` (``model_deployers``, else ``approvers``), as every
+    person-facing role is trusted (:func:`modules.policy.people_trust`: named principals, or a
+    permission set's pattern through ``aws:PrincipalArn``, carrying the person in)."""
+    return people_trust("DeployersOfThisEnvironment", deployers)
 
 
 def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> list[Statement]:
@@ -90,7 +92,18 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
             ["events:PutEvents"],
             [f"arn:aws:events:{env.region}:{env.account_id}:event-bus/default"],
         ),
-        statement("UsePlatformKey", _KEY_USE, [arns.kms_key]),
+        # The key only as S3 (archives, code, audit records) and SageMaker (the versions, the
+        # endpoint config's KmsKeyId) use it for the caller: no direct KMS call.
+        statement(
+            "UsePlatformKeyThroughS3AndSageMaker",
+            _KEY_USE,
+            [arns.kms_key],
+            condition={
+                "StringEquals": {
+                    "kms:ViaService": [f"{x}.{env.region}.amazonaws.com" for x in ("s3", "sagemaker")]
+                }
+            },
+        ),
         # CreateEndpoint / UpdateEndpoint with a KmsKeyId: SageMaker creates grants on the key as
         # the caller (CreateEndpointConfig KmsKeyId, API reference).
         statement(

@@ -59,7 +59,7 @@ class PlatformStack(TerraformStack):
             "serving",
             names=self.names,
             use_cases=self._use_cases,
-            approvers=env.approvers,
+            deployers=env.deployers,
             kms_key_arn=self.key.key_arn,
             execution_role=self.roles.roles["execution"],
         )

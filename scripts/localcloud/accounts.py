@@ -7,7 +7,8 @@ emulator does the same inside the server process, directly on moto's account-sco
 ``INITIAL_NO_AUTH_ACTION_COUNT``).
 
 It also creates **the people** the configuration names (:func:`provision_people`): every
-principal of ``data_scientists``, ``approvers``, ``promotion_operators`` (per environment) and
+principal of ``data_scientists``, ``approvers``, ``promotion_operators``, ``data_engineers`` and
+the model deployers (``model_deployers``, else ``approvers``) per environment, and
 ``ci.admin_principals``, in the account its ARN names, so the trust policies that name them hold
 and the demo and the tests act as a person. A role pattern (an IAM Identity Center permission
 set's role) becomes one role matching it (each ``*`` the word ``local``). The people sign in from
@@ -127,12 +128,16 @@ PEOPLE = {
     "data_scientist": "dana@example.com",
     "approver": "avery@example.com",
     "promotion": "omar@example.com",
+    "model_deploy": "mona@example.com",
+    "data_engineer": "edgar@example.com",
 }
 #: The configuration field naming who may take each job role.
 PEOPLE_FIELDS = {
     "data_scientist": "data_scientists",
     "approver": "approvers",
     "promotion": "promotion_operators",
+    "model_deploy": "deployers",
+    "data_engineer": "data_engineers",
 }
 #: A platform engineer named in ``ci.admin_principals`` (break glass into the deploy role).
 PLATFORM_ENGINEER = "pat@example.com"

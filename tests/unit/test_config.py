@@ -607,10 +607,10 @@ def test_every_problem_in_every_file_is_shown_each_naming_file_field_and_expecta
         f"{dev}: region: expected a known AWS region ({', '.join(sorted(KNOWN_REGIONS))}), got 'mars-1'",
         f"{prod}: tier: expected one of dev, staging, prod, got 'production'",
         f"{prod}: retention.kms_deletion_window_days: expected 7 to 30 days (the KMS deletion window), got 3",
-        f"{staging}: colour: unknown key; allowed keys are account_id, approvers, data_scientists, "
-        "datazone_home, deploy_role_name, governance, lifecycle_stage, name, network, "
-        "promotes_from, promotion_operators, region, remote_state, retention, studio, tags, tier, "
-        "use_cases",
+        f"{staging}: colour: unknown key; allowed keys are account_id, approvers, data_engineers, "
+        "data_scientists, datazone_home, deploy_role_name, governance, lifecycle_stage, "
+        "model_deployers, name, network, promotes_from, promotion_operators, region, remote_state, "
+        "retention, studio, tags, tier, use_cases",
         f"{staging}: network.az_count: expected 2 to 6 availability zones, got 9",
         f"{env_dir / 'platform.yaml'}: name_prefix: expected 2-12 lowercase letters, digits or hyphens "
         "starting with a letter, got 'ML_Gov'",

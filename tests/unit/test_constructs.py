@@ -739,6 +739,8 @@ def test_trust_policies(synth, env):
         "iam/data-scientist": cfg.data_scientists,
         "iam/approver": cfg.approvers,
         "iam/promotion": cfg.promotion_operators,
+        "serving/model-deploy": cfg.deployers,
+        **({"data/data-engineer": cfg.data_engineers} if cfg.promotes_from is None else {}),
     }
     for path, role in stack.resources(IamRole.TF_RESOURCE_TYPE).items():
         for stmt in statements(json.loads(role["assume_role_policy"])):

@@ -18,11 +18,13 @@ def test_data_roles_exist_only_where_data_lives(synth):
         assert roles == ({"data/data-engineer", "data/data-grant"} if born_here else set()), env
 
 
-def test_data_engineer_is_trusted_like_the_data_scientist(synth):
+def test_data_engineer_is_trusted_by_the_configured_data_engineers_only(synth):
     stack = synth["dev"]
-    engineer = stack.policy("aws_iam_role", "data/data-engineer")
-    scientist = stack.policy("aws_iam_role", "iam/data-scientist")
-    assert [principals(s) for s in statements(engineer)] == [principals(s) for s in statements(scientist)]
+    cfg = synth.platform.env("dev")
+    (stmt,) = statements(stack.policy("aws_iam_role", "data/data-engineer"))
+    assert stmt["Action"] == ["sts:AssumeRole", "sts:SetSourceIdentity"]
+    assert stmt["Condition"] == {"ArnLike": {"aws:PrincipalArn": list(cfg.data_engineers)}}
+    assert not set(cfg.data_engineers) & set(cfg.data_scientists)
     assert stack.resource("aws_iam_role", "data/data-engineer")["name"] == "mlgov-dev-data-engineer"
 
 

@@ -54,14 +54,20 @@ def test_the_role_is_named_from_config_and_published_in_ssm(synth, env):
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_trusted_by_the_approvers_and_the_deploy_role_only(synth, env):
+def test_trusted_by_the_deployers_only_as_people(synth, env):
+    """The environment's deployers (here the approvers: no model_deployers configured), as every
+    person-facing role: a permission set's pattern through aws:PrincipalArn, carrying the person
+    in; never the deploy role."""
     cfg = synth.platform.env(env)
+    assert cfg.deployers == cfg.approvers
     trust = json.loads(
         synth[env].resource(IamRole.TF_RESOURCE_TYPE, "serving/model-deploy")["assume_role_policy"]
     )
     (stmt,) = statements(trust)
-    assert stmt["Action"] == ["sts:AssumeRole"]
-    assert sorted(principals(stmt)) == sorted({*cfg.approvers, cfg.deploy_role_arn})
+    assert stmt["Action"] == ["sts:AssumeRole", "sts:SetSourceIdentity"]
+    assert stmt["Principal"] == {"AWS": f"arn:aws:iam::{cfg.account_id}:root"}
+    assert stmt["Condition"] == {"ArnLike": {"aws:PrincipalArn": list(cfg.approvers)}}
+    assert cfg.deploy_role_arn not in json.dumps(trust)
 
 
 def test_a_named_approver_is_trusted_and_the_root_is_not(named_approver_synth):
@@ -70,8 +76,7 @@ def test_a_named_approver_is_trusted_and_the_root_is_not(named_approver_synth):
             "assume_role_policy"
         ]
     )
-    cfg = named_approver_synth.platform.env("staging")
-    assert sorted(principals(statements(trust)[0])) == sorted([NAMED_APPROVER, cfg.deploy_role_arn])
+    assert [principals(s) for s in statements(trust)] == [[NAMED_APPROVER]]
 
 
 @pytest.mark.parametrize("env", ENVS)

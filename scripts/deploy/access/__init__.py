@@ -4,7 +4,8 @@
     mlgov deploy access-matrix --env prod --json     # every cell with the statements that decide it
 
 For every role of an environment (:data:`ROLES`: the platform stack's execution, data-scientist,
-approver, promotion and DataZone roles, the bootstrap's deploy and plan roles) and every
+approver, promotion, DataZone, pipeline and model-deploy roles, the data-engineer and data-grant
+roles where data lives, the bootstrap's deploy and plan roles) and every
 governance action (:func:`actions`: register a version, approve, change the card, change the
 ``mlgov-*`` metadata, write, overwrite or delete ``models/*``, assume the approver or promotion
 role, read the state, read the environment's data, ...), the requests the action takes are
@@ -34,7 +35,7 @@ Modules: :mod:`.stacks` (the documents), :mod:`.decide` (a request, an action), 
 command).
 """
 
-from .actions import ROLES, actions, role_caller
+from .actions import ROLES, actions, role_caller, roles_of
 from .cli import compute, main
 from .decide import Action, Caller, Matrix, Request, Verdict
 from .stacks import Document, Stacks
@@ -59,5 +60,6 @@ __all__ = [
     "render_markdown",
     "render_trust",
     "role_caller",
+    "roles_of",
     "who_may_assume",
 ]

@@ -19,19 +19,31 @@ ROLES = (
     "approver",
     "promotion",
     "datazone",
+    "pipeline",
+    "model_deploy",
+    "data_engineer",
+    "data_grant",
     "deploy",
     "plan",
-)  #: A Studio user whose spaces the execution role tries to touch (another user of the domain).
+)
+#: A Studio user whose spaces the execution role tries to touch (another user of the domain).
 OTHER_USER = "another-user"
+
+
+def role_arn(platform: PlatformConfig, env: EnvironmentConfig, key: str) -> str:
+    names = Names.of(platform, env)
+    return {"deploy": env.deploy_role_arn, "plan": names.plan_role_arn}.get(key) or names.role_arn(key)
+
+
+def roles_of(platform: PlatformConfig, stacks: Stacks, env: EnvironmentConfig) -> tuple[str, ...]:
+    """The roles of :data:`ROLES` that ``env``'s stacks create (the data roles only where data
+    lives), in column order."""
+    return tuple(k for k in ROLES if role_arn(platform, env, k) in stacks.roles)
 
 
 def role_caller(platform: PlatformConfig, stacks: Stacks, env: EnvironmentConfig, key: str) -> Caller:
     """The session of role ``key`` of ``env`` (a Studio user's for the execution role)."""
-    names = Names.of(platform, env)
-    arn = {
-        "deploy": env.deploy_role_arn,
-        "plan": names.plan_role_arn,
-    }.get(key) or names.role_arn(key)
+    arn = role_arn(platform, env, key)
     role = stacks.roles[arn]
     person = env.studio.user_profiles[0] if key == "execution" and env.studio.user_profiles else PERSON
     return Caller(key, env.account_id, arn, tuple(role.identity), person=person)
@@ -231,6 +243,16 @@ def actions(platform: PlatformConfig, stacks: Stacks, env: EnvironmentConfig) ->
             ),
         ),
     ]
+    found.append(
+        Action(
+            "pass_role_elsewhere",
+            "pass a kit role to a service other than SageMaker",
+            tuple(
+                (Request("iam:PassRole", names.role_arn(k), {"iam:passedtoservice": "ec2.amazonaws.com"}),)
+                for k in ("execution", "pipeline")
+            ),
+        )
+    )
     state_bucket, state_key = _state(stacks, names)
     found.append(
         Action(

@@ -37,7 +37,7 @@ def compute(
     trust = who_may_assume(platform, stacks, evaluator, env_name)
     return {
         "env": env_name,
-        "roles": list(ROLES),
+        "roles": [k for k in ROLES if rows and k in rows[0].verdicts],
         "actions": [
             {
                 "key": row.action.key,

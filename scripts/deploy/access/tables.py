@@ -11,7 +11,7 @@ from environments import PlatformConfig
 from environments.naming import Names
 from environments.schema import concrete_principal
 
-from .actions import ROLES, actions, role_caller
+from .actions import ROLES, actions, role_caller, roles_of
 from .decide import Action, Caller, Matrix, Request, Verdict
 from .stacks import Stacks
 
@@ -26,7 +26,7 @@ def matrix(platform: PlatformConfig, stacks: Stacks, evaluator: Any, env_name: s
     """Every action of ``env_name`` (rows) for every role of it (:data:`ROLES`)."""
     env = platform.env(env_name)
     decider = Matrix(platform, stacks, evaluator)
-    callers = {key: role_caller(platform, stacks, env, key) for key in ROLES}
+    callers = {key: role_caller(platform, stacks, env, key) for key in roles_of(platform, stacks, env)}
     return [
         Row(action, {key: decider.verdict(caller, action) for key, caller in callers.items()})
         for action in actions(platform, stacks, env)
@@ -36,6 +36,7 @@ def matrix(platform: PlatformConfig, stacks: Stacks, evaluator: Any, env_name: s
 #: Who tries to take the person- and CI-facing roles in :func:`who_may_assume`.
 TAKERS = (
     "data scientist",
+    "data engineer",
     "approver",
     "promotion operator",
     "other principal of the account",
@@ -45,7 +46,7 @@ TAKERS = (
     "CI apply job",
     "CI promote job",
 )
-TAKEN = ("data_scientist", "approver", "promotion", "deploy", "plan")
+TAKEN = ("data_scientist", "data_engineer", "approver", "promotion", "model_deploy", "deploy", "plan")
 
 
 def who_may_assume(
@@ -81,6 +82,7 @@ def who_may_assume(
 
     takers: dict[str, Caller | None] = {
         "data scientist": person(env.data_scientists),
+        "data engineer": person(env.data_engineers),
         "approver": person(env.approvers),
         "promotion operator": person(env.promotion_operators),
         "other principal of the account": Caller(
@@ -94,8 +96,10 @@ def who_may_assume(
     }
     role_arns = {
         "data_scientist": names.role_arn("data_scientist"),
+        "data_engineer": names.role_arn("data_engineer"),
         "approver": names.role_arn("approver"),
         "promotion": names.role_arn("promotion"),
+        "model_deploy": names.role_arn("model_deploy"),
         "deploy": env.deploy_role_arn,
         "plan": names.plan_role_arn,
     }
@@ -103,7 +107,7 @@ def who_may_assume(
     for taker, caller in takers.items():
         row: dict[str, Verdict | None] = {}
         for role, arn in role_arns.items():
-            if caller is None:
+            if caller is None or arn not in stacks.roles:  # no such person, or no such role here
                 row[role] = None
                 continue
             if caller.federated is not None:
@@ -116,10 +120,11 @@ def who_may_assume(
 
 
 def render_markdown(rows: Sequence[Row]) -> str:
-    header = "| action | " + " | ".join(ROLES) + " |"
-    lines = [header, "| --- |" + " --- |" * len(ROLES)]
+    roles = [k for k in ROLES if rows and k in rows[0].verdicts]
+    header = "| action | " + " | ".join(roles) + " |"
+    lines = [header, "| --- |" + " --- |" * len(roles)]
     for row in rows:
-        lines.append(f"| {row.action.title} | " + " | ".join(row.verdicts[k].cell() for k in ROLES) + " |")
+        lines.append(f"| {row.action.title} | " + " | ".join(row.verdicts[k].cell() for k in roles) + " |")
     return "\n".join(lines)
 
 
