@@ -30,7 +30,15 @@ def _doc(statements: list[dict[str, Any]]) -> str:
 
 
 def _trust(principal: str) -> str:
-    return _doc([{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}])
+    return _doc(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            }
+        ]
+    )
 
 
 @dataclass
@@ -68,9 +76,12 @@ def _roles(
         "execution": (root, execution_role(arns, strict=False).permissions),
         "data_scientist": (
             root,
-            [*data_scientist_role(arns, strict=False).permissions, *consumer_statements(names, names)],
+            [
+                *data_scientist_role(arns, strict=False, people=[root]).permissions,
+                *consumer_statements(names, names),
+            ],
         ),
-        "approver": (root, approver_role(arns, approvers=[root]).permissions),
+        "approver": (root, approver_role(arns, approvers=[root], strict=False).permissions),
         "data_engineer": (root, data_engineer_statements(names, home=names, kms_key_arn=key_arn)),
         "data_grant": (names.role_arn("data_engineer"), data_grant_statements(names, key_arn)),
     }

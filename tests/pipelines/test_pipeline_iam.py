@@ -90,7 +90,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         root = {
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{env.account_id}:root"},
-            "Action": "sts:AssumeRole",
+            # every kit session carries the person in (scripts/aws.py: SourceIdentity)
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
         }
         iam.create_role(RoleName=scientist, AssumeRolePolicyDocument=_doc([root]))
         basics = [

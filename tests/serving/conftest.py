@@ -29,12 +29,11 @@ import joblib
 import pytest
 
 from environments import Names, PlatformConfig, load_platform
-from modules.policy import document, statement
+from modules.policy import PEOPLE_TRUST_ACTIONS, document, statement
 from modules.serving import (
     ServingArns,
     execution_serving_statements,
     model_deploy_permissions,
-    model_deploy_trust,
 )
 from scripts.governance import credit_data
 from scripts.governance.train import tar_gz
@@ -156,13 +155,19 @@ def provision(platform: PlatformConfig, env: str, admin: boto3.Session, url: str
         "approver": (
             document(
                 statement(
-                    "Root", ["sts:AssumeRole"], principal={"AWS": f"arn:aws:iam::{cfg.account_id}:root"}
+                    "Root", PEOPLE_TRUST_ACTIONS, principal={"AWS": f"arn:aws:iam::{cfg.account_id}:root"}
                 )
             ),
             ADMIN,
         ),
         "model_deploy": (
-            document(*model_deploy_trust(names, cfg.approvers)),
+            # entered through the account here (as the approver above); who may take it on AWS is
+            # model_deploy_trust's (tests/unit/test_serving_role.py, tests/e2e/test_serve_deployed.py)
+            document(
+                statement(
+                    "Root", PEOPLE_TRUST_ACTIONS, principal={"AWS": f"arn:aws:iam::{cfg.account_id}:root"}
+                )
+            ),
             document(*model_deploy_permissions(arns, execution_role_arn=names.role_arn("execution"))),
         ),
     }

@@ -173,7 +173,7 @@ def main(argv: list[str]) -> int:
                 label=LABEL,
                 positive_label=POSITIVE_LABEL,
                 facet=FACET,
-                sensitive_value=SENSITIVE,
+                facet_values_or_threshold=SENSITIVE,
                 predicted=labels,
             )
 
