@@ -143,11 +143,13 @@ def test_a_version_failing_a_gate_is_refused_naming_it_and_nothing_is_created(wo
 
 
 def test_the_model_deploy_role_cannot_approve_a_version(world):
-    staging = world.accounts["staging"]
-    arn = staging.register("approve-me", world.archives["logistic"], approval="PendingManualApproval")
+    # dev: no gate record needed to approve there, so the refusal is IAM's (in staging and prod
+    # approval refuses a version without one before any call: tests/governance/test_review.py)
+    dev = world.accounts["dev"]
+    arn = dev.register("approve-me", world.archives["logistic"], approval="PendingManualApproval")
     with pytest.raises(PermissionDeniedError, match="UpdateModelPackage"):
-        review.set_approval(world.platform, "staging", arn, "self-approval", role="model_deploy")
-    assert _version(world, "staging", arn)["ModelApprovalStatus"] == "PendingManualApproval"
+        review.set_approval(world.platform, "dev", arn, "self-approval", role="model_deploy")
+    assert _version(world, "dev", arn)["ModelApprovalStatus"] == "PendingManualApproval"
 
 
 def test_monitor_without_a_baseline_says_what_it_needs_and_runs_nothing(world):
