@@ -92,7 +92,7 @@ def build(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataPlatform]:
     from moto.iam.models import iam_backends
 
     from scripts.localcloud.accounts import ADMIN_POLICY, MANAGEMENT_ACCOUNT_ID, provision_admin_user
-    from scripts.localcloud.moto_ext.datazone.catalog import LISTING_READY_ENV
+    from scripts.localcloud.moto_ext.datazone.catalog_records import LISTING_READY_ENV
     from scripts.localcloud.moto_ext.datazone.models import READY_DELAY_ENV
 
     install()
