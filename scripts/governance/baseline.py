@@ -56,8 +56,10 @@ MONITORING_CONFIG: dict[str, Any] = {
 
 
 def _feature(name: str, values: Sequence[float]) -> dict[str, Any]:
+    # Integral only for ints: the model's inputs are float64, so a feature whose training values
+    # happen to be whole stays Fractional and traffic written "3.5" or "3" passes its type check.
+    integral = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
     numbers = [float(v) for v in values if not math.isnan(float(v))]
-    integral = all(n.is_integer() for n in numbers)
     total = sum(numbers)
     mean = total / len(numbers) if numbers else 0.0
     std = math.sqrt(sum((n - mean) ** 2 for n in numbers) / len(numbers)) if numbers else 0.0
@@ -99,7 +101,8 @@ def _feature(name: str, values: Sequence[float]) -> dict[str, Any]:
 def data_quality_baseline(
     names: Sequence[str], rows: Sequence[Sequence[float]]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(statistics, constraints)`` of numeric ``rows`` whose columns are ``names``."""
+    """``(statistics, constraints)`` of numeric ``rows`` whose columns are ``names``; a column of
+    ints is ``Integral``, any other ``Fractional``."""
     if not rows:
         raise ValueError("a baseline needs at least one row")
     if any(len(r) != len(names) for r in rows):
