@@ -225,7 +225,11 @@ def serve_and_monitor(
 
     say(f"{next(step)}. serve {env} v{version} (model-deploy role: approval, card, stage and checksum gates)")
     served = deploy.serve(platform, env, version, "demo: serve the approved version", source=source)
-    say(f"  {served['endpoint']}: {served['status']} ({served['action']}), stage {served['stage']}")
+    stage = served["stage"] or {}
+    say(
+        f"  {served['endpoint']}: {served['status']} ({served['action']}); "
+        f"lifecycle {stage.get('Stage')} {stage.get('StageStatus')}"
+    )
     shown, drifted = traffic(features)
     say(f"{next(step)}. invoke {served['endpoint']} with {len(shown)} applicants")
     answer = runtime.invoke(platform, env, _csv(shown), source=source)
