@@ -108,9 +108,12 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     served = out["serving"]["served"]
     assert (served["model_package_arn"], served["status"]) == (prod_arn, "InService")
     deployments = prod.client("sagemaker").list_actions(ActionType="ModelDeployment")["ActionSummaries"]
-    assert [a["Source"]["SourceUri"] for a in deployments] == [
+    # (the Deployed stage status records the version's deployment, as mlgov stage does; serving
+    # adds the endpoint config's, as SageMaker records an endpoint)
+    assert sorted(a["Source"]["SourceUri"] for a in deployments) == [
         f"arn:aws:sagemaker:{prod_names.env.region}:{prod_names.env.account_id}:endpoint-config/"
-        f"{served['endpoint_config'].lower()}"
+        f"{served['endpoint_config'].lower()}",
+        f"{prod_arn}#deployment",
     ]
     assert len(out["serving"]["predictions"]) == 5
     assert all(
