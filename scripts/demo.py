@@ -22,11 +22,8 @@ Exits 0 when every step behaved as expected. The emulator is stopped at the end 
 
 What overlaps, so that the command stays short: the stacks are synthesized while the emulator
 starts, the workflow's modules load and the sample models train (main.py keeps one core busy);
-the applies leave out the S3 lifecycle configurations (the provider waits about a minute on each
-one's creation, and nothing the workflow does needs them), and a closing full ``apply`` (the
-deploy runner's ``refresh`` action with ``defer_types``) creates them beside the workflow, which
-touches nothing Terraform manages, and records in state what the provider reads back. The demo
-ends only when all of it has.
+the applies' closing ``apply -refresh-only`` (the deploy runner's ``refresh`` action) runs beside the
+workflow, which touches nothing Terraform manages. The demo ends only when all of it has.
 
 The workflow itself is :func:`scripts.governance.workflow.run_workflow`; the end-to-end test
 calls the same function against its deployed emulator. This module imports it only once the
@@ -122,7 +119,6 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
             logging.getLogger(name).setLevel(logging.WARNING)
     platform = load_platform(args.config_dir)
     from scripts.deploy import deploy
-    from scripts.deploy.phases import SLOW_UNNEEDED_TYPES
     from scripts.localcloud import LocalCloud
 
     cloud = LocalCloud()
@@ -165,28 +161,17 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
                     "apply",
                     synthesize=False,
                     refresh_after_apply=False,
-                    defer_types=SLOW_UNNEEDED_TYPES,
                     progress=lambda line: say(f"  {line}"),
                     **common,
                 )
-                say(
-                    "completing the stacks beside the workflow (the S3 lifecycle configurations, whose "
-                    "creation the provider waits about a minute on; state records what it reads back)"
-                )
-                refreshing = pool.submit(
-                    deploy,
-                    "refresh",
-                    synthesize=False,
-                    refresh_after_apply=False,
-                    defer_types=SLOW_UNNEEDED_TYPES,
-                    **common,
-                )
+                say("recording in Terraform state what the provider reads back, beside the workflow")
+                refreshing = pool.submit(deploy, "refresh", synthesize=False, **common)
             from .governance.workflow import run_workflow
 
             result = run_workflow(platform, say=say, html_path=args.html, trainer=trainer.result())
             if refreshing is not None:
                 steps = refreshing.result()
-                say("stacks completed: " + ", ".join(f"{r.env} {r.seconds:.1f}s" for r in steps))
+                say("state refreshed: " + ", ".join(f"{r.env} {r.seconds:.1f}s" for r in steps))
     finally:
         if ours and not args.keep_running:
             cloud.stop()

@@ -94,36 +94,6 @@ def read_stack(stack_dir: Path) -> dict[str, Any]:
     return doc
 
 
-#: Resources whose creation waits long and that nothing else in the stacks needs: the AWS
-#: provider creates an ``aws_s3_bucket_lifecycle_configuration`` and then waits for its rules to
-#: read back identically several times (about a minute). The demo leaves them to the apply that
-#: completes the stacks beside its workflow (``Runner.defer_types``).
-SLOW_UNNEEDED_TYPES = ("aws_s3_bucket_lifecycle_configuration",)
-
-
-def addresses_without(stack: Mapping[str, Any], types: Sequence[str]) -> list[str]:
-    """Every resource address of a synthesized stack but those of ``types``, for ``-target``.
-
-    Refused when a kept resource refers to a left-out one (Terraform would apply it anyway, as a
-    dependency of the target): leaving such a type out cannot work."""
-    resources = stack.get("resource", {})
-    kept = sorted(
-        f"{kind}.{name}" for kind, group in resources.items() if kind not in types for name in group
-    )
-    for kind, group in resources.items():
-        if kind in types:
-            continue
-        for name, config in group.items():
-            text = json.dumps(config)
-            named = [t for t in types if f"${{{t}." in text or f'"{t}.' in text]
-            if named:
-                raise UsageError(
-                    f"{kind}.{name} refers to a {named[0]}: it cannot be applied without it, so "
-                    f"{named[0]} cannot be left to a later apply"
-                )
-    return kept
-
-
 def role_addresses(stack: Mapping[str, Any]) -> dict[str, str]:
     """Every ``aws_iam_role`` of a synthesized stack: role name -> Terraform address."""
     roles = stack.get("resource", {}).get("aws_iam_role", {})

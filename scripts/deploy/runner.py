@@ -56,7 +56,7 @@ from scripts.errors import KitError, UsageError
 
 from . import synthesis
 from . import terraform as tf
-from .phases import PHASE_APPLY, PHASE_IDENTITIES, Identity, addresses_without, phase_plan, read_stack
+from .phases import PHASE_APPLY, PHASE_IDENTITIES, Identity, phase_plan
 from .synthesis import ENVIRONMENTS_DIR_VAR, environments_dir
 from .targets import (
     LOCAL_CLOUD_NOT_RUNNING,
@@ -106,8 +106,7 @@ class StepResult:
     """Environment name (``*`` for the synth step, which covers all of them)."""
     step: str
     """``synth``, ``init``, ``identities`` (phase 1's targeted apply), ``plan``, ``apply``,
-    ``refresh`` (after an apply, or the action of that name), ``complete`` (the refresh action's
-    full apply when phase 2 left types out: ``Runner.defer_types``), ``destroy`` or ``drift``."""
+    ``refresh`` (after an apply, or the action of that name), ``destroy`` or ``drift``."""
     target: str
     returncode: int
     seconds: float
@@ -306,21 +305,11 @@ class Runner:
     """End each environment's ``apply`` with ``apply -refresh-only``. False leaves it to a later
     ``refresh`` action (the demo runs it beside its workflow); until then ``drift`` reports the
     provider's read-back normalisation as changes."""
-    defer_types: tuple[str, ...] = ()
-    """Resource types ``apply``'s phase 2 leaves out (``plan -target`` of every other resource;
-    :data:`.phases.SLOW_UNNEEDED_TYPES`); the ``refresh`` action then runs a full ``apply``,
-    which creates them and records in state what the provider reads back. Only with
-    ``refresh_after_apply=False``: the demo's closing step beside its workflow."""
     datazone_association: bool = True
     """After ``apply``, accept the DataZone domain's RAM share in every associated account
     (:meth:`_associate`). False only where nothing was really applied (a fake Terraform)."""
 
     def __post_init__(self) -> None:
-        if self.defer_types and self.refresh_after_apply:
-            raise UsageError(
-                "defer_types needs refresh_after_apply=False: the refresh action's full apply "
-                "creates what phase 2 left out"
-            )
         self.destination: Target = make_target(self.target, self.cloud)
         self.work_root = Path(self.work_root).resolve()
         self.base = self.work_root / self.target
@@ -659,19 +648,8 @@ class Runner:
         if action == "apply":
             # plan -out then apply that plan: the plan step records whether anything changes
             # (exit 2), and apply does not refresh and plan a second time.
-            targets: list[str] = []
-            if self.defer_types and phase == PHASE_APPLY:
-                assert self.outdir is not None
-                targets = addresses_without(
-                    read_stack(stack_dir(Path(self.outdir), env.name)), self.defer_types
-                )
             plan = self._step(
-                env.name,
-                "plan",
-                runner.plan(out=PLAN_FILE, targets=targets),
-                detailed=True,
-                sink=sink,
-                phase=phase,
+                env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink, phase=phase
             )
             if plan.changes:
                 self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink, phase=phase)
@@ -688,10 +666,6 @@ class Runner:
             self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
         elif action == "drift":
             self._drift(env, runner, sink)
-        elif action == "refresh" and self.defer_types:
-            # What phase 2 left out, created now; the plan of this apply refreshes everything
-            # else, so state holds what the provider reads back, as apply -refresh-only would.
-            self._step(env.name, "complete", runner.apply(), sink=sink)
         elif action == "refresh":
             self._step(env.name, "refresh", runner.refresh(), sink=sink)
         elif action == "destroy":
@@ -728,7 +702,6 @@ def deploy(
     config_dir: str | Path | None = None,
     migrate_state: bool = False,
     refresh_after_apply: bool = True,
-    defer_types: Sequence[str] = (),
 ) -> list[StepResult]:
     """Run ``action`` over the chosen environments and return every step's result.
 
@@ -746,9 +719,7 @@ def deploy(
     naming environment, phase, step, resource and log file when a step fails.
     ``migrate_state=True`` copies existing state into a changed backend (``Runner.migrate_state``).
     ``refresh_after_apply=False`` ends ``apply`` without its ``apply -refresh-only`` step; run the
-    ``refresh`` action later (``Runner.refresh_after_apply``); with it, ``defer_types`` leaves
-    those resource types out of the apply, and that ``refresh`` action becomes a full apply
-    creating them (``Runner.defer_types``).
+    ``refresh`` action later (``Runner.refresh_after_apply``).
     """
     config = environments_dir(config_dir)
     platform = platform or load_platform(config)
@@ -766,6 +737,5 @@ def deploy(
         config_dir=config,
         migrate_state=migrate_state,
         refresh_after_apply=refresh_after_apply,
-        defer_types=tuple(defer_types),
     )
     return runner.run(action, envs)

@@ -268,22 +268,13 @@ class Terraform:
         targets = [f"-target={a}" for a in addresses]
         return self.run(step, ["apply", "-input=false", "-no-color", "-auto-approve", *targets])
 
-    def plan(
-        self,
-        *,
-        refresh_only: bool = False,
-        step: str | None = None,
-        out: str | None = None,
-        targets: Sequence[str] = (),
-    ) -> TfRun:
-        """``plan -detailed-exitcode``: returncode 0 clean, 2 changes (or drift), 1 error.
-        ``targets``: only those resources and what they depend on (``-target``)."""
+    def plan(self, *, refresh_only: bool = False, step: str | None = None, out: str | None = None) -> TfRun:
+        """``plan -detailed-exitcode``: returncode 0 clean, 2 changes (or drift), 1 error."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"]
         if refresh_only:
             args.append("-refresh-only")
         if out:
             args.append(f"-out={out}")
-        args += [f"-target={a}" for a in targets]
         return self.run(step or ("drift" if refresh_only else "plan"), args)
 
     def show_json(self, plan_file: str) -> dict:

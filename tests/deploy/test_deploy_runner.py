@@ -696,60 +696,6 @@ def test_apply_ends_with_a_refresh_unless_it_is_left_to_the_refresh_action(fake_
     ]
 
 
-def test_deferred_types_are_left_out_of_phase_two_and_created_by_the_closing_full_apply(
-    fake_terraform, tmp_path
-):
-    """The demo's split: phase 2 plans ``-target`` every resource but the S3 lifecycle
-    configurations; the refresh action then runs a full ``apply`` (no -refresh-only, no target),
-    in every environment at once, which creates them."""
-    lifecycle = phases.SLOW_UNNEEDED_TYPES[0]
-    for stack_file in (tmp_path / "out" / "stacks").glob("*/cdk.tf.json"):
-        doc = json.loads(stack_file.read_text())
-        doc["resource"]["aws_s3_bucket"] = {"b": {"bucket": "x"}}
-        doc["resource"][lifecycle] = {"lc": {"bucket": "${aws_s3_bucket.b.id}"}}
-        stack_file.write_text(json.dumps(doc))
-    options = {"refresh_after_apply": False, "defer_types": phases.SLOW_UNNEEDED_TYPES}
-    results, calls = fake_terraform("apply", work="split", **options)
-    plans = [c for c in calls if c["args"][0] == "plan"]
-    assert sorted(c["env"] for c in plans) == ["dev", "prod", "staging"]
-    for plan in plans:
-        targets = {a.split("=", 1)[1] for a in plan["args"] if a.startswith("-target=")}
-        assert "aws_s3_bucket.b" in targets and "aws_s3_bucket_policy.bp" in targets
-        assert f"{lifecycle}.lc" not in targets
-        assert len(targets) == len(ROLE_SUFFIXES) + 2, "every other resource"
-    assert _refreshes(calls) == []
-    # (another work root: the fake's meeting point counts the applies of the one above)
-    results, calls = fake_terraform("refresh", work="split-complete", **options)
-    applies = [c for c in calls if c["args"][0] != "init"]
-    assert [c["args"] for c in applies] == [["apply", "-input=false", "-no-color", "-auto-approve"]] * 3
-    assert max(c["start"] for c in applies) < min(c["end"] for c in applies), "at once"
-    assert sorted((r.env, r.step) for r in results if r.step != "init") == [
-        ("dev", "complete"),
-        ("prod", "complete"),
-        ("staging", "complete"),
-    ]
-    # Without deferral the refresh action stays apply -refresh-only (test above).
-
-
-def test_deferring_needs_the_closing_step_and_a_type_nothing_refers_to(platform, tmp_path):
-    with pytest.raises(UsageError, match="defer_types needs refresh_after_apply=False"):
-        runner.Runner(platform, target="aws", work_root=tmp_path, defer_types=phases.SLOW_UNNEEDED_TYPES)
-    lifecycle = phases.SLOW_UNNEEDED_TYPES[0]
-    stack = {
-        "resource": {
-            lifecycle: {"lc": {"bucket": "b"}},
-            "aws_s3_bucket": {"b": {"depends_on": [f"{lifecycle}.lc"]}},
-        }
-    }
-    with pytest.raises(UsageError, match=rf"aws_s3_bucket\.b refers to a {lifecycle}"):
-        phases.addresses_without(stack, phases.SLOW_UNNEEDED_TYPES)
-    stack["resource"]["aws_s3_bucket"]["b"] = {"tags": {"x": f"${{{lifecycle}.lc.id}}"}}
-    with pytest.raises(UsageError, match="cannot be left to a later apply"):
-        phases.addresses_without(stack, phases.SLOW_UNNEEDED_TYPES)
-    del stack["resource"]["aws_s3_bucket"]["b"]["tags"]
-    assert phases.addresses_without(stack, phases.SLOW_UNNEEDED_TYPES) == ["aws_s3_bucket.b"]
-
-
 def test_sequential_apply_is_one_environment_at_a_time_downstream_first(fake_terraform):
     _, calls = fake_terraform("apply", parallel=False)
     assert _of(calls, "apply", targeted=True) == [], "the order alone makes the principals exist"
