@@ -7,11 +7,15 @@ then:
    v3 decision stump; each with its card carrying quality, bias and explainability;
 2. review and approve v1 in dev; promote it along the chain; in the first strict environment a
    data scientist tries to approve it first (denied by IAM: separation of duties), then the
-   approver reviews and approves it; mark it Deployed at the end of the chain;
-3. print the evaluation sections of the deployed version's card;
-4. promote v2 as far as its bias allows: prod's bias gate REFUSES it, naming DPPL and DI;
-5. approve v3 in dev: staging's quality floors REFUSE it, naming the metrics;
-6. print the report.
+   approver reviews and approves it;
+3. serve it at the end of the chain on the use case's endpoint as the model-deploy role (which
+   records it Deployed), print the predictions for a handful of applicants; try to serve dev's
+   newest version that is not approved: REFUSED, naming each gate; send drifted applicants and
+   run the monitor against the version's data-quality baseline: its violations name the drift;
+4. print the evaluation sections of the deployed version's card;
+5. promote v2 as far as its bias allows: prod's bias gate REFUSES it, naming DPPL and DI;
+6. approve v3 in dev: staging's quality floors REFUSE it, naming the metrics;
+7. print the report.
 
 Exits 0 when every step behaved as expected. The emulator is stopped at the end unless
 ``--keep-running`` (an emulator that was already running is left alone).

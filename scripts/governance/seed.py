@@ -102,6 +102,8 @@ def submission(
         sections={**sections, **overrides},
         bias_report=result.bias_report,
         explainability_report=result.explainability_report,
+        baseline_statistics=result.baseline_statistics,
+        baseline_constraints=result.baseline_constraints,
         dataset_uri=dataset_uri,
         dataset_hash=result.dataset_hash,
         label=spec.label,

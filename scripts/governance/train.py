@@ -30,7 +30,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import credit_data
+from . import baseline, credit_data
 from . import evaluation as ev
 
 DATASET = credit_data.DESCRIPTION
@@ -81,6 +81,10 @@ class TrainingResult:
     """Clarify bias ``analysis.json`` (pre- and post-training sections)."""
     explainability_report: bytes
     """Clarify explainability ``analysis.json`` (global SHAP values)."""
+    baseline_statistics: bytes
+    baseline_constraints: bytes
+    """Data-quality baseline of the training rows with the model's predictions on them (Model
+    Monitor's ``statistics.json`` / ``constraints.json``; :mod:`.baseline`)."""
     training_metrics: dict[str, float]
     evaluation_metrics: dict[str, float]
     dataset_hash: str
@@ -270,6 +274,9 @@ def _fit_and_evaluate(
         seed=SPLIT_SEED,
     )
 
+    statistics, constraints = baseline.model_baseline(
+        spec.features, x_tr, model.predict(x_tr), model.predict_proba(x_tr)[:, 1]
+    )
     model_buf = io.BytesIO()
     joblib.dump(model, model_buf)
     archive = tar_gz(
@@ -286,6 +293,8 @@ def _fit_and_evaluate(
         evaluation_report=_json(report),
         bias_report=_json(bias_analysis),
         explainability_report=_json(explainability),
+        baseline_statistics=statistics,
+        baseline_constraints=constraints,
         training_metrics=training_metrics,
         evaluation_metrics=evaluation,
         dataset_hash=dh,

@@ -2,16 +2,20 @@
 
 :func:`run_workflow` seeds the first environment of the chain with the sample versions, reviews and
 approves, promotes along the chain behind each environment's gates (a data scientist's attempt to
-approve in the first strict environment is denied by IAM: separation of duties), marks the last
-environment's version Deployed, shows its card's evaluation, has the biased and the weak samples
-refused by the gates that must refuse them, and prints the report. ``scripts.demo`` runs it after
+approve in the first strict environment is denied by IAM: separation of duties), serves the last
+environment's version on its endpoint as the model-deploy role (:func:`serve_and_monitor`: a
+handful of predictions, an unapproved version's deployment refused with the reasons, drifted
+traffic flagged by the monitor against the version's data-quality baseline), shows its card's
+evaluation, has the biased and the weak samples refused by the gates that must refuse them, and
+prints the report. ``scripts.demo`` runs it after
 deploying; ``tests/e2e/test_workflow.py`` runs it against the session's deployed cloud, and
 ``tests/governance/test_cli_and_demo.py`` against moto in process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import boto3
@@ -25,8 +29,8 @@ from . import seed as seed_job
 from .cards import parse_card
 from .context import env_context
 from .errors import PermissionDeniedError, RefusedError
-from .train import TrainingResult, TrainingSpec
-from .versions import describe_version, resolve_version, version_number
+from .train import DEFAULT_SPECS, TrainingResult, TrainingSpec
+from .versions import describe_version, list_versions, resolve_version, version_number
 
 #: How many of the strongest feature attributions the demo prints.
 TOP_FEATURES = 4
@@ -157,6 +161,123 @@ def _expect_refusal(
     raise AssertionError(f"promotion of v{version} into {env} was not refused by its {gate_prefix} gate")
 
 
+#: Rows of the credit data the demo sends the endpoint: a handful to show, then drifted traffic.
+SHOWN_ROWS = 5
+DRIFTED_ROWS = 40
+#: How long the demo waits for the monitor to see the drifted traffic (captured records reach S3
+#: within the capture flush; a run that saw only part of them is repeated).
+MONITOR_DEADLINE_S = 120.0
+
+
+def _csv(matrix: Any) -> str:
+    return "\n".join(",".join(repr(float(v)) for v in row) for row in matrix)
+
+
+def traffic(features: Sequence[str]) -> tuple[Any, Any]:
+    """``(shown, drifted)``: the last rows of the credit data (applicants like those trained on)
+    and rows whose income is tripled and debt-to-income raised by 0.4 (the drift the monitor must
+    flag), in the model's column order."""
+    from . import credit_data
+
+    matrix = credit_data.generate().features(tuple(features))
+    shown = matrix[-SHOWN_ROWS:]
+    drifted = matrix[-SHOWN_ROWS - DRIFTED_ROWS : -SHOWN_ROWS].copy()
+    drifted[:, list(features).index("income_k")] *= 3
+    drifted[:, list(features).index("debt_to_income")] += 0.4
+    return shown, drifted
+
+
+def seeded_features(seeded: dict[str, Any]) -> tuple[str, ...]:
+    """The input columns of the first seeded version (its training spec's features)."""
+    label = seeded["versions"][0]["label"]
+    return next(spec.features for spec in DEFAULT_SPECS if spec.label == label)
+
+
+def _unapproved(platform: PlatformConfig, env: str, source: boto3.Session | None) -> str | None:
+    """The newest version of ``env`` that is not approved or whose card is not, if any."""
+    ctx = env_context(platform, env, "approver", job="demo", source=source)
+    group = ctx.param(ctx.names.ssm_group_name(_use_case(platform, env)))
+    for summary in sorted(list_versions(ctx, group), key=lambda v: -version_number(v["ModelPackageArn"])):
+        desc = describe_version(ctx, summary["ModelPackageArn"])
+        if "Approved" not in (
+            desc.get("ModelApprovalStatus"),
+            (desc.get("ModelCard") or {}).get("ModelCardStatus"),
+        ):
+            return str(version_number(summary["ModelPackageArn"]))
+    return None
+
+
+def serve_and_monitor(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    features: Sequence[str],
+    say: Callable[[str], None],
+    step: Iterator[int],
+    source: boto3.Session | None,
+    *,
+    refuse_from: str,
+) -> dict[str, Any]:
+    """Deploy ``env``'s ``version`` to its endpoint as the model-deploy role, send it a handful of
+    rows, have a version of ``refuse_from`` that is not approved refused, send drifted rows and
+    run the monitor against the version's baseline; its violations must name the drift."""
+    from scripts.serving import deploy, runtime  # the serving jobs: loaded when the demo serves
+
+    say(f"{next(step)}. serve {env} v{version} (model-deploy role: approval, card, stage and checksum gates)")
+    served = deploy.serve(platform, env, version, "demo: serve the approved version", source=source)
+    stage = served["stage"] or {}
+    say(
+        f"  {served['endpoint']}: {served['status']} ({served['action']}); "
+        f"lifecycle {stage.get('Stage')} {stage.get('StageStatus')}"
+    )
+    shown, drifted = traffic(features)
+    say(f"{next(step)}. invoke {served['endpoint']} with {len(shown)} applicants")
+    answer = runtime.invoke(platform, env, _csv(shown), source=source)
+    say(f"  {'  '.join(f'{n:>8.8}' for n in features)}  ->  label  P(good)")
+    for row, p in zip(shown, answer["predictions"], strict=True):
+        say(f"  {'  '.join(f'{v:8.2f}' for v in row)}  ->  {p['predicted_label']:5d}  {p['probability']:.3f}")
+
+    out: dict[str, Any] = {"served": served, "predictions": answer["predictions"], "refused": None}
+    pending = _unapproved(platform, refuse_from, source)
+    if pending is None:
+        say(
+            f"{next(step)}. no version of {refuse_from} is unapproved any more (an earlier run approved "
+            "them): no unapproved deployment to refuse this time"
+        )
+    else:
+        say(f"{next(step)}. serve {refuse_from} v{pending}, not approved (expected: refused)")
+        try:
+            deploy.serve(platform, refuse_from, pending, "demo: an unapproved version", source=source)
+        except RefusedError as refusal:
+            say(f"  REFUSED (as expected): {refusal}")
+            for failure in refusal.failures:
+                say(f"    - {failure.gate}: {failure.reason}")
+            out["refused"] = refusal.to_dict()
+        else:
+            raise AssertionError(f"serving unapproved {refuse_from} v{pending} was not refused")
+
+    say(
+        f"{next(step)}. send {len(drifted)} drifted applicants (income x3, debt-to-income +0.4), then "
+        "run the monitor against the version's baseline"
+    )
+    runtime.invoke(platform, env, _csv(drifted), source=source)
+    deadline = time.monotonic() + MONITOR_DEADLINE_S
+    while True:
+        checked = runtime.monitor(platform, env, source=source)
+        drift = [v for v in checked["violations"] if v["constraint_check_type"] == "baseline_drift_check"]
+        if drift or time.monotonic() > deadline:
+            break
+    for line in runtime.render_monitor(checked).splitlines():
+        say(f"  {line}")
+    if not {"income_k", "debt_to_income"} <= {v["feature_name"] for v in drift}:
+        raise AssertionError(
+            f"the monitor did not flag the drift of income_k and debt_to_income: {checked['status']}, "
+            f"{checked['exit_message']}"
+        )
+    out["monitor"] = checked
+    return out
+
+
 def run_workflow(
     platform: PlatformConfig,
     *,
@@ -164,11 +285,14 @@ def run_workflow(
     source: boto3.Session | None = None,
     html_path: str | None = None,
     trainer: Callable[[TrainingSpec], TrainingResult] | None = None,
+    serving: bool = True,
 ) -> dict[str, Any]:
     """Seed, review, approve, promote along the chain, deploy, show, refuse, report.
 
     Every environment in :meth:`PlatformConfig.promotion_order` after the first gets the first
-    sample version promoted into it and approved there; the last one marks it Deployed. The second
+    sample version promoted into it and approved there; the last one serves it
+    (:func:`serve_and_monitor`, which records it Deployed), or with ``serving=False`` (where no
+    endpoint can run: moto in process) only marks it Deployed. The second
     sample version goes as far as the environment before the last, whose successor's bias gate
     must refuse it; the third is refused by the first downstream environment's quality floors.
     ``trainer`` makes seed's training runs (default: seed's own; see
@@ -213,17 +337,30 @@ def run_workflow(
     out["promotions"] = promotions
     last = chain[-1]
     deployed_version = str(version_number(promotions[-1]["target_arn"])) if promotions else good
-    say(f"{next(step)}. mark {last} v{deployed_version} Deployed (recorded in lineage)")
-    deployed = review.set_stage_status(
-        platform,
-        last,
-        deployed_version,
-        "Deployed",
-        "demo: deployed to the production endpoint",
-        source=source,
-    )
-    say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
-    say(f"  deployment in lineage: {deployed['deployment']}")
+    if serving:
+        # Serving records the version Deployed (as the approver role) and the endpoint in lineage.
+        out["serving"] = serve_and_monitor(
+            platform,
+            last,
+            deployed_version,
+            seeded_features(seeded),
+            say,
+            step,
+            source,
+            refuse_from=first,
+        )
+    else:
+        say(f"{next(step)}. mark {last} v{deployed_version} Deployed (recorded in lineage)")
+        deployed = review.set_stage_status(
+            platform,
+            last,
+            deployed_version,
+            "Deployed",
+            "demo: deployed to the production endpoint",
+            source=source,
+        )
+        say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
+        say(f"  deployment in lineage: {deployed['deployment']}")
 
     say(f"{next(step)}. evaluation in the card of {last} v{deployed_version}")
     ctx = env_context(platform, last, "approver", job="demo", source=source)

@@ -9,7 +9,8 @@ scripts/serving/inference.py.
 ``mlgov monitor`` runs Model Monitor once (a ``NOW`` schedule over the last hour of captured
 data) against the baseline of the version the endpoint serves: ``statistics.json`` and
 ``constraints.json`` in Model Monitor's format, under ``baseline/`` beside the version's
-``model.tar.gz``. It prints the violations and exits 1 when there are any. Without a baseline it
+``model.tar.gz`` (registration writes them: :mod:`scripts.governance.baseline`; a promotion
+copies them with the archive). It prints the violations and exits 1 when there are any. Without a baseline it
 says so and what is needed, and runs nothing. The schedule and its job definition are deleted
 once the execution has ended; the reports stay under ``monitoring/``.
 
@@ -31,6 +32,7 @@ from botocore.exceptions import ClientError
 from environments import PlatformConfig
 from scripts.aws import error_code, kit_errors
 
+from ..governance.baseline import BASELINE_DIR
 from ..governance.errors import GovernanceError, UsageError
 from ..governance.versions import describe_version
 from .deploy import MOVING, Target, model_data_url, served_version, split_s3, target
@@ -38,7 +40,6 @@ from .deploy import MOVING, Target, model_data_url, served_version, split_s3, ta
 CSV, JSON = "text/csv", "application/json"
 #: Statuses of a monitoring execution that has not ended.
 RUNNING = ("Pending", "InProgress", "Stopping")
-BASELINE_DIR = "baseline/"
 
 
 def _serving(t: Target) -> dict[str, Any]:

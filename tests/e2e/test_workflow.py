@@ -91,7 +91,13 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     # The evaluation, bias and explainability reports travelled with the model, under prod's key,
     # and the card names each copy.
     prefix = key.rsplit("/", 1)[0]
-    for name in ("evaluation.json", "bias.json", "explainability.json"):
+    for name in (
+        "evaluation.json",
+        "bias.json",
+        "explainability.json",
+        "baseline/statistics.json",
+        "baseline/constraints.json",
+    ):
         head = prod.client("s3").head_object(Bucket=bucket, Key=f"{prefix}/{name}")
         assert head["SSEKMSKeyId"] == prod_key
     datasets = {d for item in card.evaluation_details for d in item.datasets or []}
@@ -111,9 +117,38 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     )
     # promote-refused: the workflow's biased version, refused by prod's bias gate, is audited in
     # prod beside its source version (issue 20: a refusal leaves a record)
-    assert actions == ["approve", "card-status", "promote", "promote-refused", "stage-status"]
+    assert actions == ["approve", "card-status", "deploy", "promote", "promote-refused", "stage-status"]
+    # Served by prod's model-deploy role: the endpoint's config is the deployment in lineage, the
+    # version is Deployed (above), and the endpoint answers.
+    served = out["serving"]["served"]
+    assert (served["model_package_arn"], served["status"]) == (prod_arn, "InService")
     deployments = prod.client("sagemaker").list_actions(ActionType="ModelDeployment")["ActionSummaries"]
-    assert [a["Source"]["SourceUri"] for a in deployments] == [f"{prod_arn}#deployment"]
+    # (the Deployed stage status records the version's deployment, as mlgov stage does; serving
+    # adds the endpoint config's, as SageMaker records an endpoint)
+    assert sorted(a["Source"]["SourceUri"] for a in deployments) == [
+        f"arn:aws:sagemaker:{prod_names.env.region}:{prod_names.env.account_id}:endpoint-config/"
+        f"{served['endpoint_config'].lower()}",
+        f"{prod_arn}#deployment",
+    ]
+    assert len(out["serving"]["predictions"]) == 5
+    assert all(
+        p["predicted_label"] in (0, 1) and 0 <= p["probability"] <= 1 for p in out["serving"]["predictions"]
+    )
+    # dev's newest version, not approved, is refused by the serving gates, each named.
+    refused = {f["gate"] for f in out["serving"]["refused"]["failures"]}
+    assert {"approval", "card_status"} <= refused
+    assert any(line.strip().startswith("- approval: the version is PendingManualApproval") for line in lines)
+    # The drifted traffic is flagged against the baseline that travelled from dev.
+    checked = out["serving"]["monitor"]
+    assert checked["status"] == "CompletedWithViolations"
+    assert checked["baseline"] == f"s3://{bucket}/{prefix}/baseline/"
+    drift = {
+        v["feature_name"]
+        for v in checked["violations"]
+        if v["constraint_check_type"] == "baseline_drift_check"
+    }
+    assert {"income_k", "debt_to_income"} <= drift
+    assert any("baseline_drift_check" in line for line in lines)
 
 
 def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
@@ -123,6 +158,8 @@ def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
     assert [p["created"] for p in out["promotions"]] == [False, False]
     assert [p["target_arn"] for p in out["promotions"]] == [p["target_arn"] for p in first["promotions"]]
     assert all(v["status"] == "exists" for v in out["seed"]["versions"])
+    # Still served, not deployed again; nothing in dev is unapproved any more to be refused.
+    assert out["serving"]["served"]["action"] == "unchanged" and out["serving"]["refused"] is None
     # staging holds v1 and the forest (v2) that prod refused; prod holds v1 only.
     for env, count in (("staging", 2), ("prod", 1)):
         sm = deployed_cloud.account(env).client("sagemaker")

@@ -9,8 +9,10 @@ from scripts.governance import workflow
 
 
 def test_workflow_runs_the_whole_chain(cloud, platform):
+    """Without serving (moto in process runs no endpoint: the deployed-cloud e2e test and the demo
+    serve, invoke and monitor); the version is marked Deployed instead."""
     lines = []
-    out = workflow.run_workflow(platform, say=lines.append)
+    out = workflow.run_workflow(platform, say=lines.append, serving=False)
     assert out["chain"] == ["dev", "staging", "prod"]
     assert [p["created"] for p in out["promotions"]] == [True, True]
     rows = {(r["env"], r["version"]): r for r in out["report"]["versions"]}
@@ -23,6 +25,7 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert {"CI", "DPL"} <= set(sections["pre_training_bias"])
     assert {"DPPL", "DI"} <= set(sections["post_training_bias"])
     assert len(sections["top_features"]) == workflow.TOP_FEATURES
+    assert "serving" not in out and any("mark prod v1 Deployed" in line for line in lines)
     for label in ("quality:", "pre-training bias:", "post-training bias:", "explainability (mean |SHAP|"):
         assert any(line.strip().startswith(label) for line in lines), label
     # v2 passes staging and is refused by prod's bias gate, naming DPPL and DI with the limit.
@@ -39,13 +42,22 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert (duty["env"], duty["decision"], duty["denied"]) == ("staging", "Approved", False)
     assert any("NOT DENIED" in line and "does not enforce IAM" in line for line in lines)
     # Run again: nothing registered or promoted twice, still refused, a real attempt again.
-    again = workflow.run_workflow(platform, say=lambda _: None)
+    again = workflow.run_workflow(platform, say=lambda _: None, serving=False)
     assert [p["created"] for p in again["promotions"]] == [False, False]
     assert again["separation_of_duties"]["decision"] == "Rejected"
     assert {f["gate"] for f in again["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
     versions = {(r["env"], r["version"]) for r in again["report"]["versions"]}
     assert versions == {("dev", 1), ("dev", 2), ("dev", 3), ("staging", 1), ("staging", 2), ("prod", 1)}
     assert again["report"]["versions"] and rows[("staging", 1)]["approval"] == "Approved"
+
+
+def test_demo_traffic_is_in_the_model_s_columns_and_only_the_drifted_rows_drift():
+    features = workflow.DEFAULT_SPECS[0].features
+    shown, drifted = workflow.traffic(features)
+    assert shown.shape == (workflow.SHOWN_ROWS, len(features))
+    assert drifted.shape == (workflow.DRIFTED_ROWS, len(features))
+    income = features.index("income_k")
+    assert drifted[:, income].mean() > 2 * shown[:, income].mean()
 
 
 def test_separation_of_duties_denial_is_reported_as_denied(cloud, platform, monkeypatch):
@@ -75,7 +87,7 @@ def test_separation_of_duties_denial_is_reported_as_denied(cloud, platform, monk
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_data_scientist)
     lines = []
-    out = workflow.run_workflow(platform, say=lines.append)
+    out = workflow.run_workflow(platform, say=lines.append, serving=False)
     duty = out["separation_of_duties"]
     assert duty["denied"] is True and "mlgov-staging-data-scientist" in duty["error"]
     assert any(line.strip().startswith("DENIED (as expected)") for line in lines)

@@ -40,7 +40,14 @@ def _objects(cloud, env, prefix="models/"):
 
 
 #: What a promotion copies of a version: model archive, evaluation, bias, explainability.
-COPIED = ("model.tar.gz", "evaluation.json", "bias.json", "explainability.json")
+COPIED = (
+    "model.tar.gz",
+    "evaluation.json",
+    "bias.json",
+    "explainability.json",
+    "statistics.json",
+    "constraints.json",
+)
 
 
 def _record_calls(monkeypatch):
@@ -121,11 +128,17 @@ def test_promote_dev_to_staging(seeded, platform, cloud):
     # Every report travelled with the model, and each evaluation entry names its own copy.
     staged = _objects(cloud, "staging")
     assert sorted(k.rsplit("/", 1)[1] for k in staged) == sorted(COPIED)
-    prefix = f"s3://{cloud.bucket('staging')}/{staged[0].rsplit('/', 1)[0]}/"
+    model_key = next(k for k in staged if k.endswith("/model.tar.gz"))
+    prefix = f"s3://{cloud.bucket('staging')}/{model_key.rsplit('/', 1)[0]}/"
     datasets = {item.name: item.datasets for item in card.evaluation_details}
     assert datasets.pop(ev.EVAL_PRE_BIAS) == datasets.pop(ev.EVAL_POST_BIAS) == [prefix + "bias.json"]
     assert datasets.pop(ev.EVAL_EXPLAINABILITY) == [prefix + "explainability.json"]
     assert list(datasets.values()) == [[report_uri]] and report_uri == prefix + "evaluation.json"
+    # The data-quality baseline travelled too, beside the copied archive (where mlgov monitor
+    # reads it), and ModelMetrics names the copies.
+    quality = desc["ModelMetrics"]["ModelDataQuality"]
+    assert quality["Statistics"]["S3Uri"] == prefix + "baseline/statistics.json"
+    assert quality["Constraints"]["S3Uri"] == prefix + "baseline/constraints.json"
     source_card = _card(cloud, "dev", source_arn)
     assert ev.bias_metrics(card) == ev.bias_metrics(source_card)
     assert ev.has_explainability(card)
@@ -973,3 +986,31 @@ def test_access_denied_on_copy_is_clear_and_registers_nothing(seeded, platform, 
     assert "CopyObject was denied" in capsys.readouterr().err
     assert _versions(cloud, "staging") == []
     assert [k for k in _objects(cloud, "staging", "promotions/") if k.endswith(".lock")] == []
+
+
+def test_a_baseline_copy_that_does_not_match_stops_the_promotion(seeded, platform, cloud, monkeypatch):
+    """The baseline is verified like every other artifact: a constraints.json copy that differs
+    from its source (here: the copy step writes other bytes) stops before registration."""
+    from scripts.governance.promote import copy as copy_step
+
+    make_promotable(platform, "dev", "1")
+    real = copy_step.server_side_copy
+
+    def tamper(s3, **kwargs):
+        done = real(s3, **kwargs)
+        if kwargs["key"].endswith("baseline/constraints.json"):
+            s3.put_object(
+                Bucket=kwargs["bucket"],
+                Key=kwargs["key"],
+                Body=b"{}",
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=kwargs["kms_key_arn"],
+                Metadata={"source-etag": kwargs["source_head"]["ETag"].strip('"')},
+                ChecksumAlgorithm="SHA256",
+            )
+        return done
+
+    monkeypatch.setattr(copy_step, "server_side_copy", tamper)
+    with pytest.raises(Exception, match=r"baseline/constraints\.json: size 2 != source"):
+        promote_job.promote(platform, "staging", "1")
+    assert _versions(cloud, "staging") == []

@@ -26,6 +26,11 @@ from .conftest import DATAZONE_PROJECT_ID, Provisioned, audit_records, provision
 from .fixtures.team_model import platform_with_use_case
 
 
+def card_features(desc: dict[str, Any]) -> list[str]:
+    """The model's input columns, as its registration recorded them (seed's description)."""
+    return desc["ModelPackageDescription"].split(" on ", 1)[1].split(" {", 1)[0].split(", ")
+
+
 def test_seed_registers_three_versions_with_cards(cloud, platform):
     result = seed_job.seed(platform, "dev")
     assert [v["status"] for v in result["versions"]] == ["created"] * 3
@@ -54,6 +59,17 @@ def test_seed_registers_three_versions_with_cards(cloud, platform):
             s3.head_object(Bucket=bucket, Key=model_uri.split("/", 3)[3])["SSEKMSKeyId"]
             == cloud.kms_keys["dev"]
         )
+        # The data-quality baseline mlgov monitor reads: beside the archive, named in ModelMetrics.
+        beside = model_uri.rsplit("/", 1)[0] + "/baseline/"
+        quality = desc["ModelMetrics"]["ModelDataQuality"]
+        assert quality["Statistics"]["S3Uri"] == beside + "statistics.json"
+        assert quality["Constraints"]["S3Uri"] == beside + "constraints.json"
+        key = quality["Constraints"]["S3Uri"].split("/", 3)[3]
+        assert s3.head_object(Bucket=bucket, Key=key)["SSEKMSKeyId"] == cloud.kms_keys["dev"]
+        names = [
+            f["name"] for f in json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["features"]
+        ]
+        assert names == ["predicted_label", "probability", *card_features(desc)]
     # Different hyperparameters give different models.
     metrics = {json.dumps(v["metrics"], sort_keys=True) for v in result["versions"]}
     assert len(metrics) == 3

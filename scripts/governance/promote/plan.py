@@ -28,7 +28,8 @@ class PlannedCopy:
     """One object a promotion copies into the target bucket."""
 
     role: str
-    """``model`` | ``report`` | ``bias`` | ``explainability``: what it is to the version."""
+    """``model`` | ``report`` | ``bias`` | ``explainability`` | ``baseline`` (the data-quality
+    statistics and constraints): what it is to the version."""
     source_uri: str
     source_bucket: str
     source_key: str
@@ -103,15 +104,21 @@ EVALUATION_REPORT_ROLES = {
 
 def artifact_uris(version: dict[str, Any], card: Any) -> list[tuple[str, str]]:
     """``(role, S3 URI)`` of everything a promotion copies, each URI once: the model archive,
-    the evaluation report of ModelMetrics, and the bias and explainability reports the card's
-    evaluation entries (and ModelMetrics, when it names them) point at."""
+    the evaluation report of ModelMetrics, the bias and explainability reports the card's
+    evaluation entries (and ModelMetrics, when it names them) point at, and the data-quality
+    baseline (ModelMetrics' ModelDataQuality statistics and constraints, which ``mlgov monitor``
+    reads beside the copied archive: the copy keeps the source's keys)."""
     containers = (version.get("InferenceSpecification") or {}).get("Containers") or []
     found: list[tuple[str, str | None]] = [
         ("model", next((c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")), None)),
         ("report", report_uri(version)),
     ]
     metrics = version.get("ModelMetrics") or {}
-    for role, section in (("bias", "Bias"), ("explainability", "Explainability")):
+    for role, section in (
+        ("bias", "Bias"),
+        ("explainability", "Explainability"),
+        ("baseline", "ModelDataQuality"),
+    ):
         for source in (metrics.get(section) or {}).values():
             found.append((role, (source or {}).get("S3Uri")))
     for item in (card.evaluation_details or []) if card is not None else []:

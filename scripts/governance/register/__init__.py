@@ -16,7 +16,9 @@ its reports and its lineage.
 2. **upload** (:mod:`.registration` from here on), as the environment's data-scientist role, under ``models/<use case>/<version key>/``
    of the artifact bucket, SSE-KMS under the environment's key: ``model.tar.gz`` (from a local
    path uploaded, from ``s3://`` copied inside S3), ``evaluation.json``, ``bias.json``,
-   ``explainability.json``.
+   ``explainability.json``, and (seed's training runs) the data-quality baseline
+   ``baseline/statistics.json`` and ``baseline/constraints.json`` (ModelMetrics'
+   ``ModelDataQuality``, what ``mlgov monitor`` compares captured traffic with).
 3. **register** in one CreateModelPackage: the card (Draft) assembled from the team's sections and
    what the kit registers (quality, bias and explainability entries pointing at the objects
    above; the use case's DataZone project), ModelMetrics, ModelLifeCycle at the environment's

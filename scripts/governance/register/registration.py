@@ -33,6 +33,7 @@ from scripts.aws import kit_errors
 
 from .. import audit, cards, lineage
 from .. import evaluation as ev
+from ..baseline import BASELINE_DIR, CONSTRAINTS, STATISTICS
 from ..context import EnvContext, datazone_project_id, env_context, resolve_use_case
 from ..errors import GateFailure, GovernanceError, RefusedError, UsageError
 from ..metadata import (
@@ -281,6 +282,22 @@ def register_submission(target: Target, sub: Submission, *, dry_run: bool = Fals
     if sub.explainability_report is not None:
         shap = upload(ctx, prefix + "explainability.json", sub.explainability_report, "application/json")
         metrics["Explainability"] = {"Report": {"ContentType": "application/json", "S3Uri": shap["uri"]}}
+    if sub.baseline_statistics is not None and sub.baseline_constraints is not None:
+        # Where AWS keeps a version's data-quality baseline, and the directory mlgov monitor reads.
+        metrics["ModelDataQuality"] = {
+            "Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": upload(
+                    ctx, prefix + BASELINE_DIR + STATISTICS, sub.baseline_statistics, "application/json"
+                )["uri"],
+            },
+            "Constraints": {
+                "ContentType": "application/json",
+                "S3Uri": upload(
+                    ctx, prefix + BASELINE_DIR + CONSTRAINTS, sub.baseline_constraints, "application/json"
+                )["uri"],
+            },
+        }
     stage = ctx.lifecycle_stage
     request: dict[str, Any] = {
         "ModelPackageGroupName": target.group,

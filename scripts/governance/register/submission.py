@@ -81,6 +81,10 @@ class Submission:
     metrics_group: str = "binary_classification"
     bias_report: bytes | None = None
     explainability_report: bytes | None = None
+    baseline_statistics: bytes | None = None
+    baseline_constraints: bytes | None = None
+    """The data-quality baseline (Model Monitor's ``statistics.json`` / ``constraints.json`` of
+    the training data), uploaded under ``baseline/`` beside the archive; both or neither."""
     dataset_uri: str | None = None
     dataset_hash: str | None = None
     """SHA-256 of the dataset's content; None when the kit could not read it."""
@@ -317,5 +321,11 @@ def version_key(sub: Submission, group: str, artifact_sha256: str) -> str:
             "bias_sha256": _sha256(sub.bias_report),
             "explainability_sha256": _sha256(sub.explainability_report),
             "dataset": [sub.dataset_uri, sub.dataset_hash],
+            # Only when given: the keys of versions registered without one stay what they were.
+            **(
+                {"baseline_sha256": [_sha256(sub.baseline_statistics), _sha256(sub.baseline_constraints)]}
+                if sub.baseline_statistics is not None
+                else {}
+            ),
         }
     )
