@@ -64,7 +64,10 @@ def test_the_sdk_definition_needs_each_amendment_and_passes_with_them():
     }
     assert parsed.steps["Register"].branch == ("CheckQuality", True)
     assert parsed.steps["QualityTooLow"].branch == ("CheckQuality", False)
-    assert parsed.property_files == {("Evaluate", "EvaluationReport"): ("evaluation", "evaluation.json")}
+    assert parsed.property_files == {
+        ("Evaluate", "EvaluationReport"): ("evaluation", "evaluation.json"),
+        ("Evaluate", "Checksums"): ("checksums", "checksums.json"),
+    }
 
 
 def test_each_amendment_names_its_source():

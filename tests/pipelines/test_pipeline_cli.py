@@ -25,6 +25,7 @@ from moto import mock_aws
 from environments import Names, load_platform
 from scripts import cli
 from scripts.governance import credit_data
+from scripts.governance.metadata import META_MODEL_SHA256, META_REPORT_SHA256
 from scripts.localcloud.moto_ext import install
 from tests.emulator.workflow_support import TRUST_SAGEMAKER
 from tests.governance.conftest import DATAZONE_PROJECT_ID, make_promotable, provision
@@ -144,6 +145,18 @@ def test_a_run_registers_a_version_that_goes_through_review_approval_and_promoti
     assert package["ModelCard"]["ModelCardStatus"] == "PendingReview"
     card = json.loads(package["ModelCard"]["ModelCardContent"])
     assert card["additional_information"]["custom_details"]["datazone_project_id"] == DATAZONE_PROJECT_ID
+    # Evaluate hashed the archive it read and the report it wrote; Register recorded both.
+    s3 = upserted["cloud"].client("dev", "s3")
+
+    def sha256_of(uri: str) -> str:
+        bucket, key = uri[len("s3://") :].split("/", 1)
+        return hashlib.sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+
+    recorded = package["CustomerMetadataProperties"]
+    [container] = package["InferenceSpecification"]["Containers"]
+    assert recorded[META_MODEL_SHA256] == sha256_of(container["ModelDataUrl"])
+    report = package["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
+    assert recorded[META_REPORT_SHA256] == sha256_of(report)
     # --data went under the use case's data/ prefix, encrypted, and became InputData.
     names = upserted["names"]
     digest = hashlib.sha256(credit_csv.read_bytes()).hexdigest()[:16]

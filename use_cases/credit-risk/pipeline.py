@@ -10,7 +10,9 @@ scientist writes one: preprocess -> train -> evaluate -> quality condition -> re
     CheckQuality ConditionStep: JsonGet(evaluation.json, metrics.roc_auc) >= MinRocAuc
       if         Register: ModelStep(ModelBuilder.register) into the use case's group, card
                  PendingReview (the content Evaluate wrote), approval PendingManualApproval,
-                 model metrics pointing at the three reports
+                 model metrics pointing at the three reports, and the SHA-256 of the model
+                 archive and of the evaluation report Evaluate computed (checksums.json) as
+                 the mlgov-model-sha256 / mlgov-report-sha256 metadata promotion verifies
       else       QualityTooLow: FailStep naming the threshold
 
 Parameters (set per execution): InputData (the credit table on S3), MinRocAuc (the quality
@@ -63,6 +65,8 @@ from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
 from sagemaker.serve.model_builder import ModelBuilder
 from sagemaker.train import ModelTrainer
 from sagemaker.train.configs import Compute, InputData, OutputDataConfig, SourceCode
+
+from scripts.governance.metadata import META_MODEL_SHA256, META_REPORT_SHA256
 
 HERE = Path(__file__).resolve().parent
 STEPS = HERE / "steps"
@@ -208,7 +212,11 @@ def build(context: Any) -> Pipeline:
     model_artifact = train.properties.ModelArtifacts.S3ModelArtifacts
 
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
-    outputs = {name: _output(context, "evaluate", name) for name in ("evaluation", "bias", "explainability")}
+    checksums = PropertyFile(name="Checksums", output_name="checksums", path="checksums.json")
+    outputs = {
+        name: _output(context, "evaluate", name)
+        for name in ("evaluation", "bias", "explainability", "checksums")
+    }
     evaluation_inputs = (
         ("model", model_artifact),
         ("train", train_data),
@@ -261,7 +269,15 @@ def build(context: Any) -> Pipeline:
             outputs["explainability"],
         ],
     )
-    evaluate = ProcessingStep(name="Evaluate", step_args=evaluation_args, property_files=[report])
+    evaluate = ProcessingStep(name="Evaluate", step_args=evaluation_args, property_files=[report, checksums])
+
+    def checksum(key: str) -> JsonGet:
+        """The SHA-256 Evaluate recorded under the version metadata key ``key``."""
+        return JsonGet(
+            step_name=evaluate.name,
+            property_file=checksums,
+            json_path=f"customer_metadata_properties['{key}']",
+        )
 
     def report_of(name: str, filename: str) -> Join:
         uri = evaluate.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
@@ -292,7 +308,13 @@ def build(context: Any) -> Pipeline:
                     "application/json", report_of("explainability", "analysis.json")
                 ),
             ),
-            customer_metadata_properties={"use_case": context.use_case},
+            # What promotion verifies the copies against: the archive Evaluate read, the report
+            # it wrote.
+            customer_metadata_properties={
+                "use_case": context.use_case,
+                META_MODEL_SHA256: checksum(META_MODEL_SHA256),
+                META_REPORT_SHA256: checksum(META_REPORT_SHA256),
+            },
             model_card=ModelPackageModelCard(
                 model_card_content=JsonGet(
                     step_name=evaluate.name, property_file=report, json_path="model_card_content"

@@ -275,8 +275,9 @@ def check_sources(ctx: EnvContext, plan: Plan) -> dict[str, dict[str, Any]]:
             raise RefusedError(
                 f"the source version {plan.source_arn} records no {META_MODEL_SHA256}: the SHA-256 "
                 "of its model archive, which promotion verifies the copy against. Versions "
-                "registered by `mlgov register` or `mlgov seed` carry it; register this model "
-                "that way. Nothing copied, nothing registered",
+                "registered by `mlgov register`, `mlgov seed` or the use case's pipeline (its "
+                "evaluation step hashes the archive) carry it; register this model that way. "
+                "Nothing copied, nothing registered",
                 [
                     GateFailure(
                         "artifact_sha256", f"no {META_MODEL_SHA256} on the source version", None, "recorded"

@@ -10,7 +10,10 @@ rows of the preprocessing step. Outputs, in the formats a model risk reviewer an
 * ``bias/analysis.json``: SageMaker Clarify's bias report, pre-training metrics of the training
   labels and post-training metrics of the model's held-out predictions, for the facet
   ``age_group = under_25``;
-* ``explainability/analysis.json``: Clarify's explainability report (Kernel SHAP, global values).
+* ``explainability/analysis.json``: Clarify's explainability report (Kernel SHAP, global values);
+* ``checksums/checksums.json``: the SHA-256 of the model archive this step evaluated and of the
+  evaluation report it wrote, under the version metadata keys promotion verifies
+  (``customer_metadata_properties``, which the register step records on the version).
 
 The computations are the kit's own (``evaluation.py`` and the names it uses, ``metadata.py``,
 shipped beside this script from ``scripts/governance/``): the same bias and SHAP reports ``mlgov seed`` registers. The
@@ -23,6 +26,7 @@ evaluations with the S3 URI of each report, and the use case's DataZone project.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tarfile
@@ -32,6 +36,7 @@ from typing import Any
 
 import evaluation as ev  # shipped beside this script: scripts/governance/evaluation.py
 import joblib
+import metadata as meta  # shipped beside this script: scripts/governance/metadata.py
 import numpy as np
 import pandas as pd
 from sagemaker.core.shapes.model_card_shapes import (
@@ -49,14 +54,28 @@ SENSITIVE = "under_25"
 EXPLAINED_ROWS = 100
 SEED = 0
 QUALITY = "holdout-evaluation"
+#: Key of checksums.json holding the version metadata the register step records.
+CHECKSUMS_KEY = "customer_metadata_properties"
 
 
 def _csv(directory: Path) -> pd.DataFrame:
     return pd.concat([pd.read_csv(path) for path in sorted(directory.rglob("*.csv"))], ignore_index=True)
 
 
+def _archive(directory: Path) -> Path:
+    return next(directory.rglob("model.tar.gz"))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def _model(directory: Path) -> tuple[Any, list[str], dict[str, Any], dict[str, float]]:
-    archive = next(directory.rglob("model.tar.gz"))
+    archive = _archive(directory)
     unpacked = Path(tempfile.mkdtemp())
     with tarfile.open(archive) as tar:
         tar.extractall(unpacked, filter="data")
@@ -217,6 +236,16 @@ def main(argv: list[str]) -> int:
         target.mkdir(parents=True, exist_ok=True)
         filename = "evaluation.json" if name == "evaluation" else "analysis.json"
         (target / filename).write_text(json.dumps(document, indent=2, sort_keys=True, allow_nan=False))
+    # What promotion verifies the version's copies against: the bytes evaluated and reported here.
+    checksums = {
+        CHECKSUMS_KEY: {
+            meta.META_MODEL_SHA256: _sha256(_archive(ROOT / "model")),
+            meta.META_REPORT_SHA256: _sha256(ROOT / "output" / "evaluation" / "evaluation.json"),
+        }
+    }
+    target = ROOT / "output" / "checksums"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "checksums.json").write_text(json.dumps(checksums, indent=2, sort_keys=True))
     print(f"quality on {len(test)} held-out rows: {metrics}")
     return 0
 
