@@ -283,6 +283,20 @@ BAD_CONFIGS: list[tuple[str, str, Callable[[dict[str, Any]], None], str]] = [
         r"dev\.yaml: data_scientists: expected at least one IAM principal",
     ),
     (
+        "no-data-engineers-where-data-lives",
+        "dev",
+        lambda d: d.pop("data_engineers"),
+        r"dev\.yaml: data_engineers: expected at least one IAM principal allowed to act as a data "
+        r"engineer where data lives",
+    ),
+    (
+        "data-scientist-decides-own-data",
+        "dev",
+        lambda d: d.update(data_engineers=list(d["data_scientists"])),
+        r"dev\.yaml: data_engineers\[0\]: .* is also in data_scientists: a data scientist would "
+        r"decide their own access to data",
+    ),
+    (
         "approver-also-promotes",
         "prod",
         lambda d: d.update(promotion_operators=list(d["approvers"])),

@@ -120,7 +120,12 @@ def test_unknown_use_case_raises_key_error_naming_it() -> None:
 
 def test_promotion_order_sorts_several_roots_by_name_whatever_the_mapping_order() -> None:
     platform = load_platform()
-    staging = dataclasses.replace(platform.env("staging"), promotes_from=None)
+    account = platform.env("staging").account_id
+    staging = dataclasses.replace(
+        platform.env("staging"),
+        promotes_from=None,  # where data lives: someone decides who reads it
+        data_engineers=(f"arn:aws:iam::{account}:role/data-engineer",),
+    )
     reordered = dataclasses.replace(
         platform, environments={"staging": staging, "prod": platform.env("prod"), "dev": platform.env("dev")}
     )
