@@ -1011,6 +1011,9 @@ def test_a_baseline_copy_that_does_not_match_stops_the_promotion(seeded, platfor
         return done
 
     monkeypatch.setattr(copy_step, "server_side_copy", tamper)
-    with pytest.raises(Exception, match=r"baseline/constraints\.json: size 2 != source"):
+    with pytest.raises(
+        Exception,
+        match=r"baseline/constraints\.json failed verification, nothing registered: size 2 != source",
+    ):
         promote_job.promote(platform, "staging", "1")
     assert _versions(cloud, "staging") == []
