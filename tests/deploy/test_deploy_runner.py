@@ -428,6 +428,8 @@ def staging_without_upstream(tmp_path):
         data = yaml.safe_load(path.read_text())
         if path.name == "staging.yaml":
             data["promotes_from"] = None
+            # where data lives, someone other than its consumers decides who reads it
+            data["data_engineers"] = [f"arn:aws:iam::{data['account_id']}:role/data-engineer"]
         (folder / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
     return load_platform(folder)
 

@@ -83,7 +83,10 @@ def test_the_people_sign_in_as_themselves(cloud):
     assert "MLGOV_ENTRY_ROLE" not in env
     people = json.loads(Path(env["MLGOV_PEOPLE"]).read_text())["accounts"]
     prod = people["333333333333"]
-    assert set(prod) == {"data_scientist", "approver", "promotion"}
+    # the model deployers are prod's approvers (no model_deployers configured); data engineers
+    # only where data lives (dev)
+    assert set(prod) == {"data_scientist", "approver", "promotion", "model_deploy"}
+    assert set(people["111111111111"]) == {"data_scientist", "approver", "model_deploy", "data_engineer"}
     assert prod["approver"]["person"] == "avery@example.com"
     assert prod["approver"]["role_arn"].endswith(
         ":role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_MLGovApprover_local"
