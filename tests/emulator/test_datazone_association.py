@@ -159,7 +159,7 @@ def test_an_associated_account_reaches_the_catalog_and_subscribes_only_once_it_a
     """A principal of an associated account is a user of the domain once the association is
     accepted: it creates its project, searches the catalog and requests a subscription, which the
     owning project in the domain's account decides. Before that the domain is not found."""
-    from scripts.localcloud.moto_ext.datazone.catalog import LISTING_READY_ENV
+    from scripts.localcloud.moto_ext.datazone.catalog_records import LISTING_READY_ENV
     from scripts.localcloud.moto_ext.datazone.models import READY_DELAY_ENV
 
     monkeypatch.setenv(READY_DELAY_ENV, "0")

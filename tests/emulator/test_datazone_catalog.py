@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from scripts.localcloud.moto_ext.datazone.catalog import LISTING_READY_ENV
+from scripts.localcloud.moto_ext.datazone.catalog_records import LISTING_READY_ENV
 from scripts.localcloud.moto_ext.datazone.models import READY_DELAY_ENV
 from tests.emulator.datazone_world import (
     ACCOUNT,

@@ -25,7 +25,7 @@ from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.utilities.paginator import paginate
 
-from .catalog import new_id
+from .catalog_records import new_id
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .identity import principal_of
 from .users import PUBLISHERS, UserProfile

@@ -40,7 +40,7 @@ from moto.core.utils import utcnow
 from moto.utilities.paginator import paginate
 
 from . import events
-from .catalog import Listing, new_id
+from .catalog_records import Listing, new_id
 from .exceptions import (
     AccessDeniedException,
     ConflictException,
