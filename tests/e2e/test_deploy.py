@@ -26,7 +26,8 @@ import pytest
 
 from environments import ROLE_SUFFIXES, EnvironmentConfig, Names, load_platform
 from scripts.deploy import runner
-from tests.e2e.deployed import DeployedCloud
+from scripts.localcloud.accounts import ORGANIZATION_ACCESS_ROLE
+from tests.e2e.deployed import Account, DeployedCloud, assume
 
 pytestmark = pytest.mark.e2e
 
@@ -350,15 +351,30 @@ def test_a_failing_apply_names_environment_resource_and_log(local_cloud, tmp_pat
 def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
     """What an operator removes before destroying an environment: data, not stack resources.
 
+    The account's administrator does it (``OrganizationAccountAccessRole``), not the deploy role:
+    the deploy role is denied every model governance write, deleting versions included.
+
+    - In a strict tier the group and artifact bucket policies deny everyone deleting a version
+      or an approved artifact (versions are kept): decommissioning starts by deleting those
+      policies (destroy's refresh then finds them gone).
     - Model versions registered by the governance workflow: SageMaker refuses to delete a group
       that still has versions, on AWS as here.
-    - Objects in buckets that keep ``force_destroy`` off (staging and prod keep their data
-      unless someone empties them on purpose). Access logging is switched off first: the
-      emulator, like S3, writes an access log object for every request to the logged bucket,
-      including the requests that empty it.
+    - Objects in buckets that keep ``force_destroy`` off (prod keeps its data unless someone
+      empties it on purpose). Access logging is switched off first: the emulator, like S3,
+      writes an access log object for every request to the logged bucket, including the
+      requests that empty it.
     """
-    acct = target.account(env)
-    sm = acct.client("sagemaker")
+    config = target.platform.env(env)
+    admin = assume(
+        target.cloud, f"arn:aws:iam::{config.account_id}:role/{ORGANIZATION_ACCESS_ROLE}", config.region
+    )
+    acct = Account(config, admin, target.cloud.url)
+    names = Names.of(target.platform, env)
+    sm, s3 = acct.client("sagemaker"), acct.client("s3")
+    if config.tier.strict:
+        for uc in config.use_cases:
+            sm.delete_model_package_group_policy(ModelPackageGroupName=names.model_package_group(uc.name))
+        s3.delete_bucket_policy(Bucket=names.artifact_bucket)
     for group in _pages(sm, "list_model_package_groups", "ModelPackageGroupSummaryList"):
         for pkg in _pages(
             sm,
@@ -367,7 +383,6 @@ def _remove_data_before_destroy(target: DeployedCloud, env: str) -> None:
             ModelPackageGroupName=group["ModelPackageGroupName"],
         ):
             sm.delete_model_package(ModelPackageName=pkg["ModelPackageArn"])
-    s3 = acct.client("s3")
     buckets = sorted(stack_names(target, env)["buckets"])
     for bucket in buckets:
         s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})

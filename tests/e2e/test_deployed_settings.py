@@ -9,7 +9,10 @@ domain and its user profiles. Expected values come from configuration
 
 Cross-account grants: the upstream environment's bucket, key and group policies grant exactly
 the promotion role of the environment that promotes from it (dev -> staging -> prod), and prod,
-with no downstream, grants no other account anything.
+with no downstream, grants no other account anything. The strict tiers' bucket and group policies
+also deny every principal but the one writer (``models/*`` write-once and never deleted; versions
+registered only by promotion, changed only by the approver, approved only with a passing gate
+record, never deleted), and person-facing roles trust exactly the configured people.
 """
 
 from __future__ import annotations
@@ -115,30 +118,56 @@ def test_every_bucket_blocks_public_access_and_is_versioned(env):
 
 
 def _deny_insecure_transport(stmts: list[dict[str, Any]], bucket: str) -> None:
-    deny = [s for s in stmts if s["Effect"] == "Deny"]
-    assert len(deny) == 1, deny
-    assert aws_principals(deny[0]) == {"*"}
-    assert as_list(deny[0]["Action"]) == ["s3:*"]
-    assert set(as_list(deny[0]["Resource"])) == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
-    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    tls = [s for s in stmts if s["Effect"] == "Deny" and "aws:SecureTransport" in str(s.get("Condition"))]
+    assert len(tls) == 1, tls
+    assert aws_principals(tls[0]) == {"*"}
+    assert as_list(tls[0]["Action"]) == ["s3:*"]
+    assert set(as_list(tls[0]["Resource"])) == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"}
+    assert tls[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_artifact_bucket_policy_is_tls_only_and_grants_exactly_the_downstream_reads(env, deployed_cloud):
     names, account = env
     stmts = statements(account.client("s3").get_bucket_policy(Bucket=names.artifact_bucket)["Policy"])
     _deny_insecure_transport(stmts, names.artifact_bucket)
+    bucket_arn = names.artifact_bucket_arn
+    models = f"{bucket_arn}/models/*"
     allows = [s for s in stmts if s["Effect"] == "Allow"]
     downstream = downstream_promotion(deployed_cloud, names.env.name)
     if not downstream:
         assert allows == [], "an environment without a downstream grants no other account"
+    else:
+        assert all(aws_principals(s) == downstream for s in allows), allows
+        assert actions(allows) == BUCKET_READ
+        for stmt in allows:
+            # Approved artifacts only (models/*): never the audit records nor the promotion state.
+            if "s3:ListBucket" in stmt["Action"]:
+                assert as_list(stmt["Resource"]) == [bucket_arn], stmt
+                assert stmt["Condition"]["StringLike"] == {"s3:prefix": ["models/*"]}, stmt
+            else:
+                assert as_list(stmt["Resource"]) == [models], stmt
+    # A strict tier's models/* has one writer and is write-once: denies for every principal.
+    models_denies = {
+        s["Sid"]: s
+        for s in stmts
+        if s["Effect"] == "Deny" and "aws:SecureTransport" not in str(s.get("Condition"))
+    }
+    if not names.env.tier.strict:
+        assert models_denies == {}, models_denies
         return
-    assert all(aws_principals(s) == downstream for s in allows), allows
-    assert actions(allows) == BUCKET_READ
-    bucket_arn = names.artifact_bucket_arn
-    for stmt in allows:
-        # Objects are read under the bucket, the listing is of the bucket itself: nothing else.
-        want = {f"{bucket_arn}/*"} if "s3:ListBucket" not in stmt["Action"] else {bucket_arn}
-        assert set(as_list(stmt["Resource"])) == want, stmt
+    assert set(models_denies) == {"ModelsOnlyByPromotion", "ModelsWriteOnce", "ModelsNeverDeleted"}
+    assert all(
+        aws_principals(s) == {"*"} and as_list(s["Resource"]) == [models] for s in models_denies.values()
+    )
+    only = models_denies["ModelsOnlyByPromotion"]
+    assert "s3:PutObject" in only["Action"]
+    assert only["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": names.role_arn("promotion")}}
+    once = models_denies["ModelsWriteOnce"]
+    assert as_list(once["Action"]) == ["s3:PutObject"]
+    assert once["Condition"]["StringNotEquals"] == {"s3:if-none-match": "*"}
+    kept = models_denies["ModelsNeverDeleted"]
+    assert set(as_list(kept["Action"])) == {"s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert "Condition" not in kept
 
 
 def test_access_log_bucket_policy_admits_only_log_delivery_for_its_source(env):
@@ -200,21 +229,44 @@ def test_group_policy_lets_the_downstream_read_and_never_update(env, deployed_cl
     names, account = env
     sm = account.client("sagemaker")
     downstream = downstream_promotion(deployed_cloud, names.env.name)
+    strict = names.env.tier.strict
     for uc in names.env.use_cases:
         group = names.model_package_group(uc.name)
-        if not downstream:
+        versions = {names.model_package_group_arn(uc.name), names.model_package_arn_pattern(uc.name)}
+        if not downstream and not strict:
             with pytest.raises(ClientError) as none:
                 sm.get_model_package_group_policy(ModelPackageGroupName=group)
             assert none.value.response["Error"]["Code"] == "ValidationException"
             continue
         stmts = statements(sm.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
-        assert all(s["Effect"] == "Allow" and aws_principals(s) == downstream for s in stmts), stmts
+        allows = [s for s in stmts if s["Effect"] == "Allow"]
+        assert all(aws_principals(s) == downstream for s in allows), allows
         # Separation of duties: UpdateModelPackage would let the downstream approve upstream.
-        assert actions(stmts) == GROUP_READ
-        assert {r for s in stmts for r in as_list(s["Resource"])} == {
-            names.model_package_group_arn(uc.name),
-            names.model_package_arn_pattern(uc.name),
+        assert actions(allows) == (GROUP_READ if downstream else set())
+        assert {r for s in stmts for r in as_list(s["Resource"])} == versions
+        denies = {s["Sid"]: s for s in stmts if s["Effect"] == "Deny"}
+        if not strict:
+            assert denies == {}, denies
+            continue
+        # A strict tier's group: one writer per change, whatever a principal's own policies say.
+        assert set(denies) == {
+            "OnlyPromotionRegisters",
+            "OnlyApproverChangesVersions",
+            "ApprovalNeedsGateRecord",
+            "VersionsAreKept",
         }
+        assert all(aws_principals(s) == {"*"} for s in denies.values())
+        assert denies["OnlyPromotionRegisters"]["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": names.role_arn("promotion")}
+        }
+        assert denies["OnlyApproverChangesVersions"]["Condition"] == {
+            "ArnNotEquals": {"aws:PrincipalArn": names.role_arn("approver")}
+        }
+        gate = denies["ApprovalNeedsGateRecord"]["Condition"]
+        assert gate["StringEquals"] == {"sagemaker:ModelApprovalStatus": "Approved"}
+        assert list(gate["StringNotEquals"]) == ["sagemaker:CurrentCustomerMetadataProperties/mlgov-gates"]
+        assert as_list(denies["VersionsAreKept"]["Action"]) == ["sagemaker:DeleteModelPackage"]
+        assert "Condition" not in denies["VersionsAreKept"]
 
 
 # -- role policies --------------------------------------------------------------------------------
@@ -258,20 +310,56 @@ def denied_everywhere(stmts: list[dict[str, Any]], action: str) -> bool:
     )
 
 
+#: The kit's two managed policies, attached to every role that registers or updates versions:
+#: deny-only (``modules/iam.py``: governance_metadata_guard, registration_guard).
+GUARDS = ("governance-metadata-guard", "registration-guard")
+GUARDED = {"approver", "data_scientist", "promotion", "execution"}
+
+
 @pytest.mark.parametrize("key", ["approver", "data_scientist", "promotion", "execution", "model_deploy"])
-def test_no_role_holds_a_service_wide_allow_or_a_managed_policy(env, key):
+def test_no_role_holds_a_service_wide_allow_or_a_managed_policy_that_allows(env, key):
     names, account = env
+    iam = account.client("iam")
     _, inline, attached = role_policies(account, names, key)
     assert inline, f"{names.role_name(key)} has no inline policy"
     broad = [s for s in inline if s["Effect"] == "Allow" and BROAD_ACTIONS & set(as_list(s["Action"]))]
     assert not broad, broad
-    assert attached == [], attached
+    guards = {f"arn:aws:iam::{names.env.account_id}:policy/{names.base}-{g}" for g in GUARDS}
+    assert set(attached) == (guards if key in GUARDED else set()), attached
+    for arn in attached:
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+        effects = {s["Effect"] for s in statements(document)}
+        assert effects == {"Deny"}, (arn, effects)
+
+
+def trusted_people(trust: dict[str, Any]) -> set[str]:
+    """The principals a person-facing role trusts (named ARNs and role patterns), checking every
+    AWS statement's shape: assume and carry the source identity; an account only as the principal
+    of a pattern's ``ArnLike`` (an IAM Identity Center role), never bare."""
+    people: set[str] = set()
+    for stmt in trust["Statement"]:
+        if "Federated" in stmt["Principal"]:
+            continue
+        assert stmt["Effect"] == "Allow"
+        assert sorted(as_list(stmt["Action"])) == ["sts:AssumeRole", "sts:SetSourceIdentity"], stmt
+        if "Condition" in stmt:
+            (account,) = aws_principals(stmt)
+            assert account.endswith(":root"), stmt
+            patterns = set(as_list(stmt["Condition"]["ArnLike"]["aws:PrincipalArn"]))
+            assert all(p.split(":")[4] == account.split(":")[4] for p in patterns), stmt
+            people |= patterns
+        else:
+            principals = aws_principals(stmt)
+            assert not any(p == "*" or p.endswith(":root") for p in principals), stmt
+            people |= principals
+    return people
 
 
 def test_approver_is_the_only_role_that_may_approve_and_only_here(env):
     names, account = env
     trust, inline, _ = role_policies(account, names, "approver")
-    assert set().union(*(aws_principals(s) for s in trust["Statement"])) == set(names.env.approvers)
+    assert trusted_people(trust) == set(names.env.approvers)
     grants = allowed(inline, "sagemaker:UpdateModelPackage")
     assert len(grants) == 1, grants
     resources = set(as_list(grants[0]["Resource"]))
@@ -298,9 +386,13 @@ def test_approver_is_the_only_role_that_may_approve_and_only_here(env):
 def test_promotion_role_never_updates_a_version_and_reads_only_its_upstream(env, deployed_cloud):
     names, account = env
     trust, inline, _ = role_policies(account, names, "promotion")
-    assert set().union(*(aws_principals(s) for s in trust["Statement"])) == {
-        f"arn:aws:iam::{names.env.account_id}:root"
-    }
+    # The operators the environment names, and the CI promote job through GitHub's OIDC provider.
+    assert trusted_people(trust) == set(names.env.promotion_operators)
+    for ci in (s for s in trust["Statement"] if "Federated" in s["Principal"]):
+        assert as_list(ci["Action"]) == ["sts:AssumeRoleWithWebIdentity"]
+        condition = ci["Condition"]["StringEquals"]
+        assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+        assert condition["token.actions.githubusercontent.com:sub"], ci
     assert allowed(inline, "sagemaker:UpdateModelPackage") == []
     platform = deployed_cloud.platform
     upstream_name = names.env.promotes_from
@@ -318,15 +410,27 @@ def test_promotion_role_never_updates_a_version_and_reads_only_its_upstream(env,
     reads = [s for s in inline if set(as_list(s["Resource"])) & other_accounts]
     assert actions(reads) == GROUP_READ | KEY_READ, reads
     assert all(f":{upstream.env.account_id}:" in r for r in other_accounts), other_accounts
-    # The upstream key is addressed by its alias, the one the upstream stack creates.
+    # The upstream key is addressed by its alias, the one the upstream stack creates, and only
+    # used through S3 (the copy's sources) and SageMaker (the upstream card).
     (decrypt,) = [s for s in reads if "kms:Decrypt" in as_list(s["Action"])]
-    assert decrypt["Condition"] == {"ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias}}
+    region = upstream.env.region
+    assert decrypt["Condition"] == {
+        "ForAnyValue:StringEquals": {"kms:ResourceAliases": upstream.kms_alias},
+        "StringEquals": {
+            "kms:ViaService": [f"s3.{region}.amazonaws.com", f"sagemaker.{region}.amazonaws.com"]
+        },
+    }
     bucket_reads = [
         s
         for s in inline
         if any(str(r).startswith(upstream.artifact_bucket_arn) for r in as_list(s["Resource"]))
     ]
     assert actions(bucket_reads) == BUCKET_READ
+    # Approved artifacts only: not the upstream's audit records nor its promotion state.
+    assert {r for s in bucket_reads for r in as_list(s["Resource"])} == {
+        upstream.artifact_bucket_arn,
+        f"{upstream.artifact_bucket_arn}/models/*",
+    }
 
 
 def test_execution_role_is_sagemaker_s_of_this_account_and_scoped_to_this_studio(env):

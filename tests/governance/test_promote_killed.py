@@ -47,7 +47,9 @@ copy.server_side_copy = copy_then_hang
 from scripts.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-#: How long a subprocess may take to start and reach its first copy on a loaded machine.
+#: How long a subprocess may take to start and reach its first copy, or to stop after Ctrl-C (its
+#: heartbeat thread joined, its lock deleted), on a loaded machine: a deadline, not a speed bound
+#: (the Ctrl-C exit took over 60 s once with four other suites on two cores).
 START_DEADLINE_S = 240
 #: The dev version each test promotes into staging (v2, the forest, and v3, the stump, are the
 #: samples staging's gates judge differently; v4 and v5 are copies of v1).
@@ -175,7 +177,7 @@ def test_ctrl_c_prints_one_line_and_releases_the_lock(served: Served, tmp_path: 
     version = VERSIONS["ctrl-c"]
     proc = _hanging(served, version, tmp_path)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=START_DEADLINE_S)
     assert proc.returncode == 130
     assert "Traceback" not in err
     assert err.rstrip().splitlines()[-1] == "interrupted: mlgov promote; rerun to resume"
