@@ -52,7 +52,8 @@ from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, 
 from moto.utilities.paginator import paginate
 
 from ...containers.container import Container, ContainerError, Mount
-from .endpoints import _listed, deployment_delay, sagemaker_arn
+from .endpoint_records import deployment_delay, sagemaker_arn
+from .endpoints import _listed
 from .fleet import ContainerLogs, client, role_session, split_s3_uri
 from .transform import TransformBackend
 from .utils import PAGINATION_MODEL, sort_by_order, without_none
