@@ -55,6 +55,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
         endpoint_records,
         endpoints,
         monitoring,
+        monitoring_records,
+        monitoring_runs,
         provisioning,
         studio,
         transform,
@@ -70,6 +72,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
         deployments,
         deployment_runs,
         endpoints,
+        monitoring_records,
+        monitoring_runs,
         monitoring,
         transform,
     ):

@@ -10,7 +10,8 @@ associations), ``cards.py`` (standalone model cards and their export jobs, with 
 run by ``job_runs.py`` with ``transfers.py``, ``service_role.py`` and ``workflow_lineage.py``) and
 ``serving.py`` (hosting, batch transform and Model Monitor: ``endpoints.py`` with
 ``endpoint_records.py``, ``deployments.py`` and ``deployment_runs.py``, ``transform.py``,
-``monitoring.py``, handlers in ``serving_responses.py``);
+``monitoring.py`` with ``monitoring_records.py`` and ``monitoring_runs.py``, handlers in
+``serving_responses.py``);
 ``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
 ``urls.py``, ``validators.py`` (model card and life cycle checks), ``search.py`` (the SearchExpression grammar) and
 ``utils.py`` (pagination model, shared helpers). :func:`register` makes moto build the governance
@@ -53,10 +54,10 @@ Operations (botocore names) added or changed here:
   command runs under SageMaker's container contract (``scripts/localcloud/containers``).
 * Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
   a deleted app is ``Deleting`` as long, then ``Deleted``.
-* Hosting that serves (``serving.py``: ``endpoints.py``, ``deployments.py``, ``fleet.py``, ``capture.py``), batch
-  transform (``transform.py``) and Model Monitor (``monitoring.py``), handlers in
-  ``serving_responses.py``, the ARNs IAM authorizes in ``serving_iam.py``: the operations of
-  ``moto_ext/serving_operations.py``.
+* Hosting that serves (``serving.py``: ``endpoints.py``, ``deployments.py``, ``fleet.py``,
+  ``capture.py``), batch transform (``transform.py``) and Model Monitor (``monitoring.py``,
+  ``monitoring_runs.py``), handlers in ``serving_responses.py``, the ARNs IAM authorizes in
+  ``serving_iam.py``: the operations of ``moto_ext/serving_operations.py``.
 
 Model package state changes are published to the account's default EventBridge bus as
 "SageMaker Model Package State Change" events, the way SageMaker does.
