@@ -49,12 +49,34 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     from moto.core.utils import utcnow
 
     from scripts.localcloud.moto_ext.datazone import utils as datazone_utils
-    from scripts.localcloud.moto_ext.sagemaker import endpoints, monitoring, provisioning, studio, transform
+    from scripts.localcloud.moto_ext.sagemaker import (
+        deployment_runs,
+        deployments,
+        endpoint_records,
+        endpoints,
+        monitoring,
+        monitoring_records,
+        monitoring_runs,
+        provisioning,
+        studio,
+        transform,
+    )
 
     moved = Clock()
     monotonic = datazone_utils.clock
     monkeypatch.setattr(datazone_utils, "clock", lambda: monotonic() + moved.offset)
-    for module in (provisioning, studio, endpoints, monitoring, transform):
+    for module in (
+        provisioning,
+        studio,
+        endpoint_records,
+        deployments,
+        deployment_runs,
+        endpoints,
+        monitoring_records,
+        monitoring_runs,
+        monitoring,
+        transform,
+    ):
         monkeypatch.setattr(module, "utcnow", lambda: utcnow() + timedelta(seconds=moved.offset))
     return moved
 

@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 
-from scripts.localcloud.moto_ext.sagemaker.endpoints import (
+from scripts.localcloud.moto_ext.sagemaker.deployments import (
     ServingEndpoint,
     traffic_plan,
     validate_deployment_config,

@@ -24,7 +24,7 @@ They are the local cloud's, not AWS's images: each module's docstring says which
 stands in for, what of its contract it reproduces and what not (docs/emulator-gaps.md too).
 
 This package knows nothing of moto: the SageMaker extension (``moto_ext/sagemaker/jobs.py``,
-``fleet.py``, ``transform.py``, ``monitoring.py``) downloads the inputs into the layout, runs the
+``fleet.py``, ``transform.py``, ``monitoring_runs.py``) downloads the inputs into the layout, runs the
 command or the stand-in and uploads the outputs as the job's role.
 """
 

@@ -8,8 +8,10 @@ associations), ``cards.py`` (standalone model cards and their export jobs, with 
 ``pipelines.py`` (pipelines and their executions, run by ``pipeline_executor.py`` from a definition
 ``pipeline_definition.py`` checks; and through ``jobs.py`` the processing and training jobs,
 run by ``job_runs.py`` with ``transfers.py``, ``service_role.py`` and ``workflow_lineage.py``) and
-``serving.py`` (hosting, batch transform and Model Monitor: ``endpoints.py``, ``transform.py``,
-``monitoring.py``, handlers in ``serving_responses.py``);
+``serving.py`` (hosting, batch transform and Model Monitor: ``endpoints.py`` with
+``endpoint_records.py``, ``deployments.py`` and ``deployment_runs.py``, ``transform.py``,
+``monitoring.py`` with ``monitoring_records.py`` and ``monitoring_runs.py``, handlers in
+``serving_responses.py``);
 ``responses.py`` (:class:`GovernanceSageMakerResponse`, one handler per botocore operation),
 ``urls.py``, ``validators.py`` (model card and life cycle checks), ``search.py`` (the SearchExpression grammar) and
 ``utils.py`` (pagination model, shared helpers). :func:`register` makes moto build the governance
@@ -52,10 +54,10 @@ Operations (botocore names) added or changed here:
   command runs under SageMaker's container contract (``scripts/localcloud/containers``).
 * Studio domains, user profiles, spaces and apps are ``Pending`` for a short, configurable time;
   a deleted app is ``Deleting`` as long, then ``Deleted``.
-* Hosting that serves (``serving.py``: ``endpoints.py``, ``fleet.py``, ``capture.py``), batch
-  transform (``transform.py``) and Model Monitor (``monitoring.py``), handlers in
-  ``serving_responses.py``, the ARNs IAM authorizes in ``serving_iam.py``: the operations of
-  ``moto_ext/serving_operations.py``.
+* Hosting that serves (``serving.py``: ``endpoints.py``, ``deployments.py``, ``fleet.py``,
+  ``capture.py``), batch transform (``transform.py``) and Model Monitor (``monitoring.py``,
+  ``monitoring_runs.py``), handlers in ``serving_responses.py``, the ARNs IAM authorizes in
+  ``serving_iam.py``: the operations of ``moto_ext/serving_operations.py``.
 
 Model package state changes are published to the account's default EventBridge bus as
 "SageMaker Model Package State Change" events, the way SageMaker does.

@@ -37,525 +37,50 @@ the clock instead of sleeping), and a thread per deployment does the same every 
 no one reads still finishes or rolls back. State lives on the per-account, per-region backend
 (``serving_lock``); no lock is held while SageMaker calls S3 as the role, since those calls come
 back through the local cloud's own server.
+
+The records are ``endpoint_records.py``'s (models, endpoint configs), the fleets and the
+deployment over the clock ``deployments.py``'s, and the deployment's thread ``deployment_runs.py``'s.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import random
 import threading
-import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.utilities.paginator import paginate
 
-from .capture import CaptureBuffer, CaptureSettings, register
+from . import deployment_runs
+from .capture import CaptureSettings
+from .deployment_runs import stop_later
+from .deployments import (
+    Deployment,
+    Fleet,
+    ServingEndpoint,
+    Variant,
+    traffic_plan,
+    validate_deployment_config,
+)
+from .endpoint_records import (
+    ResolvedContainer,
+    ServingEndpointConfig,
+    ServingModel,
+    deployment_delay,
+    sagemaker_arn,
+)
 from .fleet import (
-    DEFAULT_HEALTH_CHECK_TIMEOUT_S,
     ContainerLogs,
-    DeploymentError,
     Invocation,
-    VariantServer,
-    client,
-    fetch_model_files,
-    role_session,
     split_s3_uri,
 )
-from .utils import PAGINATION_MODEL, without_none
-
-log = logging.getLogger(__name__)
-
-DELAY_ENV = "MLGOV_LOCALCLOUD_ENDPOINT_DELAY_S"
-DEFAULT_DELAY_S = 1.0
-
-
-def deployment_delay() -> timedelta:
-    """How long a create or update takes at least (read when it starts)."""
-    raw = os.environ.get(DELAY_ENV)
-    seconds = DEFAULT_DELAY_S if raw in (None, "") else float(raw)
-    return timedelta(seconds=max(seconds, 0.0))
-
-
-def sagemaker_arn(kind: str, name: str, account_id: str, region: str) -> str:
-    """SageMaker's ARN of a named resource: the name lower-cased, as SageMaker writes these ARNs."""
-    return f"arn:aws:sagemaker:{region}:{account_id}:{kind}/{name.lower()}"
+from .utils import PAGINATION_MODEL
 
 
 def _not_found(kind: str, arn: str) -> ValidationError:
     return ValidationError(f'Could not find {kind} "{arn}".')
-
-
-# -- models ----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ResolvedContainer:
-    """What a variant runs: the image, the model data and the environment."""
-
-    image: str
-    model_data_url: str | None
-    environment: dict[str, str]
-    model_package_arn: str | None = None
-
-
-class ServingModel(BaseModel):
-    """A SageMaker Model (CreateModel)."""
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        account_id: str,
-        region_name: str,
-        execution_role_arn: str | None,
-        primary_container: dict[str, Any] | None,
-        containers: list[dict[str, Any]] | None,
-        inference_execution_config: dict[str, Any] | None,
-        vpc_config: dict[str, Any] | None,
-        enable_network_isolation: bool | None,
-        tags: list[dict[str, str]] | None,
-        resolved: list[ResolvedContainer],
-    ) -> None:
-        self.name = name
-        self.arn = sagemaker_arn("model", name, account_id, region_name)
-        self.execution_role_arn = execution_role_arn
-        self.primary_container = primary_container
-        self.containers = containers
-        self.inference_execution_config = inference_execution_config
-        self.vpc_config = vpc_config
-        self.enable_network_isolation = bool(enable_network_isolation)
-        self.tags = list(tags or [])
-        self.resolved = resolved
-        self.creation_time = utcnow()
-
-    def describe(self) -> dict[str, Any]:
-        return without_none(
-            {
-                "ModelName": self.name,
-                "PrimaryContainer": self.primary_container,
-                "Containers": self.containers,
-                "InferenceExecutionConfig": self.inference_execution_config,
-                "ExecutionRoleArn": self.execution_role_arn,
-                "VpcConfig": self.vpc_config,
-                "CreationTime": self.creation_time,
-                "ModelArn": self.arn,
-                "EnableNetworkIsolation": self.enable_network_isolation,
-            }
-        )
-
-    def summary(self) -> dict[str, Any]:
-        return {"ModelName": self.name, "ModelArn": self.arn, "CreationTime": self.creation_time}
-
-
-# -- endpoint configs ------------------------------------------------------------------------
-class ServingEndpointConfig(BaseModel):
-    """An endpoint configuration (CreateEndpointConfig)."""
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        account_id: str,
-        region_name: str,
-        production_variants: list[dict[str, Any]],
-        data_capture_config: dict[str, Any] | None,
-        kms_key_id: str | None,
-        async_inference_config: dict[str, Any] | None,
-        tags: list[dict[str, str]] | None,
-    ) -> None:
-        self.name = name
-        self.arn = sagemaker_arn("endpoint-config", name, account_id, region_name)
-        self.production_variants = [
-            {**variant, "InitialVariantWeight": float(variant.get("InitialVariantWeight", 1.0))}
-            for variant in production_variants
-        ]
-        self.data_capture_config = data_capture_config
-        self.kms_key_id = kms_key_id
-        self.async_inference_config = async_inference_config
-        self.tags = list(tags or [])
-        self.creation_time = utcnow()
-
-    def describe(self) -> dict[str, Any]:
-        return without_none(
-            {
-                "EndpointConfigName": self.name,
-                "EndpointConfigArn": self.arn,
-                "ProductionVariants": self.production_variants,
-                "DataCaptureConfig": self.data_capture_config,
-                "KmsKeyId": self.kms_key_id,
-                "CreationTime": self.creation_time,
-                "AsyncInferenceConfig": self.async_inference_config,
-            }
-        )
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "EndpointConfigName": self.name,
-            "EndpointConfigArn": self.arn,
-            "CreationTime": self.creation_time,
-        }
-
-
-# -- fleets and deployments --------------------------------------------------------------------
-@dataclass
-class Variant:
-    """A production variant of a fleet: its config, its model and (once up) its model server."""
-
-    spec: dict[str, Any]
-    model: ServingModel
-    weight: float
-    instance_count: int
-    server: VariantServer | None = None
-
-    @property
-    def name(self) -> str:
-        return str(self.spec["VariantName"])
-
-    @property
-    def image(self) -> str:
-        return self.model.resolved[0].image
-
-
-@dataclass
-class Fleet:
-    """The instances an endpoint config was deployed to (blue or green)."""
-
-    config: ServingEndpointConfig
-    variants: list[Variant]
-    capture: CaptureSettings | None
-    buffers: dict[str, CaptureBuffer] = field(default_factory=dict)
-    provisioned: threading.Event = field(default_factory=threading.Event)
-    failure: str | None = None
-    ready_at: datetime | None = None
-    stopped: bool = False
-
-    @property
-    def instance_count(self) -> int:
-        return sum(v.instance_count for v in self.variants) or 1
-
-    def alive(self) -> bool:
-        return all(v.server is not None and v.server.healthy() for v in self.variants)
-
-    def pick(self, target_variant: str | None) -> Variant | None:
-        if target_variant is not None:
-            return next((v for v in self.variants if v.name == target_variant), None)
-        weighted = [v for v in self.variants if v.weight > 0] or self.variants
-        total = sum(v.weight for v in weighted)
-        if total <= 0:
-            return random.choice(weighted)
-        point = random.random() * total
-        for variant in weighted:
-            point -= variant.weight
-            if point < 0:
-                return variant
-        return weighted[-1]
-
-    def stop(self) -> None:
-        self.stopped = True
-        for buffer in self.buffers.values():
-            buffer.flush()
-        for variant in self.variants:
-            if variant.server is not None:
-                variant.server.stop()
-
-
-@dataclass
-class Deployment:
-    """A CreateEndpoint or UpdateEndpoint in progress."""
-
-    kind: str
-    fleet: Fleet
-    deployment_config: dict[str, Any] | None
-    started_at: datetime
-    not_before: datetime
-    shift_start: datetime | None = None
-    #: (seconds after the shift starts, share of traffic on green from then on)
-    steps: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 1.0)])
-    #: Seconds after the shift starts when blue is stopped and the update is over.
-    total_seconds: float = 0.0
-    max_seconds: float | None = None
-    alarms: tuple[str, ...] = ()
-
-    def green_share(self, now: datetime) -> float:
-        if self.shift_start is None:
-            return 0.0
-        elapsed = (now - self.shift_start).total_seconds()
-        return max((share for at, share in self.steps if at <= elapsed), default=0.0)
-
-
-def _capacity(size: dict[str, Any], instances: int) -> float:
-    """A CapacitySize as a share of the green fleet."""
-    if size["Type"] == "CAPACITY_PERCENT":
-        return float(size["Value"]) / 100.0
-    return float(size["Value"]) / instances
-
-
-def traffic_plan(
-    deployment_config: dict[str, Any] | None, instances: int
-) -> tuple[list[tuple[float, float]], float, float | None]:
-    """The traffic steps, the total seconds until blue is stopped, and the execution timeout, of
-    a blue/green update (Developer Guide, "Blue/Green Deployments": all at once, canary, linear;
-    each shift followed by a baking period of ``WaitIntervalInSeconds``; blue terminated
-    ``TerminationWaitInSeconds`` after the last one)."""
-    policy = (deployment_config or {}).get("BlueGreenUpdatePolicy")
-    if not policy:
-        return [(0.0, 1.0)], 0.0, None
-    routing = policy["TrafficRoutingConfiguration"]
-    wait = float(routing.get("WaitIntervalInSeconds", 0))
-    termination = float(policy.get("TerminationWaitInSeconds", 0))
-    timeout = policy.get("MaximumExecutionTimeoutInSeconds")
-    kind = routing["Type"]
-    if kind == "CANARY":
-        canary = _capacity(routing["CanarySize"], instances)
-        steps = [(0.0, canary), (wait, 1.0)]
-    elif kind == "LINEAR":
-        step = _capacity(routing["LinearStepSize"], instances)
-        steps, share, at = [], 0.0, 0.0
-        while share < 1.0:
-            share = min(1.0, share + step)
-            steps.append((at, share))
-            at += wait
-        steps = steps or [(0.0, 1.0)]
-    else:
-        steps = [(0.0, 1.0)]
-    total = steps[-1][0] + wait + termination
-    return steps, total, float(timeout) if timeout is not None else None
-
-
-def validate_deployment_config(deployment_config: dict[str, Any] | None, instances: int) -> None:
-    """The server-side rules of DeploymentConfig beyond the model's constraints (API reference,
-    TrafficRoutingConfig and BlueGreenUpdatePolicy)."""
-    policy = (deployment_config or {}).get("BlueGreenUpdatePolicy")
-    if not policy:
-        if deployment_config and deployment_config.get("RollingUpdatePolicy"):
-            raise ValidationError(
-                "RollingUpdatePolicy is not supported by the local cloud; use BlueGreenUpdatePolicy."
-            )
-        return
-    routing = policy["TrafficRoutingConfiguration"]
-    kind = routing["Type"]
-    if kind == "CANARY":
-        if "CanarySize" not in routing:
-            raise ValidationError("CanarySize must be specified for a CANARY traffic routing configuration.")
-        if _capacity(routing["CanarySize"], instances) > 0.5:
-            raise ValidationError(
-                "CanarySize must be less than or equal to 50% of the variant's total instance count."
-            )
-    if kind == "LINEAR":
-        if "LinearStepSize" not in routing:
-            raise ValidationError(
-                "LinearStepSize must be specified for a LINEAR traffic routing configuration."
-            )
-        share = _capacity(routing["LinearStepSize"], instances)
-        if not 0.1 <= share <= 0.5:
-            raise ValidationError("LinearStepSize must be 10-50% of the variant's total instance count.")
-    timeout = policy.get("MaximumExecutionTimeoutInSeconds")
-    waits = int(routing.get("WaitIntervalInSeconds", 0)) + int(policy.get("TerminationWaitInSeconds", 0))
-    if timeout is not None and int(timeout) <= waits:
-        raise ValidationError(
-            f"MaximumExecutionTimeoutInSeconds ({timeout}) must be larger than the total waiting time "
-            f"of TerminationWaitInSeconds and WaitIntervalInSeconds ({waits})."
-        )
-
-
-class ServingEndpoint(BaseModel):
-    """An endpoint: the fleet serving it, and the deployment in progress if any."""
-
-    def __init__(
-        self, *, name: str, account_id: str, region_name: str, tags: list[dict[str, str]] | None
-    ) -> None:
-        self.name = name
-        self.account_id = account_id
-        self.region_name = region_name
-        self.arn = sagemaker_arn("endpoint", name, account_id, region_name)
-        self.tags = list(tags or [])
-        self.creation_time = self.last_modified_time = utcnow()
-        self.status = "Creating"
-        self.failure_reason: str | None = None
-        self.fleet: Fleet | None = None
-        self.deployment: Deployment | None = None
-        self.last_deployment_config: dict[str, Any] | None = None
-        self.deleted = False
-        self.first_config_name = ""
-
-    # -- the clock -------------------------------------------------------------------------
-    def advance(self, now: datetime) -> list[Fleet]:
-        """Move the deployment on as far as ``now`` allows; the fleets to stop."""
-        deployment = self.deployment
-        if deployment is None or self.deleted:
-            return []
-        fleet = deployment.fleet
-        if deployment.shift_start is None:
-            if not fleet.provisioned.is_set() or now < deployment.not_before:
-                return []
-            if fleet.failure is not None:
-                return self._end(deployment, failure=fleet.failure, now=now)
-            if deployment.kind == "create":
-                self.fleet = fleet
-                return self._end(deployment, failure=None, now=now)
-            deployment.shift_start = now
-        reason = self._rollback_reason(deployment, now)
-        if reason is not None:
-            return self._end(deployment, failure=reason, now=now)
-        if (now - deployment.shift_start).total_seconds() >= deployment.total_seconds:
-            blue, self.fleet = self.fleet, fleet
-            return [*self._end(deployment, failure=None, now=now), *([blue] if blue else [])]
-        return []
-
-    def _rollback_reason(self, deployment: Deployment, now: datetime) -> str | None:
-        if (
-            deployment.max_seconds is not None
-            and (now - deployment.started_at).total_seconds() > deployment.max_seconds
-        ):
-            return (
-                f"Deployment of endpoint config {deployment.fleet.config.name} did not complete within "
-                f"MaximumExecutionTimeoutInSeconds ({deployment.max_seconds:.0f}); rolled back."
-            )
-        if not deployment.fleet.alive():
-            return (
-                f"A container of endpoint config {deployment.fleet.config.name} stopped during the "
-                "deployment; rolled back."
-            )
-        tripped = [
-            name for name in deployment.alarms if _alarm_in_alarm(self.account_id, self.region_name, name)
-        ]
-        if tripped:
-            return f"Deployment rolled back: alarm {tripped[0]} went into ALARM state during the deployment."
-        return None
-
-    def _end(self, deployment: Deployment, *, failure: str | None, now: datetime) -> list[Fleet]:
-        self.deployment = None
-        self.last_modified_time = now
-        if deployment.kind == "create" and failure is not None:
-            self.status = "Failed"
-            self.failure_reason = failure
-            return [deployment.fleet]
-        self.status = "InService"
-        self.failure_reason = failure
-        if deployment.kind == "update" and deployment.deployment_config is not None:
-            self.last_deployment_config = deployment.deployment_config
-        if failure is not None:
-            return [deployment.fleet]
-        return []
-
-    # -- answers --------------------------------------------------------------------------------
-    @property
-    def config_name(self) -> str:
-        """The config the endpoint serves (a failed first deployment's config stays named)."""
-        if self.fleet is not None:
-            return self.fleet.config.name
-        return self.first_config_name
-
-    def _variant_summary(
-        self, variant: Variant, share: float, fleet_ready_at: datetime | None
-    ) -> dict[str, Any]:
-        summary: dict[str, Any] = {
-            "VariantName": variant.name,
-            "DeployedImages": [
-                without_none({"SpecifiedImage": variant.image, "ResolutionTime": fleet_ready_at})
-            ],
-            "CurrentWeight": variant.weight * share,
-            "DesiredWeight": variant.weight,
-            "CurrentInstanceCount": variant.instance_count if variant.server is not None else 0,
-            "DesiredInstanceCount": variant.instance_count,
-        }
-        if "ServerlessConfig" in variant.spec:
-            summary["CurrentServerlessConfig"] = summary["DesiredServerlessConfig"] = variant.spec[
-                "ServerlessConfig"
-            ]
-            summary.pop("CurrentInstanceCount")
-            summary.pop("DesiredInstanceCount")
-        return summary
-
-    def describe(self, now: datetime) -> dict[str, Any]:
-        deployment = self.deployment
-        green = deployment.green_share(now) if deployment else 0.0
-        described: dict[str, Any] = {
-            "EndpointName": self.name,
-            "EndpointArn": self.arn,
-            "EndpointConfigName": self.config_name,
-            "EndpointStatus": self.status,
-            "FailureReason": self.failure_reason,
-            "CreationTime": self.creation_time,
-            "LastModifiedTime": self.last_modified_time,
-            "LastDeploymentConfig": self.last_deployment_config,
-        }
-        if self.fleet is not None:
-            blue_share = 1.0 - green if deployment and deployment.kind == "update" else 1.0
-            described["ProductionVariants"] = [
-                self._variant_summary(v, blue_share, self.fleet.ready_at) for v in self.fleet.variants
-            ]
-            capture = self.fleet.config.data_capture_config
-            if capture:
-                described["DataCaptureConfig"] = {
-                    "EnableCapture": capture.get("EnableCapture", True),
-                    "CaptureStatus": "Started" if capture.get("EnableCapture", True) else "Stopped",
-                    "CurrentSamplingPercentage": capture["InitialSamplingPercentage"],
-                    "DestinationS3Uri": capture["DestinationS3Uri"],
-                    "KmsKeyId": capture.get("KmsKeyId", ""),
-                }
-        if deployment is not None:
-            described["PendingDeploymentSummary"] = {
-                "EndpointConfigName": deployment.fleet.config.name,
-                "ProductionVariants": [
-                    self._pending_summary(v, deployment, now) for v in deployment.fleet.variants
-                ],
-                "StartTime": deployment.started_at,
-            }
-        return without_none(described)
-
-    def _pending_summary(self, variant: Variant, deployment: Deployment, now: datetime) -> dict[str, Any]:
-        if deployment.shift_start is None:
-            status, since = "Creating", deployment.started_at
-        else:
-            share = deployment.green_share(now)
-            since = deployment.shift_start
-            status = "ActivatingTraffic" if share < 1.0 else "Baking"
-        summary = self._variant_summary(variant, deployment.green_share(now), deployment.fleet.ready_at)
-        summary["InstanceType"] = variant.spec.get("InstanceType")
-        summary["VariantStatus"] = [{"Status": status, "StartTime": since}]
-        return without_none(summary)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "EndpointName": self.name,
-            "EndpointArn": self.arn,
-            "CreationTime": self.creation_time,
-            "LastModifiedTime": self.last_modified_time,
-            "EndpointStatus": self.status,
-        }
-
-    # -- traffic ---------------------------------------------------------------------------
-    def route(self, now: datetime, target_variant: str | None) -> tuple[Fleet, Variant] | None:
-        """The fleet and variant a request goes to (blue or green by the shift's share)."""
-        fleets: list[tuple[Fleet, float]] = []
-        deployment = self.deployment
-        green = deployment.green_share(now) if deployment and deployment.kind == "update" else 0.0
-        if self.fleet is not None:
-            fleets.append((self.fleet, 1.0 - green))
-        if deployment is not None and green > 0:
-            fleets.append((deployment.fleet, green))
-        candidates = [(f, s) for f, s in fleets if s > 0]
-        if not candidates:
-            return None
-        fleet = candidates[0][0] if len(candidates) == 1 or random.random() >= green else candidates[1][0]
-        variant = fleet.pick(target_variant)
-        if variant is None and len(candidates) > 1:
-            other = candidates[0][0] if fleet is candidates[1][0] else candidates[1][0]
-            fleet, variant = other, other.pick(target_variant)
-        return (fleet, variant) if variant is not None else None
-
-
-def _alarm_in_alarm(account_id: str, region: str, name: str) -> bool:
-    from moto.cloudwatch.models import cloudwatch_backends
-
-    alarm = cloudwatch_backends[account_id][region].alarms.get(name)
-    return alarm is not None and alarm.state_value == "ALARM"
 
 
 # -- the backend part --------------------------------------------------------------------------
@@ -571,12 +96,6 @@ class ServingState:
 
 
 _state_lock = threading.Lock()
-
-
-def _stop_later(fleets: list[Fleet]) -> None:
-    for fleet in fleets:
-        if not fleet.stopped:
-            threading.Thread(target=fleet.stop, name="fleet-stop", daemon=True).start()
 
 
 class EndpointBackend(SageMakerModelBackend):
@@ -843,7 +362,7 @@ class EndpointBackend(SageMakerModelBackend):
                 not_before=now + deployment_delay(),
             )
             state.endpoints[endpoint_name] = endpoint
-        self._start_deployment(endpoint, endpoint.deployment)
+        deployment_runs.start(self, endpoint, endpoint.deployment)
         return endpoint
 
     def update_endpoint(
@@ -858,7 +377,7 @@ class EndpointBackend(SageMakerModelBackend):
         state = self.serving
         with state.lock:
             endpoint = self.serving_endpoint(endpoint_name)
-            _stop_later(endpoint.advance(utcnow()))
+            stop_later(endpoint.advance(utcnow()))
             if endpoint.status in ("Creating", "Updating", "Deleting", "SystemUpdating", "RollingBack"):
                 raise ValidationError(f'Cannot update in-progress endpoint "{endpoint.arn}".')
             if endpoint.status == "Failed" or endpoint.fleet is None:
@@ -895,7 +414,7 @@ class EndpointBackend(SageMakerModelBackend):
             endpoint.status = "Updating"
             endpoint.failure_reason = None
             endpoint.last_modified_time = now
-        self._start_deployment(endpoint, deployment)
+        deployment_runs.start(self, endpoint, deployment)
         return endpoint
 
     def serving_endpoint(self, endpoint_name: str) -> ServingEndpoint:
@@ -910,7 +429,7 @@ class EndpointBackend(SageMakerModelBackend):
         with self.serving.lock:
             endpoint = self.serving_endpoint(endpoint_name)
             now = utcnow()
-            _stop_later(endpoint.advance(now))
+            stop_later(endpoint.advance(now))
             return endpoint.describe(now)
 
     def delete_endpoint(self, endpoint_name: str) -> None:
@@ -922,7 +441,7 @@ class EndpointBackend(SageMakerModelBackend):
             fleets = [
                 f for f in (endpoint.fleet, endpoint.deployment.fleet if endpoint.deployment else None) if f
             ]
-        _stop_later(fleets)
+        stop_later(fleets)
 
     @paginate(pagination_model=PAGINATION_MODEL)
     def list_serving_endpoints(
@@ -940,7 +459,7 @@ class EndpointBackend(SageMakerModelBackend):
             now = utcnow()
             endpoints = list(self.serving.endpoints.values())
             for endpoint in endpoints:
-                _stop_later(endpoint.advance(now))
+                stop_later(endpoint.advance(now))
         found = [
             e
             for e in endpoints
@@ -952,82 +471,6 @@ class EndpointBackend(SageMakerModelBackend):
             found.sort(key=lambda e: e.status, reverse=(sort_order or "Descending") == "Descending")
             return [e for e in found if _matches_name(e.name, name_contains)]
         return _listed(found, name_contains, creation_time_before, creation_time_after, sort_by, sort_order)
-
-    # -- deployments --------------------------------------------------------------------------
-    def _start_deployment(self, endpoint: ServingEndpoint, deployment: Deployment) -> None:
-        threading.Thread(
-            target=self._run_deployment,
-            args=(endpoint, deployment, self.serving.service_url),
-            name=f"deploy-{endpoint.name}",
-            daemon=True,
-        ).start()
-
-    def _run_deployment(
-        self, endpoint: ServingEndpoint, deployment: Deployment, service_url: str | None
-    ) -> None:
-        fleet = deployment.fleet
-        try:
-            self._provision(endpoint, fleet, service_url)
-        except DeploymentError as error:
-            fleet.failure = str(error)
-        except Exception as error:  # an emulator fault must still end the deployment
-            log.exception("deployment of %s failed", endpoint.name)
-            fleet.failure = f"The local cloud could not deploy the endpoint: {error}"
-        fleet.ready_at = utcnow()
-        if fleet.failure is not None:
-            fleet.stop()
-        fleet.provisioned.set()
-        while True:
-            with self.serving.lock:
-                if endpoint.deleted or endpoint.deployment is not deployment:
-                    break
-                stopping = endpoint.advance(utcnow())
-            _stop_later(stopping)
-            time.sleep(0.2)
-        if endpoint.deleted:
-            # DeleteEndpoint may have stopped the fleet while a server was still starting.
-            fleet.stop()
-
-    def _provision(self, endpoint: ServingEndpoint, fleet: Fleet, service_url: str | None) -> None:
-        """Download every variant's model as its role and start its model server."""
-        for variant in fleet.variants:
-            if endpoint.deleted:
-                return
-            container = variant.model.resolved[0]
-            role = variant.model.execution_role_arn or ""
-            session = role_session(self.account_id, self.region_name, role)
-            files, environment = fetch_model_files(
-                client(session, "s3", service_url),
-                "container_1",
-                container.model_data_url,
-                container.environment,
-            )
-            server = VariantServer(
-                endpoint=endpoint.name,
-                variant=variant.name,
-                image=container.image,
-                environment=environment,
-                files=files,
-                logs=ContainerLogs.endpoint(self.account_id, self.region_name, endpoint.name, variant.name),
-            )
-            variant.server = server
-            timeout = float(
-                variant.spec.get("ContainerStartupHealthCheckTimeoutInSeconds")
-                or DEFAULT_HEALTH_CHECK_TIMEOUT_S
-            )
-            seconds = server.start(timeout)
-            log.info(
-                "endpoint %s variant %s: model server up in %.2f s", endpoint.name, variant.name, seconds
-            )
-            if fleet.capture is not None:
-                fleet.buffers[variant.name] = register(
-                    CaptureBuffer(
-                        endpoint=endpoint.name,
-                        variant=variant.name,
-                        settings=fleet.capture,
-                        upload=_uploader(session, service_url),
-                    )
-                )
 
     # -- invocations ---------------------------------------------------------------------------
     def invoke_endpoint(
@@ -1047,7 +490,7 @@ class EndpointBackend(SageMakerModelBackend):
             if endpoint is None:
                 return None
             now = utcnow()
-            _stop_later(endpoint.advance(now))
+            stop_later(endpoint.advance(now))
             if endpoint.status not in ("InService", "Updating"):
                 return None
             routed = endpoint.route(now, target_variant)
@@ -1087,18 +530,6 @@ class EndpointBackend(SageMakerModelBackend):
                 raise _not_found(resource_type.replace("-config", " configuration"), arn)
             return found
         return super()._get_resource_from_arn(arn)
-
-
-def _uploader(session: Any, service_url: str | None) -> Any:
-    s3 = client(session, "s3", service_url)
-
-    def upload(bucket: str, key: str, body: bytes, kms_key_id: str | None) -> None:
-        extra: dict[str, str] = {}
-        if kms_key_id:
-            extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id}
-        s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/jsonlines", **extra)
-
-    return upload
 
 
 def _matches_name(name: str, contains: str | None) -> bool:

@@ -15,7 +15,7 @@ from moto.sagemaker import models as sm_models
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
-from .monitoring import is_analyzer
+from .monitoring_records import is_analyzer
 from .service_role import check_pass_role, use_key
 
 if TYPE_CHECKING:

@@ -37,7 +37,8 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.utilities.paginator import paginate
 
-from .endpoints import EndpointBackend, ServingModel, _listed, sagemaker_arn
+from .endpoint_records import ServingModel, sagemaker_arn
+from .endpoints import EndpointBackend, _listed
 from .fleet import (
     DEFAULT_HEALTH_CHECK_TIMEOUT_S,
     ContainerLogs,

@@ -4,7 +4,7 @@ servers, replacing moto 5.2.1's canned answers.
 Laid out like moto's own package: ``models.py`` (:class:`GovernanceSageMakerRuntimeBackend`),
 ``responses.py`` (:class:`GovernanceSageMakerRuntimeResponse`), ``urls.py``, ``exceptions.py``.
 The endpoints themselves (their fleets, routing and data capture) live on the SageMaker backend
-(``sagemaker/endpoints.py``); this package is the runtime's front door: request parsing, AWS's
+(``sagemaker/endpoints.py``, ``deployments.py``); this package is the runtime's front door: request parsing, AWS's
 errors (``ValidationError`` for an endpoint that is not there, ``ModelError`` with the container's
 status for a model that failed) and the answer's headers. :func:`register` makes moto build this
 backend for every account and region.
