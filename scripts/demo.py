@@ -11,7 +11,8 @@ then:
 3. serve it at the end of the chain on the use case's endpoint as the model-deploy role (which
    records it Deployed), print the predictions for a handful of applicants; try to serve dev's
    newest version that is not approved: REFUSED, naming each gate; send drifted applicants and
-   run the monitor against the version's data-quality baseline: its violations name the drift;
+   run the monitor against the version's data-quality baseline: its violations name the drift
+   (``--no-serve`` skips this step and only marks the version Deployed);
 4. print the evaluation sections of the deployed version's card;
 5. promote v2 as far as its bias allows: prod's bias gate REFUSES it, naming DPPL and DI;
 6. approve v3 in dev: staging's quality floors REFUSE it, naming the metrics;
@@ -29,7 +30,7 @@ The workflow itself is :func:`scripts.governance.workflow.run_workflow`; the end
 calls the same function against its deployed emulator. This module imports it only once the
 synthesis is under way.
 
-    mlgov demo [--keep-running] [--skip-deploy] [--force-synth] [--html report.html] [--json]
+    mlgov demo [--keep-running] [--skip-deploy] [--force-synth] [--no-serve] [--html report.html] [--json]
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-serve",
         action="store_true",
-        help="skip step 3 (serve, invoke, refused deploy, monitor): about 13 s shorter; "
-        "the end of the chain is then marked Deployed without an endpoint",
+        help="skip serving (serve, invoke, the refused deploy, monitor: no endpoint or monitoring "
+        "job runs, so the demo is shorter); the end of the chain is then marked Deployed without "
+        "an endpoint",
     )
     p.add_argument("--html", default=None, metavar="FILE", help="also write the HTML report to FILE")
     p.add_argument(
