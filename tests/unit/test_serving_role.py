@@ -153,7 +153,13 @@ def test_reads_the_versions_and_their_artifacts_and_writes_only_its_prefixes(syn
     bucket = n.artifact_bucket_arn
     assert _allows(policy, "s3:GetObject", f"{bucket}/models/credit-risk/abc/model.tar.gz")
     writes = {p for s in _granting(policy, "s3:PutObject") for p in as_list(s["Resource"])}
-    assert writes == {f"{bucket}/serving/*", f"{bucket}/audit/*"}
+    # ... and the bias-drift reports of its own endpoints, nothing else of monitoring/
+    assert writes == {
+        f"{bucket}/serving/*",
+        f"{bucket}/audit/*",
+        f"{bucket}/monitoring/{n.endpoint_name('credit-risk')}/bias-drift/*",
+    }
+    assert not _allows(policy, "s3:PutObject", f"{bucket}/monitoring/other/bias-drift/x.json")
 
 
 @pytest.mark.parametrize("env", ENVS)
