@@ -1,5 +1,6 @@
 """Use a served version: send it requests (``mlgov invoke``) and check its captured traffic against
-the version's data-quality baseline (``mlgov monitor``), as the environment's model-deploy role.
+the version's data-quality baseline and its card's post-training bias (``mlgov monitor``), as the
+environment's model-deploy role.
 
 ``mlgov invoke`` sends a CSV (one applicant per line, the columns of the model's
 ``features.json``) or JSON payload (``{"instances": [[...], ...]}``) to the use case's endpoint
@@ -12,10 +13,13 @@ data) against the baseline of the version the endpoint serves: ``statistics.json
 ``model.tar.gz`` (registration writes them: :mod:`scripts.governance.baseline`; a promotion
 copies them with the archive). It prints the violations and exits 1 when there are any. Without a baseline it
 says so and what is needed, and runs nothing. The schedule and its job definition are deleted
-once the execution has ended; the reports stay under ``monitoring/``.
+once the execution has ended; the reports stay under ``monitoring/`` (the schedule is named
+with the version, ``<endpoint>-v<n>-monitor-<stamp>``, so the report can tell whose they are).
+``--check bias-drift`` compares the traffic's post-training bias with the card's instead, or as
+well (:mod:`.bias_drift` says what it compares and where it writes).
 
     mlgov invoke  --env prod --csv rows.csv [--use-case credit-risk]
-    mlgov monitor --env prod [--use-case credit-risk]
+    mlgov monitor --env prod [--use-case credit-risk] [--check data-quality] [--check bias-drift]
 """
 
 from __future__ import annotations
