@@ -119,6 +119,8 @@ class EnvironmentArns:
     ``models/*``."""
     approver_role: str
     """This environment's approver role."""
+    monitoring_prefix: str = "monitoring/"
+    """Key prefix of the monitor reports (Model Monitor's and the bias-drift check's)."""
 
     @classmethod
     def of(cls, names: Names, use_cases: Sequence[str], kms_key_arn: str) -> EnvironmentArns:
@@ -134,6 +136,7 @@ class EnvironmentArns:
             kms_key=kms_key_arn,
             promotion_role=names.role_arn("promotion"),
             approver_role=names.role_arn("approver"),
+            monitoring_prefix=names.monitoring_prefix,
         )
 
     def via(self, *services: str) -> dict[str, Any]:
@@ -548,6 +551,19 @@ def approver_role(arns: EnvironmentArns, *, approvers: Sequence[str], strict: bo
                 ["s3:ListBucket"],
                 [arns.bucket],
                 condition={"StringLike": {"s3:prefix": [f"{arns.audit_prefix}*"]}},
+            ),
+            # The report shows a served version's monitor results: it lists the monitoring prefix
+            # and reads the violation files only (not the captured data, not the statistics).
+            statement(
+                "ReadMonitorViolations",
+                ["s3:GetObject"],
+                [f"{arns.bucket}/{arns.monitoring_prefix}*/constraint_violations.json"],
+            ),
+            statement(
+                "ListMonitorReports",
+                ["s3:ListBucket"],
+                [arns.bucket],
+                condition={"StringLike": {"s3:prefix": [f"{arns.monitoring_prefix}*"]}},
             ),
             # The report reads whole versions 100 at a time (Search) and walks their lineage;
             # Search and the lineage List calls support no resource-level permissions.

@@ -86,6 +86,16 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
                 "StringLike": {"s3:prefix": [f"{names.capture_prefix}*", f"{names.monitoring_prefix}*"]}
             },
         ),
+        # `mlgov monitor --check bias-drift` computes the check itself and writes its reports
+        # (analysis.json, constraint_violations.json) under its endpoint's bias-drift prefix only.
+        statement(
+            "WriteBiasDriftReports",
+            ["s3:PutObject"],
+            [
+                f"{names.artifact_bucket_arn}/{names.monitoring_prefix}{names.endpoint_name(u)}/bias-drift/*"
+                for u in arns.use_cases
+            ],
+        ),
         statement("WriteAuditRecords", ["s3:PutObject"], [arns.objects(names.audit_prefix)]),
         statement(
             "PublishAuditEvents",

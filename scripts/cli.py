@@ -89,7 +89,7 @@ COMMANDS: dict[str, Command] = {
         "send rows to a use case's endpoint, print the predictions", "scripts.serving.cli", ("invoke",)
     ),
     "monitor": Command(
-        "run Model Monitor once over the endpoint's captured data, print violations",
+        "check the endpoint's captured data (data quality, bias drift against the card), print violations",
         "scripts.serving.cli",
         ("monitor",),
     ),

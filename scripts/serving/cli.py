@@ -5,7 +5,7 @@ as the environment's model-deploy role (scripts/serving/deploy.py, runtime.py).
                   [--instance-type ml.m5.large] [--instance-count 1] [--rollback-alarm NAME]
     mlgov serve   --env prod --undeploy --reason "decommissioned"
     mlgov invoke  --env prod --csv rows.csv | --json-rows rows.json [--accept text/csv]
-    mlgov monitor --env prod
+    mlgov monitor --env prod [--check data-quality|bias-drift ...] [--bias-tolerance 0.1]
 
 Exit codes: 0 done; 1 refused (a gate, named), failed (a deployment that failed or rolled back)
 or, for ``monitor``, violations found; 2 bad usage or input.
@@ -23,7 +23,7 @@ from scripts import command
 from scripts.errors import EXIT_FAILED
 
 from ..governance.output import common_parser
-from . import deploy, runtime
+from . import bias_drift, deploy, runtime
 
 SUBCOMMANDS = ("serve", "invoke", "monitor")
 
@@ -95,13 +95,32 @@ def build_parser(name: str) -> argparse.ArgumentParser:
         )
     else:
         p = common_parser(
-            "Run Model Monitor once over the endpoint's captured data (the last hour) against the "
-            "data-quality baseline of the version it serves; print the violations (exit 1 if any). "
-            "Without a baseline, says what is needed and runs nothing.",
+            "Check the endpoint's captured data (the last hour) as the environment's model-deploy "
+            "role; print the violations (exit 1 if any). data-quality: Model Monitor runs once against "
+            "the data-quality baseline of the version served. bias-drift: the post-training bias "
+            "(Clarify's DPPL and DI) of the captured requests' facet groups, with the endpoint's "
+            "answers as predicted labels, against the card's post-training bias; a metric farther "
+            "from parity than the card's by more than --bias-tolerance is a violation, written in "
+            "Model Monitor's bias-drift format under monitoring/<endpoint>/bias-drift/. Without a "
+            "baseline, a card bias entry or captured traffic, says what is needed and runs nothing.",
             prog="mlgov monitor",
             writes=False,
         )
         p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default: %(default)s)")
+        p.add_argument(
+            "--check",
+            action="append",
+            choices=runtime.CHECKS,
+            default=None,
+            help="which check to run (repeatable; default: data-quality)",
+        )
+        p.add_argument(
+            "--bias-tolerance",
+            type=float,
+            default=bias_drift.DEFAULT_TOLERANCE,
+            help="how much farther from parity (0 for DPPL, 1 for DI) than the card's value a metric of "
+            "the traffic may be (default: %(default)s; 0 is Clarify's own rule)",
+        )
     _use_case(p)
     return p
 
@@ -141,7 +160,14 @@ def _invoke(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def _monitor(a: argparse.Namespace) -> command.Outcome:
-    result = runtime.monitor(load_platform(a.config_dir), a.env, use_case=a.use_case, timeout=a.timeout)
+    result = runtime.monitor(
+        load_platform(a.config_dir),
+        a.env,
+        use_case=a.use_case,
+        timeout=a.timeout,
+        checks=tuple(dict.fromkeys(a.check or [runtime.DATA_QUALITY])),
+        bias_tolerance=a.bias_tolerance,
+    )
     return command.Outcome(result, code=EXIT_FAILED if result["violations"] else 0)
 
 

@@ -12,7 +12,9 @@
    which the container loads through ``SAGEMAKER_SUBMIT_DIRECTORY``.
 3. The SageMaker model ``<prefix>-<use case>-v<n>`` from the model package
    (``Containers[].ModelPackageName``, as the SageMaker SDK's ``ModelPackage`` creates it), run as
-   the execution role; its endpoint config of the same name under the platform key, capturing
+   the execution role, its container told the card's post-training bias facets
+   (``MLGOV_FACET_COLUMNS``: requests may carry them for the bias-drift monitor, the model does
+   not take them); its endpoint config of the same name under the platform key, capturing
    requests and responses to ``s3://<artifact bucket>/capture/``.
 4. The endpoint ``<prefix>-<use case>``: created, or updated by SageMaker's blue/green deployment
    (all at once, rolled back when the new fleet fails its health checks, or when one of
@@ -54,6 +56,7 @@ from ..governance.context import EnvContext, env_context, paginate, resolve_use_
 from ..governance.errors import GateFailure, GovernanceError, RefusedError, UsageError
 from ..governance.metadata import META_MODEL_SHA256, STAGE_DEPLOYED
 from ..governance.versions import describe_version, resolve_version, version_number
+from . import bias_drift
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +228,10 @@ def _describe(call: Callable[..., Any], role_arn: str, **kwargs: Any) -> dict[st
         raise describe_client_error(err, role_arn=role_arn) from err
 
 
-def ensure_model(t: Target, arn: str, code_uri: str) -> str:
+def ensure_model(t: Target, arn: str, code_uri: str, facets: Sequence[str] = ()) -> str:
+    """The version's SageMaker Model. ``facets`` (the card's post-training bias facets) go into
+    the container's ``MLGOV_FACET_COLUMNS``: requests may carry them for the bias-drift monitor
+    without the model taking them (scripts/serving/inference.py, bias_drift.py)."""
     name = t.resource_name(version_number(arn))
     existing = _describe(t.sm.describe_model, t.ctx.role_arn, ModelName=name)
     if existing is not None:
@@ -237,16 +243,14 @@ def ensure_model(t: Target, arn: str, code_uri: str) -> str:
             )
         return name
     execution = t.ctx.param(t.ctx.names.ssm_role_arn("execution"))
+    environment = {"SAGEMAKER_PROGRAM": PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": code_uri}
+    if facets:
+        environment[bias_drift.FACET_COLUMNS_VAR] = ",".join(facets)
     with kit_errors(t.ctx.role_arn):
         t.sm.create_model(
             ModelName=name,
             ExecutionRoleArn=execution,
-            Containers=[
-                {
-                    "ModelPackageName": arn,
-                    "Environment": {"SAGEMAKER_PROGRAM": PROGRAM, "SAGEMAKER_SUBMIT_DIRECTORY": code_uri},
-                }
-            ],
+            Containers=[{"ModelPackageName": arn, "Environment": environment}],
         )
     return name
 
@@ -405,7 +409,7 @@ def serve(
 
     started = time.monotonic()
     code = publish_code(t)
-    model = ensure_model(t, arn, code)
+    model = ensure_model(t, arn, code, bias_drift.facet_columns(bias_drift.card_json(desc)))
     config = ensure_config(t, model, instance_type=instance_type, instance_count=instance_count)
     with kit_errors(ctx.role_arn):
         if action == "create":

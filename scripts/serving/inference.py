@@ -14,6 +14,12 @@ Request (one row per applicant, the columns of ``features.json`` in that order):
 * ``application/json``: ``{"instances": [[...], ...]}``, a list of rows, or a list of objects
   keyed by feature name (``[{"income_k": 38.5, ...}]``).
 
+Rows named by column (JSON objects, CSV with a header) may also carry the columns listed in the
+container variable ``MLGOV_FACET_COLUMNS`` (comma-separated; ``mlgov serve`` sets it to the
+facets of the card's post-training bias, e.g. ``age_group``): they are not given to the model,
+but data capture records them, so the bias-drift monitor can group the traffic by facet
+(scripts/serving/bias_drift.py).
+
 Response (``Accept``; ``*/*`` or none means JSON):
 
 * ``application/json``: ``{"predictions": [{"predicted_label": 1, "probability": 0.83}, ...]}``;
@@ -30,6 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +50,18 @@ CSV = "text/csv"
 class Served:
     """The loaded model and the column order its input must have."""
 
-    def __init__(self, model: Any, features: list[str]) -> None:
+    def __init__(self, model: Any, features: list[str], facets: tuple[str, ...] = ()) -> None:
         self.model = model
         self.features = features
+        self.facets = tuple(f for f in facets if f not in features)
+        """Columns a named row may carry for the monitor only (``MLGOV_FACET_COLUMNS``)."""
 
 
 def model_fn(model_dir: str) -> Served:
     model = joblib.load(Path(model_dir) / "model.joblib")
     features = json.loads((Path(model_dir) / "features.json").read_text(encoding="utf-8"))
-    return Served(model, list(features))
+    facets = tuple(c.strip() for c in os.environ.get("MLGOV_FACET_COLUMNS", "").split(",") if c.strip())
+    return Served(model, list(features), facets)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -74,13 +84,18 @@ def input_fn(body: Any, content_type: str) -> dict[str, Any]:
     raise ValueError(f"content type {content_type!r} is not supported: send {CSV} or {JSON}")
 
 
-def _matrix(rows: list[Any], features: list[str]) -> np.ndarray:
+def _matrix(rows: list[Any], features: list[str], facets: tuple[str, ...] = ()) -> np.ndarray:
     if rows and isinstance(rows[0], dict):
-        unknown = sorted({k for r in rows for k in r} - set(features))
+        unknown = sorted({k for r in rows for k in r} - set(features) - set(facets))
         if unknown:
             raise ValueError(f"unknown columns {unknown}: expected {features}")
         return np.array([[float(r[f]) for f in features] for r in rows], dtype=np.float64)
-    if rows and isinstance(rows[0], list) and rows[0] and set(map(str, rows[0])) == set(features):
+    if (
+        rows
+        and isinstance(rows[0], list)
+        and rows[0]
+        and set(map(str, rows[0])) - set(facets) == set(features)
+    ):
         header = [str(c) for c in rows[0]]
         order = [header.index(f) for f in features]
         rows = [[row[i] for i in order] for row in rows[1:]]
@@ -94,7 +109,7 @@ def _matrix(rows: list[Any], features: list[str]) -> np.ndarray:
 
 
 def predict_fn(data: dict[str, Any], served: Served) -> np.ndarray:
-    matrix = _matrix(data["rows"], served.features)
+    matrix = _matrix(data["rows"], served.features, served.facets)
     labels = served.model.predict(matrix)
     probability = served.model.predict_proba(matrix)[:, 1]
     return np.column_stack([labels.astype(np.float64), probability])

@@ -1,5 +1,6 @@
 """Use a served version: send it requests (``mlgov invoke``) and check its captured traffic against
-the version's data-quality baseline (``mlgov monitor``), as the environment's model-deploy role.
+the version's data-quality baseline and its card's post-training bias (``mlgov monitor``), as the
+environment's model-deploy role.
 
 ``mlgov invoke`` sends a CSV (one applicant per line, the columns of the model's
 ``features.json``) or JSON payload (``{"instances": [[...], ...]}``) to the use case's endpoint
@@ -12,17 +13,21 @@ data) against the baseline of the version the endpoint serves: ``statistics.json
 ``model.tar.gz`` (registration writes them: :mod:`scripts.governance.baseline`; a promotion
 copies them with the archive). It prints the violations and exits 1 when there are any. Without a baseline it
 says so and what is needed, and runs nothing. The schedule and its job definition are deleted
-once the execution has ended; the reports stay under ``monitoring/``.
+once the execution has ended; the reports stay under ``monitoring/`` (the schedule is named
+with the version, ``<endpoint>-v<n>-monitor-<stamp>``, so the report can tell whose they are).
+``--check bias-drift`` compares the traffic's post-training bias with the card's instead, or as
+well (:mod:`.bias_drift` says what it compares and where it writes).
 
     mlgov invoke  --env prod --csv rows.csv [--use-case credit-risk]
-    mlgov monitor --env prod [--use-case credit-risk]
+    mlgov monitor --env prod [--use-case credit-risk] [--check data-quality] [--check bias-drift]
 """
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,8 @@ from scripts.aws import error_code, kit_errors
 
 from ..governance.baseline import BASELINE_DIR
 from ..governance.errors import GovernanceError, UsageError
-from ..governance.versions import describe_version
+from ..governance.versions import describe_version, version_number
+from . import bias_drift
 from .deploy import MOVING, Target, model_data_url, served_version, split_s3, target
 
 CSV, JSON = "text/csv", "application/json"
@@ -152,17 +158,33 @@ def baseline_of(desc: dict[str, Any]) -> str:
     return f"{model.rsplit('/', 1)[0]}/{BASELINE_DIR}" if model else ""
 
 
+DATA_QUALITY, BIAS_DRIFT = "data-quality", "bias-drift"
+CHECKS = (DATA_QUALITY, BIAS_DRIFT)
+
+
 def monitor(
     platform: PlatformConfig,
     env: str,
     *,
     use_case: str | None = None,
     timeout: float = 900.0,
+    checks: Sequence[str] = (DATA_QUALITY,),
+    bias_tolerance: float = bias_drift.DEFAULT_TOLERANCE,
+    window_s: float = 3600.0,
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
-    """One data-quality monitoring execution over the endpoint's captured data."""
+    """One run of the ``checks`` over the endpoint's captured data of the last hour.
+
+    The result: the endpoint and the version it serves, ``checks``, ``violations`` (every
+    violation found, each as its monitor writes it); for the data-quality check also
+    ``status``, ``baseline``, ``exit_message``, ``report_uri`` (Model Monitor's execution); for the
+    bias-drift check ``bias_drift`` (:func:`check_bias_drift`)."""
+    unknown = [c for c in checks if c not in CHECKS]
+    if unknown or not checks:
+        raise UsageError(f"unknown check {unknown[0] if unknown else None!r}: expected {' or '.join(CHECKS)}")
+    if bias_tolerance < 0:
+        raise UsageError(f"--bias-tolerance must be 0 or more, got {bias_tolerance:g}")
     t = target(platform, env, use_case, job="monitor", source=source)
-    ctx, sm = t.ctx, t.sm
     endpoint = _serving(t)
     if endpoint["EndpointStatus"] in MOVING or endpoint["EndpointStatus"] == "Failed":
         raise GovernanceError(
@@ -171,7 +193,120 @@ def monitor(
     arn = served_version(t, endpoint)
     if arn is None:
         raise GovernanceError(f"endpoint {t.endpoint} does not serve a model version of the kit")
-    desc = describe_version(ctx, arn)
+    desc = describe_version(t.ctx, arn)
+    result: dict[str, Any] = {
+        "environment": t.ctx.env.name,
+        "endpoint": t.endpoint,
+        "model_package_arn": arn,
+        "checks": list(checks),
+        "violations": [],
+    }
+    # The bias check first: it needs no job, and it refuses (nothing run) when the card or the
+    # traffic cannot give its metrics.
+    if BIAS_DRIFT in checks:
+        drift = check_bias_drift(t, arn, desc, tolerance=bias_tolerance, window_s=window_s)
+        result["bias_drift"] = drift
+    if DATA_QUALITY in checks:
+        quality = _data_quality(t, arn, desc, timeout)
+        result.update(quality)
+        result["violations"] = list(quality["violations"])
+    if BIAS_DRIFT in checks:
+        result["violations"] += result["bias_drift"]["violations"]
+    return result
+
+
+def check_bias_drift(
+    t: Target, arn: str, desc: dict[str, Any], *, tolerance: float, window_s: float = 3600.0
+) -> dict[str, Any]:
+    """The bias-drift check (:mod:`.bias_drift`): the post-training bias of the captured traffic
+    of the last ``window_s`` seconds against the card's, written as Model Monitor's bias-drift
+    job writes it under ``monitoring/<endpoint>/bias-drift/v<version>/<stamp>/``."""
+    ctx = t.ctx
+    baselines = bias_drift.card_bias(bias_drift.card_json(desc))
+    if not baselines:
+        raise GovernanceError(
+            f"{arn} has no post-training bias in its card (evaluation entry "
+            f"{bias_drift.EVAL_POST_BIAS!r}, Clarify's metrics per facet): the bias-drift check compares "
+            "the traffic with it; register the version with a bias report (mlgov register --bias-report); "
+            "nothing was run"
+        )
+    end = datetime.now(UTC)
+    start = end - timedelta(seconds=window_s)
+    s3 = ctx.client("s3")
+    bucket = ctx.artifact_bucket
+    prefix = f"{ctx.names.capture_prefix}{t.endpoint}/"
+
+    def lines() -> Iterator[str]:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents") or []:
+                if item["Key"].endswith(".jsonl"):
+                    body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+                    yield from body.splitlines()
+
+    features: list[str] | None = None
+    model = model_data_url(desc)
+    with kit_errors(ctx.role_arn):
+        if model:
+            archive_bucket, archive_key = split_s3(model)
+            archive = s3.get_object(Bucket=archive_bucket, Key=archive_key)["Body"].read()
+            features = bias_drift.archive_features(archive)
+        traffic = bias_drift.read_traffic(lines(), start=start, end=end, features=features)
+    if not traffic.rows:
+        raise GovernanceError(
+            f"no captured traffic of {t.endpoint} in the last {window_s / 60:.0f} minutes "
+            f"(s3://{bucket}/{prefix}): the bias-drift check needs requests to compare; nothing was run"
+        )
+    facets, violations, measured_all = [], [], []
+    for baseline in baselines:
+        measured = bias_drift.traffic_metrics(traffic, baseline)
+        measured_all.append((baseline, measured))
+        violations += bias_drift.violations(baseline, measured, tolerance)
+        facets.append(
+            {
+                "facet": baseline.facet,
+                "facet_value": baseline.facet_value,
+                "card": {n: baseline.metrics.get(n) for n in bias_drift.PARITY},
+                "traffic": measured,
+                "not_computed": {
+                    n: "needs ground-truth labels, which captured traffic does not carry"
+                    for n in bias_drift.NEEDS_LABELS
+                    if n in baseline.metrics
+                },
+            }
+        )
+    stamp = end.strftime("%Y%m%d%H%M%S")
+    report = f"{ctx.names.monitoring_prefix}{t.endpoint}/bias-drift/v{version_number(arn)}/{stamp}"
+    documents = {
+        "analysis.json": bias_drift.analysis(measured_all),
+        "constraint_violations.json": {"version": "1.0", "violations": violations},
+    }
+    with kit_errors(ctx.role_arn):
+        for name, document in documents.items():
+            s3.put_object(
+                Bucket=bucket,
+                Key=f"{report}/{name}",
+                Body=json.dumps(document, indent=2).encode(),
+                ContentType="application/json",
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=ctx.kms_key_arn,
+            )
+    return {
+        "compared": "post-training bias (Clarify's DPPL, DI) of the captured requests' facet groups, "
+        "the endpoint's answers as predicted labels, against the card's post-training bias",
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
+        "rows": len(traffic.rows),
+        "records": traffic.records,
+        "skipped_records": traffic.skipped,
+        "tolerance": tolerance,
+        "facets": facets,
+        "report_uri": f"s3://{bucket}/{report}",
+        "violations": violations,
+    }
+
+
+def _data_quality(t: Target, arn: str, desc: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """One data-quality monitoring execution over the endpoint's captured data."""
+    ctx, sm = t.ctx, t.sm
     base = baseline_of(desc)
     statistics, constraints = f"{base}statistics.json", f"{base}constraints.json"
     with kit_errors(ctx.role_arn):
@@ -188,7 +323,10 @@ def monitor(
     # requests of this one are in the window.
     time.sleep(1.0 - (time.time() % 1.0) + 0.01)
     stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    definition, schedule = f"{t.endpoint}-dq-{stamp}", f"{t.endpoint}-monitor-{stamp}"
+    # The version in the schedule's name, so its reports (monitoring/<endpoint>/<schedule>/...)
+    # say which version they checked (the report shows them for the version served).
+    n = version_number(arn)
+    definition, schedule = f"{t.endpoint}-v{n}-dq-{stamp}", f"{t.endpoint}-v{n}-monitor-{stamp}"
     reports = f"s3://{ctx.artifact_bucket}/{ctx.names.monitoring_prefix.rstrip('/')}"
     with kit_errors(ctx.role_arn):
         sm.create_data_quality_job_definition(
@@ -240,9 +378,6 @@ def monitor(
             body = ctx.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
             violations = list(json.loads(body).get("violations", []))
     return {
-        "environment": ctx.env.name,
-        "endpoint": t.endpoint,
-        "model_package_arn": arn,
         "baseline": base,
         "status": execution["MonitoringExecutionStatus"],
         "exit_message": job.get("ExitMessage") or execution.get("FailureReason"),
@@ -279,13 +414,38 @@ def _cleanup(t: Target, schedule: str, definition: str) -> None:
 
 
 def render_monitor(result: dict[str, Any]) -> str:
-    lines = [
-        f"{result['endpoint']} ({result['environment']}): {result['status']} against the baseline of "
-        f"{result['model_package_arn']}",
-        f"  report: {result['report_uri']}",
-    ]
-    if not result["violations"]:
-        lines.append("  no violations")
-    for v in result["violations"]:
-        lines.append(f"  {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
+    lines = [f"{result['endpoint']} ({result['environment']}) serving {result['model_package_arn']}:"]
+    if "status" in result:
+        lines.append(f"  data quality: {result['status']} against the version's baseline")
+        lines.append(f"    report: {result['report_uri']}")
+        quality = [v for v in result["violations"] if "feature_name" in v]
+        if not quality:
+            lines.append("    no violations")
+        for v in quality:
+            lines.append(f"    {v['feature_name']}: {v['constraint_check_type']}: {v['description']}")
+    drift = result.get("bias_drift")
+    if drift:
+        lines.append(
+            f"  bias drift: {drift['rows']} captured rows vs the card's post-training bias "
+            f"(tolerance {drift['tolerance']:g})"
+        )
+        lines.append(f"    report: {drift['report_uri']}")
+        for f in drift["facets"]:
+            shown = ", ".join(
+                f"{n} {_num(f['traffic'].get(n))} (card {_num(f['card'].get(n))})" for n in f["card"]
+            )
+            lines.append(f"    {f['facet']}={f['facet_value']}: {shown}")
+            for n, why in f["not_computed"].items():
+                lines.append(f"    {n} not computed: {why}")
+        if not drift["violations"]:
+            lines.append("    no violations")
+        for v in drift["violations"]:
+            lines.append(
+                f"    {v['facet']}={v['facet_value']} {v['metric_name']}: {v['constraint_check_type']}: "
+                f"{v['description']}"
+            )
     return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"

@@ -80,6 +80,8 @@ CONDITIONS_OUTSIDE_THE_MATRIX = {
     "GrantDomainKeyToSageMaker": "SageMaker's grants on the domain key for Studio volumes",
     "TagNewSpaces": "Studio tagging the spaces it creates",
     "ListAuditRecords": "the approver listing audit keys (the report); reading them is in the matrix",
+    "ListMonitorReports": "the approver listing the monitor reports (the report finds a served "
+    "version's newest violation files; tests/serving/test_bias_drift.py reads them)",
 }
 
 

@@ -87,6 +87,7 @@ class Account:
         card: str = "Approved",
         stage: str | None = None,
         recorded_sha256: str | None = None,
+        card_content: dict[str, Any] | None = None,
     ) -> str:
         """A version of credit-risk in the given state; its ARN (also ``versions[label]``). A label
         registered before returns its version (tests sharing an environment share it)."""
@@ -110,7 +111,9 @@ class Account:
             },
             ModelApprovalStatus=approval,
             ModelCard={
-                "ModelCardContent": json.dumps({"intended_uses": {"purpose_of_model": label}}),
+                "ModelCardContent": json.dumps(
+                    {"intended_uses": {"purpose_of_model": label}, **(card_content or {})}
+                ),
                 "ModelCardStatus": card,
             },
             ModelLifeCycle={"Stage": stage or names.env.lifecycle_stage, "StageStatus": "Registered"},

@@ -153,7 +153,13 @@ def test_reads_the_versions_and_their_artifacts_and_writes_only_its_prefixes(syn
     bucket = n.artifact_bucket_arn
     assert _allows(policy, "s3:GetObject", f"{bucket}/models/credit-risk/abc/model.tar.gz")
     writes = {p for s in _granting(policy, "s3:PutObject") for p in as_list(s["Resource"])}
-    assert writes == {f"{bucket}/serving/*", f"{bucket}/audit/*"}
+    # ... and the bias-drift reports of its own endpoints, nothing else of monitoring/
+    assert writes == {
+        f"{bucket}/serving/*",
+        f"{bucket}/audit/*",
+        f"{bucket}/monitoring/{n.endpoint_name('credit-risk')}/bias-drift/*",
+    }
+    assert not _allows(policy, "s3:PutObject", f"{bucket}/monitoring/other/bias-drift/x.json")
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -170,3 +176,26 @@ def test_the_execution_role_may_load_code_and_write_captured_data(synth, env):
     assert _allows(policy, "s3:GetObject", f"{bucket}/serving/code/abc/sourcedir.tar.gz")
     assert not _allows(policy, "s3:PutObject", f"{bucket}/models/credit-risk/x/model.tar.gz")
     assert not _allows(policy, "s3:PutObject", f"{bucket}/audit/x.json")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_report_role_reads_the_monitors_violations_and_no_captured_data(synth, env):
+    """The approver (the report's role) lists monitoring/ and reads its constraint_violations.json
+    files: the served version's results on the report, nothing of the traffic itself."""
+    n = Names.of(synth.platform, env)
+    policy = synth[env].policy(IamRolePolicy.TF_RESOURCE_TYPE, "iam/approver-policy")
+    bucket, endpoint = n.artifact_bucket_arn, n.endpoint_name("credit-risk")
+    for key in (
+        f"monitoring/{endpoint}/bias-drift/v1/20260101000000/constraint_violations.json",
+        f"monitoring/{endpoint}/{endpoint}-v1-monitor-20260101000000/2026/01/01/00/constraint_violations.json",
+    ):
+        assert _allows(policy, "s3:GetObject", f"{bucket}/{key}"), key
+    for key in (
+        f"capture/{endpoint}/AllTraffic/2026/01/01/00/x.jsonl",
+        f"monitoring/{endpoint}/bias-drift/v1/20260101000000/analysis.json",
+        f"monitoring/{endpoint}/{endpoint}-v1-monitor-20260101000000/2026/01/01/00/statistics.json",
+    ):
+        assert not _allows(policy, "s3:GetObject", f"{bucket}/{key}"), key
+    listing = [s for s in _granting(policy, "s3:ListBucket") if bucket in as_list(s["Resource"])]
+    prefixes = {p for s in listing for p in as_list(s["Condition"]["StringLike"]["s3:prefix"])}
+    assert "monitoring/*" in prefixes and "capture/*" not in prefixes

@@ -16,7 +16,8 @@ on a source version are still shown. Chains are joined locally among the environ
 
 ``--html FILE`` also writes one self-contained page (template ``templates/report.html.j2``,
 Jinja2, autoescaped; no scripts, no external resources): per version its card, the evaluation
-(quality, pre- and post-training bias, explainability), the DataZone project, the approval and
+(quality, pre- and post-training bias, explainability), a served version's newest monitor
+violations (:mod:`.monitoring`; in the JSON too), the DataZone project, the approval and
 card history from the audit records, and the lineage chain from the dataset to the deployment.
 Those details cost calls per version (one GetObject per audit record, a lineage walk per chain,
 in parallel), so only the page asks for them. The lineage is read through

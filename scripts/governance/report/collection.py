@@ -13,6 +13,7 @@ environment, one GetObject each.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,8 +31,9 @@ from .. import audit
 from ..audit import AuditKey
 from ..context import EnvContext, env_context
 from ..errors import UsageError
-from ..metadata import META_GATE_RESULTS, META_GATES, META_SOURCE_ARN, promoted_to
+from ..metadata import META_GATE_RESULTS, META_GATES, META_SOURCE_ARN, STAGE_DEPLOYED, promoted_to
 from ..promote.gates import RecordedGate, parse_gate_record
+from .monitoring import monitor_results
 
 #: Search returns at most 100 records a page (botocore ``Search.MaxResults``).
 SEARCH_PAGE_SIZE = 100
@@ -153,6 +155,10 @@ class VersionRow:
     """Its audit records, oldest first (only with details: the HTML page)."""
     lineage: tuple[str, ...] | None = None
     """The leaves of its lineage chains, keys of :attr:`Report.lineage` (only with details)."""
+    monitoring: dict[str, Any] | None = None
+    """The newest monitor results of a version its endpoint serves (stage status Deployed):
+    ``data_quality`` and ``bias_drift``, each ``{run, uri, violations}`` or None
+    (:mod:`.monitoring`)."""
 
     @property
     def last_audit_text(self) -> str | None:
@@ -196,6 +202,8 @@ class VersionRow:
             out["history"] = [h.to_dict() for h in self.history]
         if self.lineage is not None:
             out["lineage"] = list(self.lineage)
+        if self.monitoring is not None:
+            out["monitoring"] = self.monitoring
         return out
 
 
@@ -438,6 +446,13 @@ def collect_reads(
             ),
         ):
             rows.append(_row(read, rec, targets, account_env, refusals))
+    # The served versions' monitor results (one listing each; few versions are served at once).
+    rows = [
+        dataclasses.replace(r, monitoring=monitor_results(reads[r.env].ctx, r.use_case, r.version))
+        if r.stage_status == STAGE_DEPLOYED
+        else r
+        for r in rows
+    ]
     report = Report(
         environments=tuple(order),
         versions=tuple(rows),
