@@ -381,7 +381,9 @@ def start(
         )["PipelineExecutionArn"]
     log.info("started %s", arn)
     if wait_for_end:
-        return _wait(t, arn, timeout=timeout, interval=interval, progress=progress)
+        waited = _wait(t, arn, timeout=timeout, interval=interval, progress=progress)
+        (waited.result if isinstance(waited, command.Outcome) else waited)["dataset"] = dataset
+        return waited
     return {"kind": "start", "pipeline": t.name, "execution": arn, "parameters": values, "dataset": dataset}
 
 

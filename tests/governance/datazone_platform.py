@@ -8,7 +8,8 @@ Differences from the stack, on purpose: the execution role trusts the account (t
 trusts SageMaker only) and the pipeline execution role trusts the account as well as SageMaker
 (the stack's: SageMaker only), so a test can act as them; their permissions are the stack's. The
 data scientist's policy is the stack's three (modules/iam.py, the catalog one of modules/data.py,
-the pipeline one of modules/pipelines.py).
+the pipeline one of modules/pipelines.py), the approver's the stack's two (modules/iam.py, the
+lineage reader's of modules/pipelines.py).
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ def _roles(
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     from modules.data import consumer_statements, data_engineer_statements, data_grant_statements
     from modules.iam import EnvironmentArns, approver_role, data_scientist_role, execution_role
-    from modules.pipelines import data_scientist_pipeline_statements, pipeline_role_statements
+    from modules.pipelines import (
+        data_scientist_pipeline_statements,
+        lineage_reader_statements,
+        pipeline_role_statements,
+    )
 
     arns = EnvironmentArns.of(names, use_cases, key_arn)
     root = f"arn:aws:iam::{names.env.account_id}:root"
@@ -94,7 +99,13 @@ def _roles(
             ],
         ),
         "pipeline": (root, pipeline_role_statements(names, use_cases, kms_key_arn=key_arn, strict=False)),
-        "approver": (root, approver_role(arns, approvers=[root], strict=False).permissions),
+        "approver": (
+            root,
+            [
+                *approver_role(arns, approvers=[root], strict=False).permissions,
+                *lineage_reader_statements(names),
+            ],
+        ),
         "data_engineer": (root, data_engineer_statements(names, home=names, kms_key_arn=key_arn)),
         "data_grant": (names.role_arn("data_engineer"), data_grant_statements(names, key_arn)),
     }
