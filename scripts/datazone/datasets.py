@@ -248,6 +248,7 @@ def subscribed(
         "listing_id": found["listingId"],
         "subscription_id": approved["id"],
         "s3_uri": form.get("s3Uri", ""),
+        "sha256": form.get("sha256"),
     }
 
 

@@ -144,3 +144,40 @@ def test_a_registration_with_the_dataset_names_its_asset_on_the_card_and_in_line
     )
     assert f"datazone_asset_id={asset_id}" in shown and f"dataset_asset_revision={revision}" in shown
     json.dumps(found)  # the resolved dataset is plain data (it goes into --json output)
+
+
+def test_register_with_the_subscribed_dataset(world, published, tmp_path, capsys):
+    """``mlgov register --subscribed-dataset``: refused without an approved subscription (nothing
+    registered); with one, the version's card and lineage name the asset the catalog lists."""
+    from scripts.governance.register import job as register_job
+    from tests.governance.fixtures.team_model import register_args, write_team_model
+
+    team = write_team_model(tmp_path / "team")
+    args = [*register_args(team, use_case="credit-risk"), "--json"]
+    at = args.index("--dataset")
+    del args[at : at + 2]  # the dataset is the subscribed one
+    sm = world.act_as("approver").client("sagemaker")
+    group = world.names.model_package_group("credit-risk")
+
+    assert register_job.main([*args, "--subscribed-dataset"]) == 2
+    assert "no approved subscription to dataset 'mlgov-credit'" in capsys.readouterr().err
+    assert sm.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"] == []
+    assert register_job.main([*args, "--subscribed-dataset", "--dataset", str(team.dataset)]) == 2
+    assert "give one" in capsys.readouterr().err
+
+    asked = datasets.subscribe(world.platform, use_case="credit-risk", reason="train")
+    datasets.approve(world.platform, request_id=asked["request_id"], reason="ok")
+    assert register_job.main([*args, "--subscribed-dataset"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    asset_id, revision = catalog_asset(world)
+    assert (out["dataset_asset"]["asset_id"], out["dataset_asset"]["revision"]) == (asset_id, revision)
+    package = sm.describe_model_package(ModelPackageName=out["version"]["arn"])
+    details = json.loads(package["ModelCard"]["ModelCardContent"])["additional_information"]["custom_details"]
+    assert (details[DATASET_ASSET_KEY], details[DATASET_REVISION_KEY]) == (asset_id, revision)
+    walked = lineage.lineage_of(world.platform, "dev", out["version"]["arn"].rsplit("/", 1)[-1])
+    dataset = walked["chain"][-1]
+    assert (dataset["kind"], dataset["source_uri"]) == (
+        "DataSet",
+        f"s3://{world.names.artifact_bucket}/datasets/credit/",
+    )
+    assert dataset["properties"][lineage.ASSET_ID] == asset_id
