@@ -28,8 +28,9 @@ DATA_ROLE_SUFFIXES = {
     "data_grant": "data-grant",
 }
 #: Roles the data-grant role puts subscribed-data read policies on: the SageMaker execution role
-#: runs the use cases' pipelines, training and processing jobs and Studio spaces.
-DATA_GRANTEE_ROLES = ("execution",)
+#: (training and processing jobs started by hand, Studio spaces) and the pipeline execution role
+#: (the use cases' pipelines and their jobs, ``mlgov pipeline``).
+DATA_GRANTEE_ROLES = ("execution", "pipeline")
 
 
 @dataclass(frozen=True)

@@ -501,9 +501,16 @@ def data_scientist_role(arns: EnvironmentArns, *, strict: bool, people: Sequence
         else [
             # Registration (seed, register) records dataset -> training -> model -> package
             # lineage (scripts/governance/lineage.py); the List calls take no resource ARN.
+            # `mlgov pipeline start` marks the input's dataset artifact with its DataZone asset
+            # (UpdateArtifact).
             statement(
                 "RecordRegistrationLineage",
-                ["sagemaker:AddAssociation", "sagemaker:CreateAction", "sagemaker:CreateArtifact"],
+                [
+                    "sagemaker:AddAssociation",
+                    "sagemaker:CreateAction",
+                    "sagemaker:CreateArtifact",
+                    "sagemaker:UpdateArtifact",
+                ],
                 [arns.sagemaker("action/*"), arns.sagemaker("artifact/*")],
             )
         ]

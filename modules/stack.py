@@ -258,7 +258,9 @@ class PlatformStack(TerraformStack):
             data_lives_here=self.env.promotes_from is None,
             domain_id=self.datazone.domain.id if self.datazone is not None else None,
             data_scientist=self.roles.roles["data_scientist"],
-            depends_on_roles=[self.roles.roles[key] for key in GRANTEE_ROLES],
+            depends_on_roles=[
+                {**self.roles.roles, "pipeline": self.pipelines.role}[key] for key in GRANTEE_ROLES
+            ],
         )
 
     def _publish(self) -> dict[str, SsmParameter]:

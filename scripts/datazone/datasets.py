@@ -170,6 +170,88 @@ def subscribe(
     return {**base, "request_id": made["id"], "status": made["status"], "reason": reason, "changed": True}
 
 
+def subscribed(
+    platform: PlatformConfig,
+    env: str | None = None,
+    *,
+    use_case: str | None,
+    dataset: str = SAMPLE,
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """As the data scientist: the dataset the use case's project holds an approved subscription
+    to, as its listing shows it now (``mlgov pipeline start`` reads it from there): the asset id,
+    the revision listed, its ``s3Uri`` (the prefix the subscription's grant covers) and the
+    subscription. Without an approved subscription, a :class:`UsageError` naming the request to
+    make (or the one waiting for the data owner)."""
+    cat = _catalog(platform, env, "data_scientist", "data-subscribed", source)
+    uc = resolve_use_case(cat.ctx.env, use_case)
+    project = cat.project(uc)
+    name = asset_name(cat.ctx, dataset)
+    found = cat.listing_of(name)
+    with kit_errors(cat.ctx.role_arn):
+        approved = next(
+            iter(
+                paginate(
+                    cat.dz,
+                    "list_subscriptions",
+                    "items",
+                    domainIdentifier=cat.domain,
+                    owningProjectId=project,
+                    subscribedListingId=found["listingId"],
+                    status="APPROVED",
+                )
+            ),
+            None,
+        )
+        pending = (
+            None
+            if approved
+            else next(
+                iter(
+                    paginate(
+                        cat.dz,
+                        "list_subscription_requests",
+                        "items",
+                        domainIdentifier=cat.domain,
+                        owningProjectId=project,
+                        subscribedListingId=found["listingId"],
+                        status="PENDING",
+                    )
+                ),
+                None,
+            )
+        )
+    if approved is None:
+        env_name = cat.ctx.env.name
+        if pending is not None:
+            raise UsageError(
+                f"use case {uc!r} has no approved subscription to dataset {name!r}: its request "
+                f"{pending['id']} waits for the data owner (`mlgov data approve-subscription --env "
+                f"{env_name} --request {pending['id']} --reason ...`, run by the data engineer)"
+            )
+        raise UsageError(
+            f"use case {uc!r} has no approved subscription to dataset {name!r}, so its pipeline may "
+            f"not read it: request one with `mlgov data subscribe --env {env_name} --use-case {uc} "
+            "--reason ...`, then the data owner approves it (`mlgov data approve-subscription`)"
+        )
+    listed = cat.call("get_listing", identifier=found["listingId"])["item"]["assetListing"]
+    form = (json.loads(listed.get("forms") or "{}")).get(DATASET_FORM) or {}
+    return {
+        "environment": cat.ctx.env.name,
+        "use_case": uc,
+        "project": project,
+        "domain_id": cat.domain,
+        "dataset": dataset,
+        "asset_name": name,
+        "asset_id": listed["assetId"],
+        "revision": listed["assetRevision"],
+        "listing_id": found["listingId"],
+        "subscription_id": approved["id"],
+        "s3_uri": form.get("s3Uri", ""),
+        "sha256": form.get("sha256"),
+    }
+
+
 # -- decide ------------------------------------------------------------------------------------
 def _request(cat: Catalog, request_id: str) -> dict[str, Any]:
     """The request, checked to be what the kit grants: one of the kit's datasets under

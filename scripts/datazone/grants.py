@@ -1,8 +1,8 @@
 """The kit's grant for an approved subscription: DataZone manages no access for S3 assets, so on
 approval the data-grant role puts an inline policy ``<prefix>-datazone-<subscription id>`` on each
-grantee role (``environments.naming.DATA_GRANTEE_ROLES``: the execution role, which runs the use
-cases' pipelines and jobs) allowing read of exactly the dataset's prefix; on revocation it deletes
-the policy. Both are audited like every governance change: one JSON record in the artifact
+grantee role (``environments.naming.DATA_GRANTEE_ROLES``: the SageMaker execution role, for jobs
+and Studio, and the pipeline execution role, which runs the use cases' pipelines) allowing read
+of exactly the dataset's prefix; on revocation it deletes the policy. Both are audited like every governance change: one JSON record in the artifact
 bucket under ``audit/datazone/subscriptions/<subscription id>/`` and one event on the default bus
 (source ``Names.audit_event_source``), written by the data-grant role itself.
 

@@ -29,7 +29,12 @@ from environments import PlatformConfig
 from scripts.errors import AwsCallError, CredentialsError
 from scripts.governance.context import EnvContext, env_context, resolve_use_case
 from scripts.governance.errors import UsageError
-from scripts.governance.metadata import EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+from scripts.governance.metadata import (
+    DATASET_ASSET_KEY,
+    EVAL_EXPLAINABILITY,
+    EVAL_POST_BIAS,
+    EVAL_PRE_BIAS,
+)
 from scripts.governance.versions import describe_version, resolve_version, version_number
 
 from .catalog import Catalog, role_context
@@ -37,8 +42,6 @@ from .types import MODEL_ASSET_TYPE, MODEL_FORM
 
 logger = logging.getLogger(__name__)
 
-#: custom_details key of the card naming the training dataset's DataZone asset id.
-DATASET_ASSET_KEY = "dataset_asset_id"
 _SUMMARY_MAX = 1000
 #: The card's model-quality entry (``scripts.governance.cards.EVAL_QUALITY``, spelled here so the
 #: approval path does not load the SageMaker SDK's card shapes; a test checks they agree).

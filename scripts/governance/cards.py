@@ -40,7 +40,14 @@ from sagemaker.core.shapes.model_card_shapes import (
 from environments import CARD_SECTIONS
 
 from .errors import CardValidationError
-from .metadata import DATAZONE_PROJECT_KEY, EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+from .metadata import (
+    DATASET_ASSET_KEY,
+    DATASET_REVISION_KEY,
+    DATAZONE_PROJECT_KEY,
+    EVAL_EXPLAINABILITY,
+    EVAL_POST_BIAS,
+    EVAL_PRE_BIAS,
+)
 
 #: The only model_overview fields AWS accepts in a card attached to a model package.
 MODEL_PACKAGE_OVERVIEW_FIELDS = frozenset({"model_creator", "model_artifact"})
@@ -57,7 +64,7 @@ REPORT_EVALUATIONS = frozenset({EVAL_PRE_BIAS, EVAL_POST_BIAS, EVAL_EXPLAINABILI
 KIT_SECTIONS = ("model_overview", "evaluation_details", "additional_information")
 #: Evaluation entries the kit builds, and the custom_details keys it writes.
 KIT_EVALUATIONS = frozenset({EVAL_QUALITY, *REPORT_EVALUATIONS})
-KIT_CUSTOM_DETAILS = (DATAZONE_PROJECT_KEY, "use_case")
+KIT_CUSTOM_DETAILS = (DATAZONE_PROJECT_KEY, "use_case", DATASET_ASSET_KEY, DATASET_REVISION_KEY)
 
 
 def sample_sections(
@@ -160,6 +167,7 @@ def assemble(
     evaluations: Sequence[EvaluationDetailsItem],
     datazone_project_id: str,
     use_case: str,
+    dataset_asset: tuple[str, str] | None = None,
 ) -> ModelCardContent:
     """The card of a version: the ``sections`` a team supplies (card content without the
     :func:`kit_owned` fields) plus what the kit registers and measured:
@@ -167,7 +175,8 @@ def assemble(
     * ``model_overview``: the archive the version registers (the team may name the creator);
     * ``evaluation_details``: ``evaluations`` (quality, bias, explainability) first, then the
       team's own entries;
-    * ``additional_information.custom_details``: the use case and its DataZone project, beside
+    * ``additional_information.custom_details``: the use case and its DataZone project, and
+      ``dataset_asset`` (the training dataset's DataZone asset id and revision) when given, beside
       the team's own details.
     """
     owned = kit_owned(sections)
@@ -187,6 +196,10 @@ def assemble(
         DATAZONE_PROJECT_KEY: datazone_project_id,
         "use_case": use_case,
     }
+    if dataset_asset is not None:
+        info["custom_details"][DATASET_ASSET_KEY], info["custom_details"][DATASET_REVISION_KEY] = (
+            dataset_asset
+        )
     return validate_card(data)
 
 

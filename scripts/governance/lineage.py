@@ -64,6 +64,9 @@ DATASET, TRAINING, MODEL, PACKAGE, DEPLOYMENT = (
 _MAX_VALUE = 256
 #: What lineage says where it does not know, e.g. the hash of a dataset it could not read.
 UNKNOWN = "unknown"
+#: Properties of a dataset artifact that is a DataZone asset (docs/DATA.md): which asset, in which
+#: domain. The revision is per version: on the card, and on the kit's training run.
+ASSET_ID, ASSET_DOMAIN, ASSET_NAME = "datazone_asset_id", "datazone_domain_id", "datazone_asset_name"
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,30 @@ def package_artifact(sm: Any, package_arn: str, *, env: str) -> str:
     )
 
 
+def record_dataset_asset(
+    sm: Any, *, uri: str, asset: Mapping[str, Any], properties: Mapping[str, Any] | None = None
+) -> str:
+    """The DataSet artifact of ``uri`` made to say which DataZone asset it is (``asset``: what
+    :func:`scripts.datazone.datasets.subscribed` returns: ``asset_id``, ``domain_id``,
+    ``asset_name``). SageMaker keeps one artifact per SourceUri and reuses it for a job's input
+    (Developer Guide, "Lineage Tracking Entities"), so the pipeline's preprocessing job, reading
+    ``uri``, is associated with this artifact and ``mlgov lineage`` shows the asset. An artifact
+    already there (SageMaker's, from an earlier run) gets the properties (UpdateArtifact: "The new list of
+    properties. Overwrites the current property list", API reference; ``properties`` are the
+    others to keep)."""
+    props = _props(
+        {
+            **(properties or {}),
+            ASSET_ID: asset["asset_id"],
+            ASSET_DOMAIN: asset["domain_id"],
+            ASSET_NAME: asset["asset_name"],
+        }
+    )
+    arn = _artifact(sm, uri=uri, kind=DATASET, name=f"dataset-{asset['asset_name']}", properties=props)
+    sm.update_artifact(ArtifactArn=arn, Properties=props)
+    return arn
+
+
 def record_registration(
     sm: Any,
     *,
@@ -182,6 +209,7 @@ def record_registration(
     dataset_hash: str | None,
     model_uri: str,
     training: Mapping[str, Any],
+    dataset_asset: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """Dataset -> training run -> model -> model package, in the caller's account.
 
@@ -189,7 +217,10 @@ def record_registration(
     not read it (a dataset in another bucket): the entity then says ``unknown``, never a hash of
     something else. Without ``dataset_uri`` the chain starts at the training run. ``training``
     carries ``algorithm``, ``hyperparameters`` and ``metrics`` (mappings are stored as
-    ``hp.<name>`` / ``metric.<name>`` properties). Returns the entity ARNs by kind."""
+    ``hp.<name>`` / ``metric.<name>`` properties). ``dataset_asset`` (the subscribed DataZone
+    asset the dataset is: ``asset_id``, ``revision``, ``domain_id``, ``asset_name``) goes on the
+    dataset artifact (:func:`record_dataset_asset`) and, with its revision, on the training run.
+    Returns the entity ARNs by kind."""
     digest = dataset_hash or UNKNOWN
     run_id = f"{model_uri}#training"
     props: dict[str, Any] = {
@@ -197,6 +228,13 @@ def record_registration(
         "dataset": dataset_uri or "not recorded",
         "dataset_sha256": digest,
     }
+    if dataset_asset is not None:
+        props.update(
+            {
+                "dataset_asset_id": dataset_asset["asset_id"],
+                "dataset_asset_revision": dataset_asset["revision"],
+            }
+        )
     props.update({f"hp.{k}": v for k, v in (training.get("hyperparameters") or {}).items()})
     props.update({f"metric.{k}": v for k, v in (training.get("metrics") or {}).items()})
     run = _action(
@@ -218,6 +256,8 @@ def record_registration(
             properties={"sha256": digest},
             content_hash=dataset_hash,
         )
+        if dataset_asset is not None:
+            record_dataset_asset(sm, uri=dataset_uri, asset=dataset_asset, properties={"sha256": digest})
         associate(sm, out[DATASET], run, "ContributedTo")
     associate(sm, run, model, "Produced")
     # Last: a package artifact something leads to is what is_recorded() takes for a whole chain.
@@ -484,8 +524,8 @@ def lineage_of(
 
 
 _DETAIL_KEYS = {
-    DATASET: ("sha256",),
-    TRAINING: ("algorithm", "dataset_sha256"),
+    DATASET: ("sha256", ASSET_ID, ASSET_NAME),
+    TRAINING: ("algorithm", "dataset_sha256", "dataset_asset_id", "dataset_asset_revision"),
     MODEL: (),
     PACKAGE: (),
     DEPLOYMENT: ("reason", "deployed_at"),

@@ -70,6 +70,10 @@ def promoted_to(meta: dict[str, str]) -> dict[str, str]:
 CARD_STATUSES = ("Draft", "PendingReview", "Approved", "Archived")
 #: custom_details key carrying the DataZone project of the use case.
 DATAZONE_PROJECT_KEY = "datazone_project_id"
+#: custom_details keys naming the training dataset by its DataZone asset: its id and the revision
+#: the version was trained on (the subscribed listing's, docs/DATA.md).
+DATASET_ASSET_KEY = "dataset_asset_id"
+DATASET_REVISION_KEY = "dataset_asset_revision"
 #: Names of the card's evaluation_details entries the kit writes and the gates read.
 EVAL_PRE_BIAS = "pre-training-bias"
 EVAL_POST_BIAS = "post-training-bias"

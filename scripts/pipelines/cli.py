@@ -16,8 +16,13 @@ named after its use cases only (``<prefix>-<env>-<use case>``, modules/pipelines
    ``data/<use case>/``), and creates or updates the pipeline with the SDK (which uploads the
    steps' code first). Only upsert imports the SageMaker SDK (the ``pipeline`` extra).
 2. **start** checks every ``--parameter Name=Value`` against the parameters of the pipeline's
-   definition (name and type) before it starts an execution; ``--data FILE`` uploads a local file
-   under ``data/<use case>/<sha256>/`` and passes it as ``InputData``; ``--wait`` then waits.
+   definition (name and type) before it starts an execution. The input is the dataset the use
+   case's DataZone project holds an approved subscription to (docs/DATA.md): its prefix as
+   ``InputData``, its asset id and listed revision as ``DatasetAssetId`` / ``DatasetRevision``
+   (which the card records), its dataset artifact in lineage marked with the asset id; without
+   an approved subscription start refuses, naming the request to make. ``--data FILE`` instead
+   uploads a local file under ``data/<use case>/<sha256>/`` and passes it as ``InputData`` (no
+   catalog asset then); ``--wait`` then waits.
 3. **status** prints one line per step; **wait** prints a line on stderr whenever a step moves
    and ends with the status. Both exit 1 when the execution Failed or was Stopped, naming the
    failed steps and their reasons (a Fail step's message, the job's failure, a refused call).
@@ -57,6 +62,7 @@ from scripts.governance.context import (
     paginate,
     resolve_use_case,
 )
+from scripts.governance.lineage import record_dataset_asset
 from scripts.governance.output import common_parser, table
 
 from . import contract
@@ -271,8 +277,35 @@ def parse_parameters(given: Sequence[str], definition: dict[str, Any], pipeline:
 
 
 #: The parameter a use case's pipeline reads its data from (use_cases/README.md): ``--data``
-#: sets it to the uploaded file.
+#: sets it to the uploaded file; otherwise ``start`` sets it to the subscribed dataset's prefix.
 DATA_PARAMETER = "InputData"
+#: The parameters naming the DataZone asset ``InputData`` is (and its revision): set by ``start``
+#: from the use case's approved subscription, never by hand.
+ASSET_PARAMETER, REVISION_PARAMETER = "DatasetAssetId", "DatasetRevision"
+
+
+def _subscribed_input(
+    t: Target,
+    platform: PlatformConfig,
+    declared: set[str],
+    given: dict[str, str],
+    data: Path | None,
+    source: boto3.Session | None,
+) -> dict[str, Any] | None:
+    """The subscribed dataset the run reads, when the pipeline takes one (it declares
+    ``DatasetAssetId``) and no input was given by hand (``--data`` or ``InputData``); without an
+    approved subscription, a :class:`UsageError` naming the request to make."""
+    for name in (ASSET_PARAMETER, REVISION_PARAMETER):
+        if name in given:
+            raise UsageError(
+                f"--parameter {name}: set by `mlgov pipeline start` from the use case's approved "
+                "subscription, not by hand"
+            )
+    if ASSET_PARAMETER not in declared or DATA_PARAMETER in given or data is not None:
+        return None
+    from scripts.datazone import datasets
+
+    return datasets.subscribed(platform, t.ctx.env.name, use_case=t.use_case, source=source)
 
 
 def _data_key(t: Target, path: Path) -> tuple[str, bytes]:
@@ -304,6 +337,15 @@ def start(
     t = target(platform, env, use_case, job="start", source=source)
     definition = _definition(t)
     values = parse_parameters(parameters, definition, t.name)
+    declared = {p["Name"] for p in definition.get("Parameters", [])}
+    dataset = _subscribed_input(t, platform, declared, values, data, source)
+    if dataset is not None:
+        values[DATA_PARAMETER] = dataset["s3_uri"]
+        values[ASSET_PARAMETER] = dataset["asset_id"]
+        values[REVISION_PARAMETER] = str(dataset["revision"])
+        if not dry_run:
+            with kit_errors(t.ctx.role_arn):
+                record_dataset_asset(t.sagemaker(), uri=dataset["s3_uri"], asset=dataset)
     if data is not None:
         if DATA_PARAMETER not in {p["Name"] for p in definition.get("Parameters", [])}:
             raise UsageError(
@@ -324,7 +366,13 @@ def start(
                     SSEKMSKeyId=t.ctx.kms_key_arn,
                 )
     if dry_run:
-        return {"kind": "start", "pipeline": t.name, "parameters": values, "dry_run": True}
+        return {
+            "kind": "start",
+            "pipeline": t.name,
+            "parameters": values,
+            "dry_run": True,
+            "dataset": dataset,
+        }
     with kit_errors(t.ctx.role_arn):
         arn = t.sagemaker().start_pipeline_execution(
             PipelineName=t.name,
@@ -333,8 +381,10 @@ def start(
         )["PipelineExecutionArn"]
     log.info("started %s", arn)
     if wait_for_end:
-        return _wait(t, arn, timeout=timeout, interval=interval, progress=progress)
-    return {"kind": "start", "pipeline": t.name, "execution": arn, "parameters": values}
+        waited = _wait(t, arn, timeout=timeout, interval=interval, progress=progress)
+        (waited.result if isinstance(waited, command.Outcome) else waited)["dataset"] = dataset
+        return waited
+    return {"kind": "start", "pipeline": t.name, "execution": arn, "parameters": values, "dataset": dataset}
 
 
 # -- status / wait -----------------------------------------------------------------------------
@@ -530,9 +580,16 @@ def render(result: dict[str, Any]) -> str:
         )
     if kind == "start":
         params = ", ".join(f"{k}={v}" for k, v in result["parameters"].items()) or "defaults"
+        dataset = result.get("dataset")
+        read = (
+            f"\n  input: dataset {dataset['asset_name']} (asset {dataset['asset_id']} revision "
+            f"{dataset['revision']}, subscription {dataset['subscription_id']})"
+            if dataset
+            else ""
+        )
         if result.get("dry_run"):
-            return f"would start {result['pipeline']} with {params}"
-        return f"started {result['execution']} with {params}"
+            return f"would start {result['pipeline']} with {params}{read}"
+        return f"started {result['execution']} with {params}{read}"
     if kind == "list":
         rows = [
             {
@@ -594,7 +651,9 @@ def build_parser() -> argparse.ArgumentParser:
         "start",
         "start an execution (--parameter Name=Value ...)",
         "Start an execution of the use case's pipeline; every --parameter is checked against the "
-        "pipeline's parameters first.",
+        "pipeline's parameters first. Its input is the dataset the use case's project is subscribed "
+        "to (an approved DataZone subscription: mlgov data subscribe), unless --data or "
+        "--parameter InputData=... says otherwise.",
         writes=True,
     )
     start_p.add_argument(
@@ -609,8 +668,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="FILE",
-        help=f"run on this local file: uploaded under data/<use case>/<sha256>/ of the artifact "
-        f"bucket (SSE-KMS) and passed as the {DATA_PARAMETER} parameter",
+        help=f"run on this local file instead of the subscribed dataset: uploaded under "
+        f"data/<use case>/<sha256>/ of the artifact bucket (SSE-KMS) and passed as the "
+        f"{DATA_PARAMETER} parameter (no catalog asset is recorded)",
     )
     start_p.add_argument("--wait", action="store_true", help="wait for the execution to end (as `wait`)")
     status_p = add(

@@ -9,7 +9,11 @@ The contract (``use_cases/README.md`` says it for a team):
   ``PipelineSession``: building uploads the steps' code to S3 and starts nothing);
 * every step runs as ``context.role_arn`` (the environment's pipeline execution role), writes
   under ``context.output_uri``, encrypts with ``context.kms_key_arn`` and registers into
-  ``context.model_package_group``; what changes per execution is a pipeline parameter.
+  ``context.model_package_group``; what changes per execution is a pipeline parameter;
+* a pipeline that declares the String parameters ``DatasetAssetId`` and ``DatasetRevision``
+  beside ``InputData`` runs on the use case's subscribed dataset: ``mlgov pipeline start`` sets
+  the three from the approved DataZone subscription (docs/DATA.md) and the card should record
+  the two in ``custom_details`` (``dataset_asset_id``, ``dataset_asset_revision``).
 
 Building needs the ``pipeline`` extra; importing this module does not.
 """
@@ -45,7 +49,8 @@ class PipelineContext:
     output_uri: str
     """``s3://<bucket>/<prefix>``: where the pipeline's steps write (code, datasets, models, reports)."""
     input_data_uri: str
-    """The use case's training data (the default of the pipeline's input parameter)."""
+    """The use case's own data prefix ``data/<use case>/`` (the default of the pipeline's input
+    parameter; ``mlgov pipeline start`` passes the subscribed dataset's prefix instead)."""
     model_package_group: str
     """The use case's model package group in this environment."""
     region: str

@@ -4,8 +4,12 @@ the deploy role (administrator, entered from the local cloud's admin user, as ``
 the stack gives them (modules/iam.py, modules/data.py), the SSM parameters, the domain and the
 projects (so the deploy role is their owner, as after Terraform), and a model package group.
 
-One difference from the stack, on purpose: the execution role trusts the account (the stack's
-trusts SageMaker only) so a test can act as it; its permissions are the stack's.
+Differences from the stack, on purpose: the execution role trusts the account (the stack's
+trusts SageMaker only) and the pipeline execution role trusts the account as well as SageMaker
+(the stack's: SageMaker only), so a test can act as them; their permissions are the stack's. The
+data scientist's policy is the stack's three (modules/iam.py, the catalog one of modules/data.py,
+the pipeline one of modules/pipelines.py), the approver's the stack's two (modules/iam.py, the
+lineage reader's of modules/pipelines.py).
 """
 
 from __future__ import annotations
@@ -29,16 +33,23 @@ def _doc(statements: list[dict[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
-def _trust(principal: str) -> str:
-    return _doc(
-        [
+def _trust(principal: str, *, sagemaker: bool = False) -> str:
+    statements: list[dict[str, Any]] = [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": principal},
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        }
+    ]
+    if sagemaker:
+        statements.append(
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": principal},
-                "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
             }
-        ]
-    )
+        )
+    return _doc(statements)
 
 
 @dataclass
@@ -69,6 +80,11 @@ def _roles(
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     from modules.data import consumer_statements, data_engineer_statements, data_grant_statements
     from modules.iam import EnvironmentArns, approver_role, data_scientist_role, execution_role
+    from modules.pipelines import (
+        data_scientist_pipeline_statements,
+        lineage_reader_statements,
+        pipeline_role_statements,
+    )
 
     arns = EnvironmentArns.of(names, use_cases, key_arn)
     root = f"arn:aws:iam::{names.env.account_id}:root"
@@ -79,9 +95,17 @@ def _roles(
             [
                 *data_scientist_role(arns, strict=False, people=[root]).permissions,
                 *consumer_statements(names, names),
+                *data_scientist_pipeline_statements(names, use_cases),
             ],
         ),
-        "approver": (root, approver_role(arns, approvers=[root], strict=False).permissions),
+        "pipeline": (root, pipeline_role_statements(names, use_cases, kms_key_arn=key_arn, strict=False)),
+        "approver": (
+            root,
+            [
+                *approver_role(arns, approvers=[root], strict=False).permissions,
+                *lineage_reader_statements(names),
+            ],
+        ),
         "data_engineer": (root, data_engineer_statements(names, home=names, kms_key_arn=key_arn)),
         "data_grant": (names.role_arn("data_engineer"), data_grant_statements(names, key_arn)),
     }
@@ -137,7 +161,10 @@ def build(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataPlatform]:
         iam = deploy.client("iam")
         use_cases = tuple(u.name for u in env.use_cases)
         for key, (trusted, statements) in _roles(names, key_arn, use_cases).items():
-            iam.create_role(RoleName=names.role_name(key), AssumeRolePolicyDocument=_trust(trusted))
+            iam.create_role(
+                RoleName=names.role_name(key),
+                AssumeRolePolicyDocument=_trust(trusted, sagemaker=key == "pipeline"),
+            )
             if statements:
                 iam.put_role_policy(
                     RoleName=names.role_name(key), PolicyName="policy", PolicyDocument=_doc(statements)
@@ -158,6 +185,7 @@ def build(monkeypatch: pytest.MonkeyPatch) -> Iterator[DataPlatform]:
             names.ssm_lifecycle_stage: env.lifecycle_stage,
             names.ssm_datazone_domain_id: domain,
             names.ssm_datazone_producer_project_id: producer,
+            names.ssm_role_arn("pipeline"): names.role_arn("pipeline"),
         }
         for uc, project in projects.items():
             sm.create_model_package_group(ModelPackageGroupName=names.model_package_group(uc))

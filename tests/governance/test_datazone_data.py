@@ -28,9 +28,10 @@ def ready(world: DataPlatform) -> DataPlatform:
     return world
 
 
-def read_dataset(world: DataPlatform) -> str:
-    """GetObject of the dataset as the use case's execution role; the error code when refused."""
-    s3 = world.act_as("execution").client("s3")
+def read_dataset(world: DataPlatform, role: str = "execution") -> str:
+    """GetObject of the dataset as one of the use case's roles (the execution role, or the
+    pipeline execution role its pipeline runs as); the error code when refused."""
+    s3 = world.act_as(role).client("s3")
     key = f"{world.names.datasets_prefix}credit/credit.csv"
     try:
         s3.get_object(Bucket=world.names.artifact_bucket, Key=key)["Body"].read()
@@ -85,6 +86,7 @@ def test_publish_lists_the_dataset_with_its_form(ready):
 
 def test_subscription_is_the_way_to_the_data(ready):
     assert read_dataset(ready) == "AccessDenied"  # no subscription
+    assert read_dataset(ready, "pipeline") == "AccessDenied"
     asked = datasets.subscribe(ready.platform, use_case="credit-risk", reason="train the credit model")
     assert asked["status"] == "PENDING"
     assert datasets.subscribe(ready.platform, use_case="credit-risk", reason="again")["changed"] is False
@@ -92,10 +94,11 @@ def test_subscription_is_the_way_to_the_data(ready):
 
     approved = datasets.approve(ready.platform, request_id=asked["request_id"], reason="model training, Q4")
     assert read_dataset(ready) == "read"
+    assert read_dataset(ready, "pipeline") == "read"
     sub = approved["subscription_id"]
     assert approved["policy"] == f"mlgov-datazone-{sub}"
     assert approved["s3_prefix"] == f"s3://{ready.names.artifact_bucket}/datasets/credit/"
-    assert approved["roles"] == ["mlgov-dev-sagemaker-execution"]
+    assert approved["roles"] == ["mlgov-dev-sagemaker-execution", "mlgov-dev-pipeline-execution"]
     # exactly the prefix: the rest of the bucket stays closed
     s3 = ready.act_as("execution").client("s3")
     with pytest.raises(ClientError) as denied:
@@ -113,8 +116,9 @@ def test_subscription_is_the_way_to_the_data(ready):
 
     revoked = datasets.revoke(ready.platform, subscription_id=sub, reason="project closed")
     assert revoked["status"] == "REVOKED"
-    assert revoked["removed_from"] == ["mlgov-dev-sagemaker-execution"]
+    assert revoked["removed_from"] == ["mlgov-dev-sagemaker-execution", "mlgov-dev-pipeline-execution"]
     assert read_dataset(ready) == "AccessDenied"
+    assert read_dataset(ready, "pipeline") == "AccessDenied"
     assert [r["what"]["action"] for r in sorted(audit_records(ready), key=lambda r: r["when"])] == [
         "grant",
         "revoke",

@@ -49,7 +49,7 @@ def test_only_the_data_engineer_may_assume_the_grant_role(synth):
     assert [principals(s) for s in statements(trust)] == [[names.role_arn("data_engineer")]]
     # the engineer's role and the grantee roles exist before IAM checks this trust and policy
     grant = stack.resource("aws_iam_role", "data/data-grant")
-    for path in ("data/data-engineer", "iam/execution"):
+    for path in ("data/data-engineer", "iam/execution", "pipelines/role"):
         assert f"aws_iam_role.{stack.logical_id('aws_iam_role', path)}" in grant["depends_on"], path
 
 
@@ -68,7 +68,8 @@ def test_grant_role_writes_inline_policies_of_the_grantee_roles_only(synth):
                 "iam:ListRolePolicies",
                 "iam:PutRolePolicy",
             ],
-            "Resource": [names.role_arn("execution")],
+            # the jobs' and Studio's execution role, and the pipeline execution role
+            "Resource": [names.role_arn("execution"), names.role_arn("pipeline")],
         }
     ]
     assert not any(s["Effect"] == "Allow" and "*" in s.get("Resource", []) for s in iam)

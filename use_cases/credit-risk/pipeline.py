@@ -15,10 +15,14 @@ scientist writes one: preprocess -> train -> evaluate -> quality condition -> re
                  the mlgov-model-sha256 / mlgov-report-sha256 metadata promotion verifies
       else       QualityTooLow: FailStep naming the threshold
 
-Parameters (set per execution): InputData (the credit table on S3), MinRocAuc (the quality
-floor), DataZoneProjectId (the use case's DataZone project, recorded in the card's custom
-details; its default is the project id the kit found in SSM when it built the pipeline). Everything else comes from the :class:`scripts.pipelines.contract.PipelineContext` the
-kit passes to :func:`build`: the role every step runs as, where outputs go, the KMS key, the group.
+Parameters (set per execution): InputData (the credit table on S3), DatasetAssetId and
+DatasetRevision (the DataZone asset InputData is, and its revision: ``mlgov pipeline start`` sets
+all three from the use case's approved subscription; ``unset`` when the input is no catalog
+asset), MinRocAuc (the quality floor), DataZoneProjectId (the use case's DataZone project; its
+default is the project id the kit found in SSM when it built the pipeline). The project and the
+dataset asset are recorded in the card's custom details. Everything else comes from the
+:class:`scripts.pipelines.contract.PipelineContext` the kit passes to :func:`build`: the role
+every step runs as, where outputs go, the KMS key, the group.
 
 Only the SDK is needed to build it (the ``pipeline`` extra); the steps run the local cloud's or
 SageMaker's scikit-learn image. The evaluation step's ``requirements.txt`` (smclarify, shap,
@@ -151,6 +155,8 @@ def build(context: Any) -> Pipeline:
     datazone_project = ParameterString(
         name="DataZoneProjectId", default_value=context.datazone_project_id or "unset"
     )
+    dataset_asset = ParameterString(name="DatasetAssetId", default_value="unset")
+    dataset_revision = ParameterString(name="DatasetRevision", default_value="unset")
 
     processor = FrameworkProcessor(
         image_uri=image,
@@ -253,6 +259,10 @@ def build(context: Any) -> Pipeline:
             context.use_case,
             "--datazone-project-id",
             datazone_project,
+            "--dataset-asset-id",
+            dataset_asset,
+            "--dataset-revision",
+            dataset_revision,
             "--model-artifact",
             model_artifact,
             "--model-creator",
@@ -342,7 +352,7 @@ def build(context: Any) -> Pipeline:
     )
     return Pipeline(
         name=context.pipeline_name,
-        parameters=[input_data, min_roc_auc, datazone_project],
+        parameters=[input_data, dataset_asset, dataset_revision, min_roc_auc, datazone_project],
         steps=[preprocess, train, evaluate, check],
         sagemaker_session=session,
     )

@@ -20,7 +20,14 @@ def render(result: dict[str, Any]) -> str:
         f"{' (created)' if result['group_created'] else ''}; DataZone project "
         f"{result['datazone_project_id']}{' [dry run]' if result['dry_run'] else ''}"
     )
-    lines = [head_line, table([result["version"]], ["label", "version", "status", "arn"])]
+    lines = [head_line]
+    asset = result.get("dataset_asset")
+    if asset:
+        lines.append(
+            f"trained on dataset {asset['asset_name']} (DataZone asset {asset['asset_id']} revision "
+            f"{asset['revision']}, subscription {asset['subscription_id']})"
+        )
+    lines.append(table([result["version"]], ["label", "version", "status", "arn"]))
     downstream = result.get("downstream") or []
     if downstream:
         lines.append("downstream gates on this submission (approval and card review come later):")
@@ -71,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="training dataset for lineage: a local file (its SHA-256 is recorded) or a URI such as "
         "s3://bucket/key (its hash recorded as unknown)",
     )
+    p.add_argument(
+        "--subscribed-dataset",
+        action="store_true",
+        help="the training dataset is the one the use case's DataZone project is subscribed to "
+        "(an approved subscription, docs/DATA.md): its asset id and revision go on the card and "
+        "into lineage; refused without one (instead of --dataset)",
+    )
     p.add_argument("--bias-report", default=None, help="SageMaker Clarify bias analysis.json")
     p.add_argument(
         "--explainability-report", default=None, help="SageMaker Clarify explainability analysis.json"
@@ -102,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             explainability_report=a.explainability_report,
             label=a.label,
         )
-        return register(platform, a.env, sub, dry_run=a.dry_run, strict=a.strict)
+        return register(
+            platform, a.env, sub, dry_run=a.dry_run, strict=a.strict, subscribed_dataset=a.subscribed_dataset
+        )
 
     return command.main(build_parser(), argv, job, render=render)

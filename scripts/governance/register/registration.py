@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -214,6 +214,7 @@ def record_lineage(ctx: EnvContext, sub: Submission, arn: str, model_uri: str) -
             dataset_hash=sub.dataset_hash,
             model_uri=model_uri,
             training=sub.training,
+            dataset_asset=sub.dataset_asset,
         )
 
 
@@ -268,6 +269,9 @@ def register_submission(target: Target, sub: Submission, *, dry_run: bool = Fals
         evaluations=[quality, *evaluations],
         datazone_project_id=target.project_id,
         use_case=sub.use_case,
+        dataset_asset=(
+            (sub.dataset_asset["asset_id"], sub.dataset_asset["revision"]) if sub.dataset_asset else None
+        ),
     )
     content = cards.card_json(card)  # validated before anything is written
 
@@ -364,11 +368,22 @@ def register(
     *,
     dry_run: bool = False,
     strict: bool = False,
+    subscribed_dataset: bool = False,
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Register one checked submission in ``env_name`` as its data-scientist role, after checking
     it against every downstream environment's gates (:mod:`.preview`; no AWS call): what would
-    refuse it is reported, and with ``strict`` the registration is refused instead."""
+    refuse it is reported, and with ``strict`` the registration is refused instead. With
+    ``subscribed_dataset`` the dataset is the one the use case's project holds an approved
+    DataZone subscription to (refused without one): its prefix and the content hash its catalog
+    form records for lineage, its asset id and revision on the card and in lineage."""
+    if subscribed_dataset:
+        if sub.dataset_uri is not None:
+            raise UsageError("--dataset and --subscribed-dataset both name the training dataset: give one")
+        from scripts.datazone import datasets
+
+        found = datasets.subscribed(platform, env_name, use_case=sub.use_case, source=source)
+        sub = replace(sub, dataset_uri=found["s3_uri"], dataset_hash=found["sha256"], dataset_asset=found)
     downstream = preview.check_downstream(platform, env_name, sub)
     notes = preview.metric_notes(sub.metrics_group, list(sub.metrics), preview.gate_metric_names(platform))
     refused = [d for d in downstream if d["refused"]]
@@ -397,6 +412,11 @@ def register(
         "group": target.group,
         "group_created": target.group_created,
         "datazone_project_id": target.project_id,
+        "dataset_asset": (
+            {k: sub.dataset_asset[k] for k in ("asset_id", "revision", "asset_name", "subscription_id")}
+            if sub.dataset_asset
+            else None
+        ),
         "dry_run": dry_run,
         "version": register_submission(target, sub, dry_run=dry_run),
         "downstream": downstream,

@@ -88,6 +88,9 @@ class Submission:
     dataset_uri: str | None = None
     dataset_hash: str | None = None
     """SHA-256 of the dataset's content; None when the kit could not read it."""
+    dataset_asset: dict[str, Any] | None = None
+    """The DataZone asset the dataset is (``register --subscribed-dataset``: what
+    :func:`scripts.datazone.datasets.subscribed` returns), for the card and lineage."""
     label: str | None = None
     description: str | None = None
     training: dict[str, Any] = field(default_factory=dict)
@@ -321,6 +324,11 @@ def version_key(sub: Submission, group: str, artifact_sha256: str) -> str:
             "bias_sha256": _sha256(sub.bias_report),
             "explainability_sha256": _sha256(sub.explainability_report),
             "dataset": [sub.dataset_uri, sub.dataset_hash],
+            **(
+                {"dataset_asset": [sub.dataset_asset["asset_id"], sub.dataset_asset["revision"]]}
+                if sub.dataset_asset is not None
+                else {}
+            ),
             # Only when given: the keys of versions registered without one stay what they were.
             **(
                 {"baseline_sha256": [_sha256(sub.baseline_statistics), _sha256(sub.baseline_constraints)]}

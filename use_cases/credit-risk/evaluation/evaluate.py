@@ -20,7 +20,8 @@ shipped beside this script from ``scripts/governance/``): the same bias and SHAP
 card is the sections the pipeline module wrote (``card_sections.json``: intended uses, business
 details, risk rating, caveats) plus what only this step knows: the model artifact, training
 details (the job, its data, hyperparameters and metrics), the quality, bias and explainability
-evaluations with the S3 URI of each report, and the use case's DataZone project.
+evaluations with the S3 URI of each report, the use case's DataZone project and, when the run
+read a subscribed dataset, that dataset's DataZone asset id and revision.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ SENSITIVE = "under_25"
 EXPLAINED_ROWS = 100
 SEED = 0
 QUALITY = "holdout-evaluation"
+#: What the pipeline passes for the dataset's asset id and revision when its input is no catalog
+#: asset (``mlgov pipeline start --data``): nothing is recorded then.
+UNSET = "unset"
 #: Key of checksums.json holding the version metadata the register step records.
 CHECKSUMS_KEY = "customer_metadata_properties"
 
@@ -147,9 +151,12 @@ def card(
     info = sections.setdefault("additional_information", {})
     info["custom_details"] = {
         **(info.get("custom_details") or {}),
-        "datazone_project_id": args.datazone_project_id,
+        meta.DATAZONE_PROJECT_KEY: args.datazone_project_id,
         "use_case": args.use_case,
     }
+    if args.dataset_asset_id not in ("", UNSET):
+        info["custom_details"][meta.DATASET_ASSET_KEY] = args.dataset_asset_id
+        info["custom_details"][meta.DATASET_REVISION_KEY] = args.dataset_revision
     sections["model_overview"] = {
         "model_creator": args.model_creator,
         "model_artifact": [args.model_artifact],
@@ -174,7 +181,11 @@ def main(argv: list[str]) -> int:
         "--explainability-uri",
     ):
         parser.add_argument(option, required=True)
+    parser.add_argument("--dataset-asset-id", default=UNSET, help="the input dataset's DataZone asset id")
+    parser.add_argument("--dataset-revision", default=UNSET, help="the asset's revision the run read")
     args = parser.parse_args(argv)
+    if (args.dataset_asset_id == UNSET) != (args.dataset_revision == UNSET):
+        parser.error("--dataset-asset-id and --dataset-revision go together")
     from threadpoolctl import threadpool_limits
 
     model, features, hyperparameters, training_metrics = _model(ROOT / "model")
