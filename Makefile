@@ -114,7 +114,8 @@ stress: $(VENV)/.installed
 # tests against each mutant of the functions named here; `mutmut results` lists every mutant not
 # killed (the functions outside this list are never run: "not checked", left out of the listing).
 # Fresh each time, so the listing never mixes runs. About 3 minutes on two cores.
-MUTATION_SCOPE := 'environments.schema.*' 'scripts.governance.promote.gates.*' \
+MUTATION_SCOPE := 'environments.fields.*' 'environments.schema.*' 'environments.rules.*' \
+	'scripts.governance.promote.gates.*' \
 	'scripts.governance.metadata.*' 'scripts.governance.evaluation.x_validate_*' \
 	'scripts.governance.evaluation.x_card_evaluations__*' 'scripts.governance.evaluation.x__group_name__*' \
 	'scripts.governance.evaluation.x_bias_metrics__*' 'scripts.governance.evaluation.x_has_explainability__*' \

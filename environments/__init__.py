@@ -3,15 +3,19 @@
 Plain data: imports neither ``modules`` (cdktf) nor ``scripts`` (boto3).
 """
 
-from .loader import DEFAULT_DIR, load_platform
-from .naming import ROLE_SUFFIXES, Names
-from .schema import (
+from .fields import (
     CARD_SECTIONS,
     KNOWN_REGIONS,
     LOG_RETENTION_DAYS,
+    ConfigError,
+    Tier,
+    UnknownEnvironmentError,
+)
+from .loader import DEFAULT_DIR, load_platform
+from .naming import ROLE_SUFFIXES, Names
+from .schema import (
     TIER_DEFAULTS,
     CiConfig,
-    ConfigError,
     EnvironmentConfig,
     GovernanceConfig,
     NetworkConfig,
@@ -19,8 +23,6 @@ from .schema import (
     RemoteStateConfig,
     RetentionConfig,
     StudioConfig,
-    Tier,
-    UnknownEnvironmentError,
     UseCase,
 )
 

@@ -23,7 +23,8 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from .schema import KNOWN_REGIONS, REFUSAL, ConfigError, EnvironmentConfig, PlatformConfig
+from .fields import KNOWN_REGIONS, REFUSAL, ConfigError
+from .schema import EnvironmentConfig, PlatformConfig
 
 __all__ = ["DEFAULT_DIR", "KNOWN_REGIONS", "PLATFORM_FILE", "load_platform"]
 

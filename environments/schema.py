@@ -5,20 +5,18 @@ else in the kit reads the YAML. Every object is a frozen pydantic dataclass (so
 ``dataclasses.replace`` re-validates) with its mappings read-only, so a stack or a script cannot
 change the configuration it was given.
 
-Rules live beside the fields they constrain: a field's type carries its pattern or range, a
-class's ``after`` validator the rules between its fields, and :class:`PlatformConfig` the rules
-between files (distinct accounts, non-overlapping CIDRs, the promotion graph, one DataZone home,
-derived names within AWS limits). Each rule written here raises :func:`refuse` with what was
-expected and what was found; the loader prefixes the file and the field.
+Rules live beside the fields they constrain: a field's type carries its pattern or range
+(:mod:`environments.fields`), a class's ``after`` validator the rules between its fields, and
+:class:`PlatformConfig` the rules between files (:mod:`environments.rules`: distinct accounts,
+non-overlapping CIDRs, the promotion graph, derived names within AWS limits; one DataZone home
+here). Each rule raises :func:`environments.fields.refuse` with what was expected and what was
+found; the loader prefixes the file and the field.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import enum
-import ipaddress
-import re
-from collections.abc import Callable, Collection, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, ClassVar
@@ -35,406 +33,43 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-
-class Tier(enum.StrEnum):
-    """What kind of account an environment is. Behaviour is keyed on the tier, never on the
-    free-text environment name, so a file called ``prod-eu.yaml`` with ``tier: prod`` gets every
-    production control."""
-
-    DEV = "dev"
-    STAGING = "staging"
-    PROD = "prod"
-
-    @property
-    def strict(self) -> bool:
-        """Staging and prod: only the approver role may change approval or card status."""
-        return self is not Tier.DEV
-
-
-#: Sections of a SageMaker model card that a governance gate may require.
-CARD_SECTIONS = (
-    "model_overview",
-    "intended_uses",
-    "business_details",
-    "training_details",
-    "evaluation_details",
-    "additional_information",
+from .fields import (
+    AccountId,
+    Bool,
+    Branch,
+    BucketName,
+    CardSection,
+    Cidr,
+    CiPrincipal,
+    EnvName,
+    GitHubRepository,
+    LifecycleStage,
+    LogRetentionDays,
+    NamePrefix,
+    Number,
+    OrganizationId,
+    ProfileName,
+    Region,
+    RoleName,
+    Str,
+    Tags,
+    Tier,
+    TrustedPrincipal,
+    UnknownEnvironmentError,
+    UseCaseName,
+    _again,
+    _at_least,
+    _between,
+    _empty,
+    _not_empty,
+    _number,
+    _read_only,
+    _refuse_all,
+    _tier,
+    _unique,
+    refuse,
 )
-
-#: Regions the kit knows SageMaker Studio, Model Registry and DataZone to be offered in.
-KNOWN_REGIONS = frozenset(
-    {
-        "us-east-1",
-        "us-east-2",
-        "us-west-2",
-        "ca-central-1",
-        "sa-east-1",
-        "eu-west-1",
-        "eu-west-2",
-        "eu-west-3",
-        "eu-central-1",
-        "eu-north-1",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ap-south-1",
-    }
-)
-
-#: The retention periods CloudWatch Logs accepts (PutRetentionPolicy ``retentionInDays``).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-#: The longest derived role name is "<prefix>-<env>-datazone-execution" (see naming.py).
-_LONGEST_ROLE_SUFFIX = len("-datazone-execution")
-#: The longest derived bucket name is "<prefix>-<env>-access-logs-<account id>".
-_LONGEST_BUCKET_SUFFIX = len("-access-logs-") + 12
-_MODEL_PACKAGE_GROUP = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-
-
-class ConfigError(ValueError):
-    """The configuration is invalid. Each problem (one line of the message) names the file, the
-    field and what was expected; the loader reports every problem it finds, not only the first."""
-
-    def __init__(self, *problems: str) -> None:
-        super().__init__("\n".join(problems))
-        self.problems: tuple[str, ...] = problems
-
-
-class UnknownEnvironmentError(ConfigError):
-    """An environment name that has no file in environments/."""
-
-
-#: The pydantic error type of every refusal written in this module (see :func:`refuse`).
-REFUSAL = "mlgov_config"
-
-
-def refuse(expected: str, *, field: str = "", file: str = "") -> PydanticCustomError:
-    """A validation error the loader turns into ``<file>: <field>: <expected>``.
-
-    ``field`` is appended to the location pydantic reports (a class validator is located at its
-    object, not at the field it judges); ``file`` replaces the file being validated (a rule
-    between files blames the file that has to change).
-    """
-    return PydanticCustomError(REFUSAL, "{expected}", {"expected": expected, "field": field, "file": file})
-
-
-def _refuse_all(problems: Sequence[PydanticCustomError], title: str, value: Any) -> ValidationError:
-    """Several refusals at once (a validator can raise only one error, or a ValidationError that
-    carries many); each keeps its field and file for the loader."""
-    return ValidationError.from_exception_data(
-        title, [InitErrorDetails(type=p, loc=(), input=value) for p in problems]
-    )
-
-
-def _again(errors: Sequence[Any]) -> list[InitErrorDetails]:
-    """Errors of a nested validation, re-raised with the ones found beside it."""
-    again: list[InitErrorDetails] = []
-    for error in errors:
-        ctx = error.get("ctx") or {}
-        kind = PydanticCustomError(REFUSAL, "{expected}", ctx) if error["type"] == REFUSAL else error["type"]
-        again.append(InitErrorDetails(type=kind, loc=error["loc"], input=error["input"], ctx=ctx))
-    return again
-
-
-# -- field types: a type with its rule and the expectation an error states ----------------------
-
-
-def _matching(pattern: str, what: str) -> AfterValidator:
-    regex = re.compile(pattern)
-
-    def check(value: str) -> str:
-        if not regex.fullmatch(value):
-            raise refuse(f"expected {what}, got {value!r}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _between(low: int, high: int, what: str) -> AfterValidator:
-    def check(value: int) -> int:
-        if not low <= value <= high:
-            raise refuse(f"expected {low} to {high} {what}, got {value}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _among(allowed: Collection[Any], what: str) -> AfterValidator:
-    def check(value: Any) -> Any:
-        if value not in allowed:
-            raise refuse(f"expected {what}, got {value!r}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _at_least(low: int, what: str) -> AfterValidator:
-    def check(value: int) -> int:
-        if value < low:
-            raise refuse(f"expected at least {low} {what}, got {value}")
-        return value
-
-    return AfterValidator(check)
-
-
-def _unique(expected: str, key: Callable[[Any], Hashable] = lambda v: v) -> AfterValidator:
-    def check(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        if len({key(v) for v in values}) != len(values):
-            raise refuse(expected)
-        return values
-
-    return AfterValidator(check)
-
-
-def _not_empty(expected: str) -> AfterValidator:
-    def check(values: tuple[Any, ...]) -> tuple[Any, ...]:
-        if not values:
-            raise refuse(expected)
-        return values
-
-    return AfterValidator(check)
-
-
-def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
-    return MappingProxyType(dict(value))
-
-
-def _account_id(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise refuse(
-            "expected a 12-digit account id as a quoted string "
-            f"(YAML drops leading zeros from numbers), got {value!r}"
-        )
-    return value
-
-
-def _tier(value: Any) -> Tier:
-    if isinstance(value, Tier):
-        return value
-    if isinstance(value, str) and value in {t.value for t in Tier}:
-        return Tier(value)
-    raise refuse(f"expected one of {', '.join(t.value for t in Tier)}, got {value!r}")
-
-
-def _cidr(value: str) -> str:
-    try:
-        network = ipaddress.ip_network(value, strict=True)
-    except ValueError as exc:
-        raise refuse(f"expected an IPv4 CIDR block like 10.10.0.0/16, got {value!r} ({exc})") from None
-    if network.version != 4 or not 16 <= network.prefixlen <= 24:
-        raise refuse(f"expected an IPv4 block between /16 and /24, got {value!r}")
-    return value
-
-
-def _number(value: Any) -> float:
-    # bool is an int; a metric floor of `true` is a typo, not 1.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise refuse(f"expected a number, got {value!r}")
-    return float(value)
-
-
-def _tag_key(value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or not re.fullmatch(r"[\w.:/=+@ -]{1,128}", value)
-        or value.lower().startswith("aws:")
-    ):
-        raise refuse("expected a tag key of 1-128 characters not starting with aws:")
-    return value
-
-
-def _tag_value(value: Any) -> str:
-    if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 256:
-        raise refuse(f"expected a string value of at most 256 characters, got {value!r}")
-    return str(value)
-
-
-Str = Annotated[str, Strict()]
-Bool = Annotated[bool, Strict()]
-Number = Annotated[float, BeforeValidator(_number)]
-
-EnvName = Annotated[
-    str,
-    Strict(),
-    _matching(r"[a-z][a-z0-9-]{1,31}", "2-32 lowercase letters, digits or hyphens starting with a letter"),
-]
-NamePrefix = Annotated[
-    str,
-    Strict(),
-    _matching(r"[a-z][a-z0-9-]{1,11}", "2-12 lowercase letters, digits or hyphens starting with a letter"),
-]
-OrganizationId = Annotated[
-    str, Strict(), _matching(r"o-[a-z0-9]{10,32}", "an AWS Organization id like o-a1b2c3d4e5")
-]
-AccountId = Annotated[
-    str, Strict(), BeforeValidator(_account_id), _matching(r"\d{12}", "a 12-digit AWS account id")
-]
-Region = Annotated[
-    str, Strict(), _among(KNOWN_REGIONS, f"a known AWS region ({', '.join(sorted(KNOWN_REGIONS))})")
-]
-RoleName = Annotated[
-    str, Strict(), _matching(r"[\w+=,.@-]{1,64}", "an IAM role name of at most 64 characters")
-]
-_PRINCIPAL = r"arn:aws:(iam|sts)::\d{12}:(root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)"
-_PRINCIPAL_TEXT = "an IAM principal ARN (arn:aws:iam::<account>:root|role/...|user/...)"
-#: A role or user named exactly, or a role ARN pattern (``*`` / ``?``: IAM Identity Center
-#: permission sets' roles carry a generated suffix).
-_NAMED_PRINCIPAL = re.compile(r"arn:aws:iam::(\d{12}):(role|user)/([\w+=,.@/-]+)")
-_ROLE_PATTERN = re.compile(r"arn:aws:iam::(\d{12}):role/([\w+=,.@/*?-]+)")
-_NAMED_TEXT = (
-    "an IAM role or user ARN (arn:aws:iam::<account>:role/<name> or :user/<name>), or an IAM "
-    "Identity Center permission set's role pattern (arn:aws:iam::<account>:role/aws-reserved/"
-    "sso.amazonaws.com/AWSReservedSSO_<permission set>_*)"
-)
-#: Literal characters a role pattern's last path segment must keep: ``role/*`` or a path
-#: ending in ``/*`` would trust every role of the account, as the account root does.
-_PATTERN_LITERAL_MIN = 4
-
-
-def _trusted_principal(value: Any) -> str:
-    """A principal a kit role's trust policy may name: never the account root nor anyone.
-
-    The account root in a trust policy lets every principal of the account whose own policies
-    allow ``sts:AssumeRole`` become the role (the deploy role, a CI job, a compromised
-    workstation's profile); ``*`` lets anyone. A pattern must name a role and keep a literal
-    name: the trust matches it with ``ArnLike`` on ``aws:PrincipalArn``.
-    """
-    if not isinstance(value, str):
-        raise refuse(f"expected {_NAMED_TEXT}, got {value!r}")
-    if value.strip() == "*" or re.fullmatch(r"arn:aws:iam::\*:.*", value):
-        raise refuse(
-            f"expected {_NAMED_TEXT}, got {value!r}: a wildcard principal would let anyone assume the role"
-        )
-    if re.fullmatch(r"\d{12}|arn:aws:iam::\d{12}:root", value):
-        raise refuse(
-            f"expected {_NAMED_TEXT}, got the account root {value!r}: it would let every principal of "
-            "the account that IAM allows sts:AssumeRole (the deploy role, a CI job) take the role; name "
-            "the roles or users, or the permission set's role pattern"
-        )
-    if value.startswith("arn:aws:sts::"):
-        raise refuse(
-            f"expected {_NAMED_TEXT}, got the session {value!r}: name the role, not one session of it"
-        )
-    if _NAMED_PRINCIPAL.fullmatch(value):
-        return value
-    pattern = _ROLE_PATTERN.fullmatch(value)
-    if pattern is None:
-        raise refuse(f"expected {_NAMED_TEXT}, got {value!r}")
-    last = pattern.group(2).rsplit("/", 1)[-1]
-    if len(re.sub(r"[*?]", "", last)) < _PATTERN_LITERAL_MIN:
-        raise refuse(
-            f"expected a role pattern that keeps the role's name (at least {_PATTERN_LITERAL_MIN} literal "
-            f"characters after the last /), got {value!r}: it would match nearly every role of the account"
-        )
-    return value
-
-
-def is_pattern(principal: str) -> bool:
-    """True for a role ARN pattern (matched with ``ArnLike`` on ``aws:PrincipalArn``)."""
-    return "*" in principal or "?" in principal
-
-
-def concrete_principal(principal: str) -> str:
-    """A principal ARN that ``principal`` names: itself, or for a role pattern the pattern with
-    each ``*`` the word ``local`` and each ``?`` an ``x`` (``..._MLGovApprover_*`` ->
-    ``..._MLGovApprover_local``): the local cloud creates it, the access matrix tries it."""
-    return principal.replace("*", "local").replace("?", "x")
-
-
-def principal_account(principal: str) -> str:
-    """The account of a principal ARN or pattern (always literal: the schema refuses ``*``)."""
-    return principal.split(":")[4]
-
-
-Principal = Annotated[str, Strict(), _matching(_PRINCIPAL, _PRINCIPAL_TEXT)]
-TrustedPrincipal = Annotated[str, BeforeValidator(_trusted_principal)]
-LifecycleStage = Annotated[
-    str,
-    Strict(),
-    _matching(
-        r"[A-Za-z0-9][A-Za-z0-9 _-]{0,62}",
-        "a ModelLifeCycle stage name (letters, digits, space, _ or -; at most 63)",
-    ),
-]
-Cidr = Annotated[str, Strict(), AfterValidator(_cidr)]
-ProfileName = Annotated[
-    str,
-    Strict(),
-    _matching(
-        r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "a SageMaker user profile name (letters, digits, hyphens; at most 63)",
-    ),
-]
-UseCaseName = Annotated[
-    str, Strict(), _matching(r"[a-z][a-z0-9-]{1,39}", "2-40 lowercase letters, digits or hyphens")
-]
-CardSection = Annotated[str, Strict(), _among(CARD_SECTIONS, f"one of {', '.join(CARD_SECTIONS)}")]
-BucketName = Annotated[
-    str,
-    Strict(),
-    _matching(
-        r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
-        "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
-    ),
-]
-GitHubRepository = Annotated[
-    str,
-    Strict(),
-    _matching(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}", "a GitHub repository as owner/name"),
-]
-# Git ref names: no wildcards here, the deploy role trusts exact subjects only.
-Branch = Annotated[
-    str,
-    Strict(),
-    _matching(
-        r"(?!/)(?!.*//)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}(?<!/)",
-        "a branch name like main (exact names, no wildcards)",
-    ),
-]
-CiPrincipal = Annotated[
-    str, Strict(), _matching(_PRINCIPAL, f"{_PRINCIPAL_TEXT} (exact names, no wildcards)")
-]
-LogRetentionDays = Annotated[
-    int,
-    Strict(),
-    _among(
-        LOG_RETENTION_DAYS,
-        f"a retention in days CloudWatch Logs accepts ({', '.join(map(str, LOG_RETENTION_DAYS))})",
-    ),
-]
-Tags = Annotated[
-    Mapping[Annotated[str, BeforeValidator(_tag_key)], Annotated[str, BeforeValidator(_tag_value)]],
-    AfterValidator(_read_only),
-]
-
-
-def _empty() -> Mapping[str, Any]:
-    return MappingProxyType({})
-
+from .rules import _check_accounts, _check_derived_names, _check_networks, _check_promotion_graph
 
 # -- sections -------------------------------------------------------------------------------------
 
@@ -693,7 +328,7 @@ class EnvironmentConfig(_Section):
         _not_empty("expected at least one IAM principal allowed to act as a data scientist here"),
         _unique("expected unique principals"),
     ]
-    """Who may assume the data-scientist role (:func:`_trusted_principal`: named roles or users,
+    """Who may assume the data-scientist role (:func:`environments.fields._trusted_principal`: named roles or users,
     or a permission set's role pattern; never the account root)."""
     approvers: Annotated[
         tuple[TrustedPrincipal, ...],
@@ -920,108 +555,3 @@ class PlatformConfig(_Section):
         goes the other way round: ``promotion_order()``.
         """
         return list(reversed(self.promotion_order()))
-
-
-# -- rules between files ----------------------------------------------------------------------------
-
-
-# Each rule yields every refusal it finds; PlatformConfig reports them all at once.
-
-
-def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
-    """Names built from ``name_prefix`` (platform.yaml) and an environment file fit AWS limits."""
-    for env in envs:
-        for i, uc in enumerate(env.use_cases):
-            group = f"{prefix}-{uc.name}"
-            if not _MODEL_PACKAGE_GROUP.fullmatch(group):
-                yield refuse(
-                    f"model package group name {group!r} breaks SageMaker's pattern",
-                    field=f"use_cases[{i}].name",
-                    file=env.source,
-                )
-        base = f"{prefix}-{env.name}"
-        if len(base) + _LONGEST_ROLE_SUFFIX > 64:
-            yield refuse(
-                f"derived IAM role name {base}-datazone-execution exceeds 64 characters; "
-                "shorten name_prefix or name",
-                field="name",
-                file=env.source,
-            )
-        if len(base) + _LONGEST_BUCKET_SUFFIX > 63:
-            yield refuse(
-                f"derived bucket name {base}-access-logs-{env.account_id} exceeds 63 characters; "
-                "shorten name_prefix or name",
-                field="name",
-                file=env.source,
-            )
-
-
-def _check_accounts(envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
-    seen: dict[str, EnvironmentConfig] = {}
-    for env in envs:
-        other = seen.setdefault(env.account_id, env)
-        if other is not env:
-            yield refuse(
-                f"expected an account of its own, but {env.account_id} is already used by "
-                f"{other.name!r} in {other.source} (one AWS account per environment)",
-                field="account_id",
-                file=env.source,
-            )
-
-
-def _check_networks(envs: Sequence[EnvironmentConfig]) -> Iterator[PydanticCustomError]:
-    nets = [(e, ipaddress.ip_network(e.network.cidr)) for e in envs]
-    for i, (a, net_a) in enumerate(nets):
-        for b, net_b in nets[i + 1 :]:
-            # overlaps() is symmetric: b inside a, a inside b, or equal (subnet_of is one-way)
-            if net_a.overlaps(net_b):
-                yield refuse(
-                    f"expected a block not overlapping {a.name}'s {a.network.cidr}, got {b.network.cidr}",
-                    field="network.cidr",
-                    file=b.source,
-                )
-
-
-def _check_promotion_graph(envs: Mapping[str, EnvironmentConfig]) -> Iterator[PydanticCustomError]:
-    for env in envs.values():
-        if env.promotes_from is None:
-            continue
-        if env.promotes_from == env.name:
-            yield refuse("an environment cannot promote from itself", field="promotes_from", file=env.source)
-            continue
-        if env.promotes_from not in envs:
-            yield refuse(
-                f"expected one of {', '.join(sorted(envs))} or null, got {env.promotes_from!r}",
-                field="promotes_from",
-                file=env.source,
-            )
-            continue
-        upstream = envs[env.promotes_from]
-        missing = sorted({u.name for u in env.use_cases} - {u.name for u in upstream.use_cases})
-        if missing:
-            yield refuse(
-                f"{', '.join(missing)} not defined upstream in {upstream.name}; "
-                "a use case must exist where its versions are promoted from",
-                field="use_cases",
-                file=env.source,
-            )
-    # Cycles: walk upstream from every environment (links refused above end the walk); each
-    # cycle is reported once, from the first environment whose walk meets it.
-    reported: set[frozenset[str]] = set()
-    for env in envs.values():
-        seen = [env.name]
-        current = env
-        while (upstream_name := current.promotes_from) is not None:
-            if upstream_name not in envs or upstream_name == current.name:
-                break
-            if upstream_name in seen:
-                cycle = frozenset(seen[seen.index(upstream_name) :])
-                if cycle not in reported:
-                    reported.add(cycle)
-                    chain = " -> ".join([*seen, upstream_name])
-                    yield refuse(
-                        f"promotion chain has a cycle: {chain}", field="promotes_from", file=env.source
-                    )
-                break
-            seen.append(upstream_name)
-            current = envs[upstream_name]

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from environments.schema import is_pattern, principal_account
+from environments.fields import is_pattern, principal_account
 
 Statement = dict[str, Any]
 

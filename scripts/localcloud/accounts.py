@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from environments import load_platform
-from environments.schema import concrete_principal
+from environments.fields import concrete_principal
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ SIGN_IN_POLICY = json.dumps(
 
 def stand_in(principal: str) -> str:
     """The concrete principal the local cloud creates for ``principal`` (itself, or a pattern
-    made concrete: ``environments.schema.concrete_principal``)."""
+    made concrete: ``environments.fields.concrete_principal``)."""
     return concrete_principal(principal)
 
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from environments import EnvironmentConfig, PlatformConfig
-from environments.schema import concrete_principal
+from environments.fields import concrete_principal
 from scripts.aws import RETRY_CONFIG as RETRY
 from scripts.deploy import DeployError, StepResult, deploy
 from scripts.deploy.runner import Runner

@@ -38,7 +38,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from environments import Names
-from environments.schema import concrete_principal
+from environments.fields import concrete_principal
 from tests.e2e.deployed import RETRY, DeployedCloud
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_after_workflow]

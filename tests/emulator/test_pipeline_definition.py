@@ -17,6 +17,8 @@ import pytest
 from moto.sagemaker.exceptions import ValidationError
 
 from scripts.localcloud.moto_ext.sagemaker import pipeline_definition as pd
+from scripts.localcloud.moto_ext.sagemaker import pipeline_expressions as pe
+from scripts.localcloud.moto_ext.sagemaker import pipeline_schema as ps
 
 FIXTURE = Path(__file__).parent / "fixtures" / "credit_risk_pipeline_definition.json"
 
@@ -34,14 +36,14 @@ def refused(definition: Any) -> str:
 
 
 def test_the_vendored_schema_is_aws_published_file_unchanged():
-    assert hashlib.sha256(pd.SCHEMA_FILE.read_bytes()).hexdigest() == pd.SCHEMA_SOURCE["sha256"]
-    assert pd.published_schema()["title"] == "SageMaker Pipeline Definition JSON Schema"
+    assert hashlib.sha256(ps.SCHEMA_FILE.read_bytes()).hexdigest() == ps.SCHEMA_SOURCE["sha256"]
+    assert ps.published_schema()["title"] == "SageMaker Pipeline Definition JSON Schema"
 
 
 def test_the_sdk_definition_needs_each_amendment_and_passes_with_them():
     """The published schema refuses what the SDK writes (so the amendments are needed, each for
     something named here); the amended schema and the argument check accept it."""
-    published = "\n".join(pd.schema_errors(sdk_definition(), amended=False))
+    published = "\n".join(ps.schema_errors(sdk_definition(), amended=False))
     for stale in (
         "'PipelineExperimentConfig' were unexpected",  # top-level experiment config
         "'PropertyFiles' was unexpected",  # property files of a processing step
@@ -51,7 +53,7 @@ def test_the_sdk_definition_needs_each_amendment_and_passes_with_them():
         "'RegisterModel' is not one of ['Training']",  # a register step inside a branch
     ):
         assert stale in published
-    assert pd.schema_errors(sdk_definition()) == []
+    assert ps.schema_errors(sdk_definition()) == []
     parsed = pd.parse(json.dumps(sdk_definition()))
     depends = {name: set(step.depends_on) for name, step in parsed.steps.items()}
     assert depends == {
@@ -71,7 +73,7 @@ def test_the_sdk_definition_needs_each_amendment_and_passes_with_them():
 
 
 def test_each_amendment_names_its_source():
-    for amendment in pd.AMENDMENTS:
+    for amendment in ps.AMENDMENTS:
         assert amendment.what and amendment.source
 
 
@@ -119,8 +121,8 @@ def test_text_that_is_not_a_json_object_is_refused():
     assert refused("[1, 2]").endswith("Expecting start of Json Object.")
 
 
-def resolver(properties: dict[str, Any], files: dict[str, Any] | None = None) -> pd.Resolver:
-    return pd.Resolver(
+def resolver(properties: dict[str, Any], files: dict[str, Any] | None = None) -> pe.Resolver:
+    return pe.Resolver(
         parameters={"Threshold": 0.7, "Flag": True, "Name": "x"},
         execution={"PipelineExecutionId": "abc123def456", "PipelineName": "p"},
         experiment={"ExperimentName": "p", "TrialName": "abc123def456"},
@@ -165,9 +167,9 @@ def test_expressions_resolve_parameters_properties_joins_and_json():
         0.7,
         {"k": "abc123def456"},
     ]
-    with pytest.raises(pd.ExpressionError, match=r"Invalid JSON path 'metrics\.f1'"):
+    with pytest.raises(pe.ExpressionError, match=r"Invalid JSON path 'metrics\.f1'"):
         r.resolve({"Std:JsonGet": {"S3Uri": "s3://b/eval/evaluation.json", "Path": "metrics.f1"}})
-    with pytest.raises(pd.ExpressionError, match="did not run"):
+    with pytest.raises(pe.ExpressionError, match="did not run"):
         r.resolve({"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"})
 
 
@@ -175,7 +177,7 @@ def test_conditions_compare_as_sagemaker_does():
     r = resolver({})
 
     def holds(condition: dict[str, Any]) -> bool:
-        return pd.condition_holds(condition, r)
+        return pe.condition_holds(condition, r)
 
     threshold = {"Get": "Parameters.Threshold"}
     assert holds({"Type": "GreaterThanOrEqualTo", "LeftValue": 0.7, "RightValue": threshold})
@@ -193,17 +195,17 @@ def test_conditions_compare_as_sagemaker_does():
             ],
         }
     )
-    with pytest.raises(pd.ExpressionError, match="not of the same type"):
+    with pytest.raises(pe.ExpressionError, match="not of the same type"):
         holds({"Type": "Equals", "LeftValue": "1", "RightValue": 1})
-    with pytest.raises(pd.ExpressionError, match="not supported between"):
+    with pytest.raises(pe.ExpressionError, match="not supported between"):
         holds({"Type": "GreaterThan", "LeftValue": "1", "RightValue": 0.5})
 
 
 def test_parameter_values_are_typed_or_refused():
-    assert pd.typed_value(pd.ParameterDef("n", "Integer"), "3") == 3
-    assert pd.typed_value(pd.ParameterDef("f", "Float"), "0.75") == 0.75
-    assert pd.typed_value(pd.ParameterDef("b", "Boolean"), "TRUE") is True
-    assert pd.typed_value(pd.ParameterDef("s", "String"), 5) == "5"
+    assert pe.typed_value(pd.ParameterDef("n", "Integer"), "3") == 3
+    assert pe.typed_value(pd.ParameterDef("f", "Float"), "0.75") == 0.75
+    assert pe.typed_value(pd.ParameterDef("b", "Boolean"), "TRUE") is True
+    assert pe.typed_value(pd.ParameterDef("s", "String"), 5) == "5"
     for parameter, value in (("Integer", "3.5"), ("Float", "high"), ("Boolean", "yes")):
         with pytest.raises(ValidationError, match=f"is not a valid {parameter}"):
-            pd.typed_value(pd.ParameterDef("p", parameter), value)
+            pe.typed_value(pd.ParameterDef("p", parameter), value)

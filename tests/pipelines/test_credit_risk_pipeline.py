@@ -26,7 +26,7 @@ from moto import mock_aws
 
 from scripts.governance import credit_data
 from scripts.localcloud.moto_ext import install
-from scripts.localcloud.moto_ext.sagemaker import pipeline_definition
+from scripts.localcloud.moto_ext.sagemaker import pipeline_definition, pipeline_schema
 from scripts.pipelines.contract import PipelineContext, build
 from tests.emulator.workflow_support import sagemaker_role, steps_of, wait_execution
 
@@ -90,7 +90,7 @@ def _normalized(definition: dict[str, Any]) -> str:
 
 def test_the_sdk_definition_validates_against_the_vendored_schema_and_is_the_fixture(local_cloud):
     definition = json.loads(build(local_cloud["context"]).definition())
-    assert pipeline_definition.schema_errors(definition) == []
+    assert pipeline_schema.schema_errors(definition) == []
     parsed = pipeline_definition.parse(json.dumps(definition))
     assert list(parsed.steps) == [
         "Preprocess",

@@ -1,5 +1,5 @@
-"""Rules of environments/schema.py that tests/unit/test_config.py let a mutant through
-(docs/mutation.md). Like test_config.py, each bad configuration is a copy of the shipped files
+"""Rules of environments/schema.py, fields.py and rules.py that tests/unit/test_config.py let a
+mutant through (docs/mutation.md). Like test_config.py, each bad configuration is a copy of the shipped files
 with one change, and the error must name the file, the field and the expectation."""
 
 from __future__ import annotations

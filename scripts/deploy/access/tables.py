@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from environments import PlatformConfig
+from environments.fields import concrete_principal
 from environments.naming import Names
-from environments.schema import concrete_principal
 
 from .actions import ROLES, actions, role_caller, roles_of
 from .decide import Action, Caller, Matrix, Request, Verdict
@@ -55,7 +55,7 @@ def who_may_assume(
     """``{taker: {role: verdict}}``: may each caller of :data:`TAKERS` take each role of
     :data:`TAKEN` in ``env_name`` (``None``: no such caller here, e.g. no promotion operator)?
     A person is the concrete principal the configuration names first (a pattern made concrete,
-    ``environments.schema.concrete_principal``), its own policies allowing ``sts:AssumeRole``; a
+    ``environments.fields.concrete_principal``), its own policies allowing ``sts:AssumeRole``; a
     GitHub job is its OIDC token's subject."""
     env = platform.env(env_name)
     names = Names.of(platform, env)

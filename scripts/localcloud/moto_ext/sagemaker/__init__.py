@@ -6,7 +6,8 @@ backend moto builds, with the model registry, Search and tags), composed of one
 spaces and apps, their provisioning delay), ``lineage.py`` (artifacts, actions, contexts and
 associations), ``cards.py`` (standalone model cards and their export jobs, with ``pdf.py``),
 ``pipelines.py`` (pipelines and their executions, run by ``pipeline_executor.py`` from a definition
-``pipeline_definition.py`` checks; and through ``jobs.py`` the processing and training jobs,
+``pipeline_definition.py`` checks against ``pipeline_schema.py``, its expressions evaluated by
+``pipeline_expressions.py``; and through ``jobs.py`` the processing and training jobs,
 run by ``job_runs.py`` with ``transfers.py``, ``service_role.py`` and ``workflow_lineage.py``) and
 ``serving.py`` (hosting, batch transform and Model Monitor: ``endpoints.py`` with
 ``endpoint_records.py``, ``deployments.py`` and ``deployment_runs.py``, ``transform.py``,

@@ -40,7 +40,8 @@ from moto.sagemaker.exceptions import SagemakerClientError
 
 from ..state_lock import STATE_LOCK
 from . import workflow_lineage
-from .pipeline_definition import ExpressionError, Resolver, StepDef, condition_holds, text_of
+from .pipeline_definition import StepDef
+from .pipeline_expressions import ExpressionError, Resolver, condition_holds, text_of
 from .service_role import RoleSession, assume_for_sagemaker
 
 if TYPE_CHECKING:

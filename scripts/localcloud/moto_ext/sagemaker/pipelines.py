@@ -38,7 +38,7 @@ from moto.sagemaker.utils import arn_formatter
 from moto.utilities.paginator import paginate
 
 from ..state_lock import STATE_LOCK
-from . import pipeline_definition
+from . import pipeline_expressions
 from .jobs import JobsBackend
 from .utils import sort_by_order, without_none
 
@@ -253,7 +253,7 @@ class PipelineExecution(BaseModel):
             if isinstance(value, dict) and isinstance(value.get("Get"), str):
                 head, _, rest = value["Get"].partition(".")
                 value = variables.get(rest) if head == "Execution" else self.parameters.get(rest)
-            resolved[key] = pipeline_definition.text_of(value)
+            resolved[key] = pipeline_expressions.text_of(value)
         return resolved
 
     def variables(self) -> dict[str, Any]:
@@ -302,7 +302,7 @@ class PipelineExecution(BaseModel):
 
     def parameter_list(self) -> list[ExecutionParameter]:
         return [
-            ExecutionParameter(name, pipeline_definition.text_of(value))
+            ExecutionParameter(name, pipeline_expressions.text_of(value))
             for name, value in self.parameters.items()
         ]
 
@@ -484,7 +484,7 @@ class PipelineBackend(JobsBackend):
                 raise ValidationError(
                     f"Pipeline parameter '{name}' is not defined in the pipeline definition (defined: {defined})."
                 )
-            values[name] = pipeline_definition.typed_value(parameter, item.get("Value"))
+            values[name] = pipeline_expressions.typed_value(parameter, item.get("Value"))
         for name, parameter in definition.parameters.items():
             if name in values:
                 continue
@@ -492,7 +492,7 @@ class PipelineBackend(JobsBackend):
                 raise ValidationError(
                     f"Pipeline parameter '{name}' has no default value and was not given one."
                 )
-            values[name] = pipeline_definition.typed_value(parameter, parameter.default)
+            values[name] = pipeline_expressions.typed_value(parameter, parameter.default)
         return values
 
     def execution(self, arn: str) -> PipelineExecution:
