@@ -34,7 +34,12 @@ from .conftest import audit_records, make_promotable
 from .served import Served, served_cloud, shell
 
 #: ``mlgov promote`` whose copy step hangs after its first copy landed, until the test kills it.
+#: Its first line gives SIGINT Python's own handler, as a shell with job control starts a command:
+#: a suite started in the background by a non-interactive shell (``make test &``, a CI runner)
+#: inherits SIGINT ignored, and Python installs its KeyboardInterrupt handler only when SIGINT is
+#: not ignored at start, so the child would sleep through the test's Ctrl-C.
 HANGING_PROMOTE = """
+import signal; signal.signal(signal.SIGINT, signal.default_int_handler)
 import sys, time
 from scripts.governance.promote import copy
 real = copy.server_side_copy
@@ -48,8 +53,7 @@ from scripts.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 #: How long a subprocess may take to start and reach its first copy, or to stop after Ctrl-C (its
-#: heartbeat thread joined, its lock deleted), on a loaded machine: a deadline, not a speed bound
-#: (the Ctrl-C exit took over 60 s once with four other suites on two cores).
+#: heartbeat thread joined, its lock deleted), on a loaded machine: a deadline, not a speed bound.
 START_DEADLINE_S = 240
 #: The dev version each test promotes into staging (v2, the forest, and v3, the stump, are the
 #: samples staging's gates judge differently; v4 and v5 are copies of v1).
