@@ -537,6 +537,55 @@ def test_html_without_details_says_so():
     assert "were not collected" in doc and "<li>none</li>" in doc
 
 
+def test_html_shows_both_kinds_of_monitor_violation():
+    """Model Monitor's data-quality violations name a feature, the bias-drift check's a facet and a
+    metric: the served version's row shows each as it is (the e2e demo's drift once failed here)."""
+    data_quality = {
+        "feature_name": "<income>",
+        "constraint_check_type": "baseline_drift_check",
+        "description": "Baseline drift distance: 0.9 exceeds threshold: 0.1",
+    }
+    bias = {
+        "facet": "age_group",
+        "facet_value": "young",
+        "metric_name": "DPPL",
+        "constraint_check_type": "bias_drift_check",
+        "description": "Value 0.4 does not meet the constraint requirement",
+    }
+    row = report.VersionRow(
+        env="prod",
+        account="333333333333",
+        use_case="credit-risk",
+        group="g",
+        version=1,
+        arn="arn:x/1",
+        approval="Approved",
+        approval_description=None,
+        card="Approved",
+        card_content=None,
+        card_error=None,
+        stage="prod",
+        stage_status="Deployed",
+        source_arn=None,
+        promoted_to=(),
+        came_from=None,
+        went_to=None,
+        last_audit=None,
+        monitoring={
+            "data_quality": {"run": "20261206120000", "uri": "s3://b/dq", "violations": [data_quality]},
+            "bias_drift": {"run": "20261206120100", "uri": "s3://b/bd", "violations": [bias]},
+            "error": None,
+        },
+    )
+    doc = report.render_html(
+        report.Report(
+            environments=("prod",), versions=(row,), chains=(), details=True, generated="now", seconds=0.0
+        )
+    )
+    assert "&lt;income&gt;" in doc and "baseline_drift_check" in doc
+    assert "age_group=young DPPL" in doc and "bias_drift_check" in doc
+
+
 # -- the command --------------------------------------------------------------------------------
 def test_cli_table_and_json(cloud, platform, capsys):
     chain_workflow(cloud, platform)
