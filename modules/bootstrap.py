@@ -41,9 +41,9 @@ from environments.naming import Names
 from environments.schema import CiConfig, EnvironmentConfig, PlatformConfig
 
 from .buckets import AccessLogBucket, HardenedBucket, Lifecycle
-from .iam import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, github_trust
 from .policy import Statement, document, statement
 from .providers import aws_provider, state_backend
+from .roles import GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, github_trust
 
 #: GitHub's published certificate thumbprints. IAM no longer checks them for this provider (it
 #: trusts GitHub's root CAs), but the API still accepts and older provider versions require them.

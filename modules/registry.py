@@ -13,8 +13,8 @@ from constructs import Construct
 
 from environments.naming import Names
 
-from .iam import GATE_RECORD_KEY, GATES_PASSED
 from .policy import Statement, document, org_condition, statement
+from .role_basics import GATE_RECORD_KEY, GATES_PASSED
 
 #: Exactly what a downstream promotion role may do on an upstream group: read versions. Never
 #: UpdateModelPackage: IAM cannot limit it to some parameters, so a downstream role holding it
@@ -108,7 +108,7 @@ def one_writer_statements(versions: list[str], writers: Writers) -> list[Stateme
     """The strict tier's group policy denies (see :class:`ModelRegistry`).
 
     ``aws:PrincipalArn`` is the role's ARN for every session of it. The gate record condition is
-    the approver role's own (``modules/iam.py``: ``sagemaker:CurrentCustomerMetadataProperties``).
+    the approver role's own (``modules/role_basics.py``: ``sagemaker:CurrentCustomerMetadataProperties``).
     A deny in a resource policy applies to the group's own account as to any other (IAM User
     Guide, "Policy evaluation logic": an explicit deny in any policy wins).
     """

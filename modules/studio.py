@@ -26,7 +26,7 @@ class Studio(Construct):
     as the ``sts:SourceIdentity`` of the execution role's session (SageMaker API reference,
     DomainSettings; Developer Guide, "Monitoring user resource access ... with sourceIdentity"),
     which the role's Studio policy matches with ``${aws:SourceIdentity}`` so that a user manages
-    only their own spaces and apps (``modules/iam.py``, ``studio_statements``), and which
+    only their own spaces and apps (``modules/roles.py``, ``studio_statements``), and which
     CloudTrail records per call. The role's trust allows ``sts:SetSourceIdentity`` for it.
     """
 

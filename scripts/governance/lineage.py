@@ -476,7 +476,7 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
 # -- mlgov lineage -------------------------------------------------------------------------------
 #: The role a lineage walk reads every account as, by default: the model approver, the one role
 #: whose policy grants the whole lineage read (List and Describe of artifacts and actions,
-#: modules/iam.py ``ReportSearchAndLineage``/``ReportDescribeLineage``; the promotion role may list
+#: modules/roles.py ``ReportSearchAndLineage``/``ReportDescribeLineage``; the promotion role may list
 #: but not describe) and nothing that writes an artifact or registers a version. The reviewer who
 #: reads a version's lineage is the one who approves it.
 READER_ROLE = "approver"

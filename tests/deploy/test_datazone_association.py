@@ -157,7 +157,7 @@ def test_apply_ends_with_every_associated_account_associated_and_a_second_run_ac
 def _data_scientist(cloud: LocalCloud, platform: PlatformConfig, env: EnvironmentConfig):
     """A DataZone client acting as a role of ``env`` holding exactly the kit's data-scientist
     DataZone policy (modules/iam.py), created here because no stack was applied."""
-    from modules.iam import datazone_project_statements
+    from modules.roles import datazone_project_statements
 
     home = platform.datazone_home
     deploy = _session(cloud, env)

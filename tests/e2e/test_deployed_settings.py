@@ -311,7 +311,7 @@ def denied_everywhere(stmts: list[dict[str, Any]], action: str) -> bool:
 
 
 #: The kit's two managed policies, attached to every role that registers or updates versions:
-#: deny-only (``modules/iam.py``: governance_metadata_guard, registration_guard).
+#: deny-only (``modules/role_basics.py``: governance_metadata_guard, registration_guard).
 GUARDS = ("governance-metadata-guard", "registration-guard")
 GUARDED = {"approver", "data_scientist", "promotion", "execution"}
 

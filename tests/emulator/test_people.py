@@ -1,7 +1,7 @@
 """The local cloud's people: every principal the configuration names exists in its account, signs
 in from the management account carrying who it is, and reaches exactly the roles whose trust
 names it (a permission set's pattern through ArnLike on aws:PrincipalArn). IAM enforced,
-in-process, with the kit's trust statements (modules/iam.py, people_trust)."""
+in-process, with the kit's trust statements (modules/policy.py, people_trust)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ PROD = "333333333333"
 
 
 def people_trust(account: str, patterns: list[str]) -> str:
-    """The kit's trust of a person-facing role named by pattern (modules/iam.py, people_trust)."""
+    """The kit's trust of a person-facing role named by pattern (modules/policy.py, people_trust)."""
     return json.dumps(
         {
             "Version": "2012-10-17",

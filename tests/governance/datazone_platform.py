@@ -79,12 +79,13 @@ def _roles(
     names: Names, key_arn: str, use_cases: tuple[str, ...]
 ) -> dict[str, tuple[str, list[dict[str, Any]]]]:
     from modules.data import consumer_statements, data_engineer_statements, data_grant_statements
-    from modules.iam import EnvironmentArns, approver_role, data_scientist_role, execution_role
     from modules.pipelines import (
         data_scientist_pipeline_statements,
         lineage_reader_statements,
         pipeline_role_statements,
     )
+    from modules.role_basics import EnvironmentArns
+    from modules.roles import approver_role, data_scientist_role, execution_role
 
     arns = EnvironmentArns.of(names, use_cases, key_arn)
     root = f"arn:aws:iam::{names.env.account_id}:root"

@@ -16,7 +16,7 @@ from scripts.datazone import catalog, datasets
 from scripts.errors import UsageError
 from scripts.governance import cards, lineage
 from scripts.governance.metadata import DATASET_ASSET_KEY, DATASET_REVISION_KEY
-from scripts.pipelines import cli as pipeline_cli
+from scripts.pipelines import runs as pipeline_runs
 from tests.governance.datazone_platform import DataPlatform, build
 
 DEFINITION = Path(__file__).parents[1] / "emulator" / "fixtures" / "credit_risk_pipeline_definition.json"
@@ -49,7 +49,7 @@ def catalog_asset(world: DataPlatform) -> tuple[str, str]:
 
 
 def dry_start(world: DataPlatform, *parameters: str) -> dict[str, Any]:
-    result = pipeline_cli.start(world.platform, "dev", parameters=parameters, dry_run=True)
+    result = pipeline_runs.start(world.platform, "dev", parameters=parameters, dry_run=True)
     assert isinstance(result, dict)
     return result
 

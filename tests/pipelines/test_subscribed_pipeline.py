@@ -9,7 +9,7 @@ the data scientist's pipeline policy as the stack gives them):
   dataset the chain ends at;
 - revoking the subscription removes the read: the same input fails again.
 
-Needs the ``pipeline`` extra (as test_pipeline_cli.py); three executions, so about a minute or two.
+Needs the ``pipeline`` extra (as test_pipeline_runs.py); three executions, so about a minute or two.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scripts import command
 from scripts.datazone import catalog, datasets
 from scripts.governance.lineage import ASSET_ID, lineage_of
 from scripts.governance.metadata import DATASET_ASSET_KEY, DATASET_REVISION_KEY
-from scripts.pipelines import cli as pipeline_cli
+from scripts.pipelines import runs as pipeline_runs
 from tests.governance.datazone_platform import DataPlatform, build
 
 if importlib.util.find_spec("sagemaker.mlops") is None or importlib.util.find_spec("sagemaker.train") is None:
@@ -50,7 +50,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def run(world: DataPlatform, *parameters: str) -> tuple[dict[str, Any], str | None]:
     """Start and wait; the result and the error (None when it succeeded)."""
-    done = pipeline_cli.start(world.platform, "dev", parameters=parameters, wait_for_end=True, interval=0.5)
+    done = pipeline_runs.start(world.platform, "dev", parameters=parameters, wait_for_end=True, interval=0.5)
     if isinstance(done, command.Outcome):
         return done.result, str(done.error) if done.error else None
     return done, None
@@ -59,7 +59,7 @@ def run(world: DataPlatform, *parameters: str) -> tuple[dict[str, Any], str | No
 def test_the_pipeline_reads_the_data_only_through_an_approved_subscription(world):
     catalog.setup(world.platform)
     datasets.publish(world.platform)
-    assert pipeline_cli.upsert(world.platform, "dev")["action"] == "created"
+    assert pipeline_runs.upsert(world.platform, "dev")["action"] == "created"
     prefix = f"s3://{world.names.artifact_bucket}/datasets/credit/"
 
     # no subscription: past start's own check, IAM is what refuses, at the job

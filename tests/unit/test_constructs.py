@@ -1081,7 +1081,7 @@ def test_a_dev_named_environment_with_a_strict_tier_denies_approval(synth):
 def test_the_guards_know_every_mlgov_key_the_jobs_write():
     """modules/ may not import scripts/: the guard spells the keys again, and this keeps the two
     lists equal (a key added to the jobs and not to the guard could be forged by an update)."""
-    from modules.iam import GOVERNANCE_METADATA_KEYS, PROMOTED_TO_PREFIX, PROMOTION_METADATA_KEYS
+    from modules.role_basics import GOVERNANCE_METADATA_KEYS, PROMOTED_TO_PREFIX, PROMOTION_METADATA_KEYS
     from scripts.governance import metadata
 
     written = {
@@ -1104,7 +1104,7 @@ def test_the_guards_know_every_mlgov_key_the_jobs_write():
 
 @pytest.mark.parametrize("env", ENVS)
 def test_every_registering_or_approving_role_carries_both_guards(synth, env):
-    from modules.iam import GOVERNANCE_METADATA_KEYS, PROMOTION_METADATA_KEYS
+    from modules.role_basics import GOVERNANCE_METADATA_KEYS, PROMOTION_METADATA_KEYS
 
     stack, n = synth[env], names(synth, env)
     policies = stack.resources("aws_iam_policy")

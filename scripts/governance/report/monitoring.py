@@ -6,7 +6,7 @@ the artifact bucket, ``monitoring/<endpoint>/<endpoint>-v<n>-monitor-<stamp>/<yy
 (Model Monitor's data-quality execution, its schedule named with the version) and
 ``monitoring/<endpoint>/bias-drift/v<n>/<stamp>/`` (the kit's bias-drift check). One listing of
 the endpoint's prefix and at most two GetObject calls per served version. The report's role may
-list ``monitoring/`` and read only the violation files there (modules/iam.py, approver role):
+list ``monitoring/`` and read only the violation files there (modules/roles.py, approver role):
 where it cannot, the row says so instead of showing nothing.
 """
 
