@@ -125,15 +125,17 @@ class PlatformRoles(Construct):
             ),
         }
         for key in self.GUARDED:
-            for guard_id, guard in self.guards.items():
-                IamRolePolicyAttachment(
-                    self,
-                    f"{key.replace('_', '-')}-{guard_id}",
-                    role=self.roles[key].name,
-                    policy_arn=guard.arn,
-                )
+            self.guard(key, self.roles[key])
         self.studio_policy: IamRolePolicy | None = None
         self.datazone_policy: IamRolePolicy | None = None
+
+    def guard(self, key: str, role: IamRole) -> None:
+        """Attach both guards to ``role`` (``key``: its ``Names.role_name`` key): every role that
+        registers or updates versions, this construct's and another's (the pipeline role)."""
+        for guard_id, guard in self.guards.items():
+            IamRolePolicyAttachment(
+                self, f"{key.replace('_', '-')}-{guard_id}", role=role.name, policy_arn=guard.arn
+            )
 
     def grant_studio(self, *, domain_id: str) -> IamRolePolicy:
         """The execution role's Studio permissions (``studio_statements``) for the domain

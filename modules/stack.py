@@ -73,6 +73,8 @@ class PlatformStack(TerraformStack):
             data_scientist_role=self.roles.roles["data_scientist"],
             approver_role=self.roles.roles["approver"],
         )
+        # The pipeline role registers versions too (its Register step): the same guards hold.
+        self.roles.guard("pipeline", self.pipelines.role)
         self.studio = self._studio()
         self.registry = self._registry()
         self.events = self._events()

@@ -313,10 +313,12 @@ def denied_everywhere(stmts: list[dict[str, Any]], action: str) -> bool:
 #: The kit's two managed policies, attached to every role that registers or updates versions:
 #: deny-only (``modules/role_basics.py``: governance_metadata_guard, registration_guard).
 GUARDS = ("governance-metadata-guard", "registration-guard")
-GUARDED = {"approver", "data_scientist", "promotion", "execution"}
+GUARDED = {"approver", "data_scientist", "promotion", "execution", "pipeline"}
 
 
-@pytest.mark.parametrize("key", ["approver", "data_scientist", "promotion", "execution", "model_deploy"])
+@pytest.mark.parametrize(
+    "key", ["approver", "data_scientist", "promotion", "execution", "model_deploy", "pipeline"]
+)
 def test_no_role_holds_a_service_wide_allow_or_a_managed_policy_that_allows(env, key):
     names, account = env
     iam = account.client("iam")
