@@ -136,6 +136,13 @@ class Names:
         its executions write (``<execution id>/<step>/...``, ``models/``)."""
         return f"pipelines/{use_case}/"
 
+    def pipeline_models_prefix(self, use_case: str) -> str:
+        """Key prefix of what a version the use case's pipeline registers is made of: the model
+        archive (``<training job>/output/model.tar.gz``, its data-quality baseline in
+        ``baseline/`` beside it) and the evaluation's reports (``<execution id>/evaluate/...``).
+        Under ``models/``, the one prefix a downstream promotion role may read."""
+        return f"models/{use_case}/pipelines/"
+
     @property
     def studio_domain(self) -> str:
         return f"{self.base}-studio"

@@ -5,8 +5,11 @@ The S3 layout of a use case in the artifact bucket (``environments.Names``):
 
     data/<use case>/                 its datasets: the data scientist writes, the pipeline reads
     pipelines/<use case>/            the SDK uploads the steps' code and the card sections here at
-                                     upsert; every execution writes under <execution id>/<step>/,
-                                     training output under models/
+                                     upsert; every execution writes its working data under
+                                     <execution id>/<step>/
+    models/<use case>/pipelines/     what a version the pipeline registers is made of: the model
+                                     archive with its baseline, the evaluation's reports (under
+                                     models/, which a downstream promotion role may read)
     models/<use case>/datasets/      datasets registered by ``mlgov seed``/``register`` (read too)
 
 **The pipeline execution role** (``<prefix>-<env>-pipeline-execution``) is what SageMaker runs
@@ -105,7 +108,7 @@ def pipeline_role_statements(
     env = names.env
     data = [names.data_prefix(u) for u in use_cases]
     datasets = [f"models/{u}/datasets/" for u in use_cases]
-    workspace = [names.pipeline_prefix(u) for u in use_cases]
+    workspace = [p for u in use_cases for p in (names.pipeline_prefix(u), names.pipeline_models_prefix(u))]
     groups = [names.model_package_group_arn(u) for u in use_cases]
     packages = [names.model_package_arn_pattern(u) for u in use_cases]
     through = [f"{service}.{env.region}.amazonaws.com" for service in ("s3", "sagemaker")]

@@ -40,6 +40,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
@@ -103,11 +105,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train_samples(pool: Executor) -> Callable[[TrainingSpec], TrainingResult]:
     """On ``pool``'s thread: import the workflow (numpy, scikit-learn, boto3, the SageMaker SDK's
-    shapes: about 1.5 s) and queue the sample models' training runs behind it."""
+    shapes: about 1.5 s) and queue the training runs seed makes behind it (the first version is
+    the pipeline's), then the import of the SDK's pipeline classes (about 3 s) the pipeline's
+    upsert needs."""
     from .governance import workflow  # noqa: F401  (the import is the work)
-    from .governance.train import train_ahead
+    from .governance.train import DEFAULT_SPECS, train_ahead
 
-    return train_ahead(pool)
+    trainer = train_ahead(pool, DEFAULT_SPECS[1:])
+    pool.submit(_import_pipeline_sdk)
+    return trainer
+
+
+def _import_pipeline_sdk() -> None:
+    import sagemaker.mlops.workflow.pipeline  # noqa: F401  (the import is the work)
 
 
 #: What a demo step that misbehaved raises (a check that failed, an AWS error no job mapped, the
@@ -124,9 +134,14 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
     """Deploy and run the workflow; the workflow's result (printed with ``--json``). The emulator
     is stopped either way (unless ``--keep-running``), once the threads have finished with it."""
     if not args.verbose:
-        # The demo narrates each step itself; the jobs' progress lines are for --verbose.
-        for name in ("scripts", "sagemaker"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+        # The demo narrates each step itself; the jobs' progress lines are for --verbose. The
+        # SageMaker SDK sets levels on loggers of its own (DEBUG, INFO) and warns about what every
+        # pipeline definition does (job names it leaves to SageMaker): below ERROR, its records
+        # are dropped at the handlers.
+        logging.getLogger("scripts").setLevel(logging.WARNING)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_sdk_chatter)
+        warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     platform = load_platform(args.config_dir)
     from scripts.deploy import deploy
     from scripts.localcloud import LocalCloud
@@ -153,7 +168,8 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
         ):
             starting = pool.submit(cloud.start, reuse=True)
             trainer = training.submit(_train_samples, training)
-            refreshing: Future[list[Any]] | None = None
+            deploying: Future[list[Any]] | None = None
+            ready = Readiness(platform)
             if not args.skip_deploy:
                 say("synthesizing the stacks while the local cloud starts and the sample models train")
                 deploy(
@@ -163,33 +179,83 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
             # The jobs reach the emulator through the standard variables boto3 honours.
             os.environ.update(cloud.env())
             say(f"local cloud at {cloud.url}")
-            if not args.skip_deploy:
+            if args.skip_deploy:
+                ready.all_set()
+            else:
                 say(
-                    "deploying every environment (roles other environments' policies name first, then all at once)"
+                    "deploying every environment (roles other environments' policies name first, then all "
+                    "at once); the workflow starts in each as soon as its apply has made every change but "
+                    "its buckets' lifecycle rules"
                 )
-                deploy(
+                deploying = pool.submit(
+                    deploy,
                     "apply",
                     synthesize=False,
+                    # The state is refreshed below only if the local cloud outlives the demo.
                     refresh_after_apply=False,
+                    on_ready=ready.set,
                     progress=lambda line: say(f"  {line}"),
                     **common,
                 )
-                say("recording in Terraform state what the provider reads back, beside the workflow")
-                refreshing = pool.submit(deploy, "refresh", synthesize=False, **common)
+                ready.deployment = deploying
             from .governance.workflow import run_workflow
 
             result = run_workflow(
-                platform, say=say, html_path=args.html, trainer=trainer.result(), serving=not args.no_serve
+                platform,
+                say=say,
+                html_path=args.html,
+                trainer=trainer.result(),
+                serving=not args.no_serve,
+                ready=ready.wait,
             )
-            if refreshing is not None:
-                steps = refreshing.result()
-                say("state refreshed: " + ", ".join(f"{r.env} {r.seconds:.1f}s" for r in steps))
+            if deploying is not None:
+                deploying.result()  # the lifecycle rules and the association: a failure raises here
+                if args.keep_running or not ours:
+                    say(
+                        "recording in Terraform state what the provider reads back (the local cloud stays up)"
+                    )
+                    steps = deploy("refresh", synthesize=False, **common)
+                    say("state refreshed: " + ", ".join(f"{r.env} {r.seconds:.1f}s" for r in steps))
     finally:
         if ours and not args.keep_running:
             cloud.stop()
     say("demo finished: every step behaved as expected")
     say(local_cloud_note(cloud.running_state()))
     return result
+
+
+def _not_sdk_chatter(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR or not record.name.startswith("sagemaker")
+
+
+class Readiness:
+    """Which environments the workflow may use: :meth:`set` by the deploy runner's ``on_ready``
+    (every change applied but the buckets' lifecycle rules), :meth:`wait` by the workflow before
+    it first acts in an environment. A deployment that fails before an environment is ready
+    raises its error from :meth:`wait`."""
+
+    def __init__(self, platform: Any) -> None:
+        self.events = {e.name: threading.Event() for e in platform.promotion_order()}
+        self.deployment: Future[list[Any]] | None = None
+
+    def set(self, env: str) -> None:
+        self.events[env].set()
+
+    def all_set(self) -> None:
+        for event in self.events.values():
+            event.set()
+
+    def wait(self, env: str) -> None:
+        event = self.events[env]
+        while not event.wait(READY_POLL_S):
+            if self.deployment is not None and self.deployment.done():
+                self.deployment.result()  # raises the deployment's failure
+                if not event.is_set():
+                    raise AssertionError(f"the deployment finished without {env!r} being ready")
+
+
+#: How often :meth:`Readiness.wait` checks whether the deployment failed meanwhile.
+READY_POLL_S = 0.2
 
 
 def local_cloud_note(running: dict[str, Any] | None) -> str:

@@ -97,6 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="whose view: the producer project's (default) or the use case project's",
     )
     _use_case(listing)
+    found = add(
+        "search",
+        "Search the catalog (listings) by words of a name, description or searchable form member, e.g. "
+        "a model's business problem or line of business; prints each listing with its forms.",
+    )
+    found.add_argument("--text", required=True, help="the words to find, e.g. 'retail lending'")
+    found.add_argument(
+        "--as",
+        dest="role",
+        default="data_engineer",
+        choices=["data_engineer", "data_scientist"],
+        help="whose search: a member of the producer project (default) or of the use case's",
+    )
     model = add(
         "publish-model",
         "Publish (or revise, or unlist) the catalog asset of a model version from its card, approval "
@@ -137,6 +150,8 @@ def dispatch(args: argparse.Namespace) -> Any:
         return datasets.revoke(platform, env, subscription_id=args.subscription, reason=args.reason)
     if args.command == "list":
         return datasets.listing(platform, env, role=args.role, use_case=args.use_case)
+    if args.command == "search":
+        return datasets.search(platform, env, text=args.text, role=args.role)
     return models.publish_model(platform, env, version=args.version, use_case=args.use_case)
 
 

@@ -476,3 +476,51 @@ def listing(
         "subscription_requests": requests,
         "subscriptions": subscriptions,
     }
+
+
+def search(
+    platform: PlatformConfig,
+    env: str | None = None,
+    *,
+    text: str,
+    role: str = "data_engineer",
+    source: boto3.Session | None = None,
+) -> dict[str, Any]:
+    """The catalog's listings that match ``text`` (SearchListings: every word, in the name, the
+    description or a searchable form member such as a model's business problem or line of
+    business), as ``role`` (a member of the producer project by default: another project than the
+    use case's) finds them, with each listing's forms."""
+    if not text.strip():
+        raise UsageError("--text is empty: give the words to search the catalog for (e.g. 'retail lending')")
+    cat = _catalog(platform, env, role, "data-search", source)
+    with kit_errors(cat.ctx.role_arn):
+        hits = []
+        for item in paginate(
+            cat.dz,
+            "search_listings",
+            "items",
+            domainIdentifier=cat.domain,
+            searchText=text,
+            additionalAttributes=["FORMS"],
+        ):
+            listing = item.get("assetListing")
+            if not listing:
+                continue
+            forms = json.loads((listing.get("additionalAttributes") or {}).get("forms") or "{}")
+            hits.append(
+                {
+                    "name": listing.get("name"),
+                    "type": listing.get("entityType"),
+                    "asset_id": listing.get("entityId"),
+                    "revision": listing.get("entityRevision"),
+                    "listing_id": listing.get("listingId"),
+                    "forms": forms,
+                }
+            )
+    return {
+        "environment": cat.ctx.env.name,
+        "text": text,
+        "listings": hits,
+        "subscription_requests": [],
+        "subscriptions": [],
+    }

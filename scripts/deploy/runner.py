@@ -79,6 +79,14 @@ DRIFT_PLAN_FILE = "drift.tfplan"
 #: How the phases of a two-phase apply are named in messages.
 PHASE_LABELS = {PHASE_IDENTITIES: "phase 1/2 (identities)", PHASE_APPLY: "phase 2/2 (apply)"}
 
+#: Resource types an environment's ``on_ready`` does not wait for: nothing else in a stack, and no
+#: job of the kit, depends on them, and the provider's own confirmation takes about a minute. The
+#: AWS provider (5.x, internal/service/s3/bucket_lifecycle_configuration.go,
+#: ``waitLifecycleConfigEquals``) reads a lifecycle configuration back until it has seen it ten
+#: times in a row, 5 s apart, after a 10 s delay: 55 s after the PUT, on AWS as on the local cloud.
+#: The apply still waits for them; only ``on_ready`` fires before.
+DEFERRED_TYPES = frozenset({"aws_s3_bucket_lifecycle_configuration"})
+
 __all__ = [
     "ACTIONS",
     "ENVIRONMENTS_DIR_VAR",
@@ -321,6 +329,12 @@ class Runner:
     datazone_association: bool = True
     """After ``apply``, accept the DataZone domain's RAM share in every associated account
     (:meth:`_associate`). False only where nothing was really applied (a fake Terraform)."""
+    on_ready: Callable[[str], None] | None = None
+    """``apply``: called (from the environment's thread) with an environment's name as soon as its
+    apply has completed every planned change but those of :data:`DEFERRED_TYPES`, or found
+    nothing to change; never for an environment whose plan or apply failed before that. The
+    action goes on (the deferred resources, the refresh, the association) and :meth:`run`
+    returns or raises as without it."""
 
     def __post_init__(self) -> None:
         self.destination: Target = make_target(self.target, self.cloud)
@@ -329,6 +343,9 @@ class Runner:
         self.log_dir = self.base / "logs"
         self.cli_config = tf.write_cli_config(self.work_root)
         self._lock = threading.Lock()
+        # Plans made while phase 1 ran (environments phase 1 has nothing to create in).
+        # ``{env: (its init and plan results, the DeployError that stopped them, if any)}``
+        self._planned_ahead: dict[str, tuple[list[StepResult], DeployError | None]] = {}
 
     def _say(self, line: str) -> None:
         if self.progress:
@@ -568,13 +585,28 @@ class Runner:
         assert self.outdir is not None
         plan = phase_plan(self.platform, envs, Path(self.outdir))
         first = [e for e in envs if plan.identities.get(e.name)]
+        one_at_a_time = self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) == "0"
         if first:
             listed = "; ".join(
                 f"{e.name}: {', '.join(i.role_name for i in plan.identities[e.name])}" for e in first
             )
-            self._say(f"{PHASE_LABELS[PHASE_IDENTITIES]}: roles other environments' policies name ({listed})")
-            self._at_once(first, lambda env, sink: self._identities(env, plan.identities[env.name], sink))
-        if self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) == "0":
+            # An environment phase 1 creates nothing in plans meanwhile: a plan reads no other
+            # environment's resources, only its apply needs phase 1's roles.
+            ahead = [] if one_at_a_time else [e for e in envs if e not in first]
+            also = f"; {', '.join(e.name for e in ahead)} planning meanwhile" if ahead else ""
+            self._say(
+                f"{PHASE_LABELS[PHASE_IDENTITIES]}: roles other environments' policies name ({listed}){also}"
+            )
+            with ThreadPoolExecutor(max(1, len(ahead)), thread_name_prefix="deploy-plan") as side:
+                planning = [side.submit(self._plan_ahead, env) for env in ahead]
+                try:
+                    self._at_once(
+                        first, lambda env, sink: self._identities(env, plan.identities[env.name], sink)
+                    )
+                finally:
+                    for future in planning:
+                        future.result()
+        if one_at_a_time:
             # One at a time on the local cloud, on request: to tell a problem of concurrent
             # applies from any other (docs/emulator-gaps.md, "Repeated calls"). Phase 1 still
             # comes first.
@@ -586,6 +618,27 @@ class Runner:
             return
         self._say(f"{PHASE_LABELS[PHASE_APPLY]}: {', '.join(e.name for e in envs)} at once")
         self._at_once(envs, lambda env, sink: self._run_env("apply", env, sink, phase=PHASE_APPLY))
+
+    def _plan_ahead(self, env: EnvironmentConfig) -> None:
+        """Phase 2's ``init`` and ``plan`` of ``env``, made while phase 1 runs; phase 2 applies
+        that plan (or raises its failure) instead of planning again. Its step lines are shown as
+        they happen; its results join phase 2's."""
+        sink: list[StepResult] = []
+        try:
+            runner = self.prepare(env)
+            self._init(env, runner, sink, PHASE_APPLY)
+            self._plan(env, runner, sink, PHASE_APPLY)
+        except DeployError as exc:
+            self._planned_ahead[env.name] = (sink, exc)
+        else:
+            self._planned_ahead[env.name] = (sink, None)
+
+    def _plan(
+        self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult], phase: str | None
+    ) -> StepResult:
+        # plan -out then apply that plan: the plan step records whether anything changes
+        # (exit 2), and apply does not refresh and plan a second time.
+        return self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink, phase=phase)
 
     def _identities(
         self, env: EnvironmentConfig, identities: Sequence[Identity], sink: list[StepResult]
@@ -656,16 +709,35 @@ class Runner:
     def _run_env(
         self, action: str, env: EnvironmentConfig, sink: list[StepResult], *, phase: str | None = None
     ) -> None:
+        ahead: StepResult | None = None
+        if action == "apply" and env.name in self._planned_ahead:
+            done, failure = self._planned_ahead.pop(env.name)
+            sink.extend(done)
+            if failure is not None:
+                raise failure
+            ahead = done[-1]
         runner = self.prepare(env)
-        self._init(env, runner, sink, phase)
+        if ahead is None:
+            self._init(env, runner, sink, phase)
         if action == "apply":
-            # plan -out then apply that plan: the plan step records whether anything changes
-            # (exit 2), and apply does not refresh and plan a second time.
-            plan = self._step(
-                env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink, phase=phase
-            )
+            plan = ahead if ahead is not None else self._plan(env, runner, sink, phase)
+            on_ready = self.on_ready
+
+            def ready() -> None:
+                if on_ready is not None:
+                    on_ready(env.name)
+
             if plan.changes:
-                self._step(env.name, "apply", runner.apply(PLAN_FILE), sink=sink, phase=phase)
+                progress = tf.ApplyProgress(
+                    tf.planned_changes(Path(plan.log).read_text()), ready, DEFERRED_TYPES
+                )
+                self._step(
+                    env.name,
+                    "apply",
+                    runner.apply(PLAN_FILE, on_line=progress.on_line),
+                    sink=sink,
+                    phase=phase,
+                )
                 # Without this, the first drift check reports the provider's read-back
                 # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
                 if self.refresh_after_apply:
@@ -675,6 +747,7 @@ class Runner:
                     StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False, phase=phase),
                     sink,
                 )
+                ready()
         elif action == "plan":
             self._step(env.name, "plan", runner.plan(), detailed=True, sink=sink)
         elif action == "drift":
@@ -715,6 +788,7 @@ def deploy(
     config_dir: str | Path | None = None,
     migrate_state: bool = False,
     refresh_after_apply: bool = True,
+    on_ready: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run ``action`` over the chosen environments and return every step's result.
 
@@ -732,7 +806,9 @@ def deploy(
     naming environment, phase, step, resource and log file when a step fails.
     ``migrate_state=True`` copies existing state into a changed backend (``Runner.migrate_state``).
     ``refresh_after_apply=False`` ends ``apply`` without its ``apply -refresh-only`` step; run the
-    ``refresh`` action later (``Runner.refresh_after_apply``).
+    ``refresh`` action later (``Runner.refresh_after_apply``). ``on_ready`` is called with each
+    environment's name once its apply has made every change but the lifecycle rules'
+    (``Runner.on_ready``).
     """
     config = environments_dir(config_dir)
     platform = platform or load_platform(config)
@@ -750,5 +826,6 @@ def deploy(
         config_dir=config,
         migrate_state=migrate_state,
         refresh_after_apply=refresh_after_apply,
+        on_ready=on_ready,
     )
     return runner.run(action, envs)

@@ -24,9 +24,10 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from scripts.errors import UsageError
 
@@ -166,6 +167,61 @@ def created_addresses(run: TfRun) -> set[str]:
     return set(_CREATED.findall(text))
 
 
+#: How ``plan -no-color`` announces each change, and the line ``apply`` prints when it is done.
+_PLANNED = re.compile(
+    r"^\s*# (\S+) (will be created|must be replaced|will be updated in-place|will be destroyed)$", re.M
+)
+_DONE = re.compile(r"^(\S+): (Creation|Modifications|Destruction) complete after ")
+_COMPLETES_WITH = {
+    "will be created": "Creation",
+    "must be replaced": "Creation",
+    "will be updated in-place": "Modifications",
+    "will be destroyed": "Destruction",
+}
+
+
+def planned_changes(plan_output: str) -> dict[str, str]:
+    """``{address: the apply line that completes it}`` (``Creation``, ``Modifications`` or
+    ``Destruction``) for every resource change a ``plan -no-color`` output lists."""
+    return {m.group(1): _COMPLETES_WITH[m.group(2)] for m in _PLANNED.finditer(plan_output)}
+
+
+def resource_type(address: str) -> str:
+    """``aws_s3_bucket`` of ``aws_s3_bucket.x`` or ``module.m.aws_s3_bucket.x["k"]``."""
+    parts = address.split("[", 1)[0].split(".")
+    return parts[-2] if len(parts) >= 2 else address
+
+
+@dataclass
+class ApplyProgress:
+    """An apply's progress against its plan, fed its output line by line (``on_line``).
+
+    ``on_ready`` is called once, as soon as every planned change has completed except those of
+    the ``deferred`` resource types (at once when nothing else is planned); never when the
+    apply stops short of that."""
+
+    planned: Mapping[str, str]
+    on_ready: Callable[[], None]
+    deferred: frozenset[str] = frozenset()
+    pending: dict[str, str] = field(init=False)
+    ready: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.pending = {a: kind for a, kind in self.planned.items() if resource_type(a) not in self.deferred}
+        self._check()
+
+    def on_line(self, line: str) -> None:
+        m = _DONE.match(line)
+        if m and self.pending.get(m.group(1)) == m.group(2):
+            del self.pending[m.group(1)]
+            self._check()
+
+    def _check(self) -> None:
+        if not self.pending and not self.ready:
+            self.ready = True
+            self.on_ready()
+
+
 def failed_resource(output: str) -> str | None:
     """The resource address of the first error in Terraform's output.
 
@@ -226,8 +282,11 @@ class Terraform:
     def log_path(self, step: str) -> Path:
         return self.log_dir / f"{self.label}-{step}.log"
 
-    def run(self, step: str, args: Sequence[str]) -> TfRun:
-        """Run ``terraform <args>`` and keep its whole output in this step's log file."""
+    def run(self, step: str, args: Sequence[str], *, on_line: Callable[[str], None] | None = None) -> TfRun:
+        """Run ``terraform <args>`` and keep its whole output in this step's log file.
+
+        ``on_line`` is called with each line of output as Terraform prints it (the log gets every
+        line first); an exception it raises is logged and the run goes on."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path(step)
         cmd = [self.binary, *args]
@@ -235,26 +294,49 @@ class Terraform:
         with log.open("w", encoding="utf-8") as fh:
             fh.write(f"$ cd {self.workdir} && terraform {' '.join(args)}\n")
             fh.flush()
-            proc = subprocess.run(
-                cmd, cwd=self.workdir, env=self.env, stdout=fh, stderr=subprocess.STDOUT, check=False
-            )
+            if on_line is None:
+                returncode = subprocess.run(
+                    cmd, cwd=self.workdir, env=self.env, stdout=fh, stderr=subprocess.STDOUT, check=False
+                ).returncode
+            else:
+                returncode = self._streamed(cmd, fh, on_line)
         seconds = time.monotonic() - started
         with log.open("a", encoding="utf-8") as fh:
-            fh.write(f"\n# exit {proc.returncode} after {seconds:.1f}s\n")
-        logger.debug(
-            "terraform %s in %s: exit %s (%.1fs)", " ".join(args), self.workdir, proc.returncode, seconds
-        )
-        return TfRun(tuple(args), proc.returncode, seconds, log)
+            fh.write(f"\n# exit {returncode} after {seconds:.1f}s\n")
+        logger.debug("terraform %s in %s: exit %s (%.1fs)", " ".join(args), self.workdir, returncode, seconds)
+        return TfRun(tuple(args), returncode, seconds, log)
+
+    def _streamed(self, cmd: Sequence[str], fh: TextIO, on_line: Callable[[str], None]) -> int:
+        """Run ``cmd`` with its output through a pipe: each line to ``fh``, then to ``on_line``."""
+        with subprocess.Popen(
+            cmd,
+            cwd=self.workdir,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                fh.write(line)
+                fh.flush()
+                try:
+                    on_line(line.rstrip("\n"))
+                except Exception:  # a watcher's bug must not cut a Terraform run short
+                    logger.exception("terraform output watcher failed on %r", line)
+            return proc.wait()
 
     # -- the commands the runner uses ------------------------------------------------------
     def init(self) -> TfRun:
         return self.run("init", ["init", "-input=false", "-no-color"])
 
-    def apply(self, plan_file: str | None = None) -> TfRun:
+    def apply(self, plan_file: str | None = None, *, on_line: Callable[[str], None] | None = None) -> TfRun:
         """Apply a saved plan (no second refresh and plan), or plan and apply in one go."""
         if plan_file:
-            return self.run("apply", ["apply", "-input=false", "-no-color", plan_file])
-        return self.run("apply", ["apply", "-input=false", "-no-color", "-auto-approve"])
+            return self.run("apply", ["apply", "-input=false", "-no-color", plan_file], on_line=on_line)
+        return self.run("apply", ["apply", "-input=false", "-no-color", "-auto-approve"], on_line=on_line)
 
     def apply_targets(self, addresses: Sequence[str], *, step: str = "identities") -> TfRun:
         """``apply -target=<address> ...``: only those resources (and what they depend on).

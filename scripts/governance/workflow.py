@@ -14,6 +14,7 @@ deploying; ``tests/e2e/test_workflow.py`` runs it against the session's deployed
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import boto3
 
 from environments import PlatformConfig
+from scripts import command
 
 from . import evaluation, review
 from . import promote as promote_job
@@ -29,6 +31,7 @@ from . import seed as seed_job
 from .cards import parse_card
 from .context import env_context
 from .errors import PermissionDeniedError, RefusedError
+from .metadata import DATASET_ASSET_KEY, DATASET_REVISION_KEY
 from .train import DEFAULT_SPECS, TrainingResult, TrainingSpec
 from .versions import describe_version, list_versions, resolve_version, version_number
 
@@ -54,6 +57,14 @@ def _approve(
         say(f"  {env} v{version}: card {r['before']['ModelCardStatus']} -> {status}")
     r = review.set_approval(platform, env, version, "demo: metrics and card reviewed", source=source)
     say(f"  {env} v{version}: approval {r['before']['ModelApprovalStatus']} -> Approved (approver role)")
+    catalog = r.get("catalog") or {}
+    if catalog.get("action") in ("published", "unchanged"):
+        say(
+            f"  DataZone catalog: {catalog['asset_name']} revision {catalog['revision']} lists v{version} "
+            f"({catalog['action']})"
+        )
+    elif catalog.get("action") == "skipped":
+        say(f"  DataZone catalog: not published ({catalog['why']})")
 
 
 def _separation_of_duties(
@@ -278,6 +289,162 @@ def serve_and_monitor(
     return out
 
 
+#: The business term the demo searches the catalog for (the card's line of business).
+CATALOG_TERM = "retail lending"
+
+
+def _pipeline_version(platform: PlatformConfig, env: str, dataset: dict[str, Any], source: Any) -> str | None:
+    """The newest version of ``env`` whose card says it was built from ``dataset``'s asset
+    revision (what the pipeline records), if any: a second run of the workflow builds nothing twice."""
+    ctx = env_context(platform, env, "approver", job="demo", source=source)
+    group = ctx.param(ctx.names.ssm_group_name(_use_case(platform, env)))
+    for summary in sorted(list_versions(ctx, group), key=lambda v: -version_number(v["ModelPackageArn"])):
+        content = (describe_version(ctx, summary["ModelPackageArn"]).get("ModelCard") or {}).get(
+            "ModelCardContent"
+        )
+        details = ((json.loads(content) if content else {}).get("additional_information") or {}).get(
+            "custom_details"
+        ) or {}
+        if (details.get(DATASET_ASSET_KEY), details.get(DATASET_REVISION_KEY)) == (
+            dataset["asset_id"],
+            str(dataset["revision"]),
+        ):
+            return str(version_number(summary["ModelPackageArn"]))
+    return None
+
+
+def data_and_pipeline(
+    platform: PlatformConfig,
+    env: str,
+    say: Callable[[str], None],
+    step: Iterator[int],
+    source: boto3.Session | None,
+) -> dict[str, Any]:
+    """The data engineer publishes the credit dataset in DataZone, the use case's project
+    subscribes, the data owner approves (the grant reaches the pipeline and execution roles);
+    the use case's SageMaker Pipeline builds the first version from the subscribed data, a line
+    per step. A version already built from the same asset revision is not built again."""
+    from scripts.datazone import catalog, datasets  # DataZone jobs: loaded when the demo uses them
+    from scripts.pipelines import runs as pipelines
+
+    use_case = _use_case(platform, env)
+    say(f"{next(step)}. the data engineer publishes the credit dataset to the DataZone catalog")
+    catalog.setup(platform, source=source)
+    published = datasets.publish(platform, source=source)
+    say(
+        f"  {published['asset_name']}: asset {published['asset_id']} revision {published['revision']} "
+        f"({published['s3_uri']}; form: schema, protected facet, owner, classification), listed"
+    )
+    say(
+        f"{next(step)}. {use_case}'s project subscribes; the data owner approves (grant to its pipeline roles)"
+    )
+    asked = datasets.subscribe(
+        platform, use_case=use_case, reason="demo: train the credit model", source=source
+    )
+    if asked["status"] == "APPROVED":
+        say(f"  subscription {asked['subscription_id']} approved already")
+    else:
+        approved = datasets.approve(
+            platform, request_id=asked["request_id"], reason="demo: model training", source=source
+        )
+        say(
+            f"  request {asked['request_id']} approved by the data owner: read on {approved['s3_prefix']} "
+            f"granted to {', '.join(r.rsplit('/', 1)[-1] for r in approved['roles'])} (audited)"
+        )
+    dataset = datasets.subscribed(platform, use_case=use_case, source=source)
+    built = _pipeline_version(platform, env, dataset, source)
+    say(f"{next(step)}. the {use_case} pipeline builds the first version from the subscribed data")
+    if built is not None:
+        say(f"  v{built} was built from asset revision {dataset['revision']} already: not run again")
+        return {"version": built, "dataset": dataset, "execution": None}
+    upserted = pipelines.upsert(platform, env, source=source)
+    say(f"  pipeline {upserted['pipeline']} {upserted['action']}: {' -> '.join(upserted['steps'])}")
+    done = pipelines.start(
+        platform,
+        env,
+        wait_for_end=True,
+        interval=PIPELINE_POLL_S,
+        source=source,
+        progress=lambda line: say(f"  {line}"),
+    )
+    if isinstance(done, command.Outcome):
+        raise AssertionError(f"the pipeline did not succeed: {done.error}")
+    version = str(version_number(done["model_package"]))
+    say(f"  registered v{version}: {done['model_package']} (card PendingReview, PendingManualApproval)")
+    return {"version": version, "dataset": dataset, "execution": done}
+
+
+#: How often the demo polls the pipeline's execution (seconds).
+PIPELINE_POLL_S = 0.5
+
+
+def _model_form(hit: dict[str, Any]) -> dict[str, Any]:
+    """The model form of a catalog search hit (empty for a dataset)."""
+    from scripts.datazone.types import MODEL_FORM
+
+    forms = hit["forms"]
+    if isinstance(forms, list):  # [{"formName": ..., "content": "<json>"}]
+        forms = {f.get("formName"): f.get("content") for f in forms}
+    form = forms.get(MODEL_FORM) or {}
+    return json.loads(form) if isinstance(form, str) else dict(form)
+
+
+def lineage_and_catalog(
+    platform: PlatformConfig,
+    env: str,
+    version: str,
+    dataset: dict[str, Any] | None,
+    say: Callable[[str], None],
+    step: Iterator[int],
+    source: boto3.Session | None,
+) -> dict[str, Any]:
+    """``mlgov lineage`` of ``env``'s ``version`` back to the dataset it was built from, and the
+    catalog searched by a business term as another project (the producer's data engineer): the
+    approved model's listing, with its card's business metadata, and the same dataset asset id
+    on the card's lineage and in the catalog."""
+    from scripts.datazone import datasets  # DataZone jobs: loaded when the demo uses them
+
+    from .lineage import ASSET_ID, lineage_of
+
+    say(f"{next(step)}. lineage of {env} v{version}: back through the promotions to the training data")
+    walked = lineage_of(platform, env, version, source=source)
+    kinds = " <- ".join(f"{n['kind']} ({n['environment']})" for n in walked["chain"])
+    say(f"  {kinds}")
+    if not walked["reaches_dataset"]:
+        raise AssertionError(f"the lineage of {env} v{version} does not reach its dataset: {kinds}")
+    lineage_asset = walked["chain"][-1]["properties"].get(ASSET_ID)
+    say(f"  dataset: {walked['chain'][-1]['source_uri']} (DataZone asset {lineage_asset})")
+    out: dict[str, Any] = {"lineage": walked}
+    if dataset is None:
+        return out
+    if lineage_asset != dataset["asset_id"]:
+        raise AssertionError(f"lineage names asset {lineage_asset}, the subscription {dataset['asset_id']}")
+    say(f"{next(step)}. another project searches the catalog for '{CATALOG_TERM}'")
+    found = datasets.search(platform, text=CATALOG_TERM, source=source)
+    models = [h for h in found["listings"] if _model_form(h)]
+    for hit in found["listings"]:
+        say(f"  {hit['name']} ({hit['type']}, revision {hit['revision']})")
+    for hit in models:
+        form = _model_form(hit)
+        say(
+            f"    v{form.get('version')} {form.get('approvalStatus')}, {form.get('stage')}; risk "
+            f"{form.get('riskRating')}; {form.get('lineOfBusiness')}: {form.get('businessProblem')}"
+        )
+        say(f"    evaluation: {(form.get('evaluation') or {}).get('quality', '')}")
+        say(f"    source dataset asset: {form.get('sourceDatasetAssetId')}")
+    served = [h for h in models if (h["name"] or "").endswith(f"-model-{env}")]
+    if not served:
+        raise AssertionError(f"the search for {CATALOG_TERM!r} did not find {env}'s approved model")
+    form = _model_form(served[0])
+    if form.get("sourceDatasetAssetId") != dataset["asset_id"]:
+        raise AssertionError(
+            f"the catalog lists source dataset {form.get('sourceDatasetAssetId')}, the subscription "
+            f"{dataset['asset_id']}"
+        )
+    out["catalog"] = found
+    return out
+
+
 def run_workflow(
     platform: PlatformConfig,
     *,
@@ -286,6 +453,8 @@ def run_workflow(
     html_path: str | None = None,
     trainer: Callable[[TrainingSpec], TrainingResult] | None = None,
     serving: bool = True,
+    pipeline: bool = True,
+    ready: Callable[[str], None] = lambda env: None,
 ) -> dict[str, Any]:
     """Seed, review, approve, promote along the chain, deploy, show, refuse, report.
 
@@ -305,19 +474,31 @@ def run_workflow(
     out: dict[str, Any] = {"chain": chain}
     step = iter(range(1, 100))
 
+    ready(first)
+    specs: Sequence[TrainingSpec] = DEFAULT_SPECS
+    if pipeline:
+        out["pipeline"] = data_and_pipeline(platform, first, say, step, source)
+        specs = DEFAULT_SPECS[1:]
     say(f"{next(step)}. seed {first} (data-scientist role): real training runs, cards, artifacts under KMS")
-    seeded = seed_job.seed(platform, first, source=source, trainer=trainer)
+    seeded = seed_job.seed(platform, first, source=source, trainer=trainer, specs=specs)
     for v in seeded["versions"]:
         say(f"  v{v['version']} {v['label']}: {v['status']}")
     out["seed"] = seeded
-    good, biased, weak = (str(v["version"]) for v in seeded["versions"][:3])
+    versions = [str(v["version"]) for v in seeded["versions"]]
+    if pipeline:
+        versions.insert(0, out["pipeline"]["version"])
+    good, biased, weak = versions[:3]
+    built_by_pipeline = pipeline
 
-    def promote_along(version: str, targets: Sequence[str], *, check_duties: bool) -> list[dict[str, Any]]:
+    def promote_along(
+        version: str, targets: Sequence[str], *, check_duties: bool, card_from: str = "Draft"
+    ) -> list[dict[str, Any]]:
         """Approve ``version`` in ``first``, then promote and approve it in each of ``targets``."""
         say(f"{next(step)}. review and approve {first} v{version} (approver role)")
-        _approve(platform, first, version, say, source, card_from="Draft")
+        _approve(platform, first, version, say, source, card_from=card_from)
         results = []
         for target in targets:
+            ready(target)
             say(
                 f"{next(step)}. promote {platform.env(target).promotes_from} v{version} -> {target} "
                 f"({target}'s promotion role, behind {target}'s gates)"
@@ -333,7 +514,10 @@ def run_workflow(
             _approve(platform, target, version, say, source, card_from="PendingReview")
         return results
 
-    promotions = promote_along(good, rest, check_duties=True)
+    # The pipeline registers its version with the card PendingReview; seed's cards start Draft.
+    promotions = promote_along(
+        good, rest, check_duties=True, card_from="PendingReview" if built_by_pipeline else "Draft"
+    )
     out["promotions"] = promotions
     last = chain[-1]
     deployed_version = str(version_number(promotions[-1]["target_arn"])) if promotions else good
@@ -368,6 +552,8 @@ def run_workflow(
     sections = evaluation_sections(parse_card((desc.get("ModelCard") or {}).get("ModelCardContent")))
     _show_evaluation(sections, say)
     out["evaluation"] = sections
+    dataset = out["pipeline"]["dataset"] if pipeline else None
+    out.update(lineage_and_catalog(platform, last, deployed_version, dataset, say, step, source))
 
     if rest:
         say(f"--- v{biased}: a model that uses age; {last}'s bias gate must refuse it")

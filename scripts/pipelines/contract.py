@@ -47,7 +47,12 @@ class PipelineContext:
     bucket: str
     """The environment's artifact bucket."""
     output_uri: str
-    """``s3://<bucket>/<prefix>``: where the pipeline's steps write (code, datasets, models, reports)."""
+    """``s3://<bucket>/pipelines/<use case>``: where the pipeline's steps write their working data
+    (code, card sections, the split datasets)."""
+    models_uri: str
+    """``s3://<bucket>/models/<use case>/pipelines``: where what the registered version is made of
+    goes (the model archive with its ``baseline/`` beside it, the evaluation's reports), so that
+    promotion's downstream role, which reads only ``models/``, can copy it."""
     input_data_uri: str
     """The use case's own data prefix ``data/<use case>/`` (the default of the pipeline's input
     parameter; ``mlgov pipeline start`` passes the subscribed dataset's prefix instead)."""

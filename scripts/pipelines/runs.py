@@ -116,6 +116,7 @@ def _context_values(t: Target, source: boto3.Session | None) -> dict[str, Any]:
         "role_arn": values[names.ssm_role_arn("pipeline")],
         "bucket": bucket,
         "output_uri": f"s3://{bucket}/{names.pipeline_prefix(uc).rstrip('/')}",
+        "models_uri": f"s3://{bucket}/{names.pipeline_models_prefix(uc).rstrip('/')}",
         "input_data_uri": f"s3://{bucket}/{names.data_prefix(uc)}",
         "model_package_group": values[names.ssm_group_name(uc)],
         "region": ctx.env.region,

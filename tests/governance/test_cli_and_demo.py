@@ -12,7 +12,7 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     """Without serving (moto in process runs no endpoint: the deployed-cloud e2e test and the demo
     serve, invoke and monitor); the version is marked Deployed instead."""
     lines = []
-    out = workflow.run_workflow(platform, say=lines.append, serving=False)
+    out = workflow.run_workflow(platform, say=lines.append, serving=False, pipeline=False)
     assert out["chain"] == ["dev", "staging", "prod"]
     assert [p["created"] for p in out["promotions"]] == [True, True]
     rows = {(r["env"], r["version"]): r for r in out["report"]["versions"]}
@@ -42,7 +42,7 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert (duty["env"], duty["decision"], duty["denied"]) == ("staging", "Approved", False)
     assert any("NOT DENIED" in line and "does not enforce IAM" in line for line in lines)
     # Run again: nothing registered or promoted twice, still refused, a real attempt again.
-    again = workflow.run_workflow(platform, say=lambda _: None, serving=False)
+    again = workflow.run_workflow(platform, say=lambda _: None, serving=False, pipeline=False)
     assert [p["created"] for p in again["promotions"]] == [False, False]
     assert again["separation_of_duties"]["decision"] == "Rejected"
     assert {f["gate"] for f in again["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
@@ -87,7 +87,7 @@ def test_separation_of_duties_denial_is_reported_as_denied(cloud, platform, monk
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny_data_scientist)
     lines = []
-    out = workflow.run_workflow(platform, say=lines.append, serving=False)
+    out = workflow.run_workflow(platform, say=lines.append, serving=False, pipeline=False)
     duty = out["separation_of_duties"]
     assert duty["denied"] is True and "mlgov-staging-data-scientist" in duty["error"]
     assert any(line.strip().startswith("DENIED (as expected)") for line in lines)

@@ -17,6 +17,7 @@ def _context(use_case: str) -> contract.PipelineContext:
         role_arn="arn:aws:iam::111111111111:role/pipeline",
         bucket="bucket",
         output_uri="s3://bucket/pipelines/x",
+        models_uri="s3://bucket/models/x/pipelines",
         input_data_uri="s3://bucket/data/x.csv",
         model_package_group=f"mlgov-dev-{use_case}",
         region="us-east-1",

@@ -76,6 +76,7 @@ def local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             role_arn=role,
             bucket=BUCKET,
             output_uri=f"s3://{BUCKET}/pipelines/credit-risk",
+            models_uri=f"s3://{BUCKET}/models/credit-risk/pipelines",
             input_data_uri=DATA,
             model_package_group=GROUP,
             region="us-east-1",

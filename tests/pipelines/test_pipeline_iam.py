@@ -171,14 +171,27 @@ def test_the_platform_policies_run_the_pipeline_to_a_registered_version(world, c
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
     card = json.loads(package["ModelCard"]["ModelCardContent"])
     assert card["additional_information"]["custom_details"]["datazone_project_id"] == "prj-iam-test"
-    # Every step ran as the pipeline role, and wrote only under the use case's pipelines/ prefix.
+    # Every step ran as the pipeline role, and wrote only under the use case's prefixes: its
+    # working data under pipelines/, what the version is made of under models/ (what promotion
+    # copies), the model archive with its baseline beside it.
     names = world["names"]
     keys = [
         o["Key"]
         for page in world["s3"].get_paginator("list_objects_v2").paginate(Bucket=names.artifact_bucket)
         for o in page.get("Contents", [])
     ]
-    assert keys and all(k.startswith(("pipelines/credit-risk/", "data/credit-risk/")) for k in keys), keys
+    assert keys and all(
+        k.startswith(("pipelines/credit-risk/", "data/credit-risk/", "models/credit-risk/pipelines/"))
+        for k in keys
+    ), keys
+    archive = next(c["ModelDataUrl"] for c in package["InferenceSpecification"]["Containers"])
+    assert archive.startswith(f"s3://{names.artifact_bucket}/models/credit-risk/pipelines/"), archive
+    baseline = archive.rsplit("/", 1)[0] + "/baseline/"
+    quality = package["ModelMetrics"]["ModelDataQuality"]
+    assert (quality["Statistics"]["S3Uri"], quality["Constraints"]["S3Uri"]) == (
+        baseline + "statistics.json",
+        baseline + "constraints.json",
+    )
 
 
 def test_the_data_scientist_may_not_create_a_pipeline_of_another_use_case(world):

@@ -79,7 +79,8 @@ EVALUATION = HERE / "evaluation"
 #: The kit's evaluation computations (Clarify bias, SHAP), shipped with the evaluation step, and
 #: the names of the card entries it writes (evaluation.py imports them from metadata.py).
 EVALUATION_MODULES = tuple(
-    HERE.parents[1] / "scripts" / "governance" / name for name in ("evaluation.py", "metadata.py")
+    HERE.parents[1] / "scripts" / "governance" / name
+    for name in ("evaluation.py", "metadata.py", "baseline.py")
 )
 SKLEARN_VERSION = "1.2-1"
 INSTANCE_TYPE = "ml.m5.large"
@@ -139,11 +140,12 @@ def _upload_card_sections(context: Any) -> str:
     return uri
 
 
-def _output(context: Any, step: str, name: str) -> Join:
-    """s3://<output>/<execution id>/<step>/<name>: each execution writes apart."""
-    return Join(
-        on="/", values=[context.output_uri.rstrip("/"), ExecutionVariables.PIPELINE_EXECUTION_ID, step, name]
-    )
+def _output(context: Any, step: str, name: str, *, registered: bool = False) -> Join:
+    """s3://<output>/<execution id>/<step>/<name>: each execution writes apart. What the
+    registered version references (``registered``) goes under ``context.models_uri`` instead,
+    the ``models/`` prefix promotion copies from."""
+    root = context.models_uri if registered else context.output_uri
+    return Join(on="/", values=[root.rstrip("/"), ExecutionVariables.PIPELINE_EXECUTION_ID, step, name])
 
 
 def build(context: Any) -> Pipeline:
@@ -209,7 +211,7 @@ def build(context: Any) -> Pipeline:
         hyperparameters=HYPERPARAMETERS,
         input_data_config=[InputData(channel_name="train", data_source=train_data, content_type="text/csv")],
         output_data_config=OutputDataConfig(
-            s3_output_path=f"{context.output_uri.rstrip('/')}/models", kms_key_id=context.kms_key_arn
+            s3_output_path=context.models_uri.rstrip("/"), kms_key_id=context.kms_key_arn
         ),
         base_job_name=f"{context.use_case}-train",
         sagemaker_session=session,
@@ -220,9 +222,15 @@ def build(context: Any) -> Pipeline:
     report = PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
     checksums = PropertyFile(name="Checksums", output_name="checksums", path="checksums.json")
     outputs = {
-        name: _output(context, "evaluate", name)
+        name: _output(context, "evaluate", name, registered=name != "checksums")
         for name in ("evaluation", "bias", "explainability", "checksums")
     }
+    # The data-quality baseline goes where `mlgov monitor` and promotion look for a version's:
+    # baseline/ beside its archive (<models_uri>/<training job>/output/model.tar.gz).
+    outputs["baseline"] = Join(
+        on="/",
+        values=[context.models_uri.rstrip("/"), train.properties.TrainingJobName, "output", "baseline"],
+    )
     evaluation_inputs = (
         ("model", model_artifact),
         ("train", train_data),
@@ -316,6 +324,14 @@ def build(context: Any) -> Pipeline:
                 bias_post_training=MetricsSource("application/json", report_of("bias", "analysis.json")),
                 explainability=MetricsSource(
                     "application/json", report_of("explainability", "analysis.json")
+                ),
+                # The data-quality baseline: what `mlgov monitor` compares traffic with, and what
+                # promotion copies with the archive.
+                model_data_statistics=MetricsSource(
+                    "application/json", report_of("baseline", "statistics.json")
+                ),
+                model_data_constraints=MetricsSource(
+                    "application/json", report_of("baseline", "constraints.json")
                 ),
             ),
             # What promotion verifies the copies against: the archive Evaluate read, the report

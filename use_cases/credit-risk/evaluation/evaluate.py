@@ -35,6 +35,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import baseline  # shipped beside this script: scripts/governance/baseline.py
 import evaluation as ev  # shipped beside this script: scripts/governance/evaluation.py
 import joblib
 import metadata as meta  # shipped beside this script: scripts/governance/metadata.py
@@ -247,6 +248,15 @@ def main(argv: list[str]) -> int:
         target.mkdir(parents=True, exist_ok=True)
         filename = "evaluation.json" if name == "evaluation" else "analysis.json"
         (target / filename).write_text(json.dumps(document, indent=2, sort_keys=True, allow_nan=False))
+    # The data-quality baseline `mlgov monitor` compares the served traffic with: the training rows
+    # with the model's predictions on them, as `mlgov seed` computes it (scripts/governance/train.py).
+    statistics, constraints = baseline.model_baseline(
+        features, x_train, model.predict(x_train), model.predict_proba(x_train)[:, 1]
+    )
+    target = ROOT / "output" / "baseline"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "statistics.json").write_bytes(statistics)
+    (target / "constraints.json").write_bytes(constraints)
     # What promotion verifies the version's copies against: the bytes evaluated and reported here.
     checksums = {
         CHECKSUMS_KEY: {
