@@ -198,10 +198,11 @@ def traffic(features: Sequence[str]) -> tuple[Any, Any]:
     return shown, drifted
 
 
-def seeded_features(seeded: dict[str, Any]) -> tuple[str, ...]:
-    """The input columns of the first seeded version (its training spec's features)."""
-    label = seeded["versions"][0]["label"]
-    return next(spec.features for spec in DEFAULT_SPECS if spec.label == label)
+def served_features() -> tuple[str, ...]:
+    """The input columns of the version the demo serves: the first version, a logistic regression
+    on the financial features (seed's first spec, and the pipeline's default ``features``
+    hyperparameter: a test checks they agree)."""
+    return DEFAULT_SPECS[0].features
 
 
 def _unapproved(platform: PlatformConfig, env: str, source: boto3.Session | None) -> str | None:
@@ -527,7 +528,7 @@ def run_workflow(
             platform,
             last,
             deployed_version,
-            seeded_features(seeded),
+            served_features(),
             say,
             step,
             source,

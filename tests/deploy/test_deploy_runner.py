@@ -543,6 +543,17 @@ if kind in expected:
     deadline = time.time() + 30
     while time.time() < deadline and sum(n.startswith(kind + ".") for n in os.listdir(meet)) < int(expected[kind]):
         time.sleep(0.02)
+# A plan leaves a mark; with FAKE_TF_PHASE1_AWAITS_PLAN=<env> phase 1 waits (up to 30 s) for that
+# environment's plan to have started: a runner that plans it only after phase 1 is 30 s late.
+marks = os.path.join(os.environ.get("FAKE_TF_MEET_DIR", "."), "plans-" + os.path.dirname(os.getcwd()).replace(os.sep, "_"))
+if args[0] == "plan":
+    os.makedirs(marks, exist_ok=True)
+    open(os.path.join(marks, env), "w").close()
+awaited = os.environ.get("FAKE_TF_PHASE1_AWAITS_PLAN")
+if kind == "identities" and awaited:
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(os.path.join(marks, awaited)):
+        time.sleep(0.02)
 fails = [f.split(":", 1) for f in os.environ.get("FAKE_TF_FAIL", "").split(",") if f]
 if any(where == env and needle in " ".join(args) for where, needle in fails):
     print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
@@ -615,8 +626,9 @@ def _of(calls: list[dict], first_arg: str, *, targeted: bool | None = None) -> l
 
 
 def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_at_once(
-    fake_terraform, platform
+    fake_terraform, platform, monkeypatch
 ):
+    monkeypatch.setenv("FAKE_TF_PHASE1_AWAITS_PLAN", "dev")
     results, calls = fake_terraform("apply")
     identities = _of(calls, "apply", targeted=True)
     promotion_index = list(ROLE_SUFFIXES).index("promotion")
@@ -626,12 +638,16 @@ def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_a
     }
     # phase 1 ran at once in both, and ended before phase 2 started anywhere
     assert max(c["start"] for c in identities) < min(c["end"] for c in identities)
-    plans = _of(calls, "plan")
-    assert sorted(c["env"] for c in plans) == ["dev", "prod", "staging"]
-    assert max(c["end"] for c in identities) <= min(c["start"] for c in plans)
-    # phase 2: the three applies overlap in time
+    plans = {c["env"]: c for c in _of(calls, "plan")}
+    assert sorted(plans) == ["dev", "prod", "staging"]
+    # dev, where phase 1 creates nothing, plans while phase 1 runs (the fake's phase 1 waits for
+    # that plan to start); staging and prod plan once their roles exist
+    assert plans["dev"]["start"] < min(c["end"] for c in identities)
+    assert max(c["end"] for c in identities) <= min(plans[e]["start"] for e in ("staging", "prod"))
+    # phase 2: no apply before phase 1 ended, and the three applies overlap in time
     applies = _of(calls, "apply", targeted=False)
     assert sorted(c["env"] for c in applies) == ["dev", "prod", "staging"]
+    assert max(c["end"] for c in identities) <= min(c["start"] for c in applies)
     assert max(c["start"] for c in applies) < min(c["end"] for c in applies)
     assert [(r.env, r.phase) for r in results if r.step == "identities"] == [
         ("prod", "identities"),
@@ -655,7 +671,9 @@ def test_phase_one_looks_at_the_account_not_only_at_the_state(fake_terraform, mo
     again, calls = fake_terraform("apply")
     identities = _of(calls, "apply", targeted=True)
     assert sorted(c["env"] for c in identities) == ["prod", "staging"]
-    assert max(c["end"] for c in identities) <= min(c["start"] for c in _of(calls, "plan"))
+    # what plans after phase 1: the environments phase 1 works in (dev plans meanwhile)
+    after = [c for c in _of(calls, "plan") if c["env"] in ("prod", "staging")]
+    assert max(c["end"] for c in identities) <= min(c["start"] for c in after)
     assert [(r.env, r.ok, r.skipped, r.note) for r in again if r.step == "identities"] == [
         ("prod", True, False, "re-created (in state, gone from the account): mlgov-prod-promotion"),
         ("staging", True, False, "present: mlgov-staging-promotion"),
@@ -723,7 +741,10 @@ def test_a_phase_one_failure_names_environment_phase_resource_and_log_and_stops(
     assert Path(err.log).name == "staging-identities.log" and "AccessDenied" in Path(err.log).read_text()
     assert "in phase 1/2 (identities)" in str(err) and err.log in str(err)
     calls = [json.loads(line) for line in Path(os.environ["FAKE_TF_CALLS"]).read_text().splitlines()]
-    assert not [c for c in calls if c["args"][0] == "plan"], "phase 2 must not start after a phase 1 failure"
+    # dev's plan may have run meanwhile (a plan changes nothing); no apply of phase 2 ran, and
+    # staging and prod did not even plan
+    assert not [c for c in calls if c["args"][0] == "apply" and not any(a.startswith("-target") for a in c["args"])]
+    assert {c["env"] for c in calls if c["args"][0] == "plan"} <= {"dev"}, "phase 2 must not start"
     # prod's phase 1 still ran to the end (its state is not left half-written)
     assert {c["env"] for c in _of(calls, "apply", targeted=True)} == {"prod", "staging"}
 

@@ -51,6 +51,21 @@ def test_workflow_runs_the_whole_chain(cloud, platform):
     assert again["report"]["versions"] and rows[("staging", 1)]["approval"] == "Approved"
 
 
+def test_the_served_columns_are_the_pipeline_s_features():
+    """The demo serves the version the pipeline built: its traffic is in the pipeline's columns."""
+    import importlib.util
+
+    from scripts.pipelines import contract
+
+    spec = importlib.util.spec_from_file_location(
+        "credit_risk_train", contract.USE_CASES_DIR / "credit-risk" / "steps" / "train.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert workflow.served_features() == tuple(module.FINANCIAL_FEATURES)
+
+
 def test_demo_traffic_is_in_the_model_s_columns_and_only_the_drifted_rows_drift():
     features = workflow.DEFAULT_SPECS[0].features
     shown, drifted = workflow.traffic(features)

@@ -81,14 +81,23 @@ def test_the_pipeline_role_reaches_only_its_use_cases_prefixes(synth, env):
         assert not _may(policy, "s3:PutObject", f"{bucket}/data/{use_case}/credit.csv")
         assert _may(policy, "s3:GetObject", f"{bucket}/models/{use_case}/datasets/abc/credit.csv")
         assert _may(policy, "s3:PutObject", f"{bucket}/pipelines/{use_case}/run-1/train/train.csv")
+        # what a version it registers is made of: under models/, where promotion reads
+        model = f"{bucket}/models/{use_case}/pipelines/pipelines-x-Train-y/output/model.tar.gz"
+        assert _may(policy, "s3:PutObject", model) and _may(policy, "s3:GetObject", model)
         assert not _may(policy, "s3:PutObject", f"{bucket}/models/{use_case}/v1/model.tar.gz")
+        assert not _may(policy, "s3:PutObject", f"{bucket}/models/{use_case}/datasets/abc/credit.csv")
     for elsewhere in ("data/other-use-case/x.csv", "audit/record.json", "promotions/lock", "models/x.tar.gz"):
         assert not _may(policy, "s3:GetObject", f"{bucket}/{elsewhere}"), elsewhere
     [listing] = _allowing(policy, "s3:ListBucket", bucket)
     assert set(listing["Condition"]["StringLike"]["s3:prefix"]) == {
         f"{prefix}*"
         for u in names.env.use_cases
-        for prefix in (f"data/{u.name}/", f"models/{u.name}/datasets/", f"pipelines/{u.name}/")
+        for prefix in (
+            f"data/{u.name}/",
+            f"models/{u.name}/datasets/",
+            f"pipelines/{u.name}/",
+            f"models/{u.name}/pipelines/",
+        )
     }
     for stmt in statements(policy, effect="Allow"):
         assert "*" not in as_list(stmt["Resource"]), stmt
