@@ -3,28 +3,38 @@
 Starts the local cloud (IAM enforced unless it was started without), deploys every environment,
 then:
 
-1. seed dev with the sample versions: v1 fair logistic regression, v2 random forest that uses age,
-   v3 decision stump; each with its card carrying quality, bias and explainability;
-2. review and approve v1 in dev; promote it along the chain; in the first strict environment a
+1. DataZone: the data engineer publishes the credit dataset, the use case's project subscribes,
+   the data owner approves (the kit grants the use case's pipeline and execution roles read on its
+   prefix);
+2. the use case's SageMaker Pipeline builds v1 from the subscribed data (a fair logistic
+   regression; a line per step), then seed registers v2, a random forest that uses age, and v3, a
+   decision stump; each with its card carrying quality, bias and explainability;
+3. review and approve v1 in dev (each approval publishes the model to the DataZone catalog); promote it along the chain; in the first strict environment a
    data scientist tries to approve it first (denied by IAM: separation of duties), then the
    approver reviews and approves it;
-3. serve it at the end of the chain on the use case's endpoint as the model-deploy role (which
+4. serve it at the end of the chain on the use case's endpoint as the model-deploy role (which
    records it Deployed), print the predictions for a handful of applicants; try to serve dev's
    newest version that is not approved: REFUSED, naming each gate; send drifted applicants and
    run the monitor against the version's data-quality baseline: its violations name the drift
    (``--no-serve`` skips this step and only marks the version Deployed);
-4. print the evaluation sections of the deployed version's card;
-5. promote v2 as far as its bias allows: prod's bias gate REFUSES it, naming DPPL and DI;
-6. approve v3 in dev: staging's quality floors REFUSE it, naming the metrics;
-7. print the report.
+5. print the evaluation sections of the deployed version's card, its lineage back to the
+   subscribed dataset, and the catalog as another project finds it by a business term;
+6. promote v2 as far as its bias allows: prod's bias gate REFUSES it, naming DPPL and DI;
+7. approve v3 in dev: staging's quality floors REFUSE it, naming the metrics;
+8. print the report.
 
 Exits 0 when every step behaved as expected. The emulator is stopped at the end unless
 ``--keep-running`` (an emulator that was already running is left alone).
 
 What overlaps, so that the command stays short: the stacks are synthesized while the emulator
-starts, the workflow's modules load and the sample models train (main.py keeps one core busy);
-the applies' closing ``apply -refresh-only`` (the deploy runner's ``refresh`` action) runs beside the
-workflow, which touches nothing Terraform manages. The demo ends only when all of it has.
+starts, the workflow's modules load, the sample models train and the SDK's pipeline classes load
+(main.py keeps one core busy); dev plans while phase 1 creates the other environments' roles; the
+workflow starts in an environment as soon as its apply has made every change but the buckets'
+lifecycle rules (the deploy runner's ``on_ready``: the AWS provider reads a lifecycle
+configuration back for 55 s after creating it, and nothing the workflow does depends on it), so
+the applies finish beside the workflow; the demo ends only when they have. The closing
+``apply -refresh-only`` (the deploy runner's ``refresh`` action) runs only when the local cloud
+outlives the demo: its state describes nothing once the cloud is stopped.
 
 The workflow itself is :func:`scripts.governance.workflow.run_workflow`; the end-to-end test
 calls the same function against its deployed emulator. This module imports it only once the

@@ -1,13 +1,18 @@
 """The governance workflow ``make demo`` runs once the stacks are applied, step by step.
 
-:func:`run_workflow` seeds the first environment of the chain with the sample versions, reviews and
-approves, promotes along the chain behind each environment's gates (a data scientist's attempt to
+:func:`run_workflow` has the data engineer publish the credit dataset to the DataZone catalog, the
+use case subscribe and the data owner approve, builds the first version with the use case's
+SageMaker Pipeline from the subscribed data (:func:`data_and_pipeline`; ``pipeline=False``, where
+no DataZone domain or pipeline runs (moto in process), seeds it instead), seeds the first
+environment of the chain with the other sample versions, reviews and approves, promotes along the chain behind each environment's gates (a data scientist's attempt to
 approve in the first strict environment is denied by IAM: separation of duties), serves the last
 environment's version on its endpoint as the model-deploy role (:func:`serve_and_monitor`: a
 handful of predictions, an unapproved version's deployment refused with the reasons, drifted
 traffic flagged by the monitor against the version's data-quality baseline), shows its card's
-evaluation, has the biased and the weak samples refused by the gates that must refuse them, and
-prints the report. ``scripts.demo`` runs it after
+evaluation, its lineage back to the subscribed dataset and the catalog searched by a business term
+(:func:`lineage_and_catalog`), has the biased and the weak samples refused by the gates that must
+refuse them, and prints the report. ``ready(env)`` is called before the workflow first acts in an
+environment (the demo waits there for that environment's apply). ``scripts.demo`` runs it after
 deploying; ``tests/e2e/test_workflow.py`` runs it against the session's deployed cloud, and
 ``tests/governance/test_cli_and_demo.py`` against moto in process.
 """

@@ -743,7 +743,9 @@ def test_a_phase_one_failure_names_environment_phase_resource_and_log_and_stops(
     calls = [json.loads(line) for line in Path(os.environ["FAKE_TF_CALLS"]).read_text().splitlines()]
     # dev's plan may have run meanwhile (a plan changes nothing); no apply of phase 2 ran, and
     # staging and prod did not even plan
-    assert not [c for c in calls if c["args"][0] == "apply" and not any(a.startswith("-target") for a in c["args"])]
+    assert not [
+        c for c in calls if c["args"][0] == "apply" and not any(a.startswith("-target") for a in c["args"])
+    ]
     assert {c["env"] for c in calls if c["args"][0] == "plan"} <= {"dev"}, "phase 2 must not start"
     # prod's phase 1 still ran to the end (its state is not left half-written)
     assert {c["env"] for c in _of(calls, "apply", targeted=True)} == {"prod", "staging"}

@@ -34,7 +34,17 @@ def workflow(deployed_cloud: DeployedCloud, monkeypatch: pytest.MonkeyPatch, tmp
 def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     out, lines, html = workflow
     platform = deployed_cloud.platform
-    assert len(out["seed"]["versions"]) >= 3
+    # The first version is the pipeline's, built from the subscribed dataset; seed adds two.
+    built = out["pipeline"]
+    assert built["execution"]["status"] == "Succeeded" and len(out["seed"]["versions"]) >= 2
+    asset = built["dataset"]["asset_id"]
+    # lineage from the prod copy reaches the dataset, with the asset id the catalog lists
+    walked = out["lineage"]
+    assert walked["reaches_dataset"] and walked["chain"][-1]["properties"]["datazone_asset_id"] == asset
+    assert walked["chain"][0]["environment"] == "prod"
+    # another project finds the prod model by a business term, its form naming that dataset
+    models = [h for h in out["catalog"]["listings"] if h["name"].endswith("-model-prod")]
+    assert models and json.dumps(models[0]["forms"]).count(asset) >= 1
     assert len(out["promotions"]) == 2
     # The refusals the demo shows: prod's bias gate (v2), staging's quality floors (v3).
     assert {f["gate"] for f in out["refused_bias"]["failures"]} == {"bias:DPPL", "bias:DI"}
@@ -158,6 +168,7 @@ def test_second_run_changes_nothing(workflow, deployed_cloud: DeployedCloud):
     assert [p["created"] for p in out["promotions"]] == [False, False]
     assert [p["target_arn"] for p in out["promotions"]] == [p["target_arn"] for p in first["promotions"]]
     assert all(v["status"] == "exists" for v in out["seed"]["versions"])
+    assert out["pipeline"]["execution"] is None and out["pipeline"]["version"] == first["pipeline"]["version"]
     # Still served, not deployed again; nothing in dev is unapproved any more to be refused.
     assert out["serving"]["served"]["action"] == "unchanged" and out["serving"]["refused"] is None
     # staging holds v1 and the forest (v2) that prod refused; prod holds v1 only.
