@@ -728,16 +728,18 @@ class Runner:
                     on_ready(env.name)
 
             if plan.changes:
-                progress = tf.ApplyProgress(
-                    tf.planned_changes(Path(plan.log).read_text()), ready, DEFERRED_TYPES
-                )
+                planned = tf.planned_changes(Path(plan.log).read_text(encoding="utf-8", errors="replace"))
+                # A plan whose changes could not be read from its output: ready once applied.
+                progress = tf.ApplyProgress(planned, ready, DEFERRED_TYPES) if planned else None
                 self._step(
                     env.name,
                     "apply",
-                    runner.apply(PLAN_FILE, on_line=progress.on_line),
+                    runner.apply(PLAN_FILE, on_line=progress.on_line if progress else None),
                     sink=sink,
                     phase=phase,
                 )
+                if progress is None:
+                    ready()
                 # Without this, the first drift check reports the provider's read-back
                 # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
                 if self.refresh_after_apply:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -528,6 +529,14 @@ elif args[0] == "state":
     code = 0 if have else 1
 elif args[0] == "plan":
     code = 2
+    if os.environ.get("FAKE_TF_PROGRESS"):  # what plan -no-color lists
+        print("  # aws_s3_bucket.b will be created")
+        print("  # aws_s3_bucket_lifecycle_configuration.l will be created")
+if os.environ.get("FAKE_TF_PROGRESS") and args[0] == "apply" and not targets and "-refresh-only" not in args:
+    # the bucket at once; its lifecycle rules after the provider's read-back (here 1 s)
+    print("aws_s3_bucket.b: Creation complete after 0s [id=b]", flush=True)
+    time.sleep(1)
+    print("aws_s3_bucket_lifecycle_configuration.l: Creation complete after 1s [id=b]", flush=True)
 # Calls the runner must make at once meet: each waits (up to 30 s) until as many calls of its
 # kind have started in this work root as FAKE_TF_MEET says, so calls made at once overlap in time
 # whatever the machine's load, and calls made one after another do not (the first waits out the
@@ -880,3 +889,32 @@ def test_deploy_takes_force_synth():
 
     params = inspect.signature(runner.deploy).parameters
     assert params["force_synth"].default is False and params["parallel"].default is True
+
+
+def test_each_environment_is_ready_once_all_but_its_lifecycle_rules_are_applied(fake_terraform, monkeypatch):
+    """``on_ready`` fires per environment as soon as the apply's output shows every planned change
+    complete but the deferred lifecycle rules: before that apply ends (the fake's lifecycle line
+    comes a second later), once, and the apply still runs to its end."""
+    monkeypatch.setenv("FAKE_TF_PROGRESS", "1")
+    ready: dict[str, float] = {}
+
+    def on_ready(env: str) -> None:
+        assert env not in ready, f"{env} ready twice"
+        ready[env] = time.time()
+
+    results, calls = fake_terraform("apply", on_ready=on_ready)
+    applies = {c["env"]: c for c in _of(calls, "apply", targeted=False)}
+    assert sorted(ready) == sorted(applies) == ["dev", "prod", "staging"]
+    for env, at in ready.items():
+        assert at < applies[env]["end"] - 0.5, env  # the lifecycle line came 1 s after the bucket's
+    assert all(r.ok for r in results)
+
+
+@pytest.mark.parametrize("step", ["-out=tfplan", "-no-color tfplan"], ids=["plan", "apply"])
+def test_an_environment_whose_plan_or_apply_fails_is_never_ready(step, fake_terraform, monkeypatch):
+    """Here the plan lists nothing the runner can read: ready would come only after the apply."""
+    monkeypatch.setenv("FAKE_TF_FAIL", f"prod:{step}")
+    ready: list[str] = []
+    with pytest.raises(runner.DeployError):
+        fake_terraform("apply", on_ready=ready.append)
+    assert sorted(ready) == ["dev", "staging"]

@@ -204,3 +204,20 @@ def test_the_quality_entry_name_matches_the_cards():
     from scripts.governance.cards import EVAL_QUALITY
 
     assert models.EVAL_QUALITY == EVAL_QUALITY
+
+
+def test_mlgov_data_search_finds_the_model_by_a_business_term_with_its_forms(ready, capsys):
+    from scripts import cli
+
+    arn = register(ready)
+    models.publish_model(ready.platform, "dev", version="1")
+    capsys.readouterr()
+    assert cli.main(["data", "search", "--text", "retail lending", "--json"]) == 0
+    [hit] = json.loads(capsys.readouterr().out)["listings"]
+    assert (hit["name"], hit["type"]) == ("mlgov-credit-risk-model-dev", "MlgovModelAssetType")
+    form = hit["forms"]["MlgovModelForm"]
+    assert (form["modelPackageArn"], form["lineOfBusiness"]) == (arn, "Retail lending")
+    assert cli.main(["data", "search", "--text", "no such business", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["listings"] == []
+    assert cli.main(["data", "search", "--text", "  "]) == 2
+    assert "--text is empty" in capsys.readouterr().err
