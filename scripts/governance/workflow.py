@@ -19,9 +19,12 @@ deploying; ``tests/e2e/test_workflow.py`` runs it against the session's deployed
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -428,20 +431,24 @@ def lineage_and_catalog(
     say(f"{next(step)}. another project searches the catalog for '{CATALOG_TERM}'")
     found = datasets.search(platform, text=CATALOG_TERM, source=source)
     models = [h for h in found["listings"] if _model_form(h)]
-    for hit in found["listings"]:
-        say(f"  {hit['name']} ({hit['type']}, revision {hit['revision']})")
-    for hit in models:
-        form = _model_form(hit)
-        say(
-            f"    v{form.get('version')} {form.get('approvalStatus')}, {form.get('stage')}; risk "
-            f"{form.get('riskRating')}; {form.get('lineOfBusiness')}: {form.get('businessProblem')}"
-        )
-        say(f"    evaluation: {(form.get('evaluation') or {}).get('quality', '')}")
-        say(f"    source dataset asset: {form.get('sourceDatasetAssetId')}")
     served = [h for h in models if (h["name"] or "").endswith(f"-model-{env}")]
     if not served:
         raise AssertionError(f"the search for {CATALOG_TERM!r} did not find {env}'s approved model")
+    say(f"  {len(found['listings'])} listing(s): {', '.join(sorted(h['name'] for h in found['listings']))}")
     form = _model_form(served[0])
+    say(
+        f"  {served[0]['name']} (revision {served[0]['revision']}): v{form.get('version')} "
+        f"{form.get('approvalStatus')}, risk {form.get('riskRating')}; {form.get('lineOfBusiness')}: "
+        f"{form.get('businessProblem')}"
+    )
+    say(f"    intended uses: {form.get('intendedUses')}")
+    evaluation = form.get("evaluation") or {}
+    for part in ("quality", "bias", "explainability"):
+        if evaluation.get(part):
+            say(f"    {part}: {evaluation[part]}")
+    say(
+        f"    model package: {form.get('modelPackageArn')}; source dataset asset: {form.get('sourceDatasetAssetId')}"
+    )
     if form.get("sourceDatasetAssetId") != dataset["asset_id"]:
         raise AssertionError(
             f"the catalog lists source dataset {form.get('sourceDatasetAssetId')}, the subscription "
@@ -497,7 +504,13 @@ def run_workflow(
     built_by_pipeline = pipeline
 
     def promote_along(
-        version: str, targets: Sequence[str], *, check_duties: bool, card_from: str = "Draft"
+        version: str,
+        targets: Sequence[str],
+        *,
+        check_duties: bool,
+        card_from: str = "Draft",
+        say: Callable[[str], None] = say,
+        step: Iterator[int] = step,
     ) -> list[dict[str, Any]]:
         """Approve ``version`` in ``first``, then promote and approve it in each of ``targets``."""
         say(f"{next(step)}. review and approve {first} v{version} (approver role)")
@@ -527,48 +540,73 @@ def run_workflow(
     out["promotions"] = promotions
     last = chain[-1]
     deployed_version = str(version_number(promotions[-1]["target_arn"])) if promotions else good
-    if serving:
-        # Serving records the version Deployed (as the approver role) and the endpoint in lineage.
-        out["serving"] = serve_and_monitor(
-            platform,
-            last,
-            deployed_version,
-            served_features(),
-            say,
-            step,
-            source,
-            refuse_from=first,
-        )
-    else:
-        say(f"{next(step)}. mark {last} v{deployed_version} Deployed (recorded in lineage)")
-        deployed = review.set_stage_status(
-            platform,
-            last,
-            deployed_version,
-            "Deployed",
-            "demo: deployed to the production endpoint",
-            source=source,
-        )
-        say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
-        say(f"  deployment in lineage: {deployed['deployment']}")
 
-    say(f"{next(step)}. evaluation in the card of {last} v{deployed_version}")
-    ctx = env_context(platform, last, "approver", job="demo", source=source)
-    desc = describe_version(ctx, resolve_version(ctx, _use_case(platform, last), deployed_version))
-    sections = evaluation_sections(parse_card((desc.get("ModelCard") or {}).get("ModelCardContent")))
-    _show_evaluation(sections, say)
-    out["evaluation"] = sections
-    dataset = out["pipeline"]["dataset"] if pipeline else None
-    out.update(lineage_and_catalog(platform, last, deployed_version, dataset, say, step, source))
-
-    if rest:
+    def biased_chain(say: Callable[[str], None], step: Iterator[int]) -> dict[str, Any]:
+        """v2 promoted as far as its bias allows; the last environment's bias gate refuses it."""
         say(f"--- v{biased}: a model that uses age; {last}'s bias gate must refuse it")
-        biased_promotions = promote_along(biased, rest[:-1], check_duties=False)
+        biased_promotions = promote_along(biased, rest[:-1], check_duties=False, say=say, step=step)
         upstream = str(version_number(biased_promotions[-1]["target_arn"])) if biased_promotions else biased
         say(
             f"{next(step)}. promote {platform.env(last).promotes_from} v{upstream} -> {last} (expected: refused)"
         )
-        out["refused_bias"] = _expect_refusal(platform, last, upstream, say, source, gate_prefix="bias:")
+        return _expect_refusal(platform, last, upstream, say, source, gate_prefix="bias:")
+
+    def _serve_and_show(out: dict[str, Any], deployed_version: str) -> None:
+        """Serve (or mark Deployed), show the card's evaluation, the lineage and the catalog."""
+        if serving:
+            # Serving records the version Deployed (as the approver role) and the endpoint in lineage.
+            out["serving"] = serve_and_monitor(
+                platform,
+                last,
+                deployed_version,
+                served_features(),
+                say,
+                step,
+                source,
+                refuse_from=first,
+            )
+        else:
+            say(f"{next(step)}. mark {last} v{deployed_version} Deployed (recorded in lineage)")
+            deployed = review.set_stage_status(
+                platform,
+                last,
+                deployed_version,
+                "Deployed",
+                "demo: deployed to the production endpoint",
+                source=source,
+            )
+            say(f"  lifecycle {deployed['before']} -> {deployed['after']}")
+            say(f"  deployment in lineage: {deployed['deployment']}")
+
+        say(f"{next(step)}. evaluation in the card of {last} v{deployed_version}")
+        ctx = env_context(platform, last, "approver", job="demo", source=source)
+        desc = describe_version(ctx, resolve_version(ctx, _use_case(platform, last), deployed_version))
+        sections = evaluation_sections(parse_card((desc.get("ModelCard") or {}).get("ModelCardContent")))
+        _show_evaluation(sections, say)
+        out["evaluation"] = sections
+        dataset = out["pipeline"]["dataset"] if pipeline else None
+        out.update(lineage_and_catalog(platform, last, deployed_version, dataset, say, step, source))
+
+    # While the last environment serves, v2 goes its way on a thread of its own, its lines held
+    # back and shown after (numbered in order then). It touches no version serving reads: serving
+    # refuses the newest unapproved version of the first environment, v3, approved only below.
+    held: list[str] = []
+    beside = ThreadPoolExecutor(1, thread_name_prefix="demo-v2")
+    try:
+        biased_run = (
+            beside.submit(biased_chain, held.append, itertools.count(1)) if rest and serving else None
+        )
+        _serve_and_show(out, deployed_version)
+    finally:
+        beside.shutdown(wait=True)
+    if rest:
+        if biased_run is None:
+            out["refused_bias"] = biased_chain(say, step)
+        else:
+            out["refused_bias"] = biased_run.result()
+            for line in held:
+                numbered = re.match(r"(\d+)\. ", line)
+                say(f"{next(step)}. {line[numbered.end() :]}" if numbered else line)
 
         say(f"--- v{weak}: a decision stump; {rest[0]}'s quality floors must refuse it")
         say(f"{next(step)}. review and approve {first} v{weak} (dev has no floors)")
