@@ -66,6 +66,10 @@ class PipelineContext:
     datazone_project_id: str | None = None
     """The use case's DataZone project id (published by the DataZone home environment), for the
     card's ``additional_information.custom_details``; None when it is not known."""
+    lifecycle_stage: str | None = None
+    """The environment's model lifecycle stage (its SSM ``registry/lifecycle_stage``, e.g.
+    ``Development``): the registered version's ``ModelLifeCycle`` is that stage, ``Registered``, as
+    ``mlgov register`` sets it; None registers without one."""
 
 
 def module_path(use_case: str, root: Path = USE_CASES_DIR) -> Path:

@@ -107,6 +107,7 @@ def _context_values(t: Target, source: boto3.Session | None) -> dict[str, Any]:
             names.ssm_kms_key_arn,
             names.ssm_role_arn("pipeline"),
             names.ssm_group_name(uc),
+            names.ssm_lifecycle_stage,
         ]
     )
     bucket = values[names.ssm_artifact_bucket]
@@ -121,6 +122,7 @@ def _context_values(t: Target, source: boto3.Session | None) -> dict[str, Any]:
         "model_package_group": values[names.ssm_group_name(uc)],
         "region": ctx.env.region,
         "kms_key_arn": values[names.ssm_kms_key_arn],
+        "lifecycle_stage": values[names.ssm_lifecycle_stage],
         "datazone_project_id": datazone_project_id(ctx.platform, uc, job="pipeline-upsert", source=source),
     }
 

@@ -95,6 +95,12 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
         .get_parameter(Name=dev_names.ssm_datazone_project_id("credit-risk"))["Parameter"]["Value"]
     )
     assert card.additional_information.custom_details[DATAZONE_PROJECT_KEY] == project
+    # ... and the subscribed dataset's asset id and revision, as the catalog lists them
+    listed = out["pipeline"]["dataset"]
+    assert (
+        card.additional_information.custom_details["dataset_asset_id"],
+        card.additional_information.custom_details["dataset_asset_revision"],
+    ) == (listed["asset_id"], str(listed["revision"]))
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket, key = report_uri[5:].split("/", 1)
     assert bucket == prod_names.artifact_bucket

@@ -80,6 +80,7 @@ def local_cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             input_data_uri=DATA,
             model_package_group=GROUP,
             region="us-east-1",
+            lifecycle_stage="Development",
             session=PipelineSession(default_bucket=BUCKET, default_bucket_prefix="pipelines/credit-risk"),
         )
         yield {"context": context, "sm": sm, "s3": s3, "role": role}

@@ -118,6 +118,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             names.ssm_kms_key_arn: key,
             names.ssm_role_arn("pipeline"): names.role_arn("pipeline"),
             names.ssm_group_name("credit-risk"): group,
+            names.ssm_lifecycle_stage: names.env.lifecycle_stage,
             names.ssm_datazone_project_id("credit-risk"): "prj-iam-test",
         }
         for path, value in params.items():
@@ -169,6 +170,8 @@ def test_the_platform_policies_run_the_pipeline_to_a_registered_version(world, c
     assert run["status"] == "Succeeded"
     package = world["sm"].describe_model_package(ModelPackageName=run["model_package"])
     assert package["ModelApprovalStatus"] == "PendingManualApproval"
+    life = package["ModelLifeCycle"]
+    assert (life["Stage"], life["StageStatus"]) == (world["names"].env.lifecycle_stage, "Registered")
     card = json.loads(package["ModelCard"]["ModelCardContent"])
     assert card["additional_information"]["custom_details"]["datazone_project_id"] == "prj-iam-test"
     # Every step ran as the pipeline role, and wrote only under the use case's prefixes: its

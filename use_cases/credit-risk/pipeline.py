@@ -42,6 +42,7 @@ from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.processing import FrameworkProcessor
 from sagemaker.core.s3 import S3Uploader
 from sagemaker.core.shapes import (
+    ModelLifeCycle,
     ModelPackageModelCard,
     ProcessingInput,
     ProcessingOutput,
@@ -341,6 +342,16 @@ def build(context: Any) -> Pipeline:
                 META_MODEL_SHA256: checksum(META_MODEL_SHA256),
                 META_REPORT_SHA256: checksum(META_REPORT_SHA256),
             },
+            # At the environment's stage, Registered, as `mlgov register` registers a version.
+            model_life_cycle=(
+                ModelLifeCycle(
+                    stage=context.lifecycle_stage,
+                    stage_status="Registered",
+                    stage_description=f"registered by pipeline {context.pipeline_name}",
+                )
+                if context.lifecycle_stage
+                else None
+            ),
             model_card=ModelPackageModelCard(
                 model_card_content=JsonGet(
                     step_name=evaluate.name, property_file=report, json_path="model_card_content"
