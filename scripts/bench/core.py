@@ -604,6 +604,13 @@ def summary_table(doc: dict[str, Any], previous: dict[str, Any] | None) -> str:
         f"This run: {this_run} on {doc.get('machine', {}).get('cpus', '?')} CPUs; "
         f"previous run: {(previous or {}).get('started_at', 'none')}.",
     ]
+    loads = [
+        f"{name} {sec['load_average']['start'][0]:.1f} → {sec['load_average']['end'][0]:.1f}"
+        for name, sec in doc.get("sections", {}).items()
+        if isinstance(sec.get("load_average"), dict)
+    ]
+    if loads:
+        rows += ["", f"Load average (1 minute) when each section started → ended: {'; '.join(loads)}."]
     if kept:
         rows += [
             "",
@@ -687,18 +694,26 @@ def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[st
         ctx = BenchContext(Path(scratch), progress)
         try:
             for sec in chosen:
-                started = time.monotonic()
+                started, load = time.monotonic(), os.getloadavg()
                 try:
                     result = sec.fn(ctx)
                     result.setdefault("section_s", round(time.monotonic() - started, 2))
-                    doc["sections"][sec.name] = ctx.results[sec.name] = result
+                    ctx.results[sec.name] = result
                 except (runner.DeployError, RuntimeError) as exc:
-                    doc["sections"][sec.name] = {"error": str(exc)}
+                    result = {"error": str(exc)}
                     progress(f"[bench] {sec.name} failed: {exc}")
+                # Other work on the machine slows every figure: say how busy it was.
+                result["load_average"] = {"start": _load(load), "end": _load(os.getloadavg())}
+                doc["sections"][sec.name] = result
         finally:
             ctx.close()
     doc["ok"] = all("error" not in v for v in doc["sections"].values())
     return doc
+
+
+def _load(averages: tuple[float, float, float]) -> list[float]:
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return [round(a, 2) for a in averages]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -271,3 +271,14 @@ def test_notes_follow_the_table_only_when_there_are_some():
         core.with_notes("| t |\n", "| old |\n## Notes\ntext\n\n## More\n")
         == "| t |\n\n## Notes\ntext\n\n## More\n"
     )
+
+
+def test_each_section_records_how_busy_the_machine_was(tmp_path, monkeypatch):
+    _fake_section(monkeypatch)
+    loads = iter([(3.5, 3.0, 2.5), (6.25, 4.0, 3.0)])
+    monkeypatch.setattr(core.os, "getloadavg", lambda: next(loads))
+    out = tmp_path / "bench.json"
+    assert core.main(["--out", str(out)]) == 0
+    section = json.loads(out.read_text())["sections"]["pipeline"]
+    assert section["load_average"] == {"start": [3.5, 3.0, 2.5], "end": [6.25, 4.0, 3.0]}
+    assert "pipeline 3.5 → 6.2" in (tmp_path / "summary.md").read_text()
