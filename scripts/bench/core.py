@@ -532,9 +532,15 @@ FIGURES: tuple[Figure, ...] = (
         for n in USE_CASE_SIZES
         for figure in (
             Figure(f"use cases: {n}, synth of every stack", ("use-cases", str(n), "synth_s"), unit="s"),
+            Figure(f"use cases: {n}, synth, CPU seconds", ("use-cases", str(n), "synth_cpu_s"), unit="s"),
             Figure(
                 f"use cases: {n}, no-change plan (3 environments at once)",
                 ("use-cases", str(n), "plan_s"),
+                unit="s",
+            ),
+            Figure(
+                f"use cases: {n}, no-change plan, CPU seconds (Terraform, providers, local cloud)",
+                ("use-cases", str(n), "plan_cpu_s"),
                 unit="s",
             ),
             Figure(f"use cases: {n}, resources per stack", ("use-cases", str(n), "resources_by_environment")),

@@ -17,6 +17,10 @@ and then, with its own ``cdktf.out`` and Terraform working directories in the sc
   refresh of every resource and the diff; the fastest of :data:`PLAN_RUNS`), which must find no
   changes (any environment whose plan did is listed in ``plan_changed_in``), with each
   environment's own plan seconds;
+- ``synth_cpu_s`` and ``plan_cpu_s``: the CPU seconds of the same (:func:`cpu_seconds`: main.py;
+  Terraform, its provider plugins and the local cloud's server process), fastest run too. On a
+  machine other work keeps busy, wall seconds grow with that work; CPU seconds much less so, and
+  show the stacks' own growth;
 - ``role_policy_chars``: what the apply left in each account, the inline policies of each of the
   kit's roles together, in the characters IAM counts against its 10,240-character quota per role
   (:data:`ROLE_POLICY_QUOTA`); the roles above it are in ``roles_over_aws_quota``. The policies
@@ -33,6 +37,8 @@ the largest N: seconds of synth and plan, and resources per stack.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -147,7 +153,7 @@ def growth(sizes: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
     """Per use case added: seconds of synth, apply and plan, characters of the largest role's
     inline policies, and resources of each stack."""
     out: dict[str, Any] = {}
-    for key in ("synth_s", "apply_s", "plan_s", "largest_role_policy_chars"):
+    for key in ("synth_s", "synth_cpu_s", "apply_s", "plan_s", "plan_cpu_s", "largest_role_policy_chars"):
         slope = per_use_case({n: m[key] for n, m in sizes.items() if m.get(key) is not None})
         out[f"{key}_per_use_case"] = None if slope is None else round(slope, 3)
     stacks = sorted({s for m in sizes.values() for s in m.get("resources", {})})
@@ -158,6 +164,37 @@ def growth(sizes: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def process_cpu_s(stat: str, ticks_per_s: int) -> float:
+    """User plus system CPU seconds of a process, from its ``/proc/<pid>/stat`` line (``proc(5)``:
+    fields 14 and 15, in clock ticks; the command name, field 2, may hold spaces and parentheses)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / ticks_per_s
+
+
+def cpu_seconds(server_pid: int | None = None) -> float | None:
+    """CPU seconds used so far by this process's ended children (main.py, Terraform and the
+    provider plugins Terraform ran) and by the local cloud's server process ``server_pid``, which
+    answers Terraform's calls; None where ``/proc`` cannot be read."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    if server_pid is not None:
+        try:
+            stat = Path(f"/proc/{server_pid}/stat").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        total += process_cpu_s(stat, os.sysconf("SC_CLK_TCK"))
+    return total
+
+
+def _cpu_delta(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else round(after - before, 2)
+
+
+def _fastest(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
 def measure(ctx: BenchContext, n: int) -> dict[str, Any]:
     """Synth, apply and no-change plan of every environment with ``n`` use cases."""
     from scripts.localcloud import LocalCloud
@@ -166,18 +203,23 @@ def measure(ctx: BenchContext, n: int) -> dict[str, Any]:
     config = root / "environments"
     write_config(runner.environments_dir(), config, n)
     platform = load_platform(config)
-    synths = [
-        runner.synth(root / "cdktf.out", log_dir=root / "logs", config_dir=config) for _ in range(SYNTH_RUNS)
-    ]
+    synths, synth_cpu = [], []
+    for _ in range(SYNTH_RUNS):
+        before = cpu_seconds()
+        synths.append(runner.synth(root / "cdktf.out", log_dir=root / "logs", config_dir=config))
+        synth_cpu.append(_cpu_delta(before, cpu_seconds()))
     outdir, synth_s = synths[0][0], min(seconds for _, seconds in synths)
     counts = resource_counts(outdir)
     ctx.progress(f"[bench] {n} use case(s): synth {synth_s:.1f}s, resources {counts}")
     cloud = LocalCloud(state_dir=root / "localcloud", environments_dir=config, enforce_iam=True)
     cloud.start(reuse=False)
+    running = cloud.running_state()
+    server_pid = int(running["pid"]) if running else None
+    plan_cpu: list[float | None] = []
     try:
 
         def deploy(action: str) -> tuple[list[runner.StepResult], float]:
-            started = time.monotonic()
+            started, before = time.monotonic(), cpu_seconds(server_pid)
             results = runner.deploy(
                 action,
                 target="local",
@@ -189,6 +231,8 @@ def measure(ctx: BenchContext, n: int) -> dict[str, Any]:
                 synthesize=False,
                 progress=ctx.progress,
             )
+            if action == "plan":
+                plan_cpu.append(_cpu_delta(before, cpu_seconds(server_pid)))
             return results, time.monotonic() - started
 
         _, apply_s = deploy("apply")
@@ -209,9 +253,13 @@ def measure(ctx: BenchContext, n: int) -> dict[str, Any]:
         "environments": [r.env for r in plans],
         "synth_s": round(synth_s, 2),
         "synth_runs_s": [round(seconds, 2) for _, seconds in synths],
+        "synth_cpu_s": _fastest(synth_cpu),
+        "synth_runs_cpu_s": synth_cpu,
         "apply_s": round(apply_s, 2),
         "plan_s": round(plan_s, 2),
         "plan_runs_s": [round(seconds, 2) for _, seconds in plan_runs],
+        "plan_cpu_s": _fastest(plan_cpu),
+        "plan_runs_cpu_s": plan_cpu,
         "plan_per_environment_s": {r.env: r.seconds for r in plans},
         "plan_changed_in": sorted(
             {r.env for run, _ in plan_runs for r in run if r.step == "plan" and r.changes}

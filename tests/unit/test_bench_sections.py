@@ -282,3 +282,26 @@ def test_each_section_records_how_busy_the_machine_was(tmp_path, monkeypatch):
     section = json.loads(out.read_text())["sections"]["pipeline"]
     assert section["load_average"] == {"start": [3.5, 3.0, 2.5], "end": [6.25, 4.0, 3.0]}
     assert "pipeline 3.5 → 6.2" in (tmp_path / "summary.md").read_text()
+
+
+# -- CPU seconds beside wall seconds ------------------------------------------------------------
+def test_a_process_s_cpu_seconds_are_its_user_and_system_ticks():
+    # proc(5): the command name (field 2) may hold spaces and parentheses; fields 14, 15 count.
+    stat = "4242 (python (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 11 12 20 0 1 0 99 0 0"
+    assert usecases.process_cpu_s(stat, 100) == 3.0
+
+
+def test_cpu_seconds_count_ended_children_and_the_server_process():
+    import os
+    import subprocess
+    import sys
+
+    assert usecases.cpu_seconds(2**22 + 7) is None  # no such process: no figure rather than a wrong one
+    before = usecases.cpu_seconds()
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    after = usecases.cpu_seconds()
+    assert before is not None and after is not None and after - before > 0.05
+    own = os.times()
+    with_self = usecases.cpu_seconds(os.getpid())
+    assert with_self is not None
+    assert with_self - after == pytest.approx(own.user + own.system, abs=0.1)
