@@ -6,7 +6,11 @@
 
 Results go to ``bench-results/bench.json`` and a table, ``bench-results/summary.md``, that puts
 each figure beside its goal (:data:`FIGURES`) and beside the previous run's figure (read from the
-``bench.json`` being replaced).
+``bench.json`` being replaced). A run of some sections (``--only``) replaces those sections'
+results and keeps every other section's from the file it replaces, with the date each was
+measured (:func:`merge_results`), so it blanks no figure. ``summary.md`` keeps what follows the
+table under a ``## `` heading (notes written by hand, :func:`with_notes`). With ``--out`` naming
+another file than ``bench.json``, the table goes beside it as ``<name>-summary.md``.
 
 Sections register themselves with :func:`section`; this module brings
 
@@ -53,8 +57,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from environments import load_platform
+from environments import EnvironmentConfig, load_platform
 from scripts import command
+from scripts.aws import client
 from scripts.deploy import runner, synthesis
 from scripts.errors import EXIT_FAILED, EXIT_OK, UsageError
 
@@ -64,7 +69,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "bench-results" / "bench.json"
 SUMMARY_FILE = "summary.md"
 #: Modules that contribute sections (imported if they exist; each calls ``section`` at import).
-SECTION_MODULES = ("scripts.bench.startup", "scripts.bench.governance", "scripts.bench.install")
+SECTION_MODULES = (
+    "scripts.bench.startup",
+    "scripts.bench.governance",
+    "scripts.bench.pipeline",
+    "scripts.bench.usecases",
+    "scripts.bench.install",
+)
 
 SectionFn = Callable[["BenchContext"], dict[str, Any]]
 
@@ -164,6 +175,27 @@ class BenchContext:
         if self.cloud is not None:
             self.cloud.stop()
             self.cloud = None
+
+
+def deploy_session(cloud: Any, env: EnvironmentConfig) -> Any:
+    """A boto3 session in ``env``'s account on the local ``cloud``: its deploy role, assumed by the
+    local cloud's admin user (clients need ``endpoint_url=cloud.url``)."""
+    import boto3
+
+    keys = cloud.env()
+    admin = boto3.Session(
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        region_name=env.region,
+    )
+    sts = client(admin, "sts", endpoint_url=cloud.url, region=env.region)
+    creds = sts.assume_role(RoleArn=env.deploy_role_arn, RoleSessionName="mlgov-bench")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=env.region,
+    )
 
 
 def _timed_python(code_or_args: Sequence[str], cwd: Path) -> float:
@@ -368,6 +400,15 @@ def _timed_synth(ctx: BenchContext) -> float:
 
 # -- the summary table -------------------------------------------------------------------------
 DEMO_GOAL_S = 120.0
+#: The steps of the sample pipeline (use_cases/credit-risk/pipeline.py) the summary shows.
+PIPELINE_STEPS = ("Preprocess", "Train", "Evaluate", "CheckQuality", "Register")
+#: The numbers of use cases the ``use-cases`` section measures (scripts/bench/usecases.py).
+USE_CASE_SIZES = (1, 10, 30)
+#: IAM's quota on the inline policies of one role, together: 10,240 characters, white space not
+#: counted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html, "Role
+#: policy size"). AWS refuses a PutRolePolicy beyond it with LimitExceeded; the local cloud does
+#: not check it (moto does not), so the ``use-cases`` section reads what the apply left.
+ROLE_POLICY_QUOTA = 10_240
 #: The same installs with pip, before uv.lock: about 80 s on this 2-core machine when idle (issue
 #: 19). Side by side under the same load, pip against uv: bench-results/summary.md, "Installs".
 PIP_INSTALL_S = 80.0
@@ -477,6 +518,40 @@ FIGURES: tuple[Figure, ...] = (
         unit="s",
     ),
     Figure("pipeline extra: import of its Pipeline class", ("install", "pipeline_import_s"), unit="s"),
+    Figure("pipeline: `mlgov pipeline upsert` (creates it)", ("pipeline", "upsert_s"), unit="s"),
+    Figure("pipeline: `mlgov pipeline upsert` again (updates it)", ("pipeline", "upsert_again_s"), unit="s"),
+    Figure("pipeline: `mlgov pipeline start --wait`", ("pipeline", "start_wait_s"), unit="s"),
+    Figure("pipeline: the execution, created to ended", ("pipeline", "execution_s"), unit="s"),
+    *(
+        Figure(f"pipeline: step {step}", ("pipeline", "seconds_by_step", step), unit="s")
+        for step in PIPELINE_STEPS
+    ),
+    Figure("pipeline: no step running", ("pipeline", "between_steps_s"), unit="s"),
+    *(
+        figure
+        for n in USE_CASE_SIZES
+        for figure in (
+            Figure(f"use cases: {n}, synth of every stack", ("use-cases", str(n), "synth_s"), unit="s"),
+            Figure(f"use cases: {n}, synth, CPU seconds", ("use-cases", str(n), "synth_cpu_s"), unit="s"),
+            Figure(
+                f"use cases: {n}, no-change plan (3 environments at once)",
+                ("use-cases", str(n), "plan_s"),
+                unit="s",
+            ),
+            Figure(
+                f"use cases: {n}, no-change plan, CPU seconds (Terraform, providers, local cloud)",
+                ("use-cases", str(n), "plan_cpu_s"),
+                unit="s",
+            ),
+            Figure(f"use cases: {n}, resources per stack", ("use-cases", str(n), "resources_by_environment")),
+            Figure(
+                f"use cases: {n}, largest role's inline policies (characters)",
+                ("use-cases", str(n), "largest_role_policy_chars"),
+                f"≤ {ROLE_POLICY_QUOTA:,} (AWS's quota per role)",
+                lambda v: v <= ROLE_POLICY_QUOTA,
+            ),
+        )
+    ),
 )
 
 
@@ -497,28 +572,72 @@ def _cell(value: Any, unit: str) -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_cell(v, unit)}" for k, v in value.items())
     if isinstance(value, float):
         return f"{value:.2f}{' ' + unit if unit else ''}"
     return f"{value}{' ' + unit if unit else ''}"
 
 
+def measured_at(doc: dict[str, Any], name: str) -> str | None:
+    """When section ``name`` of ``doc`` was measured: its ``measured_at`` entry (a merged
+    document), else the document's own run."""
+    if name not in doc.get("sections", {}):
+        return None
+    at = doc.get("measured_at") or {}
+    return str(at.get(name) or doc.get("started_at") or "") or None
+
+
+def merge_results(doc: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """``doc`` (a run of some sections) over ``previous`` (the results it replaces): the sections
+    ``doc`` ran are its own, every other section of ``previous`` is kept as it was; ``measured_at``
+    says when each section was measured. ``ok`` stays this run's."""
+    kept = {n: r for n, r in (previous or {}).get("sections", {}).items() if n not in doc["sections"]}
+    when = {n: measured_at(previous or {}, n) for n in kept}
+    when.update(dict.fromkeys(doc["sections"], doc["started_at"]))
+    return {**doc, "sections": {**kept, **doc["sections"]}, "measured_at": when}
+
+
 def summary_table(doc: dict[str, Any], previous: dict[str, Any] | None) -> str:
-    """Markdown: each figure, its goal, whether it is met, and the previous run's figure."""
+    """Markdown: each figure, when it was measured, its goal, whether it is met, and the previous
+    run's figure (only for the sections this run measured: a kept figure has no newer one)."""
+    this_run = doc.get("started_at", "?")
+    at = doc.get("measured_at") or {}
+    kept = sorted(n for n in doc.get("sections", {}) if n in at and at[n] != this_run)
     rows = [
         "# Bench summary",
         "",
-        f"This run: {doc.get('started_at', '?')} on {doc.get('machine', {}).get('cpus', '?')} CPUs; "
+        f"This run: {this_run} on {doc.get('machine', {}).get('cpus', '?')} CPUs; "
         f"previous run: {(previous or {}).get('started_at', 'none')}.",
+    ]
+    loads = [
+        f"{name} {sec['load_average']['start'][0]:.1f} → {sec['load_average']['end'][0]:.1f}"
+        for name, sec in doc.get("sections", {}).items()
+        if isinstance(sec.get("load_average"), dict)
+    ]
+    if loads:
+        rows += ["", f"Load average (1 minute) when each section started → ended: {'; '.join(loads)}."]
+    if kept:
+        rows += [
+            "",
+            f"This run measured {', '.join(sorted(set(doc['sections']) - set(kept))) or 'nothing'}; the "
+            f"figures of {', '.join(kept)} are kept from the runs that measured them (column measured).",
+        ]
+    rows += [
         "",
-        "| figure | this run | goal | met | previous run |",
-        "| --- | --- | --- | --- | --- |",
+        "| figure | this run | measured | goal | met | previous run |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for figure in FIGURES:
         value, before = figure_value(doc, figure), figure_value(previous, figure)
+        section_name = figure.path[0]
+        when = measured_at(doc, section_name) if value is not None else None
+        if section_name in kept:
+            before = None
         met = "" if figure.met is None or value is None else ("yes" if figure.met(value) else "**no**")
         rows.append(
-            f"| {figure.label} | {_cell(value, figure.unit)} | {figure.goal or '—'} | {met} | "
-            f"{_cell(before, figure.unit)} |"
+            f"| {figure.label} | {_cell(value, figure.unit)} | {(when or '—')[:10]} | {figure.goal or '—'} | "
+            f"{met} | {_cell(before, figure.unit)} |"
         )
     failed = {name: sec["error"] for name, sec in doc.get("sections", {}).items() if "error" in sec}
     if failed:
@@ -530,6 +649,23 @@ def summary_table(doc: dict[str, Any], previous: dict[str, Any] | None) -> str:
         "",
     ]
     return "\n".join(rows)
+
+
+def with_notes(table: str, existing: str | None) -> str:
+    """``table`` followed by the notes of the ``summary.md`` it replaces: everything from its
+    first line that starts with ``## `` (the generated table has none)."""
+    lines = (existing or "").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("## ")), None)
+    if start is None:
+        return table
+    return table.rstrip("\n") + "\n\n" + "\n".join(lines[start:]).rstrip("\n") + "\n"
+
+
+def summary_path(out: Path) -> Path:
+    """Where the table of the results in ``out`` goes: ``summary.md`` beside ``bench.json``,
+    ``<name>-summary.md`` beside any other file (so a run written elsewhere in ``bench-results/``
+    does not replace the main table)."""
+    return out.with_name(SUMMARY_FILE if out.name == DEFAULT_OUT.name else f"{out.stem}-summary.md")
 
 
 def read_previous(path: Path) -> dict[str, Any] | None:
@@ -564,18 +700,26 @@ def run(names: Sequence[str] | None, progress: Callable[[str], None]) -> dict[st
         ctx = BenchContext(Path(scratch), progress)
         try:
             for sec in chosen:
-                started = time.monotonic()
+                started, load = time.monotonic(), os.getloadavg()
                 try:
                     result = sec.fn(ctx)
                     result.setdefault("section_s", round(time.monotonic() - started, 2))
-                    doc["sections"][sec.name] = ctx.results[sec.name] = result
+                    ctx.results[sec.name] = result
                 except (runner.DeployError, RuntimeError) as exc:
-                    doc["sections"][sec.name] = {"error": str(exc)}
+                    result = {"error": str(exc)}
                     progress(f"[bench] {sec.name} failed: {exc}")
+                # Other work on the machine slows every figure: say how busy it was.
+                result["load_average"] = {"start": _load(load), "end": _load(os.getloadavg())}
+                doc["sections"][sec.name] = result
         finally:
             ctx.close()
     doc["ok"] = all("error" not in v for v in doc["sections"].values())
     return doc
+
+
+def _load(averages: tuple[float, float, float]) -> list[float]:
+    """The 1, 5 and 15 minute load averages, rounded."""
+    return [round(a, 2) for a in averages]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -591,7 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         type=Path,
         default=DEFAULT_OUT,
-        help="where the JSON results are written (default: bench-results/bench.json)",
+        help="where the JSON results are written (default: bench-results/bench.json); with --only, "
+        "the other sections' results already in it are kept",
     )
     p.add_argument("--json", action="store_true", help="also print the JSON results on stdout")
     return p
@@ -602,13 +747,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def bench(args: argparse.Namespace) -> command.Outcome:
-    """Run the sections, write bench.json and summary.md; exit 1 when a section failed."""
+    """Run the sections, write bench.json and summary.md; exit 1 when a section failed. With
+    ``--only``, the other sections' results already in ``--out`` are kept (:func:`merge_results`)."""
     doc = run(args.only, _progress)
     previous = read_previous(args.out)
+    written = merge_results(doc, previous) if args.only else doc
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2))
-    summary = args.out.with_name(SUMMARY_FILE)
-    summary.write_text(summary_table(doc, previous), encoding="utf-8")
+    args.out.write_text(json.dumps(written, indent=2))
+    summary = summary_path(args.out)
+    try:
+        notes: str | None = summary.read_text(encoding="utf-8")
+    except OSError:
+        notes = None
+    summary.write_text(with_notes(summary_table(written, previous), notes), encoding="utf-8")
     print(f"results written to {args.out} and {summary}", file=sys.stderr)
     return command.Outcome(doc, EXIT_OK if doc["ok"] else EXIT_FAILED)
 

@@ -32,6 +32,7 @@ LOCALCLOUD_ENTRIES = frozenset(
         "scripts.bench.core",
         "scripts.bench.governance",
         "scripts.bench.serving",
+        "scripts.bench.usecases",
     }
 )
 
