@@ -79,6 +79,9 @@ def test_an_approved_version_transforms_a_local_csv_into_the_models_own_predicti
     assert out["uri"] == f"s3://{bucket}/batch/credit-risk/output/{job}/applicants.csv.out"
     assert out["rows"] == len(sample)
     assert parse_csv_answer(Path(out["path"]).read_text()) == expected(world.models["forest"], sample)
+    text = batch.render(result)
+    assert text.startswith(f"{job} (dev): Completed, {arn} over 1 file(s)")
+    assert f"{out['uri']} -> {out['path']} (40 rows)" in text and result["audit_key"] in text
     s3 = dev.client("s3")
     head = s3.head_object(Bucket=bucket, Key=f"batch/credit-risk/output/{job}/applicants.csv.out")
     assert head["ServerSideEncryption"] == "aws:kms" and head["SSEKMSKeyId"] == dev.key_arn
@@ -238,6 +241,7 @@ def test_dry_run_checks_the_gates_and_writes_nothing(world, tmp_path):
     source.write_text(csv_body(rows(2)) + "\n")
     result = batch.transform(world.platform, "dev", arn, "rehearsal", csv_path=str(source), dry_run=True)
     assert result["would_change"] and not result["changed"]
+    assert batch.render(result).startswith(f"{result['transform_job']} (dev): would transform 1 file(s)")
     sm = dev.client("sagemaker")
     assert sm.list_transform_jobs(NameContains=result["transform_job"])["TransformJobSummaries"] == []
     assert "Contents" not in dev.client("s3").list_objects_v2(
