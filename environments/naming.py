@@ -115,6 +115,16 @@ class Names:
         """Key prefix of Model Monitor's reports (statistics, violations)."""
         return "monitoring/"
 
+    def batch_input_prefix(self, use_case: str) -> str:
+        """Key prefix of the CSV files ``mlgov batch`` transforms for the use case: its batch
+        transform jobs read only here."""
+        return f"batch/{use_case}/input/"
+
+    def batch_output_prefix(self, use_case: str) -> str:
+        """Key prefix under which each batch transform job of the use case writes its output
+        (``<job name>/<input file>.out``)."""
+        return f"batch/{use_case}/output/"
+
     # -- SageMaker Pipelines (modules/pipelines.py; scripts/pipelines) -------------------------
     def pipeline_name(self, use_case: str) -> str:
         """The use case's SageMaker pipeline in this environment."""

@@ -47,7 +47,8 @@ def model_deploy_trust(deployers: Sequence[str]) -> list[Statement]:
 
 
 def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> list[Statement]:
-    """What ``mlgov serve``, ``mlgov invoke`` and ``mlgov monitor`` call, and nothing more."""
+    """What ``mlgov serve``, ``mlgov invoke``, ``mlgov monitor`` and ``mlgov batch`` call, and
+    nothing more."""
     names, env = arns.names, arns.names.env
     bucket = names.artifact_bucket_arn
     return [
@@ -164,6 +165,49 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
             ],
             [*arns.per_use_case("monitoring-schedule"), *arns.per_use_case("data-quality-job-definition")],
         ),
+        # `mlgov batch`: transform jobs of the use cases' names, over CSV files it may stage under
+        # their batch input prefix, their output read back from the batch output prefix.
+        statement(
+            "BatchTransformJobs",
+            [
+                "sagemaker:CreateTransformJob",
+                "sagemaker:DescribeTransformJob",
+                "sagemaker:StopTransformJob",
+            ],
+            arns.per_use_case("transform-job"),
+        ),
+        # Its first bytes are read to refuse a header line the job would send as a row.
+        statement(
+            "StageAndCheckBatchInput",
+            ["s3:GetObject", "s3:PutObject"],
+            [arns.objects(names.batch_input_prefix(u)) for u in arns.use_cases],
+        ),
+        statement(
+            "ReadBatchOutput",
+            ["s3:GetObject"],
+            [arns.objects(names.batch_output_prefix(u)) for u in arns.use_cases],
+        ),
+        statement(
+            "ListBatchData",
+            ["s3:ListBucket"],
+            [bucket],
+            condition={
+                "StringLike": {
+                    "s3:prefix": [
+                        f"{prefix}*"
+                        for u in arns.use_cases
+                        for prefix in (names.batch_input_prefix(u), names.batch_output_prefix(u))
+                    ]
+                }
+            },
+        ),
+        # The version --ContributedTo--> the trial component SageMaker records for a transform job
+        # (``<job>-aws-transform-job``; AddAssociation is authorized against both ends).
+        statement(
+            "LinkBatchJobsToVersions",
+            ["sagemaker:AddAssociation", "sagemaker:DescribeTrialComponent"],
+            arns.per_use_case("experiment-trial-component"),
+        ),
         # A monitoring execution is a processing job SageMaker names (model-monitoring-...).
         statement(
             "ReadMonitoringJobs",
@@ -205,11 +249,31 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
 
 
 def execution_serving_statements(arns: ServingArns) -> list[Statement]:
-    """What SageMaker does as the execution role for the kit's endpoints and monitors: load the
-    inference code, write captured requests (SageMaker writes capture as the variant's model
-    role), and as Model Monitor's processing job read them and write its reports."""
+    """What SageMaker does as the execution role for the kit's endpoints, monitors and batch
+    transform jobs: load the inference code, write captured requests (SageMaker writes capture as
+    the variant's model role), as Model Monitor's processing job read them and write its reports,
+    and as a transform job (which runs as its model's role) read the use case's batch input and
+    write its batch output."""
     names = arns.names
     return [
+        statement(
+            "BatchTransformInput",
+            ["s3:GetObject"],
+            [arns.objects(names.batch_input_prefix(u)) for u in arns.use_cases],
+        ),
+        statement(
+            "BatchTransformOutput",
+            ["s3:PutObject"],
+            [arns.objects(names.batch_output_prefix(u)) for u in arns.use_cases],
+        ),
+        statement(
+            "ListBatchTransformInput",
+            ["s3:ListBucket"],
+            [names.artifact_bucket_arn],
+            condition={
+                "StringLike": {"s3:prefix": [f"{names.batch_input_prefix(u)}*" for u in arns.use_cases]}
+            },
+        ),
         statement("LoadServingCode", ["s3:GetObject"], [arns.objects(names.serving_code_prefix)]),
         statement(
             "CaptureAndMonitor",

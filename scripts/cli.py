@@ -13,6 +13,7 @@
     mlgov serve   --env prod --version 1 --reason "..." [--undeploy]   (as the model-deploy role)
     mlgov invoke  --env prod --csv rows.csv
     mlgov monitor --env prod
+    mlgov batch   --env prod --version 1 --csv rows.csv --reason "..."   (a batch transform job)
     mlgov pipeline upsert|start|status|wait|list --env dev [--use-case credit-risk]
                    [--parameter Name=Value ...] [--wait]
     mlgov data    setup|publish|subscribe|approve-subscription|reject-subscription|revoke|list|publish-model
@@ -92,6 +93,11 @@ COMMANDS: dict[str, Command] = {
         "check the endpoint's captured data (data quality, bias drift against the card), print violations",
         "scripts.serving.cli",
         ("monitor",),
+    ),
+    "batch": Command(
+        "batch inference: a transform job of an approved version over CSV files in S3",
+        "scripts.serving.cli",
+        ("batch",),
     ),
     "pipeline": Command(
         "upsert|start|status|wait|list a use case's SageMaker Pipeline (builds versions in dev)",

@@ -8,7 +8,9 @@ Registering a version records, in the account that trains it::
 
 Marking a version Deployed adds ``model package --ContributedTo--> deployment (Action
 ModelDeployment)``; ``mlgov serve`` records the endpoint as SageMaker does
-(:func:`record_endpoint_deployment`: ``--AssociatedWith--> endpoint (Context Endpoint)``). Promotion records ``upstream package artifact --ContributedTo--> target
+(:func:`record_endpoint_deployment`: ``--AssociatedWith--> endpoint (Context Endpoint)``);
+``mlgov batch`` links the version to the trial component SageMaker records for its transform job
+(:func:`record_transform_job`: ``--ContributedTo--> TransformJob``). Promotion records ``upstream package artifact --ContributedTo--> target
 package artifact`` in the target account (lineage never crosses accounts on AWS: the upstream
 package is represented there by an artifact whose SourceUri is its ARN, see promote/register.py).
 
@@ -343,8 +345,40 @@ def record_endpoint_deployment(
     return {PACKAGE: package, DEPLOYMENT: action, ENDPOINT: endpoint}
 
 
-#: Kinds of the trial components SageMaker records for a pipeline's jobs, by their Source type.
-JOB_KINDS = {"SageMakerProcessingJob": "ProcessingJob", "SageMakerTrainingJob": "TrainingJob"}
+#: The kind of the trial component SageMaker records for a batch transform job.
+TRANSFORM = "TransformJob"
+#: Kinds of the trial components SageMaker records for jobs (a pipeline's, a batch transform),
+#: by their Source type.
+JOB_KINDS = {
+    "SageMakerProcessingJob": "ProcessingJob",
+    "SageMakerTrainingJob": "TrainingJob",
+    "SageMakerTransformJob": TRANSFORM,
+}
+
+
+def transform_trial_component(job_name: str) -> str:
+    """The name of the trial component SageMaker records for transform job ``job_name`` (as it
+    names a training job's ``<job>-aws-training-job``, SageMaker Python SDK
+    ``lineage/visualizer.py``)."""
+    return f"{job_name}-aws-transform-job"
+
+
+def record_transform_job(sm: Any, *, package_arn: str, env: str, job_name: str) -> dict[str, str]:
+    """A batch transform job of the version: SageMaker records the job as a trial component with
+    its input (``DataSet``) --ContributedTo--> it --Produced--> its output (Developer Guide,
+    "Amazon SageMaker AI-Created Tracking Entities"); the model it ran is not among them, so the
+    kit adds ``package artifact --ContributedTo--> the job's trial component``. Idempotent;
+    returns the entity ARNs by kind."""
+    package = package_artifact(sm, package_arn, env=env)
+    component = str(
+        sm.describe_trial_component(TrialComponentName=transform_trial_component(job_name))[
+            "TrialComponentArn"
+        ]
+    )
+    associate(sm, package, component, "ContributedTo")
+    return {PACKAGE: package, TRANSFORM: component}
+
+
 #: Inputs of a pipeline's jobs that are their code, not their data: the SDK's FrameworkProcessor
 #: (``code``, ``entrypoint``) and ModelTrainer (``code``, ``sm_drivers``) inputs, and the image.
 CODE_INPUTS = frozenset({"code", "entrypoint", "sm_drivers", "SageMaker.ImageUri"})
@@ -418,7 +452,8 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
     registered without one), newest first, across accounts.
 
     ``reader(account_id)`` returns a SageMaker client that can read lineage in that account.
-    The deployment action of the starting version, when there is one, comes first."""
+    The deployment actions and batch transform jobs of the starting version, when there are
+    any, come first."""
     account = package_arn.split(":")[4]
     sm = reader(account)
     start = next(
@@ -431,10 +466,15 @@ def walk_back(reader: Callable[[str], Any], package_arn: str, *, max_steps: int 
         raise LineageError(f"no lineage recorded for {package_arn} in account {account}")
     chain: list[Node] = []
     for assoc in paginate(sm, "list_associations", "AssociationSummaries", SourceArn=start["ArtifactArn"]):
-        if assoc.get("DestinationType") == DEPLOYMENT or ":action/" in assoc["DestinationArn"]:
-            kind, uri, props = _describe(sm, assoc["DestinationArn"])
-            if kind == DEPLOYMENT:
-                chain.append(Node(kind, assoc["DestinationArn"], uri, account, props))
+        destination = assoc["DestinationArn"]
+        if (
+            assoc.get("DestinationType") == DEPLOYMENT
+            or ":action/" in destination
+            or _TRIAL_COMPONENT in destination
+        ):
+            kind, uri, props = _describe(sm, destination)
+            if kind in (DEPLOYMENT, TRANSFORM):
+                chain.append(Node(kind, destination, uri, account, props))
     current = str(start["ArtifactArn"])
     seen: set[str] = set()
     for _ in range(max_steps):

@@ -1,14 +1,17 @@
-"""The serving command lines: ``mlgov serve``, ``mlgov invoke`` and ``mlgov monitor``, each run
-as the environment's model-deploy role (scripts/serving/deploy.py, runtime.py).
+"""The serving command lines: ``mlgov serve``, ``mlgov invoke``, ``mlgov monitor`` and ``mlgov
+batch``, each run as the environment's model-deploy role (scripts/serving/deploy.py, runtime.py,
+batch.py).
 
     mlgov serve   --env prod --version 1 --reason "go-live" [--use-case credit-risk]
                   [--instance-type ml.m5.large] [--instance-count 1] [--rollback-alarm NAME]
     mlgov serve   --env prod --undeploy --reason "decommissioned"
     mlgov invoke  --env prod --csv rows.csv | --json-rows rows.json [--accept text/csv]
     mlgov monitor --env prod [--check data-quality|bias-drift ...] [--bias-tolerance 0.1]
+    mlgov batch   --env prod --version 1 --reason "monthly scoring" --csv rows.csv | --input s3://...
+                  [--accept text/csv] [--batch-strategy MultiRecord] [--download DIR]
 
-Exit codes: 0 done; 1 refused (a gate, named), failed (a deployment that failed or rolled back)
-or, for ``monitor``, violations found; 2 bad usage or input.
+Exit codes: 0 done; 1 refused (a gate, named), failed (a deployment that failed or rolled back,
+a transform job that failed) or, for ``monitor``, violations found; 2 bad usage or input.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from scripts import command
 from scripts.errors import EXIT_FAILED
 
 from ..governance.output import common_parser
-from . import bias_drift, deploy, runtime
+from . import batch, bias_drift, deploy, runtime
 
-SUBCOMMANDS = ("serve", "invoke", "monitor")
+SUBCOMMANDS = ("serve", "invoke", "monitor", "batch")
 
 
 def _use_case(p: argparse.ArgumentParser) -> None:
@@ -93,6 +96,58 @@ def build_parser(name: str) -> argparse.ArgumentParser:
             choices=(runtime.JSON, runtime.CSV),
             help="response type asked of the endpoint (default: %(default)s)",
         )
+    elif name == "batch":
+        p = common_parser(
+            "Batch inference: run a SageMaker batch transform job of an approved model version over "
+            "CSV files in the artifact bucket, as the environment's model-deploy role. Refused, naming "
+            "each reason, by the gates of mlgov serve (Approved, card Approved, the environment's "
+            "stage, the archive's recorded SHA-256). Input: one row per line, no header, the model's "
+            "feature columns; under s3://<artifact bucket>/batch/<use case>/input/ (--input), or a "
+            "local file uploaded there (--csv). Output: one <input file>.out per file under "
+            "batch/<use case>/output/<job>/, encrypted with the platform key. Waits for the job; "
+            "records an audit record and the job's lineage to the version.",
+            prog="mlgov batch",
+        )
+        p.add_argument(
+            "--version", required=True, help="model version number in the use case's group, or its ARN"
+        )
+        p.add_argument("--reason", required=True, help="why: recorded in the audit record")
+        rows = p.add_mutually_exclusive_group(required=True)
+        rows.add_argument(
+            "--input",
+            metavar="S3_URI",
+            help="a CSV file, or a folder of them, under s3://<artifact bucket>/batch/<use case>/input/",
+        )
+        rows.add_argument(
+            "--csv", metavar="FILE", help="a local CSV file, uploaded to the batch input prefix first"
+        )
+        p.add_argument(
+            "--accept",
+            default=batch.CSV,
+            choices=(batch.CSV, batch.JSON),
+            help="output format asked of the model (default: %(default)s: predicted_label,probability per row)",
+        )
+        p.add_argument(
+            "--batch-strategy",
+            default="MultiRecord",
+            choices=batch.STRATEGIES,
+            help="rows per request: as many as fit in 6 MB, or one (default: %(default)s)",
+        )
+        p.add_argument(
+            "--instance-type",
+            default=deploy.DEFAULT_INSTANCE_TYPE,
+            help="instance type (default: %(default)s)",
+        )
+        p.add_argument("--instance-count", type=int, default=1, help="instances (default: 1)")
+        p.add_argument(
+            "--timeout",
+            type=float,
+            default=batch.DEFAULT_TIMEOUT_S,
+            help="seconds to wait for the job; a job still running then is stopped (default: %(default)s)",
+        )
+        p.add_argument(
+            "--download", metavar="DIR", help="also write the .out files into DIR and count their rows"
+        )
     else:
         p = common_parser(
             "Check the endpoint's captured data (the last hour) as the environment's model-deploy "
@@ -159,6 +214,25 @@ def _invoke(a: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def _batch(a: argparse.Namespace) -> dict[str, Any]:
+    return batch.transform(
+        load_platform(a.config_dir),
+        a.env,
+        a.version,
+        a.reason,
+        input_uri=a.input,
+        csv_path=a.csv,
+        use_case=a.use_case,
+        accept=a.accept,
+        batch_strategy=a.batch_strategy,
+        instance_type=a.instance_type,
+        instance_count=a.instance_count,
+        timeout=a.timeout,
+        download=a.download,
+        dry_run=a.dry_run,
+    )
+
+
 def _monitor(a: argparse.Namespace) -> command.Outcome:
     result = runtime.monitor(
         load_platform(a.config_dir),
@@ -179,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command.main(build_parser(name), rest, _serve, render=deploy.render)
     if name == "invoke":
         return command.main(build_parser(name), rest, _invoke, render=runtime.render_invoke)
+    if name == "batch":
+        return command.main(build_parser(name), rest, _batch, render=batch.render)
     return command.main(build_parser(name), rest, _monitor, render=runtime.render_monitor)
 
 

@@ -180,6 +180,19 @@ def gate_failures(ctx: EnvContext, desc: dict[str, Any]) -> list[GateFailure]:
     return failures
 
 
+def approved_version(t: Target, version: str, *, refusal: str) -> tuple[str, dict[str, Any]]:
+    """``version``'s model package ARN and description once every gate of
+    :func:`gate_failures` passes; otherwise :class:`RefusedError` naming each failed gate, with
+    ``refusal`` (``{arn}`` replaced by the version's ARN) as its message. What ``mlgov serve``
+    and ``mlgov batch`` check before they create anything."""
+    arn = resolve_version(t.ctx, t.use_case, version)
+    desc = describe_version(t.ctx, arn)
+    failures = gate_failures(t.ctx, desc)
+    if failures:
+        raise RefusedError(refusal.replace("{arn}", arn), failures)
+    return arn, desc
+
+
 # -- SageMaker resources ---------------------------------------------------------------------------
 def source_dir() -> tuple[bytes, str]:
     """``sourcedir.tar.gz`` of the inference script (deterministic bytes) and its SHA-256."""
@@ -351,7 +364,7 @@ def record_stage(
     )
 
 
-def _reason(reason: str | None) -> str:
+def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise UsageError("--reason is required: say why, it goes into the audit record")
     return reason.strip()
@@ -373,16 +386,14 @@ def serve(
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Deploy ``version`` of the use case to its endpoint in ``env`` (see the module docstring)."""
-    reason = _reason(reason)
+    reason = require_reason(reason)
     if instance_count < 1:
         raise UsageError(f"--instance-count must be at least 1, got {instance_count}")
     t = target(platform, env, use_case, job="serve", source=source)
     ctx = t.ctx
-    arn = resolve_version(ctx, t.use_case, version)
-    desc = describe_version(ctx, arn)
-    failures = gate_failures(ctx, desc)
-    if failures:
-        raise RefusedError(f"refused to deploy {arn} to {t.endpoint} in {ctx.env.name}", failures)
+    arn, desc = approved_version(
+        t, version, refusal=f"refused to deploy {{arn}} to {t.endpoint} in {ctx.env.name}"
+    )
     existing = _describe(t.sm.describe_endpoint, ctx.role_arn, EndpointName=t.endpoint)
     previous = served_version(t, existing) if existing else None
     result: dict[str, Any] = {
@@ -494,7 +505,7 @@ def undeploy(
     source: boto3.Session | None = None,
 ) -> dict[str, Any]:
     """Delete the use case's endpoint, and the kit's models and endpoint configs of it."""
-    reason = _reason(reason)
+    reason = require_reason(reason)
     t = target(platform, env, use_case, job="serve", source=source)
     ctx = t.ctx
     existing = _describe(t.sm.describe_endpoint, ctx.role_arn, EndpointName=t.endpoint)

@@ -51,9 +51,11 @@ CONDITIONS_OUTSIDE_THE_MATRIX = {
             "ListCapturedData StringLike",
             "ListCaptureAndMonitoring StringLike",
             "ListDatasets StringLike",
+            "ListBatchData StringLike",
+            "ListBatchTransformInput StringLike",
         ),
         "s3:prefix on a ListBucket of the role's own prefixes (pipelines/, capture/, monitoring/, "
-        "datasets/): a listing names keys and reads no object, and reading data is the matrix's "
+        "datasets/, batch/): a listing names keys and reads no object, and reading data is the matrix's "
         "object reads (tests/unit/test_pipeline_role.py, test_serving_role.py, test_data_flow.py "
         "check the prefixes)",
     ),

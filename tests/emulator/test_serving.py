@@ -465,6 +465,152 @@ def test_batch_transform_writes_the_models_predictions_per_input_file(world):
         assert parse_csv_answer(text) == expected(model, matrix)
 
 
+def _run_transform(world: World, job: str, model: str, prefix: str) -> dict[str, Any]:
+    """A CSV transform job over s3://<bucket>/<prefix>in/ into <prefix>out, once it has ended."""
+    sm = world.client("sagemaker")
+    sm.create_transform_job(
+        TransformJobName=job,
+        ModelName=model,
+        TransformInput={
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": f"s3://{world.bucket}/{prefix}in/"}
+            },
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        TransformOutput={
+            "S3OutputPath": f"s3://{world.bucket}/{prefix}out",
+            "Accept": "text/csv",
+            "AssembleWith": "Line",
+            "KmsKeyId": world.key_arn,
+        },
+        TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    )
+
+    def finished() -> dict[str, Any] | None:
+        described = sm.describe_transform_job(TransformJobName=job)
+        return described if described["TransformJobStatus"] not in ("InProgress", "Stopping") else None
+
+    return dict(wait_for(finished, timeout=120, what=f"transform job {job}"))
+
+
+def test_a_transform_job_is_recorded_in_lineage_as_sagemaker_records_one(world):
+    """SageMaker-created tracking entities of a transform job (Developer Guide): its trial
+    component <job>-aws-transform-job, its input --ContributedTo--> it --Produced--> its output."""
+    s3, sm = world.client("s3"), world.client("sagemaker")
+    world.create_model("lineage-logistic")
+    s3.put_object(Bucket=world.bucket, Key="lineage-batch/in/rows.csv", Body=csv_body(rows(4)) + "\n")
+    job = _run_transform(world, "lineage-batch", "lineage-logistic", "lineage-batch/")
+    assert job["TransformJobStatus"] == "Completed", job.get("FailureReason")
+    component = sm.describe_trial_component(TrialComponentName="lineage-batch-aws-transform-job")
+    assert component["Source"] == {"SourceArn": job["TransformJobArn"], "SourceType": "SageMakerTransformJob"}
+    assert component["Status"]["PrimaryStatus"] == "Completed"
+    assert component["InputArtifacts"]["SageMaker.TransformInput"] == {
+        "MediaType": "text/csv",
+        "Value": f"s3://{world.bucket}/lineage-batch/in/",
+    }
+    assert component["OutputArtifacts"] == {
+        "SageMaker.TransformOutput": {"Value": f"s3://{world.bucket}/lineage-batch/out"}
+    }
+    assert component["Parameters"]["SageMaker.ModelName"] == {"StringValue": "lineage-logistic"}
+    arn = component["TrialComponentArn"]
+    into = sm.list_associations(DestinationArn=arn)["AssociationSummaries"]
+    out_of = sm.list_associations(SourceArn=arn)["AssociationSummaries"]
+    assert [(a["SourceType"], a["AssociationType"]) for a in into] == [("DataSet", "ContributedTo")]
+    assert [(a["DestinationType"], a["AssociationType"]) for a in out_of] == [("DataSet", "Produced")]
+    source = sm.describe_artifact(ArtifactArn=into[0]["SourceArn"])["Source"]["SourceUri"]
+    produced = sm.describe_artifact(ArtifactArn=out_of[0]["DestinationArn"])["Source"]["SourceUri"]
+    assert (source, produced) == (
+        f"s3://{world.bucket}/lineage-batch/in/",
+        f"s3://{world.bucket}/lineage-batch/out",
+    )
+
+
+def _partial_role(world: World, name: str, actions: dict[str, list[str]]) -> str:
+    """A SageMaker execution role allowed ``actions`` (action -> key patterns of the bucket),
+    the key, and the model archives."""
+    from tests.emulator.serving_kit import SAGEMAKER_TRUST
+
+    iam = world.client("iam")
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=SAGEMAKER_TRUST)["Role"]["Arn"])
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{world.bucket}/models/*"},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{world.bucket}"},
+        {"Effect": "Allow", "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": world.key_arn},
+    ]
+    statements += [
+        {"Effect": "Allow", "Action": action, "Resource": [f"arn:aws:s3:::{world.bucket}/{k}" for k in keys]}
+        for action, keys in actions.items()
+    ]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="partial",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    return arn
+
+
+@pytest.mark.parametrize(
+    ("label", "allowed", "refused"),
+    [
+        (
+            "no-read",
+            {"s3:PutObject": ["role-batch/no-read/out/*"]},
+            "read s3://{bucket}/role-batch/no-read/in/rows.csv",
+        ),
+        (
+            "no-write",
+            {"s3:GetObject": ["role-batch/no-write/in/*"]},
+            "write s3://{bucket}/role-batch/no-write/out/rows.csv.out",
+        ),
+    ],
+)
+def test_a_transform_job_reads_its_input_and_writes_its_output_as_the_models_role(
+    world, label, allowed, refused
+):
+    """The job runs as its model's execution role: input it may not read, or output it may not
+    write, fails the job naming the object and the role; nothing is written."""
+    s3 = world.client("s3")
+    role = _partial_role(world, f"batch-{label}", allowed)
+    world.create_model(f"batch-{label}", role_arn=role)
+    prefix = f"role-batch/{label}/"
+    s3.put_object(Bucket=world.bucket, Key=f"{prefix}in/rows.csv", Body=csv_body(rows(3)) + "\n")
+    job = _run_transform(world, f"batch-{label}", f"batch-{label}", prefix)
+    assert job["TransformJobStatus"] == "Failed"
+    reason = job["FailureReason"]
+    assert refused.format(bucket=world.bucket) in reason and role in reason and "AccessDenied" in reason
+    assert "Contents" not in s3.list_objects_v2(Bucket=world.bucket, Prefix=f"{prefix}out")
+
+
+def test_a_transform_job_of_another_image_or_a_failing_model_ends_failed_with_the_reason(world):
+    s3, sm = world.client("s3"), world.client("sagemaker")
+    s3.put_object(Bucket=world.bucket, Key="odd-batch/in/rows.csv", Body=csv_body(rows(3)) + "\n")
+    xgboost = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    sm.create_model(
+        ModelName="batch-xgboost",
+        ExecutionRoleArn=world.role_arn,
+        PrimaryContainer={"Image": xgboost, "ModelDataUrl": world.model_uri},
+    )
+    job = _run_transform(world, "batch-xgboost", "batch-xgboost", "odd-batch/")
+    assert job["TransformJobStatus"] == "Failed"
+    assert job["FailureReason"] == (
+        f"The local cloud runs only the SageMaker scikit-learn serving image (repository "
+        f"sagemaker-scikit-learn); image {xgboost} of model batch-xgboost is not emulated, so the "
+        "transform job cannot run."
+    )
+    # three values a row where the model takes six: the container answers 500, the job fails
+    s3.put_object(Bucket=world.bucket, Key="narrow-batch/in/rows.csv", Body="1.0,2.0,3.0\n")
+    world.create_model("batch-narrow")
+    job = _run_transform(world, "batch-narrow", "batch-narrow", "narrow-batch/")
+    assert job["TransformJobStatus"] == "Failed"
+    assert job["FailureReason"].startswith(
+        f"ClientError: the model container answered 500 for a request of s3://{world.bucket}/narrow-batch/in/rows.csv"
+    )
+    component = sm.describe_trial_component(TrialComponentName="batch-narrow-aws-transform-job")
+    assert component["Status"]["PrimaryStatus"] == "Failed"
+    assert "OutputArtifacts" not in component or not component["OutputArtifacts"]
+
+
 def _finished_execution(sm: Any, schedule: str) -> dict[str, Any] | None:
     found = sm.list_monitoring_executions(MonitoringScheduleName=schedule)["MonitoringExecutionSummaries"]
     if found and found[0]["MonitoringExecutionStatus"] not in ("Pending", "InProgress"):

@@ -167,6 +167,7 @@ CONFIG_READERS = {
     "promote": ["--env", "staging", "--version", "1"],
     "report": [],
     "lineage": ["--env", "dev", "--version", "1"],
+    "batch": ["--env", "dev", "--version", "1", "--reason", "r", "--csv", "rows.csv"],
 }
 
 

@@ -698,3 +698,15 @@ def test_the_gates_a_version_passed_and_its_refused_promotions_are_shown(platfor
     assert "(2 attempts, the last shown)" in refused
     history = stump_section[stump_section.index('class="history"') :]
     assert history.count("<td>promote-refused</td>") == 2 and "refused by staging" in history
+
+
+def test_a_versions_batch_transform_job_is_a_node_of_its_chain() -> None:
+    from scripts.governance.report import chains
+
+    job = "arn:aws:sagemaker:us-east-1:111111111111:transform-job/mlgov-credit-risk-v1-20260101120000"
+    node = lineage.Node(lineage.TRANSFORM, "arn:...:experiment-trial-component/x", job, "111111111111")
+    assert chains._node(node, {}, {"111111111111": "dev"}) == {
+        "kind": lineage.TRANSFORM,
+        "title": "batch transform",
+        "lines": ["dev", "mlgov-credit-risk-v1-20260101120000"],
+    }

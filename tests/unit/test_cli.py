@@ -29,7 +29,7 @@ EXPECTED = {
     "pipeline",
 }
 EXPECTED |= {"deploy", "cloud", "bench", "data"}
-EXPECTED |= {"serve", "invoke", "monitor"}
+EXPECTED |= {"serve", "invoke", "monitor", "batch"}
 
 
 def test_help_lists_every_command_with_its_one_line_description(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,6 +61,19 @@ def test_the_console_script_is_this_main() -> None:
         ),
         ("invoke", ["usage: mlgov invoke", "--csv", "--json-rows", "--accept"]),
         ("monitor", ["usage: mlgov monitor", "--env", "--timeout"]),
+        (
+            "batch",
+            [
+                "usage: mlgov batch",
+                "--version",
+                "--reason",
+                "--input",
+                "--csv",
+                "--accept",
+                "--download",
+                "--dry-run",
+            ],
+        ),
         ("pipeline", ["upsert", "start", "status", "wait", "list"]),
     ],
 )

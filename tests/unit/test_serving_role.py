@@ -158,8 +158,39 @@ def test_reads_the_versions_and_their_artifacts_and_writes_only_its_prefixes(syn
         f"{bucket}/serving/*",
         f"{bucket}/audit/*",
         f"{bucket}/monitoring/{n.endpoint_name('credit-risk')}/bias-drift/*",
+        f"{bucket}/batch/credit-risk/input/*",
     }
     assert not _allows(policy, "s3:PutObject", f"{bucket}/monitoring/other/bias-drift/x.json")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_batch_transform_jobs_of_its_names_over_its_batch_prefixes_only(synth, env):
+    """mlgov batch: the model-deploy role runs transform jobs of the use cases' names, stages and
+    checks input under the batch input prefix, reads output under the batch output prefix; the
+    job itself runs as the execution role, which reads only the input and writes only the output."""
+    n = Names.of(synth.platform, env)
+    policy = _policy(synth, env)
+    job = f"arn:aws:sagemaker:{n.env.region}:{n.env.account_id}:transform-job"
+    for action in ("CreateTransformJob", "DescribeTransformJob", "StopTransformJob"):
+        assert _allows(policy, f"sagemaker:{action}", f"{job}/mlgov-credit-risk-v3-20260101120000")
+        assert not _allows(policy, f"sagemaker:{action}", f"{job}/someone-elses-job")
+    bucket = n.artifact_bucket_arn
+    assert _allows(policy, "s3:PutObject", f"{bucket}/batch/credit-risk/input/job/rows.csv")
+    assert _allows(policy, "s3:GetObject", f"{bucket}/batch/credit-risk/output/job/rows.csv.out")
+    assert not _allows(policy, "s3:PutObject", f"{bucket}/batch/credit-risk/output/job/rows.csv.out")
+    component = f"arn:aws:sagemaker:{n.env.region}:{n.env.account_id}:experiment-trial-component"
+    assert _allows(
+        policy, "sagemaker:AddAssociation", f"{component}/mlgov-credit-risk-v3-1-aws-transform-job"
+    )
+    assert not _allows(policy, "sagemaker:AddAssociation", f"{component}/other-aws-transform-job")
+
+    execution = json.loads(
+        synth[env].resource(IamRolePolicy.TF_RESOURCE_TYPE, "serving/execution-serving-policy")["policy"]
+    )
+    assert _allows(execution, "s3:GetObject", f"{bucket}/batch/credit-risk/input/job/rows.csv")
+    assert _allows(execution, "s3:PutObject", f"{bucket}/batch/credit-risk/output/job/rows.csv.out")
+    assert not _allows(execution, "s3:PutObject", f"{bucket}/batch/credit-risk/input/job/rows.csv")
+    assert not _allows(execution, "s3:GetObject", f"{bucket}/batch/other-use-case/input/rows.csv")
 
 
 @pytest.mark.parametrize("env", ENVS)

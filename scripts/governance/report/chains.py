@@ -125,6 +125,9 @@ def _node(
         env = props.get("environment") or account_env.get(n.account, n.account)
         when = props.get("deployed_at", "")[:19].replace("T", " ")
         return {"kind": n.kind, "title": "deployment", "lines": [env, when] if when else [env]}
+    if n.kind == lineage.TRANSFORM:
+        env = account_env.get(n.account, n.account)
+        return {"kind": n.kind, "title": "batch transform", "lines": [env, n.source_uri.rsplit("/", 1)[-1]]}
     return {"kind": n.kind, "title": n.kind, "lines": [n.source_uri]}
 
 

@@ -17,8 +17,13 @@ Developer Guide's "Batch transform" pages:
 * each object's answers go to ``<S3OutputPath>/<key relative to the input prefix>.out``, joined
   as ``AssembleWith`` says (``Line``: a newline after each answer that does not end with one;
   ``None``: as they are), under ``TransformOutput.KmsKeyId`` when given;
-* the job is ``InProgress`` while it runs, then ``Completed``; an answer other than 200, or a
-  model that cannot be fetched or started, makes it ``Failed`` with the reason.
+* the job is ``InProgress`` while it runs, then ``Completed``; an answer other than 200, a model
+  that cannot be fetched or started, an image other than the scikit-learn serving image (the one
+  the local cloud runs), or input the model's role may not read or output it may not write, makes
+  it ``Failed`` with the reason (the access reasons' wording is the local cloud's);
+* its lineage as SageMaker records a transform job (``workflow_lineage.transform_job_created`` /
+  ``transform_job_ended``): the trial component ``<job>-aws-transform-job``, its input
+  --ContributedTo--> it --Produced--> its output.
 
 Not served: ``DataProcessing`` (input/output filters and joins), ``DataCaptureConfig`` of a
 transform job, compressed input (``CompressionType=Gzip``), ``RecordIO``/``TFRecord`` splits;
@@ -32,15 +37,18 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
 from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.utilities.paginator import paginate
 
+from . import workflow_lineage
 from .endpoint_records import ServingModel, sagemaker_arn
 from .endpoints import EndpointBackend, _listed
 from .fleet import (
     DEFAULT_HEALTH_CHECK_TIMEOUT_S,
+    SKLEARN_IMAGE,
     ContainerLogs,
     DeploymentError,
     VariantServer,
@@ -98,6 +106,11 @@ class TransformJob(BaseModel):
             }
         )
 
+    @property
+    def trial_component_name(self) -> str:
+        """The trial component SageMaker records for the job (``workflow_lineage``)."""
+        return f"{self.name}-aws-transform-job"
+
     def summary(self) -> dict[str, Any]:
         return without_none(
             {
@@ -145,6 +158,16 @@ def assemble(answers: list[bytes], assemble_with: str) -> bytes:
     return b"".join(a if a.endswith(b"\n") else a + b"\n" for a in answers)
 
 
+def _access_reason(what: str, uri: str, role_arn: str, error: ClientError) -> str:
+    """A FailureReason for an S3 call the job's role could not make (the wording is the local
+    cloud's; SageMaker's differs by case)."""
+    code = error.response.get("Error", {}).get("Code", "")
+    return (
+        f"ClientError: could not {what} {uri} as the model's execution role {role_arn} ({code}): "
+        "the role passed to CreateModel must be allowed to read the input and write the output"
+    )
+
+
 class TransformBackend(EndpointBackend):
     """Batch transform jobs (part of GovernanceSageMakerBackend)."""
 
@@ -185,6 +208,7 @@ class TransformBackend(EndpointBackend):
                 model=model,
             )
             self.transform_jobs_state[name] = job
+        workflow_lineage.transform_job_created(self, job)  # type: ignore[arg-type]
         threading.Thread(
             target=self._run_transform,
             args=(job, self.serving.service_url),
@@ -238,9 +262,10 @@ class TransformBackend(EndpointBackend):
 
     # -- running ---------------------------------------------------------------------------------
     def _run_transform(self, job: TransformJob, service_url: str | None) -> None:
-        server: VariantServer | None = None
+        # The model server, once started: stopped however the job ends.
+        started: list[VariantServer] = []
         try:
-            server = self._transform(job, service_url)
+            self._transform(job, service_url, started)
             final, reason = ("Stopped", None) if job.stop_requested else ("Completed", None)
         except DeploymentError as error:
             final, reason = "Failed", str(error)
@@ -248,17 +273,25 @@ class TransformBackend(EndpointBackend):
             log.exception("transform job %s failed", job.name)
             final, reason = "Failed", f"The local cloud could not run the transform job: {error}"
         finally:
-            if server is not None:
+            for server in started:
                 server.stop()
         with self.serving.lock:
             job.status = final
             job.failure_reason = reason
             job.end_time = job.last_modified_time = utcnow()
+        workflow_lineage.transform_job_ended(self, job)  # type: ignore[arg-type]
 
-    def _transform(self, job: TransformJob, service_url: str | None) -> VariantServer:
+    def _transform(self, job: TransformJob, service_url: str | None, started: list[VariantServer]) -> None:
         request = job.request
         container = job.model.resolved[0]
-        session = role_session(self.account_id, self.region_name, job.model.execution_role_arn or "")
+        if not SKLEARN_IMAGE.match(container.image):
+            raise DeploymentError(
+                f"The local cloud runs only the SageMaker scikit-learn serving image (repository "
+                f"sagemaker-scikit-learn); image {container.image} of model {job.model.name} is not "
+                "emulated, so the transform job cannot run."
+            )
+        role = job.model.execution_role_arn or ""
+        session = role_session(self.account_id, self.region_name, role)
         s3 = client(session, "s3", service_url)
         strategy = request.get("BatchStrategy") or "MultiRecord"
         max_payload = int(request.get("MaxPayloadInMB") or 6)
@@ -279,10 +312,16 @@ class TransformBackend(EndpointBackend):
             files=files,
             logs=ContainerLogs(self.account_id, self.region_name, "/aws/sagemaker/TransformJobs", job.name),
         )
+        started.append(server)
         server.start(DEFAULT_HEALTH_CHECK_TIMEOUT_S)
         data_input, output = request["TransformInput"], request["TransformOutput"]
         source = data_input["DataSource"]["S3DataSource"]
-        keys = self._input_keys(s3, source)
+        try:
+            keys = self._input_keys(s3, source)
+        except ClientError as error:
+            raise DeploymentError(
+                _access_reason("list the input data", source["S3Uri"], role, error)
+            ) from None
         if not keys:
             raise DeploymentError(
                 f'No S3 objects found under S3 URL "{source["S3Uri"]}" given in input data source.'
@@ -291,7 +330,10 @@ class TransformBackend(EndpointBackend):
         for bucket, key, relative in keys:
             if job.stop_requested:
                 break
-            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            try:
+                data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except ClientError as error:
+                raise DeploymentError(_access_reason("read", f"s3://{bucket}/{key}", role, error)) from None
             answers = []
             for body in batches(
                 split_records(data, data_input.get("SplitType") or "None"), strategy, max_payload * MB
@@ -307,13 +349,17 @@ class TransformBackend(EndpointBackend):
             if output.get("KmsKeyId"):
                 extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": output["KmsKeyId"]}
             out_key = "/".join(p for p in (out_prefix.rstrip("/"), f"{relative}.out") if p)
-            s3.put_object(
-                Bucket=out_bucket,
-                Key=out_key,
-                Body=assemble(answers, output.get("AssembleWith") or "None"),
-                **extra,
-            )
-        return server
+            try:
+                s3.put_object(
+                    Bucket=out_bucket,
+                    Key=out_key,
+                    Body=assemble(answers, output.get("AssembleWith") or "None"),
+                    **extra,
+                )
+            except ClientError as error:
+                raise DeploymentError(
+                    _access_reason("write", f"s3://{out_bucket}/{out_key}", role, error)
+                ) from None
 
     @staticmethod
     def _input_keys(s3: Any, source: dict[str, Any]) -> list[tuple[str, str, str]]:

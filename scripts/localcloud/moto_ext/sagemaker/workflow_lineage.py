@@ -14,6 +14,15 @@ For a job::
     image (Image) --ContributedTo--> trial component <--ContributedTo-- each input (DataSet)
     trial component --Produced--> each output (DataSet; a training job's model: Model)
 
+For a batch transform job (trial component ``j-aws-transform-job``, ``Source.SourceType``
+``SageMakerTransformJob``; members as a trial component SageMaker recorded for a pipeline's
+transform job shows them: ``InputArtifacts["SageMaker.TransformInput"]`` with its ``MediaType``,
+``OutputArtifacts["SageMaker.TransformOutput"]``, ``Parameters`` ``SageMaker.ModelName``,
+``SageMaker.ModelPrimary.DataUrl``/``.Image``, instance type and count; the Developer Guide lists
+its input and output as its artifacts, not the model)::
+
+    input (DataSet) --ContributedTo--> trial component --Produced--> output (DataSet)
+
 For a registered version::
 
     model data (Model) --ContributedTo--> package (ModelPackage) <--ContributedTo-- image (Image)
@@ -38,6 +47,7 @@ from ..state_lock import STATE_LOCK
 if TYPE_CHECKING:
     from .job_records import WorkflowJob
     from .models import GovernanceSageMakerBackend
+    from .transform import TransformJob
 
 
 def artifact(backend: GovernanceSageMakerBackend, uri: str, artifact_type: str) -> str:
@@ -134,6 +144,62 @@ def job_ended(backend: GovernanceSageMakerBackend, job: WorkflowJob, outputs: di
         for name, uri in outputs.items():
             kind = "Model" if name == "SageMaker.ModelArtifact" else "DataSet"
             _associate(backend, component.arn, artifact(backend, uri, kind), "Produced")
+
+
+def _transform_parameters(job: TransformJob) -> dict[str, dict[str, Any]]:
+    resources = job.request.get("TransformResources") or {}
+    container = job.model.resolved[0]
+    parameters: dict[str, dict[str, Any]] = {
+        "SageMaker.InstanceCount": {"NumberValue": float(resources.get("InstanceCount") or 1)},
+        "SageMaker.InstanceType": {"StringValue": str(resources.get("InstanceType") or "")},
+        "SageMaker.ModelName": {"StringValue": job.model.name},
+        "SageMaker.ModelPrimary.Image": {"StringValue": container.image},
+    }
+    if container.model_data_url:
+        parameters["SageMaker.ModelPrimary.DataUrl"] = {"StringValue": container.model_data_url}
+    return parameters
+
+
+def transform_job_created(backend: GovernanceSageMakerBackend, job: TransformJob) -> None:
+    """The transform job's trial component (InProgress) and its input artifact."""
+    with STATE_LOCK:
+        data_input = job.request["TransformInput"]
+        uri = str(data_input["DataSource"]["S3DataSource"]["S3Uri"])
+        media = {"MediaType": data_input["ContentType"]} if data_input.get("ContentType") else {}
+        backend.create_trial_component(
+            trial_component_name=job.trial_component_name,
+            trial_name=None,  # type: ignore[arg-type]
+            status={"PrimaryStatus": "InProgress", "Message": "Status: InProgress"},
+            start_time=job.creation_time,
+            end_time=None,
+            display_name=job.trial_component_name,
+            parameters=_transform_parameters(job),
+            input_artifacts={"SageMaker.TransformInput": {**media, "Value": uri}},
+            output_artifacts={},
+            metadata_properties=None,
+        )
+        component = backend.trial_components[job.trial_component_name]
+        vars(component)["source"] = {"SourceArn": job.arn, "SourceType": "SageMakerTransformJob"}
+        _associate(backend, artifact(backend, uri, "DataSet"), component.arn, "ContributedTo")
+
+
+def transform_job_ended(backend: GovernanceSageMakerBackend, job: TransformJob) -> None:
+    """The trial component's end and, for a completed job, the output it produced."""
+    with STATE_LOCK:
+        component = backend.trial_components.get(job.trial_component_name)
+        if component is None:
+            return
+        component.status = {
+            "PrimaryStatus": job.status,
+            "Message": f"Status: {job.status}, failure reason: {job.failure_reason or 'null'}",
+        }
+        component.end_time = job.end_time or utcnow()
+        component.last_modified_time = utcnow()
+        if job.status != "Completed":
+            return
+        uri = str(job.request["TransformOutput"]["S3OutputPath"])
+        component.output_artifacts = {"SageMaker.TransformOutput": {"Value": uri}}
+        _associate(backend, component.arn, artifact(backend, uri, "DataSet"), "Produced")
 
 
 def model_package_registered(backend: GovernanceSageMakerBackend, package: dict[str, Any]) -> str:
