@@ -371,6 +371,27 @@ ProfileName = Annotated[
 UseCaseName = Annotated[
     str, Strict(), _matching(r"[a-z][a-z0-9-]{1,39}", "2-40 lowercase letters, digits or hyphens")
 ]
+#: The words the kit accepts for Model Monitor's two most common schedules, and their expressions.
+MONITOR_SCHEDULE_WORDS = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
+#: The cron expressions Model Monitor accepts for a schedule (Developer Guide, "The cron expression
+#: for monitoring schedule"; API reference ScheduleConfig): at minute 0, every hour
+#: ``cron(0 * ? * * *)``, daily at an hour ``cron(0 H ? * * *)``, or every N hours from an hour
+#: ``cron(0 H/N ? * * *)`` (H 0-23, N 1-24).
+MONITOR_CRON = re.compile(r"cron\(0 (\*|(?:[01]?[0-9]|2[0-3])(?:/(?:0?[1-9]|1[0-9]|2[0-4]))?) \? \* \* \*\)")
+
+
+def _monitor_schedule(value: str) -> str:
+    """A schedule word as its cron expression; a cron expression Model Monitor accepts as is."""
+    expression = MONITOR_SCHEDULE_WORDS.get(value, value)
+    if not MONITOR_CRON.fullmatch(expression):
+        raise refuse(
+            f"expected hourly, daily, or a cron expression Model Monitor accepts (cron(0 * ? * * *), "
+            f"cron(0 H ? * * *) or cron(0 H/N ? * * *), H 0-23, N 1-24, in UTC), got {value!r}"
+        )
+    return expression
+
+
+MonitorSchedule = Annotated[str, Strict(), AfterValidator(_monitor_schedule)]
 CardSection = Annotated[str, Strict(), _among(CARD_SECTIONS, f"one of {', '.join(CARD_SECTIONS)}")]
 BucketName = Annotated[
     str,

@@ -7,7 +7,11 @@ names and publish them as SSM parameters; the scripts find them through the same
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from .schema import EnvironmentConfig, PlatformConfig
 
@@ -31,6 +35,26 @@ DATA_ROLE_SUFFIXES = {
 #: (training and processing jobs started by hand, Studio spaces) and the pipeline execution role
 #: (the use cases' pipelines and their jobs, ``mlgov pipeline``).
 DATA_GRANTEE_ROLES = ("execution", "pipeline")
+
+
+def model_monitor_image(region: str) -> str:
+    """Model Monitor's analyzer image in ``region``, from the SageMaker SDK's image table
+    (``sagemaker.core``'s ``image_uri_config/model-monitor.json``, read from disk: importing the
+    SDK takes seconds); ValueError for a region it does not list."""
+    registries = _model_monitor_registries()
+    if region not in registries:
+        raise ValueError(f"no Model Monitor image is known for region {region} (the SageMaker SDK's table)")
+    return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
+
+
+@cache
+def _model_monitor_registries() -> dict[str, str]:
+    spec = importlib.util.find_spec("sagemaker")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        table = Path(location, "core", "image_uri_config", "model-monitor.json")
+        if table.is_file():
+            return dict(json.loads(table.read_text(encoding="utf-8"))["versions"][""]["registries"])
+    return {}
 
 
 @dataclass(frozen=True)
@@ -114,6 +138,24 @@ class Names:
     def monitoring_prefix(self) -> str:
         """Key prefix of Model Monitor's reports (statistics, violations)."""
         return "monitoring/"
+
+    def data_quality_monitor(self, use_case: str) -> str:
+        """The data-quality job definition and monitoring schedule the stack creates for the use
+        case's endpoint (``data_quality_schedule``); not ``<endpoint>-v*``, the names of the
+        one-time monitors ``mlgov monitor`` creates and deletes (the model-deploy role may touch
+        only those)."""
+        return f"{self.endpoint_name(use_case)}-data-quality"
+
+    def served_baseline_prefix(self, use_case: str) -> str:
+        """Where ``mlgov serve`` puts the data-quality baseline (``statistics.json``,
+        ``constraints.json``) of the version the use case's endpoint serves: what the scheduled
+        monitor compares with."""
+        return f"{self.serving_code_prefix}baseline/{self.endpoint_name(use_case)}/"
+
+    @property
+    def model_monitor_image(self) -> str:
+        """Model Monitor's analyzer image in this environment's region."""
+        return model_monitor_image(self.env.region)
 
     def batch_input_prefix(self, use_case: str) -> str:
         """Key prefix of the CSV files ``mlgov batch`` transforms for the use case: its batch

@@ -23,6 +23,8 @@ _LONGEST_ROLE_SUFFIX = len("-datazone-execution")
 #: The longest derived bucket name is "<prefix>-<env>-access-logs-<account id>".
 _LONGEST_BUCKET_SUFFIX = len("-access-logs-") + 12
 _MODEL_PACKAGE_GROUP = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+#: The data-quality monitoring schedule and its job definition: "<prefix>-<use case>-data-quality".
+_MONITOR_SUFFIX = "-data-quality"
 
 
 # -- rules between files ----------------------------------------------------------------------------
@@ -40,6 +42,14 @@ def _check_derived_names(prefix: str, envs: Sequence[EnvironmentConfig]) -> Iter
                 yield refuse(
                     f"model package group name {group!r} breaks SageMaker's pattern",
                     field=f"use_cases[{i}].name",
+                    file=env.source,
+                )
+            monitor = f"{group}{_MONITOR_SUFFIX}"
+            if uc.data_quality_schedule and not _MODEL_PACKAGE_GROUP.fullmatch(monitor):
+                yield refuse(
+                    f"monitoring schedule name {monitor!r} exceeds SageMaker's 63 characters; "
+                    "shorten name_prefix or the use case's name",
+                    field=f"use_cases[{i}].data_quality_schedule",
                     file=env.source,
                 )
         base = f"{prefix}-{env.name}"

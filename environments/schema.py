@@ -45,6 +45,7 @@ from .fields import (
     GitHubRepository,
     LifecycleStage,
     LogRetentionDays,
+    MonitorSchedule,
     NamePrefix,
     Number,
     OrganizationId,
@@ -140,6 +141,13 @@ class UseCase(_Section):
     name: UseCaseName
     """Short slug; the model package group is ``<prefix>-<name>`` in every environment."""
     description: Str = ""
+    data_quality_schedule: MonitorSchedule | None = None
+    """Have the stack create a data-quality monitoring schedule of the use case's endpoint
+    (``hourly``, ``daily`` or a Model Monitor cron expression, UTC; stored as the expression):
+    Model Monitor compares each hour's captured traffic with the baseline of the version served,
+    which ``mlgov serve`` puts at ``Names.served_baseline_prefix``. SageMaker refuses a schedule of
+    an endpoint that does not exist, so set it once ``mlgov serve`` has created the endpoint
+    (docs/GOVERNANCE.md, "Scheduled data-quality monitoring"). None: no schedule (the default)."""
 
 
 def _abs_limit(value: float) -> float:

@@ -30,9 +30,10 @@ class ServingArns:
         env = self.names.env
         return f"arn:aws:sagemaker:{env.region}:{env.account_id}:{resource}"
 
-    def per_use_case(self, kind: str, *, exact: bool = False) -> list[str]:
-        """``kind/<prefix>-<use case>`` (the endpoint) or ``kind/<prefix>-<use case>-*``."""
-        tail = "" if exact else "-*"
+    def per_use_case(self, kind: str, *, exact: bool = False, tail: str = "-*") -> list[str]:
+        """``kind/<prefix>-<use case>`` (the endpoint) or ``kind/<prefix>-<use case><tail>``
+        (``-*``: every name that starts with the endpoint's)."""
+        tail = "" if exact else tail
         return [self.sagemaker(f"{kind}/{self.names.endpoint_name(u)}{tail}") for u in self.use_cases]
 
     def objects(self, prefix: str) -> str:
@@ -71,6 +72,14 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
         ),
         # The archive is read to check its SHA-256 against the one recorded at registration.
         statement("VerifyModelArtifacts", ["s3:GetObject", "s3:GetObjectVersion"], [arns.objects("models/")]),
+        # Without s3:ListBucket S3 answers a missing key with 403 AccessDenied, not 404: serve and
+        # monitor tell a version without a baseline (baseline/ beside its archive) by its 404.
+        statement(
+            "ListModelArtifacts",
+            ["s3:ListBucket"],
+            [bucket],
+            condition={"StringLike": {"s3:prefix": ["models/*"]}},
+        ),
         statement(
             "PublishServingCode", ["s3:GetObject", "s3:PutObject"], [arns.objects(names.serving_code_prefix)]
         ),
@@ -96,6 +105,13 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
                 f"{names.artifact_bucket_arn}/{names.monitoring_prefix}{names.endpoint_name(u)}/bias-drift/*"
                 for u in arns.use_cases
             ],
+        ),
+        # `mlgov serve` replaces the served version's baseline there (the scheduled monitor's),
+        # and removes it when the version has none or the endpoint is undeployed.
+        statement(
+            "ReplaceServedBaseline",
+            ["s3:DeleteObject"],
+            [arns.objects(names.served_baseline_prefix(u)) for u in arns.use_cases],
         ),
         statement("WriteAuditRecords", ["s3:PutObject"], [arns.objects(names.audit_prefix)]),
         statement(
@@ -163,7 +179,12 @@ def model_deploy_permissions(arns: ServingArns, *, execution_role_arn: str) -> l
                 "sagemaker:DescribeDataQualityJobDefinition",
                 "sagemaker:DescribeMonitoringSchedule",
             ],
-            [*arns.per_use_case("monitoring-schedule"), *arns.per_use_case("data-quality-job-definition")],
+            # `mlgov monitor`'s names, <endpoint>-v<n>-...: not the stack's scheduled monitor
+            # (Names.data_quality_monitor), which only Terraform changes.
+            [
+                *arns.per_use_case("monitoring-schedule", tail="-v*"),
+                *arns.per_use_case("data-quality-job-definition", tail="-v*"),
+            ],
         ),
         # `mlgov batch`: transform jobs of the use cases' names, over CSV files it may stage under
         # their batch input prefix, their output read back from the batch output prefix.

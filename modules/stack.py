@@ -17,6 +17,7 @@ from .datazone import DataZoneHome
 from .encryption import PlatformKey
 from .events import GovernanceEvents
 from .iam import PlatformRoles
+from .monitoring import DataQualityMonitoring
 from .network import Network
 from .pipelines import PipelineAccess
 from .providers import aws_provider, state_backend
@@ -63,6 +64,7 @@ class PlatformStack(TerraformStack):
             kms_key_arn=self.key.key_arn,
             execution_role=self.roles.roles["execution"],
         )
+        self.monitoring = self._monitoring()
         self.pipelines = PipelineAccess(
             self,
             "pipelines",
@@ -83,6 +85,23 @@ class PlatformStack(TerraformStack):
             self._datazone_association()
         self.data = self._data_flow()
         self.parameters = self._publish()
+
+    def _monitoring(self) -> DataQualityMonitoring | None:
+        """The scheduled data-quality monitors of the use cases that ask for one
+        (``data_quality_schedule``); none at all, not even the construct, when none does."""
+        schedules = {
+            uc.name: uc.data_quality_schedule for uc in self.env.use_cases if uc.data_quality_schedule
+        }
+        if not schedules:
+            return None
+        return DataQualityMonitoring(
+            self,
+            "monitoring",
+            names=self.names,
+            schedules=schedules,
+            kms_key_arn=self.key.key_arn,
+            execution_role_arn=self.roles.roles["execution"].arn,
+        )
 
     def _provider_and_backend(self) -> None:
         """Terraform works as the environment's deploy role; state is local unless configured."""

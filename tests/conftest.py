@@ -67,8 +67,23 @@ def named_approver_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesize
     return synthesize(load_platform(config), root / "cdktf.out")
 
 
+@pytest.fixture(scope="session")
+def monitored_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The shipped environments/ with every use case's ``data_quality_schedule`` set (hourly):
+    the stacks with their scheduled data-quality monitors."""
+    root = tmp_path_factory.mktemp("monitored")
+    config = root / "environments"
+    config.mkdir()
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        data = yaml.safe_load(path.read_text())
+        if "use_cases" in data:
+            data["use_cases"] = [{**uc, "data_quality_schedule": "hourly"} for uc in data["use_cases"]]
+        (config / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
+    return synthesize(load_platform(config), root / "cdktf.out")
+
+
 #: Fixtures that synthesize in process (and so import the provider bindings).
-SYNTH_FIXTURES = frozenset({"synth", "named_approver_synth"})
+SYNTH_FIXTURES = frozenset({"synth", "named_approver_synth", "monitored_synth"})
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -49,7 +49,8 @@ def build_parser(name: str) -> argparse.ArgumentParser:
             "archive matches the SHA-256 recorded at registration. A second version replaces the "
             "first by SageMaker's blue/green update (rolled back if it fails its health checks). "
             "Records the stage status Deployed (as the approver role), an audit record and the "
-            "endpoint's lineage.",
+            "endpoint's lineage; puts the version's data-quality baseline where the stack's scheduled "
+            "monitor reads it (data_quality_schedule).",
             prog="mlgov serve",
         )
         p.add_argument("--version", help="model version number in the use case's group, or its ARN")

@@ -20,7 +20,11 @@
    (all at once, rolled back when the new fleet fails its health checks, or when one of
    ``--rollback-alarm`` goes into ALARM). Waits for ``InService``; a rolled-back update is a
    failure that says the old version still serves.
-5. Records: the version's stage status ``Deployed`` (and ``Retired`` for the version it
+5. The served version's data-quality baseline (``baseline/`` beside its archive) copied to
+   ``Names.served_baseline_prefix``, where the stack's scheduled monitor reads it
+   (``data_quality_schedule``, modules/monitoring.py); removed when the version has none, and on
+   ``--undeploy``.
+6. Records: the version's stage status ``Deployed`` (and ``Retired`` for the version it
    replaced; ``RolledBack`` for a version whose update rolled back), set as the approver role,
    the one writer of a version (review.py); an audit record of who, when, which endpoint; and
    lineage as SageMaker records an endpoint: a context ``Endpoint`` (source: the endpoint ARN),
@@ -52,6 +56,7 @@ from environments import PlatformConfig
 from scripts.aws import describe_client_error, error_code, kit_errors
 
 from ..governance import audit, lineage, review
+from ..governance.baseline import BASELINE_DIR, CONSTRAINTS, STATISTICS
 from ..governance.context import EnvContext, env_context, paginate, resolve_use_case
 from ..governance.errors import GateFailure, GovernanceError, RefusedError, UsageError
 from ..governance.metadata import META_MODEL_SHA256, STAGE_DEPLOYED
@@ -102,6 +107,12 @@ def target(
 def model_data_url(desc: dict[str, Any]) -> str:
     containers = (desc.get("InferenceSpecification") or {}).get("Containers") or []
     return str(next((c["ModelDataUrl"] for c in containers if c.get("ModelDataUrl")), ""))
+
+
+def baseline_of(desc: dict[str, Any]) -> str:
+    """Where the version's data-quality baseline lives: ``baseline/`` beside its archive."""
+    model = model_data_url(desc)
+    return f"{model.rsplit('/', 1)[0]}/{BASELINE_DIR}" if model else ""
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -266,6 +277,45 @@ def ensure_model(t: Target, arn: str, code_uri: str, facets: Sequence[str] = ())
             Containers=[{"ModelPackageName": arn, "Environment": environment}],
         )
     return name
+
+
+def publish_served_baseline(t: Target, desc: dict[str, Any]) -> str | None:
+    """The served version's data-quality baseline copied to ``Names.served_baseline_prefix``,
+    where the stack's scheduled monitor (``data_quality_schedule``) reads it, so each scheduled
+    run compares the traffic with the baseline of the version serving it; its S3 URI. A version
+    without a baseline removes the one there (None): a scheduled run then fails saying the
+    baseline is missing, rather than judging the new version by the old one's training data."""
+    ctx = t.ctx
+    s3 = ctx.client("s3")
+    target_prefix = ctx.names.served_baseline_prefix(t.use_case)
+    source = baseline_of(desc)
+    documents: dict[str, bytes] = {}
+    with kit_errors(ctx.role_arn, allow=("NoSuchKey", "404")):
+        for name in (STATISTICS, CONSTRAINTS):
+            bucket, key = split_s3(f"{source}{name}")
+            documents[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read() if source else b""
+    with kit_errors(ctx.role_arn):
+        if source and len(documents) == 2 and all(documents.values()):
+            for name, body in documents.items():
+                s3.put_object(
+                    Bucket=ctx.artifact_bucket,
+                    Key=f"{target_prefix}{name}",
+                    Body=body,
+                    ContentType="application/json",
+                    ServerSideEncryption="aws:kms",
+                    SSEKMSKeyId=ctx.kms_key_arn,
+                )
+            return f"s3://{ctx.artifact_bucket}/{target_prefix}"
+        remove_served_baseline(t)
+    return None
+
+
+def remove_served_baseline(t: Target) -> None:
+    s3 = t.ctx.client("s3")
+    prefix = t.ctx.names.served_baseline_prefix(t.use_case)
+    with kit_errors(t.ctx.role_arn):
+        for name in (STATISTICS, CONSTRAINTS):
+            s3.delete_object(Bucket=t.ctx.artifact_bucket, Key=f"{prefix}{name}")
 
 
 def capture_uri(t: Target) -> str:
@@ -464,6 +514,7 @@ def serve(
             config_arn=_config_arn(t, config),
             properties={"model": model, "code": code, "reason": reason},
         )
+    result["monitoring_baseline"] = publish_served_baseline(t, desc)
     if previous and previous != arn:
         record_stage(
             platform, t, previous, STAGE_RETIRED, f"replaced on {t.endpoint} by {arn}: {reason}", source
@@ -537,6 +588,7 @@ def undeploy(
     }
     if dry_run or not (existing or configs or models):
         return {**result, "changed": False, "would_change": bool(existing or configs or models)}
+    remove_served_baseline(t)
     with kit_errors(ctx.role_arn):
         if existing:
             t.sm.delete_endpoint(EndpointName=t.endpoint)
@@ -582,6 +634,9 @@ def render(result: dict[str, Any]) -> str:
         if result.get("previous") and result["previous"] != result["model_package_arn"]
         else "",
         f"  data capture: {result['capture_uri']}",
+        f"  baseline for a scheduled monitor: {result['monitoring_baseline']}"
+        if result.get("monitoring_baseline")
+        else "",
         f"  audit: {result['audit_key']}" if result.get("audit_key") else "",
         f"  try it: mlgov invoke --env {result['environment']} --use-case {result['use_case']} --csv rows.csv",
     ]

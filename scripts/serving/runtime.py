@@ -35,13 +35,13 @@ import boto3
 from botocore.exceptions import ClientError
 
 from environments import PlatformConfig
+from environments.naming import model_monitor_image
 from scripts.aws import error_code, kit_errors
 
-from ..governance.baseline import BASELINE_DIR
 from ..governance.errors import GovernanceError, UsageError
 from ..governance.versions import describe_version, version_number
 from . import bias_drift
-from .deploy import MOVING, Target, model_data_url, served_version, split_s3, target
+from .deploy import MOVING, Target, baseline_of, model_data_url, served_version, split_s3, target
 
 CSV, JSON = "text/csv", "application/json"
 #: Statuses of a monitoring execution that has not ended.
@@ -127,18 +127,12 @@ def read_payload(csv_path: str | None, json_path: str | None) -> tuple[str, str]
 
 # -- monitor ---------------------------------------------------------------------------------------
 def analyzer_image(region: str) -> str:
-    """Model Monitor's analyzer image of the region (the SageMaker SDK's ``model-monitor`` image
-    table, read from disk: importing the SDK takes seconds)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("sagemaker")
-    for location in list(spec.submodule_search_locations or []) if spec else []:
-        table = Path(location, "core", "image_uri_config", "model-monitor.json")
-        if table.is_file():
-            registries = json.loads(table.read_text(encoding="utf-8"))["versions"][""]["registries"]
-            if region in registries:
-                return f"{registries[region]}.dkr.ecr.{region}.amazonaws.com/sagemaker-model-monitor-analyzer"
-    raise GovernanceError(f"no Model Monitor image is known for region {region} (the SageMaker SDK's table)")
+    """Model Monitor's analyzer image of the region (:func:`environments.naming.model_monitor_image`,
+    the image the stack's scheduled monitor runs too)."""
+    try:
+        return model_monitor_image(region)
+    except ValueError as err:
+        raise GovernanceError(str(err)) from None
 
 
 def _exists(t: Target, uri: str) -> bool:
@@ -150,12 +144,6 @@ def _exists(t: Target, uri: str) -> bool:
             return False
         raise
     return True
-
-
-def baseline_of(desc: dict[str, Any]) -> str:
-    """Where the version's data-quality baseline lives: ``baseline/`` beside its archive."""
-    model = model_data_url(desc)
-    return f"{model.rsplit('/', 1)[0]}/{BASELINE_DIR}" if model else ""
 
 
 DATA_QUALITY, BIAS_DRIFT = "data-quality", "bias-drift"

@@ -53,9 +53,10 @@ CONDITIONS_OUTSIDE_THE_MATRIX = {
             "ListDatasets StringLike",
             "ListBatchData StringLike",
             "ListBatchTransformInput StringLike",
+            "ListModelArtifacts StringLike",
         ),
         "s3:prefix on a ListBucket of the role's own prefixes (pipelines/, capture/, monitoring/, "
-        "datasets/, batch/): a listing names keys and reads no object, and reading data is the matrix's "
+        "datasets/, batch/, models/): a listing names keys and reads no object, and reading data is the matrix's "
         "object reads (tests/unit/test_pipeline_role.py, test_serving_role.py, test_data_flow.py "
         "check the prefixes)",
     ),

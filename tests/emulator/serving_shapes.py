@@ -288,6 +288,40 @@ def serving_scenario(rec: Any, session: Any, url: str) -> None:
         MonitoringScheduleName="shape-schedule",
         MonitoringScheduleConfig=hourly,
     )
+    rec.call(
+        sm,
+        "UpdateMonitoringSchedule",
+        expect_error="ValidationException",
+        MonitoringScheduleName="shape-schedule",
+        MonitoringScheduleConfig={**config, "ScheduleConfig": {"ScheduleExpression": "cron(30 * ? * * *)"}},
+    )
+    # What the stack's scheduled monitor is made of (modules/monitoring.py): a definition of an
+    # endpoint that does not exist is accepted; a schedule of it is refused as SageMaker does.
+    nowhere = {
+        **definition,
+        "DataQualityJobInput": {
+            "EndpointInput": {
+                "EndpointName": "shape-nowhere",
+                "LocalPath": "/opt/ml/processing/input/endpoint",
+            }
+        },
+        "NetworkConfig": {"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }
+    rec.call(sm, "CreateDataQualityJobDefinition", JobDefinitionName="shape-nowhere", **nowhere)
+    rec.call(sm, "DescribeDataQualityJobDefinition", JobDefinitionName="shape-nowhere")
+    rec.call(
+        sm,
+        "CreateMonitoringSchedule",
+        expect_error="ValidationException",
+        MonitoringScheduleName="shape-nowhere",
+        MonitoringScheduleConfig={
+            "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+            "MonitoringJobDefinitionName": "shape-nowhere",
+            "MonitoringType": "DataQuality",
+        },
+    )
+    rec.call(sm, "DeleteDataQualityJobDefinition", JobDefinitionName="shape-nowhere")
     rec.call(sm, "StopMonitoringSchedule", MonitoringScheduleName="shape-schedule")
     rec.call(sm, "StartMonitoringSchedule", MonitoringScheduleName="shape-schedule")
     rec.call(sm, "DeleteMonitoringSchedule", MonitoringScheduleName="shape-schedule")

@@ -866,3 +866,89 @@ def test_create_endpoint_with_a_key_needs_kms_create_grant_on_it(cloud, world):
     )
     sm.create_endpoint(EndpointName="keyed", EndpointConfigName="keyed")
     assert settled(world.client("sagemaker"), "keyed")["EndpointStatus"] == "InService"
+
+
+def test_a_cron_monitoring_schedule_needs_its_endpoint_and_an_expression_model_monitor_accepts(
+    world, endpoint
+):
+    """What the stack's scheduled monitor asks of SageMaker (modules/monitoring.py): a schedule of
+    an endpoint that does not exist is refused (the job definition is not), so is a cron
+    expression Model Monitor does not accept; a schedule of an existing endpoint is Pending, then
+    Scheduled, which is what Terraform's provider waits for."""
+    sm = world.client("sagemaker")
+
+    def definition(name: str, watched: str) -> None:
+        sm.create_data_quality_job_definition(
+            JobDefinitionName=name,
+            DataQualityBaselineConfig={
+                "ConstraintsResource": {"S3Uri": f"s3://{world.bucket}/served/constraints.json"},
+                "StatisticsResource": {"S3Uri": f"s3://{world.bucket}/served/statistics.json"},
+            },
+            DataQualityAppSpecification={"ImageUri": ANALYZER},
+            DataQualityJobInput={
+                "EndpointInput": {"EndpointName": watched, "LocalPath": "/opt/ml/processing/input/endpoint"}
+            },
+            DataQualityJobOutputConfig={
+                "MonitoringOutputs": [
+                    {
+                        "S3Output": {
+                            "S3Uri": f"s3://{world.bucket}/monitoring",
+                            "LocalPath": "/opt/ml/processing/resultdata",
+                        }
+                    }
+                ],
+                "KmsKeyId": world.key_arn,
+            },
+            JobResources={
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 20}
+            },
+            NetworkConfig={"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True},
+            RoleArn=world.role_arn,
+        )
+
+    def schedule(name: str, definition_name: str, expression: str) -> None:
+        sm.create_monitoring_schedule(
+            MonitoringScheduleName=name,
+            MonitoringScheduleConfig={
+                "ScheduleConfig": {"ScheduleExpression": expression},
+                "MonitoringJobDefinitionName": definition_name,
+                "MonitoringType": "DataQuality",
+            },
+        )
+
+    definition("watch-nothing", "no-such-endpoint")
+    with pytest.raises(ClientError) as refused:
+        schedule("watch-nothing", "watch-nothing", "cron(0 * ? * * *)")
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "no-such-endpoint" in refused.value.response["Error"]["Message"]
+    assert sm.list_monitoring_schedules(NameContains="watch-nothing")["MonitoringScheduleSummaries"] == []
+
+    definition("watch-main", endpoint)
+    for odd in ("cron(30 * ? * * *)", "cron(0 * * * * *)", "rate(1 hour)"):
+        with pytest.raises(ClientError) as refused:
+            schedule("watch-main", "watch-main", odd)
+        assert refused.value.response["Error"]["Code"] == "ValidationException", odd
+    schedule("watch-main", "watch-main", "cron(0 0/6 ? * * *)")
+    assert sm.describe_monitoring_schedule(MonitoringScheduleName="watch-main")[
+        "MonitoringScheduleStatus"
+    ] in (
+        "Pending",
+        "Scheduled",
+    )
+    described = wait_for(
+        lambda: (
+            d
+            if (d := sm.describe_monitoring_schedule(MonitoringScheduleName="watch-main"))[
+                "MonitoringScheduleStatus"
+            ]
+            == "Scheduled"
+            else None
+        ),
+        what="the schedule to be Scheduled",
+    )
+    assert described["EndpointName"] == endpoint
+    assert described["MonitoringScheduleConfig"]["ScheduleConfig"] == {
+        "ScheduleExpression": "cron(0 0/6 ? * * *)"
+    }
+    sm.delete_monitoring_schedule(MonitoringScheduleName="watch-main")
+    sm.delete_data_quality_job_definition(JobDefinitionName="watch-main")

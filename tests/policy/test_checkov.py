@@ -101,6 +101,28 @@ def test_checkov_passes_every_stack_with_the_custom_checks(synth):
     assert by_check["CKV_MLGOV_2"], "no model package group policy was checked"
 
 
+def test_checkov_passes_the_stacks_with_scheduled_data_quality_monitors(monitored_synth):
+    """The option's resources (data_quality_schedule on every use case) under the same checks:
+    none fails, and checkov did check the job definitions (KMS, volume KMS, isolation, in-transit
+    encryption are its data-quality checks)."""
+    reports = run_checkov(monitored_synth.outdir / "stacks")
+    failed = results(reports, "failed_checks")
+    assert failed == [], "\n".join(
+        f"{c['check_id']} {c['file_path']} {c['resource']}: {c['check_name']}" for c in failed
+    )
+    #: checkov's data-quality job definition checks: output KMS, volume KMS, in-transit encryption
+    quality_checks = {"CKV_AWS_367", "CKV_AWS_368", "CKV_AWS_369"}
+    checked = {
+        (c["file_path"].split("/")[1], c["check_id"], c["resource"].split(".")[-1])
+        for c in results(reports, "passed_checks")
+        if c["check_id"] in quality_checks
+    }
+    for name in (n for n in monitored_synth.stacks if not n.startswith("bootstrap-")):
+        stack_dir = monitored_synth.outdir / "stacks" / name
+        (definition,) = logical_ids(stack_dir, "aws_sagemaker_data_quality_job_definition")
+        assert {(name, check, definition) for check in quality_checks} <= checked
+
+
 def _bad_stack() -> dict[str, Any]:
     trust_without_source_account = {
         "Version": "2012-10-17",

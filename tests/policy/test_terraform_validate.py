@@ -47,3 +47,13 @@ def test_every_stack_validates(synth, cli_config, tmp_path):
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         problems = [p for p in pool.map(lambda d: _validate(d, cli_config, tmp_path), stack_dirs) if p]
     assert not problems, "\n\n".join(problems)
+
+
+def test_the_stacks_with_scheduled_monitors_validate(monitored_synth, cli_config, tmp_path):
+    """The data-quality job definition and monitoring schedule as provider 5.100 defines them."""
+    problems = [
+        p
+        for name in ("dev", "prod")
+        if (p := _validate(monitored_synth.outdir / "stacks" / name, cli_config, tmp_path))
+    ]
+    assert not problems, "\n\n".join(problems)

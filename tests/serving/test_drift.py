@@ -114,3 +114,103 @@ def test_monitor_reports_the_drifted_features_against_the_versions_baseline(worl
     assert result["report_uri"].startswith(f"s3://{dev.names.artifact_bucket}/monitoring/")
     assert dev.client("sagemaker").list_monitoring_schedules()["MonitoringScheduleSummaries"] == []
     assert runtime.render_monitor(result).count("baseline_drift_check") == len(drift)
+
+
+def _served_baseline(world: ServingWorld) -> dict[str, bytes]:
+    dev = world.accounts["dev"]
+    s3, bucket = dev.client("s3"), dev.names.artifact_bucket
+    prefix = dev.names.served_baseline_prefix("credit-risk")
+    found = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return {o["Key"][len(prefix) :]: s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in found}
+
+
+def test_serve_publishes_the_served_versions_baseline_for_the_scheduled_monitor(world: ServingWorld) -> None:
+    """The stack's scheduled monitor (modules/monitoring.py) reads the baseline at
+    Names.served_baseline_prefix: serve puts the served version's there, a version without one
+    and undeploy take it away. Its job definition, run once as the execution role over the
+    drifted traffic above, finds the drift."""
+    platform, dev = world.platform, world.accounts["dev"]
+    names = dev.names
+    arn = dev.register("v1", world.archives["logistic"])  # the previous test's, baseline and all
+    served = deploy.serve(platform, "dev", arn, "watch it on a schedule")
+    served_prefix = names.served_baseline_prefix("credit-risk")
+    assert served["monitoring_baseline"] == f"s3://{names.artifact_bucket}/{served_prefix}"
+    s3, sm = dev.client("s3"), dev.client("sagemaker")
+    model_uri = sm.describe_model_package(ModelPackageName=arn)["InferenceSpecification"]["Containers"][0][
+        "ModelDataUrl"
+    ]
+    version_prefix = model_uri.removeprefix(f"s3://{names.artifact_bucket}/").rsplit("/", 1)[0]
+    version_baseline = {
+        name: s3.get_object(Bucket=names.artifact_bucket, Key=f"{version_prefix}/baseline/{name}")[
+            "Body"
+        ].read()
+        for name in ("statistics.json", "constraints.json")
+    }
+    assert _served_baseline(world) == version_baseline
+
+    # the scheduled monitor's job definition as the stack writes it, run once (NOW)
+    from modules.monitoring import ENDPOINT_INPUT_PATH, RESULTS_PATH
+
+    name = names.data_quality_monitor("credit-risk")
+    baseline = f"s3://{names.artifact_bucket}/{served_prefix}"
+    sm.create_data_quality_job_definition(
+        JobDefinitionName=name,
+        DataQualityBaselineConfig={
+            "ConstraintsResource": {"S3Uri": f"{baseline}constraints.json"},
+            "StatisticsResource": {"S3Uri": f"{baseline}statistics.json"},
+        },
+        DataQualityAppSpecification={"ImageUri": names.model_monitor_image},
+        DataQualityJobInput={
+            "EndpointInput": {
+                "EndpointName": names.endpoint_name("credit-risk"),
+                "LocalPath": ENDPOINT_INPUT_PATH,
+            }
+        },
+        DataQualityJobOutputConfig={
+            "MonitoringOutputs": [
+                {"S3Output": {"S3Uri": f"s3://{names.artifact_bucket}/monitoring", "LocalPath": RESULTS_PATH}}
+            ],
+            "KmsKeyId": dev.key_arn,
+        },
+        JobResources={
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": "ml.m5.xlarge",
+                "VolumeSizeInGB": 20,
+                "VolumeKmsKeyId": dev.key_arn,
+            }
+        },
+        NetworkConfig={"EnableNetworkIsolation": True, "EnableInterContainerTrafficEncryption": True},
+        RoleArn=names.role_arn("execution"),
+    )
+    sm.create_monitoring_schedule(
+        MonitoringScheduleName=name,
+        MonitoringScheduleConfig={
+            "ScheduleConfig": {
+                "ScheduleExpression": "NOW",
+                "DataAnalysisStartTime": "-PT1H",
+                "DataAnalysisEndTime": "-PT0H",
+            },
+            "MonitoringJobDefinitionName": name,
+            "MonitoringType": "DataQuality",
+        },
+    )
+    deadline = time.monotonic() + 180
+    while True:
+        found = sm.list_monitoring_executions(MonitoringScheduleName=name)["MonitoringExecutionSummaries"]
+        if found and found[0]["MonitoringExecutionStatus"] not in ("Pending", "InProgress"):
+            break
+        assert time.monotonic() < deadline, "the scheduled monitor's run did not end within 180 s"
+        time.sleep(0.5)
+    assert found[0]["MonitoringExecutionStatus"] == "CompletedWithViolations", found[0].get("FailureReason")
+    sm.delete_monitoring_schedule(MonitoringScheduleName=name)
+    sm.delete_data_quality_job_definition(JobDefinitionName=name)
+
+    # a version without a baseline takes the old one away; so does undeploy
+    bare = dev.register("v1-no-baseline", world.archives["forest"])
+    assert deploy.serve(platform, "dev", bare, "no baseline")["monitoring_baseline"] is None
+    assert _served_baseline(world) == {}
+    deploy.serve(platform, "dev", arn, "back to v1")
+    assert _served_baseline(world) == version_baseline
+    deploy.undeploy(platform, "dev", "done")
+    assert _served_baseline(world) == {}

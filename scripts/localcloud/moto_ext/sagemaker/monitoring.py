@@ -30,7 +30,10 @@ Contract Inputs/Outputs"):
   ``publish_cloudwatch_metrics``); its status is ``Pending``, ``InProgress``, then ``Completed``,
   ``CompletedWithViolations`` (from the exit message) or ``Failed``.
 * **Cron schedules** (``cron(0 * ? * * *)`` ...) are stored and ``Scheduled`` but the local cloud
-  does not start executions on a clock: a documented gap (docs/emulator-gaps.md).
+  does not start executions on a clock: a documented gap (docs/emulator-gaps.md). An expression
+  Model Monitor does not accept is refused (ValidationException), and so is a schedule of an
+  endpoint that does not exist (SageMaker checks it: aws/sagemaker-python-sdk#4873, whose
+  workaround for a cross-account endpoint is a stand-in endpoint in the schedule's account).
 
 The records are ``monitoring_records.py``'s; an execution and an analyzer job run on threads in
 ``monitoring_runs.py``.
@@ -38,6 +41,7 @@ The records are ``monitoring_records.py``'s; an execution and an analyzer job ru
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime
 from typing import Any
@@ -59,6 +63,10 @@ from .monitoring_records import (
 )
 from .transform import TransformBackend
 from .utils import PAGINATION_MODEL, sort_by_order
+
+#: The cron expressions Model Monitor accepts (Developer Guide, "The cron expression for monitoring
+#: schedule"): at minute 0, every hour, daily at hour H, or every N hours from hour H.
+MONITOR_CRON = re.compile(r"cron\(0 (\*|(?:[01]?[0-9]|2[0-3])(?:/(?:0?[1-9]|1[0-9]|2[0-4]))?) \? \* \* \*\)")
 
 
 class MonitoringState:
@@ -161,8 +169,21 @@ class MonitoringBackend(TransformBackend):
             )
         inputs = definition.get("MonitoringInputs") or [{}]
         endpoint = (inputs[0].get("EndpointInput") or {}).get("EndpointName")
+        if endpoint and endpoint not in self.serving.endpoints:
+            # SageMaker checks that the endpoint a schedule watches exists in the account
+            # (aws/sagemaker-python-sdk#4873); the wording is the local cloud's.
+            raise ValidationError(
+                f"Endpoint {endpoint} of account {self.account_id} does not exist: a monitoring schedule "
+                "watches an existing endpoint (create the endpoint first)."
+            )
         schedule = config.get("ScheduleConfig") or {}
-        if schedule.get("ScheduleExpression") == "NOW":
+        expression = schedule.get("ScheduleExpression")
+        if expression and expression != "NOW" and not MONITOR_CRON.fullmatch(expression):
+            raise ValidationError(
+                f"Invalid ScheduleExpression {expression}: Model Monitor accepts cron(0 * ? * * *), "
+                "cron(0 H ? * * *), cron(0 H/N ? * * *) (H 0-23, N 1-24) or NOW."
+            )
+        if expression == "NOW":
             if not schedule.get("DataAnalysisStartTime") or not schedule.get("DataAnalysisEndTime"):
                 raise ValidationError(
                     "A ScheduleExpression of NOW needs DataAnalysisStartTime and DataAnalysisEndTime (such as -PT1H and -PT0H)."
