@@ -6,19 +6,18 @@ from __future__ import annotations
 from scripts.bench import core
 
 #: The lines ``python -m scripts.demo`` prints, with arrival times (seconds), as it overlaps them:
-#: the emulator comes up during the synthesis, the state refresh ends after the workflow.
+#: the emulator comes up during the synthesis, the workflow starts once an environment's apply has
+#: made every change but its lifecycle rules, and the applies end beside it.
 DEMO_LINES = [
     (0.2, "synthesizing the stacks while the local cloud starts and the sample models train"),
     (11.4, "  [local] *          synth      ok           11.2s"),
     (11.4, "local cloud at http://127.0.0.1:38011"),
     (11.5, "  phase 1/2 (identities): roles other environments' policies name (prod: ...)"),
     (20.1, "  [local] staging    identities ok            7.6s"),
+    (55.0, "1. the data engineer publishes the credit dataset to the DataZone catalog"),
     (92.9, "  [local] staging    apply      ok           64.3s"),
     (94.0, "  [local] staging    associate  ok            0.7s  accepted 1 invitation(s)"),
-    (94.0, "recording in Terraform state what the provider reads back, beside the workflow"),
-    (94.1, "1. seed dev (data-scientist role): real training runs, cards, artifacts under KMS"),
     (107.1, "  dev v1 -> staging v1 -> prod v1"),
-    (111.5, "state refreshed: prod 17.4s, staging 17.2s, dev 16.4s"),
     (111.6, "demo finished: every step behaved as expected"),
 ]
 
@@ -26,9 +25,10 @@ DEMO_LINES = [
 def test_demo_shares_split_setup_apply_and_workflow_at_the_demo_s_own_lines():
     shares = core.demo_shares(DEMO_LINES, 112.6)
     assert shares is not None
-    # setup ends with the later of the emulator and the synthesis; the refresh line is the
-    # workflow's, not a deploy line
-    assert shares["seconds"] == {"setup": 11.4, "apply": 82.6, "workflow": 18.6}
+    # setup ends with the later of the emulator and the synthesis; the apply share ends at the
+    # workflow's first step, though deploy lines come after it (the applies end beside it)
+    assert shares["seconds"] == {"setup": 11.4, "apply": 43.6, "workflow": 57.6}
+    assert shares["applies_end_s"] == 94.0
     assert abs(sum(shares["share"].values()) - 1) < 0.01
 
 
