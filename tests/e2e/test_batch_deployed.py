@@ -102,7 +102,14 @@ def test_batch_of_dev_v1_as_the_deployed_model_deploy_role(jobs_env: DeployedClo
         if p["ModelApprovalStatus"] != "Approved"
     ]
     if not pending:
-        pytest.fail("seed registers v1-v3 and only v1 is approved here: expected a dev version not Approved")
+        # after the workflow every dev version is approved: register one that is not (as seed
+        # does, as the data scientist: PendingManualApproval, card Draft)
+        from scripts.governance import seed
+        from scripts.governance.train import TrainingSpec
+
+        probe = TrainingSpec("batch-probe", "decision_stump", {"max_depth": 2})
+        [registered] = seed.seed(platform, "dev", specs=[probe])["versions"]
+        pending = [registered["arn"]]
     with pytest.raises(RefusedError) as refused:
         batch.transform(platform, "dev", pending[0], "e2e batch", csv_path=str(source))
     assert "approval" in [f.gate for f in refused.value.failures]

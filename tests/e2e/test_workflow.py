@@ -102,22 +102,21 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
         card.additional_information.custom_details["dataset_asset_revision"],
     ) == (listed["asset_id"], str(listed["revision"]))
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    bucket, key = report_uri[5:].split("/", 1)
+    bucket = report_uri[5:].split("/", 1)[0]
     assert bucket == prod_names.artifact_bucket
-    # The evaluation, bias and explainability reports travelled with the model, under prod's key,
-    # and the card names each copy.
-    prefix = key.rsplit("/", 1)[0]
-    for name in (
-        "evaluation.json",
-        "bias.json",
-        "explainability.json",
-        "baseline/statistics.json",
-        "baseline/constraints.json",
-    ):
-        head = prod.client("s3").head_object(Bucket=bucket, Key=f"{prefix}/{name}")
-        assert head["SSEKMSKeyId"] == prod_key
+    # The archive and the evaluation, bias, explainability and baseline reports travelled with the
+    # model into prod's bucket, under prod's key, and the card names the copies.
+    metrics = desc["ModelMetrics"]
+    assert {"ModelQuality", "Bias", "Explainability", "ModelDataQuality"} <= set(metrics)
+    assert {"Statistics", "Constraints"} <= set(metrics["ModelDataQuality"])
+    referenced = [c["ModelDataUrl"] for c in desc["InferenceSpecification"]["Containers"]]
+    referenced += [src["S3Uri"] for section in metrics.values() for src in section.values()]
     datasets = {d for item in card.evaluation_details for d in item.datasets or []}
-    assert {f"s3://{bucket}/{prefix}/{n}" for n in ("bias.json", "explainability.json")} <= datasets
+    assert datasets, "the card names its bias and explainability reports"
+    for uri in {*referenced, *datasets}:
+        assert uri.startswith(f"s3://{bucket}/"), uri
+        head = prod.client("s3").head_object(Bucket=bucket, Key=uri.removeprefix(f"s3://{bucket}/"))
+        assert head["SSEKMSKeyId"] == prod_key, uri
     # The source versions were only read: nothing downstream wrote on them.
     dev_sm = deployed_cloud.account("dev").client("sagemaker")
     source = dev_sm.describe_model_package(ModelPackageName=out["promotions"][0]["source_arn"])
@@ -157,7 +156,8 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     # The drifted traffic is flagged against the baseline that travelled from dev.
     checked = out["serving"]["monitor"]
     assert checked["status"] == "CompletedWithViolations"
-    assert checked["baseline"] == f"s3://{bucket}/{prefix}/baseline/"
+    archive = desc["InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+    assert checked["baseline"] == archive.rsplit("/", 1)[0] + "/baseline/"
     drift = {
         v["feature_name"]
         for v in checked["violations"]
