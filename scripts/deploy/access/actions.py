@@ -215,6 +215,15 @@ def actions(platform: PlatformConfig, stacks: Stacks, env: EnvironmentConfig) ->
             (put("models/v1/model.tar.gz"), put("models/v1/model.tar.gz", **{"s3:if-match": '"etag"'})),
         ),
         Action(
+            "overwrite_pipeline_models",
+            "overwrite a pipeline-built version's archive",
+            (
+                put(
+                    f"{names.pipeline_models_prefix(env.use_cases[0].name)}pipelines-x-Train-y/output/model.tar.gz"
+                ),
+            ),
+        ),
+        Action(
             "delete_models",
             "delete an approved artifact",
             (
