@@ -5,7 +5,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from .buckets import AccessLogBucket, HardenedBucket, Lifecycle
-from .policy import Statement, org_condition, statement
+from .policy import Statement, org_condition, roles_by_arn, statement
 
 
 class ArtifactStore(Construct):
@@ -84,20 +84,21 @@ def _downstream_reads(
     if not reader_arns:
         return []
     org = org_condition(organization_id)
+    principal, readers = roles_by_arn(reader_arns)
     return [
         statement(
             "DownstreamPromotionReadModels",
             ["s3:GetObject", "s3:GetObjectVersion"],
             [f"{bucket_arn}/models/*"],
-            principal={"AWS": list(reader_arns)},
-            condition=org or None,
+            principal=principal,
+            condition={**org, **readers},
         ),
         statement(
             "DownstreamPromotionListModels",
             ["s3:ListBucket"],
             [bucket_arn],
-            principal={"AWS": list(reader_arns)},
-            condition={**org, "StringLike": {"s3:prefix": ["models/*"]}},
+            principal=principal,
+            condition={**org, **readers, "StringLike": {"s3:prefix": ["models/*"]}},
         ),
     ]
 

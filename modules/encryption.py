@@ -6,7 +6,7 @@ from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from .policy import Statement, document, org_condition, statement
+from .policy import Statement, document, org_condition, roles_by_arn, statement
 
 
 class PlatformKey(Construct):
@@ -87,13 +87,14 @@ class PlatformKey(Construct):
             # version's card, read with AllData) use the key for them: never a direct Decrypt.
             via = [f"{service}.{region}.amazonaws.com" for service in ("s3", "sagemaker")]
             org = org_condition(organization_id).get("StringEquals", {})
+            principal, readers = roles_by_arn(downstream_reader_arns)
             statements.append(
                 statement(
                     "DownstreamPromotionRead",
                     ["kms:Decrypt", "kms:DescribeKey"],
                     ["*"],
-                    principal={"AWS": list(downstream_reader_arns)},
-                    condition={"StringEquals": {**org, "kms:ViaService": via}},
+                    principal=principal,
+                    condition={"StringEquals": {**org, "kms:ViaService": via}, **readers},
                 )
             )
         if datazone_associated_accounts:

@@ -59,6 +59,23 @@ def org_condition(organization_id: str | None) -> dict[str, Any]:
     return {"StringEquals": {"aws:PrincipalOrgID": organization_id}}
 
 
+def roles_by_arn(role_arns: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(principal, condition)`` granting exactly the roles ``role_arns`` of other accounts in a
+    resource policy, without naming them as principals: the principal is each role's account and
+    ``ArnEquals`` on ``aws:PrincipalArn`` (the role's ARN in every session of it) admits only those
+    roles (IAM User Guide, "aws:PrincipalArn"; "Principal", AWS account principals).
+
+    Why not the role ARN as principal: AWS resolves a principal to the role's unique id when the
+    policy is written, so the role must exist first (the grantee's stack applied before the
+    granter's), and a role deleted and created again is no longer granted. With the account and
+    the condition, no apply order is needed and the grant follows the role's name. The account
+    principal delegates to that account's IAM: the role's own policies must also allow the
+    action, which the kit's do (a cross-account call always needs both)."""
+    arns = sorted(set(role_arns))
+    accounts = sorted({f"arn:aws:iam::{principal_account(arn)}:root" for arn in arns})
+    return {"AWS": accounts}, {"ArnEquals": {"aws:PrincipalArn": arns}}
+
+
 #: What a person-facing role's trust lets its principals do: assume it, carrying the person in
 #: (``sts:SetSourceIdentity``: a session that carries a source identity, or an AssumeRole that
 #: sets one, is refused without it; IAM User Guide, "Monitor and control actions taken with

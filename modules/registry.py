@@ -13,7 +13,7 @@ from constructs import Construct
 
 from environments.naming import Names
 
-from .policy import Statement, document, org_condition, statement
+from .policy import Statement, document, org_condition, roles_by_arn, statement
 from .role_basics import GATE_RECORD_KEY, GATES_PASSED
 
 #: Exactly what a downstream promotion role may do on an upstream group: read versions. Never
@@ -73,13 +73,14 @@ class ModelRegistry(Construct):
             versions = [names.model_package_group_arn(slug), names.model_package_arn_pattern(slug)]
             statements = []
             if downstream_reader_arns:
+                principal, readers = roles_by_arn(downstream_reader_arns)
                 statements.append(
                     statement(
                         "DownstreamPromotion",
                         CROSS_ACCOUNT_ACTIONS,
                         versions,
-                        principal={"AWS": list(downstream_reader_arns)},
-                        condition=org_condition(organization_id) or None,
+                        principal=principal,
+                        condition={**org_condition(organization_id), **readers},
                     )
                 )
             if writers is not None:

@@ -28,8 +28,8 @@ Exits 0 when every step behaved as expected. The emulator is stopped at the end 
 
 What overlaps, so that the command stays short: the stacks are synthesized while the emulator
 starts, the workflow's modules load, the sample models train and the SDK's pipeline classes load
-(main.py keeps one core busy); dev plans while phase 1 creates the other environments' roles; the
-workflow starts in an environment as soon as its apply has made every change but the buckets'
+(main.py keeps one core busy); every environment is planned and applied at once; the workflow
+starts in an environment as soon as its apply has made every change but the buckets'
 lifecycle rules (the deploy runner's ``on_ready``: the AWS provider reads a lifecycle
 configuration back for 55 s after creating it, and nothing the workflow does depends on it), so
 the applies finish beside the workflow; the demo ends only when they have. The closing
@@ -193,9 +193,8 @@ def demo(args: argparse.Namespace) -> dict[str, Any]:
                 ready.all_set()
             else:
                 say(
-                    "deploying every environment (roles other environments' policies name first, then all "
-                    "at once); the workflow starts in each as soon as its apply has made every change but "
-                    "its buckets' lifecycle rules"
+                    "deploying every environment at once; the workflow starts in each as soon as its "
+                    "apply has made every change but its buckets' lifecycle rules"
                 )
                 deploying = pool.submit(
                     deploy,

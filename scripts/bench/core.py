@@ -17,8 +17,8 @@ Sections register themselves with :func:`section`; this module brings
 - ``synth``: all stacks vs. a bare import of the prebuilt provider (a ratio), and a second
   synthesis with unchanged inputs, which must be skipped;
 - ``apply``: the three environments into empty emulated accounts, one at a time downstream
-  first and then in two phases (identities, then everything at once) on a second fresh
-  emulator, as a ratio; then a second apply with no changes;
+  first and then all at once (the deploy runner's default) on a second fresh emulator, as a
+  ratio; then a second apply with no changes;
 - ``demo``: the README's main command (``python -m scripts.demo``) end to end in a subprocess
   with a cold synthesis, its own emulator and working directories, and the share of its wall
   time spent starting, synthesizing, applying and running the workflow, read from the time
@@ -150,7 +150,7 @@ class BenchContext:
         work_root: Path | None = None,
         parallel: bool = True,
     ) -> list[runner.StepResult]:
-        """The deploy runner on this run's emulator (or ``cloud``), two-phase unless not ``parallel``."""
+        """The deploy runner on this run's emulator (or ``cloud``), every environment at once unless not ``parallel``."""
         return runner.deploy(
             action,
             env_names,
@@ -254,12 +254,12 @@ def _apply_summary(results: Sequence[runner.StepResult], wall: float) -> dict[st
 
 @section("apply", order=20)
 def bench_apply(ctx: BenchContext) -> dict[str, Any]:
-    """Three environments into empty accounts: sequential vs. two-phase, then a no-change apply."""
+    """Three environments into empty accounts: sequential vs. at once, then a no-change apply."""
     from scripts.localcloud import LocalCloud
 
     ctx.synthesized()
     # Sequential on an emulator of its own (stopped after), so both first applies meet empty
-    # accounts; the two-phase one runs on the run's emulator, which later sections reuse.
+    # accounts; the one at once runs on the run's emulator, which later sections reuse.
     started = time.monotonic()
     scratch_cloud = LocalCloud(state_dir=ctx.scratch / "localcloud-sequential").start(reuse=False)
     emulator_start = time.monotonic() - started
@@ -281,23 +281,19 @@ def bench_apply(ctx: BenchContext) -> dict[str, Any]:
     second_wall = time.monotonic() - started
     # The second run's plan must find nothing to do; any environment listed here is not idempotent.
     changed = [r.env for r in second if r.step == "plan" and r.changes]
-    phase1 = [r for r in first if r.step == "identities"]
     out: dict[str, Any] = {
         "environments": [r.env for r in first if r.step == "apply"],
         "emulator_start_s": round(emulator_start, 2),
         "sequential": _apply_summary(sequential, sequential_wall),
-        "two_phase": {
-            **_apply_summary(first, first_wall),
-            "identities_s": round(max((r.seconds for r in phase1), default=0.0), 2),
-        },
-        "two_phase_over_sequential_ratio": round(first_wall / sequential_wall, 2),
+        "at_once": _apply_summary(first, first_wall),
+        "at_once_over_sequential_ratio": round(first_wall / sequential_wall, 2),
         "second_no_changes": _apply_summary(second, second_wall),
         "second_over_first_ratio": round(second_wall / first_wall, 2),
         "second_apply_changed_something_in": changed,
     }
     ctx.progress(
         f"[bench] apply of {len(out['environments'])} environments: sequential {sequential_wall:.1f}s, "
-        f"two-phase {first_wall:.1f}s (ratio {out['two_phase_over_sequential_ratio']}); "
+        f"at once {first_wall:.1f}s (ratio {out['at_once_over_sequential_ratio']}); "
         f"second apply {second_wall:.1f}s (ratio {out['second_over_first_ratio']})"
     )
     return out
@@ -306,7 +302,7 @@ def bench_apply(ctx: BenchContext) -> dict[str, Any]:
 #: Lines of the demo's output that end a stretch of its run (time of arrival is measured).
 _CLOUD_UP = re.compile(r"^local cloud at ")
 _SYNTH_DONE = re.compile(r"^\s*\[local\]\s+\*\s+synth\s")
-_DEPLOY_LINE = re.compile(r"^\s*(\[local\]\s|phase \d/\d)")
+_DEPLOY_LINE = re.compile(r"^\s*\[local\]\s")
 _WORKFLOW_STEP = re.compile(r"^1\. ")
 
 
@@ -375,7 +371,7 @@ def bench_demo(ctx: BenchContext) -> dict[str, Any]:
     if shares is None:
         # The demo did not say when synth and apply ended: time them through the runner.
         synth_s = ctx.results.get("synth", {}).get("synth_all_s") or _timed_synth(ctx)
-        apply_s = ctx.results.get("apply", {}).get("two_phase", {}).get("wall_s")
+        apply_s = ctx.results.get("apply", {}).get("at_once", {}).get("wall_s")
         if apply_s is None:
             started = time.monotonic()
             ctx.deployed()
@@ -465,10 +461,10 @@ FIGURES: tuple[Figure, ...] = (
         lambda v: v is True,
     ),
     Figure("apply: 3 environments, sequential", ("apply", "sequential", "wall_s"), unit="s"),
-    Figure("apply: 3 environments, two-phase", ("apply", "two_phase", "wall_s"), unit="s"),
+    Figure("apply: 3 environments, at once", ("apply", "at_once", "wall_s"), unit="s"),
     Figure(
-        "apply: two-phase / sequential",
-        ("apply", "two_phase_over_sequential_ratio"),
+        "apply: at once / sequential",
+        ("apply", "at_once_over_sequential_ratio"),
         "< 1 (the waits overlap)",
         lambda v: v < 1,
     ),

@@ -10,7 +10,7 @@ and then, with its own ``cdktf.out`` and Terraform working directories in the sc
 - ``synth_s``: ``main.py`` over that folder (every stack, as ``mlgov deploy --config-dir``
   synthesizes it; the fastest of :data:`SYNTH_RUNS`), and the resources per synthesized stack
   (:func:`resource_counts`);
-- ``apply_s``: the deploy runner's two-phase apply of every environment into a fresh emulator
+- ``apply_s``: the deploy runner's apply of every environment at once into a fresh emulator
   started for that folder (IAM enforced), which the plan needs: a no-change plan is a plan
   against applied state;
 - ``plan_s``: then ``plan`` of every environment at once (the runner's ``plan``, Terraform's
@@ -287,7 +287,7 @@ def bench_use_cases(ctx: BenchContext) -> dict[str, Any]:
     low, high = min(SIZES), max(SIZES)
     result: dict[str, Any] = {
         "measured": f"every environment (dev, staging, prod): the fastest of {SYNTH_RUNS} synths of every "
-        "stack; a two-phase apply into a fresh local cloud (IAM enforced); then the fastest of "
+        "stack; an apply of every environment at once into a fresh local cloud (IAM enforced); then the fastest of "
         f"{PLAN_RUNS} plans of every environment at once",
         **{str(n): m for n, m in sizes.items()},
         "growth": growth(sizes),

@@ -1,8 +1,8 @@
 """The deploy runner: synthesize once, then Terraform per environment on the local cloud or AWS.
 
 ``mlgov deploy`` (or ``python -m scripts.deploy``) is the command (:mod:`.cli`); :mod:`.runner`
-is the engine, :mod:`.phases` the two-phase apply's plan (the roles other environments'
-policies name come first), :mod:`.synthesis` main.py and its skip key, :mod:`.targets` the
+is the engine, :mod:`.cross_stack` the check that lets it apply every environment at once (no
+stack names another stack's role as a principal), :mod:`.synthesis` main.py and its skip key, :mod:`.targets` the
 local emulator and AWS targets, :mod:`.terraform` the Terraform CLI wrapper and :mod:`.ci` the
 helpers the GitHub workflows call.
 """

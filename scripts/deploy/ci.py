@@ -1,19 +1,16 @@
 """Helpers for the GitHub Actions workflows in ``.github/workflows/`` (needs only PyYAML).
 
     python -m scripts.deploy.ci matrix                          # {"include": [...]} for a job matrix
-    python -m scripts.deploy.ci matrix --identities             # only environments with a phase 1
-    python -m scripts.deploy.ci identity-targets --env staging  # phase 1's -target addresses
+    python -m scripts.deploy.ci check-stacks                    # the stacks can be applied at once
     python -m scripts.deploy.ci env --env prod                  # key=value lines for $GITHUB_OUTPUT
     python -m scripts.deploy.ci plan-override --env dev --stack-dir cdktf.out/stacks/dev
 
 ``matrix`` lists the environments (in apply order, downstream first) with the role ARNs the
 bootstrap created; it refuses an environment without ``remote_state``, because a CI run with
-local state would forget everything it applied. The apply workflow runs the deploy runner's two
-phases (:mod:`.phases`) as two jobs: ``identities`` (``matrix --identities``: the environments
-whose roles another environment's policies name) applies ``identity-targets`` with
-``terraform apply -target``, every environment at once; then ``apply`` applies every
-environment at once. ``identity-targets`` reads the addresses from the synthesized stack
-(one per line, nothing when the environment has none to create first).
+local state would forget everything it applied. The apply workflow applies every environment at
+once, as the deploy runner does; ``check-stacks`` (run after synthesis) refuses, as the runner
+does, stacks of which one names another's role as a principal (:mod:`.cross_stack`): those could
+not be applied at once.
 
 ``associate`` runs in each environment associated with the DataZone domain, with that
 environment's deploy role (the job's OIDC credentials), after every environment is applied: it
@@ -45,8 +42,7 @@ from environments.naming import Names
 from scripts import command
 from scripts.errors import UsageError
 
-from .phases import Identity, identity_roles, read_stack
-from .phases import identity_targets as identity_targets_in
+from .cross_stack import check_stacks
 from .runner import environments_dir
 from .targets import STACK_FILE
 
@@ -75,16 +71,11 @@ def matrix(
     platform: PlatformConfig,
     *,
     require_remote_state: bool = True,
-    identities: bool = False,
     datazone_associated: bool = False,
 ) -> dict[str, Any]:
     """``{"include": [...]}``, one entry per environment, in apply order (downstream first);
-    ``identities``: only the environments that create roles in phase 1 (may be empty);
     ``datazone_associated``: only the accounts associated with the DataZone domain."""
     envs = platform.apply_order()
-    if identities:
-        phase1 = identity_roles(platform)
-        envs = [e for e in envs if phase1[e.name]]
     if datazone_associated:
         envs = [e for e in envs if e.account_id != platform.datazone_home.account_id]
     if require_remote_state:
@@ -96,13 +87,6 @@ def matrix(
                 "remote_state output into the file; CI never runs with local state"
             )
     return {"include": [describe(platform, e.name) for e in envs]}
-
-
-def identity_targets(platform: PlatformConfig, env_name: str, stack_dir: Path) -> list[Identity]:
-    """Phase 1 of the apply for one environment, every environment being applied: the roles
-    other environments' policies name, with their addresses in the synthesized stack."""
-    roles = identity_roles(platform)[platform.env(env_name).name]
-    return identity_targets_in(read_stack(stack_dir), roles, env=env_name)
 
 
 def plan_override(platform: PlatformConfig, env_name: str, stack_dir: Path) -> dict[str, Any]:
@@ -173,11 +157,6 @@ def _parser() -> argparse.ArgumentParser:
         help="list environments without remote_state too (for a dry run of the workflows)",
     )
     m.add_argument(
-        "--identities",
-        action="store_true",
-        help="only environments whose roles other environments' policies name (phase 1 of apply)",
-    )
-    m.add_argument(
         "--datazone-associated",
         action="store_true",
         help="only environments whose accounts are associated with the DataZone domain",
@@ -189,15 +168,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--env", required=True, help="environment name (a file in environments/)")
     a.add_argument("--json", action="store_true", help="print {env, share_arn, domain_arn, accepted} as JSON")
-    t = sub.add_parser(
-        "identity-targets",
-        help="print the Terraform addresses phase 1 of apply creates in one environment (one per line)",
+    c = sub.add_parser(
+        "check-stacks",
+        help="refuse synthesized stacks that could not be applied at once (one names another's role "
+        "as a principal)",
     )
-    t.add_argument("--env", required=True, help="environment name (a file in environments/)")
-    t.add_argument(
-        "--stack-dir", type=Path, default=None, help="the synthesized stack (default: cdktf.out/stacks/<env>)"
+    c.add_argument(
+        "--out-dir", type=Path, default=Path("cdktf.out"), help="where main.py wrote (default: cdktf.out)"
     )
-    t.add_argument("--json", action="store_true", help="print [{role_name, address, named_by}] as JSON")
     e = sub.add_parser("env", help="print one environment's facts as key=value lines (for $GITHUB_OUTPUT)")
     e.add_argument("--env", required=True, help="environment name (a file in environments/)")
     e.add_argument("--json", action="store_true", help="print JSON instead of key=value lines")
@@ -224,24 +202,14 @@ def run(args: argparse.Namespace) -> None:
         doc = matrix(
             platform,
             require_remote_state=not args.allow_local_state,
-            identities=args.identities,
             datazone_associated=args.datazone_associated,
         )
         print(json.dumps(doc))
     elif args.command == "associate":
         _associate(platform, args.env, as_json=args.json)
-    elif args.command == "identity-targets":
-        stack_dir = args.stack_dir or Path("cdktf.out") / "stacks" / args.env
-        found = identity_targets(platform, args.env, stack_dir)
-        if args.json:
-            print(
-                json.dumps(
-                    [{"role_name": i.role_name, "address": i.address, "named_by": i.named_by} for i in found]
-                )
-            )
-        else:
-            for i in found:
-                print(i.address)
+    elif args.command == "check-stacks":
+        check_stacks(platform, platform.apply_order(), args.out_dir)
+        print(f"{len(platform.environments)} stacks can be applied at once")
     elif args.command == "env":
         facts = describe(platform, args.env)
         print(json.dumps(facts) if args.json else "\n".join(f"{k}={v}" for k, v in facts.items()))

@@ -21,9 +21,9 @@ resources stay available to the governance jobs; ``plan``, ``drift``, ``refresh`
 and ``principals`` act on what is deployed, so without a running one they stop before anything
 runs and say how to start it (a new cloud would be empty).
 
-``apply`` runs in two phases by default: the roles that other environments' policies name are
-created first in every environment at once, then every environment is applied at once
-(:mod:`.phases`); ``--sequential`` applies one environment after another, downstream first.
+``apply`` applies every environment at once by default (nothing has to exist first: an upstream's
+policies grant the downstream roles by ``aws:PrincipalArn``, :mod:`.cross_stack`);
+``--sequential`` applies one environment after another, downstream first.
 ``destroy`` always runs one environment at a time, upstream first. Synthesis is skipped when
 nothing it reads changed since ``cdktf.out`` was written (``--force-synth`` runs it anyway).
 
@@ -68,9 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlgov deploy",
         description="Synthesize every stack once (skipped when its inputs are unchanged) and run "
-        "Terraform per environment against the local multi-account emulator or AWS: apply in two "
-        "phases (the roles other environments' policies name, then everything, each phase in every "
-        "environment at once); destroy one environment at a time, upstream first.",
+        "Terraform per environment against the local multi-account emulator or AWS: apply, plan and "
+        "drift in every environment at once; destroy one environment at a time, upstream first.",
         epilog="Exit codes: 0 done (drift: none found), 1 a step failed or drift was found, 2 bad usage. "
         "Logs: .terraform-work/<target>/logs/<env>-<step>.log. "
         "The bootstrap-<env> stacks: `mlgov deploy bootstrap --help`. "
@@ -117,8 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="parallel",
         action="store_true",
         default=True,
-        help="the default: every environment at once (they are wired by names, not by each other's "
-        "state); apply in two phases, identities first",
+        help="the default: every environment at once (they are wired by names, not by each other's state)",
     )
     order.add_argument(
         "--sequential",
@@ -241,7 +239,6 @@ def run(args: argparse.Namespace) -> command.Outcome:
         if failure is None
         else {
             "env": failure.env,
-            "phase": failure.phase,
             "step": failure.step,
             "resource": failure.resource,
             "log": failure.log,

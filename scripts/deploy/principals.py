@@ -4,19 +4,17 @@ AWS stores an IAM role or user named in a resource policy by its unique id. When
 deleted, reads of the policy show the id (``"AWS": "AROA..."``) instead of the ARN, and a role
 recreated under the same name is not granted: the policy must be written again (IAM User Guide,
 "AWS JSON policy elements: Principal", IAM role principals; "IAM identifiers", unique ID
-prefixes). A downstream promotion role destroyed and recreated (its stack destroyed and applied
-again, say) silently loses the upstream key, bucket and model package group grants this way.
+prefixes). The kit's own grants to another environment's role are immune: they name the role's
+account as principal and the role in an ``aws:PrincipalArn`` condition (modules/policy.py
+``roles_by_arn``), which follows the role's name. A statement added by hand that names a role
+does lose its grant this way.
 
 For each environment this reads, in its account (through its deploy role), the KMS key policy of
 the platform key, the bucket policies of the artifact and access-log buckets and the policy of
 each model package group, and reports every principal shown as a unique id with the command that
-repairs it (Terraform also shows the change in ``mlgov deploy drift``/``plan``, as an id in place
-of the ARN it wrote). Those policies name the promotion roles of the environments downstream, so
-the command applies the environment together with each downstream one whose role the policy no
-longer names: ``mlgov deploy apply --env staging --env prod``. Together, phase 1 creates that role
-again if it is gone (the state may still list it) before phase 2 writes the policies; the
-environment alone would write a policy naming a role that does not exist, which AWS refuses
-(MalformedPolicyDocument, after the provider's minutes of retries).
+writes the policy again (Terraform also shows the change in ``mlgov deploy drift``/``plan``, as
+an id in place of the ARN it wrote): ``mlgov deploy apply`` of the environment together with the
+environments downstream of it (``--env staging --env prod``), every one at once.
 
     mlgov deploy principals                  # every environment, local cloud
     mlgov deploy principals --target aws --env dev --json

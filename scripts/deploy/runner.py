@@ -18,23 +18,20 @@ command line, :mod:`.cli`); :class:`Runner` does the work:
    later ``drift`` reports only real out-of-band changes (``refresh_after_apply=False`` leaves
    that last step to a later ``refresh`` action, which the demo runs beside its workflow).
 
-Order. An environment's bucket, key and group policies name its downstream promotion role, which
-AWS requires to exist. By default (``parallel=True``) ``apply`` runs in two phases
-(:mod:`.phases`): phase 1 ("identities") creates, in every environment at once, only the roles
-another selected environment's policies name (``terraform apply -target``); phase 2 ("apply")
-applies every environment at once, so the provider's minute-long waits overlap. ``plan`` and
-``drift`` run every environment at once. ``parallel=False`` runs one environment after another,
-``apply`` downstream first (``PlatformConfig.apply_order``: the order alone satisfies the
-principals). ``destroy`` always runs one environment at a time, upstream first
-(``promotion_order``): when a role is deleted, AWS rewrites every policy that names it to the
-role's unique id, so a destroy stopped halfway must not leave an upstream policy naming a
-downstream role that is already gone (re-creating the role would not restore that grant); upstream
-first, a surviving environment's policies only ever name roles that still exist.
+Order. By default (``parallel=True``) ``apply``, ``plan`` and ``drift`` run every environment at
+once, so the provider's minute-long waits overlap. Nothing has to exist first: an upstream's
+bucket, key and group policies grant the downstream promotion roles by ``aws:PrincipalArn`` with
+the account as principal, never by naming a role as principal, which AWS would refuse until the
+role exists (:mod:`.cross_stack` checks the synthesized stacks for that before applying).
+``parallel=False`` runs one environment after another, ``apply`` downstream first
+(``PlatformConfig.apply_order``). ``destroy`` always runs one environment at a time, upstream
+first (``promotion_order``): a destroy stopped halfway leaves the environments that promote from
+nothing, never an upstream without its downstream's reads.
 
-Terraform's full output is kept per environment and step (so per phase: phase 1 writes
-``<env>-identities.log``) in ``.terraform-work/<target>/logs/<env>-<step>.log``; ``progress``
-gets one line per step. Bad input raises :class:`scripts.errors.UsageError` before anything runs;
-a failed step raises :class:`DeployError` naming environment, phase, step, resource and log file.
+Terraform's full output is kept per environment and step in
+``.terraform-work/<target>/logs/<env>-<step>.log``; ``progress`` gets one line per step. Bad
+input raises :class:`scripts.errors.UsageError` before anything runs; a failed step raises
+:class:`DeployError` naming environment, step, resource and log file.
 """
 
 from __future__ import annotations
@@ -54,9 +51,8 @@ from typing import Any
 from environments import EnvironmentConfig, PlatformConfig, load_platform
 from scripts.errors import KitError, UsageError
 
-from . import synthesis
+from . import cross_stack, synthesis
 from . import terraform as tf
-from .phases import PHASE_APPLY, PHASE_IDENTITIES, Identity, phase_plan
 from .synthesis import ENVIRONMENTS_DIR_VAR, environments_dir
 from .targets import (
     LOCAL_CLOUD_NOT_RUNNING,
@@ -76,9 +72,6 @@ WORK_DIR_VAR = "MLGOV_DEPLOY_WORK_DIR"
 #: Saved plan that ``apply`` applies (inside the environment's working directory).
 PLAN_FILE = "tfplan"
 DRIFT_PLAN_FILE = "drift.tfplan"
-#: How the phases of a two-phase apply are named in messages.
-PHASE_LABELS = {PHASE_IDENTITIES: "phase 1/2 (identities)", PHASE_APPLY: "phase 2/2 (apply)"}
-
 #: Resource types an environment's ``on_ready`` does not wait for: nothing else in a stack, and no
 #: job of the kit, depends on them, and the provider's own confirmation takes about a minute. The
 #: AWS provider (5.x, internal/service/s3/bucket_lifecycle_configuration.go,
@@ -113,8 +106,7 @@ class StepResult:
     env: str
     """Environment name (``*`` for the synth step, which covers all of them)."""
     step: str
-    """``synth``, ``init``, ``identities`` (phase 1's targeted apply), ``plan``, ``apply``,
-    ``refresh`` (after an apply, or the action of that name), ``destroy`` or ``drift``."""
+    """``synth``, ``init``, ``plan``, ``apply``, ``refresh`` (after an apply, or the action of that name), ``destroy`` or ``drift``."""
     target: str
     returncode: int
     seconds: float
@@ -127,8 +119,6 @@ class StepResult:
     error: str | None = None
     drifted: list[str] | None = None
     """``drift``: addresses Terraform reports as changed outside Terraform."""
-    phase: str | None = None
-    """``identities`` or ``apply`` in a two-phase apply; None otherwise."""
     skipped: bool = False
     """Nothing to do (synthesis with unchanged inputs)."""
     note: str | None = None
@@ -146,7 +136,7 @@ class StepResult:
 
 
 class DeployError(KitError):
-    """A step failed. Names the environment, the phase, the step, the resource and the log."""
+    """A step failed. Names the environment, the step, the resource and the log."""
 
     def __init__(
         self,
@@ -157,20 +147,15 @@ class DeployError(KitError):
         detail: str | None = None,
         results: Sequence[StepResult] = (),
         *,
-        phase: str | None = None,
         others: Sequence[DeployError] = (),
     ) -> None:
         self.env, self.step, self.resource, self.log, self.detail = env, step, resource, str(log), detail
-        self.phase = phase
         self.results = list(results)
         self.others = list(others)
-        when = f" in {PHASE_LABELS.get(phase, phase)}" if phase else ""
         where = f" at {resource}" if resource else ""
         why = f": {detail}" if detail else ""
         also = "".join(f"; {o.step} also failed in {o.env!r} (full output: {o.log})" for o in self.others)
-        super().__init__(
-            f"{step} failed in environment {env!r}{when}{where}{why} (full output: {self.log}){also}"
-        )
+        super().__init__(f"{step} failed in environment {env!r}{where}{why} (full output: {self.log}){also}")
 
 
 def start_local_cloud(config_dir: Path) -> Any:
@@ -222,8 +207,8 @@ def check_local_cloud(config_dir: Path, envs: Sequence[EnvironmentConfig], actio
 
 
 # -- environment selection --------------------------------------------------------------------
-#: Set to 0 to make phase 2 apply one environment at a time on the local cloud (see
-#: :meth:`Runner._two_phase`); by default it applies every environment at once, as on AWS.
+#: Set to 0 to make ``apply`` run one environment at a time on the local cloud (see
+#: :meth:`Runner._apply_at_once`); by default it applies every environment at once, as on AWS.
 LOCAL_CONCURRENT_APPLY_VAR = "MLGOV_LOCAL_CONCURRENT_APPLY"
 
 
@@ -312,7 +297,7 @@ class Runner:
     force_synth: bool = False
     """Run ``main.py`` even when the inputs are unchanged since the last synthesis."""
     parallel: bool = True
-    """Environments at once (``apply``: in two phases); False: one after another, ``apply``
+    """Environments at once; False: one after another, ``apply``
     downstream first. ``destroy`` is always one at a time, upstream first."""
     progress: Callable[[str], None] | None = None
     config_dir: str | Path | None = None
@@ -343,9 +328,6 @@ class Runner:
         self.log_dir = self.base / "logs"
         self.cli_config = tf.write_cli_config(self.work_root)
         self._lock = threading.Lock()
-        # Plans made while phase 1 ran (environments phase 1 has nothing to create in).
-        # ``{env: (its init and plan results, the DeployError that stopped them, if any)}``
-        self._planned_ahead: dict[str, tuple[list[StepResult], DeployError | None]] = {}
 
     def _say(self, line: str) -> None:
         if self.progress:
@@ -358,9 +340,7 @@ class Runner:
 
     def _fail(self, result: StepResult, sink: list[StepResult] | None = None) -> DeployError:
         done = self.results if sink is None else sink
-        return DeployError(
-            result.env, result.step, result.resource, result.log, result.error, done, phase=result.phase
-        )
+        return DeployError(result.env, result.step, result.resource, result.log, result.error, done)
 
     def synth(self) -> Path:
         outdir = Path(self.outdir or REPO_ROOT / "cdktf.out").resolve()
@@ -423,9 +403,7 @@ class Runner:
     def _mark_initialized(self, env: str) -> None:
         (self.workdir(env) / ".terraform" / "mlgov-init.json").write_text(self._init_key(env))
 
-    def _init(
-        self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult], phase: str | None
-    ) -> None:
+    def _init(self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult]) -> None:
         if self._needs_init(env.name):
             if self.migrate_state:
                 run = runner.run(
@@ -434,7 +412,7 @@ class Runner:
             else:
                 run = runner.init()
             try:
-                self._step(env.name, "init", run, sink=sink, phase=phase)
+                self._step(env.name, "init", run, sink=sink)
             except DeployError as exc:
                 if "Backend configuration changed" not in (exc.detail or ""):
                     raise
@@ -449,7 +427,6 @@ class Runner:
                     exc.log,
                     f"{exc.detail}: {hint}",
                     exc.results,
-                    phase=phase,
                 ) from None
             self._mark_initialized(env.name)
 
@@ -491,7 +468,6 @@ class Runner:
         *,
         detailed: bool = False,
         sink: list[StepResult] | None = None,
-        phase: str | None = None,
         resource: str | None = None,
         note: str | None = None,
     ) -> StepResult:
@@ -510,7 +486,6 @@ class Runner:
             ok=ok,
             resource=None if ok else (run.resource or resource),
             error=None if ok else run.error,
-            phase=phase,
             note=note if ok else None,
         )
         self._emit(result, sink)
@@ -535,7 +510,7 @@ class Runner:
             for env in envs:
                 self._run_env(action, env, self.results)
         elif action == "apply":
-            self._two_phase(envs)
+            self._apply_at_once(envs)
         else:
             # Environments are wired by names, never by each other's state: plans are independent.
             self._at_once(envs, lambda env, sink: self._run_env(action, env, sink))
@@ -580,92 +555,24 @@ class Runner:
         log.write_text(f"{text}\n\n# exit {code} after {seconds:.1f}s\n", encoding="utf-8")
         return StepResult(env.name, "associate", self.target, code, round(seconds, 2), str(log), ok=ok)
 
-    def _two_phase(self, envs: Sequence[EnvironmentConfig]) -> None:
-        """Phase 1 creates the roles other environments' policies name, phase 2 the rest."""
+    def _apply_at_once(self, envs: Sequence[EnvironmentConfig]) -> None:
+        """Every environment's apply at once (one at a time on the local cloud, on request)."""
         assert self.outdir is not None
-        plan = phase_plan(self.platform, envs, Path(self.outdir))
-        first = [e for e in envs if plan.identities.get(e.name)]
-        one_at_a_time = self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) == "0"
-        if first:
-            listed = "; ".join(
-                f"{e.name}: {', '.join(i.role_name for i in plan.identities[e.name])}" for e in first
-            )
-            # An environment phase 1 creates nothing in plans meanwhile: a plan reads no other
-            # environment's resources, only its apply needs phase 1's roles.
-            ahead = [] if one_at_a_time else [e for e in envs if e not in first]
-            also = f"; {', '.join(e.name for e in ahead)} planning meanwhile" if ahead else ""
-            self._say(
-                f"{PHASE_LABELS[PHASE_IDENTITIES]}: roles other environments' policies name ({listed}){also}"
-            )
-            with ThreadPoolExecutor(max(1, len(ahead)), thread_name_prefix="deploy-plan") as side:
-                planning = [side.submit(self._plan_ahead, env) for env in ahead]
-                try:
-                    self._at_once(
-                        first, lambda env, sink: self._identities(env, plan.identities[env.name], sink)
-                    )
-                finally:
-                    for future in planning:
-                        future.result()
-        if one_at_a_time:
+        cross_stack.check_stacks(self.platform, envs, Path(self.outdir))
+        if self.target == "local" and os.environ.get(LOCAL_CONCURRENT_APPLY_VAR) == "0":
             # One at a time on the local cloud, on request: to tell a problem of concurrent
-            # applies from any other (docs/emulator-gaps.md, "Repeated calls"). Phase 1 still
-            # comes first.
-            self._say(
-                f"{PHASE_LABELS[PHASE_APPLY]}: {', '.join(e.name for e in envs)}, one at a time (local cloud)"
-            )
+            # applies from any other (docs/emulator-gaps.md, "Repeated calls").
+            self._say(f"apply: {', '.join(e.name for e in envs)}, one at a time (local cloud)")
             for env in envs:
-                self._run_env("apply", env, self.results, phase=PHASE_APPLY)
+                self._run_env("apply", env, self.results)
             return
-        self._say(f"{PHASE_LABELS[PHASE_APPLY]}: {', '.join(e.name for e in envs)} at once")
-        self._at_once(envs, lambda env, sink: self._run_env("apply", env, sink, phase=PHASE_APPLY))
+        self._say(f"apply: {', '.join(e.name for e in envs)} at once")
+        self._at_once(envs, lambda env, sink: self._run_env("apply", env, sink))
 
-    def _plan_ahead(self, env: EnvironmentConfig) -> None:
-        """Phase 2's ``init`` and ``plan`` of ``env``, made while phase 1 runs; phase 2 applies
-        that plan (or raises its failure) instead of planning again. Its step lines are shown as
-        they happen; its results join phase 2's."""
-        sink: list[StepResult] = []
-        try:
-            runner = self.prepare(env)
-            self._init(env, runner, sink, PHASE_APPLY)
-            self._plan(env, runner, sink, PHASE_APPLY)
-        except DeployError as exc:
-            self._planned_ahead[env.name] = (sink, exc)
-        else:
-            self._planned_ahead[env.name] = (sink, None)
-
-    def _plan(
-        self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult], phase: str | None
-    ) -> StepResult:
+    def _plan(self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult]) -> StepResult:
         # plan -out then apply that plan: the plan step records whether anything changes
         # (exit 2), and apply does not refresh and plan a second time.
-        return self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink, phase=phase)
-
-    def _identities(
-        self, env: EnvironmentConfig, identities: Sequence[Identity], sink: list[StepResult]
-    ) -> None:
-        """``terraform apply -target`` of the roles other environments' policies name.
-
-        Run on every apply, roles already in state included: the state says only what Terraform
-        last saw, and a role deleted out of band stays in it. The targeted apply refreshes each
-        role against the account first, so one that is gone is created again here, before phase
-        2 writes the policies naming it (AWS refuses a policy naming a role that does not exist:
-        MalformedPolicyDocument). A role that is there costs one refresh and changes nothing.
-        The note says which: ``created``, ``re-created (in state, gone from the account)`` or
-        ``present``.
-        """
-        runner = self.prepare(env)
-        self._init(env, runner, sink, PHASE_IDENTITIES)
-        in_state = set(runner.state_list())
-        run = runner.apply_targets([i.address for i in identities], step="identities")
-        self._step(
-            env.name,
-            "identities",
-            run,
-            sink=sink,
-            phase=PHASE_IDENTITIES,
-            resource=identities[0].address,
-            note=_identities_note(identities, in_state, tf.created_addresses(run)),
-        )
+        return self._step(env.name, "plan", runner.plan(out=PLAN_FILE), detailed=True, sink=sink)
 
     def _at_once(
         self,
@@ -702,25 +609,14 @@ class Runner:
                 head.log,
                 head.detail,
                 self.results,
-                phase=head.phase,
                 others=failed[1:],
             )
 
-    def _run_env(
-        self, action: str, env: EnvironmentConfig, sink: list[StepResult], *, phase: str | None = None
-    ) -> None:
-        ahead: StepResult | None = None
-        if action == "apply" and env.name in self._planned_ahead:
-            done, failure = self._planned_ahead.pop(env.name)
-            sink.extend(done)
-            if failure is not None:
-                raise failure
-            ahead = done[-1]
+    def _run_env(self, action: str, env: EnvironmentConfig, sink: list[StepResult]) -> None:
         runner = self.prepare(env)
-        if ahead is None:
-            self._init(env, runner, sink, phase)
+        self._init(env, runner, sink)
         if action == "apply":
-            plan = ahead if ahead is not None else self._plan(env, runner, sink, phase)
+            plan = self._plan(env, runner, sink)
             on_ready = self.on_ready
 
             def ready() -> None:
@@ -736,17 +632,16 @@ class Runner:
                     "apply",
                     runner.apply(PLAN_FILE, on_line=progress.on_line if progress else None),
                     sink=sink,
-                    phase=phase,
                 )
                 if progress is None:
                     ready()
                 # Without this, the first drift check reports the provider's read-back
                 # normalisation (e.g. tags null -> {}) as changes made outside Terraform.
                 if self.refresh_after_apply:
-                    self._step(env.name, "refresh", runner.refresh(), sink=sink, phase=phase)
+                    self._step(env.name, "refresh", runner.refresh(), sink=sink)
             else:
                 self._emit(
-                    StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False, phase=phase),
+                    StepResult(env.name, "apply", self.target, 0, 0.0, plan.log, changes=False),
                     sink,
                 )
                 ready()
@@ -758,20 +653,6 @@ class Runner:
             self._step(env.name, "refresh", runner.refresh(), sink=sink)
         elif action == "destroy":
             self._step(env.name, "destroy", runner.destroy(), sink=sink)
-
-
-def _identities_note(identities: Sequence[Identity], in_state: set[str], created: set[str]) -> str:
-    """What phase 1 did to each role, by what Terraform created and what the state held before."""
-    groups: dict[str, list[str]] = {}
-    for identity in identities:
-        if identity.address not in created:
-            what = "present"
-        elif identity.address in in_state:
-            what = "re-created (in state, gone from the account)"
-        else:
-            what = "created"
-        groups.setdefault(what, []).append(identity.role_name)
-    return "; ".join(f"{what}: {', '.join(roles)}" for what, roles in groups.items())
 
 
 def deploy(
@@ -798,14 +679,14 @@ def deploy(
     ``outdir`` is where ``main.py`` writes (default ``cdktf.out``); the synthesis is skipped when
     nothing it reads changed since that output was written, ``force_synth=True`` runs it anyway,
     ``synthesize=False`` never runs it and reuses the stacks already there (tests synthesize once
-    per session). ``parallel=True`` (default) runs the environments at once, ``apply`` in two
-    phases (identities, then everything); ``parallel=False`` one after another, ``apply``
+    per session). ``parallel=True`` (default) runs the environments at once; ``parallel=False``
+    one after another, ``apply``
     downstream first; ``destroy`` always one at a time, upstream first. ``work_root`` defaults to
     ``$MLGOV_DEPLOY_WORK_DIR``, else ``.terraform-work``.
     ``config_dir`` is the configuration folder (default: :func:`environments_dir`); ``platform``,
     when given, must have been loaded from it, since the stacks are synthesized from it.
     Raises :class:`UsageError` for bad input (before anything runs) and :class:`DeployError`
-    naming environment, phase, step, resource and log file when a step fails.
+    naming environment, step, resource and log file when a step fails.
     ``migrate_state=True`` copies existing state into a changed backend (``Runner.migrate_state``).
     ``refresh_after_apply=False`` ends ``apply`` without its ``apply -refresh-only`` step; run the
     ``refresh`` action later (``Runner.refresh_after_apply``). ``on_ready`` is called with each

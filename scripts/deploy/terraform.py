@@ -158,15 +158,6 @@ def first_error(output: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-_CREATED = re.compile(r"^([\w.\[\]\"-]+): Creation complete after ", re.M)
-
-
-def created_addresses(run: TfRun) -> set[str]:
-    """The addresses an apply created (its ``<address>: Creation complete after ...`` lines)."""
-    text = run.log.read_text(encoding="utf-8", errors="replace") if run.log.exists() else ""
-    return set(_CREATED.findall(text))
-
-
 #: How ``plan -no-color`` announces each change, and the line ``apply`` prints when it is done.
 _PLANNED = re.compile(
     r"^\s*# (\S+) (will be created|must be replaced|will be updated in-place|will be destroyed)$", re.M
@@ -337,18 +328,6 @@ class Terraform:
         if plan_file:
             return self.run("apply", ["apply", "-input=false", "-no-color", plan_file], on_line=on_line)
         return self.run("apply", ["apply", "-input=false", "-no-color", "-auto-approve"], on_line=on_line)
-
-    def apply_targets(self, addresses: Sequence[str], *, step: str = "identities") -> TfRun:
-        """``apply -target=<address> ...``: only those resources (and what they depend on).
-
-        Terraform warns that targeting is for exceptional use; creating the principals other
-        stacks' policies name before those policies is such a use (deploy runner, phase 1)."""
-        if not addresses:
-            raise ValueError(
-                "apply_targets needs at least one address: without -target it applies everything"
-            )
-        targets = [f"-target={a}" for a in addresses]
-        return self.run(step, ["apply", "-input=false", "-no-color", "-auto-approve", *targets])
 
     def plan(self, *, refresh_only: bool = False, step: str | None = None, out: str | None = None) -> TfRun:
         """``plan -detailed-exitcode``: returncode 0 clean, 2 changes (or drift), 1 error."""

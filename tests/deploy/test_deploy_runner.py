@@ -15,15 +15,13 @@ import sys
 import time
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 import main as synth_app
 from environments import DEFAULT_DIR, load_platform
 from environments.naming import ROLE_SUFFIXES, Names
-from scripts.deploy import cli, phases, runner, synthesis, targets
+from scripts.deploy import cli, cross_stack, runner, synthesis, targets
 from scripts.deploy import terraform as tf
 from scripts.errors import EXIT_USAGE, UsageError
 
@@ -400,70 +398,26 @@ def test_synth_names_the_configuration_folder_in_its_log(two_envs, tmp_path, mon
     assert f"{runner.ENVIRONMENTS_DIR_VAR}={two_envs}" in Path(tmp_path / "logs" / "synth.log").read_text()
 
 
-# -- the two-phase apply: which roles come first ---------------------------------------------
-def _promotion(platform, env: str) -> str:
-    return Names.of(platform, env).role_name("promotion")
-
-
-def test_phase_one_creates_each_promotion_role_an_upstream_s_policies_name(platform):
-    plan = phases.identity_roles(platform)
-    assert {env: [(i.role_name, i.named_by) for i in ids] for env, ids in plan.items()} == {
-        "dev": [],  # dev promotes from nothing: no policy names its roles
-        "staging": [(_promotion(platform, "staging"), "dev")],
-        "prod": [(_promotion(platform, "prod"), "staging")],
-    }
-    # only when the environment whose policies name the role is applied in the same run
-    selected = [platform.env("staging"), platform.env("prod")]
-    assert {e: [i.env for i in ids] for e, ids in phases.identity_roles(platform, selected).items()} == {
-        "staging": [],
-        "prod": ["prod"],
-    }
-
-
-@pytest.fixture
-def staging_without_upstream(tmp_path):
-    """staging promotes from nothing: two roots, dev and staging."""
-    folder = tmp_path / "no-upstream"
-    folder.mkdir()
-    for path in DEFAULT_DIR.glob("*.yaml"):
-        data = yaml.safe_load(path.read_text())
-        if path.name == "staging.yaml":
-            data["promotes_from"] = None
-            # where data lives, someone other than its consumers decides who reads it
-            data["data_engineers"] = [f"arn:aws:iam::{data['account_id']}:role/data-engineer"]
-        (folder / path.name).write_text(yaml.safe_dump(data, sort_keys=False))
-    return load_platform(folder)
-
-
-def test_an_environment_without_an_upstream_has_no_phase_one(staging_without_upstream):
-    platform = staging_without_upstream
-    plan = phases.identity_roles(platform)
-    assert plan["staging"] == () and plan["dev"] == ()
-    assert [i.role_name for i in plan["prod"]] == [_promotion(platform, "prod")]
-
-
-def test_phase_one_targets_are_read_from_the_synthesized_stacks(platform, synth):
-    plan = phases.phase_plan(platform, platform.apply_order(), synth.outdir)
-    assert plan.apply == ("prod", "staging", "dev")
-    assert plan.phase1_envs() == ["prod", "staging"]
-    for env in ("staging", "prod"):
-        (identity,) = plan.identities[env]
-        # the address of the role at construct path <env>/iam/promotion, whatever its hashed id
-        assert identity.address == f"aws_iam_role.{synth[env].logical_id('aws_iam_role', 'iam/promotion')}"
-        assert synth[env].resource("aws_iam_role", "iam/promotion")["name"] == identity.role_name
-    assert plan.identities["dev"] == ()
-    # and the synthesized policies name no other role of another environment
+# -- every environment at once: no stack names another stack's role as a principal -----------
+def test_the_shipped_stacks_grant_other_environments_roles_by_condition_only(platform, synth):
     stacks = {e: synth[e].data for e in ("dev", "staging", "prod")}
-    assert phases.unplanned_principals(platform, stacks, plan.identities) == []
+    assert cross_stack.cross_stack_principals(platform, stacks) == []
+    # and they do grant them: dev's bucket policy admits staging's promotion role by its ARN
+    promotion = Names.of(platform, "staging").role_arn("promotion")
+    policy = synth["dev"].policy("aws_s3_bucket_policy", "artifacts/policy")
+    (read,) = [s for s in policy["Statement"] if s["Sid"] == "DownstreamPromotionReadModels"]
+    assert read["Principal"] == {"AWS": [f"arn:aws:iam::{platform.env('staging').account_id}:root"]}
+    assert read["Condition"]["ArnEquals"] == {"aws:PrincipalArn": [promotion]}
 
 
 def _role(name: str, path: str) -> dict:
     return {"name": name, "assume_role_policy": "{}", "//": {"metadata": {"path": path}}}
 
 
-def _platform_stacks(platform, **extra_policy: str) -> dict[str, dict]:
+def _platform_stacks(platform, **principal: str) -> dict[str, dict]:
     """Small stand-ins for the three synthesized stacks: every role of the environment, and in
-    each upstream a bucket policy naming the downstream promotion roles (as modules/ does)."""
+    each upstream a bucket policy granting the downstream promotion roles by ``aws:PrincipalArn``
+    (as modules/ does); ``principal`` adds, per environment, a role ARN named as a principal."""
     stacks = {}
     for env in platform.environments.values():
         names = Names.of(platform, env)
@@ -472,8 +426,12 @@ def _platform_stacks(platform, **extra_policy: str) -> dict[str, dict]:
             for i, key in enumerate(ROLE_SUFFIXES)
         }
         readers = [Names.of(platform, d).role_arn("promotion") for d in platform.downstream_of(env.name)]
-        readers += [extra_policy[env.name]] if env.name in extra_policy else []
-        policy = json.dumps({"Statement": [{"Principal": {"AWS": readers}}]})
+        grant = {
+            "Principal": {"AWS": sorted({f"arn:aws:iam::{r.split(':')[4]}:root" for r in readers})},
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": readers}},
+        }
+        named = {"Principal": {"AWS": [principal[env.name]]}} if env.name in principal else None
+        policy = json.dumps({"Statement": [grant, *([named] if named else [])]})
         stacks[env.name] = {
             **_stack(),
             "resource": {"aws_iam_role": roles, "aws_s3_bucket_policy": {"bp": {"policy": policy}}},
@@ -481,43 +439,40 @@ def _platform_stacks(platform, **extra_policy: str) -> dict[str, dict]:
     return stacks
 
 
-def test_identity_targets_from_a_hand_made_stack_and_a_missing_role_named(platform):
-    stack = _platform_stacks(platform)["staging"]
-    (found,) = phases.identity_targets(stack, phases.identity_roles(platform)["staging"])
-    promotion_index = list(ROLE_SUFFIXES).index("promotion")
-    assert found.address == f"aws_iam_role.iam_promotion_{promotion_index:08X}"
-    del stack["resource"]["aws_iam_role"][found.address.split(".")[1]]
-    with pytest.raises(
-        UsageError, match=r"creates no aws_iam_role named 'mlgov-staging-promotion'.*dev's policies"
-    ):
-        phases.identity_targets(stack, phases.identity_roles(platform)["staging"])
-
-
-def test_a_policy_naming_another_role_of_another_environment_is_refused_before_applying(platform, tmp_path):
-    # A grant added to a module (here: dev's bucket policy naming staging's approver role) that
-    # phase 1 does not create would fail on a strict cloud; the plan refuses it up front.
+def test_a_policy_naming_another_environment_s_role_as_principal_is_refused_before_applying(
+    platform, tmp_path
+):
+    # A grant added to a module that names another environment's role as its principal (here:
+    # dev's bucket policy naming staging's approver role) would need that role to exist first; the
+    # runner refuses it before anything is applied, and says how to grant it instead.
     approver = Names.of(platform, "staging").role_arn("approver")
     stacks = _platform_stacks(platform, dev=approver)
     for env, doc in stacks.items():
         (tmp_path / "stacks" / env).mkdir(parents=True)
         (tmp_path / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
     with pytest.raises(
-        UsageError, match=r"dev's synthesized policies name the role 'mlgov-staging-model-approver'"
+        UsageError,
+        match=r"dev's aws_s3_bucket_policy.bp names the role 'mlgov-staging-model-approver' that "
+        r"staging's stack creates as its Principal.*roles_by_arn",
     ):
-        phases.phase_plan(platform, platform.apply_order(), tmp_path)
-    # the shipped shape (only downstream promotion roles named) passes
+        cross_stack.check_stacks(platform, platform.apply_order(), tmp_path)
+    # its own environment's role, or a role no selected stack creates, is no ordering problem
+    own = _platform_stacks(platform, dev=Names.of(platform, "dev").role_arn("approver"))
+    assert cross_stack.cross_stack_principals(platform, own) == []
+    only_dev = {"dev": stacks["dev"]}
+    assert cross_stack.cross_stack_principals(platform, only_dev) == []
+    # the shipped shape (the downstream roles by condition) passes
     for env, doc in _platform_stacks(platform).items():
         (tmp_path / "stacks" / env / "cdk.tf.json").write_text(json.dumps(doc))
-    assert phases.phase_plan(platform, platform.apply_order(), tmp_path).phase1_envs() == ["prod", "staging"]
+    cross_stack.check_stacks(platform, platform.apply_order(), tmp_path)
 
 
-# -- the two-phase apply against a fake Terraform that records calls and times -----------------
+# -- the apply against a fake Terraform that records calls and times --------------------------
 FAKE_TERRAFORM = """\
 import json, os, sys, time
 started = time.time()
 args = sys.argv[1:]
 env = os.path.basename(os.getcwd())
-targets = [a.split("=", 1)[1] for a in args if a.startswith("-target=")]
 state = "fake-state.json"
 have = json.load(open(state)) if os.path.exists(state) else []
 code = 0
@@ -532,7 +487,7 @@ elif args[0] == "plan":
     if os.environ.get("FAKE_TF_PROGRESS"):  # what plan -no-color lists
         print("  # aws_s3_bucket.b will be created")
         print("  # aws_s3_bucket_lifecycle_configuration.l will be created")
-if os.environ.get("FAKE_TF_PROGRESS") and args[0] == "apply" and not targets and "-refresh-only" not in args:
+if os.environ.get("FAKE_TF_PROGRESS") and args[0] == "apply" and "-refresh-only" not in args:
     # the bucket at once; its lifecycle rules after the provider's read-back (here 1 s)
     print("aws_s3_bucket.b: Creation complete after 0s [id=b]", flush=True)
     time.sleep(1)
@@ -543,7 +498,9 @@ if os.environ.get("FAKE_TF_PROGRESS") and args[0] == "apply" and not targets and
 # deadline and ends before the next starts).
 kind = None
 if args[0] == "apply":
-    kind = "refresh" if "-refresh-only" in args else ("identities" if targets else "apply")
+    kind = "refresh" if "-refresh-only" in args else "apply"
+elif args[0] == "plan":
+    kind = "plan"
 expected = dict(pair.split("=") for pair in os.environ.get("FAKE_TF_MEET", "").split(",") if pair)
 if kind in expected:
     meet = os.path.join(os.environ["FAKE_TF_MEET_DIR"], os.path.dirname(os.getcwd()).replace(os.sep, "_"))
@@ -552,29 +509,10 @@ if kind in expected:
     deadline = time.time() + 30
     while time.time() < deadline and sum(n.startswith(kind + ".") for n in os.listdir(meet)) < int(expected[kind]):
         time.sleep(0.02)
-# A plan leaves a mark; with FAKE_TF_PHASE1_AWAITS_PLAN=<env> phase 1 waits (up to 30 s) for that
-# environment's plan to have started: a runner that plans it only after phase 1 is 30 s late.
-marks = os.path.join(os.environ.get("FAKE_TF_MEET_DIR", "."), "plans-" + os.path.dirname(os.getcwd()).replace(os.sep, "_"))
-if args[0] == "plan":
-    os.makedirs(marks, exist_ok=True)
-    open(os.path.join(marks, env), "w").close()
-awaited = os.environ.get("FAKE_TF_PHASE1_AWAITS_PLAN")
-if kind == "identities" and awaited:
-    deadline = time.time() + 30
-    while time.time() < deadline and not os.path.exists(os.path.join(marks, awaited)):
-        time.sleep(0.02)
 fails = [f.split(":", 1) for f in os.environ.get("FAKE_TF_FAIL", "").split(",") if f]
 if any(where == env and needle in " ".join(args) for where, needle in fails):
-    print("Error: creating IAM Role (x): AccessDenied\\n\\n  with " + (targets or ["aws_s3_bucket.b"])[0] + ",")
+    print("Error: creating S3 Bucket (b): AccessDenied\\n\\n  with aws_s3_bucket.b,")
     code = 1
-elif args[0] == "apply" and targets:
-    # Terraform refreshes the targets first: one in state but gone from the account (FAKE_TF_GONE
-    # lists env:address) is created again, as is one not in state yet.
-    gone = [f.split(":", 1)[1] for f in os.environ.get("FAKE_TF_GONE", "").split(",") if f.startswith(env + ":")]
-    for address in targets:
-        if address not in have or address in gone:
-            print(address + ": Creation complete after 0s [id=role]")
-    json.dump(sorted(set(have + targets)), open(state, "w"))
 with open(os.environ["FAKE_TF_CALLS"], "a") as fh:
     fh.write(json.dumps({"env": env, "args": args, "start": started, "end": time.time()}) + "\\n")
 sys.exit(code)
@@ -602,8 +540,8 @@ def fake_terraform(tmp_path, monkeypatch, platform):
         action: str, *, parallel: bool = True, work: str = "work", **options: object
     ) -> tuple[list, list[dict]]:
         calls.unlink(missing_ok=True)
-        # The shipped environments: phase 1 in staging and prod, phase 2 and the refresh in all three.
-        meet = "identities=2,apply=3,refresh=3" if parallel else ""
+        # The shipped environments: plan, apply and refresh in all three at once.
+        meet = "plan=3,apply=3,refresh=3" if parallel else ""
         monkeypatch.setenv("FAKE_TF_MEET", meet)
         r = runner.Runner(
             platform,
@@ -624,80 +562,37 @@ def fake_terraform(tmp_path, monkeypatch, platform):
     return run
 
 
-def _of(calls: list[dict], first_arg: str, *, targeted: bool | None = None) -> list[dict]:
-    return [
-        c
-        for c in calls
-        if c["args"][0] == first_arg
-        and "-refresh-only" not in c["args"]
-        and (targeted is None or targeted == any(a.startswith("-target=") for a in c["args"]))
-    ]
+def _of(calls: list[dict], first_arg: str) -> list[dict]:
+    return [c for c in calls if c["args"][0] == first_arg and "-refresh-only" not in c["args"]]
 
 
-def test_two_phase_apply_creates_the_named_roles_first_then_applies_everything_at_once(
-    fake_terraform, platform, monkeypatch
-):
-    monkeypatch.setenv("FAKE_TF_PHASE1_AWAITS_PLAN", "dev")
+def test_apply_plans_and_applies_every_environment_at_once(fake_terraform):
     results, calls = fake_terraform("apply")
-    identities = _of(calls, "apply", targeted=True)
-    promotion_index = list(ROLE_SUFFIXES).index("promotion")
-    assert {c["env"]: [a for a in c["args"] if a.startswith("-target")] for c in identities} == {
-        "staging": [f"-target=aws_iam_role.iam_promotion_{promotion_index:08X}"],
-        "prod": [f"-target=aws_iam_role.iam_promotion_{promotion_index:08X}"],
-    }
-    # phase 1 ran at once in both, and ended before phase 2 started anywhere
-    assert max(c["start"] for c in identities) < min(c["end"] for c in identities)
-    plans = {c["env"]: c for c in _of(calls, "plan")}
-    assert sorted(plans) == ["dev", "prod", "staging"]
-    # dev, where phase 1 creates nothing, plans while phase 1 runs (the fake's phase 1 waits for
-    # that plan to start); staging and prod plan once their roles exist
-    assert plans["dev"]["start"] < min(c["end"] for c in identities)
-    assert max(c["end"] for c in identities) <= min(plans[e]["start"] for e in ("staging", "prod"))
-    # phase 2: no apply before phase 1 ended, and the three applies overlap in time
-    applies = _of(calls, "apply", targeted=False)
-    assert sorted(c["env"] for c in applies) == ["dev", "prod", "staging"]
-    assert max(c["end"] for c in identities) <= min(c["start"] for c in applies)
-    assert max(c["start"] for c in applies) < min(c["end"] for c in applies)
-    assert [(r.env, r.phase) for r in results if r.step == "identities"] == [
-        ("prod", "identities"),
-        ("staging", "identities"),
-    ]
-    assert {r.phase for r in results if r.step in ("plan", "apply", "refresh")} == {"apply"}
+    assert not [c for c in calls if any(a.startswith("-target") for a in c["args"])], "never targeted"
+    plans, applies = _of(calls, "plan"), _of(calls, "apply")
+    for step in (plans, applies):
+        assert sorted(c["env"] for c in step) == ["dev", "prod", "staging"]
+        assert max(c["start"] for c in step) < min(c["end"] for c in step), "at once"
+    # each environment applies the plan it made
+    for env in ("dev", "staging", "prod"):
+        (plan,) = [c for c in plans if c["env"] == env]
+        (apply,) = [c for c in applies if c["env"] == env]
+        assert plan["end"] <= apply["start"] and apply["args"][-1] == runner.PLAN_FILE
+    assert [r.step for r in results if r.env == "dev"] == ["init", "plan", "apply", "refresh"]
     assert all(Path(r.log).name == f"{r.env}-{r.step}.log" for r in results)
-    assert [(r.env, r.note) for r in results if r.step == "identities"] == [
-        ("prod", "created: mlgov-prod-promotion"),
-        ("staging", "created: mlgov-staging-promotion"),
-    ]
 
 
-def test_phase_one_looks_at_the_account_not_only_at_the_state(fake_terraform, monkeypatch):
-    """A role in state may be gone from the account (deleted out of band): phase 1 applies its
-    target again on every run, so Terraform refreshes it and creates it again before phase 2
-    writes the policies that name it; a role that is there is left as it is."""
-    fake_terraform("apply")
-    promotion = next(iter(_identity_addresses(fake_terraform)))
-    monkeypatch.setenv("FAKE_TF_GONE", f"prod:{promotion}")
-    again, calls = fake_terraform("apply")
-    identities = _of(calls, "apply", targeted=True)
-    assert sorted(c["env"] for c in identities) == ["prod", "staging"]
-    # what plans after phase 1: the environments phase 1 works in (dev plans meanwhile)
-    after = [c for c in _of(calls, "plan") if c["env"] in ("prod", "staging")]
-    assert max(c["end"] for c in identities) <= min(c["start"] for c in after)
-    assert [(r.env, r.ok, r.skipped, r.note) for r in again if r.step == "identities"] == [
-        ("prod", True, False, "re-created (in state, gone from the account): mlgov-prod-promotion"),
-        ("staging", True, False, "present: mlgov-staging-promotion"),
-    ]
-
-
-def _identity_addresses(fake_terraform: Any) -> set[str]:
-    """The -target addresses phase 1 applied in the last run (read back from the fake's state)."""
-    _, calls = fake_terraform("apply", work="probe")
-    return {
-        a.split("=", 1)[1]
-        for c in _of(calls, "apply", targeted=True)
-        for a in c["args"]
-        if a.startswith("-target=")
-    }
+def test_apply_refuses_stacks_that_name_another_s_role_as_principal_before_running_terraform(
+    fake_terraform, platform, tmp_path
+):
+    stacks = _platform_stacks(platform, prod=Names.of(platform, "dev").role_arn("approver"))
+    (tmp_path / "out" / "stacks" / "prod" / "cdk.tf.json").write_text(json.dumps(stacks["prod"]))
+    with pytest.raises(UsageError, match=r"prod's aws_s3_bucket_policy.bp names the role"):
+        fake_terraform("apply")
+    assert not Path(os.environ["FAKE_TF_CALLS"]).exists(), "nothing ran"
+    # one after another, downstream first, the order makes the principal exist: no refusal
+    _, calls = fake_terraform("apply", parallel=False)
+    assert list(dict.fromkeys(c["env"] for c in calls)) == ["prod", "staging", "dev"]
 
 
 def _refreshes(calls: list[dict]) -> list[dict]:
@@ -714,7 +609,7 @@ def test_apply_ends_with_a_refresh_unless_it_is_left_to_the_refresh_action(fake_
     # workflow), and the refresh action then refreshes every environment at once.
     results, calls = fake_terraform("apply", work="deferred", refresh_after_apply=False)
     assert _refreshes(calls) == [] and "refresh" not in {r.step for r in results}
-    assert sorted(c["env"] for c in _of(calls, "apply", targeted=False)) == ["dev", "prod", "staging"]
+    assert sorted(c["env"] for c in _of(calls, "apply")) == ["dev", "prod", "staging"]
     results, calls = fake_terraform("refresh", work="deferred")
     assert [c["args"][0] for c in calls] == ["apply"] * 3 and len(_refreshes(calls)) == 3
     assert max(c["start"] for c in calls) < min(c["end"] for c in calls), "at once"
@@ -727,7 +622,6 @@ def test_apply_ends_with_a_refresh_unless_it_is_left_to_the_refresh_action(fake_
 
 def test_sequential_apply_is_one_environment_at_a_time_downstream_first(fake_terraform):
     _, calls = fake_terraform("apply", parallel=False)
-    assert _of(calls, "apply", targeted=True) == [], "the order alone makes the principals exist"
     envs = [c["env"] for c in calls]
     assert list(dict.fromkeys(envs)) == ["prod", "staging", "dev"]
     assert all(a["end"] <= b["start"] for a, b in pairwise(calls)), "no overlap"
@@ -740,34 +634,14 @@ def test_destroy_is_sequential_upstream_first_even_when_parallel(fake_terraform)
     assert all(a["end"] <= b["start"] for a, b in pairwise(destroys))
 
 
-def test_a_phase_one_failure_names_environment_phase_resource_and_log_and_stops(fake_terraform, monkeypatch):
-    monkeypatch.setenv("FAKE_TF_FAIL", "staging:-target")
-    with pytest.raises(runner.DeployError) as info:
-        fake_terraform("apply")
-    err = info.value
-    assert (err.env, err.phase, err.step) == ("staging", "identities", "identities")
-    assert err.resource is not None and err.resource.startswith("aws_iam_role.iam_promotion_")
-    assert Path(err.log).name == "staging-identities.log" and "AccessDenied" in Path(err.log).read_text()
-    assert "in phase 1/2 (identities)" in str(err) and err.log in str(err)
-    calls = [json.loads(line) for line in Path(os.environ["FAKE_TF_CALLS"]).read_text().splitlines()]
-    # dev's plan may have run meanwhile (a plan changes nothing); no apply of phase 2 ran, and
-    # staging and prod did not even plan
-    assert not [
-        c for c in calls if c["args"][0] == "apply" and not any(a.startswith("-target") for a in c["args"])
-    ]
-    assert {c["env"] for c in calls if c["args"][0] == "plan"} <= {"dev"}, "phase 2 must not start"
-    # prod's phase 1 still ran to the end (its state is not left half-written)
-    assert {c["env"] for c in _of(calls, "apply", targeted=True)} == {"prod", "staging"}
-
-
-def test_a_phase_two_failure_names_the_first_and_the_other_failed_environments(fake_terraform, monkeypatch):
+def test_an_apply_failure_names_the_first_and_the_other_failed_environments(fake_terraform, monkeypatch):
     monkeypatch.setenv("FAKE_TF_FAIL", "dev:-no-color tfplan,prod:-no-color tfplan")
     with pytest.raises(runner.DeployError) as info:
         fake_terraform("apply")
     err = info.value
     # the first in environment order, then the others
-    assert (err.env, err.phase, err.step, err.resource) == ("prod", "apply", "apply", "aws_s3_bucket.b")
-    assert "in phase 2/2 (apply)" in str(err) and Path(err.log).name == "prod-apply.log"
+    assert (err.env, err.step, err.resource) == ("prod", "apply", "aws_s3_bucket.b")
+    assert Path(err.log).name == "prod-apply.log" and err.log in str(err)
     assert [(o.env, o.step) for o in err.others] == [("dev", "apply")]
     assert "apply also failed in 'dev'" in str(err) and str(Path(err.others[0].log)) in str(err)
     # staging's apply was not cut short
@@ -903,7 +777,7 @@ def test_each_environment_is_ready_once_all_but_its_lifecycle_rules_are_applied(
         ready[env] = time.time()
 
     results, calls = fake_terraform("apply", on_ready=on_ready)
-    applies = {c["env"]: c for c in _of(calls, "apply", targeted=False)}
+    applies = {c["env"]: c for c in _of(calls, "apply")}
     assert sorted(ready) == sorted(applies) == ["dev", "prod", "staging"]
     for env, at in ready.items():
         assert at < applies[env]["end"] - 0.5, env  # the lifecycle line came 1 s after the bucket's

@@ -83,8 +83,7 @@ def test_a_recreated_promotion_role_is_reported_with_the_environment_to_apply(ac
         *[f"model package group {g}" for g in groups],
     ]
     # dev alone would write policies naming a role that may not exist yet (deleted, not yet
-    # re-created): AWS refuses that (MalformedPolicyDocument). With staging in the same run, phase
-    # 1 creates staging's promotion role first, then phase 2 writes dev's policies.
+    # re-created): the advice applies staging with it, every environment at once.
     assert {(o.env, o.unique_id, o.reapply) for o in orphans} == {
         ("dev", old_id, "mlgov deploy apply --env dev --env staging --target aws")
     }

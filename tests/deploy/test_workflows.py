@@ -106,80 +106,64 @@ def test_pull_requests_plan_every_environment_with_the_plan_role_and_comment() -
     assert any("github-script" in s.get("uses", "") and "createComment" in s["with"]["script"] for s in steps)
 
 
-def test_apply_runs_on_main_in_two_phases_every_environment_at_once() -> None:
+def test_apply_runs_on_main_every_environment_at_once_after_checking_the_stacks() -> None:
     doc = workflow("apply.yml")
     assert doc["on"]["push"]["branches"] == ["main"]
     assert doc["concurrency"]["cancel-in-progress"] is False, "a cancelled apply leaves its state locked"
-    matrix_step = next(s for s in doc["jobs"]["environments"]["steps"] if s.get("id") == "matrix")
-    assert "scripts.deploy.ci matrix --identities" in matrix_step["run"]
-    identities, apply = doc["jobs"]["identities"], doc["jobs"]["apply"]
-    assert identities["needs"] == "environments"
-    assert identities["strategy"]["matrix"] == "${{ fromJSON(needs.environments.outputs.identities) }}"
-    # phase 2 waits for phase 1 (or for its absence), never after a failure of it
-    assert set(apply["needs"]) == {"environments", "identities"}
-    assert "needs.identities.result != 'failure'" in apply["if"] and "!cancelled()" in apply["if"]
+    assert set(doc["jobs"]) == {"environments", "apply", "associate"}
+    apply = doc["jobs"]["apply"]
+    assert apply["needs"] == "environments"
     assert apply["strategy"]["matrix"] == "${{ fromJSON(needs.environments.outputs.matrix) }}"
-    for name, job in (("identities", identities), ("apply", apply)):
-        assert "max-parallel" not in job["strategy"], f"{name}: every environment at once"
-        assert job["environment"] == "${{ matrix.env }}", f"{name}: gated by the environment's reviewers"
-        creds = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
-        assert creds["with"]["role-to-assume"] == "${{ matrix.deploy_role_arn }}"
-    runs = "\n".join(s.get("run", "") for s in identities["steps"])
-    assert "scripts.deploy.ci identity-targets" in runs and "terraform apply" in runs and "-target=" in runs
-    assert "terraform apply" in "\n".join(s.get("run", "") for s in apply["steps"])
+    assert "max-parallel" not in apply["strategy"], "every environment at once"
+    assert apply["environment"] == "${{ matrix.env }}", "gated by the environment's reviewers"
+    creds = next(s for s in apply["steps"] if "configure-aws-credentials" in s.get("uses", ""))
+    assert creds["with"]["role-to-assume"] == "${{ matrix.deploy_role_arn }}"
+    runs = [s.get("run", "") for s in apply["steps"]]
+    check = next(i for i, r in enumerate(runs) if "scripts.deploy.ci check-stacks" in r)
+    applies = next(i for i, r in enumerate(runs) if "terraform apply" in r)
+    assert check < applies and "python main.py" in runs[check], "the synthesized stacks are checked first"
+    assert "-target" not in "\n".join(runs)
 
 
-def _identities_script() -> str:
-    steps = workflow("apply.yml")["jobs"]["identities"]["steps"]
-    return next(s["run"] for s in steps if "identity-targets" in s.get("run", ""))
-
-
-@pytest.mark.parametrize(
-    ("addresses", "expected"),
-    [
-        (["aws_iam_role.iam_promotion_06B9AD42"], ["-target=aws_iam_role.iam_promotion_06B9AD42"]),
-        (["aws_iam_role.a", "aws_iam_role.b"], ["-target=aws_iam_role.a", "-target=aws_iam_role.b"]),
-        ([], None),
-    ],
-)
-def test_identities_step_applies_exactly_the_targets_and_never_everything(
-    tmp_path: Path, addresses: list[str], expected: list[str] | None
+def test_check_stacks_passes_the_shipped_stacks_and_refuses_a_role_named_as_principal(
+    rs_out: Path, rs_dir: Path, tmp_path: Path
 ) -> None:
-    # The step's own shell, with `python` printing the helper's output and `terraform` recording
-    # its arguments: an empty target list must fail, not become an untargeted apply.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "python").write_text("#!/bin/sh\nprintf '%s' \"$ADDRESSES\"\n")
-    calls = tmp_path / "calls"
-    (bin_dir / "terraform").write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
-    stack = tmp_path / "cdktf.out" / "stacks" / "staging"
-    stack.mkdir(parents=True)
-    env = {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "ADDRESSES": "\n".join(addresses),
-        "ENV_NAME": "staging",
-        "STACK_DIR": str(stack),
-    }
-    proc = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _identities_script()],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if expected is None:
-        assert proc.returncode != 0 and "no phase-1 role" in proc.stdout
-        assert not calls.exists(), "terraform must not run without a target"
-        return
-    assert proc.returncode == 0, proc.stderr
-    init, apply = calls.read_text().splitlines()
-    assert init.startswith("init")
-    assert (
-        apply.split()[:1] == ["apply"] and [a for a in apply.split() if a.startswith("-target=")] == expected
-    )
+    def check(out: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(REPO / ".venv/bin/python"),
+                "-m",
+                "scripts.deploy.ci",
+                "--config-dir",
+                str(rs_dir),
+                "check-stacks",
+                "--out-dir",
+                str(out),
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    ok = check(rs_out)
+    assert ok.returncode == 0 and "3 stacks can be applied at once" in ok.stdout, ok.stderr
+    # staging's promotion role named as the principal of dev's bucket policy: refused, exit 2
+    out = tmp_path / "out"
+    for env in ("dev", "staging", "prod"):
+        (out / "stacks" / env).mkdir(parents=True)
+        (out / "stacks" / env / "cdk.tf.json").write_text(
+            (rs_out / "stacks" / env / "cdk.tf.json").read_text()
+        )
+    doc = stack(out, "dev")
+    (logical,) = [k for k in doc["resource"]["aws_s3_bucket_policy"] if k.startswith("artifacts_policy")]
+    policy = json.loads(doc["resource"]["aws_s3_bucket_policy"][logical]["policy"])
+    promotion = "arn:aws:iam::222222222222:role/mlgov-staging-promotion"
+    policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": promotion}, "Action": "s3:GetObject"})
+    doc["resource"]["aws_s3_bucket_policy"][logical]["policy"] = json.dumps(policy)
+    (out / "stacks" / "dev" / "cdk.tf.json").write_text(json.dumps(doc))
+    refused = check(out)
+    assert refused.returncode == 2 and "'mlgov-staging-promotion'" in refused.stderr, refused.stderr
 
 
 def test_promotion_is_manual_and_waits_for_the_target_environment_reviewers() -> None:
@@ -225,42 +209,6 @@ def test_matrix_helper_refuses_local_state_and_lists_roles(tmp_path: Path) -> No
     assert [e["env"] for e in include] == ["prod", "staging", "dev"]  # apply order: downstream first
     assert include[0]["deploy_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-deploy"
     assert include[0]["plan_role_arn"] == "arn:aws:iam::333333333333:role/mlgov-prod-ci-plan"
-    # phase 1: the environments whose promotion role an upstream's policies name (dev has none)
-    assert [e["env"] for e in ci.matrix(platform, identities=True)["include"]] == ["prod", "staging"]
-
-
-def test_identity_targets_are_the_promotion_roles_found_in_the_synthesized_stack(
-    rs_out: Path, rs_dir: Path
-) -> None:
-    # rs_out synthesizes the remote-state configuration that rs_platform wrote into rs_dir
-    def helper(env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                str(REPO / ".venv/bin/python"),
-                "-m",
-                "scripts.deploy.ci",
-                "--config-dir",
-                str(rs_dir),
-                "identity-targets",
-                "--env",
-                env,
-                "--stack-dir",
-                str(rs_out / "stacks" / env),
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-
-    for env in ("staging", "prod"):
-        proc = helper(env)
-        assert proc.returncode == 0, proc.stderr
-        roles = stack(rs_out, env)["resource"]["aws_iam_role"]
-        (logical,) = [k for k, r in roles.items() if r["//"]["metadata"]["path"] == f"{env}/iam/promotion"]
-        assert proc.stdout.split() == [f"aws_iam_role.{logical}"]
-    dev = helper("dev")
-    assert dev.returncode == 0 and dev.stdout == "", "dev has no upstream: nothing to create first"
 
 
 def test_plan_override_swaps_the_deploy_role_for_the_plan_role(rs_out: Path, tmp_path: Path) -> None:

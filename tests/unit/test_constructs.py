@@ -110,6 +110,15 @@ def downstream_promotion(synth, env: str) -> list[str]:
     return sorted(names(synth, d.name).role_arn("promotion") for d in synth.platform.downstream_of(env))
 
 
+def granted_roles(stmt: dict) -> list[str]:
+    """The roles a cross-account grant admits: its principals are only their accounts (a role
+    named as principal would have to exist before the policy is written), and its ``ArnEquals``
+    on ``aws:PrincipalArn`` names exactly those roles."""
+    arns = sorted(as_list(stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"]))
+    assert sorted(principals(stmt)) == sorted({f"arn:aws:iam::{a.split(':')[4]}:root" for a in arns})
+    return arns
+
+
 # -- app, provider, backend ---------------------------------------------------------------------
 def test_one_platform_stack_per_environment(synth):
     platform_stacks = {name for name in synth.stacks if not name.startswith("bootstrap-")}
@@ -369,7 +378,7 @@ def test_kms_key_rotates_and_grants_downstream_decrypt_only(synth, env):
         assert cross == []
         return
     (stmt,) = cross
-    assert sorted(principals(stmt)) == expected
+    assert granted_roles(stmt) == expected
     assert set(as_list(stmt["Action"])) == {"kms:Decrypt", "kms:DescribeKey"}
     assert (
         stack.resource(KmsAlias.TF_RESOURCE_TYPE, "encryption/alias")["name"] == names(synth, env).kms_alias
@@ -507,11 +516,13 @@ def test_artifact_bucket_grants_exactly_the_downstream_promotion_role_read(synth
         ("s3:ListBucket", bucket),
     }
     for stmt in allows:
-        assert sorted(principals(stmt)) == expected
+        assert granted_roles(stmt) == expected
     (listing,) = [s for s in allows if s["Action"] == ["s3:ListBucket"]]
-    # no organization configured in the shipped files: the listing's prefix is the one condition
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/*"]}}
-    assert all("Condition" not in s for s in allows if s is not listing)
+    # no organization configured in the shipped files: besides the grantee, the listing's prefix
+    # is the one condition
+    grantee = {"ArnEquals": {"aws:PrincipalArn": expected}}
+    assert listing["Condition"] == {**grantee, "StringLike": {"s3:prefix": ["models/*"]}}
+    assert all(s["Condition"] == grantee for s in allows if s is not listing)
 
 
 @pytest.mark.parametrize("env", ENVS)
@@ -576,7 +587,7 @@ def test_group_policy_grants_downstream_promotion_reads_only(synth, env):
         )
         assert set(stmt["Action"]) == GROUP_ACTIONS and len(stmt["Action"]) == 3
         assert not APPROVAL & set(stmt["Action"])
-        assert sorted(principals(stmt)) == expected
+        assert granted_roles(stmt) == expected
         assert stmt["Resource"] == [n.model_package_group_arn(uc.name), n.model_package_arn_pattern(uc.name)]
 
 
@@ -1198,7 +1209,8 @@ def test_the_registry_roles_use_the_key_only_through_s3_and_sagemaker(synth, env
         assert read["Condition"] == {
             "StringEquals": {
                 "kms:ViaService": ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]
-            }
+            },
+            "ArnEquals": {"aws:PrincipalArn": downstream_promotion(synth, env)},
         }
 
 
