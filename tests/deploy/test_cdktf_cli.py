@@ -9,7 +9,6 @@ skip reason says so; under ``CI=true`` that is a failure instead (``node_tools.p
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -137,38 +136,13 @@ def test_cdktf_diff_plans_an_environment_against_the_emulator(
     assert (stack_dir / ".terraform" / "providers").is_dir()
 
 
-def _downstream_promotion_roles(cloud: Any) -> None:
-    """dev's key, bucket and group policies name staging's promotion role (and the local cloud,
-    like AWS, refuses a policy naming a role that does not exist): create the roles other
-    environments' policies name first, as the deploy runner's phase 1 does."""
-    from environments import Names, load_platform
-    from tests.e2e.deployed import assume
-
-    platform = load_platform()
-    for env in platform.environments.values():
-        if not env.promotes_from:
-            continue
-        iam = assume(cloud, env.deploy_role_arn, env.region).client("iam", endpoint_url=cloud.url)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{env.account_id}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        name = Names.of(platform, env).role_name("promotion")
-        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-
-
 def test_cdktf_deploy_applies_an_environment_to_the_emulator(
     synthesized: Path, cli_env: dict[str, str], cloud: Any
 ) -> None:
+    # dev alone, staging never applied: dev's key, bucket and group policies grant staging's
+    # promotion role by aws:PrincipalArn, so that role need not exist (a policy naming it as its
+    # principal would be refused, on the local cloud as on AWS).
     stack_dir, env = _prepare_dev(synthesized, cli_env, cloud)
-    _downstream_promotion_roles(cloud)
     proc = _cdktf(
         ["deploy", "dev", "--skip-synth", "--auto-approve", "--output", str(synthesized), "--no-color"], env
     )

@@ -237,31 +237,6 @@ def _lock_exists(cloud: Any, env: EnvironmentConfig, names: Names) -> bool:
     return f"{names.state_key}.tflock" in {o["Key"] for o in listed.get("Contents", [])}
 
 
-@pytest.fixture(scope="module")
-def identities_first(
-    cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
-) -> None:
-    """Phase 1 of the kit's apply, through each environment's own remote state: the roles other
-    environments' policies name (staging's and prod's promotion roles) exist before dev's key,
-    bucket and group policies name them, as AWS (and the local cloud) require. A fixture, so each
-    test that applies a platform stack has it whichever tests were selected."""
-    from scripts.deploy.phases import phase_plan
-
-    platform = rs_platform
-    envs = list(platform.apply_order())
-    plan = phase_plan(platform, envs, rs_out)
-    for env in envs:
-        identities = plan.identities.get(env.name)
-        if not identities:
-            continue
-        bootstrap(env.name)
-        _prepare(cloud, rs_out, env.name, work / env.name, env)
-        terraform = _terraform(cloud, env, work / env.name, work, env.name)
-        for run in (terraform.init(), terraform.apply_targets([i.address for i in identities])):
-            assert run.returncode == 0, _log(run)
-
-
-@pytest.mark.usefixtures("identities_first")
 def test_platform_stack_state_lives_in_the_bucket_and_the_lock_refuses_a_second_apply(
     cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
@@ -339,7 +314,6 @@ def test_platform_stack_state_lives_in_the_bucket_and_the_lock_refuses_a_second_
     assert plan.returncode == tf.PLAN_CLEAN, _log(plan)
 
 
-@pytest.mark.usefixtures("identities_first")
 def test_other_platform_stacks_apply_through_their_own_buckets(
     cloud: Any, rs_platform: PlatformConfig, rs_out: Path, work: Path, bootstrap: Bootstrapper
 ) -> None:
@@ -350,9 +324,9 @@ def test_other_platform_stacks_apply_through_their_own_buckets(
         for run in (terraform.init(), terraform.apply()):
             assert run.returncode == 0, _log(run)
 
-    # After staging's and prod's promotion roles (phase 1, the fixture). Names wire the
-    # environments together, never state: staging and prod apply at once, each into its own
-    # account through its own bucket, as the runner's phase 2 does.
+    # Names wire the environments together, never state, and no policy names another
+    # environment's role as its principal: staging and prod apply at once, each into its own
+    # account through its own bucket, as the runner does.
     others = [e for e in rs_platform.promotion_order() if e.name != "dev"]
     with ThreadPoolExecutor(max_workers=len(others)) as pool:
         list(pool.map(apply, others))

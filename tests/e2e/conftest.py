@@ -4,9 +4,8 @@
 it): the local cloud running, every environment planned (changes expected) and then applied
 with the deploy runner. The apply happens once per session however many tests use it.
 
-The accounts are empty before it, so this deploy is also the proof that the kit's order (the
-roles other environments' policies name first) succeeds where the upstream-first order fails
-(test_apply_order.py, on an emulator of its own, in parallel under xdist).
+The accounts are empty before it, so this deploy is also the proof that every environment can be
+applied at once into empty accounts: no policy needs another environment's role to exist.
 
 Tests marked ``e2e_destroy`` tear the stacks down, so they are moved to the very end of the
 session (``pytest_collection_modifyitems``); every other test sees the deployed state. Tests
@@ -19,7 +18,7 @@ between the damage and the repair (or after a repair that failed), and before th
 With pytest-xdist, the tests that use ``deployed_cloud`` run in one worker (``--dist
 loadgroup``: they carry ``xdist_group("e2e-deployed")``, tests/conftest.py); a worker of their own
 would start a second emulator and apply again. e2e modules with an emulator of their own
-(test_extend.py, test_apply_order.py) get a group each.
+(test_extend.py) get a group each.
 """
 
 from __future__ import annotations
@@ -94,7 +93,7 @@ def deployed_cloud(local_cloud: Any, synth: Any, tmp_path_factory: pytest.TempPa
     )
     # The runner's apply is plan -out (exit 2: changes) then apply of that plan, so one run
     # shows both that each plan had changes before anything existed and the apply.
-    # parallel=True is the runner's two-phase apply, the kit's order (the sequential promotion
+    # parallel=True is the runner's default, every environment at once (the sequential promotion
     # order is covered by the runner's unit tests).
     target.apply = run_deploy("apply", target, parallel=True)
     target.plan_before_apply = [r for r in target.apply if r.step == "plan"]

@@ -15,7 +15,6 @@ from environments import EnvironmentConfig, PlatformConfig
 from environments.fields import concrete_principal
 from scripts.aws import RETRY_CONFIG as RETRY
 from scripts.deploy import DeployError, StepResult, deploy
-from scripts.deploy.runner import Runner
 
 
 @dataclass
@@ -45,9 +44,6 @@ class DeployedCloud:
     """The deploy runner's working directories and logs (``work_root/local/logs``)."""
     plan_before_apply: list[StepResult]
     apply: list[StepResult]
-    upstream_first: UpstreamFirst | None = None
-    """The hand-run apply of the most upstream stack alone into the empty accounts, before the
-    kit's deploy (conftest.py)."""
     destroyed: bool = False
     _accounts: dict[str, Account] = field(default_factory=dict)
 
@@ -65,56 +61,6 @@ class DeployedCloud:
     ) -> list[StepResult]:
         """Run the deploy runner against this cloud with the session's synthesized stacks."""
         return run_deploy(action, self, env_names, parallel=parallel)
-
-
-@dataclass(frozen=True)
-class UpstreamFirst:
-    """What ``terraform apply`` of one upstream stack did in accounts where nothing exists yet."""
-
-    env: str
-    returncode: int
-    seconds: float
-    output: str
-    """Terraform's whole output (its log file is kept beside the runner's logs)."""
-    state: list[str]
-    """Addresses in the stack's state after the failed apply: what it did create."""
-    vpc_ids: list[str]
-    """The environment's VPCs (by its CIDR) in its account after the failed apply."""
-
-
-def apply_upstream_first(target: DeployedCloud, env_name: str) -> UpstreamFirst:
-    """``terraform init`` and a plain ``terraform apply -auto-approve`` of ``env_name``'s stack,
-    in the deploy runner's own working directory for it, prepared and configured by the runner
-    (the stack copied in, the local override, the process environment and CLI configuration).
-
-    The runner's later deploy of the same ``work_root`` continues from whatever state this left,
-    as an operator's next deploy would after the same mistake. The log is
-    ``logs/upstream-first-<env>-{init,apply}.log``: the runner's own logs stay the kit's deploy."""
-    runner = Runner(
-        target.platform,
-        target="local",
-        cloud=target.cloud,
-        work_root=target.work_root,
-        outdir=target.outdir,
-        synthesize=False,
-    )
-    env = target.platform.env(env_name)
-    terraform = runner.prepare(env)
-    terraform.label = f"upstream-first-{env_name}"
-    init = terraform.init()
-    if init.returncode != 0:
-        pytest.fail(f"terraform init of {env_name} failed: see {init.log}", pytrace=False)
-    run = terraform.apply()
-    ec2 = target.account(env).client("ec2")
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": [env.network.cidr]}])["Vpcs"]
-    return UpstreamFirst(
-        env=env_name,
-        returncode=run.returncode,
-        seconds=run.seconds,
-        output=run.log.read_text(errors="replace"),
-        state=terraform.state_list(),
-        vpc_ids=sorted(v["VpcId"] for v in vpcs),
-    )
 
 
 def assume(

@@ -1,12 +1,14 @@
-"""A role deleted out of band, repaired by following ``mlgov deploy principals`` to the letter.
+"""A downstream promotion role deleted out of band: the upstream grants survive, and one apply of
+its environment brings it back, granted as before.
 
 Someone deletes prod's promotion role in prod's account, outside Terraform (prod's state still
-lists it). AWS rewrites every resource policy that named it to the role's unique id (IAM User
-Guide, Principal element, IAM roles), so staging's key, bucket and model package group policies
-now grant nothing, and a role created again under the same name would not be granted either.
-``mlgov deploy principals`` reports those policies and prints the command that repairs them; this
-test runs that exact string in a shell, as an operator pastes it, and then finds the environment
-whole: the role exists again, the policies name it by ARN, and ``mlgov deploy principals`` is clean.
+lists it). Had staging's key, bucket and model package group policies named that role as their
+principal, AWS would have rewritten them to the role's unique id, and a role created again under
+the same name would not be granted (IAM User Guide, Principal element, IAM roles). They name prod's
+account as principal and the role in an ``aws:PrincipalArn`` condition (modules/policy.py
+``roles_by_arn``), which AWS leaves as written: ``mlgov deploy principals`` finds nothing to
+repair, ``mlgov deploy apply --env prod`` creates the role again, and the new role reads staging's
+models at once.
 
 It uses the session's deployed cloud through the command line, which finds it as an operator's
 shell would: the running local cloud by ``MLGOV_LOCALCLOUD_DIR`` and the runner's working
@@ -19,7 +21,6 @@ deployed cloud, so none of them sees the accounts between the damage and the rep
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -28,9 +29,10 @@ import time
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from environments import Names
-from tests.e2e.deployed import DeployedCloud
+from tests.e2e.deployed import DeployedCloud, as_person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.e2e_out_of_band]
 
@@ -53,6 +55,12 @@ def _shell(deployed: DeployedCloud, command: str) -> subprocess.CompletedProcess
     )
 
 
+def _key_arn(deployed: DeployedCloud, env: str) -> str:
+    names = Names.of(deployed.platform, deployed.platform.env(env))
+    kms = deployed.account(env).client("kms")
+    return str(kms.describe_key(KeyId=names.kms_alias)["KeyMetadata"]["Arn"])
+
+
 def _key_policy(deployed: DeployedCloud, env: str) -> str:
     names = Names.of(deployed.platform, deployed.platform.env(env))
     kms = deployed.account(env).client("kms")
@@ -60,13 +68,16 @@ def _key_policy(deployed: DeployedCloud, env: str) -> str:
     return str(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
 
 
-def test_a_deleted_promotion_role_is_back_after_the_printed_advice(deployed_cloud: DeployedCloud) -> None:
+def test_a_deleted_promotion_role_comes_back_with_one_apply_granted_as_before(
+    deployed_cloud: DeployedCloud,
+) -> None:
     platform = deployed_cloud.platform
-    prod = platform.env("prod")
+    prod, staging = platform.env("prod"), platform.env("staging")
     role_name = Names.of(platform, prod).role_name("promotion")
     role_arn = Names.of(platform, prod).role_arn("promotion")
     clean = _shell(deployed_cloud, "mlgov deploy principals")
     assert clean.returncode == 0, clean.stderr
+    before = _key_policy(deployed_cloud, "staging")
 
     # Out of band, in prod's account: the role's policies, then the role (DeleteRole refuses a
     # role that still has policies: DeleteConflict).
@@ -77,28 +88,33 @@ def test_a_deleted_promotion_role_is_back_after_the_printed_advice(deployed_clou
     for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
         iam.detach_role_policy(RoleName=role_name, PolicyArn=attached["PolicyArn"])
     iam.delete_role(RoleName=role_name)
-    assert old_id in _key_policy(deployed_cloud, "staging"), "the upstream key policy shows the old id"
 
-    found = _shell(deployed_cloud, "mlgov deploy principals")
-    assert found.returncode == 1, found.stderr
-    advice = set(ADVICE.findall(found.stderr))
-    assert len(advice) == 1, found.stderr
-    (command,) = advice
-    assert old_id in found.stderr
+    # staging's grant is written as it was: the role by ARN in a condition, no unique id
+    assert _key_policy(deployed_cloud, "staging") == before
+    assert old_id not in before and role_arn in before
+    still = _shell(deployed_cloud, "mlgov deploy principals")
+    assert still.returncode == 0, still.stderr
 
+    command = "mlgov deploy apply --env prod"
     started = time.monotonic()
     repair = _shell(deployed_cloud, command)
     seconds = time.monotonic() - started
     tail = "\n".join(repair.stderr.splitlines()[-40:])
     assert repair.returncode == 0, f"`{command}` exited {repair.returncode} after {seconds:.0f}s:\n{tail}"
     print(f"\n`{command}`: {seconds:.0f}s\n{repair.stderr}")
-
-    after = _shell(deployed_cloud, "mlgov deploy principals")
-    assert after.returncode == 0, after.stderr
+    assert re.search(r"prod\s+plan\s+changes", repair.stderr), repair.stderr
     new_id = iam.get_role(RoleName=role_name)["Role"]["RoleId"]
     assert new_id != old_id
-    policy = json.loads(_key_policy(deployed_cloud, "staging"))
-    named = json.dumps([s.get("Principal") for s in policy["Statement"]])
-    assert role_arn in named and old_id not in named
-    # What phase 1 said about the role it found in state but not in the account.
-    assert re.search(rf"prod\s+identities\s+ok\s.*re-created.*{role_name}", repair.stderr), repair.stderr
+
+    # The new role, as a promotion operator takes it, reads staging's models and their key.
+    session = as_person(deployed_cloud.cloud, prod.promotion_operators, role_arn, prod.region, "omar")
+    staging_names = Names.of(platform, staging)
+    s3 = session.client("s3", endpoint_url=deployed_cloud.cloud.url, region_name=staging.region)
+    listed = s3.list_objects_v2(Bucket=staging_names.artifact_bucket, Prefix="models/")
+    assert listed["ResponseMetadata"]["HTTPStatusCode"] == 200
+    kms = session.client("kms", endpoint_url=deployed_cloud.cloud.url, region_name=staging.region)
+    with pytest.raises(ClientError) as direct:
+        # a direct Decrypt is refused (the grant is through S3 and SageMaker only) ...
+        kms.decrypt(CiphertextBlob=b"x" * 64, KeyId=_key_arn(deployed_cloud, "staging"))
+    assert direct.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert _shell(deployed_cloud, "mlgov deploy principals").returncode == 0

@@ -164,24 +164,14 @@ def test_plan_before_apply_showed_changes_in_every_environment(deployed_cloud):
 
 
 def test_apply_planned_applied_and_refreshed_each_environment_with_a_log_per_step(deployed_cloud):
-    """Two phases: first the roles other environments' policies name (each environment with an
-    upstream creates its promotion role), then every environment's plan, apply, refresh; then the
-    accounts the DataZone domain is shared with accept the share (``associate``)."""
+    """Every environment at once: plan, apply, refresh; then the accounts the DataZone domain is
+    shared with accept the share (``associate``). No targeted apply creates any role first."""
     platform = deployed_cloud.platform
     steps = [(r.env, r.step) for r in deployed_cloud.apply if r.step != "init"]
-    identities = {env for env, step in steps if step == "identities"}
-    assert identities == {e.name for e in platform.environments.values() if e.promotes_from}
-    first_plan = next(i for i, (_, step) in enumerate(steps) if step == "plan")
-    assert all(step != "identities" for _, step in steps[first_plan:]), "phase 1 must end before phase 2"
     home = next(e.name for e in platform.environments.values() if e.datazone_home)
     for env in ENVS:
         associate = [] if env == home else ["associate"]
-        assert [step for e, step in steps if e == env and step != "identities"] == [
-            "plan",
-            "apply",
-            "refresh",
-            *associate,
-        ]
+        assert [step for e, step in steps if e == env] == ["plan", "apply", "refresh", *associate]
     last_refresh = max(i for i, (_, step) in enumerate(steps) if step == "refresh")
     assert all(step == "associate" for _, step in steps[last_refresh + 1 :]), (
         "associate comes after every apply"
