@@ -33,10 +33,11 @@ class PlatformStack(TerraformStack):
     and the backend; constructs get only data and references. Every id the scripts need is
     published as an SSM parameter at the path ``environments.naming.Names`` defines.
 
-    Cross-account grants (key, bucket and group policies) name the downstream environments'
-    promotion roles exactly. AWS checks that a principal named in a resource policy exists (and
-    so does the local cloud), so the deploy runner and the CI apply workflow create those roles
-    first in every environment, then apply every environment (scripts/deploy/phases.py).
+    Cross-account grants (key, bucket and group policies) admit exactly the downstream
+    environments' promotion roles, by ``aws:PrincipalArn`` with their accounts as principals
+    (``policy.roles_by_arn``): AWS checks that a principal named in a resource policy exists (and
+    so does the local cloud), and this form names none, so every environment can be applied at
+    once, in any order (scripts/deploy/cross_stack.py checks the synthesized stacks for it).
     """
 
     def __init__(self, scope: Construct, platform: PlatformConfig, env: EnvironmentConfig) -> None:

@@ -20,8 +20,7 @@ for every associated environment, acting as that environment's deploy role:
 
 Why a step after the applies and not ``aws_ram_resource_share_accepter`` in the associated
 stacks: the accepter needs the share's ARN, which RAM generates when the home stack creates the
-share. Phase 2 applies every environment at once on AWS (downstream first, one at a time, on the
-local cloud), so on a first deploy into empty accounts the share does not exist yet while the
+share. The runner applies every environment at once, so on a first deploy into empty accounts the share does not exist yet while the
 associated stacks apply, and stacks never read another account's state (docs/ARCHITECTURE.md).
 
 Idempotent: a second run finds nothing pending and checks the association again. A failure

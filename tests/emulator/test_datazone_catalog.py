@@ -427,7 +427,7 @@ def test_search_by_a_business_term_finds_the_listing_and_an_unpublished_one_is_n
 
 
 def test_a_model_asset_type_carries_the_cards_business_details(world):
-    """What phase 2 publishes on approval: a model asset type whose form carries the card's
+    """What an approval publishes: a model asset type whose form carries the card's
     business details, risk rating, evaluation, approval and stage, the package ARN and the source
     dataset's asset id; a newer approved version is a new revision; an archived one is unlisted."""
     model_form = """
