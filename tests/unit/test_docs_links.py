@@ -131,7 +131,7 @@ def test_every_in_repo_link_resolves(page: Path):
     [
         ("Fill in environments/*.yaml", "fill-in-environmentsyaml"),
         ("CI/CD (GitHub Actions)", "cicd-github-actions"),
-        ("Order: apply in two phases", "order-apply-in-two-phases"),
+        ("Order: every environment at once", "order-every-environment-at-once"),
         ("Bootstrap (once per account)", "bootstrap-once-per-account"),
         (
             "SageMaker Studio execution role (`modules/iam.py`, x)",
