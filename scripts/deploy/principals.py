@@ -13,8 +13,8 @@ For each environment this reads, in its account (through its deploy role), the K
 the platform key, the bucket policies of the artifact and access-log buckets and the policy of
 each model package group, and reports every principal shown as a unique id with the command that
 writes the policy again (Terraform also shows the change in ``mlgov deploy drift``/``plan``, as
-an id in place of the ARN it wrote): ``mlgov deploy apply`` of the environment together with the
-environments downstream of it (``--env staging --env prod``), every one at once.
+an id in place of the ARN it wrote): ``mlgov deploy apply --env <env>``, which writes it as
+synthesized.
 
     mlgov deploy principals                  # every environment, local cloud
     mlgov deploy principals --target aws --env dev --json
@@ -59,17 +59,13 @@ class Orphan:
     """What the policy is attached to (``KMS key alias/...``, ``bucket ...``, ``model package group ...``)."""
     unique_id: str
     reapply: str
-    """The command that writes the policy again, bound to the principals as they are now."""
-    lost: str = ""
-    """The roles the policy should name and no longer does (``staging's mlgov-staging-promotion``)."""
+    """The command that writes the policy again, as synthesized."""
 
     def __str__(self) -> str:
         text = (
             f"{self.env}: the {self.policy} policy names {self.unique_id}, a principal deleted or "
             "recreated since the policy was written"
         )
-        if self.lost:
-            text += f", and no longer grants {self.lost}"
         return f"{text}; run `{self.reapply}`"
 
 
@@ -116,21 +112,10 @@ def _policies(session: boto3.Session, names: Names) -> Iterator[tuple[str, str |
         yield f"model package group {group}", policy
 
 
-def lost_roles(platform: PlatformConfig, env: EnvironmentConfig, policy: str) -> list[EnvironmentConfig]:
-    """The environments downstream of ``env`` whose promotion role ``policy`` no longer names by
-    ARN (the role the unique id stood for is among them); all of them when each is still named."""
-    downstream = platform.downstream_of(env.name)
-    lost = [d for d in downstream if Names.of(platform, d).role_arn("promotion") not in policy]
-    return lost or list(downstream)
-
-
-def reapply_command(
-    platform: PlatformConfig, env: EnvironmentConfig, target: str, lost: Sequence[EnvironmentConfig] = ()
-) -> str:
-    """``mlgov deploy apply`` of ``env`` with the environments whose roles its policy lost."""
-    chosen = {env.name, *(d.name for d in lost)}
-    envs = " ".join(f"--env {e.name}" for e in platform.promotion_order() if e.name in chosen)
-    return f"mlgov deploy apply {envs}" + (" --target aws" if target == "aws" else "")
+def reapply_command(platform: PlatformConfig, env: EnvironmentConfig, target: str) -> str:
+    """``mlgov deploy apply`` of ``env``: it writes the policy again as synthesized (a statement
+    added by hand is gone after it)."""
+    return f"mlgov deploy apply --env {env.name}" + (" --target aws" if target == "aws" else "")
 
 
 def find_orphans(
@@ -147,12 +132,10 @@ def find_orphans(
         for attached_to, policy in _policies(session, names):
             if policy is None:
                 continue
-            ids = unique_ids(json.loads(policy))
-            lost = lost_roles(platform, env, policy) if ids else []
-            named = ", ".join(f"{d.name}'s {Names.of(platform, d).role_name('promotion')}" for d in lost)
-            for unique_id in ids:
-                command = reapply_command(platform, env, target, lost)
-                orphans.append(Orphan(env.name, attached_to, unique_id, command, named))
+            for unique_id in unique_ids(json.loads(policy)):
+                orphans.append(
+                    Orphan(env.name, attached_to, unique_id, reapply_command(platform, env, target))
+                )
     return orphans
 
 

@@ -566,7 +566,7 @@ class Runner:
             for env in envs:
                 self._run_env("apply", env, self.results)
             return
-        self._say(f"apply: {', '.join(e.name for e in envs)} at once")
+        self._say(f"apply: {', '.join(e.name for e in envs)}{' at once' if len(envs) > 1 else ''}")
         self._at_once(envs, lambda env, sink: self._run_env("apply", env, sink))
 
     def _plan(self, env: EnvironmentConfig, runner: tf.Terraform, sink: list[StepResult]) -> StepResult:
