@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -98,13 +99,15 @@ def test_a_new_environment_file_yields_a_new_stack(variant):
     shared = {a["principal"] for a in stacks["dev"].resources("aws_ram_principal_association").values()}
     assert "444444444444" in shared
     # staging now has two downstreams: both promotion roles and nobody else get the group grant
+    # (their accounts as principals, the roles by aws:PrincipalArn: modules/policy.py roles_by_arn)
     (stmt,) = statements(
         stacks["staging"].policy(
             "aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy"
         ),
         effect="Allow",
     )
-    assert sorted(principals(stmt)) == sorted(
+    assert sorted(principals(stmt)) == ["arn:aws:iam::333333333333:root", "arn:aws:iam::444444444444:root"]
+    assert stmt["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted(
         Names.of(platform, e).role_arn("promotion") for e in ("prod", "qa")
     )
     # qa's promotion role reads staging, not dev
@@ -146,6 +149,83 @@ def test_organization_id_conditions_every_cross_account_grant(variant):
     # key, bucket (objects + list) and group policy in each of the two upstream environments (8),
     # and the DataZone home's key: use and grants for the associated accounts (2)
     assert checked == 8 + 2
+
+
+#: Each upstream's grants to its downstream promotion roles, by construct path: (Sid, extra
+#: conditions besides the organization and the roles).
+DOWNSTREAM_GRANTS = {
+    ("aws_kms_key", "encryption/key"): {"DownstreamPromotionRead": ("kms:ViaService",)},
+    ("aws_s3_bucket_policy", "artifacts/policy"): {
+        "DownstreamPromotionReadModels": (),
+        "DownstreamPromotionListModels": ("s3:prefix",),
+    },
+    ("aws_sagemaker_model_package_group_policy", "registry/group-credit-risk-policy"): {
+        "DownstreamPromotion": ()
+    },
+}
+
+
+def _grant(stmt: dict, action: str, resource: str, arn: str, org: str) -> Any:
+    """The local cloud's evaluator on one statement: how it grants ``arn`` of organization ``org``
+    (a request through S3 on models/, what a promotion does)."""
+    from scripts.localcloud.moto_ext.core import evaluation as ev
+
+    account = arn.split(":")[4]
+    context = {
+        "aws:principalarn": arn,
+        "aws:principalaccount": account,
+        "aws:principalorgid": org,
+        "kms:viaservice": "s3.us-east-1.amazonaws.com",
+        "s3:prefix": "models/",
+    }
+    caller = ev.Caller(account, arn, f"{arn}/session")
+    return ev.resource_policy_grant({"Statement": [stmt]}, caller, action, resource, context)
+
+
+@pytest.mark.parametrize("upstream", ["dev", "staging"])
+def test_organization_and_promotion_role_conditions_hold_together(variant, upstream):
+    """With an organization, every downstream grant requires both the organization
+    (``StringEquals`` ``aws:PrincipalOrgID``) and exactly the downstream promotion roles
+    (``ArnEquals`` ``aws:PrincipalArn``) in one statement (conditions of a statement are ANDed;
+    neither merge overwrote the other), and the key's still only through S3 and SageMaker. The
+    local cloud's evaluator on the synthesized statement: a promotion role outside the
+    organization, or another role inside it, is not granted."""
+    from scripts.localcloud.moto_ext.core import evaluation as ev
+
+    platform, stacks = variant
+    downstream = sorted(
+        Names.of(platform, e.name).role_arn("promotion") for e in platform.downstream_of(upstream)
+    )
+    via = ["s3.us-east-1.amazonaws.com", "sagemaker.us-east-1.amazonaws.com"]
+    for (rtype, path), sids in DOWNSTREAM_GRANTS.items():
+        policy = stacks[upstream].policy(rtype, path)
+        by_sid = {s["Sid"]: s for s in statements(policy, effect="Allow")}
+        for sid, extra in sids.items():
+            stmt = by_sid[sid]
+            condition = stmt["Condition"]
+            assert condition["ArnEquals"] == {"aws:PrincipalArn": downstream}, (upstream, sid)
+            assert condition["StringEquals"]["aws:PrincipalOrgID"] == ORG, (upstream, sid)
+            assert sorted(principals(stmt)) == sorted(
+                {f"arn:aws:iam::{a.split(':')[4]}:root" for a in downstream}
+            )
+            if "kms:ViaService" in extra:
+                assert condition["StringEquals"] == {"aws:PrincipalOrgID": ORG, "kms:ViaService": via}
+            if "s3:prefix" in extra:
+                assert condition["StringLike"] == {"s3:prefix": ["models/*"]}
+            assert set(condition) == {
+                "ArnEquals",
+                "StringEquals",
+                *(["StringLike"] if "s3:prefix" in extra else []),
+            }
+
+            action, resource = as_list(stmt["Action"])[0], as_list(stmt["Resource"])[0]
+            for role_arn in downstream:
+                granted = _grant(stmt, action, resource, role_arn, ORG)
+                assert granted is ev.Grant.THROUGH_ACCOUNT, (upstream, sid, role_arn)
+                outside = _grant(stmt, action, resource, role_arn, "o-zzzzzzzzzz")
+                assert outside is ev.Grant.NONE, (upstream, sid, role_arn)
+                other = role_arn.replace("-promotion", "-data-scientist")
+                assert _grant(stmt, action, resource, other, ORG) is ev.Grant.NONE, (upstream, sid, other)
 
 
 def test_organization_id_opens_the_vpc_endpoints_to_the_organization(variant):

@@ -321,11 +321,25 @@ def actions(platform: PlatformConfig, stacks: Stacks, env: EnvironmentConfig) ->
     if env.promotes_from:
         up = Names.of(platform, env.promotes_from)
         up_key = _upstream_key(platform, stacks, env)
+        up_version = (
+            f"arn:aws:sagemaker:{up.env.region}:{up.env.account_id}:model-package/"
+            f"{up.model_package_group(use_case)}/1"
+        )
         found.append(
             Action(
                 "read_upstream_models",
                 "read upstream models/*",
-                (read(up.artifact_bucket_arn, up_key, "models/v1/model.tar.gz"),),
+                # what a promotion reads upstream: the archive, the models/ listing and the
+                # version (its content decrypted through SageMaker), each granted to the
+                # downstream promotion role only (modules/policy.py roles_by_arn)
+                (
+                    (
+                        *read(up.artifact_bucket_arn, up_key, "models/v1/model.tar.gz"),
+                        Request("s3:ListBucket", up.artifact_bucket_arn, {"s3:prefix": "models/"}),
+                        Request("sagemaker:DescribeModelPackage", up_version),
+                        Request("kms:Decrypt", up_key, via_sagemaker),
+                    ),
+                ),
             )
         )
         up_state_key = stacks.key_of(up.state_kms_alias, up.env.account_id)
