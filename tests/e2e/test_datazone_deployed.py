@@ -268,8 +268,12 @@ def test_a_rejected_or_archived_version_is_not_listed(home: Home):
     dev_model = models.asset_name(home.engineer.ctx, "credit-risk", "dev")
     before = [v for v in _listed_versions(platform).values() if v["name"] == dev_model]
     [probe] = seed.seed(
-        platform, "dev", specs=[TrainingSpec("e2e-catalog-probe", "decision_stump", {"max_depth": 1})]
+        platform,
+        "dev",
+        specs=[TrainingSpec("e2e-catalog-probe", "decision_stump", {"max_depth": 2, "min_samples_leaf": 21})],
     )["versions"]
+    # a version of its own (hyperparameters no other test trains with: seed would find that one)
+    assert probe["status"] != "exists", probe
     arn, version = probe["arn"], probe["arn"].rsplit("/", 1)[-1]
     sm = home.cloud.account("dev").client("sagemaker")
     try:
