@@ -113,7 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     model = add(
         "publish-model",
         "Publish (or revise, or unlist) the catalog asset of a model version from its card, approval "
-        "and stage; approvals do this already, this republishes.",
+        "and stage, and record the listed asset id and revision on the version's card (as the "
+        "environment's approver); approvals and archiving a card do this already, this republishes "
+        "(a rerun changes nothing).",
         env_required=True,
     )
     _use_case(model)

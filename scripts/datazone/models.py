@@ -10,6 +10,15 @@ when registration recorded one).
 - a Rejected version, or one whose card is Archived, is unlisted when it is the one listed (an
   older listed version stays listed); a version never listed stays unlisted.
 
+Once listed, the version's card records its asset: ``custom_details.model_asset_id`` and
+``model_asset_revision`` (:data:`~scripts.governance.metadata.MODEL_ASSET_KEY`), written by the
+environment's approver (the one role that changes versions in a strict tier; UpdateModelPackage of
+the card content, which AWS allows on any card not Archived) and audited (``catalog-asset``). The
+report shows them. A card that already names that asset and revision is not written again, so a
+republish changes nothing; an unlisted version's card keeps naming the asset it was published as.
+A promotion does not copy them (:func:`scripts.governance.cards.repoint`): the copy's own approval
+publishes it as its environment's asset and records that one.
+
 The version is read in its environment (``--env``) as that environment's approver; the catalog is
 written as the DataZone home environment's data scientist, a contributor of the use case's project
 (``mlgov data setup``). :func:`publish_version` is the call an approval makes
@@ -26,7 +35,9 @@ from typing import Any
 import boto3
 
 from environments import PlatformConfig
+from scripts.aws import kit_errors
 from scripts.errors import AwsCallError, CredentialsError
+from scripts.governance import audit
 from scripts.governance.context import EnvContext, env_context, resolve_use_case
 from scripts.governance.errors import UsageError
 from scripts.governance.metadata import (
@@ -34,6 +45,8 @@ from scripts.governance.metadata import (
     EVAL_EXPLAINABILITY,
     EVAL_POST_BIAS,
     EVAL_PRE_BIAS,
+    MODEL_ASSET_KEY,
+    MODEL_ASSET_REVISION_KEY,
 )
 from scripts.governance.versions import describe_version, resolve_version, version_number
 
@@ -119,6 +132,41 @@ def _listed_version(cat: Catalog, asset: Mapping[str, Any] | None) -> int | None
     return int(version) if version is not None else None
 
 
+def record_on_card(version_ctx: EnvContext, desc: Mapping[str, Any], *, asset_id: str, revision: str) -> str:
+    """The version's card names its catalog asset and the revision listing it
+    (``custom_details``), written as ``version_ctx``'s role and audited. Returns ``recorded``,
+    ``unchanged`` (the card names them already) or ``no card``."""
+    content = (desc.get("ModelCard") or {}).get("ModelCardContent")
+    if not content:
+        return "no card"
+    details = (json.loads(content).get("additional_information") or {}).get("custom_details") or {}
+    wanted = {MODEL_ASSET_KEY: asset_id, MODEL_ASSET_REVISION_KEY: str(revision)}
+    before = {k: details.get(k) for k in wanted}
+    if before == wanted:
+        return "unchanged"
+    from scripts.governance import cards  # the SDK's card shapes: loaded only to write a card
+
+    parsed = cards.parse_card(content)
+    assert parsed is not None  # content is not empty
+    card = cards.with_custom_details(parsed, wanted)
+    arn = desc["ModelPackageArn"]
+    with kit_errors(version_ctx.role_arn):
+        version_ctx.client("sagemaker").update_model_package(
+            ModelPackageArn=arn, ModelCard={"ModelCardContent": cards.card_json(card)}
+        )
+    audit.record(
+        version_ctx,
+        action="catalog-asset",
+        model_package_arn=arn,
+        group=desc["ModelPackageGroupName"],
+        version=version_number(arn),
+        reason=f"published to the DataZone catalog as asset {asset_id} revision {revision}",
+        before=before,
+        after=wanted,
+    )
+    return "recorded"
+
+
 def publish_version(version_ctx: EnvContext, cat: Catalog, *, use_case: str, arn: str) -> dict[str, Any]:
     """Publish, revise or unlist the catalog asset of ``use_case`` in ``version_ctx``'s
     environment for the version ``arn`` (see the module's rules). Idempotent."""
@@ -157,6 +205,7 @@ def publish_version(version_ctx: EnvContext, cat: Catalog, *, use_case: str, arn
         forms=[{"formName": MODEL_FORM, "content": json.dumps(form)}],
     )
     listing = cat.publish(asset)
+    card = record_on_card(version_ctx, desc, asset_id=asset["id"], revision=asset["revision"])
     return {
         **result,
         "action": "published" if changed or listed != version else "unchanged",
@@ -164,6 +213,7 @@ def publish_version(version_ctx: EnvContext, cat: Catalog, *, use_case: str, arn
         "revision": asset["revision"],
         "listing_id": listing,
         "listed_version": version,
+        "card": card,
     }
 
 

@@ -47,6 +47,8 @@ from .metadata import (
     EVAL_EXPLAINABILITY,
     EVAL_POST_BIAS,
     EVAL_PRE_BIAS,
+    MODEL_ASSET_KEY,
+    MODEL_ASSET_REVISION_KEY,
 )
 
 #: The only model_overview fields AWS accepts in a card attached to a model package.
@@ -64,7 +66,15 @@ REPORT_EVALUATIONS = frozenset({EVAL_PRE_BIAS, EVAL_POST_BIAS, EVAL_EXPLAINABILI
 KIT_SECTIONS = ("model_overview", "evaluation_details", "additional_information")
 #: Evaluation entries the kit builds, and the custom_details keys it writes.
 KIT_EVALUATIONS = frozenset({EVAL_QUALITY, *REPORT_EVALUATIONS})
-KIT_CUSTOM_DETAILS = (DATAZONE_PROJECT_KEY, "use_case", DATASET_ASSET_KEY, DATASET_REVISION_KEY)
+#: The version's own catalog asset (written after an approval published it): never promoted.
+MODEL_ASSET_DETAILS = (MODEL_ASSET_KEY, MODEL_ASSET_REVISION_KEY)
+KIT_CUSTOM_DETAILS = (
+    DATAZONE_PROJECT_KEY,
+    "use_case",
+    DATASET_ASSET_KEY,
+    DATASET_REVISION_KEY,
+    *MODEL_ASSET_DETAILS,
+)
 
 
 def sample_sections(
@@ -428,12 +438,25 @@ def repoint(
 ) -> ModelCardContent:
     """A copy of ``card`` whose artifact and model-quality entries point at the promoted copies
     (``artifact_uri``, ``report_uri``). The bias and explainability entries keep their own
-    datasets: each names its own report, which the caller re-points to that report's copy."""
+    datasets: each names its own report, which the caller re-points to that report's copy. The
+    source's catalog asset (:data:`MODEL_ASSET_DETAILS`) is left out: it names the source
+    environment's asset, and the copy is published as its own environment's when approved there."""
     data = card.model_dump(exclude_none=True)
     data.setdefault("model_overview", {})["model_artifact"] = [artifact_uri]
     for item in data.get("evaluation_details", []):
         if item["name"] not in REPORT_EVALUATIONS:
             item["datasets"] = [report_uri]
     info = data.setdefault("additional_information", {})
-    info["custom_details"] = {**info.get("custom_details", {}), **dict(extra_details)}
+    kept = {k: v for k, v in info.get("custom_details", {}).items() if k not in MODEL_ASSET_DETAILS}
+    info["custom_details"] = {**kept, **dict(extra_details)}
     return validate_card(data)
+
+
+def with_custom_details(card: ModelCardContent, details: Mapping[str, str]) -> ModelCardContent:
+    """A copy of ``card`` whose ``additional_information.custom_details`` also hold ``details``
+    (each key set to its value; every other section and detail as it was), validated."""
+    info = card.additional_information or AdditionalInformation()
+    merged = {**(info.custom_details or {}), **dict(details)}
+    return validate_card(
+        card.model_copy(update={"additional_information": info.model_copy(update={"custom_details": merged})})
+    )

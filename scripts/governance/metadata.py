@@ -74,6 +74,12 @@ DATAZONE_PROJECT_KEY = "datazone_project_id"
 #: the version was trained on (the subscribed listing's, docs/DATA.md).
 DATASET_ASSET_KEY = "dataset_asset_id"
 DATASET_REVISION_KEY = "dataset_asset_revision"
+#: custom_details keys naming the version's own DataZone asset once an approval in its environment
+#: published it to the catalog (scripts/datazone/models.py): the model asset's id and the revision
+#: that lists this version. Written by that environment's approver after the publish; a promotion
+#: does not carry them (the copy gets its own environment's asset when approved there).
+MODEL_ASSET_KEY = "model_asset_id"
+MODEL_ASSET_REVISION_KEY = "model_asset_revision"
 #: Names of the card's evaluation_details entries the kit writes and the gates read.
 EVAL_PRE_BIAS = "pre-training-bias"
 EVAL_POST_BIAS = "post-training-bias"

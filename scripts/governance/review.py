@@ -17,6 +17,10 @@ in lineage (a ModelDeployment action fed by the version's package artifact), so 
 dataset ends where the model serves, and moves the version of the same use case that was Deployed
 in that environment before to Superseded (audited): one version serves in an environment.
 
+An approval decision, and a card archived, are followed by the DataZone catalog
+(:func:`scripts.datazone.models.after_decision`): an approved version is listed, a rejected or
+archived one unlisted.
+
 In a strict tier (staging, prod), approving a version needs the gate record promotion wrote on it
 at creation (``mlgov-gates`` = ``passed``, :func:`check_gate_record`); a version without one is
 refused before anything is written.
@@ -150,7 +154,7 @@ def set_card_status(
             f"card of {arn} is {current}; it may move to {allowed}, not {status}",
             [GateFailure("card_transition", f"{current} -> {status} is not a review step")],
         )
-    return _apply(
+    result = _apply(
         ctx,
         arn,
         desc,
@@ -161,6 +165,11 @@ def set_card_status(
         after={"ModelCardStatus": status},
         dry_run=dry_run,
     )
+    if status == "Archived" and not dry_run:  # an archived version leaves the DataZone catalog
+        from scripts.datazone.models import after_decision
+
+        result["catalog"] = after_decision(ctx, arn=arn, use_case=use_case)
+    return result
 
 
 def check_gate_record(env: EnvironmentConfig, desc: dict[str, Any]) -> None:

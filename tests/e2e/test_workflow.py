@@ -12,8 +12,10 @@ import json
 import pytest
 
 from environments import Names
+from scripts.datazone import datasets as data
 from scripts.governance.cards import DATAZONE_PROJECT_KEY, parse_card
 from scripts.governance.lineage import lineage_of
+from scripts.governance.metadata import MODEL_ASSET_KEY, MODEL_ASSET_REVISION_KEY
 from scripts.governance.workflow import run_workflow
 from tests.e2e.deployed import DeployedCloud
 
@@ -101,6 +103,24 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
         card.additional_information.custom_details["dataset_asset_id"],
         card.additional_information.custom_details["dataset_asset_revision"],
     ) == (listed["asset_id"], str(listed["revision"]))
+    # ... and its own model asset, as the catalog lists it (the prod approval published it and
+    # wrote it on the card), which the report shows
+    [prod_model] = models
+    assert (
+        card.additional_information.custom_details[MODEL_ASSET_KEY],
+        card.additional_information.custom_details[MODEL_ASSET_REVISION_KEY],
+    ) == (prod_model["asset_id"], str(prod_model["revision"]))
+    assert (rows[prod_arn]["model_asset_id"], rows[prod_arn]["model_asset_revision"]) == (
+        prod_model["asset_id"],
+        str(prod_model["revision"]),
+    )
+    assert f"{prod_model['asset_id']} revision {prod_model['revision']}" in html.read_text()
+    # the dataset the lineage names is the one the catalog lists (searched as the data engineer)
+    [dataset_listing] = [
+        entry for entry in data.listing(platform)["listings"] if entry["name"] == f"{dev_names.prefix}-credit"
+    ]
+    assert out["lineage"]["chain"][-1]["properties"]["datazone_asset_id"] == dataset_listing["asset_id"]
+    assert card.additional_information.custom_details["dataset_asset_id"] == dataset_listing["asset_id"]
     report_uri = desc["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
     bucket = report_uri[5:].split("/", 1)[0]
     assert bucket == prod_names.artifact_bucket
@@ -132,7 +152,16 @@ def test_workflow_on_deployed_stacks(workflow, deployed_cloud: DeployedCloud):
     )
     # promote-refused: the workflow's biased version, refused by prod's bias gate, is audited in
     # prod beside its source version (issue 20: a refusal leaves a record)
-    assert actions == ["approve", "card-status", "deploy", "promote", "promote-refused", "stage-status"]
+    # catalog-asset: the prod approval wrote the catalog's model asset on the card
+    assert actions == [
+        "approve",
+        "card-status",
+        "catalog-asset",
+        "deploy",
+        "promote",
+        "promote-refused",
+        "stage-status",
+    ]
     # Served by prod's model-deploy role: the endpoint's config is the deployment in lineage, the
     # version is Deployed (above), and the endpoint answers.
     served = out["serving"]["served"]

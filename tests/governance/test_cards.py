@@ -91,6 +91,30 @@ def test_repoint_changes_only_locations():
     assert cards.evaluation_metrics(card) == cards.evaluation_metrics(_card())
 
 
+def test_a_promoted_card_leaves_the_source_catalog_asset_behind():
+    """The source's card names the source environment's catalog asset; the copy is published as
+    its own environment's asset when approved there, so promotion does not carry the old one."""
+    published = cards.with_custom_details(
+        _card(), {"model_asset_id": "dev-asset", "model_asset_revision": "3"}
+    )
+    assert published.additional_information.custom_details["model_asset_id"] == "dev-asset"
+    assert published.additional_information.custom_details["datazone_project_id"] == "prj1"
+    assert published.model_dump(exclude={"additional_information"}) == _card().model_dump(
+        exclude={"additional_information"}
+    )
+    card = cards.repoint(published, artifact_uri="s3://t/m", report_uri="s3://t/e", extra_details={})
+    details = card.additional_information.custom_details
+    assert "model_asset_id" not in details and "model_asset_revision" not in details
+    assert details["datazone_project_id"] == "prj1"
+
+
+def test_a_team_card_may_not_set_the_catalog_asset():
+    sections = {"additional_information": {"custom_details": {"model_asset_id": "forged"}}}
+    assert cards.kit_owned(sections) == [
+        "additional_information.custom_details.model_asset_id (from the use case)"
+    ]
+
+
 def _reports() -> tuple[dict, dict]:
     bias_section = {
         "label": "y",

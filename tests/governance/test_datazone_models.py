@@ -165,6 +165,109 @@ def test_approval_publishes_through_the_review_hook(ready):
     assert found(ready, "retail lending") == []
 
 
+def card_details(world: DataPlatform, arn: str) -> tuple[dict[str, str], Any]:
+    desc = world.deploy.client("sagemaker").describe_model_package(ModelPackageName=arn)
+    card = json.loads(desc["ModelCard"]["ModelCardContent"])
+    return card["additional_information"]["custom_details"], desc["LastModifiedTime"]
+
+
+def audit_actions(world: DataPlatform, version: int) -> list[str]:
+    """The audit records of ``version``, by action (read as the deploy role)."""
+    listed = world.deploy.client("s3").list_objects_v2(
+        Bucket=world.names.artifact_bucket,
+        Prefix=f"{world.names.audit_prefix}{world.names.model_package_group('credit-risk')}/v{version:06d}/",
+    )
+    return sorted(o["Key"].rsplit("/", 1)[-1].split("_")[1] for o in listed.get("Contents", []))
+
+
+def test_the_card_records_the_catalog_asset_and_the_report_shows_it(ready):
+    """The approver's approval publishes the version and writes the asset id and listed revision
+    on its card (audited); a republish writes nothing; a newer version's card names the next
+    revision and the older card keeps its own; the report shows the asset (text and HTML)."""
+    from scripts.governance import report
+
+    first = register(ready, approval="PendingManualApproval")
+    approved = review.set_approval(ready.platform, "dev", "1", "meets the bar", source=ready.admin)
+    assert (approved["catalog"]["action"], approved["catalog"]["card"]) == ("published", "recorded")
+    [listing] = found(ready, "retail lending")
+    details, modified = card_details(ready, first)
+    assert (details["model_asset_id"], details["model_asset_revision"]) == (
+        listing["entityId"],
+        listing["entityRevision"],
+    )
+    # the card's other details are as registered (the dataset asset the form carries included)
+    assert details["dataset_asset_id"] == "asset-of-the-dataset"
+    assert listed_form(ready, listing["listingId"])["sourceDatasetAssetId"] == "asset-of-the-dataset"
+    assert audit_actions(ready, 1) == ["approve", "catalog-asset"]
+
+    again = models.publish_model(ready.platform, "dev", version="1")
+    assert (again["action"], again["card"]) == ("unchanged", "unchanged")
+    assert card_details(ready, first) == (details, modified)
+    assert audit_actions(ready, 1) == ["approve", "catalog-asset"]
+
+    newer = register(ready, approval="PendingManualApproval")
+    review.set_approval(ready.platform, "dev", "2", "better", source=ready.admin)
+    [listing] = found(ready, "retail lending")
+    assert card_details(ready, newer)[0]["model_asset_revision"] == listing["entityRevision"] == "2"
+    assert card_details(ready, newer)[0]["model_asset_id"] == details["model_asset_id"]
+    assert card_details(ready, first)[0]["model_asset_revision"] == "1"
+
+    # the report's rows as the collection makes them from each version's card (this in-process
+    # platform has dev only; the report also reads the environments downstream of it)
+    sm = ready.deploy.client("sagemaker")
+    rows = {}
+    for version, arn in ((1, first), (2, newer)):
+        desc = sm.describe_model_package(ModelPackageName=arn)
+        content, error = report.collection.card_content(desc)
+        rows[version] = report.VersionRow(
+            env="dev",
+            account=ready.names.env.account_id,
+            use_case="credit-risk",
+            group=desc["ModelPackageGroupName"],
+            version=version,
+            arn=arn,
+            approval=desc["ModelApprovalStatus"],
+            approval_description=None,
+            card=desc["ModelCard"]["ModelCardStatus"],
+            card_content=content,
+            card_error=error,
+            stage="Development",
+            stage_status="Registered",
+            source_arn=None,
+            promoted_to=(),
+            came_from=None,
+            went_to=None,
+            last_audit=None,
+        )
+    shown = report.Report(
+        environments=("dev",),
+        versions=(rows[1], rows[2]),
+        chains=(),
+        details=True,
+        generated="now",
+        seconds=0.0,
+    )
+    assert rows[2].model_asset == (details["model_asset_id"], "2")
+    assert rows[2].to_dict()["model_asset_id"] == details["model_asset_id"]
+    assert f"{details['model_asset_id']} r2" in report.render_table(shown)
+    page = report.render_html(shown)
+    assert f"{details['model_asset_id']} revision 2" in page
+    assert f"{details['model_asset_id']} revision 1" in page
+
+
+def test_an_archived_card_is_not_written(ready):
+    """A version listed, then its card archived: the archiving unlists it, and the card's details
+    stay as they were (AWS refuses any change to an Archived card's content)."""
+    arn = register(ready, approval="PendingManualApproval")
+    review.set_approval(ready.platform, "dev", "1", "meets the bar", source=ready.admin)
+    before = card_details(ready, arn)
+    archived = review.set_card_status(ready.platform, "dev", "1", "Archived", "retired", source=ready.admin)
+    assert archived["catalog"]["action"] == "unlisted"
+    assert found(ready, "retail lending") == []
+    assert card_details(ready, arn)[0] == before[0]
+    assert models.publish_model(ready.platform, "dev", version="1")["action"] == "not-listed"
+
+
 def test_the_hook_says_when_the_catalog_is_not_set_up(world):
     register(world, approval="PendingManualApproval")
     approved = review.set_approval(world.platform, "dev", "1", "meets the bar", source=world.admin)

@@ -31,7 +31,17 @@ from .. import audit
 from ..audit import AuditKey
 from ..context import EnvContext, env_context
 from ..errors import UsageError
-from ..metadata import META_GATE_RESULTS, META_GATES, META_SOURCE_ARN, STAGE_DEPLOYED, promoted_to
+from ..metadata import (
+    DATASET_ASSET_KEY,
+    DATASET_REVISION_KEY,
+    META_GATE_RESULTS,
+    META_GATES,
+    META_SOURCE_ARN,
+    MODEL_ASSET_KEY,
+    MODEL_ASSET_REVISION_KEY,
+    STAGE_DEPLOYED,
+    promoted_to,
+)
 from ..promote.gates import RecordedGate, parse_gate_record
 from .monitoring import monitor_results
 
@@ -165,6 +175,36 @@ class VersionRow:
         return f"{self.last_audit.when} {self.last_audit.action}" if self.last_audit else None
 
     @property
+    def custom_details(self) -> dict[str, Any]:
+        """The card's ``additional_information.custom_details`` ({} without a card)."""
+        info = (self.card_content or {}).get("additional_information") or {}
+        details = info.get("custom_details") if isinstance(info, dict) else None
+        return dict(details) if isinstance(details, dict) else {}
+
+    @property
+    def model_asset(self) -> tuple[str, str | None] | None:
+        """The version's DataZone catalog asset and the revision listing it, as its card records
+        them once an approval published it (None: not published from this environment)."""
+        details = self.custom_details
+        asset = details.get(MODEL_ASSET_KEY)
+        return (str(asset), details.get(MODEL_ASSET_REVISION_KEY)) if asset else None
+
+    @property
+    def dataset_asset(self) -> tuple[str, str | None] | None:
+        """The training dataset's DataZone asset and revision, as the card records them."""
+        details = self.custom_details
+        asset = details.get(DATASET_ASSET_KEY)
+        return (str(asset), details.get(DATASET_REVISION_KEY)) if asset else None
+
+    @property
+    def catalog_text(self) -> str | None:
+        """``<asset id> r<revision>``: the model asset of the catalog that lists this version."""
+        if self.model_asset is None:
+            return None
+        asset, revision = self.model_asset
+        return f"{asset} r{revision}" if revision else asset
+
+    @property
     def refused_text(self) -> str | None:
         """``prod (bias:DPPL, bias:DI)``: where and by which gates it was refused."""
         return "; ".join(f"{r.env} ({r.gates})" for r in self.refusals) or None
@@ -197,6 +237,9 @@ class VersionRow:
             "gates_more": self.gates_more,
             "refusals": [r.to_dict() for r in self.refusals],
             "refused": self.refused_text,
+            "model_asset_id": self.model_asset[0] if self.model_asset else None,
+            "model_asset_revision": self.model_asset[1] if self.model_asset else None,
+            "catalog": self.catalog_text,
         }
         if self.history is not None:
             out["history"] = [h.to_dict() for h in self.history]

@@ -30,6 +30,7 @@ COLUMNS = (
     "stage_status",
     "came_from",
     "went_to",
+    "catalog",
     "refused",
     "last_audit",
 )
@@ -57,7 +58,8 @@ def collect(
 
 def render_table(report: Report) -> str:
     shown = [
-        {**r.to_dict(), "last_audit": r.last_audit_text, "refused": r.refused_text} for r in report.versions
+        {**r.to_dict(), "last_audit": r.last_audit_text, "refused": r.refused_text, "catalog": r.catalog_text}
+        for r in report.versions
     ]
     out = [table(shown, COLUMNS)]
     if report.chains:
@@ -74,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlgov report",
         description="Report every model version in every environment: "
-        "approval, card status, lifecycle, promotion chain, last audit entry.",
+        "approval, card status, lifecycle, promotion chain, the DataZone catalog asset that lists it "
+        "(as its card records it), last audit entry.",
     )
     p.add_argument(
         "--env",

@@ -15,7 +15,16 @@ from typing import Any
 
 import jinja2
 
-from ..metadata import DATAZONE_PROJECT_KEY, EVAL_EXPLAINABILITY, EVAL_POST_BIAS, EVAL_PRE_BIAS
+from ..metadata import (
+    DATASET_ASSET_KEY,
+    DATASET_REVISION_KEY,
+    DATAZONE_PROJECT_KEY,
+    EVAL_EXPLAINABILITY,
+    EVAL_POST_BIAS,
+    EVAL_PRE_BIAS,
+    MODEL_ASSET_KEY,
+    MODEL_ASSET_REVISION_KEY,
+)
 from .collection import Report, VersionRow
 
 #: Features drawn in an explainability chart (the largest attributions).
@@ -143,6 +152,9 @@ def _card_view(card: Mapping[str, Any] | None) -> dict[str, Any] | None:
     job = dict(training.pop("training_job_details", None) or {})
     info = dict(card.get("additional_information") or {})
     custom = dict(info.pop("custom_details", None) or {})
+    # shown among the version's facts (the row's model_asset and dataset_asset), not repeated
+    for key in (MODEL_ASSET_KEY, MODEL_ASSET_REVISION_KEY, DATASET_ASSET_KEY, DATASET_REVISION_KEY):
+        custom.pop(key, None)
     order = {"quality": 0, "pre-bias": 1, "post-bias": 2, "explainability": 3}
     evaluations = sorted(
         (_evaluation(i) for i in card.get("evaluation_details") or []), key=lambda e: order[e["kind"]]
