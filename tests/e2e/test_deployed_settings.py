@@ -69,6 +69,15 @@ def downstream_promotion(target: DeployedCloud, env: str) -> set[str]:
     return {Names.of(platform, d).role_arn("promotion") for d in platform.downstream_of(env)}
 
 
+def granted_roles(stmt: dict[str, Any]) -> set[str]:
+    """The roles a cross-account grant admits: its principals are exactly their accounts (never
+    the roles themselves, which would have to exist first) and ``ArnEquals`` on
+    ``aws:PrincipalArn`` names the roles."""
+    roles = set(as_list(stmt.get("Condition", {}).get("ArnEquals", {}).get("aws:PrincipalArn")))
+    assert aws_principals(stmt) == {f"arn:aws:iam::{r.split(':')[4]}:root" for r in roles}, stmt
+    return roles
+
+
 def ssm_value(account: Account, name: str) -> str:
     return str(account.client("ssm").get_parameter(Name=name)["Parameter"]["Value"])
 
@@ -137,7 +146,7 @@ def test_artifact_bucket_policy_is_tls_only_and_grants_exactly_the_downstream_re
     if not downstream:
         assert allows == [], "an environment without a downstream grants no other account"
     else:
-        assert all(aws_principals(s) == downstream for s in allows), allows
+        assert all(granted_roles(s) == downstream for s in allows), allows
         assert actions(allows) == BUCKET_READ
         for stmt in allows:
             # Approved artifacts only (models/*): never the audit records nor the promotion state.
@@ -199,20 +208,25 @@ def test_key_policy_names_exactly_the_downstream_promotion_role(env, deployed_cl
     root = f"arn:aws:iam::{names.env.account_id}:root"
     principals = set().union(*(aws_principals(s) for s in stmts))
     downstream = downstream_promotion(deployed_cloud, names.env.name)
-    # The account administers its key; the only role named is the downstream promotion role.
-    assert {p for p in principals if ":role/" in p or ":user/" in p} == downstream
+    # The account administers its key; no role or user is named as a principal.
+    assert {p for p in principals if ":role/" in p or ":user/" in p} == set()
     assert root in principals
-    # Other accounts' roots only in the DataZone home (associated accounts), through DataZone only.
-    others = principals - downstream - {root}
-    if not names.env.datazone_home:
-        assert others == set(), others
-    for stmt in (s for s in stmts if aws_principals(s) & others):
+    # The downstream promotion role: one statement, its account as principal and the role by
+    # aws:PrincipalArn, through S3 and SageMaker only.
+    cross = [s for s in stmts if s.get("Sid") == "DownstreamPromotionRead"]
+    if downstream:
+        assert len(cross) == 1 and granted_roles(cross[0]) == downstream, cross
+        assert cross[0]["Effect"] == "Allow" and actions(cross) == KEY_READ
+        via = set(as_list(cross[0]["Condition"]["StringEquals"]["kms:ViaService"]))
+        assert via == {f"{svc}.{names.env.region}.amazonaws.com" for svc in ("s3", "sagemaker")}, cross
+    else:
+        assert cross == [], cross
+    # Other accounts' roots besides that: only in the DataZone home (associated accounts), through
+    # DataZone only.
+    for stmt in (s for s in stmts if s not in cross and aws_principals(s) - {root}):
+        assert names.env.datazone_home, stmt
         via = stmt["Condition"]["StringEquals"]["kms:ViaService"]
         assert via == f"datazone.{names.env.region}.amazonaws.com", stmt
-    cross = [s for s in stmts if aws_principals(s) & downstream]
-    if downstream:
-        assert len(cross) == 1 and aws_principals(cross[0]) == downstream, cross
-        assert cross[0]["Effect"] == "Allow" and actions(cross) == KEY_READ
     services = [s for s in stmts if "Service" in (s.get("Principal") or {})]
     assert [s["Principal"]["Service"] for s in services] == [f"logs.{names.env.region}.amazonaws.com"]
     # CloudWatch Logs may use the key for this account's log groups only (confused deputy).
@@ -240,7 +254,7 @@ def test_group_policy_lets_the_downstream_read_and_never_update(env, deployed_cl
             continue
         stmts = statements(sm.get_model_package_group_policy(ModelPackageGroupName=group)["ResourcePolicy"])
         allows = [s for s in stmts if s["Effect"] == "Allow"]
-        assert all(aws_principals(s) == downstream for s in allows), allows
+        assert all(granted_roles(s) == downstream for s in allows), allows
         # Separation of duties: UpdateModelPackage would let the downstream approve upstream.
         assert actions(allows) == (GROUP_READ if downstream else set())
         assert {r for s in stmts for r in as_list(s["Resource"])} == versions
