@@ -4,11 +4,13 @@ their summaries and statuses): the records :class:`~.jobs.JobsBackend` holds and
 
 from __future__ import annotations
 
+import abc
 import copy
 import threading
 from datetime import datetime
 from typing import Any, ClassVar
 
+from moto.core.base_backend import InstanceTrackerMeta
 from moto.core.common_models import BaseModel
 from moto.core.utils import utcnow
 from moto.sagemaker.utils import arn_formatter
@@ -19,9 +21,14 @@ from .utils import without_none
 DEFAULT_MAX_RUNTIME_S = 86400
 
 
-class WorkflowJob(BaseModel):
+class _AbstractModel(InstanceTrackerMeta, abc.ABCMeta):
+    """moto's model metaclass (it tracks instances) with abstract methods enforced."""
+
+
+class WorkflowJob(BaseModel, metaclass=_AbstractModel):
     """A processing or training job: its request as given (botocore members), its state, and what
-    its thread needs (the local cloud's endpoint, the stop request, the end)."""
+    its thread needs (the local cloud's endpoint, the stop request, the end). Each kind says its
+    image and answers Describe and List with its own shape."""
 
     KIND: ClassVar[str]
     ARN_TYPE: ClassVar[str]
@@ -63,8 +70,8 @@ class WorkflowJob(BaseModel):
         )
 
     @property
-    def image(self) -> str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def image(self) -> str: ...
 
     @property
     def finished(self) -> bool:
@@ -77,11 +84,11 @@ class WorkflowJob(BaseModel):
         """moto's Search builds its records with this."""
         return self.describe()
 
-    def describe(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def describe(self) -> dict[str, Any]: ...
 
-    def summary(self) -> dict[str, Any]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def summary(self) -> dict[str, Any]: ...
 
 
 class ProcessingJob(WorkflowJob):
